@@ -1,0 +1,164 @@
+//! The provider contract: what every DNS provider plugin of rtoguard implements.
+//!
+//! - [`RecordSet`], [`RecordType`]: what a provider serves at one name.
+//! - [`Change`]: a compare-and-set change (the state expected, the state wanted),
+//!   checked at construction so an empty record set can never be sent.
+//! - [`Provider`]: read, apply, wait-in-sync, capabilities.
+//! - [`ProviderError`]: one error type that says whether a retry can help.
+//! - [`limits`]: the shared request budget (`governor`) and retry with backoff.
+
+#![forbid(unsafe_code)]
+
+pub mod limits;
+mod record;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use record::{Change, RecordSet, RecordType, normalize_value};
+
+/// What a provider can do; the planner adapts flips to it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Capabilities {
+    /// The provider has weighted record sets (one per pool, chosen by set id).
+    /// Without weights a flip replaces the record values.
+    pub weighted: bool,
+    /// The lowest TTL the provider accepts, in seconds.
+    pub ttl_floor: u32,
+    /// How compare-and-set is enforced.
+    pub cas: CasMode,
+}
+
+/// How a provider fences concurrent writers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CasMode {
+    /// The provider rejects the change atomically when the expected state does
+    /// not match (RFC 2136 prerequisites, Route 53 DELETE-must-match).
+    Native,
+    /// Read, compare, write, read back and verify. A race window remains
+    /// between the read and the write.
+    ReadCompareWrite,
+}
+
+/// What a provider said when it accepted a change: enough to wait for it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Receipt {
+    /// The provider's id for the change (Route 53 change id, SOA serial, ...).
+    pub id: String,
+    /// The provider's own status word when it accepted ("PENDING", "NOERROR", ...).
+    pub status: String,
+}
+
+/// Whether a change is visible on the provider's own servers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum SyncState {
+    InSync,
+    Pending,
+}
+
+/// One DNS provider. Held as `Arc<dyn Provider>`.
+///
+/// Names are absolute (`checkout.example.com.`); the zone is given with every
+/// call because one provider instance may hold many zones.
+#[async_trait]
+pub trait Provider: Send + Sync + std::fmt::Debug {
+    /// The name of this provider instance in the config (`corp-bind`).
+    fn name(&self) -> &str;
+
+    /// What this provider can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Every record set of `rtype` at `name`: one for plain records, one per
+    /// set id for weighted ones. Empty when nothing exists.
+    async fn read(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<RecordSet>, ProviderError>;
+
+    /// Apply `change` only if the provider still serves `change.expected()`.
+    /// A mismatch is [`ProviderError::Conflict`] and changes nothing.
+    async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError>;
+
+    /// Poll until the change is served by the provider's own servers, or
+    /// `timeout` passes (then `Ok(SyncState::Pending)`).
+    async fn wait_in_sync(
+        &self,
+        zone: &str,
+        change: &Change,
+        receipt: &Receipt,
+        timeout: Duration,
+    ) -> Result<SyncState, ProviderError>;
+}
+
+/// Everything that can go wrong talking to a provider.
+///
+/// Every variant keeps the provider's own message; none carries a secret.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    #[error("{provider}: timed out: {message}")]
+    Timeout { provider: String, message: String },
+    #[error("{provider}: throttled{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs_f64())).unwrap_or_default())]
+    Throttled {
+        provider: String,
+        retry_after: Option<Duration>,
+        message: String,
+    },
+    #[error("{provider}: server failure: {message}")]
+    Server { provider: String, message: String },
+    #[error("{provider}: transport error: {message}")]
+    Transport { provider: String, message: String },
+    #[error("{provider}: authentication refused (credentials from {credential_source}): {message}")]
+    Auth {
+        provider: String,
+        credential_source: String,
+        message: String,
+    },
+    #[error("{provider}: conflict: the records changed since they were read: {message}")]
+    Conflict { provider: String, message: String },
+    #[error("{provider}: bad request: {message}")]
+    BadRequest { provider: String, message: String },
+    #[error("{provider}: not found: {message}")]
+    NotFound { provider: String, message: String },
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+impl ProviderError {
+    /// True when the same request may succeed if tried again later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. }
+                | Self::Throttled { .. }
+                | Self::Server { .. }
+                | Self::Transport { .. }
+        )
+    }
+
+    /// How long the provider asked us to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A short stable word for metrics and JSON.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Timeout { .. } => "timeout",
+            Self::Throttled { .. } => "throttled",
+            Self::Server { .. } => "server",
+            Self::Transport { .. } => "transport",
+            Self::Auth { .. } => "auth",
+            Self::Conflict { .. } => "conflict",
+            Self::BadRequest { .. } => "bad-request",
+            Self::NotFound { .. } => "not-found",
+            Self::Refused(_) => "refused",
+        }
+    }
+}

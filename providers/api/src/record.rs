@@ -1,0 +1,326 @@
+//! Record sets and compare-and-set changes, checked when built.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ProviderError;
+
+/// The record types rtoguard manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RecordType {
+    A,
+    AAAA,
+    CNAME,
+}
+
+impl RecordType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::A => "A",
+            Self::AAAA => "AAAA",
+            Self::CNAME => "CNAME",
+        }
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RecordType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "A" => Ok(Self::A),
+            "AAAA" => Ok(Self::AAAA),
+            "CNAME" => Ok(Self::CNAME),
+            other => Err(format!(
+                "unsupported record type {other:?}: expected A, AAAA or CNAME"
+            )),
+        }
+    }
+}
+
+/// The canonical text of one record value: addresses as `IpAddr` prints them,
+/// names lower-case and absolute. Values that do not parse are kept as given.
+pub fn normalize_value(rtype: RecordType, value: &str) -> String {
+    let v = value.trim();
+    match rtype {
+        RecordType::A | RecordType::AAAA => v
+            .parse::<IpAddr>()
+            .map(|ip| ip.to_string())
+            .unwrap_or_else(|_| v.to_string()),
+        RecordType::CNAME => normalize_name(v),
+    }
+}
+
+/// A DNS name lower-case with its trailing dot.
+pub fn normalize_name(name: &str) -> String {
+    let mut n = name.trim().to_ascii_lowercase();
+    if !n.ends_with('.') {
+        n.push('.');
+    }
+    n
+}
+
+/// What a provider serves at one name and type (one set id, for weighted records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSet {
+    /// Absolute name, lower-case, with the trailing dot.
+    pub name: String,
+    pub rtype: RecordType,
+    pub ttl: u32,
+    /// Normalised, sorted, without duplicates.
+    pub values: Vec<String>,
+    /// Weighted records: the set identifier (rtoguard uses the pool name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_id: Option<String>,
+    /// Weighted records: the weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+}
+
+impl RecordSet {
+    /// A plain record set; name and values are normalised.
+    pub fn new<I, S>(name: &str, rtype: RecordType, ttl: u32, values: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut values: Vec<String> = values
+            .into_iter()
+            .map(|v| normalize_value(rtype, v.as_ref()))
+            .collect();
+        values.sort();
+        values.dedup();
+        Self {
+            name: normalize_name(name),
+            rtype,
+            ttl,
+            values,
+            set_id: None,
+            weight: None,
+        }
+    }
+
+    /// The same set as a weighted one.
+    pub fn with_weight(mut self, set_id: &str, weight: u32) -> Self {
+        self.set_id = Some(set_id.to_string());
+        self.weight = Some(weight);
+        self
+    }
+
+    /// The same set with another TTL.
+    pub fn with_ttl(mut self, ttl: u32) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// True when this set would send traffic somewhere: it has values and,
+    /// if weighted, a weight above zero.
+    pub fn serves(&self) -> bool {
+        !self.values.is_empty() && self.weight.is_none_or(|w| w > 0)
+    }
+}
+
+impl fmt::Display for RecordSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {} [{}]",
+            self.name,
+            self.ttl,
+            self.rtype,
+            self.values.join(" ")
+        )?;
+        if let (Some(id), Some(w)) = (&self.set_id, self.weight) {
+            write!(f, " set-id={id} weight={w}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A compare-and-set change: replace exactly `expected` with `desired`.
+///
+/// Built only through [`Change::new`], which refuses anything that would leave
+/// the name serving nothing, so no provider can be asked to publish an empty
+/// record set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    name: String,
+    rtype: RecordType,
+    expected: Vec<RecordSet>,
+    desired: Vec<RecordSet>,
+}
+
+impl Change {
+    /// Check and build a change. `expected` may be empty (the name holds
+    /// nothing yet); `desired` may not.
+    pub fn new(
+        name: &str,
+        rtype: RecordType,
+        expected: Vec<RecordSet>,
+        desired: Vec<RecordSet>,
+    ) -> Result<Self, ProviderError> {
+        let name = normalize_name(name);
+        let refuse = |why: String| Err(ProviderError::Refused(format!("{name} {rtype}: {why}")));
+        if desired.is_empty() {
+            return refuse("the change would leave no record set".into());
+        }
+        for set in expected.iter().chain(&desired) {
+            if set.name != name || set.rtype != rtype {
+                return refuse(format!(
+                    "record set {set} does not belong to this name and type"
+                ));
+            }
+        }
+        if let Some(empty) = desired.iter().find(|s| s.values.is_empty()) {
+            return refuse(format!("record set {empty} has no values"));
+        }
+        if !desired.iter().any(RecordSet::serves) {
+            return refuse("every desired record set has weight 0: nothing would be served".into());
+        }
+        let weighted = desired.iter().filter(|s| s.set_id.is_some()).count();
+        if weighted != 0 && weighted != desired.len() {
+            return refuse("mixes weighted and plain record sets".into());
+        }
+        let mut ids: Vec<_> = desired.iter().filter_map(|s| s.set_id.as_deref()).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return refuse("two desired record sets share a set id".into());
+        }
+        if rtype == RecordType::CNAME && desired.iter().any(|s| s.values.len() > 1) {
+            return refuse("a CNAME record set holds exactly one value".into());
+        }
+        if let Some(zero) = desired.iter().find(|s| s.ttl == 0) {
+            return refuse(format!("record set {zero} has TTL 0"));
+        }
+        Ok(Self {
+            name,
+            rtype,
+            expected,
+            desired,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn rtype(&self) -> RecordType {
+        self.rtype
+    }
+    /// The state the provider must still serve for the change to apply.
+    pub fn expected(&self) -> &[RecordSet] {
+        &self.expected
+    }
+    /// The state after the change.
+    pub fn desired(&self) -> &[RecordSet] {
+        &self.desired
+    }
+    /// True when nothing would change.
+    pub fn is_noop(&self) -> bool {
+        sorted(&self.expected) == sorted(&self.desired)
+    }
+}
+
+/// Record sets in a stable order (by set id), for comparison.
+pub fn sorted(sets: &[RecordSet]) -> Vec<RecordSet> {
+    let mut v = sets.to_vec();
+    v.sort_by(|a, b| a.set_id.cmp(&b.set_id).then(a.values.cmp(&b.values)));
+    v
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "change {} {}", self.name, self.rtype)?;
+        for s in &self.expected {
+            writeln!(f, "  - {s}")?;
+        }
+        for s in &self.desired {
+            writeln!(f, "  + {s}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[&str]) -> RecordSet {
+        RecordSet::new("www.example.com", RecordType::A, 300, values)
+    }
+
+    #[test]
+    fn normalises_names_and_values() {
+        let s = RecordSet::new(
+            "WWW.Example.com",
+            RecordType::AAAA,
+            60,
+            ["2001:DB8::0001", "2001:db8::1"],
+        );
+        assert_eq!(s.name, "www.example.com.");
+        assert_eq!(s.values, vec!["2001:db8::1".to_string()]);
+    }
+
+    #[test]
+    fn refuses_an_empty_desired_state() {
+        let err = Change::new(
+            "www.example.com.",
+            RecordType::A,
+            vec![set(&["192.0.2.1"])],
+            vec![],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("no record set"), "{err}");
+        let err =
+            Change::new("www.example.com.", RecordType::A, vec![], vec![set(&[])]).unwrap_err();
+        assert!(err.to_string().contains("has no values"), "{err}");
+    }
+
+    #[test]
+    fn refuses_all_zero_weights() {
+        let a = set(&["192.0.2.1"]).with_weight("primary", 0);
+        let b = set(&["192.0.2.2"]).with_weight("standby", 0);
+        let err = Change::new("www.example.com.", RecordType::A, vec![], vec![a, b]).unwrap_err();
+        assert!(matches!(err, ProviderError::Refused(_)));
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn refuses_foreign_names_and_bad_cname() {
+        let other = RecordSet::new("other.example.com", RecordType::A, 300, ["192.0.2.1"]);
+        assert!(Change::new("www.example.com.", RecordType::A, vec![], vec![other]).is_err());
+        let cname = RecordSet::new(
+            "www.example.com",
+            RecordType::CNAME,
+            300,
+            ["a.example.net", "b.example.net"],
+        );
+        assert!(Change::new("www.example.com.", RecordType::CNAME, vec![], vec![cname]).is_err());
+    }
+
+    #[test]
+    fn accepts_a_flip_and_detects_noop() {
+        let c = Change::new(
+            "www.example.com.",
+            RecordType::A,
+            vec![set(&["192.0.2.1"])],
+            vec![set(&["192.0.2.2"])],
+        )
+        .unwrap();
+        assert!(!c.is_noop());
+        let c = Change::new(
+            "www.example.com.",
+            RecordType::A,
+            vec![set(&["192.0.2.1"])],
+            vec![set(&["192.0.2.1"])],
+        )
+        .unwrap();
+        assert!(c.is_noop());
+    }
+}

@@ -1,0 +1,1 @@
+//! cloudflare provider for rtoguard (being built).

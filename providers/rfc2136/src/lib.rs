@@ -1,0 +1,1 @@
+//! rfc2136 provider for rtoguard (being built).

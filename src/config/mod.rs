@@ -1,0 +1,1 @@
+//! The TOML config: strict parsing and validation.

@@ -1,0 +1,1 @@
+//! The sans-IO failover state machine, one per service.

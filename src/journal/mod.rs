@@ -1,0 +1,1 @@
+//! The durable SQLite journal of decisions and provider changes.

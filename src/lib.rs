@@ -1,0 +1,30 @@
+//! rtoguard: a DNS/traffic failover controller.
+//!
+//! The map:
+//!
+//! - [`config`]: the TOML config, parsed strictly and validated into the types
+//!   the program uses; every error names the file, line and field.
+//! - [`probe`]: health probes (HTTP(S), TCP, DNS), their scheduler, and the
+//!   rise/fall hysteresis that turns probe results into observations.
+//! - [`controller`]: the sans-IO state machine per service: events and `now`
+//!   in, actions out. No clock, socket or sleep inside.
+//! - [`plan`]: turns "move service S to pool P" into checked provider changes.
+//! - [`ops`]: manual operations (status, failover, failback) run directly
+//!   against a provider.
+//! - [`providers`]: builds `Arc<dyn Provider>` from the config.
+//! - [`propagation`]: times a change as authoritative servers, resolvers and
+//!   clients see it.
+//! - [`journal`]: the durable SQLite journal of every decision and change.
+//! - [`cli`]: the command line (the binary is a thin wrapper around it).
+
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod controller;
+pub mod journal;
+pub mod ops;
+pub mod plan;
+pub mod probe;
+pub mod propagation;
+pub mod providers;

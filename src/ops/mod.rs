@@ -1,0 +1,1 @@
+//! Manual operations run directly against a provider.

@@ -1,0 +1,1 @@
+//! Plans: desired state turned into checked provider changes.

@@ -1,0 +1,1 @@
+//! Health probes, their scheduler, and rise/fall hysteresis.

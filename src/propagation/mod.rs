@@ -1,0 +1,1 @@
+//! Propagation timing: authoritatives, resolvers and clients after a change.

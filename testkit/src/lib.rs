@@ -1,0 +1,58 @@
+//! Test peers for rtoguard's tests, each started on loopback by the test that
+//! needs it and stopped when dropped.
+//!
+//! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
+//! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
+//! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
+//! - [`net`]: free loopback ports and waiting for them.
+
+pub mod bind;
+pub mod dns;
+pub mod moto;
+pub mod net;
+pub mod region;
+pub mod unbound;
+
+/// Base64 (standard alphabet, padded), for TSIG secrets written into configs.
+pub fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A random TSIG secret (32 bytes), base64.
+pub fn random_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(super::base64(input.as_bytes()), want);
+        }
+    }
+}

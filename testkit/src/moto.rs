@@ -1,0 +1,1 @@
+//! moto's server (the Route 53 API) on a loopback port (being built).

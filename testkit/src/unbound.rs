@@ -1,0 +1,1 @@
+//! unbound as a caching resolver on a loopback port (being built).
