@@ -1,1 +1,230 @@
 //! The durable SQLite journal of decisions and provider changes.
+//!
+//! One database file (`journal.sqlite3`) in the state directory, WAL mode,
+//! `synchronous = FULL`: an entry is on disk before the call that wrote it
+//! returns, so a controller killed at any point can reconcile on restart.
+//! Operators can read it with `sqlite3`. The schema is versioned with
+//! `PRAGMA user_version` (see [`schema`]).
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+/// Journal errors: the database could not be opened, migrated or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("journal {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("journal {path}: schema version {found} is newer than this rtoguard understands ({known})")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("journal {path}: cannot create the state directory: {source}")]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One journal entry as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Monotonic sequence number, assigned by the journal.
+    pub seq: i64,
+    /// Wall-clock time in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub service: String,
+    /// The incident (or manual operation) this entry belongs to, if any.
+    pub incident: Option<String>,
+    /// What happened: `decision`, `intent`, `provider-request`,
+    /// `provider-result`, `observation`, `alert`, ...
+    pub kind: String,
+    /// Who or what triggered it: `rule:active-down`, `user:alice`, `cli`.
+    pub actor: String,
+    /// A short human sentence.
+    pub message: String,
+    /// Structured detail (record diff, error, vantages).
+    pub detail: serde_json::Value,
+}
+
+/// A new entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub service: &'a str,
+    pub incident: Option<&'a str>,
+    pub kind: &'a str,
+    pub actor: &'a str,
+    pub message: String,
+    pub detail: serde_json::Value,
+}
+
+/// An intent: something rtoguard is about to do at the provider, written
+/// before the request and closed after the result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    pub id: i64,
+    pub service: String,
+    pub incident: Option<String>,
+    pub payload: serde_json::Value,
+    pub opened_seq: i64,
+}
+
+/// The journal. Cheap to share behind an `Arc`; calls are short and blocking.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl Journal {
+    /// Open (or create and migrate) `state_dir/journal.sqlite3`.
+    pub fn open(state_dir: &Path) -> Result<Self, JournalError> {
+        std::fs::create_dir_all(state_dir).map_err(|source| JournalError::Dir { path: state_dir.to_path_buf(), source })?;
+        Self::open_file(&state_dir.join("journal.sqlite3"))
+    }
+
+    /// Open a journal file directly.
+    pub fn open_file(path: &Path) -> Result<Self, JournalError> {
+        let err = |source| JournalError::Sqlite { path: path.to_path_buf(), source };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        schema::migrate(&conn, path)?;
+        Ok(Self { path: path.to_path_buf(), conn: Mutex::new(conn) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, JournalError> {
+        // A poisoned lock only means another thread panicked mid-call; SQLite
+        // itself kept the database consistent, so go on with the connection.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn).map_err(|source| JournalError::Sqlite { path: self.path.clone(), source })
+    }
+
+    /// Append one entry; it is durable when this returns. Returns its sequence number.
+    pub fn append(&self, e: NewEntry<'_>) -> Result<i64, JournalError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO entries (at_ms, service, incident, kind, actor, message, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![now_ms(), e.service, e.incident, e.kind, e.actor, e.message, e.detail.to_string()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Write an intent (and an `intent` entry) before acting on it.
+    pub fn open_intent(&self, service: &str, incident: Option<&str>, actor: &str, message: String, payload: serde_json::Value) -> Result<i64, JournalError> {
+        let seq = self.append(NewEntry { service, incident, kind: "intent", actor, message, detail: payload.clone() })?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO intents (service, incident, payload, opened_seq) VALUES (?1, ?2, ?3, ?4)",
+                params![service, incident, payload.to_string(), seq],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Close an intent with its outcome (`done`, `failed`, `conflict`, `done-by-other`, ...).
+    pub fn close_intent(&self, id: i64, outcome: &str, message: String, detail: serde_json::Value) -> Result<(), JournalError> {
+        let (service, incident): (String, Option<String>) =
+            self.with(|c| c.query_row("SELECT service, incident FROM intents WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))))?;
+        let seq = self.append(NewEntry { service: &service, incident: incident.as_deref(), kind: "intent-closed", actor: "rtoguard", message, detail: serde_json::json!({ "intent": id, "outcome": outcome, "detail": detail }) })?;
+        self.with(|c| c.execute("UPDATE intents SET outcome = ?1, closed_seq = ?2 WHERE id = ?3", params![outcome, seq, id]).map(|_| ()))
+    }
+
+    /// The newest intent of `service` that was opened and never closed.
+    pub fn open_intents(&self, service: &str) -> Result<Vec<Intent>, JournalError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT id, service, incident, payload, opened_seq FROM intents WHERE service = ?1 AND closed_seq IS NULL ORDER BY id")?;
+            let rows = st.query_map([service], |r| {
+                let payload: String = r.get(3)?;
+                Ok(Intent { id: r.get(0)?, service: r.get(1)?, incident: r.get(2)?, payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null), opened_seq: r.get(4)? })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Entries in order, optionally for one service and from a sequence number on.
+    pub fn entries(&self, service: Option<&str>, after_seq: i64) -> Result<Vec<Entry>, JournalError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT seq, at_ms, service, incident, kind, actor, message, detail FROM entries WHERE (?1 IS NULL OR service = ?1) AND seq > ?2 ORDER BY seq",
+            )?;
+            let rows = st.query_map(params![service, after_seq], row_to_entry)?;
+            rows.collect()
+        })
+    }
+
+    /// Entries of one incident, in order.
+    pub fn incident_entries(&self, incident: &str) -> Result<Vec<Entry>, JournalError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT seq, at_ms, service, incident, kind, actor, message, detail FROM entries WHERE incident = ?1 ORDER BY seq")?;
+            let rows = st.query_map([incident], row_to_entry)?;
+            rows.collect()
+        })
+    }
+
+    /// Store (or replace) the finished report of an incident.
+    pub fn save_report(&self, incident: &str, service: &str, kind: &str, report: &serde_json::Value) -> Result<(), JournalError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO reports (incident, service, kind, at_ms, report) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(incident) DO UPDATE SET report = excluded.report, at_ms = excluded.at_ms",
+                params![incident, service, kind, now_ms(), report.to_string()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// A stored report.
+    pub fn report(&self, incident: &str) -> Result<Option<serde_json::Value>, JournalError> {
+        self.with(|c| {
+            c.query_row("SELECT report FROM reports WHERE incident = ?1", [incident], |r| r.get::<_, String>(0))
+                .optional()
+                .map(|o| o.and_then(|s| serde_json::from_str(&s).ok()))
+        })
+    }
+
+    /// Every stored report: (incident, service, kind, at_ms), newest first.
+    pub fn reports(&self) -> Result<Vec<(String, String, String, i64)>, JournalError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT incident, service, kind, at_ms FROM reports ORDER BY at_ms DESC")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect()
+        })
+    }
+}
+
+fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let detail: String = r.get(7)?;
+    Ok(Entry {
+        seq: r.get(0)?,
+        at_ms: r.get(1)?,
+        service: r.get(2)?,
+        incident: r.get(3)?,
+        kind: r.get(4)?,
+        actor: r.get(5)?,
+        message: r.get(6)?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests;

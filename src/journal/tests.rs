@@ -1,0 +1,62 @@
+//! Journal tests against a real SQLite file.
+
+use super::*;
+use serde_json::json;
+
+fn entry<'a>(service: &'a str, kind: &'a str) -> NewEntry<'a> {
+    NewEntry { service, incident: Some("inc-1"), kind, actor: "test", message: format!("{kind} happened"), detail: json!({ "k": kind }) }
+}
+
+#[test]
+fn appends_in_order_and_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let a = j.append(entry("checkout", "decision")).unwrap();
+    let b = j.append(entry("search", "decision")).unwrap();
+    assert!(b > a);
+    drop(j);
+    let j = Journal::open(dir.path()).unwrap();
+    let all = j.entries(None, 0).unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![a, b]);
+    let only = j.entries(Some("search"), 0).unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].detail, json!({ "k": "decision" }));
+    assert_eq!(j.incident_entries("inc-1").unwrap().len(), 2);
+}
+
+#[test]
+fn open_intents_are_found_until_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let id = j.open_intent("checkout", None, "cli", "flip to standby".into(), json!({ "flip": "standby" })).unwrap();
+    let open = j.open_intents("checkout").unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].payload, json!({ "flip": "standby" }));
+    j.close_intent(id, "done", "flipped".into(), json!(null)).unwrap();
+    assert!(j.open_intents("checkout").unwrap().is_empty());
+    let kinds: Vec<_> = j.entries(None, 0).unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec!["intent", "intent-closed"]);
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Journal::open_file(&path).unwrap_err();
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+#[test]
+fn reports_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.save_report("inc-1", "checkout", "manual", &json!({ "met": true })).unwrap();
+    j.save_report("inc-1", "checkout", "manual", &json!({ "met": false })).unwrap();
+    assert_eq!(j.report("inc-1").unwrap(), Some(json!({ "met": false })));
+    assert_eq!(j.reports().unwrap().len(), 1);
+    assert_eq!(j.report("nope").unwrap(), None);
+}
