@@ -28,3 +28,6 @@ pub mod plan;
 pub mod probe;
 pub mod propagation;
 pub mod providers;
+
+#[cfg(test)]
+mod test_support;

@@ -1,1 +1,184 @@
-//! Plans: desired state turned into checked provider changes.
+//! Plans: "move service S to pool P" turned into checked provider changes.
+//!
+//! A plan is built from what the provider serves now and the service's
+//! config, before anything is sent: every step's change names the state it
+//! expects to replace (the previous step's result), and [`Change::new`]
+//! refuses any step that would publish an empty record set. `--dry-run`
+//! prints the plan; execution ([`crate::ops`]) applies it step by step.
+
+mod active;
+
+use std::fmt;
+use std::time::Duration;
+
+use rtoguard_provider_api::{Capabilities, Change, ProviderError, RecordSet};
+use serde::Serialize;
+
+pub use active::{Active, classify};
+
+use crate::config::{Pool, Service};
+
+/// Why a plan cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("service {service} has no pool {pool:?}; its pools are: {valid}")]
+    UnknownPool { service: String, pool: String, valid: String },
+    #[error(transparent)]
+    Refused(#[from] ProviderError),
+}
+
+/// One step of a plan, in order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    /// Change only the TTL of what is served.
+    SetTtl { ttl: u32, why: String, change: Change },
+    /// Wait for caches to let go of answers published with `ttl` seconds.
+    Drain {
+        ttl: u32,
+        #[serde(with = "secs")]
+        wait: Duration,
+    },
+    /// Replace what is served with the target pool.
+    Flip { change: Change },
+    /// Wait before restoring the normal TTL.
+    Settle {
+        #[serde(with = "secs")]
+        wait: Duration,
+    },
+}
+
+/// An ordered, checked list of steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub service: String,
+    pub from: Active,
+    pub to: String,
+    pub planned: bool,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// True when the service already serves the target at the normal TTL.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// What to plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub service: &'a Service,
+    pub to: &'a str,
+    /// Lower the TTL and let it drain before flipping.
+    pub planned: bool,
+}
+
+/// Build the plan that moves `req.service` to pool `req.to` from `current`.
+pub fn build(req: Request<'_>, caps: &Capabilities, current: &[RecordSet]) -> Result<Plan, PlanError> {
+    let svc = req.service;
+    let target = svc.pool(req.to).ok_or_else(|| PlanError::UnknownPool {
+        service: svc.name.clone(),
+        pool: req.to.to_string(),
+        valid: svc.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+    })?;
+    let from = classify(svc, current);
+    let normal = svc.ttl.normal.max(caps.ttl_floor);
+    let lowered = svc.ttl.lowered.max(caps.ttl_floor).min(normal);
+    let cur_ttl = current.iter().map(|s| s.ttl).max();
+    let mut steps = Vec::new();
+    let mut state = current.to_vec();
+    if from == Active::Pool(target.name.clone()) {
+        if cur_ttl.is_some_and(|t| t != normal) {
+            push_ttl(svc, &mut steps, &mut state, normal, "restore the normal TTL")?;
+        }
+        return Ok(Plan { service: svc.name.clone(), from, to: target.name.clone(), planned: req.planned, steps });
+    }
+    let flip_ttl = match (req.planned, cur_ttl) {
+        (_, None) => normal,
+        (true, Some(t)) if t > lowered => {
+            push_ttl(svc, &mut steps, &mut state, lowered, "lower the TTL ahead of the switch")?;
+            steps.push(Step::Drain { ttl: t, wait: Duration::from_secs(t.into()) });
+            lowered
+        }
+        (_, Some(t)) => t,
+    };
+    let desired = desired_for(svc, caps, &state, target, flip_ttl);
+    let change = Change::new(&svc.record, svc.rtype, state.clone(), desired.clone())?;
+    steps.push(Step::Flip { change });
+    state = desired;
+    if flip_ttl != normal {
+        steps.push(Step::Settle { wait: svc.ttl.restore_after });
+        push_ttl(svc, &mut steps, &mut state, normal, "restore the normal TTL")?;
+    }
+    Ok(Plan { service: svc.name.clone(), from, to: target.name.clone(), planned: req.planned, steps })
+}
+
+fn push_ttl(svc: &Service, steps: &mut Vec<Step>, state: &mut Vec<RecordSet>, ttl: u32, why: &str) -> Result<(), PlanError> {
+    let desired: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
+    let change = Change::new(&svc.record, svc.rtype, state.clone(), desired.clone())?;
+    steps.push(Step::SetTtl { ttl, why: why.to_string(), change });
+    *state = desired;
+    Ok(())
+}
+
+/// What the provider should serve when `target` is the active pool.
+///
+/// Weighted providers keep one record set per pool (set id = pool name):
+/// the target gets weight 100 and every other pool 0, values refreshed from
+/// the config. Without weights the record values are the target's endpoints.
+pub fn desired_for(svc: &Service, caps: &Capabilities, current: &[RecordSet], target: &Pool, ttl: u32) -> Vec<RecordSet> {
+    let weighted = caps.weighted && current.iter().any(|s| s.set_id.is_some());
+    let plain = |pool: &Pool| RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints);
+    if !weighted {
+        return vec![plain(target)];
+    }
+    let mut out: Vec<RecordSet> = current
+        .iter()
+        .map(|s| {
+            let id = s.set_id.clone().unwrap_or_default();
+            let w = if id == target.name { 100 } else { 0 };
+            match svc.pool(&id) {
+                Some(p) => plain(p).with_weight(&id, w),
+                None => s.clone().with_ttl(ttl).with_weight(&id, w),
+            }
+        })
+        .collect();
+    if !out.iter().any(|s| s.set_id.as_deref() == Some(&target.name)) {
+        out.push(plain(target).with_weight(&target.name, 100));
+    }
+    out
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.planned { "planned" } else { "immediate" };
+        writeln!(f, "Plan for {}: {} -> {} ({kind})", self.service, self.from, self.to)?;
+        if self.steps.is_empty() {
+            return writeln!(f, "  nothing to do: {} already serves {}", self.service, self.to);
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            write!(f, "  {}. ", i + 1)?;
+            match s {
+                Step::SetTtl { ttl, why, change } => write!(f, "set TTL to {ttl}s ({why})\n{}", indent(change))?,
+                Step::Drain { ttl, wait } => writeln!(f, "wait {}s for caches to drop answers published with TTL {ttl}s", wait.as_secs())?,
+                Step::Flip { change } => write!(f, "flip to {}\n{}", self.to, indent(change))?,
+                Step::Settle { wait } => writeln!(f, "wait {}s before restoring the normal TTL", wait.as_secs())?,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn indent(c: &Change) -> String {
+    c.to_string().lines().skip(1).map(|l| format!("     {l}\n")).collect()
+}
+
+mod secs {
+    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! Which pool the records served now belong to.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use rtoguard_provider_api::RecordSet;
+use serde::Serialize;
+
+use crate::config::Service;
+
+/// The pool a service's records point at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "pools", rename_all = "kebab-case")]
+pub enum Active {
+    /// Exactly one pool's endpoints are served.
+    Pool(String),
+    /// Nothing is served.
+    Empty,
+    /// Values from several pools are served at once.
+    Mixed(Vec<String>),
+    /// The values match no pool of the config.
+    None,
+}
+
+impl fmt::Display for Active {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pool(p) => f.write_str(p),
+            Self::Empty => f.write_str("empty"),
+            Self::Mixed(ps) => write!(f, "mixed ({})", ps.join("+")),
+            Self::None => f.write_str("none"),
+        }
+    }
+}
+
+impl Active {
+    pub fn pool(&self) -> Option<&str> {
+        match self {
+            Self::Pool(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Classify what is served: weighted sets by the pools that have weight,
+/// plain sets by which pools' endpoints make up the values.
+pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
+    let serving: Vec<&RecordSet> = sets.iter().filter(|s| s.serves()).collect();
+    if serving.is_empty() {
+        return Active::Empty;
+    }
+    let values: BTreeSet<&str> = serving.iter().flat_map(|s| s.values.iter().map(String::as_str)).collect();
+    let exact = svc.pools.iter().find(|p| {
+        let e: BTreeSet<&str> = p.endpoints.iter().map(String::as_str).collect();
+        e == values
+    });
+    if let Some(p) = exact {
+        return Active::Pool(p.name.clone());
+    }
+    let touched: Vec<String> = svc
+        .pools
+        .iter()
+        .filter(|p| p.endpoints.iter().any(|e| values.contains(e.as_str())))
+        .map(|p| p.name.clone())
+        .collect();
+    let covered = values.iter().all(|v| svc.pools.iter().any(|p| p.endpoints.iter().any(|e| e == v)));
+    match (touched.len(), covered) {
+        // A subset of one pool's endpoints: that pool, partly.
+        (1, true) => Active::Pool(touched[0].clone()),
+        (n, true) if n > 1 => Active::Mixed(touched),
+        _ => Active::None,
+    }
+}
