@@ -1,1 +1,131 @@
-//! The command line: argument parsing and dispatch.
+//! The command line: argument parsing (clap) and dispatch to the library.
+
+mod manual;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// rtoguard: DNS failover that measures itself.
+///
+/// Probes a service from several vantage points, lowers the record's TTL ahead
+/// of a switch, flips the record to the standby region through the DNS
+/// provider, and reports how long resolvers and clients took to follow.
+#[derive(Debug, Parser)]
+#[command(name = "rtoguard", version, about, long_about, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Log format: human lines on a terminal, JSON otherwise (auto), or forced.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+    /// More logging (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 failure (provider error, check failed, timeout); \
+64 usage or config error; 130 aborted by Ctrl-C.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a config file and print what it means.
+    Check(CheckArgs),
+    /// Show each service: the records its provider serves and which pool they match.
+    Status(StatusArgs),
+    /// Move a service to another pool now (or, with --planned, after lowering the TTL).
+    Failover(FailoverArgs),
+    /// Move a service back to its first (preferred) pool; planned by default.
+    Failback(FailbackArgs),
+}
+
+/// Where the config is.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// Config file.
+    #[arg(long, short = 'c', env = "RTOGUARD_CONFIG", default_value = "/etc/rtoguard/config.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this service.
+    pub service: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// One JSON object per service.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options shared by failover and failback.
+#[derive(Debug, Clone, Args)]
+pub struct MoveArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Print the exact record changes, in order, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Flip even if the target pool fails its probe.
+    #[arg(long)]
+    pub force: bool,
+    /// Print each step as a JSON object, one a line.
+    #[arg(long)]
+    pub json: bool,
+    /// How long to wait for the provider to report each change in sync.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub sync_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct FailoverArgs {
+    /// The service to move.
+    pub service: String,
+    /// The pool to move it to.
+    #[arg(long)]
+    pub to: String,
+    /// Lower the TTL, wait for caches to drain the old one, flip, then restore the TTL.
+    #[arg(long)]
+    pub planned: bool,
+    #[command(flatten)]
+    pub common: MoveArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FailbackArgs {
+    /// The service to move back to its first pool.
+    pub service: String,
+    /// Flip at once instead of lowering and draining the TTL first.
+    #[arg(long)]
+    pub now: bool,
+    #[command(flatten)]
+    pub common: MoveArgs,
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(a) => manual::check(&a),
+        Command::Status(a) => manual::status(&a).await,
+        Command::Failover(a) => manual::failover(&a).await,
+        Command::Failback(a) => manual::failback(&a).await,
+    }
+}

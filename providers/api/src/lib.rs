@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use record::{Change, RecordSet, RecordType, normalize_value};
+pub use record::{Change, RecordSet, RecordType, normalize_name, normalize_value, sorted};
 
 /// What a provider can do; the planner adapts flips to it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

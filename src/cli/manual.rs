@@ -1,0 +1,123 @@
+//! `check`, `status`, `failover` and `failback` run directly against providers.
+
+use std::process::ExitCode;
+
+use crate::config::{self, Config};
+use crate::journal::Journal;
+use crate::ops::{self, Interrupts, MoveContext, MoveOptions, OpError, Output};
+use crate::providers::Providers;
+
+use super::{CheckArgs, FailbackArgs, FailoverArgs, MoveArgs, StatusArgs};
+
+/// Print an error with its whole cause chain and return its exit code.
+fn fail(err: &dyn std::error::Error, code: u8) -> ExitCode {
+    let mut msg = format!("error: {err}");
+    let mut src = err.source();
+    while let Some(s) = src {
+        msg.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    eprintln!("{msg}");
+    ExitCode::from(code)
+}
+
+fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    config::load(path).map_err(|e| {
+        eprint!("{e}");
+        ExitCode::from(64)
+    })
+}
+
+pub fn check(a: &CheckArgs) -> ExitCode {
+    match config::load(&a.config.config) {
+        Ok(cfg) => {
+            print!("{}", config::summary(&cfg));
+            println!("{}: OK", a.config.config.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprint!("{e}");
+            eprintln!("{}: {} error(s)", a.config.config.display(), e.issues.len());
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub async fn status(a: &StatusArgs) -> ExitCode {
+    let cfg = match load(&a.config.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Some(name) = &a.service
+        && cfg.service(name).is_none()
+    {
+        return fail(&unknown_service(&cfg, name), 64);
+    }
+    let mut providers = Providers::default();
+    let rows = ops::status(&cfg, a.service.as_deref(), &mut providers).await;
+    if a.json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r).unwrap_or_default());
+        }
+    } else {
+        println!("(no daemon: read directly from the providers)");
+        print!("{}", ops::render_status(&rows));
+    }
+    if rows.iter().any(|r| r.error.is_some()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn unknown_service(cfg: &Config, name: &str) -> OpError {
+    OpError::UnknownService {
+        name: name.to_string(),
+        valid: cfg.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+    }
+}
+
+pub async fn failover(a: &FailoverArgs) -> ExitCode {
+    move_service(&a.service, Some(&a.to), a.planned, &a.common).await
+}
+
+pub async fn failback(a: &FailbackArgs) -> ExitCode {
+    move_service(&a.service, None, !a.now, &a.common).await
+}
+
+async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveArgs) -> ExitCode {
+    let cfg = match load(&m.config.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(svc) = cfg.service(service) else {
+        return fail(&unknown_service(&cfg, service), 64);
+    };
+    // A validated service has at least two pools.
+    let to = to.unwrap_or(&svc.pools[0].name);
+    let provider = match crate::providers::build(&cfg, &svc.provider).await {
+        Ok(p) => p,
+        Err(e) => return fail(&e, 1),
+    };
+    let out = Output::new(m.json);
+    let interrupts = Interrupts::listen();
+    let journal = (!m.dry_run).then(|| open_journal(&cfg)).flatten();
+    let actor = format!("user:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    let opts = MoveOptions { planned, dry_run: m.dry_run, yes: m.yes, force: m.force, sync_timeout: m.sync_timeout };
+    let cx = MoveContext { service: svc, provider, to, opts, out: &out, interrupts: &interrupts, journal: journal.as_ref(), actor: &actor };
+    match ops::run_move(cx, async |pool| crate::ops::preflight(svc, pool).await).await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.exit_code();
+            fail(&e, code)
+        }
+    }
+}
+
+/// The journal in the state directory, when it can be opened; manual
+/// operations go on without it (and say so).
+fn open_journal(cfg: &Config) -> Option<Journal> {
+    match Journal::open(&cfg.controller.state_dir) {
+        Ok(j) => Some(j),
+        Err(e) => {
+            eprintln!("warning: not journaling this operation: {e}");
+            None
+        }
+    }
+}
