@@ -1,0 +1,160 @@
+//! Shared set-up for the binary's integration tests: BIND 9 with the demo
+//! zone, two HTTP regions on 127.0.0.2 / 127.0.0.3, and a config for them.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::bind::Bind;
+use rtoguard_testkit::net::{free_port, lo};
+use rtoguard_testkit::region::Region;
+use tempfile::TempDir;
+
+/// BIND + two regions + a config file.
+pub struct Testbed {
+    pub bind: Bind,
+    pub primary: Region,
+    pub standby: Region,
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+/// A port free on both 127.0.0.2 and 127.0.0.3, so both regions share it.
+pub fn shared_port() -> u16 {
+    loop {
+        let p = free_port(lo(2));
+        if std::net::TcpListener::bind((lo(3), p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+impl Testbed {
+    /// `checkout.example.test.` A 127.0.0.2 with TTL `normal`.
+    pub fn start(normal: u32, lowered: u32, restore_after: &str) -> Self {
+        let bind = Bind::start("example.test.", &[&format!("checkout {normal} IN A 127.0.0.2")]);
+        let port = shared_port();
+        let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+        let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let secret = bind.secret_file();
+        let config = dir.path().join("config.toml");
+        let text = config_text(&bind, &secret, dir.path(), port, normal, lowered, restore_after);
+        std::fs::write(&config, text).expect("write config");
+        Self { bind, primary, standby, dir, config, port }
+    }
+
+    pub fn config_str(&self) -> &str {
+        self.config.to_str().expect("utf-8 temp path")
+    }
+
+    /// The TSIG secret file the config names.
+    pub fn secret_path(&self) -> PathBuf {
+        self.bind.secret_file()
+    }
+
+    /// Poll BIND every 50 ms for `name`, recording each answer until stopped.
+    pub fn record_bind_states(&self, name: &str) -> Recorder {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (addr, name, s) = (self.bind.addr, name.to_string(), stop.clone());
+        let handle = std::thread::spawn(move || {
+            let mut states = Vec::new();
+            while !s.load(Ordering::SeqCst) {
+                if let Ok(a) = rtoguard_testkit::dns::query(addr, &name, RecordType::A, false) {
+                    states.push((Instant::now(), a.values, a.ttl));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            states
+        });
+        Recorder { stop, handle }
+    }
+}
+
+/// A running poll of BIND.
+pub struct Recorder {
+    stop: Arc<AtomicBool>,
+    handle: JoinHandle<Vec<(Instant, Vec<String>, u32)>>,
+}
+
+impl Recorder {
+    /// Stop and return (time, values, ttl) samples in order.
+    pub fn stop(self) -> Vec<(Instant, Vec<String>, u32)> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.handle.join().expect("recorder thread")
+    }
+}
+
+/// The config for a testbed.
+pub fn config_text(bind: &Bind, secret: &std::path::Path, state: &std::path::Path, port: u16, normal: u32, lowered: u32, restore_after: &str) -> String {
+    format!(
+        r#"[controller]
+id = "test"
+state_dir = "{state}"
+control_socket = "{state}/control.sock"
+
+[providers.bind]
+type = "rfc2136"
+server = "{server}"
+tsig_key_name = "{key}"
+tsig_algorithm = "{alg}"
+tsig_secret_file = "{secret}"
+
+[[services]]
+name = "checkout"
+provider = "bind"
+zone = "example.test."
+record = "checkout.example.test."
+type = "A"
+rto = "5m"
+ttl = {{ normal = "{normal}s", lowered = "{lowered}s", restore_after = "{restore_after}" }}
+probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "1s" }}
+health = {{ interval = "1s", rise = 2, fall = 2 }}
+
+[[services.pools]]
+name = "primary"
+region = "region-a"
+endpoints = ["127.0.0.2"]
+marker = {{ header = "x-region", value = "primary" }}
+
+[[services.pools]]
+name = "standby"
+region = "region-b"
+endpoints = ["127.0.0.3"]
+marker = {{ header = "x-region", value = "standby" }}
+"#,
+        state = state.display(),
+        server = bind.addr,
+        key = bind.key.name,
+        alg = bind.key.algorithm,
+        secret = secret.display(),
+    )
+}
+
+/// Run the rtoguard binary with `args`, no stdin.
+pub fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run rtoguard")
+}
+
+/// stdout and stderr of a run, together.
+pub trait OutputText {
+    fn text(&self) -> String;
+}
+
+impl OutputText for Output {
+    fn text(&self) -> String {
+        format!("{}{}", String::from_utf8_lossy(&self.stdout), String::from_utf8_lossy(&self.stderr))
+    }
+}
