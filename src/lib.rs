@@ -14,6 +14,7 @@
 //! - [`providers`]: builds `Arc<dyn Provider>` from the config.
 //! - [`propagation`]: times a change as authoritative servers, resolvers and
 //!   clients see it.
+//! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
 //! - [`journal`]: the durable SQLite journal of every decision and change.
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
 
@@ -21,6 +22,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod controller;
 pub mod journal;
 pub mod ops;
