@@ -16,6 +16,7 @@
 //!   clients see it.
 //! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
 //! - [`journal`]: the durable SQLite journal of every decision and change.
+//! - [`runtime`]: the daemon: probes, controllers, provider calls, signals, systemd.
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
 
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod plan;
 pub mod probe;
 pub mod propagation;
 pub mod providers;
+pub mod runtime;
 
 #[cfg(test)]
 mod test_support;

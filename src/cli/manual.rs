@@ -1,6 +1,7 @@
 //! `check`, `status`, `failover` and `failback` run directly against providers.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::config::{self, Config};
 use crate::journal::Journal;
@@ -21,7 +22,13 @@ fn fail(err: &dyn std::error::Error, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+/// Print `msg` as an error and return `code`.
+pub fn fail_msg(msg: &str, code: u8) -> ExitCode {
+    eprintln!("error: {msg}");
+    ExitCode::from(code)
+}
+
+pub fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     config::load(path).map_err(|e| {
         eprint!("{e}");
         ExitCode::from(64)
@@ -52,6 +59,9 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
         && cfg.service(name).is_none()
     {
         return fail(&unknown_service(&cfg, name), 64);
+    }
+    if let Some(code) = super::daemon::status(&cfg, a.service.as_deref(), a.json).await {
+        return code;
     }
     let mut providers = Providers::default();
     let rows = ops::status(&cfg, a.service.as_deref(), &mut providers).await;
@@ -89,13 +99,21 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
     let Some(svc) = cfg.service(service) else {
         return fail(&unknown_service(&cfg, service), 64);
     };
+    let out = Output::new(m.json);
+    let mv = crate::control::MoveRequest { to: to.map(str::to_string), planned, force: m.force, dry_run: m.dry_run };
+    let wait = Duration::from_secs(u64::from(svc.ttl.normal)) + svc.ttl.restore_after + m.sync_timeout * 3;
+    if let Some(code) = super::daemon::move_via_daemon(&cfg, service, to.is_none(), mv, &out, wait).await {
+        return code;
+    }
+    if !m.json {
+        println!("(no daemon running: acting on the provider directly)");
+    }
     // A validated service has at least two pools.
     let to = to.unwrap_or(&svc.pools[0].name);
     let provider = match crate::providers::build(&cfg, &svc.provider).await {
         Ok(p) => p,
         Err(e) => return fail(&e, 1),
     };
-    let out = Output::new(m.json);
     let interrupts = Interrupts::listen();
     let journal = (!m.dry_run).then(|| open_journal(&cfg)).flatten();
     let actor = format!("user:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));

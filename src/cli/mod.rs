@@ -1,5 +1,6 @@
 //! The command line: argument parsing (clap) and dispatch to the library.
 
+mod daemon;
 mod manual;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: probe, decide, flip, journal (under systemd: Type=notify).
+    Run(RunArgs),
     /// Validate a config file and print what it means.
     Check(CheckArgs),
     /// Show each service: the records its provider serves and which pool they match.
@@ -46,6 +49,37 @@ pub enum Command {
     Failover(FailoverArgs),
     /// Move a service back to its first (preferred) pool; planned by default.
     Failback(FailbackArgs),
+    /// Stop automation for a service: it is observed but never moved automatically (needs the daemon).
+    Pin(PinArgs),
+    /// Resume automation for a pinned service (needs the daemon).
+    Unpin(PinArgs),
+    /// Print the journal: every decision and provider change, oldest first.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// The service.
+    pub service: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this service.
+    pub service: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// One JSON object per entry.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the config is.
@@ -123,6 +157,10 @@ pub struct FailbackArgs {
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Run(a) => daemon::run(&a).await,
+        Command::Pin(a) => daemon::pin(&a, true).await,
+        Command::Unpin(a) => daemon::pin(&a, false).await,
+        Command::History(a) => daemon::history(&a),
         Command::Check(a) => manual::check(&a),
         Command::Status(a) => manual::status(&a).await,
         Command::Failover(a) => manual::failover(&a).await,

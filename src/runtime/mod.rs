@@ -1,0 +1,214 @@
+//! The daemon (`rtoguard run`): probes, controllers, provider calls, the
+//! control socket, signals and systemd notification, wired together.
+//!
+//! - [`specs`]: config → probe targets and controller policy.
+//! - [`service`]: one task per service: health in, decisions out.
+//! - [`exec`]: the provider calls behind the controller's actions.
+//! - [`signals`]: TERM/INT stop, HUP reloads.
+//! - [`systemd`]: readiness, watchdog, stopping.
+
+mod exec;
+mod service;
+mod signals;
+pub mod specs;
+mod systemd;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+use crate::config::{self, Config};
+use crate::control::{self, Envelope, Reply, Request};
+use crate::controller::Command;
+use crate::journal::Journal;
+use crate::probe::{Limits, Scheduler};
+use service::{Input, ServiceTask};
+
+/// How long a stop may take: in-flight provider calls finish first.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Run the daemon until SIGTERM/SIGINT.
+pub async fn run(path: &Path) -> anyhow::Result<()> {
+    let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let journal = Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
+    let mut signals = signals::Signals::install().context("installing signal handlers")?;
+    let (ctl_tx, mut ctl_rx) = mpsc::channel(64);
+    let ctl_cancel = CancellationToken::new();
+    let socket = cfg.controller.control_socket.clone();
+    let ctl = control::serve(&socket, ctl_tx, ctl_cancel.clone()).await.with_context(|| format!("control socket {}", socket.display()))?;
+    info!(controller = %cfg.controller.id, services = cfg.services.len(), socket = %socket.display(), "Starting.");
+    let mut generation = Generation::start(cfg, journal.clone());
+    generation.wait_ready().await;
+    systemd::ready();
+    info!("Ready: first probe round done and providers read.");
+    let mut watchdog = systemd::watchdog_interval().map(tokio::time::interval);
+    loop {
+        tokio::select! {
+            sig = signals.next() => match sig {
+                signals::Signal::Stop => break,
+                signals::Signal::Reload => generation = reload(path, generation, &journal).await,
+            },
+            Some(env) = ctl_rx.recv() => generation.dispatch(env),
+            _ = tick(&mut watchdog) => systemd::watchdog(),
+        }
+    }
+    info!("Stopping: waiting for provider calls in flight to finish.");
+    systemd::stopping();
+    generation.stop().await;
+    ctl_cancel.cancel();
+    let _ = ctl.await;
+    let _ = std::fs::remove_file(&socket);
+    info!("Stopped.");
+    Ok(())
+}
+
+async fn tick(i: &mut Option<tokio::time::Interval>) {
+    match i {
+        Some(i) => {
+            i.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// SIGHUP: a valid new config replaces the running one (services restart
+/// and reconcile against the provider); an invalid one is refused and the
+/// old one keeps running.
+async fn reload(path: &Path, old: Generation, journal: &Arc<Journal>) -> Generation {
+    systemd::reloading();
+    let next = match config::load(path) {
+        Ok(cfg) => {
+            if cfg.controller.control_socket != old.cfg.controller.control_socket {
+                warn!("controller.control_socket changed: that takes effect at the next restart.");
+            }
+            info!(services = cfg.services.len(), "Config reloaded: restarting services with it.");
+            old.stop().await;
+            Generation::start(cfg, journal.clone())
+        }
+        Err(e) => {
+            error!(config = %path.display(), "Reload refused, the running config stays:\n{e}");
+            old
+        }
+    };
+    systemd::ready();
+    next
+}
+
+/// Everything that runs for one config: the probe scheduler and one task per service.
+struct Generation {
+    cfg: Config,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+    services: BTreeMap<String, mpsc::Sender<Input>>,
+    ready: Vec<oneshot::Receiver<()>>,
+}
+
+impl Generation {
+    fn start(cfg: Config, journal: Arc<Journal>) -> Self {
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let mut services = BTreeMap::new();
+        let mut ready = Vec::new();
+        let mut targets = Vec::new();
+        for svc in &cfg.services {
+            let (tx, rx) = mpsc::channel(256);
+            let (rtx, rrx) = oneshot::channel();
+            ready.push(rrx);
+            targets.extend(specs::targets(svc));
+            let (cfg2, svc2, j, c) = (cfg.clone(), svc.clone(), journal.clone(), cancel.clone());
+            tracker.spawn(async move {
+                let provider = crate::providers::build(&cfg2, &svc2.provider).await.map_err(|e| e.to_string());
+                ServiceTask::new(svc2, provider, j, rtx).run(rx, c).await;
+            });
+            services.insert(svc.name.clone(), tx);
+        }
+        let probe_cancel = cancel.child_token();
+        let (mut results, _handle) = Scheduler::spawn(targets, Limits::default(), probe_cancel);
+        let routes = services.clone();
+        tracker.spawn(async move {
+            while let Some((t, result)) = results.recv().await {
+                if let Some(tx) = routes.get(&t.service) {
+                    let _ = tx.send(Input::Probe { pool: t.pool, endpoint: t.endpoint, result }).await;
+                }
+            }
+        });
+        tracker.close();
+        Self { cfg, cancel, tracker, services, ready }
+    }
+
+    /// Until every service has probed each endpoint once (bounded).
+    async fn wait_ready(&mut self) {
+        let longest = self.cfg.services.iter().map(|s| s.health.interval + s.probe.timeout).max().unwrap_or_default();
+        let all = futures_all(std::mem::take(&mut self.ready));
+        if tokio::time::timeout(longest * 2 + Duration::from_secs(5), all).await.is_err() {
+            warn!("Not every endpoint answered a first probe in time; reporting ready anyway.");
+        }
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        drop(self.services);
+        if tokio::time::timeout(DRAIN_TIMEOUT, self.tracker.wait()).await.is_err() {
+            error!("Provider calls still in flight after {DRAIN_TIMEOUT:?}; stopping anyway.");
+        }
+    }
+
+    /// Route one control request to the service it names.
+    fn dispatch(&self, env: Envelope) {
+        let Envelope { request, actor, reply } = env;
+        let service = match &request {
+            Request::Status => return self.status(reply),
+            Request::Failover { service, .. } | Request::Failback { service, .. } | Request::Pin { service } | Request::Unpin { service } => service.clone(),
+        };
+        let Some(tx) = self.services.get(&service).cloned() else {
+            let valid = self.services.keys().cloned().collect::<Vec<_>>().join(", ");
+            let _ = reply.send(Reply::error(404, format!("no service {service:?}; services are: {valid}")));
+            return;
+        };
+        let first = self.cfg.service(&service).map(|s| s.pools[0].name.clone()).unwrap_or_default();
+        let input = match request {
+            Request::Failover { mv, .. } if mv.dry_run => Input::DryRun { to: mv.to.unwrap_or_default(), planned: mv.planned, reply },
+            Request::Failback { mv, .. } if mv.dry_run => Input::DryRun { to: first, planned: mv.planned, reply },
+            Request::Failover { mv, .. } => Input::Command { command: Command::Failover { to: mv.to.unwrap_or_default(), planned: mv.planned, force: mv.force }, actor, reply },
+            Request::Failback { mv, .. } => Input::Command { command: Command::Failback { planned: mv.planned }, actor, reply },
+            Request::Pin { .. } => Input::Command { command: Command::Pin, actor, reply },
+            Request::Unpin { .. } => Input::Command { command: Command::Unpin, actor, reply },
+            Request::Status => unreachable!("handled above"),
+        };
+        tokio::spawn(async move {
+            let _ = tx.send(input).await;
+        });
+    }
+
+    fn status(&self, reply: oneshot::Sender<Reply>) {
+        let id = self.cfg.controller.id.clone();
+        let txs: Vec<_> = self.services.values().cloned().collect();
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            for tx in txs {
+                let (rtx, rrx) = oneshot::channel();
+                if tx.send(Input::Status { reply: rtx }).await.is_ok()
+                    && let Ok(v) = rrx.await
+                {
+                    out.push(v);
+                }
+            }
+            let _ = reply.send(Reply::ok(json!({ "controller": id, "daemon": true, "services": out })));
+        });
+    }
+}
+
+/// Wait for every receiver (a dropped sender counts as done).
+async fn futures_all(rxs: Vec<oneshot::Receiver<()>>) {
+    for rx in rxs {
+        let _ = rx.await;
+    }
+}

@@ -1,0 +1,351 @@
+//! One service's task: probe results in, controller decisions out, provider
+//! calls run one at a time, every step journaled.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use rtoguard_provider_api::Provider;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::exec::{self, Done};
+use super::specs;
+use crate::config::Service;
+use crate::control::Reply;
+use crate::controller::{Action, AlertLevel, Command, Controller, Event, Intent};
+use crate::journal::{Journal, NewEntry};
+use crate::probe::{PoolView, ProbeResult};
+
+/// What a service task is told.
+#[derive(Debug)]
+pub enum Input {
+    Probe { pool: String, endpoint: String, result: ProbeResult },
+    Command { command: Command, actor: String, reply: oneshot::Sender<Reply> },
+    DryRun { to: String, planned: bool, reply: oneshot::Sender<Reply> },
+    Status { reply: oneshot::Sender<Value> },
+}
+
+/// A provider call in flight, with the intent journaled for it.
+struct Inflight {
+    handle: JoinHandle<Done>,
+    intent: Option<i64>,
+    what: String,
+    actor: String,
+}
+
+/// The task state of one service.
+pub struct ServiceTask {
+    svc: Service,
+    provider: Result<Arc<dyn Provider>, String>,
+    journal: Arc<Journal>,
+    controller: Controller,
+    pools: BTreeMap<String, PoolView>,
+    seen: BTreeSet<(String, String)>,
+    started: bool,
+    inflight: Option<Inflight>,
+    incident: Option<String>,
+    ready: Option<oneshot::Sender<()>>,
+    /// Who asked for the move now under way (journaled as the actor).
+    actor: String,
+}
+
+impl ServiceTask {
+    pub fn new(svc: Service, provider: Result<Arc<dyn Provider>, String>, journal: Arc<Journal>, ready: oneshot::Sender<()>) -> Self {
+        let rules = specs::hysteresis(&svc);
+        let pools = svc.pools.iter().map(|p| (p.name.clone(), PoolView::new(p.endpoints.clone(), rules, svc.health.min_healthy as usize))).collect();
+        let controller = Controller::new(specs::policy(&svc));
+        Self { svc, provider, journal, controller, pools, seen: BTreeSet::new(), started: false, inflight: None, incident: None, ready: Some(ready), actor: "rtoguard".into() }
+    }
+
+    /// Run until `cancel` fires and no provider call is in flight.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Input>, cancel: CancellationToken) {
+        self.try_start().await;
+        loop {
+            let deadline = self.controller.next_deadline();
+            tokio::select! {
+                biased;
+                done = async { (&mut self.inflight.as_mut().expect("guarded").handle).await }, if self.inflight.is_some() => {
+                    self.on_done(done);
+                }
+                _ = cancel.cancelled(), if self.inflight.is_none() => break,
+                input = rx.recv() => match input {
+                    Some(i) => self.on_input(i).await,
+                    None => break,
+                },
+                _ = sleep_until(deadline), if deadline.is_some() && self.started => self.feed(Event::Tick),
+                _ = tokio::time::sleep(Duration::from_secs(10)), if !self.started => self.try_start().await,
+            }
+        }
+        info!(service = %self.svc.name, "Service stopped.");
+    }
+
+    fn name(&self) -> &str {
+        &self.svc.name
+    }
+
+    /// Read the provider and the journal's unfinished intent, then start the controller.
+    async fn try_start(&mut self) {
+        let p = match &self.provider {
+            Ok(p) => p.clone(),
+            Err(e) => {
+                warn!(service = %self.svc.name, error = %e, "Provider unavailable; watching only.");
+                return;
+            }
+        };
+        let Done { event, error, .. } = exec::reread(&self.svc, &p).await;
+        let Event::ProviderState { active, ttl } = event else {
+            warn!(service = %self.svc.name, error = %error.map(|e| e.to_string()).unwrap_or_default(), "Cannot read the provider; will retry.");
+            return;
+        };
+        let intent = self.take_open_intent();
+        self.started = true;
+        info!(service = %self.svc.name, active = active.as_deref().unwrap_or("none"), ttl, "Service started.");
+        self.journal_entry("started", &format!("provider serves {} at TTL {ttl}s", active.as_deref().unwrap_or("no pool")), json!({ "active": active, "ttl": ttl, "intent": intent }));
+        self.feed(Event::Started { active, ttl, intent });
+        let health: Vec<_> = self.pools.iter().map(|(n, v)| (n.clone(), specs::health(v.health()))).collect();
+        for (pool, health) in health {
+            self.feed(Event::PoolHealth { pool, health });
+        }
+    }
+
+    /// The last unfinished intent from the journal (closing older ones).
+    fn take_open_intent(&mut self) -> Option<Intent> {
+        let open = self.journal.open_intents(&self.svc.name).unwrap_or_default();
+        let last = open.last().and_then(|i| serde_json::from_value::<Intent>(i.payload.clone()).ok());
+        for i in &open {
+            let _ = self.journal.close_intent(i.id, "interrupted", "the controller restarted before this call's result was journaled".into(), json!(null));
+        }
+        last
+    }
+
+    async fn on_input(&mut self, input: Input) {
+        match input {
+            Input::Probe { pool, endpoint, result } => self.on_probe(pool, endpoint, result),
+            Input::Command { command, actor, reply } => self.on_command(command, actor, reply),
+            Input::DryRun { to, planned, reply } => self.dry_run(to, planned, reply),
+            Input::Status { reply } => {
+                let _ = reply.send(self.status());
+            }
+        }
+    }
+
+    fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
+        let Some(view) = self.pools.get_mut(&pool) else { return };
+        let before = view.health();
+        if let Some(state) = view.observe(&endpoint, &r) {
+            info!(service = %self.svc.name, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
+        } else if !r.ok {
+            tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
+        }
+        let after = view.health();
+        self.seen.insert((pool.clone(), endpoint));
+        if self.ready.is_some() && self.seen.len() >= self.svc.pools.iter().map(|p| p.endpoints.len()).sum::<usize>() {
+            let _ = self.ready.take().map(|t| t.send(()));
+        }
+        if before != after {
+            self.track_incident(&pool, after);
+            self.journal_entry("observation", &format!("pool {pool} is {after:?} (was {before:?})"), json!({ "pool": pool, "health": format!("{after:?}"), "was": format!("{before:?}"), "detail": r.detail }));
+            if self.started {
+                self.feed(Event::PoolHealth { pool, health: specs::health(after) });
+            }
+        }
+    }
+
+    /// An incident opens when the served pool stops being healthy and closes
+    /// when the served pool is healthy again.
+    fn track_incident(&mut self, pool: &str, health: crate::probe::PoolHealth) {
+        use crate::probe::PoolHealth as H;
+        let active = self.controller.status().active;
+        if active.as_deref() != Some(pool) {
+            return;
+        }
+        if self.incident.is_none() && matches!(health, H::Suspect | H::Down) {
+            let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
+            self.incident = Some(id.clone());
+            self.journal_entry("incident-start", &format!("pool {pool} is {health:?}"), json!({ "pool": pool }));
+            warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
+        }
+    }
+
+    fn on_command(&mut self, command: Command, actor: String, reply: oneshot::Sender<Reply>) {
+        if !self.started {
+            let _ = reply.send(Reply::error(503, format!("service {} cannot act: its provider has not been read yet ({})", self.svc.name, self.provider_error())));
+            return;
+        }
+        if self.incident.is_none() && matches!(command, Command::Failover { .. } | Command::Failback { .. }) {
+            self.incident = Some(format!("{}-{}", self.svc.name, crate::journal::now_ms()));
+        }
+        self.actor = actor.clone();
+        self.journal_entry("command", &format!("{actor} asked: {command:?}"), json!({ "command": command, "actor": actor }));
+        let actions = self.controller.handle(Instant::now(), Event::Command(command));
+        let refused = actions.iter().find_map(|a| match a {
+            Action::Refused { message, .. } => Some(message.clone()),
+            _ => None,
+        });
+        let summary: Vec<String> = actions.iter().filter(|a| !matches!(a, Action::Journal(_))).map(|a| format!("{a:?}")).collect();
+        self.run_actions(actions);
+        let _ = reply.send(match refused {
+            Some(m) => Reply::error(409, m),
+            None => Reply { status: 202, body: json!({ "accepted": true, "service": self.svc.name, "actions": summary }) },
+        });
+    }
+
+    fn dry_run(&self, to: String, planned: bool, reply: oneshot::Sender<Reply>) {
+        let (svc, provider) = (self.svc.clone(), self.provider.clone());
+        tokio::spawn(async move {
+            let r = match provider {
+                Err(e) => Reply::error(503, e),
+                Ok(p) => match p.read(&svc.zone, &svc.record, svc.rtype).await {
+                    Err(e) => Reply::error(502, e.to_string()),
+                    Ok(cur) => match crate::plan::build(crate::plan::Request { service: &svc, to: &to, planned }, &p.capabilities(), &cur) {
+                        Ok(plan) => Reply::ok(json!({ "dry_run": true, "text": plan.to_string(), "plan": plan })),
+                        Err(e) => Reply::error(400, e.to_string()),
+                    },
+                },
+            };
+            let _ = reply.send(r);
+        });
+    }
+
+    /// Hand one event to the controller and carry out what it returns.
+    fn feed(&mut self, event: Event) {
+        let actions = self.controller.handle(Instant::now(), event);
+        self.run_actions(actions);
+    }
+
+    fn run_actions(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            self.run_action(a);
+        }
+    }
+
+    fn run_action(&mut self, a: Action) {
+        match a {
+            Action::Journal(e) => {
+                let kind = serde_json::to_value(&e.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{:?}", e.kind));
+                self.journal_entry(&kind, &e.detail, json!({ "pool": e.pool, "reason": e.reason }));
+            }
+            Action::Alert { level, message } => {
+                match level {
+                    AlertLevel::Critical => error!(service = %self.svc.name, "{message}"),
+                    AlertLevel::Warning => warn!(service = %self.svc.name, "{message}"),
+                    AlertLevel::Info => info!(service = %self.svc.name, "{message}"),
+                }
+                self.journal_entry("alert", &message, json!({ "level": format!("{level:?}") }));
+            }
+            Action::Refused { message, .. } => {
+                warn!(service = %self.svc.name, "{message}");
+                self.journal_entry("refused", &message, json!({}));
+            }
+            Action::StartWatch { to, old_ttl } => {
+                self.journal_entry("watch", &format!("propagation watch for pool {to} (old TTL {old_ttl}s)"), json!({ "to": to, "old_ttl": old_ttl }));
+            }
+            Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread => self.call_provider(a),
+        }
+    }
+
+    fn call_provider(&mut self, a: Action) {
+        let Ok(p) = self.provider.clone() else {
+            warn!(service = %self.svc.name, "No provider: cannot carry out {a:?}.");
+            return;
+        };
+        if self.inflight.is_some() {
+            warn!(service = %self.svc.name, action = ?a, "A provider call is already in flight; the controller should not ask for two.");
+            return;
+        }
+        let intent = a.intent(SystemTime::now()).and_then(|i| {
+            let msg = format!("about to {a:?}");
+            self.journal.open_intent(&self.svc.name, self.incident.as_deref(), &self.actor, msg, serde_json::to_value(&i).ok()?).ok()
+        });
+        let svc = self.svc.clone();
+        let what = format!("{a:?}");
+        let handle = tokio::spawn(async move {
+            match a {
+                Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
+                Action::Flip { from, to, ttl, .. } => exec::flip(&svc, &p, from.as_deref(), &to, ttl).await,
+                _ => exec::reread(&svc, &p).await,
+            }
+        });
+        self.inflight = Some(Inflight { handle, intent, what, actor: self.actor.clone() });
+    }
+
+    fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
+        // Present: this branch runs only while a call is in flight.
+        let fl = self.inflight.take().expect("in flight");
+        let done = done.unwrap_or_else(|e| Done {
+            event: Event::ProviderFailed { op: crate::controller::ProviderOp::Read, retryable: true, conflict: false },
+            change: None,
+            error: Some(rtoguard_provider_api::ProviderError::Refused(format!("provider task failed: {e}"))),
+        });
+        let outcome = if done.error.is_some() { "failed" } else { "done" };
+        let diff = json!({ "expected": done.change.as_ref().map(|c| c.expected()), "desired": done.change.as_ref().map(|c| c.desired()), "error": done.error.as_ref().map(|e| e.to_string()) });
+        let msg = match &done.error {
+            Some(e) => format!("{}: failed: {e}", fl.what),
+            None => format!("{}: done", fl.what),
+        };
+        self.journal_entry("provider-result", &msg, json!({ "actor": fl.actor, "diff": diff }));
+        if let Some(id) = fl.intent {
+            let _ = self.journal.close_intent(id, outcome, msg, json!(null));
+        }
+        self.feed(done.event);
+        self.maybe_close_incident();
+    }
+
+    fn maybe_close_incident(&mut self) {
+        let st = self.controller.status();
+        let Some(active) = st.active.clone() else { return };
+        let healthy = self.pools.get(&active).is_some_and(|v| v.health() == crate::probe::PoolHealth::Up);
+        if healthy && self.inflight.is_none() && self.incident.is_some() {
+            self.journal_entry("incident-end", &format!("pool {active} serves and is healthy"), json!({ "pool": active }));
+            self.incident = None;
+        }
+    }
+
+    fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
+        let e = NewEntry { service: &self.svc.name, incident: self.incident.as_deref(), kind, actor: &self.actor, message: message.to_string(), detail };
+        if let Err(err) = self.journal.append(e) {
+            error!(service = %self.svc.name, error = %err, "Journal write failed.");
+        }
+    }
+
+    fn provider_error(&self) -> String {
+        match &self.provider {
+            Ok(_) => "provider unreachable".into(),
+            Err(e) => e.clone(),
+        }
+    }
+
+    /// The service as `rtoguard status` shows it.
+    pub fn status(&self) -> Value {
+        let pools: Vec<Value> = self
+            .pools
+            .iter()
+            .map(|(name, v)| {
+                let eps: Vec<Value> = v.endpoints().map(|(e, h)| json!({ "endpoint": e, "state": format!("{:?}", h.state()).to_lowercase(), "failing": h.failing(), "last": h.last_detail() })).collect();
+                json!({ "name": name, "health": format!("{:?}", v.health()).to_lowercase(), "endpoints": eps })
+            })
+            .collect();
+        json!({
+            "service": self.name(),
+            "record": self.svc.record,
+            "provider": self.svc.provider,
+            "provider_error": (!self.started).then(|| self.provider_error()),
+            "controller": self.controller.status(),
+            "pools": pools,
+            "busy": self.inflight.as_ref().map(|f| f.what.clone()),
+            "incident": self.incident,
+        })
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,85 @@
+//! The config turned into what the probe layer and the controller take.
+
+use std::sync::Arc;
+
+use crate::config::{self, ProbeKind, Service};
+use crate::controller::{self, Policy};
+use crate::probe::{Hysteresis, ProbeSpec, Target};
+
+/// The probe of `svc` as the probe layer takes it.
+pub fn probe_spec(svc: &Service) -> ProbeSpec {
+    match &svc.probe.kind {
+        ProbeKind::Http { tls, port, path, expect_status, body_contains, header, host, ca_file } => ProbeSpec::Http {
+            tls: *tls,
+            port: *port,
+            path: path.clone(),
+            host: host.clone().unwrap_or_else(|| svc.record.trim_end_matches('.').to_string()),
+            expect_status: expect_status.clone(),
+            body_contains: body_contains.clone(),
+            header: header.clone(),
+            ca_file: ca_file.clone(),
+        },
+        ProbeKind::Tcp { port } => ProbeSpec::Tcp { port: *port },
+        ProbeKind::Dns { port, query_name, query_type } => ProbeSpec::Dns {
+            port: *port,
+            query_name: query_name.clone(),
+            query_type: match query_type {
+                rtoguard_provider_api::RecordType::A => hickory_proto::rr::RecordType::A,
+                rtoguard_provider_api::RecordType::AAAA => hickory_proto::rr::RecordType::AAAA,
+                rtoguard_provider_api::RecordType::CNAME => hickory_proto::rr::RecordType::CNAME,
+            },
+        },
+    }
+}
+
+/// Every endpoint of every pool of `svc`, to probe.
+pub fn targets(svc: &Service) -> Vec<Target> {
+    let spec = Arc::new(probe_spec(svc));
+    svc.pools
+        .iter()
+        .flat_map(|p| {
+            p.endpoints.iter().map(|e| Target {
+                service: svc.name.clone(),
+                pool: p.name.clone(),
+                endpoint: e.clone(),
+                spec: spec.clone(),
+                interval: svc.health.interval,
+                timeout: svc.probe.timeout,
+            })
+        })
+        .collect()
+}
+
+/// The rise/fall rules of `svc`.
+pub fn hysteresis(svc: &Service) -> Hysteresis {
+    Hysteresis { rise: svc.health.rise, fall: svc.health.fall }
+}
+
+/// The controller policy of `svc`.
+pub fn policy(svc: &Service) -> Policy {
+    Policy {
+        pools: svc.pools.iter().map(|p| p.name.clone()).collect(),
+        ttl_normal: svc.ttl.normal,
+        ttl_lowered: svc.ttl.lowered,
+        restore_after: svc.ttl.restore_after,
+        failback_mode: match svc.failback.mode {
+            config::FailbackMode::Manual => controller::FailbackMode::Manual,
+            config::FailbackMode::Auto => controller::FailbackMode::Auto,
+        },
+        stable_for: svc.failback.stable_for,
+        hold_down: svc.damping.hold_down,
+        max_flips: svc.damping.max_flips,
+        flip_window: svc.damping.flip_window,
+        retry_after: svc.health.interval.max(std::time::Duration::from_secs(5)),
+    }
+}
+
+/// The probe layer's pool health as the controller's.
+pub fn health(h: crate::probe::PoolHealth) -> controller::PoolHealth {
+    match h {
+        crate::probe::PoolHealth::Unknown => controller::PoolHealth::Unknown,
+        crate::probe::PoolHealth::Up => controller::PoolHealth::Up,
+        crate::probe::PoolHealth::Suspect => controller::PoolHealth::Suspect,
+        crate::probe::PoolHealth::Down => controller::PoolHealth::Down,
+    }
+}
