@@ -1,1 +1,113 @@
 //! The TOML config: strict parsing and validation.
+//!
+//! Two steps: `raw` holds the TOML as written (serde, `deny_unknown_fields`),
+//! `validate`, `service` and `probe` turn it into the `types` the program
+//! uses. Every issue names the file, the line and the field; all of them are
+//! collected, not just the first.
+
+mod locate;
+mod pools;
+mod probe;
+mod raw;
+mod secret;
+mod service;
+mod summary;
+mod types;
+mod validate;
+mod values;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_validation;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_spanned::Spanned;
+use toml::de::{DeTable, DeValue};
+
+pub use secret::{Secret, SecretSource};
+pub use summary::summary;
+pub use types::*;
+
+/// Everything wrong with one config file.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub issues: Vec<ConfigIssue>,
+}
+
+/// One thing wrong, where it is, and what is allowed.
+#[derive(Debug, Clone)]
+pub struct ConfigIssue {
+    pub file: PathBuf,
+    /// 1-based; None when no position is known (e.g. the file cannot be read).
+    pub line: Option<usize>,
+    /// The field path, e.g. `services[checkout].ttl.lowered`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": {}: {}", self.field, self.message)
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, issue) in self.issues.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{issue}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Read, parse and validate the config at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        issues: vec![ConfigIssue {
+            file: path.to_path_buf(),
+            line: None,
+            field: "(file)".to_string(),
+            message: format!("cannot read the config: {e}"),
+        }],
+    })?;
+    parse(path, &text)
+}
+
+/// Parse and validate config `text`; `path_for_messages` names it in issues.
+pub fn parse(path_for_messages: &Path, text: &str) -> Result<Config, ConfigError> {
+    let mut issues = locate::Issues::new(path_for_messages, text);
+    let (table, errors) = DeTable::parse_recoverable(text);
+    let root = Spanned::new(table.span(), DeValue::Table(table.into_inner()));
+    for err in &errors {
+        issues.add_toml(&root, err, "(syntax)");
+    }
+    if !errors.is_empty() {
+        return Err(ConfigError {
+            issues: issues.list,
+        });
+    }
+    let config = validate::config(&mut issues, &root, path_for_messages);
+    match config {
+        Some(config) if issues.list.is_empty() => Ok(config),
+        _ => {
+            if issues.list.is_empty() {
+                issues.add(None, "(document)", "the config is incomplete");
+            }
+            Err(ConfigError {
+                issues: issues.list,
+            })
+        }
+    }
+}
