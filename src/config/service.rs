@@ -1,0 +1,256 @@
+//! Validation of one `[[services]]` entry: names, TTLs, health, damping.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use rtoguard_provider_api::RecordType;
+use serde_spanned::Spanned;
+use toml::de::DeValue;
+
+use super::locate::Issues;
+use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
+use super::types::*;
+use super::validate::{as_table, elements, parse_section};
+use super::values::{is_hostname, normalize_name};
+use super::{pools, probe};
+
+/// Validate every service; duplicates and broken ones are reported and left out.
+pub(super) fn services(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    value: Option<&Spanned<DeValue<'_>>>,
+    providers: &BTreeMap<String, ProviderConfig>,
+    vantages: usize,
+) -> Vec<Service> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, item) in elements(issues, value, "services").iter().enumerate() {
+        let Some(raw) = parse_section::<RawService>(issues, root, item, &format!("services[{i}]"))
+        else {
+            continue;
+        };
+        let name = raw.name.get_ref().clone();
+        if !seen.insert(name.clone()) {
+            let msg = format!("duplicate service name {name:?}; service names must be unique");
+            issues.add(Some(raw.name.span()), format!("services[{name}].name"), msg);
+        }
+        let probe_value = as_table(item).and_then(|t| t.get("probe"));
+        let field = format!("services[{name}]");
+        if let Some(service) = service(
+            issues,
+            root,
+            raw,
+            probe_value,
+            providers,
+            vantages,
+            &field,
+            item.span(),
+        ) {
+            out.push(service);
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn service(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    raw: RawService,
+    probe_value: Option<&Spanned<DeValue<'_>>>,
+    providers: &BTreeMap<String, ProviderConfig>,
+    vantages: usize,
+    field: &str,
+    span: std::ops::Range<usize>,
+) -> Option<Service> {
+    if raw.name.get_ref().trim().is_empty() {
+        issues.add(
+            Some(raw.name.span()),
+            format!("{field}.name"),
+            "must not be empty",
+        );
+    }
+    provider_ref(issues, &raw.provider, providers, field);
+    let rtype = record_type(issues, &raw.rtype, field);
+    let (zone, record) = names(issues, &raw.zone, &raw.record, field);
+    let rto_field = format!("{field}.rto");
+    let rto = issues.duration(
+        &Some(raw.rto.clone()),
+        &rto_field,
+        Duration::from_secs(300),
+        true,
+    );
+    let ttl = ttl(issues, &raw.ttl, field);
+    let failback = failback(issues, &raw.failback, field);
+    let health = health(issues, &raw.health, field, vantages);
+    let damping = damping(issues, &raw.damping, field);
+    let probe = probe_value.and_then(|p| probe::probe(issues, root, p, field, &record));
+    let pools = pools::pools(
+        issues,
+        &raw.pools,
+        rtype?,
+        (&health, raw.health.min_healthy.as_ref().map(Spanned::span)),
+        field,
+        span,
+    );
+    let propagation = pools::propagation(issues, &raw.propagation, field);
+    Some(Service {
+        name: raw.name.into_inner(),
+        provider: raw.provider.into_inner(),
+        zone,
+        record,
+        rtype: rtype?,
+        rto,
+        ttl,
+        failback,
+        probe: probe?,
+        health,
+        damping,
+        pools,
+        propagation,
+    })
+}
+
+fn provider_ref(
+    issues: &mut Issues<'_>,
+    provider: &S<String>,
+    providers: &BTreeMap<String, ProviderConfig>,
+    field: &str,
+) {
+    if providers.contains_key(provider.get_ref()) {
+        return;
+    }
+    let configured: Vec<&str> = providers.keys().map(String::as_str).collect();
+    let known = if configured.is_empty() {
+        "no providers are configured; add a [providers.NAME] table".to_string()
+    } else {
+        format!("configured providers: {}", configured.join(", "))
+    };
+    let msg = format!("unknown provider {:?}; {known}", provider.get_ref());
+    issues.add(Some(provider.span()), format!("{field}.provider"), msg);
+}
+
+fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Option<RecordType> {
+    rtype
+        .get_ref()
+        .parse::<RecordType>()
+        .map_err(|e| issues.add(Some(rtype.span()), format!("{field}.type"), e))
+        .ok()
+}
+
+/// The zone and record, absolute and lower-case; the record must be in the zone.
+fn names(
+    issues: &mut Issues<'_>,
+    zone: &S<String>,
+    record: &S<String>,
+    field: &str,
+) -> (String, String) {
+    for (value, key) in [(zone, "zone"), (record, "record")] {
+        if !is_hostname(value.get_ref()) {
+            let msg = format!(
+                "{:?} is not a DNS name: write e.g. \"example.com.\"",
+                value.get_ref()
+            );
+            issues.add(Some(value.span()), format!("{field}.{key}"), msg);
+        }
+    }
+    let (z, r) = (
+        normalize_name(zone.get_ref()),
+        normalize_name(record.get_ref()),
+    );
+    if r != z && !r.ends_with(&format!(".{z}")) {
+        let msg =
+            format!("{r} is outside its zone {z}; the record must be the zone or a name under it");
+        issues.add(Some(record.span()), format!("{field}.record"), msg);
+    }
+    (z, r)
+}
+
+fn ttl(issues: &mut Issues<'_>, raw: &RawTtl, field: &str) -> Ttl {
+    let normal = issues.ttl(&raw.normal, &format!("{field}.ttl.normal"), 300);
+    let lowered = issues.ttl(&raw.lowered, &format!("{field}.ttl.lowered"), 30);
+    if lowered > normal {
+        let at = raw
+            .lowered
+            .as_ref()
+            .or(raw.normal.as_ref())
+            .map(Spanned::span);
+        let msg = format!("{lowered}s is above ttl.normal ({normal}s); lowered must be ≤ normal");
+        issues.add(at, format!("{field}.ttl.lowered"), msg);
+    }
+    let restore_after = issues.duration(
+        &raw.restore_after,
+        &format!("{field}.ttl.restore_after"),
+        Duration::from_secs(300),
+        false,
+    );
+    Ttl {
+        normal,
+        lowered,
+        restore_after,
+    }
+}
+
+fn failback(issues: &mut Issues<'_>, raw: &RawFailback, field: &str) -> Failback {
+    Failback {
+        mode: raw.mode,
+        stable_for: issues.duration(
+            &raw.stable_for,
+            &format!("{field}.failback.stable_for"),
+            Duration::from_secs(300),
+            false,
+        ),
+    }
+}
+
+fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize) -> Health {
+    let f = |k: &str| format!("{field}.health.{k}");
+    let interval = issues.duration(&raw.interval, &f("interval"), Duration::from_secs(5), true);
+    let rise = issues.count(&raw.rise, &f("rise"), 5);
+    let fall = issues.count(&raw.fall, &f("fall"), 3);
+    let min_healthy = issues.count(&raw.min_healthy, &f("min_healthy"), 1);
+    let max_age = raw
+        .max_age
+        .as_ref()
+        .map(|_| issues.duration(&raw.max_age, &f("max_age"), interval * 3, true));
+    let quorum = raw.quorum.as_ref().map(|q| {
+        let n = *q.get_ref();
+        if n == 0 || n as usize > vantages {
+            let msg = format!(
+                "quorum {n} is not possible with {vantages} vantage(s) (this controller + {} peer(s)); allowed: 1 to {vantages}, or leave it out for a majority",
+                vantages - 1
+            );
+            issues.add(Some(q.span()), f("quorum"), msg);
+        }
+        n
+    });
+    Health {
+        interval,
+        rise,
+        fall,
+        quorum,
+        min_healthy,
+        max_age,
+    }
+}
+
+fn damping(issues: &mut Issues<'_>, raw: &RawDamping, field: &str) -> Damping {
+    let f = |k: &str| format!("{field}.damping.{k}");
+    let hold_down = issues.duration(
+        &raw.hold_down,
+        &f("hold_down"),
+        Duration::from_secs(120),
+        false,
+    );
+    let flip_window = issues.duration(
+        &raw.flip_window,
+        &f("flip_window"),
+        Duration::from_secs(3600),
+        true,
+    );
+    Damping {
+        hold_down,
+        max_flips: issues.count(&raw.max_flips, &f("max_flips"), 3),
+        flip_window,
+    }
+}

@@ -1,0 +1,196 @@
+//! A one-screen summary of a validated config (never a secret).
+
+use std::fmt::Write;
+
+use super::types::*;
+use super::values::show;
+
+/// Controller, providers, and each service with its pools, endpoints, TTLs,
+/// rto, probe and failback. Secrets appear only as where they are read from.
+pub fn summary(cfg: &Config) -> String {
+    let mut out = String::new();
+    controller(&mut out, cfg);
+    out.push_str("providers:\n");
+    for p in cfg.providers.values() {
+        let _ = writeln!(out, "  {:<12} {}", p.name, provider(&p.kind));
+    }
+    out.push_str("services:\n");
+    for s in &cfg.services {
+        service(&mut out, s, cfg.vantages());
+    }
+    out
+}
+
+fn opt<T: std::fmt::Display>(v: &Option<T>, none: &str) -> String {
+    v.as_ref()
+        .map_or_else(|| none.to_string(), ToString::to_string)
+}
+
+fn controller(out: &mut String, cfg: &Config) {
+    let c = &cfg.controller;
+    let _ = writeln!(
+        out,
+        "controller {} (state {}, control {}, metrics {}, peer api {})",
+        c.id,
+        c.state_dir.display(),
+        c.control_socket.display(),
+        opt(&c.metrics_listen, "off"),
+        opt(&c.peer_listen, "off"),
+    );
+    for p in &cfg.peers {
+        let _ = writeln!(
+            out,
+            "peer {} at {} (token from {})",
+            p.id,
+            p.url,
+            p.token.describe()
+        );
+    }
+}
+
+fn provider(kind: &ProviderKind) -> String {
+    match kind {
+        ProviderKind::Rfc2136(c) => format!(
+            "rfc2136 server {} key {} {} (secret from {}), timeout {}, {} req/s",
+            c.server,
+            c.tsig_key_name,
+            c.tsig_algorithm.as_str(),
+            c.tsig_secret.describe(),
+            show(c.timeout),
+            c.requests_per_second
+        ),
+        ProviderKind::Route53(c) => format!(
+            "route53 region {}, endpoint {}, hosted zone {}, {} req/s",
+            opt(&c.region, "from the AWS chain"),
+            opt(&c.endpoint_url, "AWS"),
+            opt(&c.hosted_zone_id, "found by name"),
+            c.requests_per_second
+        ),
+        ProviderKind::Cloudflare(c) => format!(
+            "cloudflare api {} (token from {}), zone {}, {} req/s",
+            c.api_url,
+            c.api_token.describe(),
+            opt(&c.zone_id, "found by name"),
+            c.requests_per_second
+        ),
+    }
+}
+
+fn service(out: &mut String, s: &Service, vantages: usize) {
+    let (t, h, d, f) = (&s.ttl, &s.health, &s.damping, &s.failback);
+    let _ = writeln!(
+        out,
+        "  {} {} {} in {} via {}, rto {}",
+        s.name,
+        s.rtype,
+        s.record,
+        s.zone,
+        s.provider,
+        show(s.rto)
+    );
+    let _ = writeln!(
+        out,
+        "    ttl {}s normal, {}s lowered, restored {} after a planned move; failback {:?} after {} stable",
+        t.normal,
+        t.lowered,
+        show(t.restore_after),
+        f.mode,
+        show(f.stable_for)
+    );
+    let _ = writeln!(
+        out,
+        "    probe {}, timeout {}",
+        probe(&s.probe.kind),
+        show(s.probe.timeout)
+    );
+    let _ = writeln!(
+        out,
+        "    health every {}, rise {}, fall {}, quorum {} of {vantages} vantage(s), min healthy {}, max age {}",
+        show(h.interval),
+        h.rise,
+        h.fall,
+        s.quorum(vantages),
+        h.min_healthy,
+        show(h.max_age.unwrap_or(h.interval * 3))
+    );
+    let _ = writeln!(
+        out,
+        "    damping hold-down {}, at most {} flips per {}",
+        show(d.hold_down),
+        d.max_flips,
+        show(d.flip_window)
+    );
+    for p in &s.pools {
+        let marker = match &p.marker {
+            Some(Marker::Header { name, value }) => format!(", marker header {name}: {value}"),
+            Some(Marker::Body(b)) => format!(", marker body {b:?}"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "    pool {} ({}): {}{marker}",
+            p.name,
+            p.region,
+            p.endpoints.join(", ")
+        );
+    }
+    propagation(out, &s.propagation);
+}
+
+fn probe(kind: &ProbeKind) -> String {
+    match kind {
+        ProbeKind::Http {
+            tls,
+            port,
+            path,
+            expect_status,
+            host,
+            ..
+        } => {
+            let codes: Vec<String> = expect_status
+                .iter()
+                .map(|(a, b)| {
+                    if a == b {
+                        a.to_string()
+                    } else {
+                        format!("{a}-{b}")
+                    }
+                })
+                .collect();
+            let scheme = if *tls { "https" } else { "http" };
+            format!(
+                "{scheme} {}:{port}{path} expecting {}",
+                opt(host, "-"),
+                codes.join(", ")
+            )
+        }
+        ProbeKind::Tcp { port } => format!("tcp port {port}"),
+        ProbeKind::Dns {
+            port,
+            query_name,
+            query_type,
+        } => format!("dns {query_name} {query_type} on port {port}"),
+    }
+}
+
+fn propagation(out: &mut String, p: &Propagation) {
+    let list = |servers: &[NamedServer], none: &str| {
+        if servers.is_empty() {
+            return none.to_string();
+        }
+        servers
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.address))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "    propagation: authoritatives {}; resolvers {}; client {}; {} queries/s; deadline {}",
+        list(&p.authoritatives, "from NS"),
+        list(&p.resolvers, "none"),
+        opt(&p.client_url, "none"),
+        p.queries_per_second,
+        p.deadline.map_or_else(|| "old TTL + 5m".to_string(), show),
+    );
+}

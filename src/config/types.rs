@@ -1,0 +1,269 @@
+//! The validated config types the program uses.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rtoguard_provider_api::RecordType;
+use serde::Deserialize;
+
+use super::secret::SecretSource;
+
+/// The whole validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (used in messages).
+    pub path: PathBuf,
+    pub controller: Controller,
+    pub peers: Vec<Peer>,
+    pub providers: BTreeMap<String, ProviderConfig>,
+    pub services: Vec<Service>,
+}
+
+impl Config {
+    /// The service with this name.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// How many vantages probe: this controller and its peers.
+    pub fn vantages(&self) -> usize {
+        1 + self.peers.len()
+    }
+}
+
+/// This controller instance.
+#[derive(Debug, Clone)]
+pub struct Controller {
+    /// This instance's vantage name.
+    pub id: String,
+    pub state_dir: PathBuf,
+    pub control_socket: PathBuf,
+    pub metrics_listen: Option<SocketAddr>,
+    pub peer_listen: Option<SocketAddr>,
+}
+
+/// Another region's controller.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub id: String,
+    pub url: String,
+    pub token: SecretSource,
+}
+
+/// One configured DNS provider.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderKind {
+    Rfc2136(Rfc2136Config),
+    Route53(Route53Config),
+    Cloudflare(CloudflareConfig),
+}
+
+impl ProviderKind {
+    /// The `type` word of this kind in the config.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Rfc2136(_) => "rfc2136",
+            Self::Route53(_) => "route53",
+            Self::Cloudflare(_) => "cloudflare",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rfc2136Config {
+    pub server: SocketAddr,
+    pub tsig_key_name: String,
+    pub tsig_algorithm: TsigAlgorithm,
+    pub tsig_secret: SecretSource,
+    pub timeout: Duration,
+    pub requests_per_second: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsigAlgorithm {
+    HmacSha256,
+    HmacSha384,
+    HmacSha512,
+}
+
+impl TsigAlgorithm {
+    /// Every algorithm with its config word.
+    pub const ALL: [(Self, &'static str); 3] = [
+        (Self::HmacSha256, "hmac-sha256"),
+        (Self::HmacSha384, "hmac-sha384"),
+        (Self::HmacSha512, "hmac-sha512"),
+    ];
+
+    /// The config word, e.g. "hmac-sha256".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HmacSha256 => "hmac-sha256",
+            Self::HmacSha384 => "hmac-sha384",
+            Self::HmacSha512 => "hmac-sha512",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Route53Config {
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub hosted_zone_id: Option<String>,
+    pub requests_per_second: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct CloudflareConfig {
+    pub api_token: SecretSource,
+    pub api_url: String,
+    pub zone_id: Option<String>,
+    pub requests_per_second: u32,
+}
+
+/// One DNS name served by an ordered list of pools.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub provider: String,
+    /// Absolute, lower-case.
+    pub zone: String,
+    /// Absolute, lower-case.
+    pub record: String,
+    pub rtype: RecordType,
+    pub rto: Duration,
+    pub ttl: Ttl,
+    pub failback: Failback,
+    pub probe: Probe,
+    pub health: Health,
+    pub damping: Damping,
+    /// In preference order.
+    pub pools: Vec<Pool>,
+    pub propagation: Propagation,
+}
+
+impl Service {
+    /// The pool with this name.
+    pub fn pool(&self, name: &str) -> Option<&Pool> {
+        self.pools.iter().find(|p| p.name == name)
+    }
+
+    /// How many vantages must agree a pool is down: the configured quorum,
+    /// or a majority of `vantages`.
+    pub fn quorum(&self, vantages: usize) -> u32 {
+        self.health
+            .quorum
+            .unwrap_or_else(|| u32::try_from(vantages / 2 + 1).unwrap_or(u32::MAX))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttl {
+    pub normal: u32,
+    pub lowered: u32,
+    /// After a planned move, restore the normal TTL this long after the flip.
+    pub restore_after: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failback {
+    pub mode: FailbackMode,
+    pub stable_for: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailbackMode {
+    #[default]
+    Manual,
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    pub interval: Duration,
+    pub rise: u32,
+    pub fall: u32,
+    /// None: a majority of vantages.
+    pub quorum: Option<u32>,
+    pub min_healthy: u32,
+    /// None: 3 × interval.
+    pub max_age: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damping {
+    pub hold_down: Duration,
+    pub max_flips: u32,
+    pub flip_window: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub timeout: Duration,
+    pub kind: ProbeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeKind {
+    Http {
+        tls: bool,
+        port: u16,
+        path: String,
+        /// Inclusive ranges.
+        expect_status: Vec<(u16, u16)>,
+        body_contains: Option<String>,
+        header: Option<(String, String)>,
+        host: Option<String>,
+        ca_file: Option<PathBuf>,
+    },
+    Tcp {
+        port: u16,
+    },
+    Dns {
+        port: u16,
+        query_name: String,
+        query_type: RecordType,
+    },
+}
+
+/// The endpoints of one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pool {
+    pub name: String,
+    pub region: String,
+    /// Normalised with `rtoguard_provider_api::normalize_value`.
+    pub endpoints: Vec<String>,
+    pub marker: Option<Marker>,
+}
+
+/// How a client recognises the pool that answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Marker {
+    Header { name: String, value: String },
+    Body(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Propagation {
+    pub resolvers: Vec<NamedServer>,
+    /// Empty: find them from the zone's NS records.
+    pub authoritatives: Vec<NamedServer>,
+    pub client_url: Option<String>,
+    pub queries_per_second: u32,
+    /// None: the old TTL + 5m.
+    pub deadline: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedServer {
+    pub name: String,
+    pub address: SocketAddr,
+}

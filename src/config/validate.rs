@@ -1,0 +1,394 @@
+//! Validation of the whole file: sections, controller, peers, providers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_spanned::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::locate::{Issues, de};
+use super::raw::{RawCloudflare, RawController, RawPeer, RawRfc2136, RawRoute53, S};
+use super::service;
+use super::types::*;
+use super::values::is_hostname;
+
+const SECTIONS: [&str; 4] = ["controller", "peers", "providers", "services"];
+const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare";
+const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
+
+/// Validate the parsed document; None when some part could not be built.
+pub(super) fn config(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    path: &Path,
+) -> Option<Config> {
+    let DeValue::Table(table) = root.get_ref() else {
+        issues.add(None, "(document)", "the config must be a TOML table");
+        return None;
+    };
+    for (key, _) in table.iter() {
+        if !SECTIONS.contains(&key.get_ref().as_ref()) {
+            let msg = format!(
+                "unknown section `{}`: allowed are {}",
+                key.get_ref(),
+                SECTIONS.join(", ")
+            );
+            issues.add(Some(key.span()), key.get_ref().to_string(), msg);
+        }
+    }
+    let controller = match table.get("controller") {
+        Some(v) => parse_section::<RawController>(issues, root, v, "controller")
+            .and_then(|raw| controller(issues, raw)),
+        None => {
+            issues.add(
+                Some(0..0),
+                "controller",
+                "missing section [controller]: it needs at least `id`",
+            );
+            None
+        }
+    };
+    let peers = peers(
+        issues,
+        root,
+        table.get("peers"),
+        controller.as_ref().map(|c| c.id.as_str()),
+    );
+    let providers = providers(issues, root, table.get("providers"));
+    let services = service::services(
+        issues,
+        root,
+        table.get("services"),
+        &providers,
+        1 + peers.len(),
+    );
+    Some(Config {
+        path: path.to_path_buf(),
+        controller: controller?,
+        peers,
+        providers,
+        services,
+    })
+}
+
+/// Deserialize one subtree; on failure record the issue and return None.
+pub(super) fn parse_section<T: DeserializeOwned>(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    value: &Spanned<DeValue<'_>>,
+    field: &str,
+) -> Option<T> {
+    de::<T>(value)
+        .map_err(|e| issues.add_toml(root, &e, field))
+        .ok()
+}
+
+/// The elements of an array of tables (`[[peers]]`), or an issue.
+pub(super) fn elements<'v, 'i>(
+    issues: &mut Issues<'_>,
+    value: Option<&'v Spanned<DeValue<'i>>>,
+    field: &str,
+) -> &'v [Spanned<DeValue<'i>>] {
+    match value.map(|v| (v, v.get_ref())) {
+        None => &[],
+        Some((_, DeValue::Array(items))) => items.as_ref(),
+        Some((v, _)) => {
+            let msg = format!("must be an array of tables, written [[{field}]]");
+            issues.add(Some(v.span()), field, msg);
+            &[]
+        }
+    }
+}
+
+fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller> {
+    if raw.id.get_ref().trim().is_empty() {
+        issues.add(
+            Some(raw.id.span()),
+            "controller.id",
+            "must not be empty: name this vantage, e.g. \"us-east-1\"",
+        );
+    }
+    let metrics_listen = raw
+        .metrics_listen
+        .as_ref()
+        .map(|v| issues.socket(v, "controller.metrics_listen"));
+    let peer_listen = raw
+        .peer_listen
+        .as_ref()
+        .map(|v| issues.socket(v, "controller.peer_listen"));
+    Some(Controller {
+        id: raw.id.into_inner(),
+        state_dir: raw.state_dir,
+        control_socket: raw.control_socket,
+        metrics_listen: metrics_listen.flatten(),
+        peer_listen: peer_listen.flatten(),
+    })
+}
+
+fn peers(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    value: Option<&Spanned<DeValue<'_>>>,
+    own_id: Option<&str>,
+) -> Vec<Peer> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, item) in elements(issues, value, "peers").iter().enumerate() {
+        let Some(raw) = parse_section::<RawPeer>(issues, root, item, &format!("peers[{i}]")) else {
+            continue;
+        };
+        let id = raw.id.get_ref().clone();
+        let field = format!("peers[{id}]");
+        if Some(id.as_str()) == own_id {
+            let msg =
+                format!("peer id {id:?} is the controller's own id; each vantage needs its own id");
+            issues.add(Some(raw.id.span()), format!("{field}.id"), msg);
+        } else if !seen.insert(id.clone()) {
+            let msg = format!("duplicate peer id {id:?}; peer ids must be unique");
+            issues.add(Some(raw.id.span()), format!("{field}.id"), msg);
+        }
+        url_check(issues, &raw.url, &format!("{field}.url"));
+        let token = issues.secret(
+            &field,
+            "token",
+            &raw.token,
+            &raw.token_file,
+            &raw.token_env,
+            Some(item.span()),
+        );
+        if let Some(token) = token {
+            out.push(Peer {
+                id,
+                url: raw.url.into_inner(),
+                token,
+            });
+        }
+    }
+    out
+}
+
+/// An http(s) URL.
+pub(super) fn url_check(issues: &mut Issues<'_>, url: &S<String>, field: &str) {
+    let u = url.get_ref();
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
+        let msg = format!("{u:?} is not a URL: write e.g. \"https://host.example.net:9420\"");
+        issues.add(Some(url.span()), field, msg);
+    }
+}
+
+fn providers(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    value: Option<&Spanned<DeValue<'_>>>,
+) -> BTreeMap<String, ProviderConfig> {
+    let mut out = BTreeMap::new();
+    let table = match value.map(|v| (v, v.get_ref())) {
+        None => return out,
+        Some((_, DeValue::Table(t))) => t,
+        Some((v, _)) => {
+            issues.add(
+                Some(v.span()),
+                "providers",
+                "must be a table of named providers, e.g. [providers.corp-bind]",
+            );
+            return out;
+        }
+    };
+    for (name, item) in table.iter() {
+        let name = name.get_ref().to_string();
+        if let Some(kind) = provider(issues, root, &name, item) {
+            out.insert(name.clone(), ProviderConfig { name, kind });
+        }
+    }
+    out
+}
+
+/// The `type` of a tagged table, checked against `allowed`.
+pub(super) fn tag<'t>(
+    issues: &mut Issues<'_>,
+    item: &'t Spanned<DeValue<'_>>,
+    field: &str,
+    allowed: &str,
+) -> Option<&'t str> {
+    let Some(table) = as_table(item) else {
+        issues.add(
+            Some(item.span()),
+            field,
+            format!("must be a table with a `type` (one of {allowed})"),
+        );
+        return None;
+    };
+    match table.get("type").map(|t| (t.span(), t.get_ref())) {
+        Some((_, DeValue::String(s))) if allowed.split(", ").any(|a| a == s.as_ref()) => {
+            Some(s.as_ref())
+        }
+        Some((span, DeValue::String(s))) => {
+            issues.add(
+                Some(span),
+                format!("{field}.type"),
+                format!("unknown type {s:?}: allowed are {allowed}"),
+            );
+            None
+        }
+        Some((span, _)) => {
+            issues.add(
+                Some(span),
+                format!("{field}.type"),
+                format!("must be a string, one of {allowed}"),
+            );
+            None
+        }
+        None => {
+            issues.add(
+                Some(item.span()),
+                format!("{field}.type"),
+                format!("missing `type`: one of {allowed}"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn as_table<'t, 'i>(item: &'t Spanned<DeValue<'i>>) -> Option<&'t DeTable<'i>> {
+    match item.get_ref() {
+        DeValue::Table(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn provider(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    name: &str,
+    item: &Spanned<DeValue<'_>>,
+) -> Option<ProviderKind> {
+    let field = format!("providers.{name}");
+    match tag(issues, item, &field, PROVIDER_TYPES)? {
+        "rfc2136" => {
+            let raw = parse_section::<RawRfc2136>(issues, root, item, &field)?;
+            rfc2136(issues, raw, &field, item.span()).map(ProviderKind::Rfc2136)
+        }
+        "route53" => {
+            let raw = parse_section::<RawRoute53>(issues, root, item, &field)?;
+            if let Some(url) = &raw.endpoint_url {
+                url_check(issues, url, &format!("{field}.endpoint_url"));
+            }
+            Some(ProviderKind::Route53(Route53Config {
+                region: raw.region,
+                endpoint_url: raw.endpoint_url.map(Spanned::into_inner),
+                hosted_zone_id: raw.hosted_zone_id,
+                requests_per_second: issues.count(
+                    &raw.requests_per_second,
+                    &format!("{field}.requests_per_second"),
+                    5,
+                ),
+            }))
+        }
+        _ => {
+            let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;
+            cloudflare(issues, raw, &field, item.span()).map(ProviderKind::Cloudflare)
+        }
+    }
+}
+
+fn rfc2136(
+    issues: &mut Issues<'_>,
+    raw: RawRfc2136,
+    field: &str,
+    span: std::ops::Range<usize>,
+) -> Option<Rfc2136Config> {
+    let server = issues.dns_server(&raw.server, &format!("{field}.server"));
+    if !is_hostname(raw.tsig_key_name.get_ref()) {
+        let msg = format!(
+            "{:?} is not a key name: write a DNS name, e.g. \"rtoguard.\"",
+            raw.tsig_key_name.get_ref()
+        );
+        issues.add(
+            Some(raw.tsig_key_name.span()),
+            format!("{field}.tsig_key_name"),
+            msg,
+        );
+    }
+    let algorithm = match &raw.tsig_algorithm {
+        None => Some(TsigAlgorithm::HmacSha256),
+        Some(a) => {
+            let found = TsigAlgorithm::ALL
+                .iter()
+                .find(|(_, w)| w.eq_ignore_ascii_case(a.get_ref()));
+            if found.is_none() {
+                let allowed: Vec<_> = TsigAlgorithm::ALL.iter().map(|(_, w)| *w).collect();
+                let msg = format!(
+                    "unknown TSIG algorithm {:?}: allowed are {}",
+                    a.get_ref(),
+                    allowed.join(", ")
+                );
+                issues.add(Some(a.span()), format!("{field}.tsig_algorithm"), msg);
+            }
+            found.map(|(alg, _)| *alg)
+        }
+    };
+    let secret = issues.secret(
+        field,
+        "tsig_secret",
+        &raw.tsig_secret,
+        &raw.tsig_secret_file,
+        &raw.tsig_secret_env,
+        Some(span),
+    );
+    let timeout = issues.duration(
+        &raw.timeout,
+        &format!("{field}.timeout"),
+        Duration::from_secs(5),
+        true,
+    );
+    let rps = issues.count(
+        &raw.requests_per_second,
+        &format!("{field}.requests_per_second"),
+        20,
+    );
+    Some(Rfc2136Config {
+        server: server?,
+        tsig_key_name: super::values::normalize_name(raw.tsig_key_name.get_ref()),
+        tsig_algorithm: algorithm?,
+        tsig_secret: secret?,
+        timeout,
+        requests_per_second: rps,
+    })
+}
+
+fn cloudflare(
+    issues: &mut Issues<'_>,
+    raw: RawCloudflare,
+    field: &str,
+    span: std::ops::Range<usize>,
+) -> Option<CloudflareConfig> {
+    let token = issues.secret(
+        field,
+        "api_token",
+        &raw.api_token,
+        &raw.api_token_file,
+        &raw.api_token_env,
+        Some(span),
+    );
+    if let Some(url) = &raw.api_url {
+        url_check(issues, url, &format!("{field}.api_url"));
+    }
+    let rps = issues.count(
+        &raw.requests_per_second,
+        &format!("{field}.requests_per_second"),
+        4,
+    );
+    Some(CloudflareConfig {
+        api_token: token?,
+        api_url: raw
+            .api_url
+            .map_or_else(|| CLOUDFLARE_API.to_string(), Spanned::into_inner),
+        zone_id: raw.zone_id,
+        requests_per_second: rps,
+    })
+}
