@@ -1,1 +1,197 @@
 //! The sans-IO failover state machine, one per service.
+//!
+//! [`Controller::handle`] takes an [`Event`] and the current time and returns
+//! the [`Action`]s the runtime must carry out, in order. Nothing inside reads
+//! a clock, sleeps or does I/O: time only enters through `now`, and the
+//! runtime sends [`Event::Tick`] at [`Controller::next_deadline`].
+//!
+//! The rules, in short (see [`state`] for every phase transition):
+//!
+//! - *Suspect*: the active pool turning `Suspect` lowers the TTL at once;
+//!   once it is `Up` again and quiet for `restore_after`, the normal TTL
+//!   returns.
+//! - *Failover*: the active pool `Down` flips at once to the first pool in
+//!   order that is `Up`. `Suspect` and `Unknown` pools are never targets: a
+//!   suspect pool is already failing probes, and moving traffic onto it
+//!   trades a known outage for a likely one. With no `Up` pool the records
+//!   stay as they are (fail-static) and one alert is raised per episode.
+//!   Nothing happens while the active pool is `Unknown`.
+//! - *Planned moves* (planned failover, failback): lower the TTL, wait the
+//!   old TTL out, flip, restore the TTL after `restore_after`.
+//! - *Damping*: no automatic flip within `hold_down` of any flip; past
+//!   `max_flips` automatic flips in `flip_window`, automation halts until an
+//!   operator command.
+//! - *One operation at a time*: while a provider call is outstanding,
+//!   automation waits and commands queue (the latest wins); everything is
+//!   decided afresh when the answer arrives.
+//! - *Pinned*: observe only; operator commands still run.
+
+mod action;
+mod command;
+mod damping;
+mod decide;
+mod event;
+mod moves;
+mod policy;
+mod provider;
+mod reconcile;
+pub mod state;
+mod status;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+use tokio::time::Instant;
+
+pub use action::{Action, AlertLevel, Entry, EntryKind, Initiator, Reason, TtlReason};
+pub use event::{Command, Event, Intent, IntentKind, PoolHealth, ProviderOp};
+pub use policy::{FailbackMode, Policy, PolicyError};
+pub use state::Halt;
+pub use status::{PoolStatus, Status};
+
+use damping::Damping;
+use state::{Phase, PoolView, ProviderView, Raised};
+
+/// The failover state machine of one service.
+#[derive(Clone, Debug)]
+pub struct Controller {
+    policy: Policy,
+    pools: Vec<PoolView>,
+    /// What the provider serves; `None` until `Started`.
+    view: Option<ProviderView>,
+    phase: Phase,
+    damping: Damping,
+    pinned: bool,
+    halted: Option<Halt>,
+    raised: Raised,
+    /// An operator command waiting for the outstanding call to finish.
+    queued: Option<Command>,
+    /// An automatic flip left unfinished by a restart, judged once health is known.
+    pending_intent: Option<Intent>,
+    /// Until when caches may still hold an answer with the TTL before the last lowering.
+    drain_until: Option<Instant>,
+    /// The last flip or TTL change (start of the quiet period).
+    last_change: Option<Instant>,
+    /// Conflicts in a row; automation halts past a few.
+    conflict_streak: u32,
+    /// The latest `now` seen (time never goes backwards inside).
+    now: Option<Instant>,
+}
+
+impl Controller {
+    /// A controller that waits for `Event::Started` before it decides anything.
+    pub fn new(policy: Policy) -> Self {
+        let pools = policy
+            .pools
+            .iter()
+            .map(|name| PoolView {
+                name: name.clone(),
+                health: PoolHealth::Unknown,
+                up_since: None,
+            })
+            .collect();
+        Self {
+            policy,
+            pools,
+            view: None,
+            phase: Phase::Idle,
+            damping: Damping::default(),
+            pinned: false,
+            halted: None,
+            raised: Raised::default(),
+            queued: None,
+            pending_intent: None,
+            drain_until: None,
+            last_change: None,
+            conflict_streak: 0,
+            now: None,
+        }
+    }
+
+    /// Takes one event at `now` and returns what the runtime must do, in order.
+    pub fn handle(&mut self, now: Instant, event: Event) -> Vec<Action> {
+        let now = self.now.map_or(now, |last| last.max(now));
+        self.now = Some(now);
+        let mut out = Vec::new();
+        match event {
+            Event::Started { active, ttl, intent } => {
+                self.on_started(now, active, ttl, intent, &mut out)
+            }
+            Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
+            Event::Tick => {}
+            Event::Command(command) => self.on_command(now, command, &mut out),
+            Event::TtlApplied { ttl } => self.on_ttl_applied(now, ttl, &mut out),
+            Event::Flipped { to } => self.on_flipped(now, to, &mut out),
+            Event::ProviderFailed {
+                op,
+                retryable,
+                conflict,
+            } => self.on_failed(now, op, retryable, conflict, &mut out),
+            Event::ProviderState { active, ttl } => {
+                self.on_provider_state(now, active, ttl, &mut out)
+            }
+        }
+        self.settle(now, &mut out);
+        out
+    }
+
+    /// When the runtime must send `Event::Tick` next; `None` while a
+    /// provider call is outstanding or nothing is scheduled.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        match &self.phase {
+            Phase::Backoff { until, .. } | Phase::Draining { until, .. } => Some(*until),
+            Phase::Idle => self.want(self.now?).map(|(at, _)| at),
+            _ => None,
+        }
+    }
+
+    /// The policy this controller applies.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn on_health(&mut self, now: Instant, pool: &str, health: PoolHealth) {
+        let Some(view) = self.pools.iter_mut().find(|p| p.name == pool) else {
+            tracing::debug!(pool, "Health for a pool this service does not have; ignored.");
+            return;
+        };
+        if view.health == health {
+            return;
+        }
+        let was = view.health;
+        view.health = health;
+        view.up_since = match (health, view.up_since) {
+            (PoolHealth::Up, Some(since)) => Some(since),
+            (PoolHealth::Up, None) => Some(now),
+            _ => None,
+        };
+        tracing::info!(pool, %was, %health, "Pool health changed.");
+        if self.active() == Some(pool) && health != PoolHealth::Down {
+            self.raised.no_target = false;
+        }
+    }
+
+    fn health(&self, pool: &str) -> PoolHealth {
+        self.pools
+            .iter()
+            .find(|p| p.name == pool)
+            .map_or(PoolHealth::Unknown, |p| p.health)
+    }
+
+    fn up_since(&self, pool: &str) -> Option<Instant> {
+        self.pools
+            .iter()
+            .find(|p| p.name == pool)
+            .and_then(|p| p.up_since)
+    }
+
+    fn active(&self) -> Option<&str> {
+        self.view.as_ref().and_then(|v| v.active.as_deref())
+    }
+
+    fn ttl(&self) -> u32 {
+        self.view.as_ref().map_or(self.policy.ttl_normal, |v| v.ttl)
+    }
+}

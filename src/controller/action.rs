@@ -1,0 +1,170 @@
+//! What comes out of the controller: provider calls, journal entries and alerts.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{Command, Intent, IntentKind};
+
+/// Why a flip happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The active pool is down (confirmed by quorum): automatic, unplanned.
+    ActiveDown,
+    /// An operator's unplanned failover.
+    Manual,
+    /// A move back to the preferred pool (automatic or by command).
+    Failback,
+    /// An operator's planned failover (lower TTL, drain, flip).
+    Planned,
+    /// Finishing an intent left unfinished by a restart.
+    Reconcile,
+}
+
+/// Who asked for a change: automation counts towards the flip cap and stops
+/// when the service is pinned; an operator's commands always run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Initiator {
+    Automation,
+    Operator,
+}
+
+/// Why the TTL changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TtlReason {
+    /// The active pool turned suspect: lower ahead of a possible flip.
+    Suspect,
+    /// A planned move: lower, then drain the old TTL before the flip.
+    Drain,
+    /// Quiet again: back to the normal TTL.
+    Restore,
+}
+
+/// How loud an alert is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertLevel {
+    Info,
+    Warning,
+    /// A person must act.
+    Critical,
+}
+
+/// The kind of a journal entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Started,
+    Decision,
+    TtlChanged,
+    Flipped,
+    Draining,
+    Aborted,
+    Refused,
+    Conflict,
+    DoneByOtherWriter,
+    ChangedOutside,
+    ProviderError,
+    Reconciled,
+    Abandoned,
+    NoHealthyPool,
+    Halted,
+    Pinned,
+    Unpinned,
+    Resumed,
+    Queued,
+}
+
+/// A structured decision record for the journal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub kind: EntryKind,
+    pub pool: Option<String>,
+    pub reason: Option<Reason>,
+    pub detail: String,
+}
+
+/// One thing the runtime must do, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Change the TTL of the active record set (answer: `TtlApplied` or `ProviderFailed`).
+    SetTtl { ttl: u32, reason: TtlReason },
+    /// Move traffic with a compare-and-set against `from` (answer: `Flipped`
+    /// or `ProviderFailed`). `to` is never empty.
+    Flip {
+        from: Option<String>,
+        to: String,
+        ttl: u32,
+        reason: Reason,
+        by: Initiator,
+    },
+    /// Read the provider's real state (answer: `ProviderState` or `ProviderFailed`).
+    Reread,
+    /// Time the propagation of a completed flip; caches may hold the old
+    /// answer for `old_ttl` seconds.
+    StartWatch { to: String, old_ttl: u32 },
+    /// Commit this decision record to the journal.
+    Journal(Entry),
+    /// Tell people.
+    Alert { level: AlertLevel, message: String },
+    /// An operator command was refused; `message` says why, naming the pool.
+    Refused { command: Command, message: String },
+}
+
+impl Action {
+    /// The intent to journal before running this action, for provider calls.
+    pub fn intent(&self, requested_at: SystemTime) -> Option<Intent> {
+        let (kind, reason, by) = match self {
+            Action::Flip {
+                from,
+                to,
+                reason,
+                by,
+                ..
+            } => {
+                let kind = IntentKind::Flip {
+                    from: from.clone(),
+                    to: to.clone(),
+                };
+                (kind, *reason, *by)
+            }
+            Action::SetTtl { ttl, .. } => {
+                let kind = IntentKind::SetTtl { ttl: *ttl };
+                (kind, Reason::Reconcile, Initiator::Automation)
+            }
+            _ => return None,
+        };
+        Some(Intent {
+            kind,
+            reason,
+            by,
+            requested_at,
+        })
+    }
+}
+
+/// Builds a journal entry.
+pub(crate) fn entry(
+    kind: EntryKind,
+    pool: Option<&str>,
+    reason: Option<Reason>,
+    detail: impl Into<String>,
+) -> Action {
+    Action::Journal(Entry {
+        kind,
+        pool: pool.map(str::to_owned),
+        reason,
+        detail: detail.into(),
+    })
+}
+
+/// Builds an alert.
+pub(crate) fn alert(level: AlertLevel, message: impl Into<String>) -> Action {
+    Action::Alert {
+        level,
+        message: message.into(),
+    }
+}

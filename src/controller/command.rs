@@ -1,0 +1,115 @@
+//! Operator commands: failover, failback, pin and unpin.
+
+use tokio::time::Instant;
+
+use super::action::{EntryKind, Initiator, Reason, entry};
+use super::event::{Command, PoolHealth};
+use super::state::{Move, Phase};
+use super::{Action, Controller};
+
+impl Controller {
+    /// Pin and unpin act at once; moves run now, replace a drain under way,
+    /// or wait for the outstanding provider call (the latest command wins).
+    /// Any command lifts a halt.
+    pub(super) fn on_command(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
+        if self.halted.take().is_some() {
+            out.push(entry(EntryKind::Resumed, None, None, "operator command: automation resumes"));
+        }
+        match command {
+            Command::Pin => self.pin(out),
+            Command::Unpin => {
+                self.pinned = false;
+                tracing::info!("Service unpinned.");
+                out.push(entry(EntryKind::Unpinned, None, None, "automation resumes"));
+            }
+            Command::Failover { .. } | Command::Failback { .. } => {
+                if let Err(message) = self.check_target(&command) {
+                    return refuse(command, message, out);
+                }
+                self.accept_move(now, command, out);
+            }
+        }
+    }
+
+    fn pin(&mut self, out: &mut Vec<Action>) {
+        self.pinned = true;
+        tracing::info!("Service pinned.");
+        out.push(entry(EntryKind::Pinned, None, None, "observe only: no automatic moves"));
+        if let Phase::Draining { mv, .. } = &self.phase
+            && mv.automatic()
+        {
+            let detail = "service pinned: automatic move dropped";
+            out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), detail));
+            self.phase = Phase::Idle;
+        }
+    }
+
+    fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
+        if self.view.is_none() || self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. }) {
+            if let Some(old) = self.queued.replace(command) {
+                let detail = format!("{old:?} superseded by a newer command");
+                out.push(entry(EntryKind::Aborted, None, None, detail));
+            }
+            out.push(entry(EntryKind::Queued, None, None, "command waits for the provider call under way"));
+            return;
+        }
+        if let Phase::Draining { mv, .. } = std::mem::take(&mut self.phase) {
+            let detail = "planned move superseded by an operator command";
+            out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), detail));
+        }
+        self.run_command(now, command, out);
+    }
+
+    /// Unknown pools are refused at once, naming the valid ones.
+    fn check_target(&self, command: &Command) -> Result<(), String> {
+        let to = match command {
+            Command::Failover { to, .. } => to.as_str(),
+            _ => return Ok(()),
+        };
+        if self.policy.has_pool(to) {
+            return Ok(());
+        }
+        let valid = self.policy.pools.join(", ");
+        Err(format!("unknown pool {to:?}; valid pools: {valid}"))
+    }
+
+    /// Runs a move command now; the target must be `Up` unless forced.
+    pub(super) fn run_command(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
+        let (to, planned, force, reason) = match &command {
+            Command::Failover { to, planned, force } => {
+                let reason = if *planned { Reason::Planned } else { Reason::Manual };
+                (to.clone(), *planned, *force, reason)
+            }
+            Command::Failback { planned } => match self.policy.preferred() {
+                Some(p) => (p.to_owned(), *planned, false, Reason::Failback),
+                None => return refuse(command, "this service has no pools".into(), out),
+            },
+            Command::Pin | Command::Unpin => return,
+        };
+        if let Err(message) = self.check_target(&command) {
+            return refuse(command, message, out);
+        }
+        if self.active() == Some(to.as_str()) {
+            return refuse(command, format!("pool {to} is already active; nothing to do"), out);
+        }
+        let health = self.health(&to);
+        if health != PoolHealth::Up && !force {
+            let message = format!("pool {to} is {health}, not up; refusing (force overrides)");
+            return refuse(command, message, out);
+        }
+        let mv = Move {
+            to,
+            reason,
+            by: Initiator::Operator,
+            planned,
+            force,
+        };
+        self.start_move(now, mv, out);
+    }
+}
+
+fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
+    tracing::warn!(?command, message, "Command refused.");
+    out.push(entry(EntryKind::Refused, None, None, &message));
+    out.push(Action::Refused { command, message });
+}

@@ -1,0 +1,109 @@
+//! What goes into the controller: events, operator commands and journaled intents.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use super::action::{Initiator, Reason};
+
+/// A pool's health as the probe layer aggregated it (hysteresis and quorum
+/// happen outside; the controller trusts `Down` as confirmed by quorum).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolHealth {
+    /// Not enough fresh observations to say anything.
+    Unknown,
+    /// Healthy.
+    Up,
+    /// Up, but some probes are failing: the moment to lower the TTL.
+    Suspect,
+    /// Down, confirmed by quorum.
+    Down,
+}
+
+/// The provider operation a result or failure refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderOp {
+    SetTtl,
+    Flip,
+    Read,
+}
+
+/// An operator command, received through the daemon so it is serialised with
+/// automation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Move to `to`. `planned` lowers the TTL and drains first; `force`
+    /// allows a target that is not `Up`.
+    Failover { to: String, planned: bool, force: bool },
+    /// Move back to the preferred pool, which must be `Up`.
+    Failback { planned: bool },
+    /// Observe only: never move (or change the TTL) automatically.
+    Pin,
+    /// Resume automation.
+    Unpin,
+}
+
+/// One input to [`Controller::handle`](super::Controller::handle).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The runtime read the provider at start-up. `active` is the pool the
+    /// provider serves now (`None`: none, or a mix); `intent` is the last
+    /// unfinished intent from the journal.
+    Started {
+        active: Option<String>,
+        ttl: u32,
+        intent: Option<Intent>,
+    },
+    /// The aggregated health of one pool changed (repeats are harmless).
+    PoolHealth { pool: String, health: PoolHealth },
+    /// A deadline from [`Controller::next_deadline`](super::Controller::next_deadline) passed.
+    Tick,
+    /// An operator command.
+    Command(Command),
+    /// The provider applied a `SetTtl`.
+    TtlApplied { ttl: u32 },
+    /// The provider applied a `Flip`.
+    Flipped { to: String },
+    /// A provider call failed. `retryable`: a later retry may help;
+    /// `conflict`: the expected old state did not match (compare-and-set lost).
+    ProviderFailed {
+        op: ProviderOp,
+        retryable: bool,
+        conflict: bool,
+    },
+    /// The result of a `Reread`.
+    ProviderState { active: Option<String>, ttl: u32 },
+}
+
+/// What a provider call is about to do, journaled by the runtime before the
+/// call and handed back in `Event::Started` if the call never finished.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    pub kind: IntentKind,
+    pub reason: Reason,
+    pub by: Initiator,
+    /// Wall-clock time of the request, supplied by the runtime (informative).
+    pub requested_at: SystemTime,
+}
+
+/// The provider change an [`Intent`] stands for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IntentKind {
+    Flip { from: Option<String>, to: String },
+    SetTtl { ttl: u32 },
+}
+
+impl std::fmt::Display for PoolHealth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PoolHealth::Unknown => "unknown",
+            PoolHealth::Up => "up",
+            PoolHealth::Suspect => "suspect",
+            PoolHealth::Down => "down",
+        })
+    }
+}

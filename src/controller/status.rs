@@ -1,0 +1,80 @@
+//! A serialisable snapshot of one controller for `rtoguard status`.
+
+use serde::{Deserialize, Serialize};
+
+use super::event::{Command, Intent, PoolHealth};
+use super::state::Halt;
+use super::{Controller, FailbackMode};
+
+/// One service's controller as people see it. Times are seconds relative
+/// to the last event the controller saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    /// Whether `Started` arrived (the provider's state is known).
+    pub started: bool,
+    /// The pool the provider serves (`None`: none, a mix, or not started).
+    pub active: Option<String>,
+    /// The TTL the provider publishes, in seconds.
+    pub ttl: Option<u32>,
+    /// `idle`, `setting_ttl`, `draining`, `flipping`, `rereading` or `backoff`.
+    pub phase: String,
+    /// The target of the move under way.
+    pub moving_to: Option<String>,
+    pub pools: Vec<PoolStatus>,
+    pub pinned: bool,
+    /// Why automation stopped, until an operator command.
+    pub halted: Option<Halt>,
+    pub failback_mode: FailbackMode,
+    /// Automatic flips within the current flip window.
+    pub automatic_flips_in_window: usize,
+    /// Seconds since the last flip.
+    pub last_flip_secs_ago: Option<u64>,
+    /// Seconds until the controller wants a tick.
+    pub next_deadline_in_secs: Option<u64>,
+    pub queued_command: Option<Command>,
+    /// An unfinished automatic flip from before a restart, not yet judged.
+    pub pending_intent: Option<Intent>,
+}
+
+/// One pool's health.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolStatus {
+    pub name: String,
+    pub health: PoolHealth,
+    /// Seconds the pool has been `Up` without a break.
+    pub up_for_secs: Option<u64>,
+}
+
+impl Controller {
+    /// A snapshot for `rtoguard status`.
+    pub fn status(&self) -> Status {
+        let now = self.now;
+        let secs_since = |at: tokio::time::Instant| now.map(|n| n.saturating_duration_since(at).as_secs());
+        Status {
+            started: self.view.is_some(),
+            active: self.active().map(str::to_owned),
+            ttl: self.view.as_ref().map(|v| v.ttl),
+            phase: self.phase.name().to_owned(),
+            moving_to: self.phase.current_move().map(|m| m.to.clone()),
+            pools: self
+                .pools
+                .iter()
+                .map(|p| PoolStatus {
+                    name: p.name.clone(),
+                    health: p.health,
+                    up_for_secs: p.up_since.and_then(secs_since),
+                })
+                .collect(),
+            pinned: self.pinned,
+            halted: self.halted,
+            failback_mode: self.policy.failback_mode,
+            automatic_flips_in_window: now.map_or(0, |n| self.damping.in_window(n, &self.policy)),
+            last_flip_secs_ago: self.damping.last_flip().and_then(secs_since),
+            next_deadline_in_secs: self
+                .next_deadline()
+                .and_then(|d| now.map(|n| d.saturating_duration_since(n).as_secs())),
+            queued_command: self.queued.clone(),
+            pending_intent: self.pending_intent.clone(),
+        }
+    }
+}
