@@ -29,7 +29,10 @@ impl Prober {
     pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
         let client = match &*spec {
             ProbeSpec::Http { .. } => {
-                Some(HttpClient::new(&spec, endpoint).map_err(|e| e.to_string()))
+                Some(HttpClient::new(&spec, endpoint).map_err(|e| match e {
+                    ProbeError::Config(m) => m,
+                    other => other.to_string(),
+                }))
             }
             _ => None,
         };
@@ -161,7 +164,8 @@ async fn dns(
 fn verdict(resp: &Message) -> Result<String, ProbeError> {
     let rcode = resp.metadata.response_code;
     if rcode != ResponseCode::NoError {
-        return Err(ProbeError::DnsRcode(rcode.to_string()));
+        // NXDOMAIN, REFUSED, SERVFAIL: the mnemonic operators know
+        return Err(ProbeError::DnsRcode(format!("{rcode:?}").to_ascii_uppercase()));
     }
     if resp.answers.is_empty() {
         return Err(ProbeError::DnsEmpty);

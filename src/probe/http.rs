@@ -136,22 +136,31 @@ fn send_error(e: reqwest::Error) -> ProbeError {
         return ProbeError::Http(text);
     }
     if e.is_connect() {
-        let mut src: Option<&dyn std::error::Error> = Some(&e);
-        while let Some(s) = src {
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                return super::check::connect_error(io);
-            }
-            if s.downcast_ref::<rustls::Error>().is_some() {
-                return ProbeError::Tls(s.to_string());
-            }
-            src = s.source();
+        let causes = causes(&e);
+        if let Some(tls) = causes.iter().find_map(|c| c.downcast_ref::<rustls::Error>()) {
+            return ProbeError::Tls(tls.to_string());
         }
-        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
-            return ProbeError::Tls(text);
+        if let Some(io) = causes.iter().rev().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+            return super::check::connect_error(io);
         }
         return ProbeError::Connect(text);
     }
     ProbeError::Http(text)
+}
+
+/// The error and its causes, looking inside io::Errors (where rustls and
+/// hyper put theirs).
+fn causes<'a>(e: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(e);
+    while let Some(c) = next {
+        out.push(c);
+        next = match c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    out
 }
 
 /// The error and its causes, `a: b: c`.

@@ -17,7 +17,11 @@ mod tests_http;
 #[cfg(test)]
 mod tests_net;
 #[cfg(test)]
+mod tests_pool;
+#[cfg(test)]
 mod tests_scheduler;
+#[cfg(test)]
+mod tests_tls;
 
 use std::path::PathBuf;
 use std::sync::Arc;
