@@ -1,0 +1,182 @@
+//! One bounded probe of one endpoint: the [`Prober`] and the TCP and DNS checks.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::op::{Message, Query, ResponseCode};
+use hickory_proto::rr::{Name, RecordType};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::time::Instant;
+
+use super::http::HttpClient;
+use super::{ProbeError, ProbeResult, ProbeSpec};
+
+/// A ready-to-run probe of one endpoint: for HTTP(S) it holds one client
+/// (TLS roots loaded once, the endpoint's address pinned), reused by every probe.
+#[derive(Debug)]
+pub struct Prober {
+    spec: Arc<ProbeSpec>,
+    endpoint: String,
+    /// For HTTP specs: the client, or why it could not be built.
+    client: Option<Result<HttpClient, String>>,
+}
+
+impl Prober {
+    /// Build the probe; a bad HTTP setup (unreadable CA file) is kept and
+    /// reported as a failed result by every probe, so it stays visible.
+    pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
+        let client = match &*spec {
+            ProbeSpec::Http { .. } => {
+                Some(HttpClient::new(&spec, endpoint).map_err(|e| match e {
+                    ProbeError::Config(m) => m,
+                    other => other.to_string(),
+                }))
+            }
+            _ => None,
+        };
+        Self {
+            spec,
+            endpoint: endpoint.to_string(),
+            client,
+        }
+    }
+
+    /// Run one probe, bounded by `timeout`.
+    pub async fn probe(&self, timeout: Duration) -> ProbeResult {
+        let at = Instant::now();
+        let work = async {
+            match (&*self.spec, &self.client) {
+                (ProbeSpec::Http { .. }, Some(Ok(c))) => c.check(&self.spec).await,
+                (ProbeSpec::Http { .. }, Some(Err(e))) => Err(ProbeError::Config(e.clone())),
+                (ProbeSpec::Tcp { port }, _) => tcp(&self.endpoint, *port).await,
+                (
+                    ProbeSpec::Dns {
+                        port,
+                        query_name,
+                        query_type,
+                    },
+                    _,
+                ) => dns(&self.endpoint, *port, query_name, *query_type).await,
+                (ProbeSpec::Http { .. }, None) => {
+                    Err(ProbeError::Config("HTTP probe without a client".into()))
+                }
+            }
+        };
+        let outcome = match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(ProbeError::Timeout(timeout)),
+        };
+        let (ok, detail) = match outcome {
+            Ok(d) => (true, d),
+            Err(e) => (false, e.to_string()),
+        };
+        ProbeResult {
+            ok,
+            latency: at.elapsed(),
+            detail,
+            at,
+            lateness: Duration::ZERO,
+        }
+    }
+}
+
+/// Probe `endpoint` once with `spec`, bounded by `timeout`. Builds a fresh
+/// client: for repeated probes keep a [`Prober`].
+pub async fn probe_once(spec: &ProbeSpec, endpoint: &str, timeout: Duration) -> ProbeResult {
+    Prober::new(Arc::new(spec.clone()), endpoint)
+        .probe(timeout)
+        .await
+}
+
+/// The socket addresses of `endpoint` (an IP, or a host name looked up).
+pub(super) async fn endpoint_addrs(
+    endpoint: &str,
+    port: u16,
+) -> Result<Vec<SocketAddr>, ProbeError> {
+    if let Ok(ip) = IpAddr::from_str(endpoint.trim_start_matches('[').trim_end_matches(']')) {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((endpoint, port))
+        .await
+        .map_err(|e| ProbeError::Resolve(endpoint.to_string(), e.to_string()))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(ProbeError::Resolve(
+            endpoint.to_string(),
+            "no addresses".into(),
+        ));
+    }
+    Ok(addrs)
+}
+
+async fn tcp(endpoint: &str, port: u16) -> Result<String, ProbeError> {
+    let addrs = endpoint_addrs(endpoint, port).await?;
+    match TcpStream::connect(&addrs[..]).await {
+        Ok(_) => Ok("connected".into()),
+        Err(e) => Err(connect_error(&e)),
+    }
+}
+
+pub(super) fn connect_error(e: &std::io::Error) -> ProbeError {
+    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        ProbeError::Refused
+    } else {
+        ProbeError::Connect(e.to_string())
+    }
+}
+
+async fn dns(
+    endpoint: &str,
+    port: u16,
+    name: &str,
+    rtype: RecordType,
+) -> Result<String, ProbeError> {
+    let server = endpoint_addrs(endpoint, port).await?[0];
+    let qname = Name::from_str(name).map_err(|e| ProbeError::Config(e.to_string()))?;
+    let mut msg = Message::query();
+    msg.metadata.recursion_desired = false;
+    msg.add_query(Query::query(qname, rtype));
+    let id = msg.metadata.id;
+    let bytes = msg.to_vec().map_err(|e| ProbeError::Dns(e.to_string()))?;
+    let local: SocketAddr = if server.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    let sock = UdpSocket::bind(local).await.map_err(dns_io)?;
+    sock.connect(server).await.map_err(dns_io)?;
+    sock.send(&bytes).await.map_err(dns_io)?;
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = sock.recv(&mut buf).await.map_err(dns_io)?;
+        let Ok(resp) = Message::from_vec(&buf[..n]) else {
+            continue; // garbage: keep waiting for the real answer (the timeout bounds us)
+        };
+        if resp.metadata.id != id {
+            continue;
+        }
+        return verdict(&resp);
+    }
+}
+
+fn verdict(resp: &Message) -> Result<String, ProbeError> {
+    let rcode = resp.metadata.response_code;
+    if rcode != ResponseCode::NoError {
+        // NXDOMAIN, REFUSED, SERVFAIL: the mnemonic operators know
+        return Err(ProbeError::DnsRcode(format!("{rcode:?}").to_ascii_uppercase()));
+    }
+    if resp.answers.is_empty() {
+        return Err(ProbeError::DnsEmpty);
+    }
+    Ok(format!("NOERROR, {} answers", resp.answers.len()))
+}
+
+fn dns_io(e: std::io::Error) -> ProbeError {
+    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        ProbeError::Dns("port unreachable".into())
+    } else {
+        ProbeError::Dns(e.to_string())
+    }
+}

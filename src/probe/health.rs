@@ -1,0 +1,291 @@
+//! Rise/fall hysteresis per endpoint and vantage, and a pool's aggregate health.
+//!
+//! Pure: results and their times go in, states come out; no clock is read.
+
+use std::collections::BTreeMap;
+
+use tokio::time::Instant;
+
+use super::ProbeResult;
+
+/// Consecutive results that change a verdict (HAProxy's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hysteresis {
+    /// Consecutive successes that make an endpoint Up (at least 1).
+    pub rise: u32,
+    /// Consecutive failures that make an endpoint Down (at least 1).
+    pub fall: u32,
+}
+
+/// One vantage's verdict on one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointState {
+    /// Neither `rise` successes nor `fall` failures in a row yet.
+    Unknown,
+    Up,
+    Down,
+}
+
+/// Hysteresis for one endpoint as seen from one vantage.
+///
+/// Transitions: `Unknown → Up` after `rise` successes in a row, `Unknown → Down`
+/// after `fall` failures in a row, `Up → Down` after `fall` failures in a row,
+/// `Down → Up` after `rise` successes in a row. Any other result only moves
+/// the counters and [`EndpointHealth::failing`].
+#[derive(Debug, Clone)]
+pub struct EndpointHealth {
+    rules: Hysteresis,
+    state: EndpointState,
+    failing: bool,
+    successes: u32,
+    failures: u32,
+    changed_at: Option<Instant>,
+    last_at: Option<Instant>,
+    last_detail: String,
+}
+
+impl EndpointHealth {
+    pub fn new(rules: Hysteresis) -> Self {
+        Self {
+            rules: Hysteresis {
+                rise: rules.rise.max(1),
+                fall: rules.fall.max(1),
+            },
+            state: EndpointState::Unknown,
+            failing: false,
+            successes: 0,
+            failures: 0,
+            changed_at: None,
+            last_at: None,
+            last_detail: String::new(),
+        }
+    }
+
+    /// Take one probe outcome at `at`; returns the new state when it changed.
+    pub fn record(&mut self, ok: bool, at: Instant, detail: &str) -> Option<EndpointState> {
+        self.failing = !ok;
+        self.last_at = Some(at);
+        detail.clone_into(&mut self.last_detail);
+        if ok {
+            self.successes = self.successes.saturating_add(1);
+            self.failures = 0;
+        } else {
+            self.failures = self.failures.saturating_add(1);
+            self.successes = 0;
+        }
+        let next = if self.successes >= self.rules.rise {
+            EndpointState::Up
+        } else if self.failures >= self.rules.fall {
+            EndpointState::Down
+        } else {
+            self.state
+        };
+        if next == self.state {
+            return None;
+        }
+        self.state = next;
+        self.changed_at = Some(at);
+        Some(next)
+    }
+
+    /// [`EndpointHealth::record`] for a probe result.
+    pub fn observe(&mut self, r: &ProbeResult) -> Option<EndpointState> {
+        self.record(r.ok, r.at, &r.detail)
+    }
+
+    pub fn state(&self) -> EndpointState {
+        self.state
+    }
+
+    /// True when the last probe failed (whatever the state).
+    pub fn failing(&self) -> bool {
+        self.failing
+    }
+
+    /// When the state last changed (None while it never has).
+    pub fn changed_at(&self) -> Option<Instant> {
+        self.changed_at
+    }
+
+    /// When the last result was recorded.
+    pub fn last_at(&self) -> Option<Instant> {
+        self.last_at
+    }
+
+    /// What the last probe saw (`"status 503"`).
+    pub fn last_detail(&self) -> &str {
+        &self.last_detail
+    }
+}
+
+/// A pool's health as one vantage sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolHealth {
+    /// Not enough is known yet.
+    Unknown,
+    /// At least `min_healthy` endpoints Up and none failing.
+    Up,
+    /// At least `min_healthy` Up, but some endpoint failing or Down.
+    Suspect,
+    /// Fewer than `min_healthy` Up, and every endpoint's state known.
+    Down,
+}
+
+/// The endpoints of one pool, from one vantage.
+#[derive(Debug, Clone)]
+pub struct PoolView {
+    min_healthy: usize,
+    endpoints: BTreeMap<String, EndpointHealth>,
+}
+
+impl PoolView {
+    /// A view of `endpoints`, all Unknown; `min_healthy` is at least 1.
+    pub fn new<I, S>(endpoints: I, rules: Hysteresis, min_healthy: usize) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            min_healthy: min_healthy.max(1),
+            endpoints: endpoints
+                .into_iter()
+                .map(|e| (e.into(), EndpointHealth::new(rules)))
+                .collect(),
+        }
+    }
+
+    /// Record a result for `endpoint`; returns its new state when it changed.
+    /// Results for endpoints not in the pool are ignored.
+    pub fn record(
+        &mut self,
+        endpoint: &str,
+        ok: bool,
+        at: Instant,
+        detail: &str,
+    ) -> Option<EndpointState> {
+        self.endpoints.get_mut(endpoint)?.record(ok, at, detail)
+    }
+
+    /// [`PoolView::record`] for a probe result.
+    pub fn observe(&mut self, endpoint: &str, r: &ProbeResult) -> Option<EndpointState> {
+        self.record(endpoint, r.ok, r.at, &r.detail)
+    }
+
+    pub fn endpoint(&self, endpoint: &str) -> Option<&EndpointHealth> {
+        self.endpoints.get(endpoint)
+    }
+
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &EndpointHealth)> {
+        self.endpoints.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The aggregate, by the rules on [`PoolHealth`].
+    pub fn health(&self) -> PoolHealth {
+        let all = self.endpoints.values();
+        let up = all
+            .clone()
+            .filter(|e| e.state == EndpointState::Up)
+            .count();
+        let troubled = all
+            .clone()
+            .any(|e| e.failing || e.state == EndpointState::Down);
+        let all_known = all.clone().all(|e| e.state != EndpointState::Unknown);
+        if up >= self.min_healthy {
+            if troubled {
+                PoolHealth::Suspect
+            } else {
+                PoolHealth::Up
+            }
+        } else if all_known {
+            PoolHealth::Down
+        } else {
+            PoolHealth::Unknown
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const RULES: Hysteresis = Hysteresis { rise: 3, fall: 2 };
+
+    /// A fake clock: second `n` after a fixed origin.
+    fn t(origin: Instant, n: u64) -> Instant {
+        origin + Duration::from_secs(n)
+    }
+
+    #[test]
+    fn unknown_until_rise_successes() {
+        let o = Instant::now();
+        let mut h = EndpointHealth::new(RULES);
+        assert_eq!(h.record(true, t(o, 1), "status 200"), None);
+        assert_eq!(h.record(true, t(o, 2), "status 200"), None);
+        assert_eq!(h.state(), EndpointState::Unknown);
+        assert_eq!(
+            h.record(true, t(o, 3), "status 200"),
+            Some(EndpointState::Up)
+        );
+        assert_eq!(h.changed_at(), Some(t(o, 3)));
+        assert!(!h.failing());
+    }
+
+    #[test]
+    fn unknown_until_fall_failures() {
+        let o = Instant::now();
+        let mut h = EndpointHealth::new(RULES);
+        assert_eq!(h.record(false, t(o, 1), "status 503"), None);
+        assert!(h.failing());
+        assert_eq!(
+            h.record(false, t(o, 2), "status 503"),
+            Some(EndpointState::Down)
+        );
+        assert_eq!(h.last_detail(), "status 503");
+    }
+
+    #[test]
+    fn up_needs_fall_failures_in_a_row_to_go_down() {
+        let o = Instant::now();
+        let mut h = EndpointHealth::new(RULES);
+        for i in 0..3 {
+            h.record(true, t(o, i), "ok");
+        }
+        assert_eq!(h.state(), EndpointState::Up);
+        // fail, ok, fail: never two in a row, so stays Up but shows failing
+        assert_eq!(h.record(false, t(o, 4), "x"), None);
+        assert!(h.failing());
+        assert_eq!(h.record(true, t(o, 5), "ok"), None);
+        assert!(!h.failing());
+        assert_eq!(h.record(false, t(o, 6), "x"), None);
+        assert_eq!(h.state(), EndpointState::Up);
+        assert_eq!(h.record(false, t(o, 7), "x"), Some(EndpointState::Down));
+        assert_eq!(h.changed_at(), Some(t(o, 7)));
+    }
+
+    #[test]
+    fn down_needs_rise_successes_in_a_row_to_come_back() {
+        let o = Instant::now();
+        let mut h = EndpointHealth::new(RULES);
+        h.record(false, t(o, 0), "x");
+        h.record(false, t(o, 1), "x");
+        assert_eq!(h.state(), EndpointState::Down);
+        h.record(true, t(o, 2), "ok");
+        h.record(true, t(o, 3), "ok");
+        h.record(false, t(o, 4), "x");
+        h.record(true, t(o, 5), "ok");
+        h.record(true, t(o, 6), "ok");
+        assert_eq!(h.state(), EndpointState::Down);
+        assert!(!h.failing());
+        assert_eq!(h.record(true, t(o, 7), "ok"), Some(EndpointState::Up));
+    }
+
+    #[test]
+    fn zero_rise_and_fall_act_as_one() {
+        let o = Instant::now();
+        let mut h = EndpointHealth::new(Hysteresis { rise: 0, fall: 0 });
+        assert_eq!(h.record(true, t(o, 0), "ok"), Some(EndpointState::Up));
+        assert_eq!(h.record(false, t(o, 1), "x"), Some(EndpointState::Down));
+    }
+}

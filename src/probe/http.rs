@@ -1,0 +1,199 @@
+//! HTTP(S) probes: a reqwest client pinned to the endpoint's address, no redirects, no proxy.
+
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::check::endpoint_addrs;
+use super::{MAX_BODY, ProbeError, ProbeSpec};
+
+/// One client for one (spec, endpoint): connects to the endpoint while the URL,
+/// Host header and SNI name `host`; never follows redirects; a new connection
+/// per probe (no idle pool), so a dead endpoint cannot hide behind a kept-alive one.
+#[derive(Debug)]
+pub(super) struct HttpClient {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl HttpClient {
+    pub(super) fn new(spec: &ProbeSpec, endpoint: &str) -> Result<Self, ProbeError> {
+        let ProbeSpec::Http {
+            tls,
+            port,
+            path,
+            host,
+            ca_file,
+            ..
+        } = spec
+        else {
+            return Err(ProbeError::Config("not an HTTP probe".into()));
+        };
+        // Err only means a provider is already installed, which is what we want.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let scheme = if *tls { "https" } else { "http" };
+        let url_host = if host.is_empty() {
+            bracket(endpoint)
+        } else {
+            host.clone()
+        };
+        let path = if path.starts_with('/') {
+            path.clone()
+        } else {
+            format!("/{path}")
+        };
+        let url = format!("{scheme}://{url_host}:{port}{path}");
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .user_agent(concat!("rtoguard/", env!("CARGO_PKG_VERSION")));
+        match IpAddr::from_str(endpoint.trim_start_matches('[').trim_end_matches(']')) {
+            Ok(ip) if !host.is_empty() => b = b.resolve(host, SocketAddr::new(ip, *port)),
+            Ok(_) => {}
+            Err(_) => {
+                b = b.dns_resolver(Arc::new(EndpointResolver {
+                    endpoint: endpoint.to_string(),
+                }))
+            }
+        }
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                ProbeError::Config(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ProbeError::Config(format!("bad CA file {}: {e}", path.display()))
+            })?;
+            b = b.tls_certs_only(certs);
+        }
+        let client = b
+            .build()
+            .map_err(|e| ProbeError::Config(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self { client, url })
+    }
+
+    /// One request; `Ok(detail)` when status, header and body all match.
+    pub(super) async fn check(&self, spec: &ProbeSpec) -> Result<String, ProbeError> {
+        let ProbeSpec::Http {
+            expect_status,
+            body_contains,
+            header,
+            ..
+        } = spec
+        else {
+            return Err(ProbeError::Config("not an HTTP probe".into()));
+        };
+        let mut resp = self.client.get(&self.url).send().await.map_err(send_error)?;
+        let status = resp.status().as_u16();
+        if !status_ok(expect_status, status) {
+            return Err(ProbeError::Status(status));
+        }
+        if let Some((name, want)) = header {
+            let got = resp.headers().get(name.as_str()).map(|v| v.as_bytes());
+            if got != Some(want.as_bytes()) {
+                return Err(ProbeError::Header(status, name.clone()));
+            }
+        }
+        if let Some(needle) = body_contains {
+            let body = read_bounded(&mut resp).await?;
+            if !contains(&body, needle.as_bytes()) {
+                return Err(ProbeError::Body(status));
+            }
+        }
+        Ok(format!("status {status}"))
+    }
+}
+
+/// An empty list accepts any 2xx.
+fn status_ok(expect: &[(u16, u16)], status: u16) -> bool {
+    if expect.is_empty() {
+        return (200..300).contains(&status);
+    }
+    expect.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status))
+}
+
+async fn read_bounded(resp: &mut reqwest::Response) -> Result<Vec<u8>, ProbeError> {
+    let mut body = Vec::new();
+    while body.len() < MAX_BODY {
+        match resp.chunk().await {
+            Ok(Some(c)) => body.extend_from_slice(&c[..c.len().min(MAX_BODY - body.len())]),
+            Ok(None) => break,
+            Err(e) => return Err(ProbeError::Http(format!("reading body: {}", chain(&e)))),
+        }
+    }
+    Ok(body)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn send_error(e: reqwest::Error) -> ProbeError {
+    let text = chain(&e);
+    if e.is_timeout() {
+        return ProbeError::Http(text);
+    }
+    if e.is_connect() {
+        let causes = causes(&e);
+        if let Some(tls) = causes.iter().find_map(|c| c.downcast_ref::<rustls::Error>()) {
+            return ProbeError::Tls(tls.to_string());
+        }
+        if let Some(io) = causes.iter().rev().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+            return super::check::connect_error(io);
+        }
+        return ProbeError::Connect(text);
+    }
+    ProbeError::Http(text)
+}
+
+/// The error and its causes, looking inside io::Errors (where rustls and
+/// hyper put theirs).
+fn causes<'a>(e: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = Some(e);
+    while let Some(c) = next {
+        out.push(c);
+        next = match c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    out
+}
+
+/// The error and its causes, `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}
+
+fn bracket(endpoint: &str) -> String {
+    match IpAddr::from_str(endpoint) {
+        Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
+        _ => endpoint.to_string(),
+    }
+}
+
+/// Resolves every name to the endpoint's own addresses (for endpoints given
+/// as host names), so the URL's host is never looked up.
+struct EndpointResolver {
+    endpoint: String,
+}
+
+impl Resolve for EndpointResolver {
+    fn resolve(&self, _name: Name) -> Resolving {
+        let endpoint = self.endpoint.clone();
+        Box::pin(async move {
+            let addrs = endpoint_addrs(&endpoint, 0).await?;
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}

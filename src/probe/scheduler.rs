@@ -1,0 +1,242 @@
+//! The shared probe scheduler: every target on its own interval from a random
+//! start offset, under one cap on probes in flight and one on the start rate.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::Clock;
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::debug;
+
+use super::histogram::Histogram;
+use super::{ProbeResult, Prober, Target};
+
+/// Process-wide limits on probing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Probes running at once, at most (at least 1).
+    pub max_in_flight: usize,
+    /// Probe starts per second, at most (bursts up to this many); 0 = no cap.
+    pub starts_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 256,
+            starts_per_second: 500,
+        }
+    }
+}
+
+/// Something that can run one probe (the real [`Prober`], or a test double).
+pub(super) trait Check: Send + Sync + 'static {
+    fn check(&self, timeout: Duration) -> impl Future<Output = ProbeResult> + Send;
+}
+
+impl Check for Prober {
+    fn check(&self, timeout: Duration) -> impl Future<Output = ProbeResult> + Send {
+        self.probe(timeout)
+    }
+}
+
+/// governor's clock on tokio's time, so paused test time drives the rate cap too.
+#[derive(Debug, Clone)]
+struct TokioClock {
+    origin: Instant,
+}
+
+impl Clock for TokioClock {
+    type Instant = Duration;
+    fn now(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.origin)
+    }
+}
+
+type Limiter = RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
+
+struct Shared {
+    in_flight: Semaphore,
+    limiter: Option<Limiter>,
+    clock: TokioClock,
+    lateness: Histogram,
+}
+
+/// The one scheduler of the process.
+pub struct Scheduler;
+
+/// Observes a running scheduler.
+#[derive(Clone)]
+pub struct SchedulerHandle {
+    shared: Arc<Shared>,
+    tracker: TaskTracker,
+}
+
+impl std::fmt::Debug for SchedulerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchedulerHandle")
+            .field("probes_started", &self.probes_started())
+            .finish()
+    }
+}
+
+impl SchedulerHandle {
+    /// Scheduling lateness (actual start − planned start): (p50, p99).
+    pub fn lateness_percentiles(&self) -> (Duration, Duration) {
+        let h = &self.shared.lateness;
+        (h.quantile(0.50), h.quantile(0.99))
+    }
+
+    /// Probes started so far.
+    pub fn probes_started(&self) -> u64 {
+        self.shared.lateness.count()
+    }
+
+    /// Wait until every target's task has ended (after the cancel token fires,
+    /// or the receiver is dropped).
+    pub async fn stopped(&self) {
+        self.tracker.wait().await;
+    }
+}
+
+impl Scheduler {
+    /// Start probing every target (one light task per target; call within a
+    /// tokio runtime). Results arrive on the receiver; `cancel` stops it all.
+    pub fn spawn(
+        targets: Vec<Target>,
+        limits: Limits,
+        cancel: CancellationToken,
+    ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+        let items = targets
+            .into_iter()
+            .map(|t| {
+                let p = Prober::new(t.spec.clone(), &t.endpoint);
+                (t, p)
+            })
+            .collect();
+        spawn_checks(items, limits, cancel)
+    }
+}
+
+/// [`Scheduler::spawn`] over any [`Check`].
+pub(super) fn spawn_checks<C: Check>(
+    items: Vec<(Target, C)>,
+    limits: Limits,
+    cancel: CancellationToken,
+) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+    let clock = TokioClock {
+        origin: Instant::now(),
+    };
+    let limiter = NonZeroU32::new(limits.starts_per_second)
+        .map(|n| RateLimiter::direct_with_clock(Quota::per_second(n), clock.clone()));
+    let shared = Arc::new(Shared {
+        in_flight: Semaphore::new(limits.max_in_flight.max(1)),
+        limiter,
+        clock,
+        lateness: Histogram::new(),
+    });
+    let (tx, rx) = mpsc::channel(items.len().clamp(16, 4096));
+    let tracker = TaskTracker::new();
+    let start = Instant::now();
+    for (target, check) in items {
+        let (shared, tx, cancel) = (shared.clone(), tx.clone(), cancel.clone());
+        tracker.spawn(async move {
+            tokio::select! {
+                _ = cancel.cancelled() => {}
+                _ = run_target(target, check, &shared, tx, start) => {}
+            }
+        });
+    }
+    tracker.close();
+    (rx, SchedulerHandle { shared, tracker })
+}
+
+/// A random start offset within the first interval.
+fn first_start(start: Instant, interval: Duration) -> Instant {
+    let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX).max(1);
+    start + Duration::from_nanos(rand::random_range(0..nanos))
+}
+
+/// Probe one target forever (until the receiver is gone); the caller cancels.
+async fn run_target<C: Check>(
+    target: Target,
+    check: C,
+    shared: &Shared,
+    tx: mpsc::Sender<(Target, ProbeResult)>,
+    start: Instant,
+) {
+    let interval = target.interval.max(Duration::from_millis(1));
+    let mut planned = first_start(start, interval);
+    loop {
+        tokio::time::sleep_until(planned).await;
+        // The permit is held for the whole probe; it cannot fail as the
+        // semaphore is never closed, but end quietly if it ever were.
+        let Ok(permit) = shared.in_flight.acquire().await else {
+            return;
+        };
+        wait_rate(shared).await;
+        let started = Instant::now();
+        let lateness = started.saturating_duration_since(planned);
+        shared.lateness.record(lateness);
+        let mut result = check.check(target.timeout).await;
+        result.lateness = lateness;
+        drop(permit);
+        if tx.send((target.clone(), result)).await.is_err() {
+            return;
+        }
+        planned = next_slot(planned, interval, Instant::now());
+        if lateness > interval {
+            debug!(service = %target.service, endpoint = %target.endpoint, ?lateness,
+                "Probe started late; skipped missed slots.");
+        }
+    }
+}
+
+/// The first slot after `now` on the grid `planned + k·interval` (missed slots are skipped).
+fn next_slot(planned: Instant, interval: Duration, now: Instant) -> Instant {
+    let next = planned + interval;
+    if next > now {
+        return next;
+    }
+    let behind = now.saturating_duration_since(next).as_nanos();
+    let steps = behind / interval.as_nanos() + 1;
+    let skip = u32::try_from(steps).unwrap_or(u32::MAX);
+    next + interval.saturating_mul(skip)
+}
+
+async fn wait_rate(shared: &Shared) {
+    let Some(limiter) = &shared.limiter else {
+        return;
+    };
+    while let Err(not_until) = limiter.check() {
+        let wait = not_until.wait_time_from(shared.clock.now());
+        tokio::time::sleep(wait.max(Duration::from_micros(1))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_slot_skips_missed_slots_on_the_grid() {
+        let o = Instant::now();
+        let i = Duration::from_secs(5);
+        assert_eq!(next_slot(o, i, o + Duration::from_secs(1)), o + i);
+        assert_eq!(
+            next_slot(o, i, o + Duration::from_secs(5)),
+            o + Duration::from_secs(10)
+        );
+        assert_eq!(
+            next_slot(o, i, o + Duration::from_secs(23)),
+            o + Duration::from_secs(25)
+        );
+    }
+}
