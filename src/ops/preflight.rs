@@ -1,9 +1,19 @@
-//! One probe of the target pool before a manual flip. (Placeholder until the probe module lands.)
+//! One probe of the target pool before a manual flip.
 
 use crate::config::{Pool, Service};
 
 /// Probe every endpoint of `pool` once; Ok when at least `min_healthy` pass.
 pub async fn preflight(svc: &Service, pool: &Pool) -> Result<(), String> {
-    let _ = (svc, pool);
-    Err("probe module not integrated yet".into())
+    let spec = crate::runtime::specs::probe_spec(svc);
+    let mut ok = 0u32;
+    let mut failures = Vec::new();
+    for ep in &pool.endpoints {
+        let r = crate::probe::probe_once(&spec, ep, svc.probe.timeout).await;
+        if r.ok {
+            ok += 1;
+        } else {
+            failures.push(format!("{ep}: {}", r.detail));
+        }
+    }
+    if ok >= svc.health.min_healthy.max(1) { Ok(()) } else { Err(failures.join("; ")) }
 }
