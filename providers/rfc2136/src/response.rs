@@ -68,10 +68,10 @@ impl Asker<'_> {
     ) -> Result<(), ProviderError> {
         let msg = self.parse(answer)?;
         let rcode = msg.metadata.response_code;
-        if let Some(error) = msg.signature().and_then(|s| s.data.error.clone()) {
+        if let Some(error) = msg.signature().and_then(|s| s.data.error) {
             return Err(self.auth(format!(
                 "update answered {rcode} with TSIG error {}",
-                tsig_error_name(&error)
+                tsig_error_name(error)
             )));
         }
         match rcode {
@@ -103,7 +103,7 @@ impl Asker<'_> {
     }
 }
 
-fn tsig_error_name(e: &TsigError) -> String {
+fn tsig_error_name(e: TsigError) -> String {
     match e {
         TsigError::BadSig => "BADSIG".into(),
         TsigError::BadKey => "BADKEY".into(),
