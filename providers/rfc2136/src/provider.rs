@@ -1,6 +1,7 @@
 //! `Rfc2136Provider`: reads, compare-and-set updates and sync checks against one primary.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -178,22 +179,34 @@ impl Rfc2136Provider {
 
     /// One attempt at the update. On a retryable failure the update may still
     /// have landed: re-read, and call it done when the desired set is served.
-    /// Repeating the update is safe because its prerequisite fences it.
+    /// Repeating the update is safe because its prerequisite fences it; a
+    /// repeat that conflicts after an earlier attempt may have landed is done
+    /// too when the desired set is served (our own first attempt won).
     async fn update_or_confirm(
         &self,
         msg: &Message,
         owner: &Name,
         desired: &RecordSet,
+        maybe_landed: &AtomicBool,
     ) -> Result<(), ProviderError> {
-        match self.send_update(msg).await {
-            Err(e) if e.is_retryable() => match self.read_once(owner, desired.rtype).await {
-                Ok(served) if same(served.as_ref(), desired) => {
-                    debug!(name = %owner, error = %e, "Update answer lost, but the desired records are served.");
-                    Ok(())
-                }
-                _ => Err(e),
-            },
-            other => other,
+        let result = self.send_update(msg).await;
+        let confirm = match &result {
+            Err(e) if e.is_retryable() => {
+                maybe_landed.store(true, Ordering::Relaxed);
+                true
+            }
+            Err(ProviderError::Conflict { .. }) => maybe_landed.load(Ordering::Relaxed),
+            _ => false,
+        };
+        if !confirm {
+            return result;
+        }
+        match self.read_once(owner, desired.rtype).await {
+            Ok(served) if same(served.as_ref(), desired) => {
+                debug!(name = %owner, "An earlier attempt landed: the desired records are served.");
+                Ok(())
+            }
+            _ => result,
         }
     }
 
@@ -252,8 +265,9 @@ impl Provider for Rfc2136Provider {
         let (expected, desired) = self.plain_sets(change)?;
         let msg = message::update(zone, change.name(), change.rtype(), expected, desired)
             .map_err(|e| self.build_error(e))?;
+        let maybe_landed = AtomicBool::new(false);
         retry(&self.budget, self.policy(), "apply", || {
-            self.update_or_confirm(&msg, &owner, desired)
+            self.update_or_confirm(&msg, &owner, desired, &maybe_landed)
         })
         .await?;
         let serial = retry(&self.budget, self.policy(), "serial", || {

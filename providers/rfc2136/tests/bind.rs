@@ -337,3 +337,39 @@ async fn a_stopped_server_times_out_on_read() {
     let err = p.read(ZONE, WWW, RecordType::A).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
 }
+
+/// Send SIGSTOP or SIGCONT to named.
+fn signal(bind: &Bind, sig: &str) {
+    let pid = bind.pid().expect("named runs").to_string();
+    let status = std::process::Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {pid}");
+}
+
+#[tokio::test]
+async fn an_update_whose_answer_was_lost_is_reported_done() {
+    let bind = Bind::start(ZONE, &["www 300 IN A 127.0.0.2"]);
+    let p = Rfc2136Provider::new(Rfc2136Settings {
+        timeout: Duration::from_millis(300),
+        ..settings(&bind)
+    })
+    .unwrap();
+    let flip = change(vec![a(300, &["127.0.0.2"])], a(300, &["127.0.0.3"]));
+
+    // The server stalls: the first attempt times out, but named still holds
+    // the update and applies it once it runs again. A blind retry would then
+    // fail its prerequisite; the provider must see its own work done instead.
+    signal(&bind, "-STOP");
+    let task = tokio::spawn(async move { p.apply(ZONE, &flip).await });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    signal(&bind, "-CONT");
+    let receipt = task
+        .await
+        .expect("apply task")
+        .expect("apply after a stall");
+
+    assert_eq!(served(&bind).0, vec!["127.0.0.3".to_string()]);
+    assert_eq!(receipt.id, bind.serial().to_string());
+}
