@@ -201,6 +201,7 @@ impl Rfc2136Provider {
         if !confirm {
             return result;
         }
+        self.budget.acquire().await;
         match self.read_once(owner, desired.rtype).await {
             Ok(served) if same(served.as_ref(), desired) => {
                 debug!(name = %owner, "An earlier attempt landed: the desired records are served.");
@@ -222,6 +223,7 @@ impl Rfc2136Provider {
         if !message::serial_at_least(serial, want) {
             return Ok(false);
         }
+        self.budget.acquire().await;
         let served = self.read_once(owner, desired.rtype).await?;
         Ok(same(served.as_ref(), desired))
     }
