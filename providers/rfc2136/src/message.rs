@@ -1,0 +1,237 @@
+//! DNS messages: the direct query, the compare-and-set UPDATE, and reading answers back.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use hickory_proto::op::{Message, OpCode, Query, UpdateMessage};
+use hickory_proto::rr::rdata::{A, AAAA, CNAME};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType as WireType};
+use rtoguard_provider_api::{RecordSet, RecordType};
+
+/// Why a message could not be built from our types.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BuildError {
+    #[error("{what} {value:?} is not a valid DNS name: {reason}")]
+    Name {
+        what: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("{value:?} is not a valid {rtype} value")]
+    Value { rtype: RecordType, value: String },
+    #[error("{name} is not inside zone {zone}")]
+    OutOfZone { name: String, zone: String },
+}
+
+pub(crate) fn wire_type(rtype: RecordType) -> WireType {
+    match rtype {
+        RecordType::A => WireType::A,
+        RecordType::AAAA => WireType::AAAA,
+        RecordType::CNAME => WireType::CNAME,
+    }
+}
+
+pub(crate) fn parse_name(what: &'static str, value: &str) -> Result<Name, BuildError> {
+    let mut name = Name::from_ascii(value).map_err(|e| BuildError::Name {
+        what,
+        value: value.to_string(),
+        reason: e.to_string(),
+    })?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+/// A plain query, recursion not desired, no EDNS (so a large answer is
+/// truncated over UDP and fetched again over TCP).
+pub(crate) fn query(name: &Name, rtype: WireType) -> Message {
+    let mut msg = Message::query();
+    msg.metadata.id = rand::random();
+    msg.metadata.recursion_desired = false;
+    msg.add_query(Query::query(name.clone(), rtype));
+    msg
+}
+
+fn rdata(rtype: RecordType, value: &str) -> Result<RData, BuildError> {
+    let bad = || BuildError::Value {
+        rtype,
+        value: value.to_string(),
+    };
+    Ok(match rtype {
+        RecordType::A => RData::A(A(value.parse::<Ipv4Addr>().map_err(|_| bad())?)),
+        RecordType::AAAA => RData::AAAA(AAAA(value.parse::<Ipv6Addr>().map_err(|_| bad())?)),
+        RecordType::CNAME => RData::CNAME(CNAME(Name::from_ascii(value).map_err(|_| bad())?)),
+    })
+}
+
+/// The compare-and-set UPDATE (RFC 2136): in `zone`, require that `name`
+/// holds exactly `expected` (§2.4.2, or no RRset at all, §2.4.3, when
+/// `None`), then delete the RRset (§2.5.2) and add `desired` (§2.5.1).
+pub(crate) fn update(
+    zone: &str,
+    name: &str,
+    rtype: RecordType,
+    expected: Option<&RecordSet>,
+    desired: &RecordSet,
+) -> Result<Message, BuildError> {
+    let zone_name = parse_name("zone", zone)?;
+    let owner = parse_name("record name", name)?;
+    if !zone_name.zone_of(&owner) {
+        return Err(BuildError::OutOfZone {
+            name: name.to_string(),
+            zone: zone.to_string(),
+        });
+    }
+    let wtype = wire_type(rtype);
+    let mut msg = Message::query();
+    msg.metadata.id = rand::random();
+    msg.metadata.op_code = OpCode::Update;
+    msg.metadata.recursion_desired = false;
+    msg.add_zone(Query::query(zone_name, WireType::SOA));
+    match expected {
+        // RRset exists (value dependent): the zone class, TTL 0, every RR.
+        Some(set) => {
+            for value in &set.values {
+                msg.add_pre_requisite(Record::from_rdata(owner.clone(), 0, rdata(rtype, value)?));
+            }
+        }
+        // RRset does not exist: class NONE, TTL 0, no RDATA.
+        None => {
+            let mut rr = Record::update0(owner.clone(), 0, wtype);
+            rr.dns_class = DNSClass::NONE;
+            msg.add_pre_requisite(rr);
+        }
+    }
+    // Delete an RRset: class ANY, TTL 0, no RDATA.
+    let mut delete = Record::update0(owner.clone(), 0, wtype);
+    delete.dns_class = DNSClass::ANY;
+    msg.add_update(delete);
+    for value in &desired.values {
+        msg.add_update(Record::from_rdata(
+            owner.clone(),
+            desired.ttl,
+            rdata(rtype, value)?,
+        ));
+    }
+    Ok(msg)
+}
+
+/// The record set of `rtype` at `name` in an answer; `None` when there is none.
+pub(crate) fn answer_set(answer: &Message, name: &Name, rtype: RecordType) -> Option<RecordSet> {
+    let wtype = wire_type(rtype);
+    let mut ttl = u32::MAX;
+    let mut values = Vec::new();
+    for rr in answer.answers.iter() {
+        if rr.record_type() != wtype || rr.name != *name {
+            continue;
+        }
+        ttl = ttl.min(rr.ttl);
+        values.push(match &rr.data {
+            RData::A(a) => a.0.to_string(),
+            RData::AAAA(a) => a.0.to_string(),
+            RData::CNAME(c) => c.0.to_ascii(),
+            other => other.to_string(),
+        });
+    }
+    if values.is_empty() {
+        return None;
+    }
+    Some(RecordSet::new(&name.to_ascii(), rtype, ttl, values))
+}
+
+/// The SOA serial in an answer for the zone apex.
+pub(crate) fn soa_serial(answer: &Message) -> Option<u32> {
+    answer.answers.iter().find_map(|rr| match &rr.data {
+        RData::SOA(soa) => Some(soa.serial),
+        _ => None,
+    })
+}
+
+/// RFC 1982 serial number arithmetic: `a` is `b` or later.
+pub(crate) fn serial_at_least(a: u32, b: u32) -> bool {
+    a == b || (a.wrapping_sub(b) as i32) > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(values: &[&str]) -> RecordSet {
+        RecordSet::new("www.example.test.", RecordType::A, 60, values)
+    }
+
+    #[test]
+    fn update_carries_the_exact_prerequisite_then_delete_and_add() {
+        let old = set(&["127.0.0.2", "127.0.0.3"]);
+        let new = set(&["127.0.0.4"]);
+        let msg = update(
+            "example.test.",
+            "www.example.test.",
+            RecordType::A,
+            Some(&old),
+            &new,
+        )
+        .unwrap();
+        assert_eq!(msg.metadata.op_code, OpCode::Update);
+        assert_eq!(msg.zones()[0].name().to_ascii(), "example.test.");
+        let pre = msg.prerequisites();
+        assert_eq!(pre.len(), 2);
+        assert!(
+            pre.iter()
+                .all(|r| r.dns_class == DNSClass::IN && r.ttl == 0)
+        );
+        let ups = msg.updates();
+        assert_eq!(ups.len(), 2);
+        assert_eq!(ups[0].dns_class, DNSClass::ANY);
+        assert_eq!(ups[0].data, RData::Update0(WireType::A));
+        assert_eq!(ups[1].ttl, 60);
+        assert_eq!(ups[1].data, RData::A(A("127.0.0.4".parse().unwrap())));
+        // It survives the wire.
+        let bytes = msg.to_vec().unwrap();
+        assert_eq!(Message::from_vec(&bytes).unwrap().prerequisites().len(), 2);
+    }
+
+    #[test]
+    fn create_requires_the_rrset_to_be_absent() {
+        let msg = update(
+            "example.test.",
+            "www.example.test.",
+            RecordType::A,
+            None,
+            &set(&["127.0.0.4"]),
+        )
+        .unwrap();
+        let pre = &msg.prerequisites()[0];
+        assert_eq!(pre.dns_class, DNSClass::NONE);
+        assert_eq!(pre.data, RData::Update0(WireType::A));
+    }
+
+    #[test]
+    fn refuses_names_outside_the_zone_and_bad_values() {
+        let new = set(&["127.0.0.4"]);
+        let err = update(
+            "other.test.",
+            "www.example.test.",
+            RecordType::A,
+            None,
+            &new,
+        );
+        assert!(matches!(err, Err(BuildError::OutOfZone { .. })));
+        let bad = RecordSet::new("www.example.test.", RecordType::A, 60, ["not-an-ip"]);
+        let err = update(
+            "example.test.",
+            "www.example.test.",
+            RecordType::A,
+            None,
+            &bad,
+        );
+        assert!(matches!(err, Err(BuildError::Value { .. })));
+    }
+
+    #[test]
+    fn serials_wrap() {
+        assert!(serial_at_least(5, 5));
+        assert!(serial_at_least(6, 5));
+        assert!(!serial_at_least(4, 5));
+        assert!(serial_at_least(2, u32::MAX - 1));
+        assert!(!serial_at_least(u32::MAX - 1, 2));
+    }
+}
