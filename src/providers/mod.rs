@@ -35,10 +35,32 @@ impl Providers {
     }
 }
 
-/// Build provider `name` of `cfg`. (Stub until the provider crates land.)
+/// Build provider `name` of `cfg`.
 pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildError> {
-    let _ = (cfg, ProviderKind::Route53, TsigAlgorithm::HmacSha256);
-    Err(BuildError { name: name.to_string(), message: "not built yet".into() })
+    let err = |message: String| BuildError { name: name.to_string(), message };
+    let pc = cfg.providers.get(name).ok_or_else(|| err("not configured".into()))?;
+    install_crypto();
+    match &pc.kind {
+        ProviderKind::Rfc2136(c) => {
+            let secret = c.tsig_secret.read().map_err(err)?;
+            let s = rtoguard_rfc2136::Rfc2136Settings {
+                name: name.to_string(),
+                server: c.server,
+                key_name: c.tsig_key_name.clone(),
+                algorithm: match c.tsig_algorithm {
+                    TsigAlgorithm::HmacSha256 => rtoguard_rfc2136::TsigAlgorithm::HmacSha256,
+                    TsigAlgorithm::HmacSha384 => rtoguard_rfc2136::TsigAlgorithm::HmacSha384,
+                    TsigAlgorithm::HmacSha512 => rtoguard_rfc2136::TsigAlgorithm::HmacSha512,
+                },
+                secret_base64: secret.expose().to_string(),
+                timeout: c.timeout,
+                requests_per_second: c.requests_per_second,
+            };
+            let p = rtoguard_rfc2136::Rfc2136Provider::new(s).map_err(|e| err(e.to_string()))?;
+            Ok(Arc::new(p))
+        }
+        ProviderKind::Route53(_) | ProviderKind::Cloudflare(_) => Err(err("provider type not built yet".into())),
+    }
 }
 
 /// Make ring the process's TLS crypto provider (once; later calls are no-ops).
