@@ -30,7 +30,7 @@ pub fn fail_msg(msg: &str, code: u8) -> ExitCode {
 
 pub fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
     config::load(path).map_err(|e| {
-        eprint!("{e}");
+        eprintln!("{e}");
         ExitCode::from(64)
     })
 }
@@ -43,7 +43,7 @@ pub fn check(a: &CheckArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprint!("{e}");
+            eprintln!("{e}");
             eprintln!("{}: {} error(s)", a.config.config.display(), e.issues.len());
             ExitCode::from(1)
         }

@@ -1,0 +1,53 @@
+//! The command line itself: check, help, exit codes.
+
+mod common;
+
+use common::{OutputText, run};
+
+#[test]
+fn the_example_config_passes_check_and_is_summarised() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml.example");
+    let out = run(&["check", "--config", example]);
+    assert!(out.status.success(), "{}", out.text());
+    let text = out.text();
+    for want in ["services:", "checkout", "pool primary", "pool standby", "config.toml.example: OK"] {
+        assert!(text.contains(want), "summary lacks {want:?}:\n{text}");
+    }
+}
+
+#[test]
+fn check_names_file_line_and_field_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[controller]\nid = \"x\"\n\n[[services]]\nname = \"a\"\nprovider = \"nope\"\nzone = \"example.com.\"\nrecord = \"a.example.com.\"\ntype = \"A\"\nrto = \"5m\"\nttl = { normal = \"30s\", lowered = \"60s\" }\nprobe = { type = \"tcp\", port = 80 }\n[[services.pools]]\nname = \"p\"\nregion = \"r\"\nendpoints = [\"1.2.3.4\"]\n[[services.pools]]\nname = \"q\"\nregion = \"r\"\nendpoints = [\"1.2.3.5\"]\n",
+    )
+    .unwrap();
+    let out = run(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.text());
+    let text = out.text();
+    assert!(text.contains("bad.toml:6: services[a].provider: unknown provider \"nope\""), "{text}");
+    assert!(text.contains("bad.toml:11: services[a].ttl.lowered: 60s is above ttl.normal (30s)"), "{text}");
+    assert!(text.contains("2 error(s)"), "{text}");
+}
+
+#[test]
+fn other_commands_exit_64_on_a_bad_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[controller]\nid = \"x\"\nbogus = 1\n").unwrap();
+    let out = run(&["status", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    assert!(out.text().contains("bad.toml:3"), "{}", out.text());
+}
+
+#[test]
+fn help_lists_the_commands_and_exit_codes() {
+    let out = run(&["--help"]);
+    assert!(out.status.success());
+    let text = out.text();
+    for want in ["run", "check", "status", "failover", "failback", "pin", "unpin", "history", "Exit codes"] {
+        assert!(text.contains(want), "--help lacks {want}:\n{text}");
+    }
+}
