@@ -105,7 +105,6 @@ impl ServiceTask {
         let intent = self.take_open_intent();
         self.started = true;
         info!(service = %self.svc.name, active = active.as_deref().unwrap_or("none"), ttl, "Service started.");
-        self.journal_entry("started", &format!("provider serves {} at TTL {ttl}s", active.as_deref().unwrap_or("no pool")), json!({ "active": active, "ttl": ttl, "intent": intent }));
         self.feed(Event::Started { active, ttl, intent });
         let health: Vec<_> = self.pools.iter().map(|(n, v)| (n.clone(), specs::health(v.health()))).collect();
         for (pool, health) in health {

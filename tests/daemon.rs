@@ -1,0 +1,169 @@
+//! The daemon end to end: `rtoguard run` as a child process against BIND 9
+//! and two HTTP regions, all on loopback.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{OutputText, Testbed, run};
+use hickory_proto::rr::RecordType;
+
+const NAME: &str = "checkout.example.test.";
+const FAST: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }";
+
+/// A running `rtoguard run`, killed on drop.
+struct Daemon {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Daemon {
+    fn start(tb: &Testbed, env: &[(&str, &str)]) -> Self {
+        let log = tb.dir.path().join(format!("daemon-{}.log", std::process::id() as u128 + Instant::now().elapsed().as_nanos()));
+        let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+            .args(["run", "--log-format", "text", "--config", tb.config_str()])
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .expect("spawn rtoguard run");
+        let d = Self { child, log };
+        let sock = tb.dir.path().join("control.sock");
+        wait_for(Duration::from_secs(15), || sock.exists(), || d.log_text());
+        d
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap().success();
+        assert!(ok, "kill -{sig}");
+    }
+
+    fn stop(mut self) -> String {
+        self.signal("TERM");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "daemon exited with {status}:\n{}", self.log_text());
+        self.log_text()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for(limit: Duration, mut f: impl FnMut() -> bool, why: impl Fn() -> String) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("condition not met within {limit:?}:\n{}", why());
+}
+
+/// True when the daemon reports every pool of the service up.
+fn all_up(tb: &Testbed) -> bool {
+    let out = run(&["status", "--json", "--config", tb.config_str()]);
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else { return false };
+    v["pools"].as_array().is_some_and(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up"))
+}
+
+fn served(tb: &Testbed) -> (Vec<String>, u32) {
+    let a = tb.bind.query(NAME, RecordType::A);
+    (a.values, a.ttl)
+}
+
+fn history(tb: &Testbed) -> String {
+    run(&["history", "--config", tb.config_str()]).text()
+}
+
+#[test]
+fn primary_down_fails_over_and_manual_failback_waits_for_an_operator() {
+    let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    tb.primary.stop();
+    wait_for(Duration::from_secs(20), || served(&tb).0 == ["127.0.0.3"], || format!("{}\n{}", d.log_text(), history(&tb)));
+    // The TTL was lowered before (or with) the flip and restored after it.
+    wait_for(Duration::from_secs(10), || served(&tb) == (vec!["127.0.0.3".into()], 4), || history(&tb));
+    tb.primary.resume();
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(served(&tb).0, ["127.0.0.3"], "manual failback mode moved back by itself");
+    let out = run(&["failback", "checkout", "--now", "--yes", "--config", tb.config_str()]);
+    assert!(out.status.success(), "{}\n{}", out.text(), d.log_text());
+    assert!(out.text().contains("accepted"), "failback did not go through the daemon:\n{}", out.text());
+    wait_for(Duration::from_secs(10), || served(&tb).0 == ["127.0.0.2"], || history(&tb));
+    let h = history(&tb);
+    for want in ["incident-start", "SetTtl { ttl: 1", "Flip { from: Some(\"primary\"), to: \"standby\"", "user:root asked: Failback", "Flip { from: Some(\"standby\"), to: \"primary\""] {
+        assert!(h.contains(want), "history lacks {want}:\n{h}");
+    }
+    // Lowered TTL, flip, restored TTL, failback: each a journaled provider result.
+    assert!(h.matches("provider-result").count() >= 4, "{h}");
+    d.stop();
+}
+
+#[test]
+fn auto_failback_moves_back_after_stable_for() {
+    let extra = format!("{FAST}\nfailback = {{ mode = \"auto\", stable_for = \"2s\" }}");
+    let mut tb = Testbed::start_with(2, 1, "1s", &extra);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    tb.primary.stop();
+    wait_for(Duration::from_secs(20), || served(&tb).0 == ["127.0.0.3"], || d.log_text());
+    let back = Instant::now();
+    tb.primary.resume();
+    wait_for(Duration::from_secs(30), || served(&tb).0 == ["127.0.0.2"], || format!("{}\n{}", d.log_text(), history(&tb)));
+    assert!(back.elapsed() >= Duration::from_secs(2), "failed back {:?} after the primary returned; stable_for is 2s", back.elapsed());
+    d.stop();
+}
+
+#[test]
+fn sighup_rejects_a_bad_config_and_applies_a_good_one() {
+    let tb = Testbed::start_with(4, 1, "1s", FAST);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let good = std::fs::read_to_string(&tb.config).unwrap();
+    std::fs::write(&tb.config, good.replace("rto = \"5m\"", "rto = \"5 minutes\"")).unwrap();
+    d.signal("HUP");
+    wait_for(Duration::from_secs(10), || d.log_text().contains("Reload refused"), || d.log_text());
+    assert!(run(&["status", "--config", tb.config_str()]).status.code() == Some(64), "the CLI should refuse the bad file too");
+    std::fs::write(&tb.config, good.replace("name = \"checkout\"", "name = \"shop\"")).unwrap();
+    d.signal("HUP");
+    wait_for(Duration::from_secs(10), || run(&["status", "--config", tb.config_str()]).text().contains("shop"), || d.log_text());
+    d.stop();
+}
+
+#[test]
+fn kill_9_between_flip_and_journal_reconciles_without_a_second_flip() {
+    let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    let d = Daemon::start(&tb, &[("RTOGUARD_TEST_PAUSE_AFTER_APPLY", "4")]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    tb.primary.stop();
+    wait_for(Duration::from_secs(30), || served(&tb).0 == ["127.0.0.3"], || format!("{}\n{}", d.log_text(), history(&tb)));
+    // The flip reached BIND; the daemon is paused before journaling its result.
+    let mut d = d;
+    let _ = d.child.kill();
+    let _ = d.child.wait();
+    let before = history(&tb);
+    assert_eq!(before.matches("about to Flip").count(), 1, "{before}");
+    assert!(!before.contains("to: \"standby\", ttl: 1, reason: ActiveDown, by: Automation }: done"), "the flip result was journaled before the kill:\n{before}");
+    let d2 = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || history(&tb).contains("reconciled"), || format!("{}\n{}", d2.log_text(), history(&tb)));
+    std::thread::sleep(Duration::from_secs(3));
+    let after = history(&tb);
+    assert_eq!(after.matches("about to Flip").count(), 1, "flipped twice:\n{after}");
+    assert!(after.to_lowercase().contains("reconcil"), "no reconcile entry:\n{after}");
+    assert_eq!(served(&tb).0, ["127.0.0.3"]);
+    d2.stop();
+}
