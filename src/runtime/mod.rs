@@ -8,6 +8,8 @@
 //! - [`systemd`]: readiness, watchdog, stopping.
 
 mod exec;
+#[cfg(test)]
+mod flapping;
 mod service;
 mod signals;
 pub mod specs;
