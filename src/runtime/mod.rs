@@ -31,7 +31,7 @@ use crate::config::{self, Config};
 use crate::control::{self, Envelope, Reply, Request};
 use crate::controller::Command;
 use crate::journal::Journal;
-use crate::probe::{Limits, Scheduler};
+use crate::probe::{Limits, Scheduler, SchedulerHandle};
 use service::{Input, ServiceTask};
 
 /// How long a stop may take: in-flight provider calls finish first.
@@ -111,6 +111,7 @@ struct Generation {
     tracker: TaskTracker,
     services: BTreeMap<String, mpsc::Sender<Input>>,
     ready: Vec<oneshot::Receiver<()>>,
+    probes: SchedulerHandle,
 }
 
 impl Generation {
@@ -133,7 +134,7 @@ impl Generation {
             services.insert(svc.name.clone(), tx);
         }
         let probe_cancel = cancel.child_token();
-        let (mut results, _handle) = Scheduler::spawn(targets, Limits::default(), probe_cancel);
+        let (mut results, probes) = Scheduler::spawn(targets, Limits::default(), probe_cancel);
         let routes = services.clone();
         tracker.spawn(async move {
             while let Some((t, result)) = results.recv().await {
@@ -143,7 +144,7 @@ impl Generation {
             }
         });
         tracker.close();
-        Self { cfg, cancel, tracker, services, ready }
+        Self { cfg, cancel, tracker, services, ready, probes }
     }
 
     /// Until every service has probed each endpoint once (bounded).
@@ -156,6 +157,8 @@ impl Generation {
     }
 
     async fn stop(self) {
+        let (p50, p99) = self.probes.lateness_percentiles();
+        info!(probes = self.probes.probes_started(), lateness_p50_ms = p50.as_secs_f64() * 1e3, lateness_p99_ms = p99.as_secs_f64() * 1e3, "Probe scheduler stopped.");
         self.cancel.cancel();
         drop(self.services);
         if tokio::time::timeout(DRAIN_TIMEOUT, self.tracker.wait()).await.is_err() {
