@@ -1,7 +1,6 @@
 //! Zone lookup (by id or by name, cached) and record listing that follows pagination.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use rtoguard_provider_api::{ProviderError, RecordType};
 
@@ -14,18 +13,19 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// A listing longer than this many pages is refused rather than followed forever.
 const MAX_PAGES: u32 = 1000;
 
-/// Zone ids: the configured one, or found by name and remembered.
+/// Zone ids: the configured one, or found by name and remembered. The lock is
+/// held across a lookup so concurrent callers send one request, not many.
 #[derive(Debug)]
 pub struct Zones {
     fixed: Option<String>,
-    found: Mutex<HashMap<String, String>>,
+    found: tokio::sync::Mutex<HashMap<String, String>>,
 }
 
 impl Zones {
     pub fn new(fixed: Option<String>) -> Self {
         Self {
             fixed,
-            found: Mutex::new(HashMap::new()),
+            found: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -35,7 +35,8 @@ impl Zones {
             return Ok(id.clone());
         }
         let name = bare(zone);
-        if let Some(id) = self.cache().get(&name) {
+        let mut found = self.found.lock().await;
+        if let Some(id) = found.get(&name) {
             return Ok(id.clone());
         }
         let answer = client
@@ -49,13 +50,8 @@ impl Zones {
                 provider: client.provider().to_string(),
                 message: format!("no zone named {name} is visible to this token"),
             })?;
-        self.cache().insert(name, zone.id.clone());
+        found.insert(name, zone.id.clone());
         Ok(zone.id)
-    }
-
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        // A poisoned map of ids is still a valid map of ids.
-        self.found.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
