@@ -1,7 +1,6 @@
 //! The fake's routes: auth and throttling gates, zone and record listing, and batches.
 
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -12,74 +11,17 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::zone::{Zone, update, validate};
 use super::{Seen, State};
 
 type Shared = Arc<Mutex<State>>;
-
-/// One zone and its records (full JSON objects, as the API returns them).
-#[derive(Debug, Clone)]
-pub struct Zone {
-    pub id: String,
-    pub name: String,
-    pub records: Vec<Value>,
-    next: u64,
-}
-
-impl Zone {
-    pub fn new(id: &str, name: &str) -> Self {
-        Self {
-            id: id.into(),
-            name: name.trim_end_matches('.').into(),
-            records: Vec::new(),
-            next: 1,
-        }
-    }
-
-    /// Store a record with the fields the API adds; returns its new id.
-    pub fn add(&mut self, mut r: Value) -> String {
-        let id = format!("{:032x}", 0x5eed_0000_0000u64 + self.next);
-        self.next += 1;
-        let name = r["name"].as_str().unwrap_or_default().to_ascii_lowercase();
-        let defaults = [
-            ("ttl", json!(1)),
-            ("proxied", json!(false)),
-            ("proxiable", json!(true)),
-            ("comment", Value::Null),
-            ("tags", json!([])),
-            ("settings", json!({})),
-            ("meta", json!({})),
-            ("created_on", json!("2026-11-25T12:00:00.000000Z")),
-        ];
-        let obj = r.as_object_mut().expect("records are JSON objects");
-        for (k, v) in defaults {
-            obj.entry(k).or_insert(v);
-        }
-        obj.insert("id".into(), json!(id));
-        obj.insert("name".into(), json!(name));
-        obj.insert("zone_id".into(), json!(self.id));
-        obj.insert("zone_name".into(), json!(self.name));
-        obj.insert("modified_on".into(), json!("2026-11-25T12:00:00.000000Z"));
-        self.records.push(r);
-        id
-    }
-
-    /// Remove the record `id`, returning it.
-    pub fn remove(&mut self, id: &str) -> Option<Value> {
-        let i = self.records.iter().position(|r| r["id"] == id)?;
-        Some(self.records.remove(i))
-    }
-
-    fn get_mut(&mut self, id: &str) -> Option<&mut Value> {
-        self.records.iter_mut().find(|r| r["id"] == id)
-    }
-}
 
 /// Every path goes through one handler, so every request is gated and logged alike.
 pub fn router(shared: Shared) -> Router {
     Router::new().fallback(handle).with_state(shared)
 }
 
-struct Reply {
+pub struct Reply {
     status: StatusCode,
     retry_after: Option<u64>,
     body: Value,
@@ -97,7 +39,7 @@ fn ok(result: Value, info: Option<Value>) -> Reply {
     }
 }
 
-fn fail(status: u16, code: u32, message: &str) -> Reply {
+pub fn fail(status: u16, code: u32, message: &str) -> Reply {
     Reply {
         status: StatusCode::from_u16(status).expect("valid status"),
         retry_after: None,
@@ -138,7 +80,13 @@ async fn handle(
         status: reply.status.as_u16(),
         at,
     });
-    let mut resp = (reply.status, axum::Json(reply.body)).into_response();
+    let mut resp = match reply.body {
+        // A fault injected as an edge proxy's page, not the API's JSON.
+        Value::String(page) => {
+            (reply.status, [("content-type", "text/html")], page).into_response()
+        }
+        body => (reply.status, axum::Json(body)).into_response(),
+    };
     if let Some(secs) = reply.retry_after {
         resp.headers_mut()
             .insert("retry-after", secs.to_string().parse().expect("digits"));
@@ -157,18 +105,27 @@ fn answer(
     if authorization != Some(format!("Bearer {}", st.token).as_str()) {
         return fail(403, 9109, "Invalid access token");
     }
-    if let Some((m, left, secs)) = &mut st.throttle
-        && m.as_str() == method.as_str()
-        && *left > 0
+    if let Some(f) = &mut st.injected
+        && f.method == method.as_str()
+        && f.left > 0
     {
-        *left -= 1;
-        let mut r = fail(
-            429,
-            971,
-            "Please wait and consider throttling your request speed",
-        );
-        r.retry_after = Some(*secs);
-        return r;
+        f.left -= 1;
+        return match f.retry_after {
+            Some(secs) => {
+                let mut r = fail(
+                    429,
+                    971,
+                    "Please wait and consider throttling your request speed",
+                );
+                r.retry_after = Some(secs);
+                r
+            }
+            None => Reply {
+                status: StatusCode::from_u16(f.status).expect("valid status"),
+                retry_after: None,
+                body: json!("<html>bad gateway</html>"),
+            },
+        };
     }
     let parts: Vec<&str> = path
         .strip_prefix("/client/v4")
@@ -287,72 +244,12 @@ fn batch(st: &mut State, body: &Option<Value>) -> Reply {
     }
     st.zone = work;
     st.batches_applied += 1;
+    if let Some(hook) = st.after_batch.take() {
+        hook(&mut st.zone);
+    }
     ok(out, None)
 }
 
 fn push(out: &mut Value, key: &str, r: Value) {
     out[key].as_array_mut().expect("built above").push(r);
-}
-
-/// A patch merges the fields given; a put replaces every field but the ids.
-fn update(r: &Value, p: &Value, replace: bool) -> Value {
-    let mut new = if replace {
-        json!({"id": r["id"], "zone_id": r["zone_id"], "zone_name": r["zone_name"],
-            "created_on": r["created_on"], "ttl": 1, "proxied": false, "tags": [], "comment": null})
-    } else {
-        r.clone()
-    };
-    for (k, v) in p.as_object().into_iter().flatten() {
-        if k != "id" {
-            new[k] = v.clone();
-        }
-    }
-    new["modified_on"] = json!("2026-11-25T12:00:01.000000Z");
-    new
-}
-
-fn validate(zone: &str, r: &Value) -> Result<(), Reply> {
-    let name = r["name"].as_str().unwrap_or_default().to_ascii_lowercase();
-    if name != zone && !name.ends_with(&format!(".{zone}")) {
-        return Err(fail(
-            400,
-            1004,
-            &format!("DNS Validation Error: {name:?} is not in zone {zone}"),
-        ));
-    }
-    let content = r["content"].as_str().unwrap_or_default();
-    match r["type"].as_str() {
-        Some("A") if content.parse::<Ipv4Addr>().is_err() => {
-            return Err(fail(
-                400,
-                9005,
-                "Content for A record must be a valid IPv4 address.",
-            ));
-        }
-        Some("AAAA") if content.parse::<Ipv6Addr>().is_err() => {
-            return Err(fail(
-                400,
-                9006,
-                "Content for AAAA record must be a valid IPv6 address.",
-            ));
-        }
-        Some("CNAME") if content.is_empty() => {
-            return Err(fail(
-                400,
-                1004,
-                "DNS Validation Error: CNAME content is empty",
-            ));
-        }
-        None => return Err(fail(400, 1004, "DNS Validation Error: type is required")),
-        _ => {}
-    }
-    match r.get("ttl").map(Value::as_u64) {
-        None | Some(Some(1 | 60..=86400)) => Ok(()),
-        Some(Some(_)) => Err(fail(
-            400,
-            9021,
-            "Invalid TTL. Must be between 60 and 86,400 seconds, or 1 for automatic.",
-        )),
-        Some(None) => Err(fail(400, 9022, "TTL must be a number, not a string.")),
-    }
 }

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod handlers;
+mod zone;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-pub use handlers::Zone;
+pub use zone::Zone;
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
@@ -36,13 +37,23 @@ pub struct Seen {
 
 type Hook = Box<dyn FnOnce(&mut Zone) + Send>;
 
+/// A fault to answer instead of the real response.
+pub struct Injected {
+    pub method: String,
+    pub left: u32,
+    pub status: u16,
+    /// `Some`: a 429 with this `Retry-After`; `None`: a bare non-JSON body,
+    /// as an edge proxy sends.
+    pub retry_after: Option<u64>,
+}
+
 /// Everything the fake holds; behind one lock.
 pub struct State {
     token: String,
     zone: Zone,
-    /// (method to throttle, requests left to refuse, Retry-After seconds).
-    throttle: Option<(String, u32, u64)>,
+    injected: Option<Injected>,
     before_batch: Option<Hook>,
+    after_batch: Option<Hook>,
     batches_applied: u32,
     requests: Vec<Seen>,
 }
@@ -61,8 +72,9 @@ impl Fake {
         let shared = Arc::new(Mutex::new(State {
             token: token.to_string(),
             zone: Zone::new("023e105f4ecef8ad9ca31a8372d0c353", zone_name),
-            throttle: None,
+            injected: None,
             before_batch: None,
+            after_batch: None,
             batches_applied: 0,
             requests: Vec::new(),
         }));
@@ -138,13 +150,35 @@ impl Fake {
 
     /// Answer the next `n` requests with `method` with 429 and `Retry-After`.
     pub fn throttle_next(&self, method: &str, n: u32, retry_after_secs: u64) {
-        self.state().throttle = Some((method.to_string(), n, retry_after_secs));
+        self.state().injected = Some(Injected {
+            method: method.to_string(),
+            left: n,
+            status: 429,
+            retry_after: Some(retry_after_secs),
+        });
+    }
+
+    /// Answer the next `n` requests with `method` with `status` and a
+    /// non-JSON body.
+    pub fn fail_next(&self, method: &str, n: u32, status: u16) {
+        self.state().injected = Some(Injected {
+            method: method.to_string(),
+            left: n,
+            status,
+            retry_after: None,
+        });
     }
 
     /// Run `f` on the zone just before the next batch is handled (another
     /// writer acting between our read and our write).
     pub fn before_next_batch(&self, f: impl FnOnce(&mut Zone) + Send + 'static) {
         self.state().before_batch = Some(Box::new(f));
+    }
+
+    /// Run `f` on the zone just after the next batch succeeds (another
+    /// writer acting between our write and our read-back).
+    pub fn after_next_batch(&self, f: impl FnOnce(&mut Zone) + Send + 'static) {
+        self.state().after_batch = Some(Box::new(f));
     }
 
     /// Batches that succeeded.
