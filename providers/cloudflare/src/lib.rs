@@ -175,6 +175,11 @@ impl CloudflareProvider {
         Ok(plan::to_sets(name, rtype, &cur.iter().collect::<Vec<_>>()))
     }
 
+    async fn serves(&self, zone_id: &str, change: &Change) -> Result<bool, ProviderError> {
+        let cur = self.current(zone_id, change.name(), change.rtype()).await?;
+        Ok(plan::serves(change, &cur.iter().collect::<Vec<_>>()))
+    }
+
     async fn write(&self, zone_id: &str, batch: &Batch) -> Result<BatchResult, ProviderError> {
         let path = format!("/zones/{zone_id}/dns_records/batch");
         Ok(self.client.post_fenced(&path, batch).await?.result)
@@ -219,9 +224,23 @@ impl Provider for CloudflareProvider {
                 status: "unchanged".into(),
             });
         }
-        let result = self.write(&zone_id, &batch).await?;
-        let after = self.sets(&zone_id, change.name(), change.rtype()).await?;
-        if !plan::same(&after, change.desired()) {
+        let result = match self.write(&zone_id, &batch).await {
+            Err(ProviderError::Conflict { provider, message }) => {
+                // A retried batch whose first attempt landed also ends here:
+                // say whether the desired state is in place now.
+                let done = self.serves(&zone_id, change).await.unwrap_or(false);
+                let message = if done {
+                    format!(
+                        "{message}; the records now hold the desired state (an earlier attempt or another writer applied it)"
+                    )
+                } else {
+                    message
+                };
+                return Err(ProviderError::Conflict { provider, message });
+            }
+            other => other?,
+        };
+        if !self.serves(&zone_id, change).await? {
             return Err(ProviderError::Conflict {
                 provider: self.name.clone(),
                 message: format!(
@@ -257,8 +276,7 @@ impl Provider for CloudflareProvider {
         let start = tokio::time::Instant::now();
         let zone_id = self.zones.id(&self.client, zone).await?;
         loop {
-            let now = self.sets(&zone_id, change.name(), change.rtype()).await?;
-            if plan::same(&now, change.desired()) {
+            if self.serves(&zone_id, change).await? {
                 return Ok(SyncState::InSync);
             }
             let left = timeout.saturating_sub(start.elapsed());

@@ -53,6 +53,20 @@ fn sorted(sets: &[RecordSet]) -> Vec<RecordSet> {
     v
 }
 
+/// True when `records` serve `change.desired()`: values and TTL, or the
+/// values alone when every record is proxied (Cloudflare then fixes the TTL
+/// to automatic, whatever was asked).
+pub fn serves(change: &Change, records: &[&DnsRecord]) -> bool {
+    let found = to_sets(change.name(), change.rtype(), records);
+    let proxied = !records.is_empty() && records.iter().all(|r| r.proxied == Some(true));
+    if proxied {
+        let values = |sets: &[RecordSet]| sets.iter().map(|s| s.values.clone()).collect::<Vec<_>>();
+        values(&found) == values(change.desired())
+    } else {
+        same(&found, change.desired())
+    }
+}
+
 /// Check what the provider can't do before any request is sent.
 pub fn check<'a>(provider: &str, change: &'a Change) -> Result<&'a RecordSet, ProviderError> {
     let refuse = |why: &str| Err(ProviderError::Refused(format!("{provider}: {why}")));
@@ -92,7 +106,7 @@ pub fn plan(
             ),
         });
     }
-    if same(&found, change.desired()) {
+    if serves(change, current) {
         return Ok(Batch::default());
     }
     let values_same = found.first().is_some_and(|f| f.values == desired.values);
@@ -223,7 +237,10 @@ mod tests {
 
     #[test]
     fn a_ttl_change_patches_the_same_ids() {
-        let a = rec("a", "192.0.2.1", 300);
+        let a = DnsRecord {
+            proxied: Some(false),
+            ..rec("a", "192.0.2.1", 300)
+        };
         let c = change(vec![set(&["192.0.2.1"], 300)], set(&["192.0.2.1"], 60));
         let batch = plan("cf", &c, &[&a]).unwrap();
         assert!(batch.deletes.is_empty() && batch.posts.is_empty());
@@ -245,6 +262,19 @@ mod tests {
         assert!(err.to_string().contains("192.0.2.9"), "{err}");
         let c = change(vec![set(&["192.0.2.9"], 300)], set(&["192.0.2.9"], 300));
         assert_eq!(plan("cf", &c, &[&a]).unwrap(), Batch::default());
+    }
+
+    #[test]
+    fn proxied_records_ignore_ttl_changes() {
+        let a = rec("a", "192.0.2.1", 1);
+        let c = change(vec![set(&["192.0.2.1"], 1)], set(&["192.0.2.1"], 60));
+        assert_eq!(plan("cf", &c, &[&a]).unwrap(), Batch::default());
+        let plain = DnsRecord {
+            proxied: Some(false),
+            ..a.clone()
+        };
+        assert_eq!(plan("cf", &c, &[&plain]).unwrap().patches.len(), 1);
+        assert!(!serves(&c, &[]));
     }
 
     #[test]

@@ -21,7 +21,12 @@ async fn a_flip_replaces_contents_and_keeps_proxied_comment_and_tags() {
     let before_other = fake.records_at("api.example.com", "A");
     let p = provider(&fake);
 
-    let change = flip(&["192.0.2.1"], &["198.51.100.1"], 300);
+    // Proxied records read with the automatic TTL; the TTL asked is sent,
+    // and Cloudflare keeps the record automatic.
+    let expected = p.read(ZONE, WWW, RecordType::A).await.unwrap();
+    assert_eq!(expected, vec![a(WWW, 1, &["192.0.2.1"])]);
+    let desired = vec![a(WWW, 300, &["198.51.100.1"])];
+    let change = Change::new(WWW, RecordType::A, expected, desired).unwrap();
     let receipt = p.apply(ZONE, &change).await.unwrap();
     assert_eq!(receipt.status, "applied");
 
@@ -55,7 +60,7 @@ async fn a_flip_replaces_contents_and_keeps_proxied_comment_and_tags() {
     assert_eq!(sync, SyncState::InSync);
     assert_eq!(
         p.read(ZONE, WWW, RecordType::A).await.unwrap(),
-        change.desired()
+        vec![a(WWW, 1, &["198.51.100.1"])]
     );
 }
 
@@ -250,4 +255,31 @@ async fn waiting_for_a_change_that_never_lands_reports_pending() {
             .count()
             >= 2
     );
+}
+
+#[tokio::test]
+async fn a_batch_whose_answer_is_lost_is_retried_and_reported_as_done() {
+    let fake = Fake::start(TOKEN, ZONE);
+    fake.add_a("www.example.com", "192.0.2.1", 300);
+    fake.add_a("api.example.com", "192.0.2.50", 300);
+    // The batch lands, but its answer is lost behind a 502: the retry names
+    // ids that are gone and is refused whole, so nothing is applied twice.
+    fake.lose_next_batch_answer();
+    let p = provider(&fake);
+    let err = p
+        .apply(ZONE, &flip(&["192.0.2.1"], &["198.51.100.1"], 300))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Conflict { .. }), "{err}");
+    assert!(
+        err.to_string().contains("now hold the desired state"),
+        "{err}"
+    );
+    let sent: Vec<u16> = batches(&fake).iter().map(|s| s.status).collect();
+    assert_eq!(sent, [502, 400]);
+    assert_eq!(fake.batches_applied(), 1);
+    let www = fake.records_at("www.example.com", "A");
+    assert_eq!(www.len(), 1);
+    assert_eq!(www[0]["content"], "198.51.100.1");
+    assert_eq!(fake.records_at("api.example.com", "A").len(), 1);
 }

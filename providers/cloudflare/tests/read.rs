@@ -4,6 +4,7 @@ mod common;
 mod fake;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::*;
 use fake::Fake;
@@ -115,7 +116,7 @@ async fn a_refused_token_names_its_source_and_never_the_token() {
 
 #[tokio::test]
 async fn a_burst_of_fifty_operations_stays_within_the_budget() {
-    const RPS: u32 = 20;
+    const RPS: u32 = 10;
     let fake = Fake::start(TOKEN, ZONE);
     fake.add_a("www.example.com", "192.0.2.1", 300);
     let p = Arc::new(CloudflareProvider::new(settings(&fake, TOKEN, RPS)).unwrap());
@@ -129,11 +130,16 @@ async fn a_burst_of_fifty_operations_stays_within_the_budget() {
     }
     assert_eq!(fake.requests().len(), 51, "one zone lookup, fifty listings");
     let peak = fake.max_requests_per_second();
-    // One request may land on the window's edge as arrival times jitter.
+    // Arrival times jitter on a busy machine: allow one request over the
+    // budget in a window, and check the whole burst's average rate too.
     assert!(
         peak <= RPS as usize + 1,
         "{peak} requests in one second, budget {RPS}"
     );
+    let seen = fake.requests();
+    let span = seen[seen.len() - 1].at.duration_since(seen[0].at);
+    let floor = Duration::from_secs_f64((seen.len() - 1) as f64 / f64::from(RPS) - 0.5);
+    assert!(span >= floor, "51 requests in {span:?}, budget {RPS}/s");
 }
 
 #[tokio::test]

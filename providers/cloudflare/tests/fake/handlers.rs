@@ -48,6 +48,15 @@ pub fn fail(status: u16, code: u32, message: &str) -> Reply {
     }
 }
 
+/// An edge proxy's error page: not the API's JSON.
+fn edge(status: u16) -> Reply {
+    Reply {
+        status: StatusCode::from_u16(status).expect("valid status"),
+        retry_after: None,
+        body: json!("<html>bad gateway</html>"),
+    }
+}
+
 async fn handle(
     Axum(shared): Axum<Shared>,
     method: Method,
@@ -120,11 +129,7 @@ fn answer(
                 r.retry_after = Some(secs);
                 r
             }
-            None => Reply {
-                status: StatusCode::from_u16(f.status).expect("valid status"),
-                retry_after: None,
-                body: json!("<html>bad gateway</html>"),
-            },
+            None => edge(f.status),
         };
     }
     let parts: Vec<&str> = path
@@ -246,6 +251,9 @@ fn batch(st: &mut State, body: &Option<Value>) -> Reply {
     st.batches_applied += 1;
     if let Some(hook) = st.after_batch.take() {
         hook(&mut st.zone);
+    }
+    if std::mem::take(&mut st.lose_batch_answer) {
+        return edge(502);
     }
     ok(out, None)
 }

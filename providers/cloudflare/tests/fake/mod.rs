@@ -54,6 +54,7 @@ pub struct State {
     injected: Option<Injected>,
     before_batch: Option<Hook>,
     after_batch: Option<Hook>,
+    lose_batch_answer: bool,
     batches_applied: u32,
     requests: Vec<Seen>,
 }
@@ -75,6 +76,7 @@ impl Fake {
             injected: None,
             before_batch: None,
             after_batch: None,
+            lose_batch_answer: false,
             batches_applied: 0,
             requests: Vec::new(),
         }));
@@ -179,6 +181,12 @@ impl Fake {
     /// writer acting between our write and our read-back).
     pub fn after_next_batch(&self, f: impl FnOnce(&mut Zone) + Send + 'static) {
         self.state().after_batch = Some(Box::new(f));
+    }
+
+    /// Apply the next batch but answer it with a 502 page, as when the
+    /// answer is lost on the way back.
+    pub fn lose_next_batch_answer(&self) {
+        self.state().lose_batch_answer = true;
     }
 
     /// Batches that succeeded.

@@ -44,6 +44,10 @@ impl Zone {
         for (k, v) in defaults {
             obj.entry(k).or_insert(v);
         }
+        if obj["proxied"] == true {
+            // Proxied records always have the automatic TTL.
+            obj.insert("ttl".into(), json!(1));
+        }
         obj.insert("id".into(), json!(id));
         obj.insert("name".into(), json!(name));
         obj.insert("zone_id".into(), json!(self.id));
@@ -76,6 +80,9 @@ pub fn update(r: &Value, p: &Value, replace: bool) -> Value {
         if k != "id" {
             new[k] = v.clone();
         }
+    }
+    if new["proxied"] == true {
+        new["ttl"] = json!(1);
     }
     new["modified_on"] = json!("2026-11-25T12:00:01.000000Z");
     new
