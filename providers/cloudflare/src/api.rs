@@ -159,6 +159,17 @@ pub struct BatchResult {
     pub posts: Vec<Record>,
 }
 
+impl BatchResult {
+    /// The ids of the records created and patched.
+    pub fn ids(&self) -> Vec<&str> {
+        self.posts
+            .iter()
+            .chain(&self.patches)
+            .filter_map(|r| r.managed().map(|r| r.id.as_str()))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,9 +180,45 @@ impl CloudflareProvider {
         Ok(plan::serves(change, &cur.iter().collect::<Vec<_>>()))
     }
 
-    async fn write(&self, zone_id: &str, batch: &Batch) -> Result<BatchResult, ProviderError> {
+    /// Send the batch. A conflict says whether the desired state is in place
+    /// anyway: a retried batch whose first attempt landed also ends here.
+    async fn write(
+        &self,
+        zone_id: &str,
+        change: &Change,
+        batch: &Batch,
+    ) -> Result<BatchResult, ProviderError> {
         let path = format!("/zones/{zone_id}/dns_records/batch");
-        Ok(self.client.post_fenced(&path, batch).await?.result)
+        match self.client.post_fenced(&path, batch).await {
+            Ok(answer) => Ok(answer.result),
+            Err(ProviderError::Conflict { provider, message }) => {
+                let done = self.serves(zone_id, change).await.unwrap_or(false);
+                let message = if done {
+                    format!(
+                        "{message}; the records now hold the desired state (an earlier attempt or another writer applied it)"
+                    )
+                } else {
+                    message
+                };
+                Err(ProviderError::Conflict { provider, message })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Read back after a write: anything but the desired state is a conflict.
+    async fn verify(&self, zone_id: &str, change: &Change) -> Result<(), ProviderError> {
+        if self.serves(zone_id, change).await? {
+            return Ok(());
+        }
+        Err(ProviderError::Conflict {
+            provider: self.name.clone(),
+            message: format!(
+                "{} {}: after the write the records differ from the change (another writer?)",
+                change.name(),
+                change.rtype()
+            ),
+        })
     }
 }
 
@@ -224,43 +260,13 @@ impl Provider for CloudflareProvider {
                 status: "unchanged".into(),
             });
         }
-        let result = match self.write(&zone_id, &batch).await {
-            Err(ProviderError::Conflict { provider, message }) => {
-                // A retried batch whose first attempt landed also ends here:
-                // say whether the desired state is in place now.
-                let done = self.serves(&zone_id, change).await.unwrap_or(false);
-                let message = if done {
-                    format!(
-                        "{message}; the records now hold the desired state (an earlier attempt or another writer applied it)"
-                    )
-                } else {
-                    message
-                };
-                return Err(ProviderError::Conflict { provider, message });
-            }
-            other => other?,
-        };
-        if !self.serves(&zone_id, change).await? {
-            return Err(ProviderError::Conflict {
-                provider: self.name.clone(),
-                message: format!(
-                    "{} {}: after the write the records differ from the change (another writer?)",
-                    change.name(),
-                    change.rtype()
-                ),
-            });
-        }
-        let ids: Vec<&str> = result
-            .posts
-            .iter()
-            .chain(&result.patches)
-            .filter_map(|r| r.managed().map(|r| r.id.as_str()))
-            .collect();
+        let result = self.write(&zone_id, change, &batch).await?;
+        self.verify(&zone_id, change).await?;
         info!(provider = %self.name, name = change.name(), rtype = %change.rtype(),
             deleted = batch.deletes.len(), patched = batch.patches.len(), created = batch.posts.len(),
             "Replaced Cloudflare records.");
         Ok(Receipt {
-            id: ids.join(","),
+            id: result.ids().join(","),
             status: "applied".into(),
         })
     }

@@ -231,21 +231,8 @@ fn batch(st: &mut State, body: &Option<Value>) -> Reply {
             push(&mut out, key, updated);
         }
     }
-    for p in entries(body, "posts") {
-        if let Err(e) = validate(&work.name, p) {
-            return e;
-        }
-        let identical = work.records.iter().any(|r| {
-            r["type"] == p["type"]
-                && r["content"] == p["content"]
-                && r["name"].as_str() == p["name"].as_str().map(str::to_ascii_lowercase).as_deref()
-        });
-        if identical {
-            return fail(400, 81058, "An identical record already exists.");
-        }
-        let id = work.add(p.clone());
-        let created = work.get_mut(&id).expect("just added").clone();
-        push(&mut out, "posts", created);
+    if let Err(e) = create(&mut work, entries(body, "posts"), &mut out) {
+        return e;
     }
     st.zone = work;
     st.batches_applied += 1;
@@ -256,6 +243,26 @@ fn batch(st: &mut State, body: &Option<Value>) -> Reply {
         return edge(502);
     }
     ok(out, None)
+}
+
+/// The `posts` of a batch: new records, refused when identical to one held.
+fn create(work: &mut Zone, posts: &[Value], out: &mut Value) -> Result<(), Reply> {
+    for p in posts {
+        validate(&work.name, p)?;
+        let name = p["name"].as_str().map(str::to_ascii_lowercase);
+        let identical = work.records.iter().any(|r| {
+            r["type"] == p["type"]
+                && r["content"] == p["content"]
+                && r["name"].as_str() == name.as_deref()
+        });
+        if identical {
+            return Err(fail(400, 81058, "An identical record already exists."));
+        }
+        let id = work.add(p.clone());
+        let created = work.get_mut(&id).expect("just added").clone();
+        push(out, "posts", created);
+    }
+    Ok(())
 }
 
 fn push(out: &mut Value, key: &str, r: Value) {
