@@ -59,7 +59,20 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
             let p = rtoguard_rfc2136::Rfc2136Provider::new(s).map_err(|e| err(e.to_string()))?;
             Ok(Arc::new(p))
         }
-        ProviderKind::Route53(_) | ProviderKind::Cloudflare(_) => Err(err("provider type not built yet".into())),
+        ProviderKind::Route53(_) => Err(err("provider type not built yet".into())),
+        ProviderKind::Cloudflare(c) => {
+            let token = c.api_token.read().map_err(err)?;
+            let s = rtoguard_cloudflare::CloudflareSettings {
+                name: name.to_string(),
+                api_url: c.api_url.clone(),
+                token: token.expose().to_string(),
+                token_source: c.api_token.describe(),
+                zone_id: c.zone_id.clone(),
+                requests_per_second: c.requests_per_second,
+            };
+            let p = rtoguard_cloudflare::CloudflareProvider::new(s).map_err(|e| err(e.to_string()))?;
+            Ok(Arc::new(p))
+        }
     }
 }
 
