@@ -90,11 +90,11 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
     );
     let _ = writeln!(
         out,
-        "    ttl {}s normal, {}s lowered, restored {} after a planned move; failback {:?} after {} stable",
+        "    ttl {}s normal, {}s lowered, restored {} after a planned move; failback {} after {} stable",
         t.normal,
         t.lowered,
         show(t.restore_after),
-        f.mode,
+        f.mode.as_str(),
         show(f.stable_for)
     );
     let _ = writeln!(

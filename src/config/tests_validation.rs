@@ -92,7 +92,11 @@ fn syntax_error_keeps_the_line() {
     let text = with("rto = \"5m\"", "rto = \"5m");
     let all = issues(&text);
     let line = line_of(&text, "rto = ", 0);
-    assert!(all.iter().any(|i| i.line == Some(line)), "{all:?}");
+    assert!(
+        all.iter()
+            .any(|i| i.line == Some(line) && i.field == "services.rto"),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -537,4 +541,63 @@ fn all_issues_are_collected() {
     let all = issues(&text);
     assert!(all.len() >= 4, "{all:?}");
     assert!(all.iter().all(|i| i.line.is_some()), "{all:?}");
+}
+
+#[test]
+fn type_errors_say_what_is_expected() {
+    let text = with("rise = 5", "rise = \"five\"");
+    expect(
+        &text,
+        "five",
+        0,
+        "services[checkout].health.rise",
+        &["expected a whole number"],
+    );
+}
+
+#[test]
+fn expect_status_codes_and_ranges() {
+    let text = with(
+        "path = \"/healthz\"",
+        "path = \"/healthz\", expect_status = [\"200-299\", 301]",
+    );
+    let cfg = parse(Path::new("config.toml"), &text).expect("valid");
+    let super::ProbeKind::Http {
+        expect_status,
+        host,
+        port,
+        ..
+    } = &cfg.services[0].probe.kind
+    else {
+        panic!("http probe");
+    };
+    assert_eq!(expect_status, &vec![(200, 299), (301, 301)]);
+    assert_eq!((host.as_deref(), *port), (Some("checkout.example.com"), 80));
+    let text = with(
+        "path = \"/healthz\"",
+        "path = \"/healthz\", expect_status = [\"299-200\"]",
+    );
+    expect(
+        &text,
+        "299-200",
+        0,
+        "services[checkout].probe.expect_status",
+        &["\"200-299\""],
+    );
+    let text = with("path = \"/healthz\"", "path = \"healthz\"");
+    expect(
+        &text,
+        "path",
+        0,
+        "services[checkout].probe.path",
+        &["must start with '/'"],
+    );
+}
+
+#[test]
+fn a_broken_provider_is_reported_once() {
+    let text = with("type = \"rfc2136\"\n", "");
+    let all = issues(&text);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].field, "providers.bind.type");
 }

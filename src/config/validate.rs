@@ -57,11 +57,16 @@ pub(super) fn config(
         controller.as_ref().map(|c| c.id.as_str()),
     );
     let providers = providers(issues, root, table.get("providers"));
+    // Providers that are declared but broken were reported already.
+    let declared = match table.get("providers").map(|v| v.get_ref()) {
+        Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+        _ => BTreeSet::new(),
+    };
     let services = service::services(
         issues,
         root,
         table.get("services"),
-        &providers,
+        &declared,
         1 + peers.len(),
     );
     Some(Config {
