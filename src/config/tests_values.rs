@@ -274,3 +274,14 @@ fn expect_status_codes_and_ranges() {
         &["must start with '/'"],
     );
 }
+
+#[test]
+fn a_broken_peer_does_not_shrink_the_vantages() {
+    let text = with("fall = 3 }", "fall = 3, quorum = 2 }").replace(
+        "token_file = \"/etc/rtoguard/peer-token\"",
+        "token_env = \"\"",
+    );
+    let all = issues(&text);
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].field, "peers[eu-west-1].token_env");
+}

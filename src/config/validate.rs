@@ -53,6 +53,11 @@ pub(super) fn config(
         controller.as_ref().map(|c| c.id.as_str()),
     );
     let providers = providers::providers(issues, root, table.get("providers"));
+    // Vantages count every [[peers]] entry, so a broken one is reported once.
+    let peer_entries = match table.get("peers").map(|v| v.get_ref()) {
+        Some(DeValue::Array(items)) => items.len(),
+        _ => 0,
+    };
     // Providers that are declared but broken were reported already.
     let declared = match table.get("providers").map(|v| v.get_ref()) {
         Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
@@ -63,7 +68,7 @@ pub(super) fn config(
         root,
         table.get("services"),
         &declared,
-        1 + peers.len(),
+        1 + peer_entries,
     );
     Some(Config {
         path: path.to_path_buf(),
