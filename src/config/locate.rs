@@ -75,9 +75,35 @@ impl<'a> Issues<'a> {
             }
         }
         if field.is_empty() {
-            field = fallback.to_string();
+            field = at
+                .as_ref()
+                .and_then(|s| self.field_from_text(s.start))
+                .unwrap_or_else(|| fallback.to_string());
         }
-        self.add(at, field, err.message().to_string());
+        self.add(at, field, plain_words(err.message()));
+    }
+}
+
+impl Issues<'_> {
+    /// For text that did not parse: the nearest `[table]` header above
+    /// `offset` and the key written on its line, e.g. `controller.id`.
+    fn field_from_text(&self, offset: usize) -> Option<String> {
+        let line = self.line_of(offset);
+        let lines: Vec<&str> = self.text.lines().take(line).collect();
+        let key = lines
+            .last()
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim().trim_matches('"').to_string())
+            .filter(|k| !k.is_empty() && !k.starts_with('['));
+        let table = lines.iter().rev().find_map(|l| {
+            let l = l.trim();
+            l.starts_with('[')
+                .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+        });
+        match (table, key) {
+            (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+            (t, k) => t.or(k),
+        }
     }
 }
 
@@ -86,6 +112,18 @@ pub(super) fn de<T: DeserializeOwned>(value: &Spanned<DeValue<'_>>) -> Result<T,
     let mut owned = value.clone();
     owned.get_mut().make_owned();
     T::deserialize(ValueDeserializer::from(owned))
+}
+
+/// serde's type words in the words of the config.
+fn plain_words(message: &str) -> String {
+    message
+        .replace("expected u32", "expected a whole number (0 to 4294967295)")
+        .replace("expected u16", "expected a whole number (0 to 65535)")
+        .replace(
+            "expected a sequence",
+            "expected an array, e.g. [\"a\", \"b\"]",
+        )
+        .replace("expected a boolean", "expected true or false")
 }
 
 /// The key of an unknown-field or missing-field message.
@@ -151,10 +189,11 @@ fn locate_in(value: &DeValue<'_>, offset: usize, path: String) -> Option<String>
 fn find_key(root: &Spanned<DeValue<'_>>, path: &str, key: &str) -> Option<(String, Range<usize>)> {
     let mut found = None;
     walk(root.get_ref(), String::new(), &mut |p, table| {
-        if found.is_none() && p == path {
-            if let Some((k, _)) = table.get_key_value(key) {
-                found = Some((join(p, key), k.span()));
-            }
+        if found.is_none()
+            && p == path
+            && let Some((k, _)) = table.get_key_value(key)
+        {
+            found = Some((join(p, key), k.span()));
         }
     });
     found

@@ -8,6 +8,7 @@
 mod locate;
 mod pools;
 mod probe;
+mod providers;
 mod raw;
 mod secret;
 mod service;
@@ -20,6 +21,8 @@ mod values;
 mod tests;
 #[cfg(test)]
 mod tests_validation;
+#[cfg(test)]
+mod tests_values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Validation of one `[[services]]` entry: names, TTLs, health, damping.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rtoguard_provider_api::RecordType;
@@ -19,7 +19,7 @@ pub(super) fn services(
     issues: &mut Issues<'_>,
     root: &Spanned<DeValue<'_>>,
     value: Option<&Spanned<DeValue<'_>>>,
-    providers: &BTreeMap<String, ProviderConfig>,
+    providers: &BTreeSet<String>,
     vantages: usize,
 ) -> Vec<Service> {
     let mut seen = BTreeSet::new();
@@ -58,7 +58,7 @@ fn service(
     root: &Spanned<DeValue<'_>>,
     raw: RawService,
     probe_value: Option<&Spanned<DeValue<'_>>>,
-    providers: &BTreeMap<String, ProviderConfig>,
+    providers: &BTreeSet<String>,
     vantages: usize,
     field: &str,
     span: std::ops::Range<usize>,
@@ -114,13 +114,13 @@ fn service(
 fn provider_ref(
     issues: &mut Issues<'_>,
     provider: &S<String>,
-    providers: &BTreeMap<String, ProviderConfig>,
+    providers: &BTreeSet<String>,
     field: &str,
 ) {
-    if providers.contains_key(provider.get_ref()) {
+    if providers.contains(provider.get_ref()) {
         return;
     }
-    let configured: Vec<&str> = providers.keys().map(String::as_str).collect();
+    let configured: Vec<&str> = providers.iter().map(String::as_str).collect();
     let known = if configured.is_empty() {
         "no providers are configured; add a [providers.NAME] table".to_string()
     } else {

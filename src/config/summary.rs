@@ -90,11 +90,11 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
     );
     let _ = writeln!(
         out,
-        "    ttl {}s normal, {}s lowered, restored {} after a planned move; failback {:?} after {} stable",
+        "    ttl {}s normal, {}s lowered, restored {} after a planned move; failback {} after {} stable",
         t.normal,
         t.lowered,
         show(t.restore_after),
-        f.mode,
+        f.mode.as_str(),
         show(f.stable_for)
     );
     let _ = writeln!(
@@ -121,20 +121,23 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
         show(d.flip_window)
     );
     for p in &s.pools {
-        let marker = match &p.marker {
-            Some(Marker::Header { name, value }) => format!(", marker header {name}: {value}"),
-            Some(Marker::Body(b)) => format!(", marker body {b:?}"),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "    pool {} ({}): {}{marker}",
-            p.name,
-            p.region,
-            p.endpoints.join(", ")
-        );
+        pool(out, p);
     }
     propagation(out, &s.propagation);
+}
+
+fn pool(out: &mut String, p: &Pool) {
+    let marker = match &p.marker {
+        Some(Marker::Header { name, value }) => format!(", marker header {name}: {value}"),
+        Some(Marker::Body(b)) => format!(", marker body {b:?}"),
+        None => String::new(),
+    };
+    let endpoints = p.endpoints.join(", ");
+    let _ = writeln!(
+        out,
+        "    pool {} ({}): {endpoints}{marker}",
+        p.name, p.region
+    );
 }
 
 fn probe(kind: &ProbeKind) -> String {

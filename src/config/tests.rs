@@ -56,6 +56,74 @@ fn example_validates_with_every_provider_kind() {
     assert_eq!(api.failback.mode, FailbackMode::Auto);
 }
 
+/// The sample of DESIGN.md ("Config, the intended shape"), as written there.
+const DESIGN_SAMPLE: &str = r#"
+[controller]
+id = "us-east-1"                       # this instance's vantage name
+state_dir = "/var/lib/rtoguard"
+control_socket = "/run/rtoguard/control.sock"
+# metrics_listen = "127.0.0.1:9419"
+# peer_listen = "0.0.0.0:9420"
+
+[[peers]]                              # the other regions' controllers
+id = "eu-west-1"
+url = "https://rtoguard.eu-west-1.example.net:9420"
+token_file = "/etc/rtoguard/peer-token"
+
+[providers.corp-bind]
+type = "rfc2136"
+server = "192.0.2.53:53"
+tsig_key_name = "rtoguard."
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "/etc/rtoguard/tsig.secret"
+
+[providers.aws]
+type = "route53"                       # credentials: the standard AWS chain
+
+[[services]]
+name = "checkout"
+provider = "corp-bind"
+zone = "example.com."
+record = "checkout.example.com."
+type = "A"
+rto = "5m"
+ttl = { normal = "300s", lowered = "30s" }
+failback = { mode = "manual", stable_for = "5m" }
+probe = { type = "http", path = "/healthz", port = 443, tls = true, expect_status = [200], timeout = "2s" }
+health = { interval = "5s", rise = 5, fall = 3, quorum = 2 }
+
+[[services.pools]]
+name = "primary"
+region = "us-east-1"
+endpoints = ["192.0.2.10", "192.0.2.11"]
+marker = { header = "x-region", value = "us-east-1" }   # how a client recognises this pool
+
+[[services.pools]]
+name = "standby"
+region = "eu-west-1"
+endpoints = ["198.51.100.10"]
+marker = { header = "x-region", value = "eu-west-1" }
+
+[services.propagation]
+resolvers = [ { name = "local", address = "127.0.0.53:53" } ]
+client_url = "https://checkout.example.com/healthz"
+"#;
+
+#[test]
+fn design_sample_validates() {
+    let cfg = parse(Path::new("design.toml"), DESIGN_SAMPLE).unwrap_or_else(|e| panic!("{e}"));
+    let s = cfg.service("checkout").expect("checkout");
+    assert_eq!(
+        s.propagation.resolvers[0].address.to_string(),
+        "127.0.0.53:53"
+    );
+    assert_eq!(
+        s.pool("standby").map(|p| p.endpoints.clone()),
+        Some(vec!["198.51.100.10".to_string()])
+    );
+    assert_eq!(cfg.controller.metrics_listen, None);
+}
+
 #[test]
 fn defaults_apply_where_the_example_leaves_options_out() {
     let cfg = example();

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{ConfigIssue, parse};
 
 /// A small valid config the cases below break one way each.
-const BASE: &str = r#"[controller]
+pub(super) const BASE: &str = r#"[controller]
 id = "us-east-1"
 
 [[peers]]
@@ -41,7 +41,7 @@ region = "eu-west-1"
 endpoints = ["198.51.100.10"]
 "#;
 
-fn issues(text: &str) -> Vec<ConfigIssue> {
+pub(super) fn issues(text: &str) -> Vec<ConfigIssue> {
     match parse(Path::new("config.toml"), text) {
         Ok(_) => panic!("expected issues, the config passed:\n{text}"),
         Err(e) => e.issues,
@@ -49,7 +49,7 @@ fn issues(text: &str) -> Vec<ConfigIssue> {
 }
 
 /// The 1-based line of the `nth` (0-based) line containing `needle`.
-fn line_of(text: &str, needle: &str, nth: usize) -> usize {
+pub(super) fn line_of(text: &str, needle: &str, nth: usize) -> usize {
     let found = text
         .lines()
         .enumerate()
@@ -62,7 +62,7 @@ fn line_of(text: &str, needle: &str, nth: usize) -> usize {
 
 /// `text` has an issue at the line of `needle` (its `nth` match), on `field`,
 /// whose message contains every one of `words`.
-fn expect(text: &str, needle: &str, nth: usize, field: &str, words: &[&str]) {
+pub(super) fn expect(text: &str, needle: &str, nth: usize, field: &str, words: &[&str]) {
     let all = issues(text);
     let line = line_of(text, needle, nth);
     let shown: Vec<String> = all.iter().map(ToString::to_string).collect();
@@ -76,7 +76,7 @@ fn expect(text: &str, needle: &str, nth: usize, field: &str, words: &[&str]) {
     );
 }
 
-fn with(old: &str, new: &str) -> String {
+pub(super) fn with(old: &str, new: &str) -> String {
     assert!(BASE.contains(old), "{old:?} not in BASE");
     BASE.replacen(old, new, 1)
 }
@@ -92,7 +92,11 @@ fn syntax_error_keeps_the_line() {
     let text = with("rto = \"5m\"", "rto = \"5m");
     let all = issues(&text);
     let line = line_of(&text, "rto = ", 0);
-    assert!(all.iter().any(|i| i.line == Some(line)), "{all:?}");
+    assert!(
+        all.iter()
+            .any(|i| i.line == Some(line) && i.field == "services.rto"),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -265,37 +269,6 @@ fn cname_pool_has_one_endpoint() {
 }
 
 #[test]
-fn lowered_ttl_above_normal() {
-    let text = with("lowered = \"30s\"", "lowered = \"600s\"");
-    let line = line_of(&text, "lowered", 0);
-    let shown: Vec<String> = issues(&text).iter().map(ToString::to_string).collect();
-    let want = format!(
-        "config.toml:{line}: services[checkout].ttl.lowered: 600s is above ttl.normal (300s); lowered must be ≤ normal"
-    );
-    assert_eq!(shown, vec![want]);
-}
-
-#[test]
-fn ttl_zero_or_fractional() {
-    let text = with("normal = \"300s\"", "normal = \"0s\"");
-    expect(
-        &text,
-        "normal",
-        0,
-        "services[checkout].ttl.normal",
-        &["whole seconds above zero"],
-    );
-    let text = with("lowered = \"30s\"", "lowered = \"1500ms\"");
-    expect(
-        &text,
-        "lowered",
-        0,
-        "services[checkout].ttl.lowered",
-        &["whole seconds"],
-    );
-}
-
-#[test]
 fn record_outside_its_zone() {
     let text = with(
         "record = \"checkout.example.com.\"",
@@ -311,37 +284,6 @@ fn record_outside_its_zone() {
 }
 
 #[test]
-fn zero_interval_timeout_rise_fall_rto() {
-    let text = with(
-        "interval = \"5s\", rise = 5, fall = 3",
-        "interval = \"0s\", rise = 0, fall = 0",
-    )
-    .replace("rto = \"5m\"", "rto = \"0s\"")
-    .replace(
-        "path = \"/healthz\"",
-        "path = \"/healthz\", timeout = \"0s\"",
-    );
-    let field = |k: &str| format!("services[checkout].{k}");
-    expect(
-        &text,
-        "interval",
-        0,
-        &field("health.interval"),
-        &["above zero"],
-    );
-    expect(&text, "rise", 0, &field("health.rise"), &["1 or more"]);
-    expect(&text, "fall", 0, &field("health.fall"), &["1 or more"]);
-    expect(&text, "rto =", 0, &field("rto"), &["above zero"]);
-    expect(
-        &text,
-        "timeout",
-        0,
-        &field("probe.timeout"),
-        &["above zero"],
-    );
-}
-
-#[test]
 fn fewer_than_two_pools() {
     let cut = BASE.rfind("[[services.pools]]").expect("a pool");
     let text = &BASE[..cut];
@@ -351,115 +293,6 @@ fn fewer_than_two_pools() {
         0,
         "services[checkout].pools",
         &["at least 2"],
-    );
-}
-
-#[test]
-fn min_healthy_above_a_pool_size() {
-    let text = with("fall = 3 }", "fall = 3, min_healthy = 2 }");
-    expect(
-        &text,
-        "min_healthy",
-        0,
-        "services[checkout].health.min_healthy",
-        &["2 is above the 1 endpoint(s) of pool standby"],
-    );
-}
-
-#[test]
-fn quorum_zero_or_above_the_vantages() {
-    let text = with("fall = 3 }", "fall = 3, quorum = 0 }");
-    expect(
-        &text,
-        "quorum",
-        0,
-        "services[checkout].health.quorum",
-        &["allowed: 1 to 2"],
-    );
-    let text = with("fall = 3 }", "fall = 3, quorum = 3 }");
-    expect(
-        &text,
-        "quorum",
-        0,
-        "services[checkout].health.quorum",
-        &["2 vantage(s)"],
-    );
-}
-
-#[test]
-fn inline_secrets_are_refused_and_never_echoed() {
-    let value = "c2VjcmV0LXZhbHVlLTQy";
-    let text = with(
-        "tsig_secret_file = \"/etc/rtoguard/tsig.secret\"",
-        &format!("tsig_secret = \"{value}\""),
-    );
-    expect(
-        &text,
-        "tsig_secret =",
-        0,
-        "providers.bind.tsig_secret",
-        &["secrets are not written in the config: use tsig_secret_file or tsig_secret_env"],
-    );
-    let text = text.replace(
-        "token_file = \"/etc/rtoguard/peer-token\"",
-        &format!("token = \"{value}\""),
-    );
-    expect(
-        &text,
-        "token =",
-        0,
-        "peers[eu-west-1].token",
-        &["use token_file or token_env"],
-    );
-    let err = parse(Path::new("config.toml"), &text).expect_err("inline secrets");
-    assert!(!err.to_string().contains(value), "{err}");
-    assert!(!format!("{err:?}").contains(value));
-}
-
-#[test]
-fn cloudflare_inline_token_refused() {
-    let text = format!("{BASE}\n[providers.cf]\ntype = \"cloudflare\"\napi_token = \"abc\"\n");
-    expect(
-        &text,
-        "api_token =",
-        0,
-        "providers.cf.api_token",
-        &["use api_token_file or api_token_env"],
-    );
-}
-
-#[test]
-fn secret_needs_exactly_one_source() {
-    let text = with(
-        "tsig_secret_file = \"/etc/rtoguard/tsig.secret\"",
-        "tsig_secret_file = \"/etc/rtoguard/tsig.secret\"\ntsig_secret_env = \"TSIG\"",
-    );
-    expect(
-        &text,
-        "tsig_secret_file",
-        0,
-        "providers.bind.tsig_secret_file",
-        &["set exactly one"],
-    );
-    let text = with("tsig_secret_file = \"/etc/rtoguard/tsig.secret\"\n", "");
-    expect(
-        &text,
-        "[providers.bind]",
-        0,
-        "providers.bind.tsig_secret",
-        &["tsig_secret_file or tsig_secret_env"],
-    );
-}
-
-#[test]
-fn bad_duration_says_the_allowed_form() {
-    let text = with("rto = \"5m\"", "rto = \"5 minutes\"");
-    expect(
-        &text,
-        "rto =",
-        0,
-        "services[checkout].rto",
-        &["\"5 minutes\" is not a duration", "\"30s\"", "\"5m\""],
     );
 }
 
@@ -492,49 +325,9 @@ fn unknown_types_list_the_allowed_ones() {
 }
 
 #[test]
-fn invalid_tsig_algorithm() {
-    let text = with(
-        "tsig_key_name = \"rtoguard.\"",
-        "tsig_key_name = \"rtoguard.\"\ntsig_algorithm = \"hmac-md5\"",
-    );
-    expect(
-        &text,
-        "hmac-md5",
-        0,
-        "providers.bind.tsig_algorithm",
-        &["hmac-sha256, hmac-sha384, hmac-sha512"],
-    );
-}
-
-#[test]
-fn peer_ids_are_unique_and_not_the_controller() {
-    let peer = "[[peers]]\nid = \"eu-west-1\"\nurl = \"https://eu2.example.net:9420\"\ntoken_env = \"PEER\"\n";
-    let text = format!("{BASE}\n{peer}");
-    expect(
-        &text,
-        "id = \"eu-west-1\"",
-        1,
-        "peers[eu-west-1].id",
-        &["duplicate peer id"],
-    );
-    let text = with("id = \"eu-west-1\"", "id = \"us-east-1\"");
-    expect(
-        &text,
-        "id = \"us-east-1\"",
-        1,
-        "peers[us-east-1].id",
-        &["controller's own id"],
-    );
-}
-
-#[test]
-fn all_issues_are_collected() {
-    let text = with("lowered = \"30s\"", "lowered = \"600s\"")
-        .replace("provider = \"bind\"", "provider = \"dyn\"")
-        .replace("\"198.51.100.10\"", "\"nope\"")
-        .replace("tsig_algorithm", "x")
-        .replace("url = \"https://eu.example.net:9420\"", "url = \"ftp://x\"");
+fn a_broken_provider_is_reported_once() {
+    let text = with("type = \"rfc2136\"\n", "");
     let all = issues(&text);
-    assert!(all.len() >= 4, "{all:?}");
-    assert!(all.iter().all(|i| i.line.is_some()), "{all:?}");
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].field, "providers.bind.type");
 }

@@ -186,6 +186,16 @@ pub enum FailbackMode {
     Auto,
 }
 
+impl FailbackMode {
+    /// The config word: "manual" or "auto".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "manual",
+            Self::Auto => "auto",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Health {
     pub interval: Duration,

@@ -1,22 +1,18 @@
 //! Validation of the whole file: sections, controller, peers, providers.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::locate::{Issues, de};
-use super::raw::{RawCloudflare, RawController, RawPeer, RawRfc2136, RawRoute53, S};
-use super::service;
+use super::raw::{RawController, RawPeer, S};
 use super::types::*;
-use super::values::is_hostname;
+use super::{providers, service};
 
 const SECTIONS: [&str; 4] = ["controller", "peers", "providers", "services"];
-const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare";
-const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
 
 /// Validate the parsed document; None when some part could not be built.
 pub(super) fn config(
@@ -56,13 +52,23 @@ pub(super) fn config(
         table.get("peers"),
         controller.as_ref().map(|c| c.id.as_str()),
     );
-    let providers = providers(issues, root, table.get("providers"));
+    let providers = providers::providers(issues, root, table.get("providers"));
+    // Vantages count every [[peers]] entry, so a broken one is reported once.
+    let peer_entries = match table.get("peers").map(|v| v.get_ref()) {
+        Some(DeValue::Array(items)) => items.len(),
+        _ => 0,
+    };
+    // Providers that are declared but broken were reported already.
+    let declared = match table.get("providers").map(|v| v.get_ref()) {
+        Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
+        _ => BTreeSet::new(),
+    };
     let services = service::services(
         issues,
         root,
         table.get("services"),
-        &providers,
-        1 + peers.len(),
+        &declared,
+        1 + peer_entries,
     );
     Some(Config {
         path: path.to_path_buf(),
@@ -181,33 +187,6 @@ pub(super) fn url_check(issues: &mut Issues<'_>, url: &S<String>, field: &str) {
     }
 }
 
-fn providers(
-    issues: &mut Issues<'_>,
-    root: &Spanned<DeValue<'_>>,
-    value: Option<&Spanned<DeValue<'_>>>,
-) -> BTreeMap<String, ProviderConfig> {
-    let mut out = BTreeMap::new();
-    let table = match value.map(|v| (v, v.get_ref())) {
-        None => return out,
-        Some((_, DeValue::Table(t))) => t,
-        Some((v, _)) => {
-            issues.add(
-                Some(v.span()),
-                "providers",
-                "must be a table of named providers, e.g. [providers.corp-bind]",
-            );
-            return out;
-        }
-    };
-    for (name, item) in table.iter() {
-        let name = name.get_ref().to_string();
-        if let Some(kind) = provider(issues, root, &name, item) {
-            out.insert(name.clone(), ProviderConfig { name, kind });
-        }
-    }
-    out
-}
-
 /// The `type` of a tagged table, checked against `allowed`.
 pub(super) fn tag<'t>(
     issues: &mut Issues<'_>,
@@ -259,136 +238,4 @@ pub(super) fn as_table<'t, 'i>(item: &'t Spanned<DeValue<'i>>) -> Option<&'t DeT
         DeValue::Table(t) => Some(t),
         _ => None,
     }
-}
-
-fn provider(
-    issues: &mut Issues<'_>,
-    root: &Spanned<DeValue<'_>>,
-    name: &str,
-    item: &Spanned<DeValue<'_>>,
-) -> Option<ProviderKind> {
-    let field = format!("providers.{name}");
-    match tag(issues, item, &field, PROVIDER_TYPES)? {
-        "rfc2136" => {
-            let raw = parse_section::<RawRfc2136>(issues, root, item, &field)?;
-            rfc2136(issues, raw, &field, item.span()).map(ProviderKind::Rfc2136)
-        }
-        "route53" => {
-            let raw = parse_section::<RawRoute53>(issues, root, item, &field)?;
-            if let Some(url) = &raw.endpoint_url {
-                url_check(issues, url, &format!("{field}.endpoint_url"));
-            }
-            Some(ProviderKind::Route53(Route53Config {
-                region: raw.region,
-                endpoint_url: raw.endpoint_url.map(Spanned::into_inner),
-                hosted_zone_id: raw.hosted_zone_id,
-                requests_per_second: issues.count(
-                    &raw.requests_per_second,
-                    &format!("{field}.requests_per_second"),
-                    5,
-                ),
-            }))
-        }
-        _ => {
-            let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;
-            cloudflare(issues, raw, &field, item.span()).map(ProviderKind::Cloudflare)
-        }
-    }
-}
-
-fn rfc2136(
-    issues: &mut Issues<'_>,
-    raw: RawRfc2136,
-    field: &str,
-    span: std::ops::Range<usize>,
-) -> Option<Rfc2136Config> {
-    let server = issues.dns_server(&raw.server, &format!("{field}.server"));
-    if !is_hostname(raw.tsig_key_name.get_ref()) {
-        let msg = format!(
-            "{:?} is not a key name: write a DNS name, e.g. \"rtoguard.\"",
-            raw.tsig_key_name.get_ref()
-        );
-        issues.add(
-            Some(raw.tsig_key_name.span()),
-            format!("{field}.tsig_key_name"),
-            msg,
-        );
-    }
-    let algorithm = match &raw.tsig_algorithm {
-        None => Some(TsigAlgorithm::HmacSha256),
-        Some(a) => {
-            let found = TsigAlgorithm::ALL
-                .iter()
-                .find(|(_, w)| w.eq_ignore_ascii_case(a.get_ref()));
-            if found.is_none() {
-                let allowed: Vec<_> = TsigAlgorithm::ALL.iter().map(|(_, w)| *w).collect();
-                let msg = format!(
-                    "unknown TSIG algorithm {:?}: allowed are {}",
-                    a.get_ref(),
-                    allowed.join(", ")
-                );
-                issues.add(Some(a.span()), format!("{field}.tsig_algorithm"), msg);
-            }
-            found.map(|(alg, _)| *alg)
-        }
-    };
-    let secret = issues.secret(
-        field,
-        "tsig_secret",
-        &raw.tsig_secret,
-        &raw.tsig_secret_file,
-        &raw.tsig_secret_env,
-        Some(span),
-    );
-    let timeout = issues.duration(
-        &raw.timeout,
-        &format!("{field}.timeout"),
-        Duration::from_secs(5),
-        true,
-    );
-    let rps = issues.count(
-        &raw.requests_per_second,
-        &format!("{field}.requests_per_second"),
-        20,
-    );
-    Some(Rfc2136Config {
-        server: server?,
-        tsig_key_name: super::values::normalize_name(raw.tsig_key_name.get_ref()),
-        tsig_algorithm: algorithm?,
-        tsig_secret: secret?,
-        timeout,
-        requests_per_second: rps,
-    })
-}
-
-fn cloudflare(
-    issues: &mut Issues<'_>,
-    raw: RawCloudflare,
-    field: &str,
-    span: std::ops::Range<usize>,
-) -> Option<CloudflareConfig> {
-    let token = issues.secret(
-        field,
-        "api_token",
-        &raw.api_token,
-        &raw.api_token_file,
-        &raw.api_token_env,
-        Some(span),
-    );
-    if let Some(url) = &raw.api_url {
-        url_check(issues, url, &format!("{field}.api_url"));
-    }
-    let rps = issues.count(
-        &raw.requests_per_second,
-        &format!("{field}.requests_per_second"),
-        4,
-    );
-    Some(CloudflareConfig {
-        api_token: token?,
-        api_url: raw
-            .api_url
-            .map_or_else(|| CLOUDFLARE_API.to_string(), Spanned::into_inner),
-        zone_id: raw.zone_id,
-        requests_per_second: rps,
-    })
 }

@@ -1,0 +1,177 @@
+//! Validation of the `[providers.NAME]` tables.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::time::Duration;
+
+use serde_spanned::Spanned;
+use toml::de::DeValue;
+
+use super::locate::Issues;
+use super::raw::{RawCloudflare, RawRfc2136, RawRoute53};
+use super::types::*;
+use super::validate::{parse_section, tag, url_check};
+use super::values::{is_hostname, normalize_name};
+
+const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare";
+const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
+
+/// Every provider that validates, by name.
+pub(super) fn providers(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    value: Option<&Spanned<DeValue<'_>>>,
+) -> BTreeMap<String, ProviderConfig> {
+    let mut out = BTreeMap::new();
+    let table = match value.map(|v| (v, v.get_ref())) {
+        None => return out,
+        Some((_, DeValue::Table(t))) => t,
+        Some((v, _)) => {
+            issues.add(
+                Some(v.span()),
+                "providers",
+                "must be a table of named providers, e.g. [providers.corp-bind]",
+            );
+            return out;
+        }
+    };
+    for (name, item) in table.iter() {
+        let name = name.get_ref().to_string();
+        if let Some(kind) = provider(issues, root, &name, item) {
+            out.insert(name.clone(), ProviderConfig { name, kind });
+        }
+    }
+    out
+}
+
+fn provider(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    name: &str,
+    item: &Spanned<DeValue<'_>>,
+) -> Option<ProviderKind> {
+    let field = format!("providers.{name}");
+    match tag(issues, item, &field, PROVIDER_TYPES)? {
+        "rfc2136" => {
+            let raw = parse_section::<RawRfc2136>(issues, root, item, &field)?;
+            rfc2136(issues, raw, &field, item.span()).map(ProviderKind::Rfc2136)
+        }
+        "route53" => {
+            let raw = parse_section::<RawRoute53>(issues, root, item, &field)?;
+            if let Some(url) = &raw.endpoint_url {
+                url_check(issues, url, &format!("{field}.endpoint_url"));
+            }
+            Some(ProviderKind::Route53(Route53Config {
+                region: raw.region,
+                endpoint_url: raw.endpoint_url.map(Spanned::into_inner),
+                hosted_zone_id: raw.hosted_zone_id,
+                requests_per_second: issues.count(
+                    &raw.requests_per_second,
+                    &format!("{field}.requests_per_second"),
+                    5,
+                ),
+            }))
+        }
+        _ => {
+            let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;
+            cloudflare(issues, raw, &field, item.span()).map(ProviderKind::Cloudflare)
+        }
+    }
+}
+
+fn rfc2136(
+    issues: &mut Issues<'_>,
+    raw: RawRfc2136,
+    field: &str,
+    span: Range<usize>,
+) -> Option<Rfc2136Config> {
+    let server = issues.dns_server(&raw.server, &format!("{field}.server"));
+    if !is_hostname(raw.tsig_key_name.get_ref()) {
+        let msg = format!(
+            "{:?} is not a key name: write a DNS name, e.g. \"rtoguard.\"",
+            raw.tsig_key_name.get_ref()
+        );
+        issues.add(
+            Some(raw.tsig_key_name.span()),
+            format!("{field}.tsig_key_name"),
+            msg,
+        );
+    }
+    let algorithm = match &raw.tsig_algorithm {
+        None => Some(TsigAlgorithm::HmacSha256),
+        Some(a) => {
+            let found = TsigAlgorithm::ALL
+                .iter()
+                .find(|(_, w)| w.eq_ignore_ascii_case(a.get_ref()));
+            if found.is_none() {
+                let allowed: Vec<_> = TsigAlgorithm::ALL.iter().map(|(_, w)| *w).collect();
+                let msg = format!(
+                    "unknown TSIG algorithm {:?}: allowed are {}",
+                    a.get_ref(),
+                    allowed.join(", ")
+                );
+                issues.add(Some(a.span()), format!("{field}.tsig_algorithm"), msg);
+            }
+            found.map(|(alg, _)| *alg)
+        }
+    };
+    let secret = issues.secret(
+        field,
+        "tsig_secret",
+        &raw.tsig_secret,
+        &raw.tsig_secret_file,
+        &raw.tsig_secret_env,
+        Some(span),
+    );
+    let timeout = issues.duration(
+        &raw.timeout,
+        &format!("{field}.timeout"),
+        Duration::from_secs(5),
+        true,
+    );
+    let rps = issues.count(
+        &raw.requests_per_second,
+        &format!("{field}.requests_per_second"),
+        20,
+    );
+    Some(Rfc2136Config {
+        server: server?,
+        tsig_key_name: normalize_name(raw.tsig_key_name.get_ref()),
+        tsig_algorithm: algorithm?,
+        tsig_secret: secret?,
+        timeout,
+        requests_per_second: rps,
+    })
+}
+
+fn cloudflare(
+    issues: &mut Issues<'_>,
+    raw: RawCloudflare,
+    field: &str,
+    span: Range<usize>,
+) -> Option<CloudflareConfig> {
+    let token = issues.secret(
+        field,
+        "api_token",
+        &raw.api_token,
+        &raw.api_token_file,
+        &raw.api_token_env,
+        Some(span),
+    );
+    if let Some(url) = &raw.api_url {
+        url_check(issues, url, &format!("{field}.api_url"));
+    }
+    let rps = issues.count(
+        &raw.requests_per_second,
+        &format!("{field}.requests_per_second"),
+        4,
+    );
+    Some(CloudflareConfig {
+        api_token: token?,
+        api_url: raw
+            .api_url
+            .map_or_else(|| CLOUDFLARE_API.to_string(), Spanned::into_inner),
+        zone_id: raw.zone_id,
+        requests_per_second: rps,
+    })
+}
