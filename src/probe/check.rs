@@ -28,12 +28,10 @@ impl Prober {
     /// reported as a failed result by every probe, so it stays visible.
     pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
         let client = match &*spec {
-            ProbeSpec::Http { .. } => {
-                Some(HttpClient::new(&spec, endpoint).map_err(|e| match e {
-                    ProbeError::Config(m) => m,
-                    other => other.to_string(),
-                }))
-            }
+            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint).map_err(|e| match e {
+                ProbeError::Config(m) => m,
+                other => other.to_string(),
+            })),
             _ => None,
         };
         Self {
@@ -165,7 +163,9 @@ fn verdict(resp: &Message) -> Result<String, ProbeError> {
     let rcode = resp.metadata.response_code;
     if rcode != ResponseCode::NoError {
         // NXDOMAIN, REFUSED, SERVFAIL: the mnemonic operators know
-        return Err(ProbeError::DnsRcode(format!("{rcode:?}").to_ascii_uppercase()));
+        return Err(ProbeError::DnsRcode(
+            format!("{rcode:?}").to_ascii_uppercase(),
+        ));
     }
     if resp.answers.is_empty() {
         return Err(ProbeError::DnsEmpty);

@@ -63,9 +63,8 @@ impl HttpClient {
             let pem = std::fs::read(path).map_err(|e| {
                 ProbeError::Config(format!("cannot read CA file {}: {e}", path.display()))
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ProbeError::Config(format!("bad CA file {}: {e}", path.display()))
-            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| ProbeError::Config(format!("bad CA file {}: {e}", path.display())))?;
             b = b.tls_certs_only(certs);
         }
         let client = b
@@ -85,7 +84,12 @@ impl HttpClient {
         else {
             return Err(ProbeError::Config("not an HTTP probe".into()));
         };
-        let mut resp = self.client.get(&self.url).send().await.map_err(send_error)?;
+        let mut resp = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(send_error)?;
         let status = resp.status().as_u16();
         if !status_ok(expect_status, status) {
             return Err(ProbeError::Status(status));
@@ -137,10 +141,17 @@ fn send_error(e: reqwest::Error) -> ProbeError {
     }
     if e.is_connect() {
         let causes = causes(&e);
-        if let Some(tls) = causes.iter().find_map(|c| c.downcast_ref::<rustls::Error>()) {
+        if let Some(tls) = causes
+            .iter()
+            .find_map(|c| c.downcast_ref::<rustls::Error>())
+        {
             return ProbeError::Tls(tls.to_string());
         }
-        if let Some(io) = causes.iter().rev().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+        if let Some(io) = causes
+            .iter()
+            .rev()
+            .find_map(|c| c.downcast_ref::<std::io::Error>())
+        {
             return super::check::connect_error(io);
         }
         return ProbeError::Connect(text);
@@ -150,12 +161,17 @@ fn send_error(e: reqwest::Error) -> ProbeError {
 
 /// The error and its causes, looking inside io::Errors (where rustls and
 /// hyper put theirs).
-fn causes<'a>(e: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
     let mut out = Vec::new();
     let mut next = Some(e);
     while let Some(c) = next {
         out.push(c);
-        next = match c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        next = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
             None => c.source(),
         };

@@ -160,7 +160,9 @@ pub(super) fn spawn_checks<C: Check>(
 
 /// A random start offset within the first interval.
 fn first_start(start: Instant, interval: Duration) -> Instant {
-    let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX).max(1);
+    let nanos = u64::try_from(interval.as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1);
     start + Duration::from_nanos(rand::random_range(0..nanos))
 }
 

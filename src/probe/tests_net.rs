@@ -40,10 +40,17 @@ async fn dns_against_bind() {
     let port = bind.addr.port();
 
     let r = probe_once(&dns(port, "www.example.test.", RecordType::A), &ip, T).await;
-    assert_eq!((r.ok, r.detail.as_str()), (true, "NOERROR, 2 answers"), "{r:?}");
+    assert_eq!(
+        (r.ok, r.detail.as_str()),
+        (true, "NOERROR, 2 answers"),
+        "{r:?}"
+    );
 
     let r = probe_once(&dns(port, "www.example.test.", RecordType::AAAA), &ip, T).await;
-    assert_eq!((r.ok, r.detail.as_str()), (false, "dns NOERROR without answers"));
+    assert_eq!(
+        (r.ok, r.detail.as_str()),
+        (false, "dns NOERROR without answers")
+    );
 
     let r = probe_once(&dns(port, "nope.example.test.", RecordType::A), &ip, T).await;
     assert_eq!((r.ok, r.detail.as_str()), (false, "dns NXDOMAIN"));
@@ -69,11 +76,21 @@ async fn dns_to_a_silent_server_is_bounded_by_the_timeout() {
     let silent = UdpSocket::bind((lo(2), 0)).unwrap();
     let port = silent.local_addr().unwrap().port();
     let timeout = Duration::from_millis(300);
-    let r = probe_once(&dns(port, "www.example.test.", RecordType::A), "127.0.0.2", timeout).await;
+    let r = probe_once(
+        &dns(port, "www.example.test.", RecordType::A),
+        "127.0.0.2",
+        timeout,
+    )
+    .await;
     assert_eq!((r.ok, r.detail.as_str()), (false, "timed out after 300ms"));
     let mut buf = [0u8; 512];
-    silent.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    assert!(silent.recv(&mut buf).unwrap() > 12, "the query reached the server");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    assert!(
+        silent.recv(&mut buf).unwrap() > 12,
+        "the query reached the server"
+    );
 }
 
 #[tokio::test]

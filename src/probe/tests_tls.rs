@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rtoguard_testkit::net::lo;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use rtoguard_testkit::net::lo;
 
 use super::tests_http::read_head;
 use super::{ProbeSpec, probe_once};
@@ -133,8 +133,20 @@ async fn https_fails_when_the_ca_is_not_trusted() {
 async fn an_unreadable_ca_file_is_a_config_failure() {
     let server = TlsServer::start();
     let missing = server.ca_dir.path().join("missing.pem");
-    let r = probe_once(&server.spec("svc.example.test", Some(missing)), "127.0.0.2", T).await;
+    let r = probe_once(
+        &server.spec("svc.example.test", Some(missing)),
+        "127.0.0.2",
+        T,
+    )
+    .await;
     assert!(!r.ok);
-    assert!(r.detail.starts_with("probe misconfigured: cannot read CA file"), "{r:?}");
-    assert!(server.sni.lock().unwrap().is_empty(), "no connection expected");
+    assert!(
+        r.detail
+            .starts_with("probe misconfigured: cannot read CA file"),
+        "{r:?}"
+    );
+    assert!(
+        server.sni.lock().unwrap().is_empty(),
+        "no connection expected"
+    );
 }
