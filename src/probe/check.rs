@@ -9,8 +9,10 @@ use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::Instant;
+use tracing::warn;
 
 use super::http::HttpClient;
+use super::tls::TlsConfigs;
 use super::{ProbeError, ProbeResult, ProbeSpec};
 
 /// A ready-to-run probe of one endpoint: for HTTP(S) it holds one client
@@ -24,13 +26,22 @@ pub struct Prober {
 }
 
 impl Prober {
+    /// Build the probe with its own TLS settings; for many probers share a
+    /// [`TlsConfigs`] through [`Prober::with_tls`].
+    pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
+        Self::with_tls(spec, endpoint, &TlsConfigs::new())
+    }
+
     /// Build the probe; a bad HTTP setup (unreadable CA file) is kept and
     /// reported as a failed result by every probe, so it stays visible.
-    pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
+    pub fn with_tls(spec: Arc<ProbeSpec>, endpoint: &str, tls: &TlsConfigs) -> Self {
         let client = match &*spec {
-            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint).map_err(|e| match e {
-                ProbeError::Config(m) => m,
-                other => other.to_string(),
+            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint, tls).map_err(|e| {
+                warn!(endpoint, error = %e, "HTTP probe cannot be set up; it will fail until fixed.");
+                match e {
+                    ProbeError::Config(m) => m,
+                    other => other.to_string(),
+                }
             })),
             _ => None,
         };

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::check::endpoint_addrs;
+use super::tls::{self, TlsConfigs};
 use super::{MAX_BODY, ProbeError, ProbeSpec};
 
 /// One client for one (spec, endpoint): connects to the endpoint while the URL,
@@ -19,7 +20,11 @@ pub(super) struct HttpClient {
 }
 
 impl HttpClient {
-    pub(super) fn new(spec: &ProbeSpec, endpoint: &str) -> Result<Self, ProbeError> {
+    pub(super) fn new(
+        spec: &ProbeSpec,
+        endpoint: &str,
+        tls_configs: &TlsConfigs,
+    ) -> Result<Self, ProbeError> {
         let ProbeSpec::Http {
             tls,
             port,
@@ -31,8 +36,6 @@ impl HttpClient {
         else {
             return Err(ProbeError::Config("not an HTTP probe".into()));
         };
-        // Err only means a provider is already installed, which is what we want.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let scheme = if *tls { "https" } else { "http" };
         let url_host = if host.is_empty() {
             bracket(endpoint)
@@ -59,14 +62,12 @@ impl HttpClient {
                 }))
             }
         }
-        if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                ProbeError::Config(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| ProbeError::Config(format!("bad CA file {}: {e}", path.display())))?;
-            b = b.tls_certs_only(certs);
-        }
+        let tls_config = if *tls {
+            tls_configs.get(ca_file.as_deref())?
+        } else {
+            tls::trust_nothing()?
+        };
+        b = b.tls_backend_preconfigured(tls_config);
         let client = b
             .build()
             .map_err(|e| ProbeError::Config(format!("cannot build HTTP client: {e}")))?;

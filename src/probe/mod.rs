@@ -11,6 +11,7 @@ mod health;
 mod histogram;
 mod http;
 mod scheduler;
+mod tls;
 
 #[cfg(test)]
 mod tests_http;
@@ -33,6 +34,7 @@ use tokio::time::Instant;
 pub use check::{Prober, probe_once};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolHealth, PoolView};
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
+pub use tls::TlsConfigs;
 
 /// What to check on an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

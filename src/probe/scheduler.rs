@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 
 use super::histogram::Histogram;
-use super::{ProbeResult, Prober, Target};
+use super::{ProbeResult, Prober, Target, TlsConfigs};
 
 /// Process-wide limits on probing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,10 +114,11 @@ impl Scheduler {
         limits: Limits,
         cancel: CancellationToken,
     ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+        let tls = TlsConfigs::new();
         let items = targets
             .into_iter()
             .map(|t| {
-                let p = Prober::new(t.spec.clone(), &t.endpoint);
+                let p = Prober::with_tls(t.spec.clone(), &t.endpoint, &tls);
                 (t, p)
             })
             .collect();
