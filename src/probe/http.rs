@@ -36,18 +36,7 @@ impl HttpClient {
         else {
             return Err(ProbeError::Config("not an HTTP probe".into()));
         };
-        let scheme = if *tls { "https" } else { "http" };
-        let url_host = if host.is_empty() {
-            bracket(endpoint)
-        } else {
-            host.clone()
-        };
-        let path = if path.starts_with('/') {
-            path.clone()
-        } else {
-            format!("/{path}")
-        };
-        let url = format!("{scheme}://{url_host}:{port}{path}");
+        let url = url(*tls, host, endpoint, *port, path);
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -109,6 +98,18 @@ impl HttpClient {
         }
         Ok(format!("status {status}"))
     }
+}
+
+/// `scheme://host:port/path`, the host being `host`, or the endpoint when empty.
+fn url(tls: bool, host: &str, endpoint: &str, port: u16, path: &str) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let url_host = if host.is_empty() {
+        bracket(endpoint)
+    } else {
+        host.to_string()
+    };
+    let slash = if path.starts_with('/') { "" } else { "/" };
+    format!("{scheme}://{url_host}:{port}{slash}{path}")
 }
 
 /// An empty list accepts any 2xx.
@@ -212,5 +213,31 @@ impl Resolve for EndpointResolver {
             let addrs = endpoint_addrs(&endpoint, 0).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_names_the_host_or_the_endpoint() {
+        let u = url(true, "svc.example.test", "192.0.2.10", 443, "/healthz");
+        assert_eq!(u, "https://svc.example.test:443/healthz");
+        assert_eq!(
+            url(false, "", "2001:db8::1", 80, "up"),
+            "http://[2001:db8::1]:80/up"
+        );
+        assert_eq!(
+            url(false, "", "lb.example.net", 8080, "/"),
+            "http://lb.example.net:8080/"
+        );
+    }
+
+    #[test]
+    fn contains_finds_substrings_only() {
+        assert!(contains(b"region us-east-1\n", b"us-east"));
+        assert!(!contains(b"region", b"region us"));
+        assert!(contains(b"", b""));
     }
 }

@@ -191,6 +191,10 @@ async fn run_target<C: Check>(
         let mut result = check.check(target.timeout).await;
         result.lateness = lateness;
         drop(permit);
+        if !result.ok {
+            debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
+                detail = %result.detail, "Probe failed.");
+        }
         if tx.send((target.clone(), result)).await.is_err() {
             return;
         }
