@@ -7,6 +7,7 @@
 //!   a cap on probes in flight and on the start rate.
 
 mod check;
+mod dns;
 mod health;
 mod histogram;
 mod http;

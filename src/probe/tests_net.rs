@@ -32,10 +32,12 @@ async fn tcp_open_passes_and_closed_is_refused() {
 
 #[tokio::test]
 async fn dns_against_bind() {
-    let bind = Bind::start(
-        "example.test.",
-        &["www 300 IN A 127.0.0.2", "www 300 IN A 127.0.0.3"],
-    );
+    let big: Vec<String> = (0..60)
+        .map(|i| format!("big 300 IN TXT \"record number {i} of a large set\""))
+        .collect();
+    let mut records = vec!["www 300 IN A 127.0.0.2", "www 300 IN A 127.0.0.3"];
+    records.extend(big.iter().map(String::as_str));
+    let bind = Bind::start("example.test.", &records);
     let ip = bind.addr.ip().to_string();
     let port = bind.addr.port();
 
@@ -50,6 +52,14 @@ async fn dns_against_bind() {
     assert_eq!(
         (r.ok, r.detail.as_str()),
         (false, "dns NOERROR without answers")
+    );
+
+    // 60 TXT records do not fit in 512 bytes: UDP is truncated, TCP answers
+    let r = probe_once(&dns(port, "big.example.test.", RecordType::TXT), &ip, T).await;
+    assert_eq!(
+        (r.ok, r.detail.as_str()),
+        (true, "NOERROR, 60 answers"),
+        "{r:?}"
     );
 
     let r = probe_once(&dns(port, "nope.example.test.", RecordType::A), &ip, T).await;
