@@ -49,7 +49,8 @@ pub enum ProbeSpec {
         path: String,
         /// Host header and TLS SNI; empty means the endpoint itself.
         host: String,
-        /// Accepted status codes as inclusive ranges (`(200, 299)`, `(204, 204)`).
+        /// Accepted status codes as inclusive ranges (`(200, 299)`, `(204, 204)`);
+        /// empty accepts any 2xx.
         expect_status: Vec<(u16, u16)>,
         /// A substring the first [`MAX_BODY`] bytes of the body must contain.
         body_contains: Option<String>,
