@@ -5,12 +5,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::op::{Message, Query, ResponseCode};
-use hickory_proto::rr::{Name, RecordType};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tracing::warn;
 
+use super::dns::dns;
 use super::http::HttpClient;
+use super::tls::TlsConfigs;
 use super::{ProbeError, ProbeResult, ProbeSpec};
 
 /// A ready-to-run probe of one endpoint: for HTTP(S) it holds one client
@@ -24,16 +25,23 @@ pub struct Prober {
 }
 
 impl Prober {
+    /// Build the probe with its own TLS settings; for many probers share a
+    /// [`TlsConfigs`] through [`Prober::with_tls`].
+    pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
+        Self::with_tls(spec, endpoint, &TlsConfigs::new())
+    }
+
     /// Build the probe; a bad HTTP setup (unreadable CA file) is kept and
     /// reported as a failed result by every probe, so it stays visible.
-    pub fn new(spec: Arc<ProbeSpec>, endpoint: &str) -> Self {
+    pub fn with_tls(spec: Arc<ProbeSpec>, endpoint: &str, tls: &TlsConfigs) -> Self {
         let client = match &*spec {
-            ProbeSpec::Http { .. } => {
-                Some(HttpClient::new(&spec, endpoint).map_err(|e| match e {
+            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint, tls).map_err(|e| {
+                warn!(endpoint, error = %e, "HTTP probe cannot be set up; it will fail until fixed.");
+                match e {
                     ProbeError::Config(m) => m,
                     other => other.to_string(),
-                }))
-            }
+                }
+            })),
             _ => None,
         };
         Self {
@@ -124,59 +132,5 @@ pub(super) fn connect_error(e: &std::io::Error) -> ProbeError {
         ProbeError::Refused
     } else {
         ProbeError::Connect(e.to_string())
-    }
-}
-
-async fn dns(
-    endpoint: &str,
-    port: u16,
-    name: &str,
-    rtype: RecordType,
-) -> Result<String, ProbeError> {
-    let server = endpoint_addrs(endpoint, port).await?[0];
-    let qname = Name::from_str(name).map_err(|e| ProbeError::Config(e.to_string()))?;
-    let mut msg = Message::query();
-    msg.metadata.recursion_desired = false;
-    msg.add_query(Query::query(qname, rtype));
-    let id = msg.metadata.id;
-    let bytes = msg.to_vec().map_err(|e| ProbeError::Dns(e.to_string()))?;
-    let local: SocketAddr = if server.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        ([0u16; 8], 0).into()
-    };
-    let sock = UdpSocket::bind(local).await.map_err(dns_io)?;
-    sock.connect(server).await.map_err(dns_io)?;
-    sock.send(&bytes).await.map_err(dns_io)?;
-    let mut buf = vec![0u8; 4096];
-    loop {
-        let n = sock.recv(&mut buf).await.map_err(dns_io)?;
-        let Ok(resp) = Message::from_vec(&buf[..n]) else {
-            continue; // garbage: keep waiting for the real answer (the timeout bounds us)
-        };
-        if resp.metadata.id != id {
-            continue;
-        }
-        return verdict(&resp);
-    }
-}
-
-fn verdict(resp: &Message) -> Result<String, ProbeError> {
-    let rcode = resp.metadata.response_code;
-    if rcode != ResponseCode::NoError {
-        // NXDOMAIN, REFUSED, SERVFAIL: the mnemonic operators know
-        return Err(ProbeError::DnsRcode(format!("{rcode:?}").to_ascii_uppercase()));
-    }
-    if resp.answers.is_empty() {
-        return Err(ProbeError::DnsEmpty);
-    }
-    Ok(format!("NOERROR, {} answers", resp.answers.len()))
-}
-
-fn dns_io(e: std::io::Error) -> ProbeError {
-    if e.kind() == std::io::ErrorKind::ConnectionRefused {
-        ProbeError::Dns("port unreachable".into())
-    } else {
-        ProbeError::Dns(e.to_string())
     }
 }

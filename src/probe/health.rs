@@ -182,10 +182,7 @@ impl PoolView {
     /// The aggregate, by the rules on [`PoolHealth`].
     pub fn health(&self) -> PoolHealth {
         let all = self.endpoints.values();
-        let up = all
-            .clone()
-            .filter(|e| e.state == EndpointState::Up)
-            .count();
+        let up = all.clone().filter(|e| e.state == EndpointState::Up).count();
         let troubled = all
             .clone()
             .any(|e| e.failing || e.state == EndpointState::Down);

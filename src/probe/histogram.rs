@@ -73,7 +73,18 @@ mod tests {
 
     #[test]
     fn buckets_contain_their_values() {
-        for us in [0u64, 1, 15, 16, 17, 100, 1_000, 123_456, 10_000_000, u64::MAX] {
+        for us in [
+            0u64,
+            1,
+            15,
+            16,
+            17,
+            100,
+            1_000,
+            123_456,
+            10_000_000,
+            u64::MAX,
+        ] {
             let i = index(us);
             assert!(upper(i) >= us, "{us} above bucket {i}");
             assert!(upper(i) - us <= us / 8 + 1, "{us} bucket {i} too wide");

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::check::endpoint_addrs;
+use super::tls::{self, TlsConfigs};
 use super::{MAX_BODY, ProbeError, ProbeSpec};
 
 /// One client for one (spec, endpoint): connects to the endpoint while the URL,
@@ -19,7 +20,11 @@ pub(super) struct HttpClient {
 }
 
 impl HttpClient {
-    pub(super) fn new(spec: &ProbeSpec, endpoint: &str) -> Result<Self, ProbeError> {
+    pub(super) fn new(
+        spec: &ProbeSpec,
+        endpoint: &str,
+        tls_configs: &TlsConfigs,
+    ) -> Result<Self, ProbeError> {
         let ProbeSpec::Http {
             tls,
             port,
@@ -31,20 +36,7 @@ impl HttpClient {
         else {
             return Err(ProbeError::Config("not an HTTP probe".into()));
         };
-        // Err only means a provider is already installed, which is what we want.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let scheme = if *tls { "https" } else { "http" };
-        let url_host = if host.is_empty() {
-            bracket(endpoint)
-        } else {
-            host.clone()
-        };
-        let path = if path.starts_with('/') {
-            path.clone()
-        } else {
-            format!("/{path}")
-        };
-        let url = format!("{scheme}://{url_host}:{port}{path}");
+        let url = url(*tls, host, endpoint, *port, path);
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -59,15 +51,12 @@ impl HttpClient {
                 }))
             }
         }
-        if let Some(path) = ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                ProbeError::Config(format!("cannot read CA file {}: {e}", path.display()))
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ProbeError::Config(format!("bad CA file {}: {e}", path.display()))
-            })?;
-            b = b.tls_certs_only(certs);
-        }
+        let tls_config = if *tls {
+            tls_configs.get(ca_file.as_deref())?
+        } else {
+            tls::trust_nothing()?
+        };
+        b = b.tls_backend_preconfigured(tls_config);
         let client = b
             .build()
             .map_err(|e| ProbeError::Config(format!("cannot build HTTP client: {e}")))?;
@@ -85,7 +74,12 @@ impl HttpClient {
         else {
             return Err(ProbeError::Config("not an HTTP probe".into()));
         };
-        let mut resp = self.client.get(&self.url).send().await.map_err(send_error)?;
+        let mut resp = self
+            .client
+            .get(&self.url)
+            .send()
+            .await
+            .map_err(send_error)?;
         let status = resp.status().as_u16();
         if !status_ok(expect_status, status) {
             return Err(ProbeError::Status(status));
@@ -104,6 +98,18 @@ impl HttpClient {
         }
         Ok(format!("status {status}"))
     }
+}
+
+/// `scheme://host:port/path`, the host being `host`, or the endpoint when empty.
+fn url(tls: bool, host: &str, endpoint: &str, port: u16, path: &str) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let url_host = if host.is_empty() {
+        bracket(endpoint)
+    } else {
+        host.to_string()
+    };
+    let slash = if path.starts_with('/') { "" } else { "/" };
+    format!("{scheme}://{url_host}:{port}{slash}{path}")
 }
 
 /// An empty list accepts any 2xx.
@@ -137,10 +143,17 @@ fn send_error(e: reqwest::Error) -> ProbeError {
     }
     if e.is_connect() {
         let causes = causes(&e);
-        if let Some(tls) = causes.iter().find_map(|c| c.downcast_ref::<rustls::Error>()) {
+        if let Some(tls) = causes
+            .iter()
+            .find_map(|c| c.downcast_ref::<rustls::Error>())
+        {
             return ProbeError::Tls(tls.to_string());
         }
-        if let Some(io) = causes.iter().rev().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+        if let Some(io) = causes
+            .iter()
+            .rev()
+            .find_map(|c| c.downcast_ref::<std::io::Error>())
+        {
             return super::check::connect_error(io);
         }
         return ProbeError::Connect(text);
@@ -150,12 +163,17 @@ fn send_error(e: reqwest::Error) -> ProbeError {
 
 /// The error and its causes, looking inside io::Errors (where rustls and
 /// hyper put theirs).
-fn causes<'a>(e: &'a (dyn std::error::Error + 'static)) -> Vec<&'a (dyn std::error::Error + 'static)> {
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Vec<&'a (dyn std::error::Error + 'static)> {
     let mut out = Vec::new();
     let mut next = Some(e);
     while let Some(c) = next {
         out.push(c);
-        next = match c.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        next = match c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
             None => c.source(),
         };
@@ -195,5 +213,31 @@ impl Resolve for EndpointResolver {
             let addrs = endpoint_addrs(&endpoint, 0).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_names_the_host_or_the_endpoint() {
+        let u = url(true, "svc.example.test", "192.0.2.10", 443, "/healthz");
+        assert_eq!(u, "https://svc.example.test:443/healthz");
+        assert_eq!(
+            url(false, "", "2001:db8::1", 80, "up"),
+            "http://[2001:db8::1]:80/up"
+        );
+        assert_eq!(
+            url(false, "", "lb.example.net", 8080, "/"),
+            "http://lb.example.net:8080/"
+        );
+    }
+
+    #[test]
+    fn contains_finds_substrings_only() {
+        assert!(contains(b"region us-east-1\n", b"us-east"));
+        assert!(!contains(b"region", b"region us"));
+        assert!(contains(b"", b""));
     }
 }

@@ -7,10 +7,12 @@
 //!   a cap on probes in flight and on the start rate.
 
 mod check;
+mod dns;
 mod health;
 mod histogram;
 mod http;
 mod scheduler;
+mod tls;
 
 #[cfg(test)]
 mod tests_http;
@@ -33,6 +35,7 @@ use tokio::time::Instant;
 pub use check::{Prober, probe_once};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolHealth, PoolView};
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
+pub use tls::TlsConfigs;
 
 /// What to check on an endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +49,8 @@ pub enum ProbeSpec {
         path: String,
         /// Host header and TLS SNI; empty means the endpoint itself.
         host: String,
-        /// Accepted status codes as inclusive ranges (`(200, 299)`, `(204, 204)`).
+        /// Accepted status codes as inclusive ranges (`(200, 299)`, `(204, 204)`);
+        /// empty accepts any 2xx.
         expect_status: Vec<(u16, u16)>,
         /// A substring the first [`MAX_BODY`] bytes of the body must contain.
         body_contains: Option<String>,

@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 
 use super::histogram::Histogram;
-use super::{ProbeResult, Prober, Target};
+use super::{ProbeResult, Prober, Target, TlsConfigs};
 
 /// Process-wide limits on probing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,10 +114,11 @@ impl Scheduler {
         limits: Limits,
         cancel: CancellationToken,
     ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+        let tls = TlsConfigs::new();
         let items = targets
             .into_iter()
             .map(|t| {
-                let p = Prober::new(t.spec.clone(), &t.endpoint);
+                let p = Prober::with_tls(t.spec.clone(), &t.endpoint, &tls);
                 (t, p)
             })
             .collect();
@@ -160,7 +161,9 @@ pub(super) fn spawn_checks<C: Check>(
 
 /// A random start offset within the first interval.
 fn first_start(start: Instant, interval: Duration) -> Instant {
-    let nanos = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX).max(1);
+    let nanos = u64::try_from(interval.as_nanos())
+        .unwrap_or(u64::MAX)
+        .max(1);
     start + Duration::from_nanos(rand::random_range(0..nanos))
 }
 
@@ -188,6 +191,10 @@ async fn run_target<C: Check>(
         let mut result = check.check(target.timeout).await;
         result.lateness = lateness;
         drop(permit);
+        if !result.ok {
+            debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
+                detail = %result.detail, "Probe failed.");
+        }
         if tx.send((target.clone(), result)).await.is_err() {
             return;
         }

@@ -137,7 +137,9 @@ async fn header_mismatch_or_absence_fails() {
 #[tokio::test]
 async fn body_substring_missing_fails() {
     let region = Region::start(lo(2), "us-east-1");
-    let spec = with(http(region.addr.port()), |s| set_body(s, "region eu-west-1"));
+    let spec = with(http(region.addr.port()), |s| {
+        set_body(s, "region eu-west-1")
+    });
     let r = probe_once(&spec, "127.0.0.2", T).await;
     assert!(!r.ok);
     assert_eq!(r.detail, "status 200, body lacks the expected text");
@@ -187,7 +189,10 @@ async fn sends_host_header_and_path_to_the_endpoint_address() {
     assert!(r.ok, "{r:?}");
     let heads = server.heads.lock().unwrap().clone();
     let head = heads[0].to_ascii_lowercase();
-    assert!(head.starts_with("get /healthz?deep=1 http/1.1\r\n"), "{head}");
+    assert!(
+        head.starts_with("get /healthz?deep=1 http/1.1\r\n"),
+        "{head}"
+    );
     let host = format!("host: svc.example.test:{}\r\n", server.addr.port());
     assert!(head.contains(&host), "{head}");
 }

@@ -32,18 +32,35 @@ async fn tcp_open_passes_and_closed_is_refused() {
 
 #[tokio::test]
 async fn dns_against_bind() {
-    let bind = Bind::start(
-        "example.test.",
-        &["www 300 IN A 127.0.0.2", "www 300 IN A 127.0.0.3"],
-    );
+    let big: Vec<String> = (0..60)
+        .map(|i| format!("big 300 IN TXT \"record number {i} of a large set\""))
+        .collect();
+    let mut records = vec!["www 300 IN A 127.0.0.2", "www 300 IN A 127.0.0.3"];
+    records.extend(big.iter().map(String::as_str));
+    let bind = Bind::start("example.test.", &records);
     let ip = bind.addr.ip().to_string();
     let port = bind.addr.port();
 
     let r = probe_once(&dns(port, "www.example.test.", RecordType::A), &ip, T).await;
-    assert_eq!((r.ok, r.detail.as_str()), (true, "NOERROR, 2 answers"), "{r:?}");
+    assert_eq!(
+        (r.ok, r.detail.as_str()),
+        (true, "NOERROR, 2 answers"),
+        "{r:?}"
+    );
 
     let r = probe_once(&dns(port, "www.example.test.", RecordType::AAAA), &ip, T).await;
-    assert_eq!((r.ok, r.detail.as_str()), (false, "dns NOERROR without answers"));
+    assert_eq!(
+        (r.ok, r.detail.as_str()),
+        (false, "dns NOERROR without answers")
+    );
+
+    // 60 TXT records do not fit in 512 bytes: UDP is truncated, TCP answers
+    let r = probe_once(&dns(port, "big.example.test.", RecordType::TXT), &ip, T).await;
+    assert_eq!(
+        (r.ok, r.detail.as_str()),
+        (true, "NOERROR, 60 answers"),
+        "{r:?}"
+    );
 
     let r = probe_once(&dns(port, "nope.example.test.", RecordType::A), &ip, T).await;
     assert_eq!((r.ok, r.detail.as_str()), (false, "dns NXDOMAIN"));
@@ -69,11 +86,21 @@ async fn dns_to_a_silent_server_is_bounded_by_the_timeout() {
     let silent = UdpSocket::bind((lo(2), 0)).unwrap();
     let port = silent.local_addr().unwrap().port();
     let timeout = Duration::from_millis(300);
-    let r = probe_once(&dns(port, "www.example.test.", RecordType::A), "127.0.0.2", timeout).await;
+    let r = probe_once(
+        &dns(port, "www.example.test.", RecordType::A),
+        "127.0.0.2",
+        timeout,
+    )
+    .await;
     assert_eq!((r.ok, r.detail.as_str()), (false, "timed out after 300ms"));
     let mut buf = [0u8; 512];
-    silent.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-    assert!(silent.recv(&mut buf).unwrap() > 12, "the query reached the server");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    assert!(
+        silent.recv(&mut buf).unwrap() > 12,
+        "the query reached the server"
+    );
 }
 
 #[tokio::test]

@@ -64,7 +64,9 @@ fn fakes(n: usize, interval: Duration, work: Duration) -> (Vec<(Target, Fake)>, 
         now: Arc::new(AtomicUsize::new(0)),
         max: Arc::new(AtomicUsize::new(0)),
     };
-    let items = (0..n).map(|i| (target(i, interval), fake.clone())).collect();
+    let items = (0..n)
+        .map(|i| (target(i, interval), fake.clone()))
+        .collect();
     (items, fake)
 }
 
@@ -83,15 +85,18 @@ async fn starts_are_spread_over_the_first_interval_then_keep_the_interval() {
     let mut second: HashMap<String, Instant> = HashMap::new();
     while second.len() < 200 {
         let (t, r) = rx.recv().await.unwrap();
-        if let Some(f) = first.get(&t.endpoint) {
-            if !second.contains_key(&t.endpoint) {
-                // the timer wheel ticks in milliseconds
-                let gap = r.at - *f;
-                assert!(gap.abs_diff(interval) <= Duration::from_millis(1), "{gap:?}");
-                second.insert(t.endpoint, r.at);
-            }
-        } else {
+        let Some(f) = first.get(&t.endpoint) else {
             first.insert(t.endpoint, r.at);
+            continue;
+        };
+        if let std::collections::hash_map::Entry::Vacant(slot) = second.entry(t.endpoint) {
+            // the timer wheel ticks in milliseconds
+            let gap = r.at - *f;
+            assert!(
+                gap.abs_diff(interval) <= Duration::from_millis(1),
+                "{gap:?}"
+            );
+            slot.insert(r.at);
         }
     }
     let offsets: Vec<Duration> = first.values().map(|at| *at - start).collect();

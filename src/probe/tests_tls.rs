@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rtoguard_testkit::net::lo;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use rtoguard_testkit::net::lo;
 
 use super::tests_http::read_head;
-use super::{ProbeSpec, probe_once};
+use super::{ProbeSpec, Prober, TlsConfigs, probe_once};
 
 const T: Duration = Duration::from_secs(5);
 
@@ -133,8 +133,56 @@ async fn https_fails_when_the_ca_is_not_trusted() {
 async fn an_unreadable_ca_file_is_a_config_failure() {
     let server = TlsServer::start();
     let missing = server.ca_dir.path().join("missing.pem");
-    let r = probe_once(&server.spec("svc.example.test", Some(missing)), "127.0.0.2", T).await;
+    let r = probe_once(
+        &server.spec("svc.example.test", Some(missing)),
+        "127.0.0.2",
+        T,
+    )
+    .await;
     assert!(!r.ok);
-    assert!(r.detail.starts_with("probe misconfigured: cannot read CA file"), "{r:?}");
-    assert!(server.sni.lock().unwrap().is_empty(), "no connection expected");
+    assert!(
+        r.detail
+            .starts_with("probe misconfigured: cannot read CA file"),
+        "{r:?}"
+    );
+    assert!(
+        server.sni.lock().unwrap().is_empty(),
+        "no connection expected"
+    );
+}
+
+#[tokio::test]
+async fn tls_settings_are_built_once_per_trust_and_shared() {
+    let server = TlsServer::start();
+    let spec = Arc::new(server.spec("svc.example.test", Some(server.ca_file())));
+    let shared = TlsConfigs::new();
+    let first = Prober::with_tls(spec.clone(), "127.0.0.2", &shared);
+    std::fs::remove_file(server.ca_file()).unwrap();
+    // the CA file is gone: only the shared settings can make this one work
+    let second = Prober::with_tls(spec.clone(), "127.0.0.2", &shared);
+    assert!(first.probe(T).await.ok);
+    assert!(second.probe(T).await.ok);
+    let alone = Prober::new(spec, "127.0.0.2").probe(T).await;
+    assert!(
+        !alone.ok && alone.detail.contains("cannot read CA file"),
+        "{alone:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_ca_file_without_certificates_is_a_config_failure() {
+    let server = TlsServer::start();
+    std::fs::write(server.ca_file(), "not a certificate\n").unwrap();
+    let r = probe_once(
+        &server.spec("svc.example.test", Some(server.ca_file())),
+        "127.0.0.2",
+        T,
+    )
+    .await;
+    assert!(!r.ok);
+    assert!(
+        r.detail
+            .starts_with("probe misconfigured: no certificate in CA file"),
+        "{r:?}"
+    );
 }
