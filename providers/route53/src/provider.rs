@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -33,7 +32,9 @@ pub struct Route53Provider {
     budget: Budget,
     policy: RetryPolicy,
     poll: (Duration, Duration),
-    zones: Mutex<HashMap<String, String>>,
+    /// Zone name to hosted zone id; locked across a lookup so a burst of
+    /// first calls asks only once.
+    zones: tokio::sync::Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Route53Provider {
@@ -68,7 +69,7 @@ impl Route53Provider {
             budget: Budget::per_second(rps),
             policy: RetryPolicy::default(),
             poll: (Duration::from_secs(2), Duration::from_secs(15)),
-            zones: Mutex::new(HashMap::new()),
+            zones: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -95,8 +96,9 @@ impl Route53Provider {
             return Ok(id.clone());
         }
         let zone = plan::absolute(zone);
-        if let Some(id) = self.cached_zone(&zone) {
-            return Ok(id);
+        let mut cache = self.zones.lock().await;
+        if let Some(id) = cache.get(&zone) {
+            return Ok(id.clone());
         }
         let zones = retry(&self.budget, self.policy, "list hosted zones", || async {
             self.api
@@ -128,16 +130,8 @@ impl Route53Provider {
             }
         };
         debug!(provider = %self.name, zone, zone_id = id, "Found the hosted zone.");
-        self.zones
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(zone, id.clone());
+        cache.insert(zone, id.clone());
         Ok(id)
-    }
-
-    fn cached_zone(&self, zone: &str) -> Option<String> {
-        let zones = self.zones.lock().unwrap_or_else(|p| p.into_inner());
-        zones.get(zone).cloned()
     }
 
     /// Every set of `name`/`rtype`, following pages. The caller holds a budget
