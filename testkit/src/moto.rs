@@ -19,7 +19,8 @@ impl Moto {
     /// Start `moto_server` (found on `PATH`) on 127.0.0.1 at a free port and
     /// wait until it answers. Panics when it cannot be started.
     pub fn start() -> Self {
-        let bin = find_on_path("moto_server").expect("moto_server on PATH (pip install 'moto[server]')");
+        let bin =
+            find_on_path("moto_server").expect("moto_server on PATH (pip install 'moto[server]')");
         let mut last = String::new();
         for _ in 0..5 {
             match Self::try_start(&bin) {
@@ -51,7 +52,10 @@ impl Moto {
             {
                 return Err(format!("moto_server exited early: {status}"));
             }
-            if moto.request("GET", "/moto-api/").is_ok_and(|r| r.starts_with("HTTP/1.1 200")) {
+            if moto
+                .request("GET", "/moto-api/")
+                .is_ok_and(|r| r.starts_with("HTTP/1.1 200"))
+            {
                 return Ok(moto);
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -1,6 +1,7 @@
 //! Amazon Route 53 provider for rtoguard: weighted pools, change-batch compare-and-set.
 //!
-//! - [`Route53Provider`]: the [`rtoguard_provider_api::Provider`] for Route 53.
+//! - [`Route53Provider`]: the [`rtoguard_provider_api::Provider`] for Route 53
+//!   (`provider`: apply and wait; `lookup`: the zone id and the listing of a name).
 //! - [`api`]: the narrow seam over the four API calls used ([`Route53Api`]), and
 //!   how their errors are judged.
 //! - [`sdk`]: that seam over the AWS SDK (rustls with ring, SDK retries off).
@@ -9,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+mod lookup;
 pub mod plan;
 mod provider;
 pub mod sdk;
@@ -71,7 +73,10 @@ impl fmt::Debug for Route53Settings {
             .field("endpoint_url", &self.endpoint_url)
             .field("hosted_zone_id", &self.hosted_zone_id)
             .field("requests_per_second", &self.requests_per_second)
-            .field("credentials", &self.credentials.as_ref().map(|_| "REDACTED"))
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "REDACTED"),
+            )
             .finish()
     }
 }
@@ -85,8 +90,14 @@ mod tests {
         let mut s = Route53Settings::new("aws");
         s.credentials = Some(("AKIDSECRETID".into(), "very-secret-key".into()));
         let text = format!("{s:?}");
-        assert!(!text.contains("AKIDSECRETID") && !text.contains("very-secret-key"), "{text}");
+        assert!(
+            !text.contains("AKIDSECRETID") && !text.contains("very-secret-key"),
+            "{text}"
+        );
         assert!(text.contains("REDACTED"));
-        assert_eq!(s.credential_source(), "static keys in the provider settings");
+        assert_eq!(
+            s.credential_source(),
+            "static keys in the provider settings"
+        );
     }
 }

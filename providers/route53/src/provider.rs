@@ -14,7 +14,7 @@ use rtoguard_provider_api::{
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use crate::api::{self, ApiError, ChangeStatus, ListStart, Route53Api};
+use crate::api::{self, ApiError, ChangeStatus, Route53Api};
 use crate::sdk::SdkRoute53;
 use crate::{DEFAULT_REQUESTS_PER_SECOND, Route53Settings, plan};
 
@@ -25,16 +25,16 @@ pub const STATUS_APPLIED: &str = "APPLIED";
 /// Route 53 as an rtoguard provider. Every API request first takes a token
 /// from the provider's budget.
 pub struct Route53Provider {
-    name: String,
-    api: Arc<dyn Route53Api>,
-    hosted_zone_id: Option<String>,
+    pub(crate) name: String,
+    pub(crate) api: Arc<dyn Route53Api>,
+    pub(crate) hosted_zone_id: Option<String>,
     credential_source: &'static str,
-    budget: Budget,
-    policy: RetryPolicy,
+    pub(crate) budget: Budget,
+    pub(crate) policy: RetryPolicy,
     poll: (Duration, Duration),
     /// Zone name to hosted zone id; locked across a lookup so a burst of
     /// first calls asks only once.
-    zones: tokio::sync::Mutex<HashMap<String, String>>,
+    pub(crate) zones: tokio::sync::Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Route53Provider {
@@ -86,112 +86,8 @@ impl Route53Provider {
         self
     }
 
-    fn judge(&self, e: ApiError) -> ProviderError {
+    pub(crate) fn judge(&self, e: ApiError) -> ProviderError {
         api::classify(&self.name, self.credential_source, e)
-    }
-
-    /// The hosted zone id for `zone`: the configured one, or found by name.
-    pub async fn zone_id(&self, zone: &str) -> Result<String, ProviderError> {
-        if let Some(id) = &self.hosted_zone_id {
-            return Ok(id.clone());
-        }
-        let zone = plan::absolute(zone);
-        let mut cache = self.zones.lock().await;
-        if let Some(id) = cache.get(&zone) {
-            return Ok(id.clone());
-        }
-        let zones = retry(&self.budget, self.policy, "list hosted zones", || async {
-            self.api
-                .list_hosted_zones_by_name(&zone)
-                .await
-                .map_err(|e| self.judge(e))
-        })
-        .await?;
-        let found: Vec<_> = zones
-            .iter()
-            .filter(|z| plan::absolute(&z.name) == zone)
-            .collect();
-        let id = match found.as_slice() {
-            [one] => one.id.clone(),
-            [] => {
-                return Err(ProviderError::NotFound {
-                    provider: self.name.clone(),
-                    message: format!("no hosted zone named {zone}"),
-                });
-            }
-            _ => {
-                return Err(ProviderError::BadRequest {
-                    provider: self.name.clone(),
-                    message: format!(
-                        "{} hosted zones are named {zone}: set hosted_zone_id",
-                        found.len()
-                    ),
-                });
-            }
-        };
-        debug!(provider = %self.name, zone, zone_id = id, "Found the hosted zone.");
-        cache.insert(zone, id.clone());
-        Ok(id)
-    }
-
-    /// Every set of `name`/`rtype`, following pages. The caller holds a budget
-    /// token for the first request; each further page takes its own.
-    async fn list_sets(
-        &self,
-        zone_id: &str,
-        name: &str,
-        rtype: RecordType,
-    ) -> Result<Vec<RecordSet>, ProviderError> {
-        let name = plan::absolute(name);
-        let mut start = ListStart {
-            name: name.clone(),
-            rtype: rtype.as_str().to_string(),
-            identifier: None,
-        };
-        let mut sets = Vec::new();
-        loop {
-            let page = self
-                .api
-                .list_resource_record_sets(zone_id, &start)
-                .await
-                .map_err(|e| self.judge(e))?;
-            let ours = |r: &api::ResourceRecordSet| {
-                plan::absolute(&r.name) == name && r.rtype == rtype.as_str()
-            };
-            let past = page.sets.iter().any(|r| !ours(r));
-            for r in page.sets.iter().filter(|r| ours(r)) {
-                if r.alias {
-                    return Err(ProviderError::BadRequest {
-                        provider: self.name.clone(),
-                        message: format!("{name} {rtype} is an alias record: not managed"),
-                    });
-                }
-                sets.push(plan::from_rrset(r, rtype));
-            }
-            match page.next {
-                Some((n, t, identifier)) if !past && plan::absolute(&n) == name => {
-                    start = ListStart {
-                        name: n,
-                        rtype: t,
-                        identifier,
-                    };
-                    self.budget.acquire().await;
-                }
-                _ => return Ok(sets),
-            }
-        }
-    }
-
-    async fn read_in(
-        &self,
-        zone_id: &str,
-        name: &str,
-        rtype: RecordType,
-    ) -> Result<Vec<RecordSet>, ProviderError> {
-        retry(&self.budget, self.policy, "list record sets", || {
-            self.list_sets(zone_id, name, rtype)
-        })
-        .await
     }
 
     /// A change that alters nothing still checks that the expected state holds.
@@ -200,7 +96,11 @@ impl Route53Provider {
         if !plan::matches_expected(&current, change) {
             return Err(ProviderError::Conflict {
                 provider: self.name.clone(),
-                message: format!("{} {} is no longer as expected", change.name(), change.rtype()),
+                message: format!(
+                    "{} {} is no longer as expected",
+                    change.name(),
+                    change.rtype()
+                ),
             });
         }
         Ok(Receipt {
@@ -220,7 +120,9 @@ impl Route53Provider {
         let attempts = AtomicU32::new(0);
         retry(&self.budget, self.policy, "change record sets", || async {
             if attempts.fetch_add(1, Ordering::SeqCst) > 0 {
-                let current = self.list_sets(zone_id, change.name(), change.rtype()).await?;
+                let current = self
+                    .list_sets(zone_id, change.name(), change.rtype())
+                    .await?;
                 if plan::applied(&current, change) {
                     return Ok(None);
                 }
@@ -314,7 +216,10 @@ impl Provider for Route53Provider {
                 ..self.policy
             };
             let info = retry(&self.budget, policy, "get change", || async {
-                self.api.get_change(&receipt.id).await.map_err(|e| self.judge(e))
+                self.api
+                    .get_change(&receipt.id)
+                    .await
+                    .map_err(|e| self.judge(e))
             })
             .await?;
             if info.status == ChangeStatus::InSync {

@@ -54,6 +54,11 @@ impl SdkRoute53 {
             client: Client::new(&loader.load().await),
         }
     }
+
+    /// The SDK client itself, for calls outside the seam (tests create zones).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
 }
 
 #[async_trait]
@@ -97,7 +102,9 @@ impl Route53Api for SdkRoute53 {
         let next = match (out.is_truncated(), out.next_record_name()) {
             (true, Some(name)) => Some((
                 name.to_string(),
-                out.next_record_type().map_or("", |t| t.as_str()).to_string(),
+                out.next_record_type()
+                    .map_or("", |t| t.as_str())
+                    .to_string(),
                 out.next_record_identifier().map(str::to_string),
             )),
             _ => None,
@@ -184,7 +191,12 @@ fn to_sdk(c: &BatchChange) -> Result<t::Change, ApiError> {
         .set_set_identifier(s.set_identifier.clone())
         .set_weight(s.weight);
     for v in &s.values {
-        rrs = rrs.resource_records(t::ResourceRecord::builder().value(v).build().map_err(built)?);
+        rrs = rrs.resource_records(
+            t::ResourceRecord::builder()
+                .value(v)
+                .build()
+                .map_err(built)?,
+        );
     }
     let action = match c.action {
         Action::Delete => t::ChangeAction::Delete,

@@ -46,7 +46,11 @@ pub struct FakeRoute53 {
 fn key(s: &ResourceRecordSet) -> Key {
     let name = s.name.trim_end_matches('.').to_ascii_lowercase();
     let labels = name.split('.').rev().map(str::to_string).collect();
-    (labels, s.rtype.clone(), s.set_identifier.clone().unwrap_or_default())
+    (
+        labels,
+        s.rtype.clone(),
+        s.set_identifier.clone().unwrap_or_default(),
+    )
 }
 
 fn invalid(message: String) -> ApiError {
@@ -73,7 +77,10 @@ impl FakeRoute53 {
             page_size: 100,
             ..Inner::default()
         };
-        for (t, v) in [("SOA", "ns.fake. admin.fake. 1 7200 900 1209600 86400"), ("NS", "ns.fake.")] {
+        for (t, v) in [
+            ("SOA", "ns.fake. admin.fake. 1 7200 900 1209600 86400"),
+            ("NS", "ns.fake."),
+        ] {
             let s = ResourceRecordSet {
                 name: zone.to_string(),
                 rtype: t.into(),
@@ -123,7 +130,11 @@ impl FakeRoute53 {
     }
     /// Every request received, in order.
     pub fn requests(&self) -> Vec<Request> {
-        self.lock().requests.iter().map(|(_, r)| r.clone()).collect()
+        self.lock()
+            .requests
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
     }
     /// When each request arrived.
     pub fn request_times(&self) -> Vec<Instant> {
@@ -189,7 +200,9 @@ fn apply_batch(inner: &mut Inner, batch: &[BatchChange]) -> Result<(), ApiError>
             },
             Action::Create => {
                 let mixed = sets.values().any(|o| {
-                    key(o).0 == k.0 && o.rtype == c.set.rtype && o.weight.is_some() != c.set.weight.is_some()
+                    key(o).0 == k.0
+                        && o.rtype == c.set.rtype
+                        && o.weight.is_some() != c.set.weight.is_some()
                 });
                 if sets.contains_key(&k) || mixed {
                     return Err(invalid(format!("{k:?}: already exists")));
@@ -214,7 +227,11 @@ impl Route53Api for FakeRoute53 {
         }])
     }
 
-    async fn list_resource_record_sets(&self, zone_id: &str, start: &ListStart) -> Result<RecordSetPage, ApiError> {
+    async fn list_resource_record_sets(
+        &self,
+        zone_id: &str,
+        start: &ListStart,
+    ) -> Result<RecordSetPage, ApiError> {
         self.log(Request::ListSets(zone_id.into(), start.clone()));
         let inner = self.lock();
         let probe = ResourceRecordSet {
@@ -234,7 +251,11 @@ impl Route53Api for FakeRoute53 {
         Ok(RecordSetPage { sets, next })
     }
 
-    async fn change_resource_record_sets(&self, zone_id: &str, batch: &[BatchChange]) -> Result<ChangeInfo, ApiError> {
+    async fn change_resource_record_sets(
+        &self,
+        zone_id: &str,
+        batch: &[BatchChange],
+    ) -> Result<ChangeInfo, ApiError> {
         self.log(Request::Change(zone_id.into(), batch.to_vec()));
         let mut inner = self.lock();
         if inner.throttle_changes > 0 {
@@ -257,7 +278,11 @@ impl Route53Api for FakeRoute53 {
                 message: "the answer was lost".into(),
             });
         }
-        let status = if polls == 0 { ChangeStatus::InSync } else { ChangeStatus::Pending };
+        let status = if polls == 0 {
+            ChangeStatus::InSync
+        } else {
+            ChangeStatus::Pending
+        };
         Ok(ChangeInfo { id, status })
     }
 

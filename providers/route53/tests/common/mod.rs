@@ -82,7 +82,9 @@ impl Route53Api for Recording {
         changes: &[BatchChange],
     ) -> Result<ChangeInfo, ApiError> {
         self.batches.lock().expect("lock").push(changes.to_vec());
-        self.inner.change_resource_record_sets(zone_id, changes).await
+        self.inner
+            .change_resource_record_sets(zone_id, changes)
+            .await
     }
     async fn get_change(&self, change_id: &str) -> Result<ChangeInfo, ApiError> {
         self.inner.get_change(change_id).await
