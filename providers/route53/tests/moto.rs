@@ -153,3 +153,22 @@ fn moto_resets_and_stops_on_drop() {
     drop(moto);
     assert!(std::net::TcpStream::connect(addr).is_err());
 }
+
+#[tokio::test]
+async fn moto_refuses_deleting_a_set_that_does_not_exist() {
+    let moto = Moto::start();
+    let (p, _) = start(&moto).await;
+    let ghost = RecordSet::new(NAME, RecordType::A, 60, [PRIMARY]);
+    let c = change(
+        NAME,
+        vec![ghost],
+        vec![RecordSet::new(NAME, RecordType::A, 60, [STANDBY])],
+    );
+    let err = p.apply(ZONE, &c).await.unwrap_err();
+    // Route 53 says InvalidChangeBatch (a conflict); moto checks DELETEs only
+    // against its journal of CREATEs and says InvalidInput. Either way the
+    // batch is final and nothing of it is applied.
+    assert!(!err.is_retryable(), "{err}");
+    assert!(err.to_string().contains("DELETE"), "{err}");
+    assert!(read(&p).await.is_empty());
+}
