@@ -104,8 +104,10 @@ async fn a_stale_expected_state_is_a_conflict_and_changes_nothing() {
     let f = fake(&pools(NAME, 60, 100, 0));
     let p = provider(&f, 1000);
     let before = p.read(ZONE, NAME, RecordType::A).await.unwrap();
-    // Another controller moves the primary between our read and our write.
-    let theirs = pool(NAME, "primary", PRIMARY, 60, 50);
+    // Another controller changes the standby between our read and our write.
+    // The batch's first DELETE (primary) still matches; the second does not,
+    // so the whole batch must be dropped.
+    let theirs = pool(NAME, "standby", STANDBY, 60, 50);
     f.put(rrsets(std::slice::from_ref(&theirs)).remove(0));
     let snapshot = f.sets();
     let err = p
@@ -117,7 +119,7 @@ async fn a_stale_expected_state_is_a_conflict_and_changes_nothing() {
     assert_eq!(f.sets(), snapshot, "a rejected batch must change nothing");
     assert_eq!(f.applied(), 0);
     let now = sorted(p.read(ZONE, NAME, RecordType::A).await.unwrap());
-    assert_eq!(now, vec![theirs, pool(NAME, "standby", STANDBY, 60, 0)]);
+    assert_eq!(now, vec![pool(NAME, "primary", PRIMARY, 60, 100), theirs]);
     let other = p
         .read(ZONE, "other.example.test.", RecordType::A)
         .await
