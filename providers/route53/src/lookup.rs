@@ -1,0 +1,114 @@
+//! Finding the hosted zone and listing the record sets of one name and type.
+
+use rtoguard_provider_api::limits::retry;
+use rtoguard_provider_api::{ProviderError, RecordSet, RecordType};
+use tracing::debug;
+
+use crate::api::{self, ListStart};
+use crate::{Route53Provider, plan};
+
+impl Route53Provider {
+    /// The hosted zone id for `zone`: the configured one, or found by name.
+    pub async fn zone_id(&self, zone: &str) -> Result<String, ProviderError> {
+        if let Some(id) = &self.hosted_zone_id {
+            return Ok(id.clone());
+        }
+        let zone = plan::absolute(zone);
+        let mut cache = self.zones.lock().await;
+        if let Some(id) = cache.get(&zone) {
+            return Ok(id.clone());
+        }
+        let zones = retry(&self.budget, self.policy, "list hosted zones", || async {
+            self.api
+                .list_hosted_zones_by_name(&zone)
+                .await
+                .map_err(|e| self.judge(e))
+        })
+        .await?;
+        let found: Vec<_> = zones
+            .iter()
+            .filter(|z| plan::absolute(&z.name) == zone)
+            .collect();
+        let id = match found.as_slice() {
+            [one] => one.id.clone(),
+            [] => {
+                return Err(ProviderError::NotFound {
+                    provider: self.name.clone(),
+                    message: format!("no hosted zone named {zone}"),
+                });
+            }
+            _ => {
+                return Err(ProviderError::BadRequest {
+                    provider: self.name.clone(),
+                    message: format!(
+                        "{} hosted zones are named {zone}: set hosted_zone_id",
+                        found.len()
+                    ),
+                });
+            }
+        };
+        debug!(provider = %self.name, zone, zone_id = id, "Found the hosted zone.");
+        cache.insert(zone, id.clone());
+        Ok(id)
+    }
+
+    /// Every set of `name`/`rtype`, following pages. The caller holds a budget
+    /// token for the first request; each further page takes its own.
+    pub(crate) async fn list_sets(
+        &self,
+        zone_id: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<RecordSet>, ProviderError> {
+        let name = plan::absolute(name);
+        let mut start = ListStart {
+            name: name.clone(),
+            rtype: rtype.as_str().to_string(),
+            identifier: None,
+        };
+        let mut sets = Vec::new();
+        loop {
+            let page = self
+                .api
+                .list_resource_record_sets(zone_id, &start)
+                .await
+                .map_err(|e| self.judge(e))?;
+            let ours = |r: &api::ResourceRecordSet| {
+                plan::absolute(&r.name) == name && r.rtype == rtype.as_str()
+            };
+            let past = page.sets.iter().any(|r| !ours(r));
+            for r in page.sets.iter().filter(|r| ours(r)) {
+                if r.alias {
+                    return Err(ProviderError::BadRequest {
+                        provider: self.name.clone(),
+                        message: format!("{name} {rtype} is an alias record: not managed"),
+                    });
+                }
+                sets.push(plan::from_rrset(r, rtype));
+            }
+            match page.next {
+                Some((n, t, identifier)) if !past && plan::absolute(&n) == name => {
+                    start = ListStart {
+                        name: n,
+                        rtype: t,
+                        identifier,
+                    };
+                    self.budget.acquire().await;
+                }
+                _ => return Ok(sets),
+            }
+        }
+    }
+
+    pub(crate) async fn read_in(
+        &self,
+        zone_id: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<RecordSet>, ProviderError> {
+        retry(&self.budget, self.policy, "list record sets", || {
+            self.list_sets(zone_id, name, rtype)
+        })
+        .await
+    }
+}
