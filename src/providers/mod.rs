@@ -59,7 +59,18 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
             let p = rtoguard_rfc2136::Rfc2136Provider::new(s).map_err(|e| err(e.to_string()))?;
             Ok(Arc::new(p))
         }
-        ProviderKind::Route53(_) => Err(err("provider type not built yet".into())),
+        ProviderKind::Route53(c) => {
+            let s = rtoguard_route53::Route53Settings {
+                name: name.to_string(),
+                region: c.region.clone(),
+                endpoint_url: c.endpoint_url.clone(),
+                hosted_zone_id: c.hosted_zone_id.clone(),
+                requests_per_second: c.requests_per_second,
+                credentials: None,
+            };
+            let p = rtoguard_route53::Route53Provider::new(s).await.map_err(|e| err(e.to_string()))?;
+            Ok(Arc::new(p))
+        }
         ProviderKind::Cloudflare(c) => {
             let token = c.api_token.read().map_err(err)?;
             let s = rtoguard_cloudflare::CloudflareSettings {
