@@ -3,81 +3,14 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::daemon::{Daemon, all_up, wait_for};
 use common::{OutputText, Testbed, run};
 use hickory_proto::rr::RecordType;
 
 const NAME: &str = "checkout.example.test.";
 const FAST: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }";
-
-/// A running `rtoguard run`, killed on drop.
-struct Daemon {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Daemon {
-    fn start(tb: &Testbed, env: &[(&str, &str)]) -> Self {
-        let log = tb.dir.path().join(format!("daemon-{}.log", std::process::id() as u128 + Instant::now().elapsed().as_nanos()));
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
-            .args(["run", "--log-format", "text", "--config", tb.config_str()])
-            .envs(env.iter().copied())
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .spawn()
-            .expect("spawn rtoguard run");
-        let d = Self { child, log };
-        let sock = tb.dir.path().join("control.sock");
-        wait_for(Duration::from_secs(15), || sock.exists(), || d.log_text());
-        d
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap().success();
-        assert!(ok, "kill -{sig}");
-    }
-
-    fn stop(mut self) -> String {
-        self.signal("TERM");
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "daemon exited with {status}:\n{}", self.log_text());
-        self.log_text()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool, why: impl Fn() -> String) {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("condition not met within {limit:?}:\n{}", why());
-}
-
-/// True when the daemon reports every pool of the service up.
-fn all_up(tb: &Testbed) -> bool {
-    let out = run(&["status", "--json", "--config", tb.config_str()]);
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else { return false };
-    v["pools"].as_array().is_some_and(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up"))
-}
 
 fn served(tb: &Testbed) -> (Vec<String>, u32) {
     let a = tb.bind.query(NAME, RecordType::A);

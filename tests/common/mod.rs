@@ -16,6 +16,8 @@ use rtoguard_testkit::net::{free_port, lo};
 use rtoguard_testkit::region::Region;
 use tempfile::TempDir;
 
+pub mod daemon;
+
 /// BIND + two regions + a config file.
 pub struct Testbed {
     pub bind: Bind,
