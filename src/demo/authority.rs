@@ -68,7 +68,9 @@ pub struct Authority {
 
 impl fmt::Debug for Authority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Authority").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Authority")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -77,15 +79,24 @@ impl Authority {
     pub async fn start(cfg: AuthorityConfig) -> anyhow::Result<Self> {
         let origin = absolute(&cfg.zone, &Name::root()).context("invalid zone name")?;
         ensure!(!cfg.tsig_secret.is_empty(), "the TSIG secret is empty");
-        let key_name = absolute(&cfg.tsig_key_name, &Name::root()).context("invalid TSIG key name")?;
-        let signer = TSigner::new(cfg.tsig_secret.clone(), TsigAlgorithm::HmacSha256, key_name, TSIG_FUDGE)
-            .context("cannot build the TSIG key")?;
+        let key_name =
+            absolute(&cfg.tsig_key_name, &Name::root()).context("invalid TSIG key name")?;
+        let signer = TSigner::new(
+            cfg.tsig_secret.clone(),
+            TsigAlgorithm::HmacSha256,
+            key_name,
+            TSIG_FUDGE,
+        )
+        .context("cannot build the TSIG key")?;
         let (udp, tcp) = bind_pair(cfg.listen).await?;
         let addr = udp.local_addr().context("cannot read the bound address")?;
         let store = build_store(&cfg, &origin, addr.ip()).await?;
 
         let mut catalog = Catalog::new();
-        catalog.upsert(LowerName::from(&origin), vec![Arc::new(DemoZone::new(store, signer))]);
+        catalog.upsert(
+            LowerName::from(&origin),
+            vec![Arc::new(DemoZone::new(store, signer))],
+        );
         let mut server = Server::new(catalog);
         server.register_socket(udp);
         server.register_listener(tcp, TCP_TIMEOUT, 64);
@@ -97,8 +108,12 @@ impl Authority {
     pub async fn stop(mut self) {
         match tokio::time::timeout(STOP_GRACE, self.server.shutdown_gracefully()).await {
             Ok(Ok(())) => info!(addr = %self.addr, "Demo authority stopped."),
-            Ok(Err(error)) => warn!(addr = %self.addr, %error, "Demo authority stopped with an error."),
-            Err(_) => warn!(addr = %self.addr, "Demo authority did not stop in time; aborting its tasks."),
+            Ok(Err(error)) => {
+                warn!(addr = %self.addr, %error, "Demo authority stopped with an error.")
+            }
+            Err(_) => {
+                warn!(addr = %self.addr, "Demo authority did not stop in time; aborting its tasks.")
+            }
         }
     }
 }
@@ -125,7 +140,9 @@ async fn bind_pair(listen: SocketAddr) -> anyhow::Result<(UdpSocket, TcpListener
     let attempts = if listen.port() == 0 { 20 } else { 1 };
     let mut last = None;
     for _ in 0..attempts {
-        let udp = UdpSocket::bind(listen).await.with_context(|| format!("cannot bind UDP {listen}"))?;
+        let udp = UdpSocket::bind(listen)
+            .await
+            .with_context(|| format!("cannot bind UDP {listen}"))?;
         let addr = udp.local_addr()?;
         match TcpListener::bind(addr).await {
             Ok(tcp) => return Ok((udp, tcp)),
@@ -133,13 +150,19 @@ async fn bind_pair(listen: SocketAddr) -> anyhow::Result<(UdpSocket, TcpListener
         }
     }
     match last {
-        Some(error) => Err(error).with_context(|| format!("cannot bind TCP on the UDP port of {listen}")),
+        Some(error) => {
+            Err(error).with_context(|| format!("cannot bind TCP on the UDP port of {listen}"))
+        }
         None => bail!("cannot bind {listen}"),
     }
 }
 
 /// The zone's records: SOA, NS (`ns.ZONE` at `ns_ip`) and the configured ones.
-fn zone_records(cfg: &AuthorityConfig, origin: &Name, ns_ip: IpAddr) -> anyhow::Result<Vec<Record>> {
+fn zone_records(
+    cfg: &AuthorityConfig,
+    origin: &Name,
+    ns_ip: IpAddr,
+) -> anyhow::Result<Vec<Record>> {
     let ns = Name::from_str("ns")?.append_domain(origin)?;
     let hostmaster = Name::from_str("hostmaster")?.append_domain(origin)?;
     let soa = SOA::new(ns.clone(), hostmaster, 1, 3600, 600, 86_400, INFRA_TTL);
@@ -164,19 +187,31 @@ fn address(ip: IpAddr) -> RData {
 }
 
 /// The zone in hickory's store, journalled to `state_dir/demo-zone.jrnl`.
-async fn build_store(cfg: &AuthorityConfig, origin: &Name, ns_ip: IpAddr) -> anyhow::Result<SqliteZoneHandler> {
-    let mut memory = InMemoryZoneHandler::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny, None);
+async fn build_store(
+    cfg: &AuthorityConfig,
+    origin: &Name,
+    ns_ip: IpAddr,
+) -> anyhow::Result<SqliteZoneHandler> {
+    let mut memory =
+        InMemoryZoneHandler::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny, None);
     for record in zone_records(cfg, origin, ns_ip)? {
         let name = record.name.clone();
-        ensure!(memory.upsert_mut(record, 1), "cannot add {name} to the zone");
+        ensure!(
+            memory.upsert_mut(record, 1),
+            "cannot add {name} to the zone"
+        );
     }
     // Updates are allowed, but only through `DemoZone`, which checks TSIG.
     let mut store = SqliteZoneHandler::new(memory, AxfrPolicy::Deny, true, false);
     std::fs::create_dir_all(&cfg.state_dir)
         .with_context(|| format!("cannot create {}", cfg.state_dir.display()))?;
     let path = cfg.state_dir.join("demo-zone.jrnl");
-    let journal = Journal::from_file(&path).with_context(|| format!("cannot open the journal {}", path.display()))?;
+    let journal = Journal::from_file(&path)
+        .with_context(|| format!("cannot open the journal {}", path.display()))?;
     store.set_journal(journal).await;
-    store.persist_to_journal().await.context("cannot write the zone to its journal")?;
+    store
+        .persist_to_journal()
+        .await
+        .context("cannot write the zone to its journal")?;
     Ok(store)
 }

@@ -68,7 +68,8 @@ pub(crate) fn check(
             return Err(ResponseCode::NXRRSet);
         };
         let have: Vec<&RData> = have.records_without_rrsigs().map(|r| &r.data).collect();
-        let same = values.iter().all(|v| have.contains(v)) && have.iter().all(|h| values.contains(h));
+        let same =
+            values.iter().all(|v| have.contains(v)) && have.iter().all(|h| values.contains(h));
         if !same {
             return Err(ResponseCode::NXRRSet);
         }
@@ -93,7 +94,8 @@ fn rrset<'z>(zone: &'z Records, name: &LowerName, rtype: RecordType) -> Option<&
 
 /// Whether any non-empty record set exists at `name`.
 fn name_in_use(zone: &Records, name: &LowerName) -> bool {
-    zone.iter().any(|(key, set)| key.name == *name && !set.is_empty())
+    zone.iter()
+        .any(|(key, set)| key.name == *name && !set.is_empty())
 }
 
 #[cfg(test)]
@@ -128,7 +130,12 @@ mod tests {
     }
 
     fn run(prereqs: &[Record]) -> Result<(), ResponseCode> {
-        check(&zone(), &LowerName::from(&name("z.test.")), DNSClass::IN, prereqs)
+        check(
+            &zone(),
+            &LowerName::from(&name("z.test.")),
+            DNSClass::IN,
+            prereqs,
+        )
     }
 
     fn with_class(mut rr: Record, class: DNSClass) -> Record {
@@ -138,11 +145,18 @@ mod tests {
 
     #[test]
     fn value_dependent_needs_the_exact_set() {
-        assert_eq!(run(&[a("www.z.test.", 0, 2), a("www.z.test.", 0, 3)]), Ok(()));
+        assert_eq!(
+            run(&[a("www.z.test.", 0, 2), a("www.z.test.", 0, 3)]),
+            Ok(())
+        );
         // A subset is not the set: hickory's own check would let this pass.
         assert_eq!(run(&[a("www.z.test.", 0, 2)]), Err(ResponseCode::NXRRSet));
         // A superset is not the set either.
-        let extra = [a("www.z.test.", 0, 2), a("www.z.test.", 0, 3), a("www.z.test.", 0, 4)];
+        let extra = [
+            a("www.z.test.", 0, 2),
+            a("www.z.test.", 0, 3),
+            a("www.z.test.", 0, 4),
+        ];
         assert_eq!(run(&extra), Err(ResponseCode::NXRRSet));
         assert_eq!(run(&[a("api.z.test.", 0, 2)]), Err(ResponseCode::NXRRSet));
     }
@@ -152,18 +166,33 @@ mod tests {
         let any = |n: &str, t| with_class(Record::update0(name(n), 0, t), DNSClass::ANY);
         let none = |n: &str, t| with_class(Record::update0(name(n), 0, t), DNSClass::NONE);
         assert_eq!(run(&[any("www.z.test.", RecordType::A)]), Ok(()));
-        assert_eq!(run(&[any("www.z.test.", RecordType::AAAA)]), Err(ResponseCode::NXRRSet));
+        assert_eq!(
+            run(&[any("www.z.test.", RecordType::AAAA)]),
+            Err(ResponseCode::NXRRSet)
+        );
         assert_eq!(run(&[any("www.z.test.", RecordType::ANY)]), Ok(()));
-        assert_eq!(run(&[any("api.z.test.", RecordType::ANY)]), Err(ResponseCode::NXDomain));
-        assert_eq!(run(&[none("www.z.test.", RecordType::A)]), Err(ResponseCode::YXRRSet));
-        assert_eq!(run(&[none("www.z.test.", RecordType::ANY)]), Err(ResponseCode::YXDomain));
+        assert_eq!(
+            run(&[any("api.z.test.", RecordType::ANY)]),
+            Err(ResponseCode::NXDomain)
+        );
+        assert_eq!(
+            run(&[none("www.z.test.", RecordType::A)]),
+            Err(ResponseCode::YXRRSet)
+        );
+        assert_eq!(
+            run(&[none("www.z.test.", RecordType::ANY)]),
+            Err(ResponseCode::YXDomain)
+        );
         assert_eq!(run(&[none("api.z.test.", RecordType::ANY)]), Ok(()));
     }
 
     #[test]
     fn malformed_prerequisites_are_refused() {
         assert_eq!(run(&[a("www.z.test.", 300, 2)]), Err(ResponseCode::FormErr));
-        assert_eq!(run(&[a("www.other.test.", 0, 2)]), Err(ResponseCode::NotZone));
+        assert_eq!(
+            run(&[a("www.other.test.", 0, 2)]),
+            Err(ResponseCode::NotZone)
+        );
         let with_data = with_class(a("www.z.test.", 0, 2), DNSClass::ANY);
         assert_eq!(run(&[with_data]), Err(ResponseCode::FormErr));
         let chaos = with_class(a("www.z.test.", 0, 2), DNSClass::CH);

@@ -42,8 +42,17 @@ impl DemoRegion {
     /// Starts region `name` listening on `addr` (port 0 picks a free port,
     /// which [`DemoRegion::revive`] then reuses).
     pub async fn start(addr: SocketAddr, name: &str) -> io::Result<Self> {
-        HeaderValue::from_str(name).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "region name is not a valid header value"))?;
-        let mut region = Self { addr, name: Arc::from(name), serving: None };
+        HeaderValue::from_str(name).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "region name is not a valid header value",
+            )
+        })?;
+        let mut region = Self {
+            addr,
+            name: Arc::from(name),
+            serving: None,
+        };
         region.listen().await?;
         Ok(region)
     }
@@ -94,7 +103,10 @@ impl DemoRegion {
         let signal = stop.clone().cancelled_owned();
         let name = self.name.clone();
         let task = tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(signal).await {
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(signal)
+                .await
+            {
                 warn!(region = %name, %error, "Region server failed.");
             }
         });
@@ -115,8 +127,12 @@ impl Drop for DemoRegion {
 /// Every path: 200, the marker header, `region NAME\n`.
 async fn answer(State(name): State<Arc<str>>) -> impl IntoResponse {
     // The name was checked to be a valid header value in `start`.
-    let marker = HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-    ([(HeaderName::from_static(MARKER_HEADER), marker)], format!("region {name}\n"))
+    let marker =
+        HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    (
+        [(HeaderName::from_static(MARKER_HEADER), marker)],
+        format!("region {name}\n"),
+    )
 }
 
 #[cfg(test)]
@@ -140,27 +156,47 @@ mod tests {
 
     fn assert_marked(response: &str, name: &str) {
         assert!(response.starts_with("HTTP/1.1 200 "), "{response}");
-        assert!(response.to_ascii_lowercase().contains(&format!("\r\nx-region: {name}\r\n")), "{response}");
-        assert!(response.ends_with(&format!("\r\n\r\nregion {name}\n")), "{response}");
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains(&format!("\r\nx-region: {name}\r\n")),
+            "{response}"
+        );
+        assert!(
+            response.ends_with(&format!("\r\n\r\nregion {name}\n")),
+            "{response}"
+        );
     }
 
     #[tokio::test]
     async fn answers_every_path_with_its_marker() {
-        let region = DemoRegion::start("127.0.0.1:0".parse().expect("valid address"), "primary").await.expect("start");
+        let region = DemoRegion::start("127.0.0.1:0".parse().expect("valid address"), "primary")
+            .await
+            .expect("start");
         assert_ne!(region.addr.port(), 0);
         assert_marked(&get(region.addr, "/").await.expect("GET /"), "primary");
-        assert_marked(&get(region.addr, "/healthz?x=1").await.expect("GET /healthz"), "primary");
+        assert_marked(
+            &get(region.addr, "/healthz?x=1")
+                .await
+                .expect("GET /healthz"),
+            "primary",
+        );
     }
 
     #[tokio::test]
     async fn kill_refuses_connections_and_revive_restores_them() {
-        let mut region = DemoRegion::start("127.0.0.1:0".parse().expect("valid address"), "standby").await.expect("start");
+        let mut region =
+            DemoRegion::start("127.0.0.1:0".parse().expect("valid address"), "standby")
+                .await
+                .expect("start");
         let addr = region.addr;
         assert_marked(&get(addr, "/").await.expect("GET before kill"), "standby");
 
         region.kill().await;
         assert!(!region.is_alive());
-        let refused = TcpStream::connect(addr).await.expect_err("the listener is closed");
+        let refused = TcpStream::connect(addr)
+            .await
+            .expect_err("the listener is closed");
         assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
 
         region.revive().await.expect("revive");
@@ -170,7 +206,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_name_that_is_not_a_header_value_is_refused() {
-        let err = DemoRegion::start("127.0.0.1:0".parse().expect("valid address"), "bad\nname").await.expect_err("invalid name");
+        let err = DemoRegion::start("127.0.0.1:0".parse().expect("valid address"), "bad\nname")
+            .await
+            .expect_err("invalid name");
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 }

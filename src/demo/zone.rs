@@ -2,8 +2,8 @@
 //! RFC 2136 updates (TSIG check, RFC prerequisites, one update at a time).
 
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{LowerName, RecordType, TSigResponseContext, TSigner};
 use hickory_proto::rr::rdata::tsig::TsigError;
+use hickory_proto::rr::{LowerName, RecordType, TSigResponseContext, TSigner};
 use hickory_server::dnssec::NxProofKind;
 use hickory_server::server::{Request, RequestInfo};
 use hickory_server::store::sqlite::SqliteZoneHandler;
@@ -31,34 +31,75 @@ pub(crate) struct DemoZone {
 
 impl DemoZone {
     pub(crate) fn new(store: SqliteZoneHandler, signer: TSigner) -> Self {
-        Self { store, signer, update_lock: Mutex::new(()) }
+        Self {
+            store,
+            signer,
+            update_lock: Mutex::new(()),
+        }
     }
 
     /// Verifies the request's TSIG (RFC 8945 §5.2) with the zone's key.
     ///
     /// The context returned signs the response: with the key when the key
     /// was right, unsigned with BADKEY / BADSIG otherwise.
-    fn authorize(&self, request: &Request, now: u64) -> (Result<(), ResponseCode>, Option<TSigResponseContext>) {
+    fn authorize(
+        &self,
+        request: &Request,
+        now: u64,
+    ) -> (Result<(), ResponseCode>, Option<TSigResponseContext>) {
         let id = request.id();
         let Some(tsig) = request.signature() else {
             warn!(id, "Refused an unsigned update.");
             return (Err(ResponseCode::Refused), None);
         };
-        if tsig.name != *self.signer.signer_name() || tsig.data.algorithm != *self.signer.algorithm() {
+        if tsig.name != *self.signer.signer_name()
+            || tsig.data.algorithm != *self.signer.algorithm()
+        {
             warn!(id, key = %tsig.name, "Refused an update signed with an unknown key.");
-            return (Err(ResponseCode::NotAuth), Some(TSigResponseContext::unknown_key(id, now, tsig.name.clone())));
+            return (
+                Err(ResponseCode::NotAuth),
+                Some(TSigResponseContext::unknown_key(id, now, tsig.name.clone())),
+            );
         }
-        let Ok((mac, signed_at, _)) = self.signer.verify_message_byte(request.as_slice(), None, true) else {
+        let Ok((mac, signed_at, _)) =
+            self.signer
+                .verify_message_byte(request.as_slice(), None, true)
+        else {
             warn!(id, key = %tsig.name, "Refused an update with a bad TSIG signature.");
-            return (Err(ResponseCode::NotAuth), Some(TSigResponseContext::bad_signature(id, now, self.signer.clone())));
+            return (
+                Err(ResponseCode::NotAuth),
+                Some(TSigResponseContext::bad_signature(
+                    id,
+                    now,
+                    self.signer.clone(),
+                )),
+            );
         };
         // Time window from our own fudge, not the one the request claims.
         if signed_at.abs_diff(now) > u64::from(self.signer.fudge()) {
-            warn!(id, signed_at, now, "Refused an update signed outside the time window.");
-            let ctx = TSigResponseContext::new(id, now, self.signer.clone(), mac, Some(TsigError::BadTime));
+            warn!(
+                id,
+                signed_at, now, "Refused an update signed outside the time window."
+            );
+            let ctx = TSigResponseContext::new(
+                id,
+                now,
+                self.signer.clone(),
+                mac,
+                Some(TsigError::BadTime),
+            );
             return (Err(ResponseCode::NotAuth), Some(ctx));
         }
-        (Ok(()), Some(TSigResponseContext::new(id, now, self.signer.clone(), mac, None)))
+        (
+            Ok(()),
+            Some(TSigResponseContext::new(
+                id,
+                now,
+                self.signer.clone(),
+                mac,
+                None,
+            )),
+        )
     }
 
     /// Checks the zone section and prerequisites, then applies the updates.
@@ -73,7 +114,12 @@ impl DemoZone {
         let _one_at_a_time = self.update_lock.lock().await;
         {
             let records = self.store.records().await;
-            prereq::check(&records, self.store.origin(), self.store.class(), request.prerequisites())?;
+            prereq::check(
+                &records,
+                self.store.origin(),
+                self.store.class(),
+                request.prerequisites(),
+            )?;
         }
         self.store.pre_scan(request.updates()).await?;
         let changed = self.store.update_records(request.updates(), true).await?;
@@ -93,7 +139,11 @@ impl ZoneHandler for DemoZone {
         AxfrPolicy::Deny
     }
 
-    async fn update(&self, request: &Request, now: u64) -> (Result<bool, ResponseCode>, Option<TSigResponseContext>) {
+    async fn update(
+        &self,
+        request: &Request,
+        now: u64,
+    ) -> (Result<bool, ResponseCode>, Option<TSigResponseContext>) {
         match self.authorize(request, now) {
             (Ok(()), ctx) => (self.apply(request).await, ctx),
             (Err(code), ctx) => (Err(code), ctx),
@@ -111,7 +161,9 @@ impl ZoneHandler for DemoZone {
         request_info: Option<&RequestInfo<'_>>,
         lookup_options: LookupOptions,
     ) -> LookupControlFlow<AuthLookup> {
-        self.store.lookup(name, rtype, request_info, lookup_options).await
+        self.store
+            .lookup(name, rtype, request_info, lookup_options)
+            .await
     }
 
     async fn search(
@@ -122,11 +174,19 @@ impl ZoneHandler for DemoZone {
         self.store.search(request, lookup_options).await
     }
 
-    async fn nsec_records(&self, name: &LowerName, lookup_options: LookupOptions) -> LookupControlFlow<AuthLookup> {
+    async fn nsec_records(
+        &self,
+        name: &LowerName,
+        lookup_options: LookupOptions,
+    ) -> LookupControlFlow<AuthLookup> {
         self.store.nsec_records(name, lookup_options).await
     }
 
-    async fn nsec3_records(&self, info: Nsec3QueryInfo<'_>, lookup_options: LookupOptions) -> LookupControlFlow<AuthLookup> {
+    async fn nsec3_records(
+        &self,
+        info: Nsec3QueryInfo<'_>,
+        lookup_options: LookupOptions,
+    ) -> LookupControlFlow<AuthLookup> {
         self.store.nsec3_records(info, lookup_options).await
     }
 
