@@ -35,22 +35,35 @@ pub struct DemoRegion {
     /// The address it listens on (the chosen port when started on port 0).
     pub addr: SocketAddr,
     name: Arc<str>,
+    reply: Arc<Reply>,
     serving: Option<Serving>,
+}
+
+/// What every request gets, built once.
+#[derive(Debug)]
+struct Reply {
+    marker: HeaderValue,
+    body: String,
 }
 
 impl DemoRegion {
     /// Starts region `name` listening on `addr` (port 0 picks a free port,
     /// which [`DemoRegion::revive`] then reuses).
     pub async fn start(addr: SocketAddr, name: &str) -> io::Result<Self> {
-        HeaderValue::from_str(name).map_err(|_| {
+        let marker = HeaderValue::from_str(name).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "region name is not a valid header value",
             )
         })?;
+        let reply = Arc::new(Reply {
+            marker,
+            body: format!("region {name}\n"),
+        });
         let mut region = Self {
             addr,
             name: Arc::from(name),
+            reply,
             serving: None,
         };
         region.listen().await?;
@@ -98,7 +111,9 @@ impl DemoRegion {
     async fn listen(&mut self) -> io::Result<()> {
         let listener = TcpListener::bind(self.addr).await?;
         self.addr = listener.local_addr()?;
-        let app = Router::new().fallback(answer).with_state(self.name.clone());
+        let app = Router::new()
+            .fallback(answer)
+            .with_state(self.reply.clone());
         let stop = CancellationToken::new();
         let signal = stop.clone().cancelled_owned();
         let name = self.name.clone();
@@ -125,13 +140,10 @@ impl Drop for DemoRegion {
 }
 
 /// Every path: 200, the marker header, `region NAME\n`.
-async fn answer(State(name): State<Arc<str>>) -> impl IntoResponse {
-    // The name was checked to be a valid header value in `start`.
-    let marker =
-        HeaderValue::from_str(&name).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+async fn answer(State(reply): State<Arc<Reply>>) -> impl IntoResponse {
     (
-        [(HeaderName::from_static(MARKER_HEADER), marker)],
-        format!("region {name}\n"),
+        [(HeaderName::from_static(MARKER_HEADER), reply.marker.clone())],
+        reply.body.clone(),
     )
 }
 

@@ -117,18 +117,28 @@ async fn serial(server: SocketAddr) -> u32 {
 /// The update rtoguard's rfc2136 provider sends: "www A is exactly `old`" →
 /// delete the A set, add `new`.
 fn flip(old: &[Ipv4Addr], new: &[Ipv4Addr]) -> Message {
+    flip_at(WWW, old, new)
+}
+
+/// Like [`flip`] for `owner`; an empty `old` means "no A set exists yet".
+fn flip_at(owner: &str, old: &[Ipv4Addr], new: &[Ipv4Addr]) -> Message {
     let mut msg = Message::new(rand::random(), MessageType::Query, OpCode::Update);
     let mut zone = Query::query(name(ZONE), RecordType::SOA);
     zone.set_query_class(DNSClass::IN);
     msg.add_query(zone);
-    for ip in old {
-        msg.add_answer(Record::from_rdata(name(WWW), 0, RData::A(A(*ip))));
+    if old.is_empty() {
+        let mut absent = Record::update0(name(owner), 0, RecordType::A);
+        absent.dns_class = DNSClass::NONE;
+        msg.add_answer(absent);
     }
-    let mut delete = Record::update0(name(WWW), 0, RecordType::A);
+    for ip in old {
+        msg.add_answer(Record::from_rdata(name(owner), 0, RData::A(A(*ip))));
+    }
+    let mut delete = Record::update0(name(owner), 0, RecordType::A);
     delete.dns_class = DNSClass::ANY;
     msg.add_authority(delete);
     for ip in new {
-        msg.add_authority(Record::from_rdata(name(WWW), 60, RData::A(A(*ip))));
+        msg.add_authority(Record::from_rdata(name(owner), 60, RData::A(A(*ip))));
     }
     msg
 }
@@ -212,4 +222,27 @@ fn config_debug_hides_the_secret() {
     };
     let shown = format!("{cfg:?}");
     assert!(shown.contains("REDACTED") && !shown.contains("0123456789abcdef"));
+}
+
+#[tokio::test]
+async fn large_answers_are_truncated_over_udp_and_whole_over_tcp() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let auth = start(&dir).await;
+    let big = "big.demo.rtoguard.test.";
+    let many: Vec<Ipv4Addr> = (1..=60).map(|i| Ipv4Addr::new(127, 0, 1, i)).collect();
+    let code = signed_update(auth.addr, flip_at(big, &[], &many)).await;
+    assert_eq!(code, ResponseCode::NoError);
+
+    let udp_answer = query(auth.addr, big, RecordType::A).await;
+    assert!(
+        udp_answer.metadata.truncation,
+        "60 A records do not fit in 512 bytes"
+    );
+    let mut msg = Message::query();
+    msg.add_query(Query::query(name(big), RecordType::A));
+    let tcp_answer = tcp(auth.addr, &msg.to_vec().expect("encode")).await;
+    let tcp_answer = Message::from_vec(&tcp_answer).expect("decode");
+    assert!(!tcp_answer.metadata.truncation);
+    assert_eq!(tcp_answer.answers.len(), 60);
+    auth.stop().await;
 }

@@ -27,6 +27,32 @@ async fn signed_update_with_matching_prerequisite_flips_and_bumps_serial() {
 }
 
 #[tokio::test]
+async fn create_requires_the_set_to_be_absent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let auth = start(&dir).await;
+    let api = "api.demo.rtoguard.test.";
+    let create = || flip_at(api, &[], &[v4(5)]);
+    assert_eq!(
+        signed_update(auth.addr, create()).await,
+        ResponseCode::NoError
+    );
+    let answer = query(auth.addr, api, RecordType::A).await;
+    assert_eq!(answer.answers.len(), 1);
+    let before = serial(auth.addr).await;
+    assert_eq!(
+        signed_update(auth.addr, create()).await,
+        ResponseCode::YXRRSet
+    );
+    assert_eq!(
+        signed_update(auth.addr, flip(&[], &[v4(5)])).await,
+        ResponseCode::YXRRSet
+    );
+    assert_eq!(www(auth.addr).await, vec![v4(2)]);
+    assert_eq!(serial(auth.addr).await, before);
+    auth.stop().await;
+}
+
+#[tokio::test]
 async fn stale_prerequisite_gets_nxrrset_and_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let auth = start(&dir).await;
