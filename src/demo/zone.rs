@@ -56,24 +56,16 @@ impl DemoZone {
             || tsig.data.algorithm != *self.signer.algorithm()
         {
             warn!(id, key = %tsig.name, "Refused an update signed with an unknown key.");
-            return (
-                Err(ResponseCode::NotAuth),
-                Some(TSigResponseContext::unknown_key(id, now, tsig.name.clone())),
-            );
+            let ctx = TSigResponseContext::unknown_key(id, now, tsig.name.clone());
+            return (Err(ResponseCode::NotAuth), Some(ctx));
         }
         let Ok((mac, signed_at, _)) =
             self.signer
                 .verify_message_byte(request.as_slice(), None, true)
         else {
             warn!(id, key = %tsig.name, "Refused an update with a bad TSIG signature.");
-            return (
-                Err(ResponseCode::NotAuth),
-                Some(TSigResponseContext::bad_signature(
-                    id,
-                    now,
-                    self.signer.clone(),
-                )),
-            );
+            let ctx = TSigResponseContext::bad_signature(id, now, self.signer.clone());
+            return (Err(ResponseCode::NotAuth), Some(ctx));
         };
         // Time window from our own fudge, not the one the request claims.
         if signed_at.abs_diff(now) > u64::from(self.signer.fudge()) {
@@ -81,25 +73,21 @@ impl DemoZone {
                 id,
                 signed_at, now, "Refused an update signed outside the time window."
             );
-            let ctx = TSigResponseContext::new(
-                id,
-                now,
-                self.signer.clone(),
-                mac,
-                Some(TsigError::BadTime),
-            );
+            let ctx = self.signed_reply(id, now, mac, Some(TsigError::BadTime));
             return (Err(ResponseCode::NotAuth), Some(ctx));
         }
-        (
-            Ok(()),
-            Some(TSigResponseContext::new(
-                id,
-                now,
-                self.signer.clone(),
-                mac,
-                None,
-            )),
-        )
+        (Ok(()), Some(self.signed_reply(id, now, mac, None)))
+    }
+
+    /// A response context that signs with the zone's key.
+    fn signed_reply(
+        &self,
+        id: u16,
+        now: u64,
+        request_mac: Vec<u8>,
+        error: Option<TsigError>,
+    ) -> TSigResponseContext {
+        TSigResponseContext::new(id, now, self.signer.clone(), request_mac, error)
     }
 
     /// Checks the zone section and prerequisites, then applies the updates.
