@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod controller;
+pub mod demo;
 pub mod journal;
 pub mod ops;
 pub mod plan;

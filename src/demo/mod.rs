@@ -1,0 +1,41 @@
+//! The `rtoguard demo` peers: an embedded authoritative DNS server and two HTTP "regions" on loopback.
+//!
+//! - [`authority`]: the authoritative server for the demo zone, updatable over
+//!   RFC 2136 with TSIG so the real `rfc2136` provider drives it.
+//! - `zone` and `prereq` (private): the update gate in front of hickory's
+//!   store (TSIG check, RFC 2136 prerequisites, one update at a time).
+//! - [`region`]: a region's HTTP server with its `x-region` marker, which the
+//!   demo kills and revives.
+//! - [`loopback_plan`]: which loopback addresses the two regions use.
+
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+
+pub mod authority;
+mod prereq;
+pub mod region;
+mod zone;
+
+#[cfg(test)]
+mod tests;
+
+pub use authority::{Authority, AuthorityConfig};
+pub use region::DemoRegion;
+
+/// The addresses of the two demo regions: 127.0.0.2 and 127.0.0.3 where this
+/// machine lets us bind them (Linux does), else 127.0.0.1 for both (then the
+/// regions must use different ports).
+pub fn loopback_plan() -> (IpAddr, IpAddr) {
+    let primary = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+    let standby = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+    if can_bind(primary) && can_bind(standby) {
+        (primary, standby)
+    } else {
+        let localhost = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        (localhost, localhost)
+    }
+}
+
+/// Whether a TCP listener can be bound on `ip` (it is closed at once).
+fn can_bind(ip: IpAddr) -> bool {
+    TcpListener::bind((ip, 0)).is_ok()
+}
