@@ -16,7 +16,10 @@ use hickory_proto::rr::RecordType;
 const HEALTH: &str = "health = { interval = \"1s\", rise = 2, fall = 3 }\ndamping = { hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }";
 
 fn main() {
-    let runs: usize = std::env::var("RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let mut times = Vec::new();
     for i in 0..runs {
         let t = one_run();
@@ -26,7 +29,12 @@ fn main() {
     times.sort();
     let f = |d: Duration| format!("{:.3}s", d.as_secs_f64());
     println!("detection: fault -> BIND serves the standby, {runs} runs, interval 1s, fall 3");
-    println!("  min {}  median {}  max {}  floor (fall x interval) 3.000s  target median <= 3.500s", f(times[0]), f(times[times.len() / 2]), f(times[times.len() - 1]));
+    println!(
+        "  min {}  median {}  max {}  floor (fall x interval) 3.000s  target median <= 3.500s",
+        f(times[0]),
+        f(times[times.len() / 2]),
+        f(times[times.len() - 1])
+    );
 }
 
 fn one_run() -> Duration {
@@ -38,7 +46,12 @@ fn one_run() -> Duration {
     let fault = Instant::now();
     tb.primary.stop();
     let limit = Instant::now() + Duration::from_secs(30);
-    while tb.bind.query("checkout.example.test.", RecordType::A).values != ["127.0.0.3"] {
+    while tb
+        .bind
+        .query("checkout.example.test.", RecordType::A)
+        .values
+        != ["127.0.0.3"]
+    {
         assert!(Instant::now() < limit, "no failover within 30s");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -63,7 +76,11 @@ fn all_up(tb: &Testbed) -> bool {
     let out = common::run(&["status", "--json", "--config", tb.config_str()]);
     serde_json::from_slice::<serde_json::Value>(&out.stdout)
         .ok()
-        .and_then(|v| v["pools"].as_array().map(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up")))
+        .and_then(|v| {
+            v["pools"]
+                .as_array()
+                .map(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up"))
+        })
         .unwrap_or(false)
 }
 

@@ -13,7 +13,10 @@ pub fn service() -> Service {
         name: name.into(),
         region: name.into(),
         endpoints: vec![ip.into()],
-        marker: Some(Marker::Header { name: "x-region".into(), value: name.into() }),
+        marker: Some(Marker::Header {
+            name: "x-region".into(),
+            value: name.into(),
+        }),
     };
     Service {
         name: "checkout".into(),
@@ -22,13 +25,40 @@ pub fn service() -> Service {
         record: "checkout.example.test.".into(),
         rtype: RecordType::A,
         rto: Duration::from_secs(300),
-        ttl: Ttl { normal: 300, lowered: 30, restore_after: Duration::from_secs(60) },
-        failback: Failback { mode: FailbackMode::Manual, stable_for: Duration::from_secs(300) },
-        probe: Probe { timeout: Duration::from_secs(2), kind: ProbeKind::Tcp { port: 80 } },
-        health: Health { interval: Duration::from_secs(5), rise: 5, fall: 3, quorum: None, min_healthy: 1, max_age: None },
-        damping: Damping { hold_down: Duration::from_secs(120), max_flips: 3, flip_window: Duration::from_secs(3600) },
+        ttl: Ttl {
+            normal: 300,
+            lowered: 30,
+            restore_after: Duration::from_secs(60),
+        },
+        failback: Failback {
+            mode: FailbackMode::Manual,
+            stable_for: Duration::from_secs(300),
+        },
+        probe: Probe {
+            timeout: Duration::from_secs(2),
+            kind: ProbeKind::Tcp { port: 80 },
+        },
+        health: Health {
+            interval: Duration::from_secs(5),
+            rise: 5,
+            fall: 3,
+            quorum: None,
+            min_healthy: 1,
+            max_age: None,
+        },
+        damping: Damping {
+            hold_down: Duration::from_secs(120),
+            max_flips: 3,
+            flip_window: Duration::from_secs(3600),
+        },
         pools: vec![pool("primary", "127.0.0.2"), pool("standby", "127.0.0.3")],
-        propagation: Propagation { resolvers: vec![], authoritatives: vec![], client_url: None, queries_per_second: 5, deadline: None },
+        propagation: Propagation {
+            resolvers: vec![],
+            authoritatives: vec![],
+            client_url: None,
+            queries_per_second: 5,
+            deadline: None,
+        },
     }
 }
 

@@ -10,7 +10,13 @@ fn the_example_config_passes_check_and_is_summarised() {
     let out = run(&["check", "--config", example]);
     assert!(out.status.success(), "{}", out.text());
     let text = out.text();
-    for want in ["services:", "checkout", "pool primary", "pool standby", "config.toml.example: OK"] {
+    for want in [
+        "services:",
+        "checkout",
+        "pool primary",
+        "pool standby",
+        "config.toml.example: OK",
+    ] {
         assert!(text.contains(want), "summary lacks {want:?}:\n{text}");
     }
 }
@@ -27,8 +33,14 @@ fn check_names_file_line_and_field_and_exits_1() {
     let out = run(&["check", "--config", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", out.text());
     let text = out.text();
-    assert!(text.contains("bad.toml:6: services[a].provider: unknown provider \"nope\""), "{text}");
-    assert!(text.contains("bad.toml:11: services[a].ttl.lowered: 60s is above ttl.normal (30s)"), "{text}");
+    assert!(
+        text.contains("bad.toml:6: services[a].provider: unknown provider \"nope\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("bad.toml:11: services[a].ttl.lowered: 60s is above ttl.normal (30s)"),
+        "{text}"
+    );
     assert!(text.contains("2 error(s)"), "{text}");
 }
 
@@ -47,7 +59,17 @@ fn help_lists_the_commands_and_exit_codes() {
     let out = run(&["--help"]);
     assert!(out.status.success());
     let text = out.text();
-    for want in ["run", "check", "status", "failover", "failback", "pin", "unpin", "history", "Exit codes"] {
+    for want in [
+        "run",
+        "check",
+        "status",
+        "failover",
+        "failback",
+        "pin",
+        "unpin",
+        "history",
+        "Exit codes",
+    ] {
         assert!(text.contains(want), "--help lacks {want}:\n{text}");
     }
 }

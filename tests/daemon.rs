@@ -27,18 +27,51 @@ fn primary_down_fails_over_and_manual_failback_waits_for_an_operator() {
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
     tb.primary.stop();
-    wait_for(Duration::from_secs(20), || served(&tb).0 == ["127.0.0.3"], || format!("{}\n{}", d.log_text(), history(&tb)));
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb).0 == ["127.0.0.3"],
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
     // The TTL was lowered before (or with) the flip and restored after it.
-    wait_for(Duration::from_secs(10), || served(&tb) == (vec!["127.0.0.3".into()], 4), || history(&tb));
+    wait_for(
+        Duration::from_secs(10),
+        || served(&tb) == (vec!["127.0.0.3".into()], 4),
+        || history(&tb),
+    );
     tb.primary.resume();
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(served(&tb).0, ["127.0.0.3"], "manual failback mode moved back by itself");
-    let out = run(&["failback", "checkout", "--now", "--yes", "--config", tb.config_str()]);
+    assert_eq!(
+        served(&tb).0,
+        ["127.0.0.3"],
+        "manual failback mode moved back by itself"
+    );
+    let out = run(&[
+        "failback",
+        "checkout",
+        "--now",
+        "--yes",
+        "--config",
+        tb.config_str(),
+    ]);
     assert!(out.status.success(), "{}\n{}", out.text(), d.log_text());
-    assert!(out.text().contains("accepted"), "failback did not go through the daemon:\n{}", out.text());
-    wait_for(Duration::from_secs(10), || served(&tb).0 == ["127.0.0.2"], || history(&tb));
+    assert!(
+        out.text().contains("accepted"),
+        "failback did not go through the daemon:\n{}",
+        out.text()
+    );
+    wait_for(
+        Duration::from_secs(10),
+        || served(&tb).0 == ["127.0.0.2"],
+        || history(&tb),
+    );
     let h = history(&tb);
-    for want in ["incident-start", "SetTtl { ttl: 1", "Flip { from: Some(\"primary\"), to: \"standby\"", "user:root asked: Failback", "Flip { from: Some(\"standby\"), to: \"primary\""] {
+    for want in [
+        "incident-start",
+        "SetTtl { ttl: 1",
+        "Flip { from: Some(\"primary\"), to: \"standby\"",
+        "user:root asked: Failback",
+        "Flip { from: Some(\"standby\"), to: \"primary\"",
+    ] {
         assert!(h.contains(want), "history lacks {want}:\n{h}");
     }
     // Lowered TTL, flip, restored TTL, failback: each a journaled provider result.
@@ -53,11 +86,23 @@ fn auto_failback_moves_back_after_stable_for() {
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
     tb.primary.stop();
-    wait_for(Duration::from_secs(20), || served(&tb).0 == ["127.0.0.3"], || d.log_text());
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb).0 == ["127.0.0.3"],
+        || d.log_text(),
+    );
     let back = Instant::now();
     tb.primary.resume();
-    wait_for(Duration::from_secs(30), || served(&tb).0 == ["127.0.0.2"], || format!("{}\n{}", d.log_text(), history(&tb)));
-    assert!(back.elapsed() >= Duration::from_secs(2), "failed back {:?} after the primary returned; stable_for is 2s", back.elapsed());
+    wait_for(
+        Duration::from_secs(30),
+        || served(&tb).0 == ["127.0.0.2"],
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    assert!(
+        back.elapsed() >= Duration::from_secs(2),
+        "failed back {:?} after the primary returned; stable_for is 2s",
+        back.elapsed()
+    );
     d.stop();
 }
 
@@ -67,13 +112,36 @@ fn sighup_rejects_a_bad_config_and_applies_a_good_one() {
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
     let good = std::fs::read_to_string(&tb.config).unwrap();
-    std::fs::write(&tb.config, good.replace("rto = \"5m\"", "rto = \"5 minutes\"")).unwrap();
+    std::fs::write(
+        &tb.config,
+        good.replace("rto = \"5m\"", "rto = \"5 minutes\""),
+    )
+    .unwrap();
     d.signal("HUP");
-    wait_for(Duration::from_secs(10), || d.log_text().contains("Reload refused"), || d.log_text());
-    assert!(run(&["status", "--config", tb.config_str()]).status.code() == Some(64), "the CLI should refuse the bad file too");
-    std::fs::write(&tb.config, good.replace("name = \"checkout\"", "name = \"shop\"")).unwrap();
+    wait_for(
+        Duration::from_secs(10),
+        || d.log_text().contains("Reload refused"),
+        || d.log_text(),
+    );
+    assert!(
+        run(&["status", "--config", tb.config_str()]).status.code() == Some(64),
+        "the CLI should refuse the bad file too"
+    );
+    std::fs::write(
+        &tb.config,
+        good.replace("name = \"checkout\"", "name = \"shop\""),
+    )
+    .unwrap();
     d.signal("HUP");
-    wait_for(Duration::from_secs(10), || run(&["status", "--config", tb.config_str()]).text().contains("shop"), || d.log_text());
+    wait_for(
+        Duration::from_secs(10),
+        || {
+            run(&["status", "--config", tb.config_str()])
+                .text()
+                .contains("shop")
+        },
+        || d.log_text(),
+    );
     d.stop();
 }
 
@@ -83,20 +151,38 @@ fn kill_9_between_flip_and_journal_reconciles_without_a_second_flip() {
     let d = Daemon::start(&tb, &[("RTOGUARD_TEST_PAUSE_AFTER_APPLY", "4")]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
     tb.primary.stop();
-    wait_for(Duration::from_secs(30), || served(&tb).0 == ["127.0.0.3"], || format!("{}\n{}", d.log_text(), history(&tb)));
+    wait_for(
+        Duration::from_secs(30),
+        || served(&tb).0 == ["127.0.0.3"],
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
     // The flip reached BIND; the daemon is paused before journaling its result.
     let mut d = d;
     let _ = d.child.kill();
     let _ = d.child.wait();
     let before = history(&tb);
     assert_eq!(before.matches("about to Flip").count(), 1, "{before}");
-    assert!(!before.contains("to: \"standby\", ttl: 1, reason: ActiveDown, by: Automation }: done"), "the flip result was journaled before the kill:\n{before}");
+    assert!(
+        !before.contains("to: \"standby\", ttl: 1, reason: ActiveDown, by: Automation }: done"),
+        "the flip result was journaled before the kill:\n{before}"
+    );
     let d2 = Daemon::start(&tb, &[]);
-    wait_for(Duration::from_secs(15), || history(&tb).contains("reconciled"), || format!("{}\n{}", d2.log_text(), history(&tb)));
+    wait_for(
+        Duration::from_secs(15),
+        || history(&tb).contains("reconciled"),
+        || format!("{}\n{}", d2.log_text(), history(&tb)),
+    );
     std::thread::sleep(Duration::from_secs(3));
     let after = history(&tb);
-    assert_eq!(after.matches("about to Flip").count(), 1, "flipped twice:\n{after}");
-    assert!(after.to_lowercase().contains("reconcil"), "no reconcile entry:\n{after}");
+    assert_eq!(
+        after.matches("about to Flip").count(),
+        1,
+        "flipped twice:\n{after}"
+    );
+    assert!(
+        after.to_lowercase().contains("reconcil"),
+        "no reconcile entry:\n{after}"
+    );
     assert_eq!(served(&tb).0, ["127.0.0.3"]);
     d2.stop();
 }

@@ -25,9 +25,13 @@ fn settings(moto: &Moto) -> Route53Settings {
 }
 
 fn weights(rt: &tokio::runtime::Runtime, p: &Route53Provider) -> Vec<(String, u32)> {
-    let mut sets = rt.block_on(p.read(ZONE, NAME, RecordType::A)).expect("read");
+    let mut sets = rt
+        .block_on(p.read(ZONE, NAME, RecordType::A))
+        .expect("read");
     sets.sort_by(|a, b| a.set_id.cmp(&b.set_id));
-    sets.into_iter().map(|s| (s.set_id.unwrap_or_default(), s.weight.unwrap_or_default())).collect()
+    sets.into_iter()
+        .map(|s| (s.set_id.unwrap_or_default(), s.weight.unwrap_or_default()))
+        .collect()
 }
 
 #[test]
@@ -37,31 +41,71 @@ fn the_daemon_fails_over_weighted_records_on_route53() {
     let s = settings(&moto);
     let p = rt.block_on(async {
         let sdk = SdkRoute53::new(&s).await;
-        sdk.client().create_hosted_zone().name(ZONE).caller_reference("rtoguard-e2e").send().await.expect("create zone");
+        sdk.client()
+            .create_hosted_zone()
+            .name(ZONE)
+            .caller_reference("rtoguard-e2e")
+            .send()
+            .await
+            .expect("create zone");
         Route53Provider::new(s.clone()).await.expect("provider")
     });
     let initial = vec![
         RecordSet::new(NAME, RecordType::A, 4, ["127.0.0.2"]).with_weight("primary", 100),
         RecordSet::new(NAME, RecordType::A, 4, ["127.0.0.3"]).with_weight("standby", 0),
     ];
-    rt.block_on(p.apply(ZONE, &Change::new(NAME, RecordType::A, vec![], initial).unwrap())).expect("create records");
+    rt.block_on(p.apply(
+        ZONE,
+        &Change::new(NAME, RecordType::A, vec![], initial).unwrap(),
+    ))
+    .expect("create records");
 
-    let mut tb = Testbed::start_with(4, 1, "1s", "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }");
+    let mut tb = Testbed::start_with(
+        4,
+        1,
+        "1s",
+        "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
+    );
     let text = std::fs::read_to_string(&tb.config).unwrap();
     let start = text.find("[providers.bind]").unwrap();
     let end = text.find("[[services]]").unwrap();
-    let r53 = format!("[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nrequests_per_second = 20\n\n", moto.url());
-    std::fs::write(&tb.config, format!("{}{}{}", &text[..start], r53, &text[end..])).unwrap();
+    let r53 = format!(
+        "[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nrequests_per_second = 20\n\n",
+        moto.url()
+    );
+    std::fs::write(
+        &tb.config,
+        format!("{}{}{}", &text[..start], r53, &text[end..]),
+    )
+    .unwrap();
 
-    let env = [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_EC2_METADATA_DISABLED", "true"), ("AWS_CONFIG_FILE", "/dev/null"), ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ];
     let d = Daemon::start(&tb, &env);
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let status = run(&["status", "--config", tb.config_str()]).text();
-    assert!(status.contains("active pool: primary"), "{status}\n{}", d.log_text());
+    assert!(
+        status.contains("active pool: primary"),
+        "{status}\n{}",
+        d.log_text()
+    );
     tb.primary.stop();
-    wait_for(Duration::from_secs(20), || weights(&rt, &p) == [("primary".to_string(), 0), ("standby".to_string(), 100)], || d.log_text());
+    wait_for(
+        Duration::from_secs(20),
+        || weights(&rt, &p) == [("primary".to_string(), 0), ("standby".to_string(), 100)],
+        || d.log_text(),
+    );
     // Values and set ids are kept: only the weight moved.
     let sets = rt.block_on(p.read(ZONE, NAME, RecordType::A)).unwrap();
-    assert!(sets.iter().any(|s| s.set_id.as_deref() == Some("standby") && s.values == ["127.0.0.3"]), "{sets:?}");
+    assert!(
+        sets.iter()
+            .any(|s| s.set_id.as_deref() == Some("standby") && s.values == ["127.0.0.3"]),
+        "{sets:?}"
+    );
     d.stop();
 }

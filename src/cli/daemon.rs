@@ -56,7 +56,15 @@ pub fn history(a: &HistoryArgs) -> ExitCode {
                 if a.json {
                     println!("{}", serde_json::to_string(&e).unwrap_or_default());
                 } else {
-                    println!("{:>6} {} {:<12} {:<18} {:<14} {}", e.seq, wall(e.at_ms), e.service, e.kind, e.actor, e.message);
+                    println!(
+                        "{:>6} {} {:<12} {:<18} {:<14} {}",
+                        e.seq,
+                        wall(e.at_ms),
+                        e.service,
+                        e.kind,
+                        e.actor,
+                        e.message
+                    );
                 }
             }
             ExitCode::SUCCESS
@@ -67,25 +75,39 @@ pub fn history(a: &HistoryArgs) -> ExitCode {
 
 /// `2026-11-25 16:40:01.234` for milliseconds since the epoch.
 pub fn wall(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]")).unwrap_or_default()
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
+    ))
+    .unwrap_or_default()
 }
 
 fn error_text(body: &Value) -> String {
-    body.get("error").and_then(Value::as_str).map_or_else(|| body.to_string(), str::to_string)
+    body.get("error")
+        .and_then(Value::as_str)
+        .map_or_else(|| body.to_string(), str::to_string)
 }
 
 /// `status` through the daemon; `None` when no daemon runs.
 pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<ExitCode> {
-    let (code, body) = match client::call(&cfg.controller.control_socket, "GET", "/v1/status", None).await {
-        Ok(r) => r,
-        Err(e) if client::is_no_daemon(&e) => return None,
-        Err(e) => return Some(fail_msg(&e.to_string(), 1)),
-    };
+    let (code, body) =
+        match client::call(&cfg.controller.control_socket, "GET", "/v1/status", None).await {
+            Ok(r) => r,
+            Err(e) if client::is_no_daemon(&e) => return None,
+            Err(e) => return Some(fail_msg(&e.to_string(), 1)),
+        };
     if code != 200 {
         return Some(fail_msg(&error_text(&body), 1));
     }
-    let services: Vec<&Value> = body["services"].as_array().map(|a| a.iter().filter(|s| only.is_none_or(|n| s["service"] == n)).collect()).unwrap_or_default();
+    let services: Vec<&Value> = body["services"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|s| only.is_none_or(|n| s["service"] == n))
+                .collect()
+        })
+        .unwrap_or_default();
     for s in &services {
         if as_json {
             println!("{s}");
@@ -98,33 +120,69 @@ pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<E
 
 fn print_service(s: &Value) {
     let c = &s["controller"];
-    println!("{}  {}  active pool: {}  ttl {}s{}{}", s["service"].as_str().unwrap_or("?"), s["record"].as_str().unwrap_or(""), c["active"].as_str().unwrap_or("none"), c["ttl"], if c["pinned"] == true { "  PINNED" } else { "" }, s["provider_error"].as_str().map(|e| format!("  PROVIDER DOWN: {e}")).unwrap_or_default());
+    println!(
+        "{}  {}  active pool: {}  ttl {}s{}{}",
+        s["service"].as_str().unwrap_or("?"),
+        s["record"].as_str().unwrap_or(""),
+        c["active"].as_str().unwrap_or("none"),
+        c["ttl"],
+        if c["pinned"] == true { "  PINNED" } else { "" },
+        s["provider_error"]
+            .as_str()
+            .map(|e| format!("  PROVIDER DOWN: {e}"))
+            .unwrap_or_default()
+    );
     for p in s["pools"].as_array().into_iter().flatten() {
-        println!("    pool {:<12} {}", p["name"].as_str().unwrap_or("?"), p["health"].as_str().unwrap_or("?"));
+        println!(
+            "    pool {:<12} {}",
+            p["name"].as_str().unwrap_or("?"),
+            p["health"].as_str().unwrap_or("?")
+        );
         for e in p["endpoints"].as_array().into_iter().flatten() {
-            println!("        {:<20} {:<8} {}", e["endpoint"].as_str().unwrap_or("?"), e["state"].as_str().unwrap_or("?"), e["last"].as_str().unwrap_or(""));
+            println!(
+                "        {:<20} {:<8} {}",
+                e["endpoint"].as_str().unwrap_or("?"),
+                e["state"].as_str().unwrap_or("?"),
+                e["last"].as_str().unwrap_or("")
+            );
         }
     }
 }
 
 /// A move through the daemon; `None` when no daemon runs.
-pub async fn move_via_daemon(cfg: &Config, service: &str, failback: bool, mv: MoveRequest, out: &Output, wait: Duration) -> Option<ExitCode> {
+pub async fn move_via_daemon(
+    cfg: &Config,
+    service: &str,
+    failback: bool,
+    mv: MoveRequest,
+    out: &Output,
+    wait: Duration,
+) -> Option<ExitCode> {
     let verb = if failback { "failback" } else { "failover" };
     let path = format!("/v1/services/{service}/{verb}");
     let body = serde_json::to_value(&mv).unwrap_or(Value::Null);
-    let (code, reply) = match client::call(&cfg.controller.control_socket, "POST", &path, Some(&body)).await {
-        Ok(r) => r,
-        Err(e) if client::is_no_daemon(&e) => return None,
-        Err(e) => return Some(fail_msg(&e.to_string(), 1)),
-    };
+    let (code, reply) =
+        match client::call(&cfg.controller.control_socket, "POST", &path, Some(&body)).await {
+            Ok(r) => r,
+            Err(e) if client::is_no_daemon(&e) => return None,
+            Err(e) => return Some(fail_msg(&e.to_string(), 1)),
+        };
     match code {
         200 => {
             print!("{}", reply["text"].as_str().unwrap_or_default());
             Some(ExitCode::SUCCESS)
         }
         202 => {
-            out.step("accepted", &format!("the daemon accepted the {verb} of {service}"), json!({ "reply": reply }));
-            let target = mv.to.clone().or_else(|| cfg.service(service).map(|s| s.pools[0].name.clone())).unwrap_or_default();
+            out.step(
+                "accepted",
+                &format!("the daemon accepted the {verb} of {service}"),
+                json!({ "reply": reply }),
+            );
+            let target = mv
+                .to
+                .clone()
+                .or_else(|| cfg.service(service).map(|s| s.pools[0].name.clone()))
+                .unwrap_or_default();
             Some(follow(cfg, service, &target, out, wait).await)
         }
         c if c < 500 => Some(fail_msg(&error_text(&reply), if c == 409 { 1 } else { 64 })),
@@ -133,25 +191,54 @@ pub async fn move_via_daemon(cfg: &Config, service: &str, failback: bool, mv: Mo
 }
 
 /// Poll the daemon until the service serves `target` with nothing in flight.
-async fn follow(cfg: &Config, service: &str, target: &str, out: &Output, wait: Duration) -> ExitCode {
+async fn follow(
+    cfg: &Config,
+    service: &str,
+    target: &str,
+    out: &Output,
+    wait: Duration,
+) -> ExitCode {
     let deadline = tokio::time::Instant::now() + wait;
     let mut last = String::new();
     while tokio::time::Instant::now() < deadline {
-        if let Ok((200, body)) = client::call(&cfg.controller.control_socket, "GET", "/v1/status", None).await {
-            let s = body["services"].as_array().and_then(|a| a.iter().find(|s| s["service"] == service)).cloned().unwrap_or(Value::Null);
+        if let Ok((200, body)) =
+            client::call(&cfg.controller.control_socket, "GET", "/v1/status", None).await
+        {
+            let s = body["services"]
+                .as_array()
+                .and_then(|a| a.iter().find(|s| s["service"] == service))
+                .cloned()
+                .unwrap_or(Value::Null);
             let c = &s["controller"];
-            let line = format!("active pool {}, ttl {}s, {}", c["active"].as_str().unwrap_or("none"), c["ttl"], c["phase"].as_str().map_or_else(|| c["phase"].to_string(), str::to_string));
+            let line = format!(
+                "active pool {}, ttl {}s, {}",
+                c["active"].as_str().unwrap_or("none"),
+                c["ttl"],
+                c["phase"]
+                    .as_str()
+                    .map_or_else(|| c["phase"].to_string(), str::to_string)
+            );
             if line != last {
                 out.step("progress", &line, json!({ "controller": c }));
                 last = line;
             }
             let idle = s["busy"].is_null() && c["phase"].as_str().is_none_or(|p| p == "idle");
             if c["active"] == target && idle {
-                out.step("done", &format!("{service} now serves pool {target}"), json!({}));
+                out.step(
+                    "done",
+                    &format!("{service} now serves pool {target}"),
+                    json!({}),
+                );
                 return ExitCode::SUCCESS;
             }
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    fail_msg(&format!("{service} did not reach pool {target} within {}s; see `rtoguard status` and `rtoguard history {service}`", wait.as_secs()), 1)
+    fail_msg(
+        &format!(
+            "{service} did not reach pool {target} within {}s; see `rtoguard status` and `rtoguard history {service}`",
+            wait.as_secs()
+        ),
+        1,
+    )
 }

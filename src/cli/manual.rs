@@ -73,13 +73,22 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
         println!("(no daemon: read directly from the providers)");
         print!("{}", ops::render_status(&rows));
     }
-    if rows.iter().any(|r| r.error.is_some()) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if rows.iter().any(|r| r.error.is_some()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn unknown_service(cfg: &Config, name: &str) -> OpError {
     OpError::UnknownService {
         name: name.to_string(),
-        valid: cfg.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+        valid: cfg
+            .services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -100,9 +109,17 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
         return fail(&unknown_service(&cfg, service), 64);
     };
     let out = Output::new(m.json);
-    let mv = crate::control::MoveRequest { to: to.map(str::to_string), planned, force: m.force, dry_run: m.dry_run };
-    let wait = Duration::from_secs(u64::from(svc.ttl.normal)) + svc.ttl.restore_after + m.sync_timeout * 3;
-    if let Some(code) = super::daemon::move_via_daemon(&cfg, service, to.is_none(), mv, &out, wait).await {
+    let mv = crate::control::MoveRequest {
+        to: to.map(str::to_string),
+        planned,
+        force: m.force,
+        dry_run: m.dry_run,
+    };
+    let wait =
+        Duration::from_secs(u64::from(svc.ttl.normal)) + svc.ttl.restore_after + m.sync_timeout * 3;
+    if let Some(code) =
+        super::daemon::move_via_daemon(&cfg, service, to.is_none(), mv, &out, wait).await
+    {
         return code;
     }
     if !m.json {
@@ -116,9 +133,27 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
     };
     let interrupts = Interrupts::listen();
     let journal = (!m.dry_run).then(|| open_journal(&cfg)).flatten();
-    let actor = format!("user:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-    let opts = MoveOptions { planned, dry_run: m.dry_run, yes: m.yes, force: m.force, sync_timeout: m.sync_timeout };
-    let cx = MoveContext { service: svc, provider, to, opts, out: &out, interrupts: &interrupts, journal: journal.as_ref(), actor: &actor };
+    let actor = format!(
+        "user:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    );
+    let opts = MoveOptions {
+        planned,
+        dry_run: m.dry_run,
+        yes: m.yes,
+        force: m.force,
+        sync_timeout: m.sync_timeout,
+    };
+    let cx = MoveContext {
+        service: svc,
+        provider,
+        to,
+        opts,
+        out: &out,
+        interrupts: &interrupts,
+        journal: journal.as_ref(),
+        actor: &actor,
+    };
     match ops::run_move(cx, async |pool| crate::ops::preflight(svc, pool).await).await {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {

@@ -86,7 +86,12 @@ pub struct HistoryArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArg {
     /// Config file.
-    #[arg(long, short = 'c', env = "RTOGUARD_CONFIG", default_value = "/etc/rtoguard/config.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        env = "RTOGUARD_CONFIG",
+        default_value = "/etc/rtoguard/config.toml"
+    )]
     pub config: PathBuf,
 }
 

@@ -13,17 +13,35 @@ use tokio::net::UnixStream;
 pub enum ClientError {
     /// No daemon listens: the socket is missing or refuses connections.
     #[error("no daemon at {path}: {source}")]
-    NoDaemon { path: String, source: std::io::Error },
+    NoDaemon {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("control socket {path}: {message}")]
     Protocol { path: String, message: String },
 }
 
 /// Send `method path` with an optional JSON body; returns (status, JSON body).
-pub async fn call(socket: &Path, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), ClientError> {
+pub async fn call(
+    socket: &Path,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value), ClientError> {
     let sp = socket.display().to_string();
-    let proto = |message: String| ClientError::Protocol { path: sp.clone(), message };
-    let stream = UnixStream::connect(socket).await.map_err(|source| ClientError::NoDaemon { path: sp.clone(), source })?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| proto(e.to_string()))?;
+    let proto = |message: String| ClientError::Protocol {
+        path: sp.clone(),
+        message,
+    };
+    let stream = UnixStream::connect(socket)
+        .await
+        .map_err(|source| ClientError::NoDaemon {
+            path: sp.clone(),
+            source,
+        })?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| proto(e.to_string()))?;
     tokio::spawn(conn);
     let bytes = body.map(|b| b.to_string()).unwrap_or_default();
     let req = hyper::Request::builder()
@@ -33,10 +51,19 @@ pub async fn call(socket: &Path, method: &str, path: &str, body: Option<&Value>)
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(bytes)))
         .map_err(|e| proto(e.to_string()))?;
-    let resp = sender.send_request(req).await.map_err(|e| proto(e.to_string()))?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| proto(e.to_string()))?;
     let status = resp.status().as_u16();
-    let body = resp.into_body().collect().await.map_err(|e| proto(e.to_string()))?.to_bytes();
-    let json = serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| proto(e.to_string()))?
+        .to_bytes();
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
     Ok((status, json))
 }
 

@@ -60,7 +60,10 @@ impl Reply {
     }
     /// A 4xx/5xx with `{"error": message}`.
     pub fn error(status: u16, message: impl Into<String>) -> Self {
-        Self { status, body: serde_json::json!({ "error": message.into() }) }
+        Self {
+            status,
+            body: serde_json::json!({ "error": message.into() }),
+        }
     }
 }
 

@@ -25,13 +25,34 @@ async fn echo_server() -> (tempfile::TempDir, std::path::PathBuf, CancellationTo
 #[tokio::test]
 async fn requests_reach_the_daemon_with_the_peer_user() {
     let (_d, path, cancel) = echo_server().await;
-    let (code, body) = client::call(&path, "POST", "/v1/services/checkout/failover", Some(&json!({ "to": "standby", "planned": true }))).await.unwrap();
+    let (code, body) = client::call(
+        &path,
+        "POST",
+        "/v1/services/checkout/failover",
+        Some(&json!({ "to": "standby", "planned": true })),
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 200, "{body}");
-    assert!(body["request"].as_str().unwrap().contains("Failover { service: \"checkout\""), "{body}");
-    assert!(body["request"].as_str().unwrap().contains("planned: true"), "{body}");
-    let me = super::users::actor_for_uid(std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap());
+    assert!(
+        body["request"]
+            .as_str()
+            .unwrap()
+            .contains("Failover { service: \"checkout\""),
+        "{body}"
+    );
+    assert!(
+        body["request"].as_str().unwrap().contains("planned: true"),
+        "{body}"
+    );
+    let me = super::users::actor_for_uid(
+        std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .unwrap(),
+    );
     assert_eq!(body["actor"], me);
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o660);
     cancel.cancel();
 }
@@ -39,20 +60,44 @@ async fn requests_reach_the_daemon_with_the_peer_user() {
 #[tokio::test]
 async fn bad_requests_get_a_4xx_with_the_reason() {
     let (_d, path, _cancel) = echo_server().await;
-    let (code, body) = client::call(&path, "POST", "/v1/services/checkout/failover", Some(&json!({ "planned": true }))).await.unwrap();
+    let (code, body) = client::call(
+        &path,
+        "POST",
+        "/v1/services/checkout/failover",
+        Some(&json!({ "planned": true })),
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 400);
-    assert!(body["error"].as_str().unwrap().contains("needs a target pool"), "{body}");
-    let (code, body) = client::call(&path, "POST", "/v1/services/checkout/failover", Some(&json!({ "to": "x", "yolo": 1 }))).await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("needs a target pool"),
+        "{body}"
+    );
+    let (code, body) = client::call(
+        &path,
+        "POST",
+        "/v1/services/checkout/failover",
+        Some(&json!({ "to": "x", "yolo": 1 })),
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 400);
     assert!(body["error"].as_str().unwrap().contains("yolo"), "{body}");
-    let (code, _) = client::call(&path, "GET", "/v2/nothing", None).await.unwrap();
+    let (code, _) = client::call(&path, "GET", "/v2/nothing", None)
+        .await
+        .unwrap();
     assert_eq!(code, 404);
 }
 
 #[tokio::test]
 async fn a_missing_daemon_is_told_apart() {
     let dir = tempfile::tempdir().unwrap();
-    let err = client::call(&dir.path().join("none.sock"), "GET", "/v1/status", None).await.unwrap_err();
+    let err = client::call(&dir.path().join("none.sock"), "GET", "/v1/status", None)
+        .await
+        .unwrap_err();
     assert!(client::is_no_daemon(&err), "{err}");
 }
 
@@ -60,6 +105,8 @@ async fn a_missing_daemon_is_told_apart() {
 async fn a_second_daemon_on_the_same_socket_is_refused() {
     let (_d, path, _cancel) = echo_server().await;
     let (tx, _rx) = mpsc::channel(1);
-    let err = serve(&path, tx, CancellationToken::new()).await.unwrap_err();
+    let err = serve(&path, tx, CancellationToken::new())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("is in use"), "{err}");
 }

@@ -187,7 +187,9 @@ impl Controller {
                 let mv = automatic_move(to, Reason::ActiveDown, false);
                 self.issue_flip(now, mv, out);
             }
-            Want::Failback(to) => self.start_move(now, automatic_move(to, Reason::Failback, true), out),
+            Want::Failback(to) => {
+                self.start_move(now, automatic_move(to, Reason::Failback, true), out)
+            }
             Want::Halt => self.halt(Halt::FlipCap, out),
             Want::NoTarget => self.raise_no_target(out),
             Want::NoSingleActive => {
@@ -207,7 +209,12 @@ impl Controller {
             Want::FinishIntent(to) => {
                 self.pending_intent = None;
                 let detail = "finishing the flip left unfinished by a restart";
-                out.push(entry(EntryKind::Reconciled, Some(&to), Some(Reason::Reconcile), detail));
+                out.push(entry(
+                    EntryKind::Reconciled,
+                    Some(&to),
+                    Some(Reason::Reconcile),
+                    detail,
+                ));
                 self.issue_flip(now, automatic_move(to, Reason::Reconcile, false), out);
             }
             Want::AbandonIntent(why) => {
@@ -216,7 +223,12 @@ impl Controller {
                     IntentKind::Flip { to, .. } => Some(to.as_str()),
                     IntentKind::SetTtl { .. } => None,
                 });
-                out.push(entry(EntryKind::Abandoned, pool, Some(Reason::Reconcile), why));
+                out.push(entry(
+                    EntryKind::Abandoned,
+                    pool,
+                    Some(Reason::Reconcile),
+                    why,
+                ));
             }
         }
     }
@@ -225,8 +237,14 @@ impl Controller {
         self.raised.no_target = true;
         let active = self.active().unwrap_or("none").to_owned();
         tracing::error!(active, "No healthy pool: keeping records as they are.");
-        let msg = format!("no healthy pool: keeping records as they are (active pool {active} is down)");
-        out.push(entry(EntryKind::NoHealthyPool, Some(&active), Some(Reason::ActiveDown), &msg));
+        let msg =
+            format!("no healthy pool: keeping records as they are (active pool {active} is down)");
+        out.push(entry(
+            EntryKind::NoHealthyPool,
+            Some(&active),
+            Some(Reason::ActiveDown),
+            &msg,
+        ));
         out.push(alert(AlertLevel::Critical, msg));
     }
 
@@ -238,7 +256,9 @@ impl Controller {
         self.halted = Some(why);
         let msg = match why {
             Halt::FlipCap => "flip cap reached: automation stopped for this service",
-            Halt::ProviderRejected => "provider refused a change: automation stopped for this service",
+            Halt::ProviderRejected => {
+                "provider refused a change: automation stopped for this service"
+            }
             Halt::Conflicts => "compare-and-set keeps losing: automation stopped for this service",
         };
         tracing::error!(?why, "Automation stopped until an operator command.");

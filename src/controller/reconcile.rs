@@ -41,9 +41,15 @@ impl Controller {
         let to = match &intent.kind {
             IntentKind::SetTtl { ttl } => {
                 let (kind, detail) = if self.ttl() == *ttl {
-                    (EntryKind::Reconciled, format!("TTL {ttl}s was applied before the restart"))
+                    (
+                        EntryKind::Reconciled,
+                        format!("TTL {ttl}s was applied before the restart"),
+                    )
                 } else {
-                    (EntryKind::Abandoned, format!("TTL {ttl}s was not applied; deciding afresh"))
+                    (
+                        EntryKind::Abandoned,
+                        format!("TTL {ttl}s was not applied; deciding afresh"),
+                    )
                 };
                 out.push(entry(kind, self.active(), Some(Reason::Reconcile), detail));
                 return;
@@ -54,17 +60,32 @@ impl Controller {
             self.damping
                 .record(now, intent.by == Initiator::Automation, &self.policy);
             let detail = format!("flip to {to} completed before the restart");
-            out.push(entry(EntryKind::Reconciled, Some(&to), Some(intent.reason), detail));
+            out.push(entry(
+                EntryKind::Reconciled,
+                Some(&to),
+                Some(intent.reason),
+                detail,
+            ));
             return;
         }
         if !self.policy.has_pool(&to) {
             let detail = format!("flip to {to}: not a pool of this service any more");
-            out.push(entry(EntryKind::Abandoned, Some(&to), Some(intent.reason), detail));
+            out.push(entry(
+                EntryKind::Abandoned,
+                Some(&to),
+                Some(intent.reason),
+                detail,
+            ));
             return;
         }
         if intent.by == Initiator::Operator {
             let detail = "finishing the operator's flip left unfinished by a restart";
-            out.push(entry(EntryKind::Reconciled, Some(&to), Some(Reason::Reconcile), detail));
+            out.push(entry(
+                EntryKind::Reconciled,
+                Some(&to),
+                Some(Reason::Reconcile),
+                detail,
+            ));
             let mv = Move {
                 to,
                 reason: Reason::Reconcile,
@@ -76,7 +97,12 @@ impl Controller {
             return;
         }
         let detail = "unfinished automatic flip: waiting for health to finish or drop it";
-        out.push(entry(EntryKind::Decision, Some(&to), Some(Reason::Reconcile), detail));
+        out.push(entry(
+            EntryKind::Decision,
+            Some(&to),
+            Some(Reason::Reconcile),
+            detail,
+        ));
         self.pending_intent = Some(intent);
     }
 }

@@ -24,8 +24,14 @@ pub enum JournalError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("journal {path}: schema version {found} is newer than this rtoguard understands ({known})")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "journal {path}: schema version {found} is newer than this rtoguard understands ({known})"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("journal {path}: cannot create the state directory: {source}")]
     Dir {
         path: PathBuf,
@@ -87,30 +93,48 @@ pub struct Journal {
 impl Journal {
     /// Open (or create and migrate) `state_dir/journal.sqlite3`.
     pub fn open(state_dir: &Path) -> Result<Self, JournalError> {
-        std::fs::create_dir_all(state_dir).map_err(|source| JournalError::Dir { path: state_dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(state_dir).map_err(|source| JournalError::Dir {
+            path: state_dir.to_path_buf(),
+            source,
+        })?;
         Self::open_file(&state_dir.join("journal.sqlite3"))
     }
 
     /// Open a journal file directly.
     pub fn open_file(path: &Path) -> Result<Self, JournalError> {
-        let err = |source| JournalError::Sqlite { path: path.to_path_buf(), source };
+        let err = |source| JournalError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
         let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
         schema::migrate(&conn, path)?;
-        Ok(Self { path: path.to_path_buf(), conn: Mutex::new(conn) })
+        Ok(Self {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, JournalError> {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, JournalError> {
         // A poisoned lock only means another thread panicked mid-call; SQLite
         // itself kept the database consistent, so go on with the connection.
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&conn).map_err(|source| JournalError::Sqlite { path: self.path.clone(), source })
+        f(&conn).map_err(|source| JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Append one entry; it is durable when this returns. Returns its sequence number.
@@ -125,8 +149,22 @@ impl Journal {
     }
 
     /// Write an intent (and an `intent` entry) before acting on it.
-    pub fn open_intent(&self, service: &str, incident: Option<&str>, actor: &str, message: String, payload: serde_json::Value) -> Result<i64, JournalError> {
-        let seq = self.append(NewEntry { service, incident, kind: "intent", actor, message, detail: payload.clone() })?;
+    pub fn open_intent(
+        &self,
+        service: &str,
+        incident: Option<&str>,
+        actor: &str,
+        message: String,
+        payload: serde_json::Value,
+    ) -> Result<i64, JournalError> {
+        let seq = self.append(NewEntry {
+            service,
+            incident,
+            kind: "intent",
+            actor,
+            message,
+            detail: payload.clone(),
+        })?;
         self.with(|c| {
             c.execute(
                 "INSERT INTO intents (service, incident, payload, opened_seq) VALUES (?1, ?2, ?3, ?4)",
@@ -137,11 +175,35 @@ impl Journal {
     }
 
     /// Close an intent with its outcome (`done`, `failed`, `conflict`, `done-by-other`, ...).
-    pub fn close_intent(&self, id: i64, outcome: &str, message: String, detail: serde_json::Value) -> Result<(), JournalError> {
-        let (service, incident): (String, Option<String>) =
-            self.with(|c| c.query_row("SELECT service, incident FROM intents WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))))?;
-        let seq = self.append(NewEntry { service: &service, incident: incident.as_deref(), kind: "intent-closed", actor: "rtoguard", message, detail: serde_json::json!({ "intent": id, "outcome": outcome, "detail": detail }) })?;
-        self.with(|c| c.execute("UPDATE intents SET outcome = ?1, closed_seq = ?2 WHERE id = ?3", params![outcome, seq, id]).map(|_| ()))
+    pub fn close_intent(
+        &self,
+        id: i64,
+        outcome: &str,
+        message: String,
+        detail: serde_json::Value,
+    ) -> Result<(), JournalError> {
+        let (service, incident): (String, Option<String>) = self.with(|c| {
+            c.query_row(
+                "SELECT service, incident FROM intents WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })?;
+        let seq = self.append(NewEntry {
+            service: &service,
+            incident: incident.as_deref(),
+            kind: "intent-closed",
+            actor: "rtoguard",
+            message,
+            detail: serde_json::json!({ "intent": id, "outcome": outcome, "detail": detail }),
+        })?;
+        self.with(|c| {
+            c.execute(
+                "UPDATE intents SET outcome = ?1, closed_seq = ?2 WHERE id = ?3",
+                params![outcome, seq, id],
+            )
+            .map(|_| ())
+        })
     }
 
     /// The newest intent of `service` that was opened and never closed.
@@ -157,7 +219,11 @@ impl Journal {
     }
 
     /// Entries in order, optionally for one service and from a sequence number on.
-    pub fn entries(&self, service: Option<&str>, after_seq: i64) -> Result<Vec<Entry>, JournalError> {
+    pub fn entries(
+        &self,
+        service: Option<&str>,
+        after_seq: i64,
+    ) -> Result<Vec<Entry>, JournalError> {
         self.with(|c| {
             let mut st = c.prepare(
                 "SELECT seq, at_ms, service, incident, kind, actor, message, detail FROM entries WHERE (?1 IS NULL OR service = ?1) AND seq > ?2 ORDER BY seq",
@@ -177,7 +243,13 @@ impl Journal {
     }
 
     /// Store (or replace) the finished report of an incident.
-    pub fn save_report(&self, incident: &str, service: &str, kind: &str, report: &serde_json::Value) -> Result<(), JournalError> {
+    pub fn save_report(
+        &self,
+        incident: &str,
+        service: &str,
+        kind: &str,
+        report: &serde_json::Value,
+    ) -> Result<(), JournalError> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO reports (incident, service, kind, at_ms, report) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -191,16 +263,22 @@ impl Journal {
     /// A stored report.
     pub fn report(&self, incident: &str) -> Result<Option<serde_json::Value>, JournalError> {
         self.with(|c| {
-            c.query_row("SELECT report FROM reports WHERE incident = ?1", [incident], |r| r.get::<_, String>(0))
-                .optional()
-                .map(|o| o.and_then(|s| serde_json::from_str(&s).ok()))
+            c.query_row(
+                "SELECT report FROM reports WHERE incident = ?1",
+                [incident],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|o| o.and_then(|s| serde_json::from_str(&s).ok()))
         })
     }
 
     /// Every stored report: (incident, service, kind, at_ms), newest first.
     pub fn reports(&self) -> Result<Vec<(String, String, String, i64)>, JournalError> {
         self.with(|c| {
-            let mut st = c.prepare("SELECT incident, service, kind, at_ms FROM reports ORDER BY at_ms DESC")?;
+            let mut st = c.prepare(
+                "SELECT incident, service, kind, at_ms FROM reports ORDER BY at_ms DESC",
+            )?;
             let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
             rows.collect()
         })
@@ -223,7 +301,9 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

@@ -41,14 +41,26 @@ const MIGRATIONS: &[&str] = &[
 
 /// Bring the database to the newest schema, one transaction per step.
 pub fn migrate(conn: &Connection, path: &Path) -> Result<(), JournalError> {
-    let err = |source| JournalError::Sqlite { path: path.to_path_buf(), source };
+    let err = |source| JournalError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
     let known = MIGRATIONS.len() as i64;
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
     if found > known {
-        return Err(JournalError::TooNew { path: path.to_path_buf(), found, known });
+        return Err(JournalError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let step = format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;", i + 1);
+        let step = format!(
+            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        );
         conn.execute_batch(&step).map_err(err)?;
     }
     Ok(())

@@ -4,7 +4,14 @@ use super::*;
 use serde_json::json;
 
 fn entry<'a>(service: &'a str, kind: &'a str) -> NewEntry<'a> {
-    NewEntry { service, incident: Some("inc-1"), kind, actor: "test", message: format!("{kind} happened"), detail: json!({ "k": kind }) }
+    NewEntry {
+        service,
+        incident: Some("inc-1"),
+        kind,
+        actor: "test",
+        message: format!("{kind} happened"),
+        detail: json!({ "k": kind }),
+    }
 }
 
 #[test]
@@ -28,13 +35,27 @@ fn appends_in_order_and_survives_reopen() {
 fn open_intents_are_found_until_closed() {
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
-    let id = j.open_intent("checkout", None, "cli", "flip to standby".into(), json!({ "flip": "standby" })).unwrap();
+    let id = j
+        .open_intent(
+            "checkout",
+            None,
+            "cli",
+            "flip to standby".into(),
+            json!({ "flip": "standby" }),
+        )
+        .unwrap();
     let open = j.open_intents("checkout").unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].payload, json!({ "flip": "standby" }));
-    j.close_intent(id, "done", "flipped".into(), json!(null)).unwrap();
+    j.close_intent(id, "done", "flipped".into(), json!(null))
+        .unwrap();
     assert!(j.open_intents("checkout").unwrap().is_empty());
-    let kinds: Vec<_> = j.entries(None, 0).unwrap().into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<_> = j
+        .entries(None, 0)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(kinds, vec!["intent", "intent-closed"]);
 }
 
@@ -54,8 +75,10 @@ fn refuses_a_newer_schema() {
 fn reports_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
-    j.save_report("inc-1", "checkout", "manual", &json!({ "met": true })).unwrap();
-    j.save_report("inc-1", "checkout", "manual", &json!({ "met": false })).unwrap();
+    j.save_report("inc-1", "checkout", "manual", &json!({ "met": true }))
+        .unwrap();
+    j.save_report("inc-1", "checkout", "manual", &json!({ "met": false }))
+        .unwrap();
     assert_eq!(j.report("inc-1").unwrap(), Some(json!({ "met": false })));
     assert_eq!(j.reports().unwrap().len(), 1);
     assert_eq!(j.report("nope").unwrap(), None);

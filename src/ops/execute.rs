@@ -44,31 +44,78 @@ where
 {
     let svc = cx.service;
     let current = cx.provider.read(&svc.zone, &svc.record, svc.rtype).await?;
-    let plan = plan::build(plan::Request { service: svc, to: cx.to, planned: cx.opts.planned }, &cx.provider.capabilities(), &current)?;
+    let plan = plan::build(
+        plan::Request {
+            service: svc,
+            to: cx.to,
+            planned: cx.opts.planned,
+        },
+        &cx.provider.capabilities(),
+        &current,
+    )?;
     show_plan(cx.out, &plan);
     if cx.opts.dry_run || plan.is_empty() {
-        return Ok(MoveOutcome { plan, dry_run: cx.opts.dry_run, incident: None });
+        return Ok(MoveOutcome {
+            plan,
+            dry_run: cx.opts.dry_run,
+            incident: None,
+        });
     }
     confirm(cx.opts.yes)?;
     // `plan::build` already checked the pool exists.
     let target = svc.pool(cx.to).expect("pool checked by the plan");
     if cx.opts.force {
-        cx.out.step("preflight", &format!("--force: not probing pool {}", target.name), json!({ "pool": target.name }));
+        cx.out.step(
+            "preflight",
+            &format!("--force: not probing pool {}", target.name),
+            json!({ "pool": target.name }),
+        );
     } else {
-        check_target(target).await.map_err(|detail| OpError::TargetUnhealthy { pool: target.name.clone(), detail })?;
-        cx.out.step("preflight", &format!("pool {} answered its probe", target.name), json!({ "pool": target.name }));
+        check_target(target)
+            .await
+            .map_err(|detail| OpError::TargetUnhealthy {
+                pool: target.name.clone(),
+                detail,
+            })?;
+        cx.out.step(
+            "preflight",
+            &format!("pool {} answered its probe", target.name),
+            json!({ "pool": target.name }),
+        );
     }
     let incident = format!("manual-{}-{}", svc.name, crate::journal::now_ms());
-    let run = Run { cx: &cx, incident: cx.journal.map(|_| incident.clone()) };
-    run.journal("decision", format!("{} moves {} from {} to {}", cx.actor, svc.name, plan.from, plan.to), json!({ "plan": &plan }));
+    let run = Run {
+        cx: &cx,
+        incident: cx.journal.map(|_| incident.clone()),
+    };
+    run.journal(
+        "decision",
+        format!(
+            "{} moves {} from {} to {}",
+            cx.actor, svc.name, plan.from, plan.to
+        ),
+        json!({ "plan": &plan }),
+    );
     run.steps(&plan).await?;
-    cx.out.step("done", &format!("{} now serves pool {}", svc.name, plan.to), json!({ "service": svc.name, "pool": plan.to }));
-    Ok(MoveOutcome { plan, dry_run: false, incident: run.incident })
+    cx.out.step(
+        "done",
+        &format!("{} now serves pool {}", svc.name, plan.to),
+        json!({ "service": svc.name, "pool": plan.to }),
+    );
+    Ok(MoveOutcome {
+        plan,
+        dry_run: false,
+        incident: run.incident,
+    })
 }
 
 fn show_plan(out: &Output, plan: &Plan) {
     if out.is_json() {
-        out.step("plan", &format!("plan for {}: {} -> {}", plan.service, plan.from, plan.to), json!({ "plan": plan }));
+        out.step(
+            "plan",
+            &format!("plan for {}: {} -> {}", plan.service, plan.from, plan.to),
+            json!({ "plan": plan }),
+        );
     } else {
         print!("{plan}");
     }
@@ -99,7 +146,14 @@ struct Run<'a, 'b> {
 impl Run<'_, '_> {
     fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
         let Some(j) = self.cx.journal else { return };
-        let e = NewEntry { service: &self.cx.service.name, incident: self.incident.as_deref(), kind, actor: self.cx.actor, message, detail };
+        let e = NewEntry {
+            service: &self.cx.service.name,
+            incident: self.incident.as_deref(),
+            kind,
+            actor: self.cx.actor,
+            message,
+            detail,
+        };
         if let Err(err) = j.append(e) {
             tracing::warn!(error = %err, "Journal write failed; continuing without it.");
         }
@@ -110,10 +164,12 @@ impl Run<'_, '_> {
         while let Some(step) = iter.next() {
             match step {
                 Step::SetTtl { ttl, why, change } => {
-                    self.apply(change, &format!("TTL set to {ttl}s ({why})")).await?;
+                    self.apply(change, &format!("TTL set to {ttl}s ({why})"))
+                        .await?;
                 }
                 Step::Flip { change } => {
-                    self.apply(change, &format!("flipped to pool {}", plan.to)).await?;
+                    self.apply(change, &format!("flipped to pool {}", plan.to))
+                        .await?;
                 }
                 Step::Drain { ttl, wait } => {
                     let label = format!("draining caches of answers published with TTL {ttl}s");
@@ -122,8 +178,19 @@ impl Run<'_, '_> {
                     }
                 }
                 Step::Settle { wait } => {
-                    if !self.wait("settling before restoring the normal TTL", *wait, "the wait (the TTL is restored now)").await {
-                        self.cx.out.step("interrupt", "settle wait cut short: restoring the normal TTL now", json!({}));
+                    if !self
+                        .wait(
+                            "settling before restoring the normal TTL",
+                            *wait,
+                            "the wait (the TTL is restored now)",
+                        )
+                        .await
+                    {
+                        self.cx.out.step(
+                            "interrupt",
+                            "settle wait cut short: restoring the normal TTL now",
+                            json!({}),
+                        );
                     }
                 }
             }
@@ -135,14 +202,18 @@ impl Run<'_, '_> {
     async fn abort_drain(&self, next: Option<&Step>, old_ttl: u32) -> OpError {
         let svc = self.cx.service;
         let Some(Step::Flip { change }) = next else {
-            return OpError::Aborted { when: "while draining".into() };
+            return OpError::Aborted {
+                when: "while draining".into(),
+            };
         };
         let state = change.expected().to_vec();
         let restored: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(old_ttl)).collect();
         let when = match Change::new(&svc.record, svc.rtype, state, restored) {
             Ok(c) => match self.apply(&c, &format!("TTL restored to {old_ttl}s")).await {
                 Ok(()) => format!("while draining: records unchanged, TTL restored to {old_ttl}s"),
-                Err(e) => format!("while draining: records unchanged, but restoring the TTL failed: {e}"),
+                Err(e) => {
+                    format!("while draining: records unchanged, but restoring the TTL failed: {e}")
+                }
             },
             Err(e) => format!("while draining: {e}"),
         };
@@ -152,7 +223,11 @@ impl Run<'_, '_> {
     /// Wait `d` with a countdown; false when a second Ctrl-C cut it short.
     async fn wait(&self, label: &str, d: Duration, what_aborts: &str) -> bool {
         let out = self.cx.out;
-        out.step("wait", &format!("{label}: waiting {}s", d.as_secs()), json!({ "wait_s": d.as_secs() }));
+        out.step(
+            "wait",
+            &format!("{label}: waiting {}s", d.as_secs()),
+            json!({ "wait_s": d.as_secs() }),
+        );
         let start = Instant::now();
         let base = self.cx.interrupts.count();
         let mut cd = out.countdown(label, d);
@@ -185,27 +260,69 @@ impl Run<'_, '_> {
         self.journal("provider-request", format!("request: {done}"), diff.clone());
         match p.apply(&svc.zone, change).await {
             Ok(receipt) => {
-                out.step("applied", &format!("{done} (provider {}: {} {})", p.name(), receipt.status, receipt.id), json!({ "receipt": receipt, "change": diff }));
-                self.journal("provider-result", format!("accepted: {done}"), json!({ "receipt": receipt }));
-                match p.wait_in_sync(&svc.zone, change, &receipt, self.cx.opts.sync_timeout).await {
-                    Ok(SyncState::InSync) => out.step("in-sync", "provider reports the change in sync", json!({})),
-                    Ok(SyncState::Pending) => out.step("pending", "provider has not reported the change in sync yet; going on", json!({})),
-                    Err(e) => out.step("pending", &format!("could not confirm the change is in sync: {e}"), json!({ "error": e.to_string() })),
+                out.step(
+                    "applied",
+                    &format!(
+                        "{done} (provider {}: {} {})",
+                        p.name(),
+                        receipt.status,
+                        receipt.id
+                    ),
+                    json!({ "receipt": receipt, "change": diff }),
+                );
+                self.journal(
+                    "provider-result",
+                    format!("accepted: {done}"),
+                    json!({ "receipt": receipt }),
+                );
+                match p
+                    .wait_in_sync(&svc.zone, change, &receipt, self.cx.opts.sync_timeout)
+                    .await
+                {
+                    Ok(SyncState::InSync) => {
+                        out.step("in-sync", "provider reports the change in sync", json!({}))
+                    }
+                    Ok(SyncState::Pending) => out.step(
+                        "pending",
+                        "provider has not reported the change in sync yet; going on",
+                        json!({}),
+                    ),
+                    Err(e) => out.step(
+                        "pending",
+                        &format!("could not confirm the change is in sync: {e}"),
+                        json!({ "error": e.to_string() }),
+                    ),
                 }
                 Ok(())
             }
             Err(e) if matches!(e, ProviderError::Conflict { .. }) || e.is_retryable() => {
                 let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
                 if sorted(&now) == sorted(change.desired()) {
-                    out.step("already-applied", &format!("{done}: already served (another writer made this change)"), json!({ "error": e.to_string() }));
-                    self.journal("provider-result", "done by another writer".into(), json!({ "error": e.to_string() }));
+                    out.step(
+                        "already-applied",
+                        &format!("{done}: already served (another writer made this change)"),
+                        json!({ "error": e.to_string() }),
+                    );
+                    self.journal(
+                        "provider-result",
+                        "done by another writer".into(),
+                        json!({ "error": e.to_string() }),
+                    );
                     return Ok(());
                 }
-                self.journal("provider-result", format!("failed: {e}"), json!({ "error": e.to_string(), "served": now }));
+                self.journal(
+                    "provider-result",
+                    format!("failed: {e}"),
+                    json!({ "error": e.to_string(), "served": now }),
+                );
                 Err(e.into())
             }
             Err(e) => {
-                self.journal("provider-result", format!("failed: {e}"), json!({ "error": e.to_string() }));
+                self.journal(
+                    "provider-result",
+                    format!("failed: {e}"),
+                    json!({ "error": e.to_string() }),
+                );
                 Err(e.into())
             }
         }

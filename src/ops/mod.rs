@@ -27,11 +27,15 @@ pub enum OpError {
     Provider(#[from] rtoguard_provider_api::ProviderError),
     #[error(transparent)]
     Build(#[from] crate::providers::BuildError),
-    #[error("refusing to change DNS without confirmation: standard input is not a terminal; pass --yes")]
+    #[error(
+        "refusing to change DNS without confirmation: standard input is not a terminal; pass --yes"
+    )]
     NotConfirmed,
     #[error("cancelled at the prompt: nothing was changed")]
     Declined,
-    #[error("target pool {pool} failed its probe ({detail}); nothing was changed. Use --force to flip anyway")]
+    #[error(
+        "target pool {pool} failed its probe ({detail}); nothing was changed. Use --force to flip anyway"
+    )]
     TargetUnhealthy { pool: String, detail: String },
     #[error("aborted by Ctrl-C {when}")]
     Aborted { when: String },
@@ -41,7 +45,9 @@ impl OpError {
     /// Exit code for the CLI: 64 for usage errors, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::UnknownService { .. } | Self::Plan(crate::plan::PlanError::UnknownPool { .. }) | Self::NotConfirmed => 64,
+            Self::UnknownService { .. }
+            | Self::Plan(crate::plan::PlanError::UnknownPool { .. })
+            | Self::NotConfirmed => 64,
             Self::Aborted { .. } => 130,
             _ => 1,
         }

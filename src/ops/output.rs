@@ -16,7 +16,10 @@ pub struct Output {
 
 impl Output {
     pub fn new(json: bool) -> Self {
-        Self { json, start: Instant::now() }
+        Self {
+            json,
+            start: Instant::now(),
+        }
     }
 
     pub fn is_json(&self) -> bool {
@@ -43,7 +46,11 @@ impl Output {
             }
             println!("{obj}");
         } else {
-            let t = now.format(&time::macros::format_description!("[hour]:[minute]:[second]")).unwrap_or_default();
+            let t = now
+                .format(&time::macros::format_description!(
+                    "[hour]:[minute]:[second]"
+                ))
+                .unwrap_or_default();
             println!("{t} +{:>6.1}s  {message}", elapsed.as_secs_f64());
         }
         let _ = std::io::stdout().flush();
@@ -54,13 +61,21 @@ impl Output {
         let bar = (!self.json && std::io::stderr().is_terminal()).then(|| {
             let b = indicatif::ProgressBar::new(total.as_secs().max(1));
             b.set_style(
-                indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}s, {eta} left")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {pos}/{len}s, {eta} left",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b.set_message(label.to_string());
             b
         });
-        Countdown { out: self.clone(), label: label.to_string(), total, bar, last_line: None }
+        Countdown {
+            out: self.clone(),
+            label: label.to_string(),
+            total,
+            bar,
+            last_line: None,
+        }
     }
 }
 
@@ -80,9 +95,16 @@ impl Countdown {
         let left = self.total.saturating_sub(elapsed);
         if let Some(b) = &self.bar {
             b.set_position(elapsed.as_secs());
-        } else if self.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+        } else if self
+            .last_line
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(10))
+        {
             self.last_line = Some(Instant::now());
-            self.out.step("wait", &format!("{}: {}s left", self.label, left.as_secs()), json!({ "left_s": left.as_secs() }));
+            self.out.step(
+                "wait",
+                &format!("{}: {}s left", self.label, left.as_secs()),
+                json!({ "left_s": left.as_secs() }),
+            );
         }
     }
 

@@ -15,5 +15,9 @@ pub async fn preflight(svc: &Service, pool: &Pool) -> Result<(), String> {
             failures.push(format!("{ep}: {}", r.detail));
         }
     }
-    if ok >= svc.health.min_healthy.max(1) { Ok(()) } else { Err(failures.join("; ")) }
+    if ok >= svc.health.min_healthy.max(1) {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
 }

@@ -23,9 +23,17 @@ pub struct ServiceStatus {
 
 /// Read every service (or one) from its provider; a provider that fails is
 /// reported on its services and does not stop the others.
-pub async fn status(cfg: &Config, only: Option<&str>, providers: &mut Providers) -> Vec<ServiceStatus> {
+pub async fn status(
+    cfg: &Config,
+    only: Option<&str>,
+    providers: &mut Providers,
+) -> Vec<ServiceStatus> {
     let mut out = Vec::new();
-    for svc in cfg.services.iter().filter(|s| only.is_none_or(|n| n == s.name)) {
+    for svc in cfg
+        .services
+        .iter()
+        .filter(|s| only.is_none_or(|n| n == s.name))
+    {
         let mut st = ServiceStatus {
             service: svc.name.clone(),
             provider: svc.provider.clone(),
@@ -37,7 +45,10 @@ pub async fn status(cfg: &Config, only: Option<&str>, providers: &mut Providers)
             error: None,
         };
         let read = match providers.get(cfg, &svc.provider).await {
-            Ok(p) => p.read(&svc.zone, &svc.record, svc.rtype).await.map_err(|e| e.to_string()),
+            Ok(p) => p
+                .read(&svc.zone, &svc.record, svc.rtype)
+                .await
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         match read {
@@ -58,10 +69,16 @@ pub fn render(rows: &[ServiceStatus]) -> String {
     let mut s = String::new();
     for r in rows {
         match (&r.active, &r.error) {
-            (_, Some(e)) => s.push_str(&format!("{}  {} {}  provider {}: UNREACHABLE: {e}\n", r.service, r.record, r.rtype, r.provider)),
+            (_, Some(e)) => s.push_str(&format!(
+                "{}  {} {}  provider {}: UNREACHABLE: {e}\n",
+                r.service, r.record, r.rtype, r.provider
+            )),
             (Some(a), None) => {
                 let ttl = r.ttl.map_or("-".into(), |t| format!("{t}s"));
-                s.push_str(&format!("{}  {} {}  active pool: {a}  ttl {ttl}  (provider {})\n", r.service, r.record, r.rtype, r.provider));
+                s.push_str(&format!(
+                    "{}  {} {}  active pool: {a}  ttl {ttl}  (provider {})\n",
+                    r.service, r.record, r.rtype, r.provider
+                ));
                 for set in &r.records {
                     s.push_str(&format!("    {set}\n"));
                 }

@@ -49,7 +49,10 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
     if serving.is_empty() {
         return Active::Empty;
     }
-    let values: BTreeSet<&str> = serving.iter().flat_map(|s| s.values.iter().map(String::as_str)).collect();
+    let values: BTreeSet<&str> = serving
+        .iter()
+        .flat_map(|s| s.values.iter().map(String::as_str))
+        .collect();
     let exact = svc.pools.iter().find(|p| {
         let e: BTreeSet<&str> = p.endpoints.iter().map(String::as_str).collect();
         e == values
@@ -63,7 +66,9 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
         .filter(|p| p.endpoints.iter().any(|e| values.contains(e.as_str())))
         .map(|p| p.name.clone())
         .collect();
-    let covered = values.iter().all(|v| svc.pools.iter().any(|p| p.endpoints.iter().any(|e| e == v)));
+    let covered = values
+        .iter()
+        .all(|v| svc.pools.iter().any(|p| p.endpoints.iter().any(|e| e == v)));
     match (touched.len(), covered) {
         // A subset of one pool's endpoints: that pool, partly.
         (1, true) => Active::Pool(touched[0].clone()),

@@ -22,7 +22,11 @@ use crate::config::{Pool, Service};
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     #[error("service {service} has no pool {pool:?}; its pools are: {valid}")]
-    UnknownPool { service: String, pool: String, valid: String },
+    UnknownPool {
+        service: String,
+        pool: String,
+        valid: String,
+    },
     #[error(transparent)]
     Refused(#[from] ProviderError),
 }
@@ -32,7 +36,11 @@ pub enum PlanError {
 #[serde(tag = "step", rename_all = "kebab-case")]
 pub enum Step {
     /// Change only the TTL of what is served.
-    SetTtl { ttl: u32, why: String, change: Change },
+    SetTtl {
+        ttl: u32,
+        why: String,
+        change: Change,
+    },
     /// Wait for caches to let go of answers published with `ttl` seconds.
     Drain {
         ttl: u32,
@@ -75,12 +83,21 @@ pub struct Request<'a> {
 }
 
 /// Build the plan that moves `req.service` to pool `req.to` from `current`.
-pub fn build(req: Request<'_>, caps: &Capabilities, current: &[RecordSet]) -> Result<Plan, PlanError> {
+pub fn build(
+    req: Request<'_>,
+    caps: &Capabilities,
+    current: &[RecordSet],
+) -> Result<Plan, PlanError> {
     let svc = req.service;
     let target = svc.pool(req.to).ok_or_else(|| PlanError::UnknownPool {
         service: svc.name.clone(),
         pool: req.to.to_string(),
-        valid: svc.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+        valid: svc
+            .pools
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     })?;
     let from = classify(svc, current);
     let normal = svc.ttl.normal.max(caps.ttl_floor);
@@ -90,15 +107,36 @@ pub fn build(req: Request<'_>, caps: &Capabilities, current: &[RecordSet]) -> Re
     let mut state = current.to_vec();
     if from == Active::Pool(target.name.clone()) {
         if cur_ttl.is_some_and(|t| t != normal) {
-            push_ttl(svc, &mut steps, &mut state, normal, "restore the normal TTL")?;
+            push_ttl(
+                svc,
+                &mut steps,
+                &mut state,
+                normal,
+                "restore the normal TTL",
+            )?;
         }
-        return Ok(Plan { service: svc.name.clone(), from, to: target.name.clone(), planned: req.planned, steps });
+        return Ok(Plan {
+            service: svc.name.clone(),
+            from,
+            to: target.name.clone(),
+            planned: req.planned,
+            steps,
+        });
     }
     let flip_ttl = match (req.planned, cur_ttl) {
         (_, None) => normal,
         (true, Some(t)) if t > lowered => {
-            push_ttl(svc, &mut steps, &mut state, lowered, "lower the TTL ahead of the switch")?;
-            steps.push(Step::Drain { ttl: t, wait: Duration::from_secs(t.into()) });
+            push_ttl(
+                svc,
+                &mut steps,
+                &mut state,
+                lowered,
+                "lower the TTL ahead of the switch",
+            )?;
+            steps.push(Step::Drain {
+                ttl: t,
+                wait: Duration::from_secs(t.into()),
+            });
             lowered
         }
         (_, Some(t)) => t,
@@ -108,16 +146,40 @@ pub fn build(req: Request<'_>, caps: &Capabilities, current: &[RecordSet]) -> Re
     steps.push(Step::Flip { change });
     state = desired;
     if flip_ttl != normal {
-        steps.push(Step::Settle { wait: svc.ttl.restore_after });
-        push_ttl(svc, &mut steps, &mut state, normal, "restore the normal TTL")?;
+        steps.push(Step::Settle {
+            wait: svc.ttl.restore_after,
+        });
+        push_ttl(
+            svc,
+            &mut steps,
+            &mut state,
+            normal,
+            "restore the normal TTL",
+        )?;
     }
-    Ok(Plan { service: svc.name.clone(), from, to: target.name.clone(), planned: req.planned, steps })
+    Ok(Plan {
+        service: svc.name.clone(),
+        from,
+        to: target.name.clone(),
+        planned: req.planned,
+        steps,
+    })
 }
 
-fn push_ttl(svc: &Service, steps: &mut Vec<Step>, state: &mut Vec<RecordSet>, ttl: u32, why: &str) -> Result<(), PlanError> {
+fn push_ttl(
+    svc: &Service,
+    steps: &mut Vec<Step>,
+    state: &mut Vec<RecordSet>,
+    ttl: u32,
+    why: &str,
+) -> Result<(), PlanError> {
     let desired: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
     let change = Change::new(&svc.record, svc.rtype, state.clone(), desired.clone())?;
-    steps.push(Step::SetTtl { ttl, why: why.to_string(), change });
+    steps.push(Step::SetTtl {
+        ttl,
+        why: why.to_string(),
+        change,
+    });
     *state = desired;
     Ok(())
 }
@@ -127,7 +189,13 @@ fn push_ttl(svc: &Service, steps: &mut Vec<Step>, state: &mut Vec<RecordSet>, tt
 /// Weighted providers keep one record set per pool (set id = pool name):
 /// the target gets weight 100 and every other pool 0, values refreshed from
 /// the config. Without weights the record values are the target's endpoints.
-pub fn desired_for(svc: &Service, caps: &Capabilities, current: &[RecordSet], target: &Pool, ttl: u32) -> Vec<RecordSet> {
+pub fn desired_for(
+    svc: &Service,
+    caps: &Capabilities,
+    current: &[RecordSet],
+    target: &Pool,
+    ttl: u32,
+) -> Vec<RecordSet> {
     let weighted = caps.weighted && current.iter().any(|s| s.set_id.is_some());
     let plain = |pool: &Pool| RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints);
     if !weighted {
@@ -144,7 +212,10 @@ pub fn desired_for(svc: &Service, caps: &Capabilities, current: &[RecordSet], ta
             }
         })
         .collect();
-    if !out.iter().any(|s| s.set_id.as_deref() == Some(&target.name)) {
+    if !out
+        .iter()
+        .any(|s| s.set_id.as_deref() == Some(&target.name))
+    {
         out.push(plain(target).with_weight(&target.name, 100));
     }
     out
@@ -153,17 +224,35 @@ pub fn desired_for(svc: &Service, caps: &Capabilities, current: &[RecordSet], ta
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = if self.planned { "planned" } else { "immediate" };
-        writeln!(f, "Plan for {}: {} -> {} ({kind})", self.service, self.from, self.to)?;
+        writeln!(
+            f,
+            "Plan for {}: {} -> {} ({kind})",
+            self.service, self.from, self.to
+        )?;
         if self.steps.is_empty() {
-            return writeln!(f, "  nothing to do: {} already serves {}", self.service, self.to);
+            return writeln!(
+                f,
+                "  nothing to do: {} already serves {}",
+                self.service, self.to
+            );
         }
         for (i, s) in self.steps.iter().enumerate() {
             write!(f, "  {}. ", i + 1)?;
             match s {
-                Step::SetTtl { ttl, why, change } => write!(f, "set TTL to {ttl}s ({why})\n{}", indent(change))?,
-                Step::Drain { ttl, wait } => writeln!(f, "wait {}s for caches to drop answers published with TTL {ttl}s", wait.as_secs())?,
+                Step::SetTtl { ttl, why, change } => {
+                    write!(f, "set TTL to {ttl}s ({why})\n{}", indent(change))?
+                }
+                Step::Drain { ttl, wait } => writeln!(
+                    f,
+                    "wait {}s for caches to drop answers published with TTL {ttl}s",
+                    wait.as_secs()
+                )?,
                 Step::Flip { change } => write!(f, "flip to {}\n{}", self.to, indent(change))?,
-                Step::Settle { wait } => writeln!(f, "wait {}s before restoring the normal TTL", wait.as_secs())?,
+                Step::Settle { wait } => writeln!(
+                    f,
+                    "wait {}s before restoring the normal TTL",
+                    wait.as_secs()
+                )?,
             }
         }
         Ok(())
@@ -171,11 +260,18 @@ impl fmt::Display for Plan {
 }
 
 fn indent(c: &Change) -> String {
-    c.to_string().lines().skip(1).map(|l| format!("     {l}\n")).collect()
+    c.to_string()
+        .lines()
+        .skip(1)
+        .map(|l| format!("     {l}\n"))
+        .collect()
 }
 
 mod secs {
-    pub fn serialize<S: serde::Serializer>(d: &std::time::Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        d: &std::time::Duration,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.serialize_u64(d.as_secs())
     }
 }

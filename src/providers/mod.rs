@@ -31,14 +31,23 @@ impl Providers {
             self.built.insert(name.to_string(), p);
         }
         // Inserted just above when missing.
-        self.built.get(name).cloned().expect("provider entry present")
+        self.built
+            .get(name)
+            .cloned()
+            .expect("provider entry present")
     }
 }
 
 /// Build provider `name` of `cfg`.
 pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildError> {
-    let err = |message: String| BuildError { name: name.to_string(), message };
-    let pc = cfg.providers.get(name).ok_or_else(|| err("not configured".into()))?;
+    let err = |message: String| BuildError {
+        name: name.to_string(),
+        message,
+    };
+    let pc = cfg
+        .providers
+        .get(name)
+        .ok_or_else(|| err("not configured".into()))?;
     install_crypto();
     match &pc.kind {
         ProviderKind::Rfc2136(c) => {
@@ -68,7 +77,9 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
                 requests_per_second: c.requests_per_second,
                 credentials: None,
             };
-            let p = rtoguard_route53::Route53Provider::new(s).await.map_err(|e| err(e.to_string()))?;
+            let p = rtoguard_route53::Route53Provider::new(s)
+                .await
+                .map_err(|e| err(e.to_string()))?;
             Ok(Arc::new(p))
         }
         ProviderKind::Cloudflare(c) => {
@@ -81,7 +92,8 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
                 zone_id: c.zone_id.clone(),
                 requests_per_second: c.requests_per_second,
             };
-            let p = rtoguard_cloudflare::CloudflareProvider::new(s).map_err(|e| err(e.to_string()))?;
+            let p =
+                rtoguard_cloudflare::CloudflareProvider::new(s).map_err(|e| err(e.to_string()))?;
             Ok(Arc::new(p))
         }
     }

@@ -24,13 +24,25 @@ pub struct Done {
 
 fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
     let conflict = matches!(e, ProviderError::Conflict { .. });
-    Done { event: Event::ProviderFailed { op, retryable: e.is_retryable(), conflict }, change, error: Some(e) }
+    Done {
+        event: Event::ProviderFailed {
+            op,
+            retryable: e.is_retryable(),
+            conflict,
+        },
+        change,
+        error: Some(e),
+    }
 }
 
 /// Re-read: what pool is served now, at which TTL.
 pub async fn reread(svc: &Service, p: &Arc<dyn Provider>) -> Done {
     match p.read(&svc.zone, &svc.record, svc.rtype).await {
-        Ok(sets) => Done { event: state_event(svc, &sets), change: None, error: None },
+        Ok(sets) => Done {
+            event: state_event(svc, &sets),
+            change: None,
+            error: None,
+        },
         Err(e) => failed(ProviderOp::Read, e, None),
     }
 }
@@ -38,7 +50,10 @@ pub async fn reread(svc: &Service, p: &Arc<dyn Provider>) -> Done {
 /// The `ProviderState` event for what is served.
 pub fn state_event(svc: &Service, sets: &[RecordSet]) -> Event {
     let ttl = sets.iter().map(|s| s.ttl).max().unwrap_or(svc.ttl.normal);
-    Event::ProviderState { active: classify(svc, sets).pool().map(str::to_string), ttl }
+    Event::ProviderState {
+        active: classify(svc, sets).pool().map(str::to_string),
+        ttl,
+    }
 }
 
 /// Change only the TTL of what is served.
@@ -56,14 +71,24 @@ pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
     match apply(svc, p, &change).await {
         Ok(()) => {
             info!(service = %svc.name, ttl, "TTL changed.");
-            Done { event: Event::TtlApplied { ttl }, change: Some(change), error: None }
+            Done {
+                event: Event::TtlApplied { ttl },
+                change: Some(change),
+                error: None,
+            }
         }
         Err(e) => failed(ProviderOp::SetTtl, e, Some(change)),
     }
 }
 
 /// Flip to pool `to`, compare-and-set against what is served, which must be `from`.
-pub async fn flip(svc: &Service, p: &Arc<dyn Provider>, from: Option<&str>, to: &str, ttl: u32) -> Done {
+pub async fn flip(
+    svc: &Service,
+    p: &Arc<dyn Provider>,
+    from: Option<&str>,
+    to: &str,
+    ttl: u32,
+) -> Done {
     let current = match p.read(&svc.zone, &svc.record, svc.rtype).await {
         Ok(c) => c,
         Err(e) => return failed(ProviderOp::Flip, e, None),
@@ -71,10 +96,20 @@ pub async fn flip(svc: &Service, p: &Arc<dyn Provider>, from: Option<&str>, to: 
     let served = classify(svc, &current);
     if served.pool() == Some(to) {
         info!(service = %svc.name, pool = to, "Already served: another writer made this flip.");
-        return Done { event: Event::Flipped { to: to.to_string() }, change: None, error: None };
+        return Done {
+            event: Event::Flipped { to: to.to_string() },
+            change: None,
+            error: None,
+        };
     }
     if from.is_some() && served.pool() != from {
-        let e = ProviderError::Conflict { provider: p.name().to_string(), message: format!("expected pool {} to be served, found {served}", from.unwrap_or("-")) };
+        let e = ProviderError::Conflict {
+            provider: p.name().to_string(),
+            message: format!(
+                "expected pool {} to be served, found {served}",
+                from.unwrap_or("-")
+            ),
+        };
         return failed(ProviderOp::Flip, e, None);
     }
     let Some(pool) = svc.pool(to) else {
@@ -90,7 +125,11 @@ pub async fn flip(svc: &Service, p: &Arc<dyn Provider>, from: Option<&str>, to: 
     match apply(svc, p, &change).await {
         Ok(()) => {
             info!(service = %svc.name, from = from.unwrap_or("-"), to, "Flipped.");
-            Done { event: Event::Flipped { to: to.to_string() }, change: Some(change), error: None }
+            Done {
+                event: Event::Flipped { to: to.to_string() },
+                change: Some(change),
+                error: None,
+            }
         }
         Err(e) => failed(ProviderOp::Flip, e, Some(change)),
     }
@@ -102,14 +141,23 @@ async fn apply(svc: &Service, p: &Arc<dyn Provider>, change: &Change) -> Result<
     match p.apply(&svc.zone, change).await {
         Ok(receipt) => {
             test_hook_after_apply().await;
-            if let Err(e) = p.wait_in_sync(&svc.zone, change, &receipt, SYNC_TIMEOUT).await {
+            if let Err(e) = p
+                .wait_in_sync(&svc.zone, change, &receipt, SYNC_TIMEOUT)
+                .await
+            {
                 warn!(service = %svc.name, error = %e, "Could not confirm the change is in sync.");
             }
             Ok(())
         }
         Err(e) if e.is_retryable() => {
             let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
-            if rtoguard_provider_api::sorted(&now) == rtoguard_provider_api::sorted(change.desired()) { Ok(()) } else { Err(e) }
+            if rtoguard_provider_api::sorted(&now)
+                == rtoguard_provider_api::sorted(change.desired())
+            {
+                Ok(())
+            } else {
+                Err(e)
+            }
         }
         Err(e) => Err(e),
     }
@@ -119,8 +167,14 @@ async fn apply(svc: &Service, p: &Arc<dyn Provider>, change: &Change) -> Result<
 /// hold the daemon between a provider's acceptance and the journal entry for
 /// it, the window a `kill -9` must survive.
 async fn test_hook_after_apply() {
-    if let Some(secs) = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY").ok().and_then(|v| v.parse::<f64>().ok()) {
-        warn!(secs, "Test hook: pausing after a provider change, before journaling it.");
+    if let Some(secs) = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        warn!(
+            secs,
+            "Test hook: pausing after a provider change, before journaling it."
+        );
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
     }
 }

@@ -24,7 +24,11 @@ fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
     let t0 = Instant::now();
     let mut flips = Vec::new();
     let mut pending: Vec<Event> = Vec::new();
-    let mut feed = |c: &mut Controller, now: Instant, e: Event, pending: &mut Vec<Event>, flips: &mut Vec<_>| {
+    let mut feed = |c: &mut Controller,
+                    now: Instant,
+                    e: Event,
+                    pending: &mut Vec<Event>,
+                    flips: &mut Vec<_>| {
         for a in c.handle(now, e) {
             match a {
                 Action::Flip { from, to, .. } => {
@@ -36,14 +40,45 @@ fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
             }
         }
     };
-    feed(&mut c, t0, Event::Started { active: Some("primary".into()), ttl: 300, intent: None }, &mut pending, &mut flips);
+    feed(
+        &mut c,
+        t0,
+        Event::Started {
+            active: Some("primary".into()),
+            ttl: 300,
+            intent: None,
+        },
+        &mut pending,
+        &mut flips,
+    );
     for step in 0..120u64 {
         let now = t0 + Duration::from_secs(step * 5);
         let ok = !rng.random_bool(fail_ratio);
-        for (name, view, ok) in [("primary", &mut primary, ok), ("standby", &mut standby, true)] {
-            view.record(if name == "primary" { "127.0.0.2" } else { "127.0.0.3" }, ok, now, "sim");
+        for (name, view, ok) in [
+            ("primary", &mut primary, ok),
+            ("standby", &mut standby, true),
+        ] {
+            view.record(
+                if name == "primary" {
+                    "127.0.0.2"
+                } else {
+                    "127.0.0.3"
+                },
+                ok,
+                now,
+                "sim",
+            );
             let health = specs::health(view.health());
-            feed(&mut c, now, Event::PoolHealth { pool: name.into(), health }, &mut pending, &mut flips);
+            feed(
+                &mut c,
+                now,
+                Event::PoolHealth {
+                    pool: name.into(),
+                    health,
+                },
+                &mut pending,
+                &mut flips,
+            );
         }
         feed(&mut c, now, Event::Tick, &mut pending, &mut flips);
         while let Some(e) = pending.pop() {
@@ -65,7 +100,10 @@ fn a_flapping_primary_causes_at_most_one_flip_away_and_none_back() {
         }
     }
     // The scenario must exercise the failover path, or it proves nothing.
-    assert!(flipped_runs > 0, "no run ever failed over: the simulation is too gentle");
+    assert!(
+        flipped_runs > 0,
+        "no run ever failed over: the simulation is too gentle"
+    );
 }
 
 #[test]

@@ -40,12 +40,15 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(90);
 /// Run the daemon until SIGTERM/SIGINT.
 pub async fn run(path: &Path) -> anyhow::Result<()> {
     let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let journal = Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
+    let journal =
+        Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
     let mut signals = signals::Signals::install().context("installing signal handlers")?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel(64);
     let ctl_cancel = CancellationToken::new();
     let socket = cfg.controller.control_socket.clone();
-    let ctl = control::serve(&socket, ctl_tx, ctl_cancel.clone()).await.with_context(|| format!("control socket {}", socket.display()))?;
+    let ctl = control::serve(&socket, ctl_tx, ctl_cancel.clone())
+        .await
+        .with_context(|| format!("control socket {}", socket.display()))?;
     info!(controller = %cfg.controller.id, services = cfg.services.len(), socket = %socket.display(), "Starting.");
     let mut generation = Generation::start(cfg, journal.clone());
     generation.wait_ready().await;
@@ -91,7 +94,10 @@ async fn reload(path: &Path, old: Generation, journal: &Arc<Journal>) -> Generat
             if cfg.controller.control_socket != old.cfg.controller.control_socket {
                 warn!("controller.control_socket changed: that takes effect at the next restart.");
             }
-            info!(services = cfg.services.len(), "Config reloaded: restarting services with it.");
+            info!(
+                services = cfg.services.len(),
+                "Config reloaded: restarting services with it."
+            );
             old.stop().await;
             Generation::start(cfg, journal.clone())
         }
@@ -128,7 +134,9 @@ impl Generation {
             targets.extend(specs::targets(svc));
             let (cfg2, svc2, j, c) = (cfg.clone(), svc.clone(), journal.clone(), cancel.clone());
             tracker.spawn(async move {
-                let provider = crate::providers::build(&cfg2, &svc2.provider).await.map_err(|e| e.to_string());
+                let provider = crate::providers::build(&cfg2, &svc2.provider)
+                    .await
+                    .map_err(|e| e.to_string());
                 ServiceTask::new(svc2, provider, j, rtx).run(rx, c).await;
             });
             services.insert(svc.name.clone(), tx);
@@ -139,53 +147,127 @@ impl Generation {
         tracker.spawn(async move {
             while let Some((t, result)) = results.recv().await {
                 if let Some(tx) = routes.get(&t.service) {
-                    let _ = tx.send(Input::Probe { pool: t.pool, endpoint: t.endpoint, result }).await;
+                    let _ = tx
+                        .send(Input::Probe {
+                            pool: t.pool,
+                            endpoint: t.endpoint,
+                            result,
+                        })
+                        .await;
                 }
             }
         });
         tracker.close();
-        Self { cfg, cancel, tracker, services, ready, probes }
+        Self {
+            cfg,
+            cancel,
+            tracker,
+            services,
+            ready,
+            probes,
+        }
     }
 
     /// Until every service has probed each endpoint once (bounded).
     async fn wait_ready(&mut self) {
-        let longest = self.cfg.services.iter().map(|s| s.health.interval + s.probe.timeout).max().unwrap_or_default();
+        let longest = self
+            .cfg
+            .services
+            .iter()
+            .map(|s| s.health.interval + s.probe.timeout)
+            .max()
+            .unwrap_or_default();
         let all = futures_all(std::mem::take(&mut self.ready));
-        if tokio::time::timeout(longest * 2 + Duration::from_secs(5), all).await.is_err() {
+        if tokio::time::timeout(longest * 2 + Duration::from_secs(5), all)
+            .await
+            .is_err()
+        {
             warn!("Not every endpoint answered a first probe in time; reporting ready anyway.");
         }
     }
 
     async fn stop(self) {
         let (p50, p99) = self.probes.lateness_percentiles();
-        info!(probes = self.probes.probes_started(), lateness_p50_ms = p50.as_secs_f64() * 1e3, lateness_p99_ms = p99.as_secs_f64() * 1e3, "Probe scheduler stopped.");
+        info!(
+            probes = self.probes.probes_started(),
+            lateness_p50_ms = p50.as_secs_f64() * 1e3,
+            lateness_p99_ms = p99.as_secs_f64() * 1e3,
+            "Probe scheduler stopped."
+        );
         self.cancel.cancel();
         drop(self.services);
-        if tokio::time::timeout(DRAIN_TIMEOUT, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(DRAIN_TIMEOUT, self.tracker.wait())
+            .await
+            .is_err()
+        {
             error!("Provider calls still in flight after {DRAIN_TIMEOUT:?}; stopping anyway.");
         }
     }
 
     /// Route one control request to the service it names.
     fn dispatch(&self, env: Envelope) {
-        let Envelope { request, actor, reply } = env;
+        let Envelope {
+            request,
+            actor,
+            reply,
+        } = env;
         let service = match &request {
             Request::Status => return self.status(reply),
-            Request::Failover { service, .. } | Request::Failback { service, .. } | Request::Pin { service } | Request::Unpin { service } => service.clone(),
+            Request::Failover { service, .. }
+            | Request::Failback { service, .. }
+            | Request::Pin { service }
+            | Request::Unpin { service } => service.clone(),
         };
         let Some(tx) = self.services.get(&service).cloned() else {
             let valid = self.services.keys().cloned().collect::<Vec<_>>().join(", ");
-            let _ = reply.send(Reply::error(404, format!("no service {service:?}; services are: {valid}")));
+            let _ = reply.send(Reply::error(
+                404,
+                format!("no service {service:?}; services are: {valid}"),
+            ));
             return;
         };
-        let first = self.cfg.service(&service).map(|s| s.pools[0].name.clone()).unwrap_or_default();
+        let first = self
+            .cfg
+            .service(&service)
+            .map(|s| s.pools[0].name.clone())
+            .unwrap_or_default();
         let input = match request {
-            Request::Failover { mv, .. } if mv.dry_run => Input::DryRun { to: mv.to.unwrap_or_default(), planned: mv.planned, reply },
-            Request::Failback { mv, .. } if mv.dry_run => Input::DryRun { to: first, planned: mv.planned, reply },
-            Request::Failover { mv, .. } => Input::Command { command: Command::Failover { to: mv.to.unwrap_or_default(), planned: mv.planned, force: mv.force }, actor, reply },
-            Request::Failback { mv, .. } => Input::Command { command: Command::Failback { planned: mv.planned }, actor, reply },
-            Request::Pin { .. } => Input::Command { command: Command::Pin, actor, reply },
-            Request::Unpin { .. } => Input::Command { command: Command::Unpin, actor, reply },
+            Request::Failover { mv, .. } if mv.dry_run => Input::DryRun {
+                to: mv.to.unwrap_or_default(),
+                planned: mv.planned,
+                reply,
+            },
+            Request::Failback { mv, .. } if mv.dry_run => Input::DryRun {
+                to: first,
+                planned: mv.planned,
+                reply,
+            },
+            Request::Failover { mv, .. } => Input::Command {
+                command: Command::Failover {
+                    to: mv.to.unwrap_or_default(),
+                    planned: mv.planned,
+                    force: mv.force,
+                },
+                actor,
+                reply,
+            },
+            Request::Failback { mv, .. } => Input::Command {
+                command: Command::Failback {
+                    planned: mv.planned,
+                },
+                actor,
+                reply,
+            },
+            Request::Pin { .. } => Input::Command {
+                command: Command::Pin,
+                actor,
+                reply,
+            },
+            Request::Unpin { .. } => Input::Command {
+                command: Command::Unpin,
+                actor,
+                reply,
+            },
             Request::Status => unreachable!("handled above"),
         };
         tokio::spawn(async move {
@@ -206,7 +288,9 @@ impl Generation {
                     out.push(v);
                 }
             }
-            let _ = reply.send(Reply::ok(json!({ "controller": id, "daemon": true, "services": out })));
+            let _ = reply.send(Reply::ok(
+                json!({ "controller": id, "daemon": true, "services": out }),
+            ));
         });
     }
 }

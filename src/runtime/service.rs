@@ -24,10 +24,24 @@ use crate::probe::{PoolView, ProbeResult};
 /// What a service task is told.
 #[derive(Debug)]
 pub enum Input {
-    Probe { pool: String, endpoint: String, result: ProbeResult },
-    Command { command: Command, actor: String, reply: oneshot::Sender<Reply> },
-    DryRun { to: String, planned: bool, reply: oneshot::Sender<Reply> },
-    Status { reply: oneshot::Sender<Value> },
+    Probe {
+        pool: String,
+        endpoint: String,
+        result: ProbeResult,
+    },
+    Command {
+        command: Command,
+        actor: String,
+        reply: oneshot::Sender<Reply>,
+    },
+    DryRun {
+        to: String,
+        planned: bool,
+        reply: oneshot::Sender<Reply>,
+    },
+    Status {
+        reply: oneshot::Sender<Value>,
+    },
 }
 
 /// A provider call in flight, with the intent journaled for it.
@@ -55,11 +69,37 @@ pub struct ServiceTask {
 }
 
 impl ServiceTask {
-    pub fn new(svc: Service, provider: Result<Arc<dyn Provider>, String>, journal: Arc<Journal>, ready: oneshot::Sender<()>) -> Self {
+    pub fn new(
+        svc: Service,
+        provider: Result<Arc<dyn Provider>, String>,
+        journal: Arc<Journal>,
+        ready: oneshot::Sender<()>,
+    ) -> Self {
         let rules = specs::hysteresis(&svc);
-        let pools = svc.pools.iter().map(|p| (p.name.clone(), PoolView::new(p.endpoints.clone(), rules, svc.health.min_healthy as usize))).collect();
+        let pools = svc
+            .pools
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    PoolView::new(p.endpoints.clone(), rules, svc.health.min_healthy as usize),
+                )
+            })
+            .collect();
         let controller = Controller::new(specs::policy(&svc));
-        Self { svc, provider, journal, controller, pools, seen: BTreeSet::new(), started: false, inflight: None, incident: None, ready: Some(ready), actor: "rtoguard".into() }
+        Self {
+            svc,
+            provider,
+            journal,
+            controller,
+            pools,
+            seen: BTreeSet::new(),
+            started: false,
+            inflight: None,
+            incident: None,
+            ready: Some(ready),
+            actor: "rtoguard".into(),
+        }
     }
 
     /// Run until `cancel` fires and no provider call is in flight.
@@ -105,8 +145,16 @@ impl ServiceTask {
         let intent = self.take_open_intent();
         self.started = true;
         info!(service = %self.svc.name, active = active.as_deref().unwrap_or("none"), ttl, "Service started.");
-        self.feed(Event::Started { active, ttl, intent });
-        let health: Vec<_> = self.pools.iter().map(|(n, v)| (n.clone(), specs::health(v.health()))).collect();
+        self.feed(Event::Started {
+            active,
+            ttl,
+            intent,
+        });
+        let health: Vec<_> = self
+            .pools
+            .iter()
+            .map(|(n, v)| (n.clone(), specs::health(v.health())))
+            .collect();
         for (pool, health) in health {
             self.feed(Event::PoolHealth { pool, health });
         }
@@ -114,18 +162,36 @@ impl ServiceTask {
 
     /// The last unfinished intent from the journal (closing older ones).
     fn take_open_intent(&mut self) -> Option<Intent> {
-        let open = self.journal.open_intents(&self.svc.name).unwrap_or_default();
-        let last = open.last().and_then(|i| serde_json::from_value::<Intent>(i.payload.clone()).ok());
+        let open = self
+            .journal
+            .open_intents(&self.svc.name)
+            .unwrap_or_default();
+        let last = open
+            .last()
+            .and_then(|i| serde_json::from_value::<Intent>(i.payload.clone()).ok());
         for i in &open {
-            let _ = self.journal.close_intent(i.id, "interrupted", "the controller restarted before this call's result was journaled".into(), json!(null));
+            let _ = self.journal.close_intent(
+                i.id,
+                "interrupted",
+                "the controller restarted before this call's result was journaled".into(),
+                json!(null),
+            );
         }
         last
     }
 
     async fn on_input(&mut self, input: Input) {
         match input {
-            Input::Probe { pool, endpoint, result } => self.on_probe(pool, endpoint, result),
-            Input::Command { command, actor, reply } => self.on_command(command, actor, reply),
+            Input::Probe {
+                pool,
+                endpoint,
+                result,
+            } => self.on_probe(pool, endpoint, result),
+            Input::Command {
+                command,
+                actor,
+                reply,
+            } => self.on_command(command, actor, reply),
             Input::DryRun { to, planned, reply } => self.dry_run(to, planned, reply),
             Input::Status { reply } => {
                 let _ = reply.send(self.status());
@@ -134,7 +200,9 @@ impl ServiceTask {
     }
 
     fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
-        let Some(view) = self.pools.get_mut(&pool) else { return };
+        let Some(view) = self.pools.get_mut(&pool) else {
+            return;
+        };
         let before = view.health();
         if let Some(state) = view.observe(&endpoint, &r) {
             info!(service = %self.svc.name, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
@@ -143,14 +211,25 @@ impl ServiceTask {
         }
         let after = view.health();
         self.seen.insert((pool.clone(), endpoint));
-        if self.ready.is_some() && self.seen.len() >= self.svc.pools.iter().map(|p| p.endpoints.len()).sum::<usize>() {
+        if self.ready.is_some()
+            && self.seen.len()
+                >= self
+                    .svc
+                    .pools
+                    .iter()
+                    .map(|p| p.endpoints.len())
+                    .sum::<usize>()
+        {
             let _ = self.ready.take().map(|t| t.send(()));
         }
         if before != after {
             self.track_incident(&pool, after);
             self.journal_entry("observation", &format!("pool {pool} is {after:?} (was {before:?})"), json!({ "pool": pool, "health": format!("{after:?}"), "was": format!("{before:?}"), "detail": r.detail }));
             if self.started {
-                self.feed(Event::PoolHealth { pool, health: specs::health(after) });
+                self.feed(Event::PoolHealth {
+                    pool,
+                    health: specs::health(after),
+                });
             }
         }
     }
@@ -166,31 +245,57 @@ impl ServiceTask {
         if self.incident.is_none() && matches!(health, H::Suspect | H::Down) {
             let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
             self.incident = Some(id.clone());
-            self.journal_entry("incident-start", &format!("pool {pool} is {health:?}"), json!({ "pool": pool }));
+            self.journal_entry(
+                "incident-start",
+                &format!("pool {pool} is {health:?}"),
+                json!({ "pool": pool }),
+            );
             warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
         }
     }
 
     fn on_command(&mut self, command: Command, actor: String, reply: oneshot::Sender<Reply>) {
         if !self.started {
-            let _ = reply.send(Reply::error(503, format!("service {} cannot act: its provider has not been read yet ({})", self.svc.name, self.provider_error())));
+            let _ = reply.send(Reply::error(
+                503,
+                format!(
+                    "service {} cannot act: its provider has not been read yet ({})",
+                    self.svc.name,
+                    self.provider_error()
+                ),
+            ));
             return;
         }
-        if self.incident.is_none() && matches!(command, Command::Failover { .. } | Command::Failback { .. }) {
+        if self.incident.is_none()
+            && matches!(command, Command::Failover { .. } | Command::Failback { .. })
+        {
             self.incident = Some(format!("{}-{}", self.svc.name, crate::journal::now_ms()));
         }
         self.actor = actor.clone();
-        self.journal_entry("command", &format!("{actor} asked: {command:?}"), json!({ "command": command, "actor": actor }));
-        let actions = self.controller.handle(Instant::now(), Event::Command(command));
+        self.journal_entry(
+            "command",
+            &format!("{actor} asked: {command:?}"),
+            json!({ "command": command, "actor": actor }),
+        );
+        let actions = self
+            .controller
+            .handle(Instant::now(), Event::Command(command));
         let refused = actions.iter().find_map(|a| match a {
             Action::Refused { message, .. } => Some(message.clone()),
             _ => None,
         });
-        let summary: Vec<String> = actions.iter().filter(|a| !matches!(a, Action::Journal(_))).map(|a| format!("{a:?}")).collect();
+        let summary: Vec<String> = actions
+            .iter()
+            .filter(|a| !matches!(a, Action::Journal(_)))
+            .map(|a| format!("{a:?}"))
+            .collect();
         self.run_actions(actions);
         let _ = reply.send(match refused {
             Some(m) => Reply::error(409, m),
-            None => Reply { status: 202, body: json!({ "accepted": true, "service": self.svc.name, "actions": summary }) },
+            None => Reply {
+                status: 202,
+                body: json!({ "accepted": true, "service": self.svc.name, "actions": summary }),
+            },
         });
     }
 
@@ -201,8 +306,18 @@ impl ServiceTask {
                 Err(e) => Reply::error(503, e),
                 Ok(p) => match p.read(&svc.zone, &svc.record, svc.rtype).await {
                     Err(e) => Reply::error(502, e.to_string()),
-                    Ok(cur) => match crate::plan::build(crate::plan::Request { service: &svc, to: &to, planned }, &p.capabilities(), &cur) {
-                        Ok(plan) => Reply::ok(json!({ "dry_run": true, "text": plan.to_string(), "plan": plan })),
+                    Ok(cur) => match crate::plan::build(
+                        crate::plan::Request {
+                            service: &svc,
+                            to: &to,
+                            planned,
+                        },
+                        &p.capabilities(),
+                        &cur,
+                    ) {
+                        Ok(plan) => Reply::ok(
+                            json!({ "dry_run": true, "text": plan.to_string(), "plan": plan }),
+                        ),
                         Err(e) => Reply::error(400, e.to_string()),
                     },
                 },
@@ -226,8 +341,15 @@ impl ServiceTask {
     fn run_action(&mut self, a: Action) {
         match a {
             Action::Journal(e) => {
-                let kind = serde_json::to_value(&e.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| format!("{:?}", e.kind));
-                self.journal_entry(&kind, &e.detail, json!({ "pool": e.pool, "reason": e.reason }));
+                let kind = serde_json::to_value(&e.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| format!("{:?}", e.kind));
+                self.journal_entry(
+                    &kind,
+                    &e.detail,
+                    json!({ "pool": e.pool, "reason": e.reason }),
+                );
             }
             Action::Alert { level, message } => {
                 match level {
@@ -242,7 +364,11 @@ impl ServiceTask {
                 self.journal_entry("refused", &message, json!({}));
             }
             Action::StartWatch { to, old_ttl } => {
-                self.journal_entry("watch", &format!("propagation watch for pool {to} (old TTL {old_ttl}s)"), json!({ "to": to, "old_ttl": old_ttl }));
+                self.journal_entry(
+                    "watch",
+                    &format!("propagation watch for pool {to} (old TTL {old_ttl}s)"),
+                    json!({ "to": to, "old_ttl": old_ttl }),
+                );
             }
             Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread => self.call_provider(a),
         }
@@ -259,35 +385,64 @@ impl ServiceTask {
         }
         let intent = a.intent(SystemTime::now()).and_then(|i| {
             let msg = format!("about to {a:?}");
-            self.journal.open_intent(&self.svc.name, self.incident.as_deref(), &self.actor, msg, serde_json::to_value(&i).ok()?).ok()
+            self.journal
+                .open_intent(
+                    &self.svc.name,
+                    self.incident.as_deref(),
+                    &self.actor,
+                    msg,
+                    serde_json::to_value(&i).ok()?,
+                )
+                .ok()
         });
         let svc = self.svc.clone();
         let what = format!("{a:?}");
         let handle = tokio::spawn(async move {
             match a {
                 Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
-                Action::Flip { from, to, ttl, .. } => exec::flip(&svc, &p, from.as_deref(), &to, ttl).await,
+                Action::Flip { from, to, ttl, .. } => {
+                    exec::flip(&svc, &p, from.as_deref(), &to, ttl).await
+                }
                 _ => exec::reread(&svc, &p).await,
             }
         });
-        self.inflight = Some(Inflight { handle, intent, what, actor: self.actor.clone() });
+        self.inflight = Some(Inflight {
+            handle,
+            intent,
+            what,
+            actor: self.actor.clone(),
+        });
     }
 
     fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
         // Present: this branch runs only while a call is in flight.
         let fl = self.inflight.take().expect("in flight");
         let done = done.unwrap_or_else(|e| Done {
-            event: Event::ProviderFailed { op: crate::controller::ProviderOp::Read, retryable: true, conflict: false },
+            event: Event::ProviderFailed {
+                op: crate::controller::ProviderOp::Read,
+                retryable: true,
+                conflict: false,
+            },
             change: None,
-            error: Some(rtoguard_provider_api::ProviderError::Refused(format!("provider task failed: {e}"))),
+            error: Some(rtoguard_provider_api::ProviderError::Refused(format!(
+                "provider task failed: {e}"
+            ))),
         });
-        let outcome = if done.error.is_some() { "failed" } else { "done" };
+        let outcome = if done.error.is_some() {
+            "failed"
+        } else {
+            "done"
+        };
         let diff = json!({ "expected": done.change.as_ref().map(|c| c.expected()), "desired": done.change.as_ref().map(|c| c.desired()), "error": done.error.as_ref().map(|e| e.to_string()) });
         let msg = match &done.error {
             Some(e) => format!("{}: failed: {e}", fl.what),
             None => format!("{}: done", fl.what),
         };
-        self.journal_entry("provider-result", &msg, json!({ "actor": fl.actor, "diff": diff }));
+        self.journal_entry(
+            "provider-result",
+            &msg,
+            json!({ "actor": fl.actor, "diff": diff }),
+        );
         if let Some(id) = fl.intent {
             let _ = self.journal.close_intent(id, outcome, msg, json!(null));
         }
@@ -297,16 +452,32 @@ impl ServiceTask {
 
     fn maybe_close_incident(&mut self) {
         let st = self.controller.status();
-        let Some(active) = st.active.clone() else { return };
-        let healthy = self.pools.get(&active).is_some_and(|v| v.health() == crate::probe::PoolHealth::Up);
+        let Some(active) = st.active.clone() else {
+            return;
+        };
+        let healthy = self
+            .pools
+            .get(&active)
+            .is_some_and(|v| v.health() == crate::probe::PoolHealth::Up);
         if healthy && self.inflight.is_none() && self.incident.is_some() {
-            self.journal_entry("incident-end", &format!("pool {active} serves and is healthy"), json!({ "pool": active }));
+            self.journal_entry(
+                "incident-end",
+                &format!("pool {active} serves and is healthy"),
+                json!({ "pool": active }),
+            );
             self.incident = None;
         }
     }
 
     fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
-        let e = NewEntry { service: &self.svc.name, incident: self.incident.as_deref(), kind, actor: &self.actor, message: message.to_string(), detail };
+        let e = NewEntry {
+            service: &self.svc.name,
+            incident: self.incident.as_deref(),
+            kind,
+            actor: &self.actor,
+            message: message.to_string(),
+            detail,
+        };
         if let Err(err) = self.journal.append(e) {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }

@@ -9,18 +9,33 @@ use crate::probe::{Hysteresis, ProbeSpec, Target};
 /// The probe of `svc` as the probe layer takes it.
 pub fn probe_spec(svc: &Service) -> ProbeSpec {
     match &svc.probe.kind {
-        ProbeKind::Http { tls, port, path, expect_status, body_contains, header, host, ca_file } => ProbeSpec::Http {
+        ProbeKind::Http {
+            tls,
+            port,
+            path,
+            expect_status,
+            body_contains,
+            header,
+            host,
+            ca_file,
+        } => ProbeSpec::Http {
             tls: *tls,
             port: *port,
             path: path.clone(),
-            host: host.clone().unwrap_or_else(|| svc.record.trim_end_matches('.').to_string()),
+            host: host
+                .clone()
+                .unwrap_or_else(|| svc.record.trim_end_matches('.').to_string()),
             expect_status: expect_status.clone(),
             body_contains: body_contains.clone(),
             header: header.clone(),
             ca_file: ca_file.clone(),
         },
         ProbeKind::Tcp { port } => ProbeSpec::Tcp { port: *port },
-        ProbeKind::Dns { port, query_name, query_type } => ProbeSpec::Dns {
+        ProbeKind::Dns {
+            port,
+            query_name,
+            query_type,
+        } => ProbeSpec::Dns {
             port: *port,
             query_name: query_name.clone(),
             query_type: match query_type {
@@ -52,7 +67,10 @@ pub fn targets(svc: &Service) -> Vec<Target> {
 
 /// The rise/fall rules of `svc`.
 pub fn hysteresis(svc: &Service) -> Hysteresis {
-    Hysteresis { rise: svc.health.rise, fall: svc.health.fall }
+    Hysteresis {
+        rise: svc.health.rise,
+        fall: svc.health.fall,
+    }
 }
 
 /// The controller policy of `svc`.

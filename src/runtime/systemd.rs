@@ -24,5 +24,7 @@ pub fn watchdog() {
 /// Half the watchdog interval systemd asked for (`WATCHDOG_USEC`), if any.
 pub fn watchdog_interval() -> Option<Duration> {
     let mut usec = 0u64;
-    sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2)).filter(|d| !d.is_zero())
+    sd_notify::watchdog_enabled(false, &mut usec)
+        .then(|| Duration::from_micros(usec / 2))
+        .filter(|d| !d.is_zero())
 }

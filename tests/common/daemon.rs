@@ -13,8 +13,15 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(tb: &Testbed, env: &[(&str, &str)]) -> Self {
-        let log = tb.dir.path().join(format!("daemon-{}.log", std::process::id() as u128 + Instant::now().elapsed().as_nanos()));
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+        let log = tb.dir.path().join(format!(
+            "daemon-{}.log",
+            std::process::id() as u128 + Instant::now().elapsed().as_nanos()
+        ));
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
             .args(["run", "--log-format", "text", "--config", tb.config_str()])
             .envs(env.iter().copied())
@@ -35,14 +42,22 @@ impl Daemon {
     }
 
     pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap().success();
+        let ok = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
         assert!(ok, "kill -{sig}");
     }
 
     pub fn stop(mut self) -> String {
         self.signal("TERM");
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "daemon exited with {status}:\n{}", self.log_text());
+        assert!(
+            status.success(),
+            "daemon exited with {status}:\n{}",
+            self.log_text()
+        );
         self.log_text()
     }
 }
@@ -68,7 +83,10 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool, why: impl Fn() -> 
 /// True when the daemon reports every pool of the service up.
 pub fn all_up(tb: &Testbed) -> bool {
     let out = run(&["status", "--json", "--config", tb.config_str()]);
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else { return false };
-    v["pools"].as_array().is_some_and(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up"))
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+        return false;
+    };
+    v["pools"]
+        .as_array()
+        .is_some_and(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up"))
 }
-

@@ -41,21 +41,45 @@ pub fn shared_port() -> u16 {
 impl Testbed {
     /// `checkout.example.test.` A 127.0.0.2 with TTL `normal`.
     pub fn start(normal: u32, lowered: u32, restore_after: &str) -> Self {
-        Self::start_with(normal, lowered, restore_after, "health = { interval = \"1s\", rise = 2, fall = 2 }")
+        Self::start_with(
+            normal,
+            lowered,
+            restore_after,
+            "health = { interval = \"1s\", rise = 2, fall = 2 }",
+        )
     }
 
     /// Like [`Testbed::start`], with extra service keys (health, failback, damping).
     pub fn start_with(normal: u32, lowered: u32, restore_after: &str, extra: &str) -> Self {
-        let bind = Bind::start("example.test.", &[&format!("checkout {normal} IN A 127.0.0.2")]);
+        let bind = Bind::start(
+            "example.test.",
+            &[&format!("checkout {normal} IN A 127.0.0.2")],
+        );
         let port = shared_port();
         let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
         let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
         let dir = tempfile::tempdir().expect("tempdir");
         let secret = bind.secret_file();
         let config = dir.path().join("config.toml");
-        let text = config_text(&bind, &secret, dir.path(), port, normal, lowered, restore_after, extra);
+        let text = config_text(
+            &bind,
+            &secret,
+            dir.path(),
+            port,
+            normal,
+            lowered,
+            restore_after,
+            extra,
+        );
         std::fs::write(&config, text).expect("write config");
-        Self { bind, primary, standby, dir, config, port }
+        Self {
+            bind,
+            primary,
+            standby,
+            dir,
+            config,
+            port,
+        }
     }
 
     pub fn config_str(&self) -> &str {
@@ -101,7 +125,16 @@ impl Recorder {
 
 /// The config for a testbed.
 #[allow(clippy::too_many_arguments)]
-pub fn config_text(bind: &Bind, secret: &std::path::Path, state: &std::path::Path, port: u16, normal: u32, lowered: u32, restore_after: &str, extra: &str) -> String {
+pub fn config_text(
+    bind: &Bind,
+    secret: &std::path::Path,
+    state: &std::path::Path,
+    port: u16,
+    normal: u32,
+    lowered: u32,
+    restore_after: &str,
+    extra: &str,
+) -> String {
     format!(
         r#"[controller]
 id = "test"
@@ -163,6 +196,10 @@ pub trait OutputText {
 
 impl OutputText for Output {
     fn text(&self) -> String {
-        format!("{}{}", String::from_utf8_lossy(&self.stdout), String::from_utf8_lossy(&self.stderr))
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&self.stdout),
+            String::from_utf8_lossy(&self.stderr)
+        )
     }
 }
