@@ -24,7 +24,7 @@ fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
     let t0 = Instant::now();
     let mut flips = Vec::new();
     let mut pending: Vec<Event> = Vec::new();
-    let mut feed = |c: &mut Controller,
+    let feed = |c: &mut Controller,
                     now: Instant,
                     e: Event,
                     pending: &mut Vec<Event>,
