@@ -20,6 +20,16 @@ pub struct Done {
     pub event: Event,
     pub change: Option<Change>,
     pub error: Option<ProviderError>,
+    /// When the provider accepted the change and reported it in sync (wall ms).
+    pub timing: Option<Timing>,
+}
+
+/// Wall-clock milestones of one applied change.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Timing {
+    pub accepted_ms: i64,
+    pub in_sync_ms: Option<i64>,
+    pub receipt: Option<rtoguard_provider_api::Receipt>,
 }
 
 fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
@@ -32,6 +42,7 @@ fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
         },
         change,
         error: Some(e),
+        timing: None,
     }
 }
 
@@ -42,6 +53,7 @@ pub async fn reread(svc: &Service, p: &Arc<dyn Provider>) -> Done {
             event: state_event(svc, &sets),
             change: None,
             error: None,
+            timing: None,
         },
         Err(e) => failed(ProviderOp::Read, e, None),
     }
@@ -69,12 +81,13 @@ pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
         Err(e) => return failed(ProviderOp::SetTtl, e, None),
     };
     match apply(svc, p, &change).await {
-        Ok(()) => {
+        Ok(timing) => {
             info!(service = %svc.name, ttl, "TTL changed.");
             Done {
                 event: Event::TtlApplied { ttl },
                 change: Some(change),
                 error: None,
+                timing: Some(timing),
             }
         }
         Err(e) => failed(ProviderOp::SetTtl, e, Some(change)),
@@ -100,6 +113,7 @@ pub async fn flip(
             event: Event::Flipped { to: to.to_string() },
             change: None,
             error: None,
+            timing: None,
         };
     }
     if from.is_some() && served.pool() != from {
@@ -123,12 +137,13 @@ pub async fn flip(
         Err(e) => return failed(ProviderOp::Flip, e, None),
     };
     match apply(svc, p, &change).await {
-        Ok(()) => {
+        Ok(timing) => {
             info!(service = %svc.name, from = from.unwrap_or("-"), to, "Flipped.");
             Done {
                 event: Event::Flipped { to: to.to_string() },
                 change: Some(change),
                 error: None,
+                timing: Some(timing),
             }
         }
         Err(e) => failed(ProviderOp::Flip, e, Some(change)),
@@ -137,24 +152,47 @@ pub async fn flip(
 
 /// Apply and wait for sync. A retryable failure is followed by a re-read:
 /// if the desired state is served, the change went through.
-async fn apply(svc: &Service, p: &Arc<dyn Provider>, change: &Change) -> Result<(), ProviderError> {
+async fn apply(
+    svc: &Service,
+    p: &Arc<dyn Provider>,
+    change: &Change,
+) -> Result<Timing, ProviderError> {
+    use rtoguard_provider_api::SyncState;
     match p.apply(&svc.zone, change).await {
         Ok(receipt) => {
+            let accepted_ms = crate::journal::now_ms();
             test_hook_after_apply().await;
-            if let Err(e) = p
+            let in_sync_ms = match p
                 .wait_in_sync(&svc.zone, change, &receipt, SYNC_TIMEOUT)
                 .await
             {
-                warn!(service = %svc.name, error = %e, "Could not confirm the change is in sync.");
-            }
-            Ok(())
+                Ok(SyncState::InSync) => Some(crate::journal::now_ms()),
+                Ok(SyncState::Pending) => {
+                    warn!(service = %svc.name, "The provider has not reported the change in sync yet.");
+                    None
+                }
+                Err(e) => {
+                    warn!(service = %svc.name, error = %e, "Could not confirm the change is in sync.");
+                    None
+                }
+            };
+            Ok(Timing {
+                accepted_ms,
+                in_sync_ms,
+                receipt: Some(receipt),
+            })
         }
         Err(e) if e.is_retryable() => {
             let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
+            let at = crate::journal::now_ms();
             if rtoguard_provider_api::sorted(&now)
                 == rtoguard_provider_api::sorted(change.desired())
             {
-                Ok(())
+                Ok(Timing {
+                    accepted_ms: at,
+                    in_sync_ms: Some(at),
+                    receipt: None,
+                })
             } else {
                 Err(e)
             }

@@ -25,10 +25,10 @@ fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
     let mut flips = Vec::new();
     let mut pending: Vec<Event> = Vec::new();
     let feed = |c: &mut Controller,
-                    now: Instant,
-                    e: Event,
-                    pending: &mut Vec<Event>,
-                    flips: &mut Vec<_>| {
+                now: Instant,
+                e: Event,
+                pending: &mut Vec<Event>,
+                flips: &mut Vec<_>| {
         for a in c.handle(now, e) {
             match a {
                 Action::Flip { from, to, .. } => {

@@ -427,6 +427,7 @@ impl ServiceTask {
             error: Some(rtoguard_provider_api::ProviderError::Refused(format!(
                 "provider task failed: {e}"
             ))),
+            timing: None,
         });
         let outcome = if done.error.is_some() {
             "failed"
@@ -438,11 +439,15 @@ impl ServiceTask {
             Some(e) => format!("{}: failed: {e}", fl.what),
             None => format!("{}: done", fl.what),
         };
-        self.journal_entry(
-            "provider-result",
-            &msg,
-            json!({ "actor": fl.actor, "diff": diff }),
-        );
+        let t = done.timing.as_ref();
+        let detail = json!({
+            "actor": fl.actor,
+            "diff": diff,
+            "accepted_ms": t.map(|t| t.accepted_ms),
+            "in_sync_ms": t.and_then(|t| t.in_sync_ms),
+            "receipt": t.and_then(|t| t.receipt.clone()),
+        });
+        self.journal_entry("provider-result", &msg, detail);
         if let Some(id) = fl.intent {
             let _ = self.journal.close_intent(id, outcome, msg, json!(null));
         }
