@@ -55,6 +55,16 @@ pub enum Command {
     Unpin(PinArgs),
     /// Print the journal: every decision and provider change, oldest first.
     History(HistoryArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +176,18 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Pin(a) => daemon::pin(&a, true).await,
         Command::Unpin(a) => daemon::pin(&a, false).await,
         Command::History(a) => daemon::history(&a),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => manual::fail_msg(&e.to_string(), 1),
+            }
+        }
         Command::Check(a) => manual::check(&a),
         Command::Status(a) => manual::status(&a).await,
         Command::Failover(a) => manual::failover(&a).await,
