@@ -186,3 +186,35 @@ fn kill_9_between_flip_and_journal_reconciles_without_a_second_flip() {
     assert_eq!(served(&tb).0, ["127.0.0.3"]);
     d2.stop();
 }
+
+#[test]
+fn an_unreachable_provider_does_not_stop_the_other_services() {
+    let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let secret = tb.secret_path();
+    let dead = format!(
+        "[providers.dead]\ntype = \"rfc2136\"\nserver = \"127.0.0.1:1\"\ntsig_key_name = \"k.\"\ntsig_secret_file = \"{}\"\ntimeout = \"300ms\"\n\n",
+        secret.display()
+    );
+    let second = text[text.find("[[services]]").unwrap()..]
+        .replace("name = \"checkout\"", "name = \"search\"")
+        .replace("provider = \"bind\"", "provider = \"dead\"")
+        .replace("checkout.example.test.", "search.example.test.");
+    let at = text.find("[[services]]").unwrap();
+    std::fs::write(&tb.config, format!("{}{dead}{}\n{second}", &text[..at], &text[at..])).unwrap();
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || run(&["status", "checkout", "--json", "--config", tb.config_str()]).text().contains("\"health\":\"up\""), || d.log_text());
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(status.contains("search") && status.contains("PROVIDER DOWN"), "{status}");
+    assert!(status.contains("checkout") && status.contains("active pool: primary"), "{status}");
+    // Bad input through the control socket: refused with the reason, nothing changes.
+    let out = run(&["failover", "checkout", "--to", "mars", "--yes", "--config", tb.config_str()]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(out.text().contains("mars"), "{}", out.text());
+    let out = run(&["failover", "nope", "--to", "standby", "--yes", "--config", tb.config_str()]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    // The healthy service still fails over.
+    tb.primary.stop();
+    wait_for(Duration::from_secs(20), || served(&tb).0 == ["127.0.0.3"], || d.log_text());
+    d.stop();
+}
