@@ -11,7 +11,7 @@ mod exec;
 #[cfg(test)]
 mod flapping;
 mod service;
-mod signals;
+pub mod signals;
 pub mod specs;
 mod systemd;
 
@@ -39,10 +39,35 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Run the daemon until SIGTERM/SIGINT.
 pub async fn run(path: &Path) -> anyhow::Result<()> {
+    let signals = signals::Signals::install().context("installing signal handlers")?;
+    run_until(path, Stop::Signals(signals), None).await
+}
+
+/// What ends the daemon: process signals, or a token (the demo runs the
+/// daemon in-process and stops it with a token).
+pub enum Stop {
+    Signals(signals::Signals),
+    Token(CancellationToken),
+}
+
+impl Stop {
+    async fn next(&mut self) -> signals::Signal {
+        match self {
+            Self::Signals(s) => s.next().await,
+            Self::Token(t) => {
+                t.cancelled().await;
+                signals::Signal::Stop
+            }
+        }
+    }
+}
+
+/// Run the daemon until `stop` says so; `ready` is told once the first
+/// probe round is done.
+pub async fn run_until(path: &Path, mut signals: Stop, ready: Option<oneshot::Sender<()>>) -> anyhow::Result<()> {
     let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let journal =
         Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
-    let mut signals = signals::Signals::install().context("installing signal handlers")?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel(64);
     let ctl_cancel = CancellationToken::new();
     let socket = cfg.controller.control_socket.clone();
@@ -53,6 +78,9 @@ pub async fn run(path: &Path) -> anyhow::Result<()> {
     let mut generation = Generation::start(cfg, journal.clone());
     generation.wait_ready().await;
     systemd::ready();
+    if let Some(r) = ready {
+        let _ = r.send(());
+    }
     info!("Ready: first probe round done and providers read.");
     let mut watchdog = systemd::watchdog_interval().map(tokio::time::interval);
     loop {
