@@ -45,7 +45,8 @@ impl Controller {
     }
 
     fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
-        if self.view.is_none() || self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. }) {
+        let busy = self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. });
+        if self.view.is_none() || self.stale || busy {
             if let Some(old) = self.queued.replace(command) {
                 let detail = format!("{old:?} superseded by a newer command");
                 out.push(entry(EntryKind::Aborted, None, None, detail));

@@ -61,6 +61,11 @@ impl Controller {
             Phase::Idle => {}
             _ => return false,
         }
+        if self.stale && self.halted.is_none() {
+            out.push(Action::Reread);
+            self.phase = Phase::Rereading { mv: None };
+            return true;
+        }
         if let Some(command) = self.queued.take() {
             self.run_command(now, command, out);
             return true;
@@ -85,7 +90,7 @@ impl Controller {
         };
         match resume {
             Resume::Evaluate => {}
-            Resume::Move(mv) => self.start_move(now, mv, out),
+            Resume::Move(mv) => self.retry_move(now, mv, out),
             Resume::Reread(mv) => {
                 out.push(Action::Reread);
                 self.phase = Phase::Rereading { mv };
@@ -97,7 +102,7 @@ impl Controller {
     /// an event, is pinned or halted, or a move is under way.
     pub(super) fn want(&self, now: Instant) -> Option<(Instant, Want)> {
         let view = self.view.as_ref()?;
-        if self.phase != Phase::Idle || self.pinned || self.halted.is_some() {
+        if self.phase != Phase::Idle || self.stale || self.pinned || self.halted.is_some() {
             return None;
         }
         if self.pending_intent.is_some() {

@@ -74,6 +74,8 @@ pub struct Controller {
     drain_until: Option<Instant>,
     /// The last flip or TTL change (start of the quiet period).
     last_change: Option<Instant>,
+    /// A conflict made our view of the provider doubtful: re-read before deciding.
+    stale: bool,
     /// Conflicts in a row; automation halts past a few.
     conflict_streak: u32,
     /// The latest `now` seen (time never goes backwards inside).
@@ -105,6 +107,7 @@ impl Controller {
             pending_intent: None,
             drain_until: None,
             last_change: None,
+            stale: false,
             conflict_streak: 0,
             now: None,
         }

@@ -47,14 +47,15 @@ impl Controller {
         self.phase = Phase::Idle;
         match self.still_valid(now, &mv) {
             Ok(()) => self.issue_flip(now, mv, out),
-            Err(why) => {
-                tracing::info!(to = mv.to, reason = ?mv.reason, why, "Planned move dropped.");
-                let detail = format!("planned move dropped: {why}");
-                out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), &detail));
-                if !mv.automatic() {
-                    out.push(alert(AlertLevel::Warning, detail));
-                }
-            }
+            Err(why) => drop_move(&mv, &why, out),
+        }
+    }
+
+    /// Starts an operator's move again after a failure, if it still makes sense.
+    pub(super) fn retry_move(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
+        match self.still_valid(now, &mv) {
+            Ok(()) => self.start_move(now, mv, out),
+            Err(why) => drop_move(&mv, &why, out),
         }
     }
 
@@ -132,5 +133,14 @@ impl Controller {
     pub(super) fn note_ttl_lowered(&mut self, now: Instant, old: u32) {
         let until = now + Duration::from_secs(u64::from(old));
         self.drain_until = Some(self.drain_until.map_or(until, |u| u.max(until)));
+    }
+}
+
+fn drop_move(mv: &Move, why: &str, out: &mut Vec<Action>) {
+    tracing::info!(to = mv.to, reason = ?mv.reason, why, "Move dropped.");
+    let detail = format!("move to {} dropped: {why}", mv.to);
+    out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), &detail));
+    if !mv.automatic() {
+        out.push(alert(AlertLevel::Warning, detail));
     }
 }

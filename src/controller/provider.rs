@@ -52,6 +52,7 @@ impl Controller {
         self.last_change = Some(now);
         self.raised = Default::default();
         self.conflict_streak = 0;
+        self.stale = false;
         let from = from.as_deref().unwrap_or("none");
         tracing::info!(from, to, reason = ?mv.reason, "Flipped.");
         let detail = format!("flipped from {from} to {to} ({:?}, by {:?})", mv.reason, mv.by);
@@ -97,13 +98,15 @@ impl Controller {
         } else {
             let msg = format!("provider refused {op:?} for good; a person must look");
             out.push(alert(AlertLevel::Critical, msg));
-            if automatic {
+            // Without a readable provider state nothing can be decided.
+            if automatic || op == ProviderOp::Read {
                 self.halt(Halt::ProviderRejected, out);
             }
         }
     }
 
     fn on_conflict(&mut self, mv: Option<Move>, automatic: bool, out: &mut Vec<Action>) {
+        self.stale = true;
         self.conflict_streak += 1;
         if self.conflict_streak > MAX_CONFLICTS {
             let msg = format!("{} conflicts in a row: giving up", self.conflict_streak);
@@ -118,6 +121,7 @@ impl Controller {
     }
 
     pub(super) fn on_provider_state(&mut self, now: Instant, active: Option<String>, ttl: u32, out: &mut Vec<Action>) {
+        self.stale = false;
         let prev = self.view.replace(ProviderView {
             active: active.clone(),
             ttl,
@@ -160,7 +164,7 @@ impl Controller {
         } else if !mv.automatic() {
             let detail = "re-read done; trying the operator's move again";
             out.push(entry(EntryKind::Conflict, Some(&mv.to), Some(mv.reason), detail));
-            self.start_move(now, mv, out);
+            self.retry_move(now, mv, out);
         } else {
             let detail = "re-read done; deciding afresh";
             out.push(entry(EntryKind::Conflict, Some(&mv.to), Some(mv.reason), detail));
