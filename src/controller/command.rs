@@ -13,7 +13,12 @@ impl Controller {
     /// Any command lifts a halt.
     pub(super) fn on_command(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         if self.halted.take().is_some() {
-            out.push(entry(EntryKind::Resumed, None, None, "operator command: automation resumes"));
+            out.push(entry(
+                EntryKind::Resumed,
+                None,
+                None,
+                "operator command: automation resumes",
+            ));
         }
         match command {
             Command::Pin => self.pin(out),
@@ -34,12 +39,22 @@ impl Controller {
     fn pin(&mut self, out: &mut Vec<Action>) {
         self.pinned = true;
         tracing::info!("Service pinned.");
-        out.push(entry(EntryKind::Pinned, None, None, "observe only: no automatic moves"));
+        out.push(entry(
+            EntryKind::Pinned,
+            None,
+            None,
+            "observe only: no automatic moves",
+        ));
         if let Phase::Draining { mv, .. } = &self.phase
             && mv.automatic()
         {
             let detail = "service pinned: automatic move dropped";
-            out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), detail));
+            out.push(entry(
+                EntryKind::Aborted,
+                Some(&mv.to),
+                Some(mv.reason),
+                detail,
+            ));
             self.phase = Phase::Idle;
         }
     }
@@ -51,12 +66,22 @@ impl Controller {
                 let detail = format!("{old:?} superseded by a newer command");
                 out.push(entry(EntryKind::Aborted, None, None, detail));
             }
-            out.push(entry(EntryKind::Queued, None, None, "command waits for the provider call under way"));
+            out.push(entry(
+                EntryKind::Queued,
+                None,
+                None,
+                "command waits for the provider call under way",
+            ));
             return;
         }
         if let Phase::Draining { mv, .. } = std::mem::take(&mut self.phase) {
             let detail = "planned move superseded by an operator command";
-            out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), detail));
+            out.push(entry(
+                EntryKind::Aborted,
+                Some(&mv.to),
+                Some(mv.reason),
+                detail,
+            ));
         }
         self.run_command(now, command, out);
     }
@@ -78,7 +103,11 @@ impl Controller {
     pub(super) fn run_command(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         let (to, planned, force, reason) = match &command {
             Command::Failover { to, planned, force } => {
-                let reason = if *planned { Reason::Planned } else { Reason::Manual };
+                let reason = if *planned {
+                    Reason::Planned
+                } else {
+                    Reason::Manual
+                };
                 (to.clone(), *planned, *force, reason)
             }
             Command::Failback { planned } => match self.policy.preferred() {
@@ -91,7 +120,11 @@ impl Controller {
             return refuse(command, message, out);
         }
         if self.active() == Some(to.as_str()) {
-            return refuse(command, format!("pool {to} is already active; nothing to do"), out);
+            return refuse(
+                command,
+                format!("pool {to} is already active; nothing to do"),
+                out,
+            );
         }
         let health = self.health(&to);
         if health != PoolHealth::Up && !force {
@@ -109,7 +142,7 @@ impl Controller {
     }
 }
 
-fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
+pub(super) fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
     tracing::warn!(?command, message, "Command refused.");
     out.push(entry(EntryKind::Refused, None, None, &message));
     out.push(Action::Refused { command, message });

@@ -3,6 +3,7 @@
 use tokio::time::Instant;
 
 use super::action::{AlertLevel, EntryKind, Initiator, Reason, TtlReason, alert, entry};
+use super::command::refuse;
 use super::damping::Gate;
 use super::event::{IntentKind, PoolHealth};
 use super::state::{Halt, Move, Phase, Resume};
@@ -61,10 +62,8 @@ impl Controller {
             Phase::Idle => {}
             _ => return false,
         }
-        if self.stale && self.halted.is_none() {
-            out.push(Action::Reread);
-            self.phase = Phase::Rereading { mv: None };
-            return true;
+        if self.stale {
+            return self.reread_first(out);
         }
         if let Some(command) = self.queued.take() {
             self.run_command(now, command, out);
@@ -77,6 +76,21 @@ impl Controller {
             }
             _ => false,
         }
+    }
+
+    /// A doubtful view is re-read before anything else; when the provider
+    /// cannot be read (halted), a waiting command is refused.
+    fn reread_first(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.halted.is_none() {
+            out.push(Action::Reread);
+            self.phase = Phase::Rereading { mv: None };
+            return true;
+        }
+        if let Some(command) = self.queued.take() {
+            let message = "the provider's state could not be read; try again".to_owned();
+            refuse(command, message, out);
+        }
+        false
     }
 
     fn leaving_down(&self) -> bool {
@@ -192,7 +206,9 @@ impl Controller {
                 let mv = automatic_move(to, Reason::ActiveDown, false);
                 self.issue_flip(now, mv, out);
             }
-            Want::Failback(to) => self.start_move(now, automatic_move(to, Reason::Failback, true), out),
+            Want::Failback(to) => {
+                self.start_move(now, automatic_move(to, Reason::Failback, true), out)
+            }
             Want::Halt => self.halt(Halt::FlipCap, out),
             Want::NoTarget => self.raise_no_target(out),
             Want::NoSingleActive => {
@@ -212,7 +228,12 @@ impl Controller {
             Want::FinishIntent(to) => {
                 self.pending_intent = None;
                 let detail = "finishing the flip left unfinished by a restart";
-                out.push(entry(EntryKind::Reconciled, Some(&to), Some(Reason::Reconcile), detail));
+                out.push(entry(
+                    EntryKind::Reconciled,
+                    Some(&to),
+                    Some(Reason::Reconcile),
+                    detail,
+                ));
                 self.issue_flip(now, automatic_move(to, Reason::Reconcile, false), out);
             }
             Want::AbandonIntent(why) => {
@@ -221,7 +242,12 @@ impl Controller {
                     IntentKind::Flip { to, .. } => Some(to.as_str()),
                     IntentKind::SetTtl { .. } => None,
                 });
-                out.push(entry(EntryKind::Abandoned, pool, Some(Reason::Reconcile), why));
+                out.push(entry(
+                    EntryKind::Abandoned,
+                    pool,
+                    Some(Reason::Reconcile),
+                    why,
+                ));
             }
         }
     }
@@ -230,8 +256,14 @@ impl Controller {
         self.raised.no_target = true;
         let active = self.active().unwrap_or("none").to_owned();
         tracing::error!(active, "No healthy pool: keeping records as they are.");
-        let msg = format!("no healthy pool: keeping records as they are (active pool {active} is down)");
-        out.push(entry(EntryKind::NoHealthyPool, Some(&active), Some(Reason::ActiveDown), &msg));
+        let msg =
+            format!("no healthy pool: keeping records as they are (active pool {active} is down)");
+        out.push(entry(
+            EntryKind::NoHealthyPool,
+            Some(&active),
+            Some(Reason::ActiveDown),
+            &msg,
+        ));
         out.push(alert(AlertLevel::Critical, msg));
     }
 
@@ -243,7 +275,9 @@ impl Controller {
         self.halted = Some(why);
         let msg = match why {
             Halt::FlipCap => "flip cap reached: automation stopped for this service",
-            Halt::ProviderRejected => "provider refused a change: automation stopped for this service",
+            Halt::ProviderRejected => {
+                "provider refused a change: automation stopped for this service"
+            }
             Halt::Conflicts => "compare-and-set keeps losing: automation stopped for this service",
         };
         tracing::error!(?why, "Automation stopped until an operator command.");

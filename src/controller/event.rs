@@ -37,7 +37,11 @@ pub enum ProviderOp {
 pub enum Command {
     /// Move to `to`. `planned` lowers the TTL and drains first; `force`
     /// allows a target that is not `Up`.
-    Failover { to: String, planned: bool, force: bool },
+    Failover {
+        to: String,
+        planned: bool,
+        force: bool,
+    },
     /// Move back to the preferred pool, which must be `Up`.
     Failback { planned: bool },
     /// Observe only: never move (or change the TTL) automatically.

@@ -119,9 +119,11 @@ impl Controller {
         self.now = Some(now);
         let mut out = Vec::new();
         match event {
-            Event::Started { active, ttl, intent } => {
-                self.on_started(now, active, ttl, intent, &mut out)
-            }
+            Event::Started {
+                active,
+                ttl,
+                intent,
+            } => self.on_started(now, active, ttl, intent, &mut out),
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}
             Event::Command(command) => self.on_command(now, command, &mut out),
@@ -157,7 +159,10 @@ impl Controller {
 
     fn on_health(&mut self, now: Instant, pool: &str, health: PoolHealth) {
         let Some(view) = self.pools.iter_mut().find(|p| p.name == pool) else {
-            tracing::debug!(pool, "Health for a pool this service does not have; ignored.");
+            tracing::debug!(
+                pool,
+                "Health for a pool this service does not have; ignored."
+            );
             return;
         };
         if view.health == health {

@@ -20,8 +20,16 @@ impl Controller {
         let ttl = self.ttl();
         let lowered = self.policy.ttl_lowered;
         if ttl > lowered {
-            let detail = format!("planned move to {}: lowering the TTL from {ttl}s to {lowered}s first", mv.to);
-            out.push(entry(EntryKind::Decision, Some(&mv.to), Some(mv.reason), detail));
+            let detail = format!(
+                "planned move to {}: lowering the TTL from {ttl}s to {lowered}s first",
+                mv.to
+            );
+            out.push(entry(
+                EntryKind::Decision,
+                Some(&mv.to),
+                Some(mv.reason),
+                detail,
+            ));
             self.request_ttl(lowered, TtlReason::Drain, Some(mv), out);
         } else {
             self.drain(now, mv, out);
@@ -35,7 +43,12 @@ impl Controller {
             Some(until) if until > now => {
                 let secs = until.duration_since(now).as_secs();
                 let detail = format!("waiting {secs}s for caches to drop the old TTL");
-                out.push(entry(EntryKind::Draining, Some(&mv.to), Some(mv.reason), detail));
+                out.push(entry(
+                    EntryKind::Draining,
+                    Some(&mv.to),
+                    Some(mv.reason),
+                    detail,
+                ));
                 self.phase = Phase::Draining { mv, until };
             }
             _ => self.finish_drain(now, mv, out),
@@ -92,7 +105,10 @@ impl Controller {
     /// was lowered, else the normal one.
     pub(super) fn issue_flip(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
         if mv.to.is_empty() || !self.policy.has_pool(&mv.to) {
-            let detail = format!("refusing to flip to {:?}: not a pool of this service", mv.to);
+            let detail = format!(
+                "refusing to flip to {:?}: not a pool of this service",
+                mv.to
+            );
             out.push(entry(EntryKind::Aborted, None, Some(mv.reason), &detail));
             out.push(alert(AlertLevel::Critical, detail));
             return;
@@ -102,8 +118,17 @@ impl Controller {
         let from = self.active().map(str::to_owned);
         let _ = now;
         tracing::info!(from, to = mv.to, reason = ?mv.reason, by = ?mv.by, ttl, "Flipping.");
-        let detail = format!("flip from {} to {} with TTL {ttl}s", from.as_deref().unwrap_or("none"), mv.to);
-        out.push(entry(EntryKind::Decision, Some(&mv.to), Some(mv.reason), detail));
+        let detail = format!(
+            "flip from {} to {} with TTL {ttl}s",
+            from.as_deref().unwrap_or("none"),
+            mv.to
+        );
+        out.push(entry(
+            EntryKind::Decision,
+            Some(&mv.to),
+            Some(mv.reason),
+            detail,
+        ));
         out.push(Action::Flip {
             from: from.clone(),
             to: mv.to.clone(),
@@ -120,7 +145,13 @@ impl Controller {
     }
 
     /// Sends a TTL change; `then` is the planned move it prepares.
-    pub(super) fn request_ttl(&mut self, ttl: u32, reason: TtlReason, then: Option<Move>, out: &mut Vec<Action>) {
+    pub(super) fn request_ttl(
+        &mut self,
+        ttl: u32,
+        reason: TtlReason,
+        then: Option<Move>,
+        out: &mut Vec<Action>,
+    ) {
         let old = self.ttl();
         tracing::info!(old, ttl, ?reason, "Changing the TTL.");
         let detail = format!("TTL {old}s to {ttl}s ({reason:?})");
@@ -139,7 +170,12 @@ impl Controller {
 fn drop_move(mv: &Move, why: &str, out: &mut Vec<Action>) {
     tracing::info!(to = mv.to, reason = ?mv.reason, why, "Move dropped.");
     let detail = format!("move to {} dropped: {why}", mv.to);
-    out.push(entry(EntryKind::Aborted, Some(&mv.to), Some(mv.reason), &detail));
+    out.push(entry(
+        EntryKind::Aborted,
+        Some(&mv.to),
+        Some(mv.reason),
+        &detail,
+    ));
     if !mv.automatic() {
         out.push(alert(AlertLevel::Warning, detail));
     }

@@ -50,10 +50,19 @@ fn answer() -> impl Strategy<Value = Answer> {
 }
 
 fn command() -> impl Strategy<Value = Command> {
-    let to = prop_oneof![Just("primary"), Just("standby"), Just("dr"), Just("nowhere")];
+    let to = prop_oneof![
+        Just("primary"),
+        Just("standby"),
+        Just("dr"),
+        Just("nowhere")
+    ];
     prop_oneof![
         (to, any::<bool>(), prop::bool::weighted(0.2)).prop_map(|(to, planned, force)| {
-            Command::Failover { to: to.into(), planned, force }
+            Command::Failover {
+                to: to.into(),
+                planned,
+                force,
+            }
         }),
         any::<bool>().prop_map(|planned| Command::Failback { planned }),
         Just(Command::Pin),
@@ -74,7 +83,11 @@ fn op() -> impl Strategy<Value = Op> {
 fn policy() -> impl Strategy<Value = Policy> {
     (any::<bool>(), 1..4u32, 0..300u64, 60..900u64).prop_map(|(auto, max_flips, hold, stable)| {
         let mut p = Policy::with_defaults(POOLS.iter().map(|s| s.to_string()).collect());
-        p.failback_mode = if auto { FailbackMode::Auto } else { FailbackMode::Manual };
+        p.failback_mode = if auto {
+            FailbackMode::Auto
+        } else {
+            FailbackMode::Manual
+        };
         p.max_flips = max_flips;
         p.hold_down = Duration::from_secs(hold);
         p.stable_for = Duration::from_secs(stable);
@@ -114,7 +127,11 @@ impl Sim {
             forced: false,
             done: Vec::new(),
         };
-        let started = Event::Started { active: sim.active.clone(), ttl: 300, intent: None };
+        let started = Event::Started {
+            active: sim.active.clone(),
+            ttl: 300,
+            intent: None,
+        };
         sim.send(started)?;
         Ok(sim)
     }
@@ -138,7 +155,10 @@ impl Sim {
                     self.health[i] = h;
                     self.up_since[i] = (h == PoolHealth::Up).then_some(self.now);
                 }
-                self.send(Event::PoolHealth { pool: POOLS[i].into(), health: h })
+                self.send(Event::PoolHealth {
+                    pool: POOLS[i].into(),
+                    health: h,
+                })
             }
             Op::Advance(secs) => self.advance(secs),
             Op::SpuriousTick(secs) => {
@@ -187,7 +207,11 @@ impl Sim {
             Action::Flip { .. } => ProviderOp::Flip,
             _ => ProviderOp::Read,
         };
-        let failed = |retryable, conflict| Event::ProviderFailed { op, retryable, conflict };
+        let failed = |retryable, conflict| Event::ProviderFailed {
+            op,
+            retryable,
+            conflict,
+        };
         let event = match (answer, action) {
             (Answer::Success, Action::SetTtl { ttl, .. }) => {
                 self.ttl = ttl;
@@ -205,9 +229,10 @@ impl Sim {
                 self.done.push((self.now, false));
                 failed(false, true)
             }
-            (Answer::Success | Answer::LostToOther, _) => {
-                Event::ProviderState { active: self.active.clone(), ttl: self.ttl }
-            }
+            (Answer::Success | Answer::LostToOther, _) => Event::ProviderState {
+                active: self.active.clone(),
+                ttl: self.ttl,
+            },
             (Answer::Conflict, _) => failed(false, true),
             (Answer::Retryable, _) => failed(true, false),
             (Answer::Final, _) => failed(false, false),
@@ -217,14 +242,23 @@ impl Sim {
 
     /// The safety rules, checked on every action as it comes out.
     fn check(&mut self, action: &Action) -> Result<(), TestCaseError> {
-        let call = matches!(action, Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread);
+        let call = matches!(
+            action,
+            Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread
+        );
         if call {
-            prop_assert!(self.outstanding.is_none(), "two provider calls outstanding: {action:?}");
+            prop_assert!(
+                self.outstanding.is_none(),
+                "two provider calls outstanding: {action:?}"
+            );
             self.outstanding = Some(action.clone());
         }
         if let Action::SetTtl { reason, .. } = action {
             let automatic = matches!(reason, TtlReason::Suspect | TtlReason::Restore);
-            prop_assert!(!(automatic && self.pinned), "automatic TTL change while pinned");
+            prop_assert!(
+                !(automatic && self.pinned),
+                "automatic TTL change while pinned"
+            );
         }
         if let Action::Flip { to, by, reason, .. } = action {
             self.check_flip(to, *by, *reason)?;
@@ -237,24 +271,43 @@ impl Sim {
         let Some(i) = Self::idx(to) else {
             return Err(TestCaseError::fail(format!("flip to unknown pool {to}")));
         };
-        prop_assert!(self.active.as_deref() != Some(to), "flip to the active pool");
+        prop_assert!(
+            self.active.as_deref() != Some(to),
+            "flip to the active pool"
+        );
         if by == Initiator::Operator {
-            prop_assert!(self.forced || self.health[i] == PoolHealth::Up, "unforced flip to {to}");
+            prop_assert!(
+                self.forced || self.health[i] == PoolHealth::Up,
+                "unforced flip to {to}"
+            );
             return Ok(());
         }
         prop_assert!(!self.pinned, "automatic flip while pinned");
-        prop_assert_eq!(self.health[i], PoolHealth::Up, "automatic flip to a pool not up");
+        prop_assert_eq!(
+            self.health[i],
+            PoolHealth::Up,
+            "automatic flip to a pool not up"
+        );
         let active = self.active.as_deref().and_then(Self::idx);
         if reason == Reason::Failback {
             prop_assert_eq!(i, 0, "failback to a pool that is not preferred");
             let stable = self.up_since[0].is_some_and(|s| s + self.policy.stable_for <= self.now);
-            prop_assert!(stable, "failback before the preferred pool was up for stable_for");
+            prop_assert!(
+                stable,
+                "failback before the preferred pool was up for stable_for"
+            );
         } else {
             let down = active.is_some_and(|a| self.health[a] == PoolHealth::Down);
-            prop_assert!(down, "automatic {reason:?} flip while the active pool is not down");
+            prop_assert!(
+                down,
+                "automatic {reason:?} flip while the active pool is not down"
+            );
         }
         if let Some((last, _)) = self.done.last() {
-            prop_assert!(*last + self.policy.hold_down <= self.now, "automatic flip within hold_down");
+            prop_assert!(
+                *last + self.policy.hold_down <= self.now,
+                "automatic flip within hold_down"
+            );
         }
         let window = self.policy.flip_window;
         let recent = self
@@ -268,7 +321,13 @@ impl Sim {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    // Failures are not persisted to files outside this module; the cases
+    // they found are unit tests in `tests.rs`.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn safety_rules_hold_for_random_sequences(

@@ -37,7 +37,10 @@ impl Controller {
     pub(super) fn on_flipped(&mut self, now: Instant, to: String, out: &mut Vec<Action>) {
         let phase = std::mem::take(&mut self.phase);
         let Phase::Flipping {
-            mv, from, old_ttl, ttl,
+            mv,
+            from,
+            old_ttl,
+            ttl,
         } = phase
         else {
             self.phase = phase;
@@ -55,8 +58,16 @@ impl Controller {
         self.stale = false;
         let from = from.as_deref().unwrap_or("none");
         tracing::info!(from, to, reason = ?mv.reason, "Flipped.");
-        let detail = format!("flipped from {from} to {to} ({:?}, by {:?})", mv.reason, mv.by);
-        out.push(entry(EntryKind::Flipped, Some(&to), Some(mv.reason), detail));
+        let detail = format!(
+            "flipped from {from} to {to} ({:?}, by {:?})",
+            mv.reason, mv.by
+        );
+        out.push(entry(
+            EntryKind::Flipped,
+            Some(&to),
+            Some(mv.reason),
+            detail,
+        ));
         out.push(Action::StartWatch { to, old_ttl });
     }
 
@@ -79,10 +90,19 @@ impl Controller {
             _ => None,
         };
         let automatic = mv.as_ref().is_none_or(Move::automatic);
-        let kind = if conflict { EntryKind::Conflict } else { EntryKind::ProviderError };
+        let kind = if conflict {
+            EntryKind::Conflict
+        } else {
+            EntryKind::ProviderError
+        };
         let detail = format!("{op:?} failed (retryable: {retryable}, conflict: {conflict})");
         tracing::warn!(?op, retryable, conflict, "Provider call failed.");
-        out.push(entry(kind, mv.as_ref().map(|m| m.to.as_str()), mv.as_ref().map(|m| m.reason), detail));
+        out.push(entry(
+            kind,
+            mv.as_ref().map(|m| m.to.as_str()),
+            mv.as_ref().map(|m| m.reason),
+            detail,
+        ));
         if conflict && op != ProviderOp::Read {
             self.on_conflict(mv, automatic, out);
         } else if retryable || conflict {
@@ -93,7 +113,10 @@ impl Controller {
             };
             let until = now + self.policy.retry_after;
             let secs = self.policy.retry_after.as_secs();
-            out.push(alert(AlertLevel::Warning, format!("provider {op:?} failed; trying again in {secs}s")));
+            out.push(alert(
+                AlertLevel::Warning,
+                format!("provider {op:?} failed; trying again in {secs}s"),
+            ));
             self.phase = Phase::Backoff { until, resume };
         } else {
             let msg = format!("provider refused {op:?} for good; a person must look");
@@ -120,7 +143,13 @@ impl Controller {
         self.phase = Phase::Rereading { mv };
     }
 
-    pub(super) fn on_provider_state(&mut self, now: Instant, active: Option<String>, ttl: u32, out: &mut Vec<Action>) {
+    pub(super) fn on_provider_state(
+        &mut self,
+        now: Instant,
+        active: Option<String>,
+        ttl: u32,
+        out: &mut Vec<Action>,
+    ) {
         self.stale = false;
         let prev = self.view.replace(ProviderView {
             active: active.clone(),
@@ -137,20 +166,26 @@ impl Controller {
         if prev.as_ref().is_some_and(|p| p.ttl != ttl) {
             self.last_change = Some(now);
         }
-        match std::mem::take(&mut self.phase) {
+        let changed = prev.is_some_and(|p| p.active != active);
+        let phase = std::mem::take(&mut self.phase);
+        let ours = matches!(&phase, Phase::Rereading { mv: Some(mv) } if active.as_deref() == Some(mv.to.as_str()));
+        if changed && !ours {
+            self.changed_outside(now, active, out);
+        }
+        match phase {
             Phase::Rereading { mv } => self.settle_reread(now, mv, out),
-            other => {
-                self.phase = other;
-                if prev.is_some_and(|p| p.active != active) {
-                    self.changed_outside(now, active, out);
-                }
-            }
+            other => self.phase = other,
         }
     }
 
     fn settle_reread(&mut self, now: Instant, mv: Option<Move>, out: &mut Vec<Action>) {
         let Some(mv) = mv else {
-            out.push(entry(EntryKind::Conflict, self.active(), None, "re-read done; deciding afresh"));
+            out.push(entry(
+                EntryKind::Conflict,
+                self.active(),
+                None,
+                "re-read done; deciding afresh",
+            ));
             return;
         };
         if self.active() == Some(mv.to.as_str()) {
@@ -160,14 +195,29 @@ impl Controller {
             self.conflict_streak = 0;
             tracing::info!(to = mv.to, "Flip done by another writer.");
             let detail = format!("{} is already active: done by another writer", mv.to);
-            out.push(entry(EntryKind::DoneByOtherWriter, Some(&mv.to), Some(mv.reason), detail));
+            out.push(entry(
+                EntryKind::DoneByOtherWriter,
+                Some(&mv.to),
+                Some(mv.reason),
+                detail,
+            ));
         } else if !mv.automatic() {
             let detail = "re-read done; trying the operator's move again";
-            out.push(entry(EntryKind::Conflict, Some(&mv.to), Some(mv.reason), detail));
+            out.push(entry(
+                EntryKind::Conflict,
+                Some(&mv.to),
+                Some(mv.reason),
+                detail,
+            ));
             self.retry_move(now, mv, out);
         } else {
             let detail = "re-read done; deciding afresh";
-            out.push(entry(EntryKind::Conflict, Some(&mv.to), Some(mv.reason), detail));
+            out.push(entry(
+                EntryKind::Conflict,
+                Some(&mv.to),
+                Some(mv.reason),
+                detail,
+            ));
         }
     }
 

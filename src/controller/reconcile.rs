@@ -42,9 +42,15 @@ impl Controller {
         let to = match &intent.kind {
             IntentKind::SetTtl { ttl } => {
                 let (kind, detail) = if self.ttl() == *ttl {
-                    (EntryKind::Reconciled, format!("TTL {ttl}s was applied before the restart"))
+                    (
+                        EntryKind::Reconciled,
+                        format!("TTL {ttl}s was applied before the restart"),
+                    )
                 } else {
-                    (EntryKind::Abandoned, format!("TTL {ttl}s was not applied; deciding afresh"))
+                    (
+                        EntryKind::Abandoned,
+                        format!("TTL {ttl}s was not applied; deciding afresh"),
+                    )
                 };
                 out.push(entry(kind, self.active(), Some(Reason::Reconcile), detail));
                 return;
@@ -55,17 +61,32 @@ impl Controller {
             self.damping
                 .record(now, intent.by == Initiator::Automation, &self.policy);
             let detail = format!("flip to {to} completed before the restart");
-            out.push(entry(EntryKind::Reconciled, Some(&to), Some(intent.reason), detail));
+            out.push(entry(
+                EntryKind::Reconciled,
+                Some(&to),
+                Some(intent.reason),
+                detail,
+            ));
             return;
         }
         if !self.policy.has_pool(&to) {
             let detail = format!("flip to {to}: not a pool of this service any more");
-            out.push(entry(EntryKind::Abandoned, Some(&to), Some(intent.reason), detail));
+            out.push(entry(
+                EntryKind::Abandoned,
+                Some(&to),
+                Some(intent.reason),
+                detail,
+            ));
             return;
         }
         if intent.by == Initiator::Operator {
             let detail = "finishing the operator's flip left unfinished by a restart";
-            out.push(entry(EntryKind::Reconciled, Some(&to), Some(Reason::Reconcile), detail));
+            out.push(entry(
+                EntryKind::Reconciled,
+                Some(&to),
+                Some(Reason::Reconcile),
+                detail,
+            ));
             let mv = Move {
                 to,
                 reason: Reason::Reconcile,
@@ -77,7 +98,12 @@ impl Controller {
             return;
         }
         let detail = "unfinished automatic flip: waiting for health to finish or drop it";
-        out.push(entry(EntryKind::Decision, Some(&to), Some(Reason::Reconcile), detail));
+        out.push(entry(
+            EntryKind::Decision,
+            Some(&to),
+            Some(Reason::Reconcile),
+            detail,
+        ));
         self.pending_intent = Some(intent);
     }
 }
@@ -132,8 +158,21 @@ mod tests {
         assert!(h.c.status().pending_intent.is_some());
         assert!(flips(&h.health(1, "standby", PoolHealth::Up)).is_empty());
         let out = h.health(2, "primary", PoolHealth::Down);
-        assert_eq!(flips(&out), vec![(Some("primary".into()), "standby".into(), 300, Reason::Reconcile)]);
-        h.ev(3, Event::Flipped { to: "standby".into() });
+        assert_eq!(
+            flips(&out),
+            vec![(
+                Some("primary".into()),
+                "standby".into(),
+                300,
+                Reason::Reconcile
+            )]
+        );
+        h.ev(
+            3,
+            Event::Flipped {
+                to: "standby".into(),
+            },
+        );
         assert!(flips(&h.ev(4, Event::Tick)).is_empty());
     }
 
@@ -154,7 +193,15 @@ mod tests {
         let mut h = Harness::bare(Policy::with_defaults(pools()));
         let intent = flip_intent(Initiator::Operator);
         let out = h.ev(0, started(Some("primary"), 300, Some(intent)));
-        assert_eq!(flips(&out), vec![(Some("primary".into()), "standby".into(), 300, Reason::Reconcile)]);
+        assert_eq!(
+            flips(&out),
+            vec![(
+                Some("primary".into()),
+                "standby".into(),
+                300,
+                Reason::Reconcile
+            )]
+        );
     }
 
     #[test]
@@ -180,6 +227,9 @@ mod tests {
         h.health(5, "primary", PoolHealth::Up);
         assert_eq!(h.c.next_deadline(), Some(h.at(605)));
         let out = h.ev(605, Event::Tick);
-        assert!(out.contains(&Action::SetTtl { ttl: 300, reason: super::super::TtlReason::Restore }));
+        assert!(out.contains(&Action::SetTtl {
+            ttl: 300,
+            reason: super::super::TtlReason::Restore
+        }));
     }
 }

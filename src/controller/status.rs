@@ -49,7 +49,8 @@ impl Controller {
     /// A snapshot for `rtoguard status`.
     pub fn status(&self) -> Status {
         let now = self.now;
-        let secs_since = |at: tokio::time::Instant| now.map(|n| n.saturating_duration_since(at).as_secs());
+        let secs_since =
+            |at: tokio::time::Instant| now.map(|n| n.saturating_duration_since(at).as_secs());
         Status {
             started: self.view.is_some(),
             active: self.active().map(str::to_owned),

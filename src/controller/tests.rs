@@ -119,8 +119,11 @@ fn auto_policy() -> Policy {
 #[test]
 fn suspect_lowers_ttl_once_and_restores_after_quiet() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
-    assert_eq!(ttls(&h.health(10, "primary", PoolHealth::Suspect)), vec![30]);
-    assert!(h.ev(11, Event::TtlApplied { ttl: 30 }).is_empty() == false);
+    assert_eq!(
+        ttls(&h.health(10, "primary", PoolHealth::Suspect)),
+        vec![30]
+    );
+    assert!(!h.ev(11, Event::TtlApplied { ttl: 30 }).is_empty());
     assert!(ttls(&h.health(20, "primary", PoolHealth::Suspect)).is_empty());
     assert!(ttls(&h.ev(21, Event::Tick)).is_empty(), "lowered once only");
     h.health(30, "primary", PoolHealth::Up);
@@ -148,7 +151,12 @@ fn suspect_again_restarts_the_quiet_period() {
 fn down_flips_at_once_to_the_first_up_pool_with_normal_ttl() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     let out = h.health(10, "primary", PoolHealth::Down);
-    let want = (Some("primary".to_owned()), "standby".to_owned(), 300, Reason::ActiveDown);
+    let want = (
+        Some("primary".to_owned()),
+        "standby".to_owned(),
+        300,
+        Reason::ActiveDown,
+    );
     assert_eq!(flips(&out), vec![want]);
     let out = h.ev(11, flipped("standby"));
     assert!(out.contains(&Action::StartWatch {
@@ -221,20 +229,31 @@ fn one_provider_call_at_a_time() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     h.health(10, "primary", PoolHealth::Suspect);
     assert!(flips(&h.health(11, "primary", PoolHealth::Down)).is_empty());
-    let cmd = Command::Failover { to: "dr".into(), planned: false, force: false };
+    let cmd = Command::Failover {
+        to: "dr".into(),
+        planned: false,
+        force: false,
+    };
     let out = h.cmd(12, cmd.clone());
     assert!(flips(&out).is_empty() && journaled(&out, EntryKind::Queued));
     assert_eq!(h.c.status().queued_command, Some(cmd));
     // The TTL answer arrives: the queued operator command runs first.
     let out = h.ev(13, Event::TtlApplied { ttl: 30 });
-    assert_eq!(flips(&out), vec![(Some("primary".into()), "dr".into(), 30, Reason::Manual)]);
+    assert_eq!(
+        flips(&out),
+        vec![(Some("primary".into()), "dr".into(), 30, Reason::Manual)]
+    );
     assert!(flips(&h.ev(14, Event::Tick)).is_empty());
 }
 
 #[test]
 fn planned_failover_lowers_drains_flips_and_restores() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
-    let cmd = Command::Failover { to: "standby".into(), planned: true, force: false };
+    let cmd = Command::Failover {
+        to: "standby".into(),
+        planned: true,
+        force: false,
+    };
     let out = h.cmd(10, cmd);
     assert_eq!(ttls(&out), vec![30]);
     assert!(flips(&out).is_empty());
@@ -243,9 +262,20 @@ fn planned_failover_lowers_drains_flips_and_restores() {
     assert_eq!(h.c.next_deadline(), Some(h.at(12 + 300)));
     assert!(flips(&h.ev(311, Event::Tick)).is_empty());
     let out = h.ev(312, Event::Tick);
-    assert_eq!(flips(&out), vec![(Some("primary".into()), "standby".into(), 30, Reason::Planned)]);
+    assert_eq!(
+        flips(&out),
+        vec![(
+            Some("primary".into()),
+            "standby".into(),
+            30,
+            Reason::Planned
+        )]
+    );
     let out = h.ev(313, flipped("standby"));
-    assert!(out.contains(&Action::StartWatch { to: "standby".into(), old_ttl: 30 }));
+    assert!(out.contains(&Action::StartWatch {
+        to: "standby".into(),
+        old_ttl: 30
+    }));
     assert_eq!(h.c.next_deadline(), Some(h.at(313 + 600)));
     assert_eq!(ttls(&h.ev(913, Event::Tick)), vec![300]);
 }
@@ -253,7 +283,14 @@ fn planned_failover_lowers_drains_flips_and_restores() {
 #[test]
 fn planned_move_aborts_when_the_target_fails_during_the_drain() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
-    h.cmd(10, Command::Failover { to: "standby".into(), planned: true, force: false });
+    h.cmd(
+        10,
+        Command::Failover {
+            to: "standby".into(),
+            planned: true,
+            force: false,
+        },
+    );
     h.ev(12, Event::TtlApplied { ttl: 30 });
     h.health(100, "standby", PoolHealth::Down);
     let out = h.ev(312, Event::Tick);
@@ -270,12 +307,23 @@ fn auto_failback_waits_for_stable_for_and_is_planned() {
     assert_eq!(h.c.next_deadline(), Some(h.at(100 + 300)));
     h.health(200, "primary", PoolHealth::Suspect);
     h.health(250, "primary", PoolHealth::Up);
-    assert!(ttls(&h.ev(400, Event::Tick)).is_empty(), "the suspect spell reset stable_for");
+    assert!(
+        ttls(&h.ev(400, Event::Tick)).is_empty(),
+        "the suspect spell reset stable_for"
+    );
     let out = h.ev(550, Event::Tick);
     assert_eq!(ttls(&out), vec![30]);
     h.ev(551, Event::TtlApplied { ttl: 30 });
     let out = h.ev(851, Event::Tick);
-    assert_eq!(flips(&out), vec![(Some("standby".into()), "primary".into(), 30, Reason::Failback)]);
+    assert_eq!(
+        flips(&out),
+        vec![(
+            Some("standby".into()),
+            "primary".into(),
+            30,
+            Reason::Failback
+        )]
+    );
 }
 
 #[test]
@@ -286,7 +334,15 @@ fn manual_failback_waits_for_the_command() {
     h.health(100, "primary", PoolHealth::Up);
     assert!(flips(&h.ev(5000, Event::Tick)).is_empty());
     let out = h.cmd(5001, Command::Failback { planned: false });
-    assert_eq!(flips(&out), vec![(Some("standby".into()), "primary".into(), 300, Reason::Failback)]);
+    assert_eq!(
+        flips(&out),
+        vec![(
+            Some("standby".into()),
+            "primary".into(),
+            300,
+            Reason::Failback
+        )]
+    );
 }
 
 #[test]
@@ -305,7 +361,11 @@ fn hold_down_delays_the_next_automatic_flip() {
 fn flip_cap_halts_automation_until_an_operator_command() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     let mut t = 0;
-    for (down, to) in [("primary", "standby"), ("standby", "primary"), ("primary", "standby")] {
+    for (down, to) in [
+        ("primary", "standby"),
+        ("standby", "primary"),
+        ("primary", "standby"),
+    ] {
         t += 200;
         h.health(t - 100, to, PoolHealth::Up);
         assert_eq!(flips(&h.health(t, down, PoolHealth::Down))[0].1, to);
@@ -317,7 +377,14 @@ fn flip_cap_halts_automation_until_an_operator_command() {
     assert!(alerts(&out)[0].contains("flip cap reached"));
     assert_eq!(h.c.status().halted, Some(Halt::FlipCap));
     assert!(alerts(&h.ev(900, Event::Tick)).is_empty(), "alerted once");
-    let out = h.cmd(1000, Command::Failover { to: "primary".into(), planned: false, force: false });
+    let out = h.cmd(
+        1000,
+        Command::Failover {
+            to: "primary".into(),
+            planned: false,
+            force: false,
+        },
+    );
     assert_eq!(flips(&out)[0].3, Reason::Manual);
     assert_eq!(h.c.status().halted, None);
 }
@@ -330,7 +397,14 @@ fn a_pinned_service_is_never_moved_automatically() {
     assert!(ttls(&out).is_empty());
     assert!(flips(&h.health(20, "primary", PoolHealth::Down)).is_empty());
     assert_eq!(h.c.next_deadline(), None);
-    let out = h.cmd(30, Command::Failover { to: "dr".into(), planned: false, force: false });
+    let out = h.cmd(
+        30,
+        Command::Failover {
+            to: "dr".into(),
+            planned: false,
+            force: false,
+        },
+    );
     assert_eq!(flips(&out)[0].1, "dr", "manual commands still work");
     h.ev(31, flipped("dr"));
     h.health(40, "dr", PoolHealth::Down);
@@ -343,14 +417,38 @@ fn a_pinned_service_is_never_moved_automatically() {
 fn manual_failover_refusals_name_the_pool() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     h.health(1, "dr", PoolHealth::Down);
-    let out = h.cmd(10, Command::Failover { to: "dr".into(), planned: false, force: false });
+    let out = h.cmd(
+        10,
+        Command::Failover {
+            to: "dr".into(),
+            planned: false,
+            force: false,
+        },
+    );
     let msg = refusal(&out).expect("refused");
     assert!(msg.contains("dr") && msg.contains("down"), "{msg}");
     assert!(flips(&out).is_empty());
-    let out = h.cmd(11, Command::Failover { to: "mars".into(), planned: false, force: false });
+    let out = h.cmd(
+        11,
+        Command::Failover {
+            to: "mars".into(),
+            planned: false,
+            force: false,
+        },
+    );
     let msg = refusal(&out).expect("refused");
-    assert!(msg.contains("mars") && msg.contains("primary, standby, dr"), "{msg}");
-    let out = h.cmd(12, Command::Failover { to: "dr".into(), planned: false, force: true });
+    assert!(
+        msg.contains("mars") && msg.contains("primary, standby, dr"),
+        "{msg}"
+    );
+    let out = h.cmd(
+        12,
+        Command::Failover {
+            to: "dr".into(),
+            planned: false,
+            force: true,
+        },
+    );
     assert_eq!(flips(&out)[0].1, "dr", "force overrides");
 }
 
@@ -358,10 +456,17 @@ fn manual_failover_refusals_name_the_pool() {
 fn a_lost_compare_and_set_rereads_and_never_flips_twice() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     h.health(10, "primary", PoolHealth::Down);
-    let failed = Event::ProviderFailed { op: ProviderOp::Flip, retryable: false, conflict: true };
+    let failed = Event::ProviderFailed {
+        op: ProviderOp::Flip,
+        retryable: false,
+        conflict: true,
+    };
     let out = h.ev(11, failed);
     assert!(out.contains(&Action::Reread));
-    let state = Event::ProviderState { active: Some("standby".into()), ttl: 300 };
+    let state = Event::ProviderState {
+        active: Some("standby".into()),
+        ttl: 300,
+    };
     let out = h.ev(12, state);
     assert!(journaled(&out, EntryKind::DoneByOtherWriter));
     assert!(flips(&out).is_empty());
@@ -373,20 +478,32 @@ fn a_lost_compare_and_set_rereads_and_never_flips_twice() {
 fn retryable_failures_back_off_then_decide_afresh() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     h.health(10, "primary", PoolHealth::Down);
-    let failed = Event::ProviderFailed { op: ProviderOp::Flip, retryable: true, conflict: false };
+    let failed = Event::ProviderFailed {
+        op: ProviderOp::Flip,
+        retryable: true,
+        conflict: false,
+    };
     let out = h.ev(11, failed);
     assert!(flips(&out).is_empty());
     assert_eq!(h.c.next_deadline(), Some(h.at(41)));
     h.health(20, "standby", PoolHealth::Down);
     let out = h.ev(41, Event::Tick);
-    assert_eq!(flips(&out)[0].1, "dr", "decided afresh with the current health");
+    assert_eq!(
+        flips(&out)[0].1,
+        "dr",
+        "decided afresh with the current health"
+    );
 }
 
 #[test]
 fn a_final_provider_refusal_halts_automation() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     h.health(10, "primary", PoolHealth::Down);
-    let failed = Event::ProviderFailed { op: ProviderOp::Flip, retryable: false, conflict: false };
+    let failed = Event::ProviderFailed {
+        op: ProviderOp::Flip,
+        retryable: false,
+        conflict: false,
+    };
     let out = h.ev(11, failed);
     assert_eq!(h.c.status().halted, Some(Halt::ProviderRejected));
     assert!(!alerts(&out).is_empty());
@@ -403,4 +520,66 @@ fn status_serialises() {
     let back: Status = serde_json::from_str(&json).expect("parses");
     assert_eq!(back, status);
     assert_eq!(back.pools[1].up_for_secs, Some(10));
+}
+
+#[test]
+fn after_a_lost_compare_and_set_nothing_is_decided_on_a_stale_view() {
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    h.health(10, "primary", PoolHealth::Down);
+    let conflict = Event::ProviderFailed {
+        op: ProviderOp::Flip,
+        retryable: false,
+        conflict: true,
+    };
+    assert!(h.ev(11, conflict).contains(&Action::Reread));
+    let unreadable = Event::ProviderFailed {
+        op: ProviderOp::Read,
+        retryable: false,
+        conflict: false,
+    };
+    h.ev(12, unreadable);
+    assert_eq!(h.c.status().halted, Some(Halt::ProviderRejected));
+    h.health(13, "standby", PoolHealth::Suspect);
+    // The command lifts the halt, but the provider is read before anything else.
+    let out = h.cmd(
+        14,
+        Command::Failover {
+            to: "dr".into(),
+            planned: false,
+            force: false,
+        },
+    );
+    assert_eq!(out.iter().filter(|a| **a == Action::Reread).count(), 1);
+    assert!(flips(&out).is_empty());
+    let state = Event::ProviderState {
+        active: Some("standby".into()),
+        ttl: 300,
+    };
+    let out = h.ev(15, state);
+    assert_eq!(
+        flips(&out),
+        vec![(Some("standby".into()), "dr".into(), 300, Reason::Manual)]
+    );
+}
+
+#[test]
+fn an_operator_move_is_rechecked_before_it_is_retried() {
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    h.cmd(
+        10,
+        Command::Failover {
+            to: "standby".into(),
+            planned: false,
+            force: false,
+        },
+    );
+    let failed = Event::ProviderFailed {
+        op: ProviderOp::Flip,
+        retryable: true,
+        conflict: false,
+    };
+    h.ev(11, failed);
+    h.health(20, "standby", PoolHealth::Suspect);
+    let out = h.ev(41, Event::Tick);
+    assert!(flips(&out).is_empty() && journaled(&out, EntryKind::Aborted));
 }
