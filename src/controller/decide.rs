@@ -204,7 +204,7 @@ impl Controller {
         match want {
             Want::Failover(to) => {
                 let mv = automatic_move(to, Reason::ActiveDown, false);
-                self.issue_flip(now, mv, out);
+                self.issue_flip(mv, out);
             }
             Want::Failback(to) => {
                 self.start_move(now, automatic_move(to, Reason::Failback, true), out)
@@ -234,7 +234,7 @@ impl Controller {
                     Some(Reason::Reconcile),
                     detail,
                 ));
-                self.issue_flip(now, automatic_move(to, Reason::Reconcile, false), out);
+                self.issue_flip(automatic_move(to, Reason::Reconcile, false), out);
             }
             Want::AbandonIntent(why) => {
                 let intent = self.pending_intent.take();

@@ -15,7 +15,7 @@ impl Controller {
     /// unplanned one flips at once.
     pub(super) fn start_move(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
         if !mv.planned {
-            return self.issue_flip(now, mv, out);
+            return self.issue_flip(mv, out);
         }
         let ttl = self.ttl();
         let lowered = self.policy.ttl_lowered;
@@ -59,7 +59,7 @@ impl Controller {
     pub(super) fn finish_drain(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
         self.phase = Phase::Idle;
         match self.still_valid(now, &mv) {
-            Ok(()) => self.issue_flip(now, mv, out),
+            Ok(()) => self.issue_flip(mv, out),
             Err(why) => drop_move(&mv, &why, out),
         }
     }
@@ -103,7 +103,7 @@ impl Controller {
 
     /// Sends the flip. The TTL published with it is the current one when it
     /// was lowered, else the normal one.
-    pub(super) fn issue_flip(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
+    pub(super) fn issue_flip(&mut self, mv: Move, out: &mut Vec<Action>) {
         if mv.to.is_empty() || !self.policy.has_pool(&mv.to) {
             let detail = format!(
                 "refusing to flip to {:?}: not a pool of this service",
@@ -116,7 +116,6 @@ impl Controller {
         let old_ttl = self.ttl();
         let ttl = old_ttl.min(self.policy.ttl_normal);
         let from = self.active().map(str::to_owned);
-        let _ = now;
         tracing::info!(from, to = mv.to, reason = ?mv.reason, by = ?mv.by, ttl, "Flipping.");
         let detail = format!(
             "flip from {} to {} with TTL {ttl}s",

@@ -94,7 +94,7 @@ impl Controller {
                 planned: false,
                 force: true,
             };
-            self.issue_flip(now, mv, out);
+            self.issue_flip(mv, out);
             return;
         }
         let detail = "unfinished automatic flip: waiting for health to finish or drop it";

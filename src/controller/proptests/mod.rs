@@ -7,6 +7,8 @@ use tokio::time::Instant;
 
 use super::*;
 
+mod flapping;
+
 const POOLS: [&str; 3] = ["primary", "standby", "dr"];
 
 #[derive(Clone, Debug)]
@@ -338,50 +340,5 @@ proptest! {
         for op in ops {
             sim.run(op)?;
         }
-    }
-
-    /// The primary flaps (Up for at most two minutes at a time) for ten
-    /// minutes with the defaults and auto failback: at most one flip away,
-    /// never a flip back.
-    #[test]
-    fn a_flapping_primary_moves_at_most_once_and_never_back(
-        spells in prop::collection::vec(
-            (0..120u64, prop_oneof![Just(PoolHealth::Suspect), Just(PoolHealth::Down)], 1..60u64),
-            1..200,
-        ),
-    ) {
-        let mut policy = Policy::with_defaults(POOLS.iter().map(|s| s.to_string()).collect());
-        policy.failback_mode = FailbackMode::Auto;
-        let mut sim = Sim::new(policy)?;
-        sim.run(Op::Health(1, PoolHealth::Up))?;
-        sim.run(Op::Health(2, PoolHealth::Up))?;
-        let end = sim.now + Duration::from_secs(600);
-        let mut flips = Vec::new();
-        for (up, bad, bad_for) in spells {
-            for (h, secs) in [(PoolHealth::Up, up), (bad, bad_for)] {
-                sim.run(Op::Health(0, h))?;
-                sim.settle(&mut flips)?;
-                sim.run(Op::Advance(secs))?;
-                sim.settle(&mut flips)?;
-            }
-            if sim.now >= end {
-                break;
-            }
-        }
-        prop_assert!(flips.len() <= 1, "flipped {} times: {flips:?}", flips.len());
-        prop_assert!(!flips.contains(&"primary".to_string()), "flipped back to a failing primary");
-    }
-}
-
-impl Sim {
-    /// Answers every outstanding call with success, noting the flips.
-    fn settle(&mut self, flips: &mut Vec<String>) -> Result<(), TestCaseError> {
-        while let Some(action) = &self.outstanding {
-            if let Action::Flip { to, .. } = action {
-                flips.push(to.clone());
-            }
-            self.answer(Answer::Success)?;
-        }
-        Ok(())
     }
 }
