@@ -106,18 +106,7 @@ impl Controller {
         if conflict && op != ProviderOp::Read {
             self.on_conflict(mv, automatic, out);
         } else if retryable || conflict {
-            let resume = match (op, mv) {
-                (ProviderOp::Read, mv) => Resume::Reread(mv),
-                (_, Some(mv)) if !mv.automatic() => Resume::Move(mv),
-                _ => Resume::Evaluate,
-            };
-            let until = now + self.policy.retry_after;
-            let secs = self.policy.retry_after.as_secs();
-            out.push(alert(
-                AlertLevel::Warning,
-                format!("provider {op:?} failed; trying again in {secs}s"),
-            ));
-            self.phase = Phase::Backoff { until, resume };
+            self.back_off(now, op, mv, out);
         } else {
             let msg = format!("provider refused {op:?} for good; a person must look");
             out.push(alert(AlertLevel::Critical, msg));
@@ -126,6 +115,21 @@ impl Controller {
                 self.halt(Halt::ProviderRejected, out);
             }
         }
+    }
+
+    /// Waits `retry_after`, then re-reads, retries an operator's move, or
+    /// lets automation decide afresh.
+    fn back_off(&mut self, now: Instant, op: ProviderOp, mv: Option<Move>, out: &mut Vec<Action>) {
+        let resume = match (op, mv) {
+            (ProviderOp::Read, mv) => Resume::Reread(mv),
+            (_, Some(mv)) if !mv.automatic() => Resume::Move(mv),
+            _ => Resume::Evaluate,
+        };
+        let until = now + self.policy.retry_after;
+        let secs = self.policy.retry_after.as_secs();
+        let msg = format!("provider {op:?} failed; trying again in {secs}s");
+        out.push(alert(AlertLevel::Warning, msg));
+        self.phase = Phase::Backoff { until, resume };
     }
 
     fn on_conflict(&mut self, mv: Option<Move>, automatic: bool, out: &mut Vec<Action>) {

@@ -38,23 +38,21 @@ impl Controller {
     /// as completed; an operator's flip is finished at once; an automatic
     /// one waits until health is known and is finished only if the target
     /// is still `Up` and the active pool still `Down`.
+    /// A TTL change is never repeated: the state decides afresh.
+    fn reconcile_ttl(&self, ttl: u32, out: &mut Vec<Action>) {
+        let (kind, detail) = if self.ttl() == ttl {
+            let detail = format!("TTL {ttl}s was applied before the restart");
+            (EntryKind::Reconciled, detail)
+        } else {
+            let detail = format!("TTL {ttl}s was not applied; deciding afresh");
+            (EntryKind::Abandoned, detail)
+        };
+        out.push(entry(kind, self.active(), Some(Reason::Reconcile), detail));
+    }
+
     fn reconcile(&mut self, now: Instant, intent: Intent, out: &mut Vec<Action>) {
         let to = match &intent.kind {
-            IntentKind::SetTtl { ttl } => {
-                let (kind, detail) = if self.ttl() == *ttl {
-                    (
-                        EntryKind::Reconciled,
-                        format!("TTL {ttl}s was applied before the restart"),
-                    )
-                } else {
-                    (
-                        EntryKind::Abandoned,
-                        format!("TTL {ttl}s was not applied; deciding afresh"),
-                    )
-                };
-                out.push(entry(kind, self.active(), Some(Reason::Reconcile), detail));
-                return;
-            }
+            IntentKind::SetTtl { ttl } => return self.reconcile_ttl(*ttl, out),
             IntentKind::Flip { to, .. } => to.clone(),
         };
         if self.active() == Some(to.as_str()) {
