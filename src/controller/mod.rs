@@ -24,7 +24,17 @@
 //! - *One operation at a time*: while a provider call is outstanding,
 //!   automation waits and commands queue (the latest wins); everything is
 //!   decided afresh when the answer arrives.
-//! - *Pinned*: observe only; operator commands still run.
+//! - *Pinned*: observe only (no automatic flip or TTL change); operator
+//!   commands still run. `Unpin` or an accepted failover/failback also
+//!   lifts a halt.
+//! - *Conflicts*: a lost compare-and-set re-reads the provider; if the
+//!   target is already active the flip is journaled as done by another
+//!   writer and never repeated. Nothing is decided on a doubtful view.
+//! - *Restart*: `Started` carries the journal's unfinished intent; a flip
+//!   is never done twice (see `reconcile`).
+//!
+//! The runtime journals `action.intent(now)` before each provider call and
+//! answers every `SetTtl`, `Flip` and `Reread` with exactly one result event.
 
 mod action;
 mod command;
