@@ -10,19 +10,12 @@ use super::{Action, Controller};
 impl Controller {
     /// Pin and unpin act at once; moves run now, replace a drain under way,
     /// or wait for the outstanding provider call (the latest command wins).
-    /// Any command lifts a halt.
+    /// `Unpin` and an accepted failover or failback lift a halt.
     pub(super) fn on_command(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
-        if self.halted.take().is_some() {
-            out.push(entry(
-                EntryKind::Resumed,
-                None,
-                None,
-                "operator command: automation resumes",
-            ));
-        }
         match command {
             Command::Pin => self.pin(out),
             Command::Unpin => {
+                self.lift_halt(out);
                 self.pinned = false;
                 tracing::info!("Service unpinned.");
                 out.push(entry(EntryKind::Unpinned, None, None, "automation resumes"));
@@ -59,11 +52,18 @@ impl Controller {
         }
     }
 
+    fn lift_halt(&mut self, out: &mut Vec<Action>) {
+        if let Some(why) = self.halted.take() {
+            tracing::info!(?why, "Automation resumes after an operator command.");
+            let detail = format!("operator command: automation resumes (was halted: {why:?})");
+            out.push(entry(EntryKind::Resumed, None, None, detail));
+        }
+    }
+
     fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
-        if self.view.is_none()
-            || self.phase.awaits_provider()
-            || matches!(self.phase, Phase::Backoff { .. })
-        {
+        self.lift_halt(out);
+        let busy = self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. });
+        if self.view.is_none() || self.stale || busy {
             if let Some(old) = self.queued.replace(command) {
                 let detail = format!("{old:?} superseded by a newer command");
                 out.push(entry(EntryKind::Aborted, None, None, detail));
@@ -144,7 +144,7 @@ impl Controller {
     }
 }
 
-fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
+pub(super) fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
     tracing::warn!(?command, message, "Command refused.");
     out.push(entry(EntryKind::Refused, None, None, &message));
     out.push(Action::Refused { command, message });

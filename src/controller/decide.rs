@@ -3,6 +3,7 @@
 use tokio::time::Instant;
 
 use super::action::{AlertLevel, EntryKind, Initiator, Reason, TtlReason, alert, entry};
+use super::command::refuse;
 use super::damping::Gate;
 use super::event::{IntentKind, PoolHealth};
 use super::state::{Halt, Move, Phase, Resume};
@@ -61,6 +62,9 @@ impl Controller {
             Phase::Idle => {}
             _ => return false,
         }
+        if self.stale {
+            return self.reread_first(out);
+        }
         if let Some(command) = self.queued.take() {
             self.run_command(now, command, out);
             return true;
@@ -74,6 +78,21 @@ impl Controller {
         }
     }
 
+    /// A doubtful view is re-read before anything else; when the provider
+    /// cannot be read (halted), a waiting command is refused.
+    fn reread_first(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.halted.is_none() {
+            out.push(Action::Reread);
+            self.phase = Phase::Rereading { mv: None };
+            return true;
+        }
+        if let Some(command) = self.queued.take() {
+            let message = "the provider's state could not be read; try again".to_owned();
+            refuse(command, message, out);
+        }
+        false
+    }
+
     fn leaving_down(&self) -> bool {
         self.active()
             .is_some_and(|a| self.health(a) == PoolHealth::Down)
@@ -85,7 +104,7 @@ impl Controller {
         };
         match resume {
             Resume::Evaluate => {}
-            Resume::Move(mv) => self.start_move(now, mv, out),
+            Resume::Move(mv) => self.retry_move(now, mv, out),
             Resume::Reread(mv) => {
                 out.push(Action::Reread);
                 self.phase = Phase::Rereading { mv };
@@ -97,7 +116,7 @@ impl Controller {
     /// an event, is pinned or halted, or a move is under way.
     pub(super) fn want(&self, now: Instant) -> Option<(Instant, Want)> {
         let view = self.view.as_ref()?;
-        if self.phase != Phase::Idle || self.pinned || self.halted.is_some() {
+        if self.phase != Phase::Idle || self.stale || self.pinned || self.halted.is_some() {
             return None;
         }
         if self.pending_intent.is_some() {
@@ -185,7 +204,7 @@ impl Controller {
         match want {
             Want::Failover(to) => {
                 let mv = automatic_move(to, Reason::ActiveDown, false);
-                self.issue_flip(now, mv, out);
+                self.issue_flip(mv, out);
             }
             Want::Failback(to) => {
                 self.start_move(now, automatic_move(to, Reason::Failback, true), out)
@@ -215,7 +234,7 @@ impl Controller {
                     Some(Reason::Reconcile),
                     detail,
                 ));
-                self.issue_flip(now, automatic_move(to, Reason::Reconcile, false), out);
+                self.issue_flip(automatic_move(to, Reason::Reconcile, false), out);
             }
             Want::AbandonIntent(why) => {
                 let intent = self.pending_intent.take();

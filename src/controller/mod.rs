@@ -24,7 +24,17 @@
 //! - *One operation at a time*: while a provider call is outstanding,
 //!   automation waits and commands queue (the latest wins); everything is
 //!   decided afresh when the answer arrives.
-//! - *Pinned*: observe only; operator commands still run.
+//! - *Pinned*: observe only (no automatic flip or TTL change); operator
+//!   commands still run. `Unpin` or an accepted failover/failback also
+//!   lifts a halt.
+//! - *Conflicts*: a lost compare-and-set re-reads the provider; if the
+//!   target is already active the flip is journaled as done by another
+//!   writer and never repeated. Nothing is decided on a doubtful view.
+//! - *Restart*: `Started` carries the journal's unfinished intent; a flip
+//!   is never done twice (see `reconcile`).
+//!
+//! The runtime journals `action.intent(now)` before each provider call and
+//! answers every `SetTtl`, `Flip` and `Reread` with exactly one result event.
 
 mod action;
 mod command;
@@ -74,6 +84,8 @@ pub struct Controller {
     drain_until: Option<Instant>,
     /// The last flip or TTL change (start of the quiet period).
     last_change: Option<Instant>,
+    /// A conflict made our view of the provider doubtful: re-read before deciding.
+    stale: bool,
     /// Conflicts in a row; automation halts past a few.
     conflict_streak: u32,
     /// The latest `now` seen (time never goes backwards inside).
@@ -105,6 +117,7 @@ impl Controller {
             pending_intent: None,
             drain_until: None,
             last_change: None,
+            stale: false,
             conflict_streak: 0,
             now: None,
         }

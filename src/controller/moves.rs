@@ -15,7 +15,7 @@ impl Controller {
     /// unplanned one flips at once.
     pub(super) fn start_move(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
         if !mv.planned {
-            return self.issue_flip(now, mv, out);
+            return self.issue_flip(mv, out);
         }
         let ttl = self.ttl();
         let lowered = self.policy.ttl_lowered;
@@ -59,20 +59,16 @@ impl Controller {
     pub(super) fn finish_drain(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
         self.phase = Phase::Idle;
         match self.still_valid(now, &mv) {
-            Ok(()) => self.issue_flip(now, mv, out),
-            Err(why) => {
-                tracing::info!(to = mv.to, reason = ?mv.reason, why, "Planned move dropped.");
-                let detail = format!("planned move dropped: {why}");
-                out.push(entry(
-                    EntryKind::Aborted,
-                    Some(&mv.to),
-                    Some(mv.reason),
-                    &detail,
-                ));
-                if !mv.automatic() {
-                    out.push(alert(AlertLevel::Warning, detail));
-                }
-            }
+            Ok(()) => self.issue_flip(mv, out),
+            Err(why) => drop_move(&mv, &why, out),
+        }
+    }
+
+    /// Starts an operator's move again after a failure, if it still makes sense.
+    pub(super) fn retry_move(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
+        match self.still_valid(now, &mv) {
+            Ok(()) => self.start_move(now, mv, out),
+            Err(why) => drop_move(&mv, &why, out),
         }
     }
 
@@ -107,7 +103,7 @@ impl Controller {
 
     /// Sends the flip. The TTL published with it is the current one when it
     /// was lowered, else the normal one.
-    pub(super) fn issue_flip(&mut self, now: Instant, mv: Move, out: &mut Vec<Action>) {
+    pub(super) fn issue_flip(&mut self, mv: Move, out: &mut Vec<Action>) {
         if mv.to.is_empty() || !self.policy.has_pool(&mv.to) {
             let detail = format!(
                 "refusing to flip to {:?}: not a pool of this service",
@@ -120,7 +116,6 @@ impl Controller {
         let old_ttl = self.ttl();
         let ttl = old_ttl.min(self.policy.ttl_normal);
         let from = self.active().map(str::to_owned);
-        let _ = now;
         tracing::info!(from, to = mv.to, reason = ?mv.reason, by = ?mv.by, ttl, "Flipping.");
         let detail = format!(
             "flip from {} to {} with TTL {ttl}s",
@@ -168,5 +163,19 @@ impl Controller {
     pub(super) fn note_ttl_lowered(&mut self, now: Instant, old: u32) {
         let until = now + Duration::from_secs(u64::from(old));
         self.drain_until = Some(self.drain_until.map_or(until, |u| u.max(until)));
+    }
+}
+
+fn drop_move(mv: &Move, why: &str, out: &mut Vec<Action>) {
+    tracing::info!(to = mv.to, reason = ?mv.reason, why, "Move dropped.");
+    let detail = format!("move to {} dropped: {why}", mv.to);
+    out.push(entry(
+        EntryKind::Aborted,
+        Some(&mv.to),
+        Some(mv.reason),
+        &detail,
+    ));
+    if !mv.automatic() {
+        out.push(alert(AlertLevel::Warning, detail));
     }
 }

@@ -55,6 +55,7 @@ impl Controller {
         self.last_change = Some(now);
         self.raised = Default::default();
         self.conflict_streak = 0;
+        self.stale = false;
         let from = from.as_deref().unwrap_or("none");
         tracing::info!(from, to, reason = ?mv.reason, "Flipped.");
         let detail = format!(
@@ -105,28 +106,34 @@ impl Controller {
         if conflict && op != ProviderOp::Read {
             self.on_conflict(mv, automatic, out);
         } else if retryable || conflict {
-            let resume = match (op, mv) {
-                (ProviderOp::Read, mv) => Resume::Reread(mv),
-                (_, Some(mv)) if !mv.automatic() => Resume::Move(mv),
-                _ => Resume::Evaluate,
-            };
-            let until = now + self.policy.retry_after;
-            let secs = self.policy.retry_after.as_secs();
-            out.push(alert(
-                AlertLevel::Warning,
-                format!("provider {op:?} failed; trying again in {secs}s"),
-            ));
-            self.phase = Phase::Backoff { until, resume };
+            self.back_off(now, op, mv, out);
         } else {
             let msg = format!("provider refused {op:?} for good; a person must look");
             out.push(alert(AlertLevel::Critical, msg));
-            if automatic {
+            // Without a readable provider state nothing can be decided.
+            if automatic || op == ProviderOp::Read {
                 self.halt(Halt::ProviderRejected, out);
             }
         }
     }
 
+    /// Waits `retry_after`, then re-reads, retries an operator's move, or
+    /// lets automation decide afresh.
+    fn back_off(&mut self, now: Instant, op: ProviderOp, mv: Option<Move>, out: &mut Vec<Action>) {
+        let resume = match (op, mv) {
+            (ProviderOp::Read, mv) => Resume::Reread(mv),
+            (_, Some(mv)) if !mv.automatic() => Resume::Move(mv),
+            _ => Resume::Evaluate,
+        };
+        let until = now + self.policy.retry_after;
+        let secs = self.policy.retry_after.as_secs();
+        let msg = format!("provider {op:?} failed; trying again in {secs}s");
+        out.push(alert(AlertLevel::Warning, msg));
+        self.phase = Phase::Backoff { until, resume };
+    }
+
     fn on_conflict(&mut self, mv: Option<Move>, automatic: bool, out: &mut Vec<Action>) {
+        self.stale = true;
         self.conflict_streak += 1;
         if self.conflict_streak > MAX_CONFLICTS {
             let msg = format!("{} conflicts in a row: giving up", self.conflict_streak);
@@ -147,6 +154,7 @@ impl Controller {
         ttl: u32,
         out: &mut Vec<Action>,
     ) {
+        self.stale = false;
         let prev = self.view.replace(ProviderView {
             active: active.clone(),
             ttl,
@@ -162,14 +170,15 @@ impl Controller {
         if prev.as_ref().is_some_and(|p| p.ttl != ttl) {
             self.last_change = Some(now);
         }
-        match std::mem::take(&mut self.phase) {
+        let changed = prev.is_some_and(|p| p.active != active);
+        let phase = std::mem::take(&mut self.phase);
+        let ours = matches!(&phase, Phase::Rereading { mv: Some(mv) } if active.as_deref() == Some(mv.to.as_str()));
+        if changed && !ours {
+            self.changed_outside(now, active, out);
+        }
+        match phase {
             Phase::Rereading { mv } => self.settle_reread(now, mv, out),
-            other => {
-                self.phase = other;
-                if prev.is_some_and(|p| p.active != active) {
-                    self.changed_outside(now, active, out);
-                }
-            }
+            other => self.phase = other,
         }
     }
 
@@ -204,7 +213,7 @@ impl Controller {
                 Some(mv.reason),
                 detail,
             ));
-            self.start_move(now, mv, out);
+            self.retry_move(now, mv, out);
         } else {
             let detail = "re-read done; deciding afresh";
             out.push(entry(

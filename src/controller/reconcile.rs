@@ -21,6 +21,7 @@ impl Controller {
             ttl,
         });
         self.phase = Phase::Idle;
+        self.stale = false;
         self.last_change = Some(now);
         self.pending_intent = None;
         let serving = active.as_deref().unwrap_or("no single pool");
@@ -37,23 +38,21 @@ impl Controller {
     /// as completed; an operator's flip is finished at once; an automatic
     /// one waits until health is known and is finished only if the target
     /// is still `Up` and the active pool still `Down`.
+    /// A TTL change is never repeated: the state decides afresh.
+    fn reconcile_ttl(&self, ttl: u32, out: &mut Vec<Action>) {
+        let (kind, detail) = if self.ttl() == ttl {
+            let detail = format!("TTL {ttl}s was applied before the restart");
+            (EntryKind::Reconciled, detail)
+        } else {
+            let detail = format!("TTL {ttl}s was not applied; deciding afresh");
+            (EntryKind::Abandoned, detail)
+        };
+        out.push(entry(kind, self.active(), Some(Reason::Reconcile), detail));
+    }
+
     fn reconcile(&mut self, now: Instant, intent: Intent, out: &mut Vec<Action>) {
         let to = match &intent.kind {
-            IntentKind::SetTtl { ttl } => {
-                let (kind, detail) = if self.ttl() == *ttl {
-                    (
-                        EntryKind::Reconciled,
-                        format!("TTL {ttl}s was applied before the restart"),
-                    )
-                } else {
-                    (
-                        EntryKind::Abandoned,
-                        format!("TTL {ttl}s was not applied; deciding afresh"),
-                    )
-                };
-                out.push(entry(kind, self.active(), Some(Reason::Reconcile), detail));
-                return;
-            }
+            IntentKind::SetTtl { ttl } => return self.reconcile_ttl(*ttl, out),
             IntentKind::Flip { to, .. } => to.clone(),
         };
         if self.active() == Some(to.as_str()) {
@@ -93,7 +92,7 @@ impl Controller {
                 planned: false,
                 force: true,
             };
-            self.issue_flip(now, mv, out);
+            self.issue_flip(mv, out);
             return;
         }
         let detail = "unfinished automatic flip: waiting for health to finish or drop it";
@@ -104,5 +103,131 @@ impl Controller {
             detail,
         ));
         self.pending_intent = Some(intent);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::super::tests::{Harness, flips, pools, started};
+    use super::super::{Action, EntryKind, Event, Policy, PoolHealth};
+    use super::*;
+
+    fn flip_intent(by: Initiator) -> Intent {
+        Intent {
+            kind: IntentKind::Flip {
+                from: Some("primary".into()),
+                to: "standby".into(),
+            },
+            reason: Reason::ActiveDown,
+            by,
+            requested_at: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    fn kinds(out: &[Action]) -> Vec<EntryKind> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::Journal(e) => Some(e.kind),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_flip_done_before_the_restart_is_journaled_not_repeated() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let intent = flip_intent(Initiator::Automation);
+        let out = h.ev(0, started(Some("standby"), 300, Some(intent)));
+        assert!(kinds(&out).contains(&EntryKind::Reconciled));
+        h.health(1, "standby", PoolHealth::Up);
+        h.health(1, "primary", PoolHealth::Down);
+        assert!(flips(&h.ev(2, Event::Tick)).is_empty());
+        assert_eq!(h.c.status().pending_intent, None);
+    }
+
+    #[test]
+    fn an_unfinished_automatic_flip_is_finished_once_when_still_needed() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let intent = flip_intent(Initiator::Automation);
+        let out = h.ev(0, started(Some("primary"), 300, Some(intent)));
+        assert!(flips(&out).is_empty(), "health is not known yet");
+        assert!(h.c.status().pending_intent.is_some());
+        assert!(flips(&h.health(1, "standby", PoolHealth::Up)).is_empty());
+        let out = h.health(2, "primary", PoolHealth::Down);
+        assert_eq!(
+            flips(&out),
+            vec![(
+                Some("primary".into()),
+                "standby".into(),
+                300,
+                Reason::Reconcile
+            )]
+        );
+        h.ev(
+            3,
+            Event::Flipped {
+                to: "standby".into(),
+            },
+        );
+        assert!(flips(&h.ev(4, Event::Tick)).is_empty());
+    }
+
+    #[test]
+    fn an_unfinished_automatic_flip_is_dropped_when_the_active_pool_recovered() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let intent = flip_intent(Initiator::Automation);
+        h.ev(0, started(Some("primary"), 300, Some(intent)));
+        h.health(1, "standby", PoolHealth::Up);
+        let out = h.health(2, "primary", PoolHealth::Up);
+        assert!(flips(&out).is_empty());
+        assert!(kinds(&out).contains(&EntryKind::Abandoned));
+        assert_eq!(h.c.status().pending_intent, None);
+    }
+
+    #[test]
+    fn an_unfinished_operator_flip_is_finished_at_once() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let intent = flip_intent(Initiator::Operator);
+        let out = h.ev(0, started(Some("primary"), 300, Some(intent)));
+        assert_eq!(
+            flips(&out),
+            vec![(
+                Some("primary".into()),
+                "standby".into(),
+                300,
+                Reason::Reconcile
+            )]
+        );
+    }
+
+    #[test]
+    fn a_ttl_intent_is_checked_against_the_provider() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let intent = Intent {
+            kind: IntentKind::SetTtl { ttl: 30 },
+            reason: Reason::Reconcile,
+            by: Initiator::Automation,
+            requested_at: SystemTime::UNIX_EPOCH,
+        };
+        let out = h.ev(0, started(Some("primary"), 30, Some(intent.clone())));
+        assert!(kinds(&out).contains(&EntryKind::Reconciled));
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let out = h.ev(0, started(Some("primary"), 300, Some(intent)));
+        assert!(kinds(&out).contains(&EntryKind::Abandoned));
+    }
+
+    #[test]
+    fn a_lowered_ttl_found_at_start_is_restored_after_quiet() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        h.ev(0, started(Some("primary"), 30, None));
+        h.health(5, "primary", PoolHealth::Up);
+        assert_eq!(h.c.next_deadline(), Some(h.at(605)));
+        let out = h.ev(605, Event::Tick);
+        assert!(out.contains(&Action::SetTtl {
+            ttl: 300,
+            reason: super::super::TtlReason::Restore
+        }));
     }
 }

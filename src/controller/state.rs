@@ -21,6 +21,8 @@ use super::event::PoolHealth;
 /// - `Idle` → `Flipping`: active pool `Down` and a target `Up` (unplanned),
 ///   an unplanned operator failover, a planned move with nothing left to
 ///   drain, or finishing a journaled intent after a restart.
+/// - `Idle` → `Rereading { mv: None }`: our view is doubtful (a conflict
+///   was given up on, or the re-read failed and an operator lifted the halt).
 /// - `SettingTtl` → `Idle` on `TtlApplied` (no move), → `Draining` on
 ///   `TtlApplied` (a move), → `Rereading` on a conflict, → `Backoff` on a
 ///   retryable failure, → `Idle` on a final failure.
@@ -32,7 +34,7 @@ use super::event::PoolHealth;
 ///   conflict, → `Backoff` on a retryable failure, → `Idle` on a final one.
 /// - `Rereading` → `Idle` on `ProviderState` ("done by another writer" when
 ///   the target is already active; an operator's move is tried again),
-///   → `Backoff` when the read fails.
+///   → `Backoff` when the read fails, → `Idle` (halted) when it fails for good.
 /// - `Backoff` → `Idle` at its deadline, resuming an operator's move or the
 ///   re-read; automation decides afresh.
 /// - any → `Idle` on `Started` (the provider's state is the truth).
