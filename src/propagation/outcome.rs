@@ -10,6 +10,9 @@ use super::track::{Board, ClientTrack, Clock, Health, ResolverTrack};
 /// A resolver that kept the old answer longer than this past its predicted deadline is flagged.
 pub const OVERSTAY_TOLERANCE_MS: u64 = 1_000;
 
+/// What a whole-second TTL may hide: the copy can outlive `asked + TTL` by up to this.
+pub const TTL_ROUNDING: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How a watch ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,9 +93,10 @@ pub struct ResolverOutcome {
     pub predicted_ms: Option<u64>,
     pub predicted_at: Option<String>,
     /// `change_and_ttl` (change accepted + old TTL) or `resolver_ttl` (the
-    /// earliest expiry the resolver's own old answers implied).
+    /// earliest `asked + remaining TTL` of the resolver's old answers, plus
+    /// one second for whole-second rounding).
     pub prediction_basis: Option<&'static str>,
-    /// The earliest expiry the resolver's old answers implied (whatever the basis).
+    /// The earliest `asked + remaining TTL` of its old answers (whatever the basis).
     pub cache_expiry_ms: Option<u64>,
     /// Old answer kept past the prediction by more than 1 s.
     pub kept_past_prediction: bool,
@@ -194,7 +198,12 @@ fn resolver(f: &Frame<'_>, r: &ResolverTrack) -> ResolverOutcome {
             Some(at + std::time::Duration::from_secs(u64::from(ttl))),
             Some("change_and_ttl"),
         ),
-        _ => (r.expiry, r.expiry.map(|_| "resolver_ttl")),
+        // A TTL counted in whole seconds is rounded down: the copy may live
+        // up to one more second (unbound serves it through its TTL-0 second).
+        _ => (
+            r.expiry.map(|e| e + TTL_ROUNDING),
+            r.expiry.map(|_| "resolver_ttl"),
+        ),
     };
     // Kept until the switch, or (never switched but still answering old) until the end.
     let held_until = r.switched.or(r
