@@ -92,3 +92,31 @@ async fn ttl_5_cache_lets_go_correspondingly_sooner() {
     assert_eq!(res.predicted_ms, res.cache_expiry_ms.map(|e| e + 1_000));
     assert!(switched <= 6_000, "switched at {switched} ms");
 }
+
+#[tokio::test]
+async fn resolver_holding_past_the_prediction_is_flagged() {
+    let bind = Bind::start(ZONE, &["www 5 IN A 127.0.0.2"]);
+    let unbound = Unbound::start(ZONE, bind.addr);
+    align_late_in_second().await;
+    let start = Instant::now();
+    prime(unbound.addr, NAME).await;
+    let changed = flip(&bind, NAME, 5, "127.0.0.3").await;
+    let mut s = spec(NAME, "127.0.0.3", start);
+    s.authoritatives = vec![server("bind", bind.addr)];
+    s.resolvers = vec![server("unbound", unbound.addr)];
+    // The journal claims the old answer had TTL 1; unbound rightly keeps its
+    // 5-second copy, well past what that claim predicts.
+    s.changed_at = Some(changed);
+    s.old_ttl = Some(1);
+    let out = watch(s, CancellationToken::new(), None).await;
+    assert_eq!(out.end, EndReason::Converged, "{out:#?}");
+    let res = &out.resolvers[0];
+    assert!(res.kept_past_prediction, "{res:#?}");
+    let overstay = res.overstay_ms.expect("an overstay");
+    assert!(overstay >= 2_000, "overstay {overstay} ms");
+    assert_eq!(
+        res.switched_ms.map(|s| s - overstay),
+        res.predicted_ms,
+        "the overstay is the switch minus the prediction"
+    );
+}
