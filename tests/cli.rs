@@ -78,9 +78,16 @@ fn help_lists_the_commands_and_exit_codes() {
 fn completions_and_man_page_are_generated_from_the_cli() {
     let out = run(&["completions", "bash"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("failover"), "{}", out.text());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("failover"),
+        "{}",
+        out.text()
+    );
     let out = run(&["man"]);
     assert!(out.status.success());
     let man = String::from_utf8_lossy(&out.stdout);
-    assert!(man.contains(".TH rtoguard 1") && man.contains("failback"), "{man}");
+    assert!(
+        man.contains(".TH rtoguard 1") && man.contains("failback"),
+        "{man}"
+    );
 }

@@ -38,6 +38,17 @@ fn primary_down_fails_over_and_manual_failback_waits_for_an_operator() {
         || served(&tb) == (vec!["127.0.0.3".into()], 4),
         || history(&tb),
     );
+    // The flip's propagation was timed at BIND (the provider's primary) and journaled.
+    wait_for(
+        Duration::from_secs(10),
+        || history(&tb).contains("watch-result"),
+        || history(&tb),
+    );
+    assert!(
+        history(&tb).contains("propagation all converged"),
+        "{}",
+        history(&tb)
+    );
     tb.primary.resume();
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(
@@ -201,20 +212,58 @@ fn an_unreachable_provider_does_not_stop_the_other_services() {
         .replace("provider = \"bind\"", "provider = \"dead\"")
         .replace("checkout.example.test.", "search.example.test.");
     let at = text.find("[[services]]").unwrap();
-    std::fs::write(&tb.config, format!("{}{dead}{}\n{second}", &text[..at], &text[at..])).unwrap();
+    std::fs::write(
+        &tb.config,
+        format!("{}{dead}{}\n{second}", &text[..at], &text[at..]),
+    )
+    .unwrap();
     let d = Daemon::start(&tb, &[]);
-    wait_for(Duration::from_secs(15), || run(&["status", "checkout", "--json", "--config", tb.config_str()]).text().contains("\"health\":\"up\""), || d.log_text());
+    wait_for(
+        Duration::from_secs(15),
+        || {
+            run(&["status", "checkout", "--json", "--config", tb.config_str()])
+                .text()
+                .contains("\"health\":\"up\"")
+        },
+        || d.log_text(),
+    );
     let status = run(&["status", "--config", tb.config_str()]).text();
-    assert!(status.contains("search") && status.contains("PROVIDER DOWN"), "{status}");
-    assert!(status.contains("checkout") && status.contains("active pool: primary"), "{status}");
+    assert!(
+        status.contains("search") && status.contains("PROVIDER DOWN"),
+        "{status}"
+    );
+    assert!(
+        status.contains("checkout") && status.contains("active pool: primary"),
+        "{status}"
+    );
     // Bad input through the control socket: refused with the reason, nothing changes.
-    let out = run(&["failover", "checkout", "--to", "mars", "--yes", "--config", tb.config_str()]);
+    let out = run(&[
+        "failover",
+        "checkout",
+        "--to",
+        "mars",
+        "--yes",
+        "--config",
+        tb.config_str(),
+    ]);
     assert_ne!(out.status.code(), Some(0));
     assert!(out.text().contains("mars"), "{}", out.text());
-    let out = run(&["failover", "nope", "--to", "standby", "--yes", "--config", tb.config_str()]);
+    let out = run(&[
+        "failover",
+        "nope",
+        "--to",
+        "standby",
+        "--yes",
+        "--config",
+        tb.config_str(),
+    ]);
     assert_eq!(out.status.code(), Some(64), "{}", out.text());
     // The healthy service still fails over.
     tb.primary.stop();
-    wait_for(Duration::from_secs(20), || served(&tb).0 == ["127.0.0.3"], || d.log_text());
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb).0 == ["127.0.0.3"],
+        || d.log_text(),
+    );
     d.stop();
 }

@@ -10,10 +10,12 @@
 mod exec;
 #[cfg(test)]
 mod flapping;
+mod reports;
 mod service;
 pub mod signals;
 pub mod specs;
 mod systemd;
+mod watch;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -64,7 +66,11 @@ impl Stop {
 
 /// Run the daemon until `stop` says so; `ready` is told once the first
 /// probe round is done.
-pub async fn run_until(path: &Path, mut signals: Stop, ready: Option<oneshot::Sender<()>>) -> anyhow::Result<()> {
+pub async fn run_until(
+    path: &Path,
+    mut signals: Stop,
+    ready: Option<oneshot::Sender<()>>,
+) -> anyhow::Result<()> {
     let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let journal =
         Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
@@ -161,11 +167,17 @@ impl Generation {
             ready.push(rrx);
             targets.extend(specs::targets(svc));
             let (cfg2, svc2, j, c) = (cfg.clone(), svc.clone(), journal.clone(), cancel.clone());
+            let links = service::Links {
+                tx: tx.clone(),
+                primary: watch::provider_primary(&cfg, svc),
+            };
             tracker.spawn(async move {
                 let provider = crate::providers::build(&cfg2, &svc2.provider)
                     .await
                     .map_err(|e| e.to_string());
-                ServiceTask::new(svc2, provider, j, rtx).run(rx, c).await;
+                ServiceTask::new(svc2, provider, j, rtx, links)
+                    .run(rx, c)
+                    .await;
             });
             services.insert(svc.name.clone(), tx);
         }

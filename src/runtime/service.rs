@@ -42,6 +42,11 @@ pub enum Input {
     Status {
         reply: oneshot::Sender<Value>,
     },
+    /// A propagation watch finished.
+    Watched {
+        incident: Option<String>,
+        outcome: Box<crate::propagation::WatchOutcome>,
+    },
 }
 
 /// A provider call in flight, with the intent journaled for it.
@@ -66,6 +71,24 @@ pub struct ServiceTask {
     ready: Option<oneshot::Sender<()>>,
     /// Who asked for the move now under way (journaled as the actor).
     actor: String,
+    links: Links,
+    /// The propagation watch running now.
+    watching: Option<CancellationToken>,
+    /// The daemon's stop token (watches are its children).
+    stop: CancellationToken,
+    /// When the current incident began (offsets in its report are from here).
+    incident_start: Option<Instant>,
+    /// When the provider last accepted a change.
+    last_accept: Option<Instant>,
+}
+
+/// What a service task needs from the daemon around it.
+#[derive(Clone)]
+pub struct Links {
+    /// The task's own input, for results of background work.
+    pub tx: mpsc::Sender<Input>,
+    /// The RFC 2136 primary, watched when nothing else is configured.
+    pub primary: Option<std::net::SocketAddr>,
 }
 
 impl ServiceTask {
@@ -74,6 +97,7 @@ impl ServiceTask {
         provider: Result<Arc<dyn Provider>, String>,
         journal: Arc<Journal>,
         ready: oneshot::Sender<()>,
+        links: Links,
     ) -> Self {
         let rules = specs::hysteresis(&svc);
         let pools = svc
@@ -99,11 +123,17 @@ impl ServiceTask {
             incident: None,
             ready: Some(ready),
             actor: "rtoguard".into(),
+            links,
+            watching: None,
+            stop: CancellationToken::new(),
+            incident_start: None,
+            last_accept: None,
         }
     }
 
     /// Run until `cancel` fires and no provider call is in flight.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Input>, cancel: CancellationToken) {
+        self.stop = cancel.clone();
         self.try_start().await;
         loop {
             let deadline = self.controller.next_deadline();
@@ -196,6 +226,7 @@ impl ServiceTask {
             Input::Status { reply } => {
                 let _ = reply.send(self.status());
             }
+            Input::Watched { incident, outcome } => self.on_watched(incident, *outcome),
         }
     }
 
@@ -245,6 +276,7 @@ impl ServiceTask {
         if self.incident.is_none() && matches!(health, H::Suspect | H::Down) {
             let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
             self.incident = Some(id.clone());
+            self.incident_start = Some(Instant::now());
             self.journal_entry(
                 "incident-start",
                 &format!("pool {pool} is {health:?}"),
@@ -270,6 +302,7 @@ impl ServiceTask {
             && matches!(command, Command::Failover { .. } | Command::Failback { .. })
         {
             self.incident = Some(format!("{}-{}", self.svc.name, crate::journal::now_ms()));
+            self.incident_start = Some(Instant::now());
         }
         self.actor = actor.clone();
         self.journal_entry(
@@ -363,13 +396,7 @@ impl ServiceTask {
                 warn!(service = %self.svc.name, "{message}");
                 self.journal_entry("refused", &message, json!({}));
             }
-            Action::StartWatch { to, old_ttl } => {
-                self.journal_entry(
-                    "watch",
-                    &format!("propagation watch for pool {to} (old TTL {old_ttl}s)"),
-                    json!({ "to": to, "old_ttl": old_ttl }),
-                );
-            }
+            Action::StartWatch { to, old_ttl } => self.start_watch(&to, old_ttl),
             Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread => self.call_provider(a),
         }
     }
@@ -429,6 +456,14 @@ impl ServiceTask {
             ))),
             timing: None,
         });
+        if let Some(t) = &done.timing {
+            let ago = Duration::from_millis(
+                crate::journal::now_ms()
+                    .saturating_sub(t.accepted_ms)
+                    .max(0) as u64,
+            );
+            self.last_accept = Instant::now().checked_sub(ago);
+        }
         let outcome = if done.error.is_some() {
             "failed"
         } else {
@@ -455,7 +490,65 @@ impl ServiceTask {
         self.maybe_close_incident();
     }
 
+    /// Time the propagation of the flip just made.
+    fn start_watch(&mut self, to: &str, old_ttl: u32) {
+        if let Some(old) = self.watching.take() {
+            old.cancel();
+        }
+        let start = self.incident_start.unwrap_or_else(Instant::now);
+        let mv = super::watch::Move {
+            to,
+            from: None,
+            old_ttl,
+            start,
+            changed_at: self.last_accept,
+        };
+        let spec = super::watch::spec(&self.svc, self.links.primary, &mv);
+        self.journal_entry(
+            "watch-start",
+            &format!("watching propagation of pool {to} (old TTL {old_ttl}s)"),
+            json!({ "to": to, "old_ttl": old_ttl, "expected": spec.expected }),
+        );
+        let cancel = self.stop.child_token();
+        self.watching = Some(cancel.clone());
+        let incident = self.incident.clone();
+        super::watch::spawn(spec, cancel, self.links.tx.clone(), move |o| {
+            Input::Watched {
+                incident,
+                outcome: Box::new(o),
+            }
+        });
+    }
+
+    fn on_watched(&mut self, incident: Option<String>, outcome: crate::propagation::WatchOutcome) {
+        self.watching = None;
+        let msg = format!(
+            "propagation {}: {} outstanding",
+            outcome.end,
+            outcome.outstanding.len()
+        );
+        info!(service = %self.svc.name, end = %outcome.end, outstanding = ?outcome.outstanding, "Propagation watch ended.");
+        let e = NewEntry {
+            service: &self.svc.name,
+            incident: incident.as_deref(),
+            kind: "watch-result",
+            actor: "rtoguard",
+            message: msg,
+            detail: serde_json::to_value(&outcome).unwrap_or(Value::Null),
+        };
+        if let Err(err) = self.journal.append(e) {
+            error!(service = %self.svc.name, error = %err, "Journal write failed.");
+        }
+        if let Some(id) = &incident {
+            super::reports::save(&self.journal, id, &self.svc, Some(&outcome));
+        }
+        self.maybe_close_incident();
+    }
+
     fn maybe_close_incident(&mut self) {
+        if self.watching.is_some() {
+            return;
+        }
         let st = self.controller.status();
         let Some(active) = st.active.clone() else {
             return;
@@ -471,6 +564,7 @@ impl ServiceTask {
                 json!({ "pool": active }),
             );
             self.incident = None;
+            self.incident_start = None;
         }
     }
 

@@ -1,0 +1,110 @@
+//! The propagation watch after a flip: its spec from the service config, and
+//! a task that hands the outcome back to the service.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Marker, ProviderKind, Service};
+use crate::propagation::{self, ClientCheck, Server, WatchSpec};
+
+/// Where the provider's own primary answers, for RFC 2136 (used as the
+/// authoritative to watch when none is configured and no resolver can find them).
+pub fn provider_primary(cfg: &Config, svc: &Service) -> Option<SocketAddr> {
+    match &cfg.providers.get(&svc.provider)?.kind {
+        ProviderKind::Rfc2136(c) => Some(c.server),
+        _ => None,
+    }
+}
+
+fn marker(m: &Marker) -> propagation::Marker {
+    match m {
+        Marker::Header { name, value } => propagation::Marker::Header {
+            name: name.clone(),
+            value: value.clone(),
+        },
+        Marker::Body(b) => propagation::Marker::Body(b.clone()),
+    }
+}
+
+/// What to watch after `svc` moved from `from` to `to`.
+pub struct Move<'a> {
+    pub to: &'a str,
+    pub from: Option<&'a str>,
+    /// The TTL the old answer was published with.
+    pub old_ttl: u32,
+    /// Incident start (offsets in the outcome are from here).
+    pub start: Instant,
+    /// When the provider accepted the flip.
+    pub changed_at: Option<Instant>,
+}
+
+/// The watch spec for a move of `svc`.
+pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchSpec {
+    let rtype = match svc.rtype {
+        rtoguard_provider_api::RecordType::A => hickory_proto::rr::RecordType::A,
+        rtoguard_provider_api::RecordType::AAAA => hickory_proto::rr::RecordType::AAAA,
+        rtoguard_provider_api::RecordType::CNAME => hickory_proto::rr::RecordType::CNAME,
+    };
+    let server = |n: &crate::config::NamedServer| Server {
+        name: n.name.clone(),
+        addr: n.address,
+    };
+    let p = &svc.propagation;
+    let mut authoritatives: Vec<Server> = p.authoritatives.iter().map(server).collect();
+    if authoritatives.is_empty()
+        && p.resolvers.is_empty()
+        && let Some(addr) = primary
+    {
+        authoritatives.push(Server {
+            name: "primary".into(),
+            addr,
+        });
+    }
+    let target = svc.pool(mv.to);
+    let client = p.client_url.as_ref().and_then(|url| {
+        let m = target?.marker.as_ref()?;
+        let old = mv
+            .from
+            .and_then(|f| svc.pool(f))
+            .and_then(|p| p.marker.as_ref())
+            .map(marker);
+        Some(ClientCheck {
+            url: url.clone(),
+            marker: marker(m),
+            old_marker: old,
+        })
+    });
+    WatchSpec {
+        name: svc.record.clone(),
+        rtype,
+        expected: target.map(|t| t.endpoints.clone()).unwrap_or_default(),
+        zone: svc.zone.clone(),
+        authoritatives,
+        resolvers: p.resolvers.iter().map(server).collect(),
+        client,
+        queries_per_second: p.queries_per_second,
+        start: mv.start,
+        deadline: p
+            .deadline
+            .unwrap_or(Duration::from_secs(u64::from(mv.old_ttl) + 300)),
+        old_ttl: Some(mv.old_ttl),
+        changed_at: mv.changed_at,
+    }
+}
+
+/// Run a watch in the background and send its outcome to `done`.
+pub fn spawn<T: Send + 'static>(
+    spec: WatchSpec,
+    cancel: CancellationToken,
+    done: mpsc::Sender<T>,
+    wrap: impl FnOnce(propagation::WatchOutcome) -> T + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let outcome = propagation::watch(spec, cancel, None).await;
+        let _ = done.send(wrap(outcome)).await;
+    });
+}
