@@ -2,6 +2,7 @@
 
 mod daemon;
 mod manual;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,12 +54,44 @@ pub enum Command {
     Pin(PinArgs),
     /// Resume automation for a pinned service (needs the daemon).
     Unpin(PinArgs),
+    /// Time a DNS change as authoritative servers, resolvers and clients see it.
+    Watch(WatchArgs),
     /// Print the journal: every decision and provider change, oldest first.
     History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The record name (`checkout.example.com.`).
+    pub name: String,
+    /// Record type.
+    #[arg(long = "type", default_value = "A")]
+    pub rtype: String,
+    /// The value(s) the change publishes, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub expect: Vec<String>,
+    /// A recursive resolver to watch, ADDR or ADDR:PORT (repeat for more). Default: the config's.
+    #[arg(long = "resolver")]
+    pub resolvers: Vec<String>,
+    /// An authoritative server to watch, ADDR or ADDR:PORT (repeat). Default: the config's, else found from NS.
+    #[arg(long = "authoritative")]
+    pub authoritatives: Vec<String>,
+    /// The zone (for finding its NS). Default: the service's zone, else the name's parent.
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Give up after this long.
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// Config file to take resolvers, authoritatives and the client check from (optional).
+    #[arg(long, short = 'c', env = "RTOGUARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +209,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Pin(a) => daemon::pin(&a, true).await,
         Command::Unpin(a) => daemon::pin(&a, false).await,
         Command::History(a) => daemon::history(&a),
+        Command::Watch(a) => watch::run(&a).await,
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());
