@@ -27,6 +27,7 @@ pub mod control;
 pub mod controller;
 pub mod journal;
 pub mod ops;
+pub mod peers;
 pub mod plan;
 pub mod probe;
 pub mod propagation;
