@@ -15,6 +15,8 @@ mod server;
 mod tls;
 
 #[cfg(test)]
+mod tests_agent;
+#[cfg(test)]
 mod tests_api;
 #[cfg(test)]
 mod tests_obs;

@@ -53,7 +53,7 @@ async fn the_puller_follows_updates_and_marks_a_silent_peer_stale() {
         "checkout",
         "primary",
         local(),
-        &[view.clone()],
+        std::slice::from_ref(&view),
         Instant::now(),
         rules,
     );
