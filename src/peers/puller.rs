@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde_json::{Value, json};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use super::{Observations, PeerError};
@@ -53,6 +55,27 @@ pub struct PeerView {
 #[derive(Debug, Clone)]
 pub struct PeerSet {
     views: Arc<Mutex<Vec<PeerView>>>,
+    tracker: TaskTracker,
+}
+
+impl PeerView {
+    /// How long ago the last good observations arrived.
+    pub fn age(&self, now: Instant) -> Option<Duration> {
+        self.last_ok.map(|at| now.saturating_duration_since(at))
+    }
+
+    /// The peer as `rtoguard status` shows it.
+    pub fn status(&self, now: Instant) -> Value {
+        let obs = self.obs.as_ref();
+        json!({
+            "id": self.id,
+            "age_ms": self.age(now).map(|a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX)),
+            "last_error": self.last_error,
+            "vantage": obs.map(|o| &o.vantage),
+            "config_digest": obs.map(|o| &o.config_digest),
+            "generated_at_ms": obs.map(|o| o.generated_at_ms),
+        })
+    }
 }
 
 impl PeerSet {
@@ -70,12 +93,20 @@ impl PeerSet {
             .collect();
         let set = Self {
             views: Arc::new(Mutex::new(views)),
+            tracker: TaskTracker::new(),
         };
         for (slot, peer) in peers.into_iter().enumerate() {
-            let (set, cancel) = (set.clone(), cancel.clone());
-            tokio::spawn(async move { set.pull_loop(slot, peer, interval, cancel).await });
+            let (me, cancel) = (set.clone(), cancel.clone());
+            set.tracker
+                .spawn(async move { me.pull_loop(slot, peer, interval, cancel).await });
         }
+        set.tracker.close();
         set
+    }
+
+    /// Wait until every pull task has ended (after `cancel` fires).
+    pub async fn stopped(&self) {
+        self.tracker.wait().await;
     }
 
     /// Every peer's view, in config order.

@@ -65,7 +65,7 @@ async fn the_puller_follows_updates_and_marks_a_silent_peer_stale() {
     let last_ok = silent.last_ok.expect("it answered before");
     assert_eq!(
         silent.obs,
-        Some(next),
+        Some(next.clone()),
         "the last good observations are kept"
     );
     tokio::time::sleep(max_age).await;
@@ -81,7 +81,24 @@ async fn the_puller_follows_updates_and_marks_a_silent_peer_stale() {
     );
     assert_eq!(stale.stale, ["eu-west-1"]);
     assert_eq!((stale.health, stale.fresh), (PoolHealth::Unknown, 1));
+    let status = later[0].status(Instant::now());
+    assert_eq!(status["id"], "eu-west-1");
+    assert!(
+        status["age_ms"]
+            .as_u64()
+            .is_some_and(|ms| ms >= max_age.as_millis() as u64)
+    );
+    assert!(
+        status["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unreachable")),
+        "{status}"
+    );
+    assert_eq!(status["generated_at_ms"], next.generated_at_ms);
     pulls.cancel();
+    tokio::time::timeout(Duration::from_secs(10), set.stopped())
+        .await
+        .expect("pulls stop");
 }
 
 #[tokio::test]
