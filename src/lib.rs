@@ -28,6 +28,7 @@ pub mod controller;
 pub mod demo;
 pub mod journal;
 pub mod ops;
+pub mod peers;
 pub mod plan;
 pub mod probe;
 pub mod propagation;

@@ -20,6 +20,8 @@ mod values;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_peers;
+#[cfg(test)]
 mod tests_validation;
 #[cfg(test)]
 mod tests_values;

@@ -25,6 +25,11 @@ pub(super) struct RawController {
     pub control_socket: PathBuf,
     pub metrics_listen: Option<S<String>>,
     pub peer_listen: Option<S<String>>,
+    pub peer_token: Option<S<IgnoredAny>>,
+    pub peer_token_file: Option<S<PathBuf>>,
+    pub peer_token_env: Option<S<String>>,
+    pub peer_tls_cert_file: Option<S<PathBuf>>,
+    pub peer_tls_key_file: Option<S<PathBuf>>,
 }
 
 fn default_state_dir() -> PathBuf {
@@ -43,6 +48,7 @@ pub(super) struct RawPeer {
     pub token: Option<S<IgnoredAny>>,
     pub token_file: Option<S<PathBuf>>,
     pub token_env: Option<S<String>>,
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -42,6 +42,17 @@ pub struct Controller {
     pub control_socket: PathBuf,
     pub metrics_listen: Option<SocketAddr>,
     pub peer_listen: Option<SocketAddr>,
+    /// The bearer token peers must send; set whenever `peer_listen` is.
+    pub peer_token: Option<SecretSource>,
+    /// Serve the peer API over TLS with this certificate and key.
+    pub peer_tls: Option<PeerTls>,
+}
+
+/// The peer API's TLS certificate chain and private key (PEM files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 /// Another region's controller.
@@ -50,6 +61,8 @@ pub struct Peer {
     pub id: String,
     pub url: String,
     pub token: SecretSource,
+    /// PEM file of the only CA trusted for this peer (else the system roots).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// One configured DNS provider.

@@ -9,6 +9,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::locate::{Issues, de};
 use super::raw::{RawController, RawPeer, S};
+use super::secret::SecretSource;
 use super::types::*;
 use super::{providers, service};
 
@@ -124,13 +125,56 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         .peer_listen
         .as_ref()
         .map(|v| issues.socket(v, "controller.peer_listen"));
+    let peer_token = peer_token(issues, &raw);
+    let peer_tls = peer_tls(issues, &raw);
     Some(Controller {
         id: raw.id.into_inner(),
         state_dir: raw.state_dir,
         control_socket: raw.control_socket,
         metrics_listen: metrics_listen.flatten(),
         peer_listen: peer_listen.flatten(),
+        peer_token,
+        peer_tls,
     })
+}
+
+/// The token peers send us: required with `peer_listen`, else optional.
+fn peer_token(issues: &mut Issues<'_>, raw: &RawController) -> Option<SecretSource> {
+    let given =
+        raw.peer_token.is_some() || raw.peer_token_file.is_some() || raw.peer_token_env.is_some();
+    if raw.peer_listen.is_none() && !given {
+        return None;
+    }
+    let span = raw.peer_listen.as_ref().map(Spanned::span);
+    issues.secret(
+        "controller",
+        "peer_token",
+        &raw.peer_token,
+        &raw.peer_token_file,
+        &raw.peer_token_env,
+        span,
+    )
+}
+
+/// The peer API's certificate and key: both or neither.
+fn peer_tls(issues: &mut Issues<'_>, raw: &RawController) -> Option<PeerTls> {
+    match (&raw.peer_tls_cert_file, &raw.peer_tls_key_file) {
+        (Some(cert), Some(key)) => Some(PeerTls {
+            cert_file: cert.get_ref().clone(),
+            key_file: key.get_ref().clone(),
+        }),
+        (None, None) => None,
+        (Some(given), None) | (None, Some(given)) => {
+            let missing = if raw.peer_tls_cert_file.is_none() {
+                "peer_tls_cert_file"
+            } else {
+                "peer_tls_key_file"
+            };
+            let msg = "set both peer_tls_cert_file and peer_tls_key_file, or neither";
+            issues.add(Some(given.span()), format!("controller.{missing}"), msg);
+            None
+        }
+    }
 }
 
 fn peers(
@@ -169,6 +213,7 @@ fn peers(
                 id,
                 url: raw.url.into_inner(),
                 token,
+                ca_file: raw.ca_file,
             });
         }
     }

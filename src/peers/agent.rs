@@ -1,0 +1,109 @@
+//! A probe-only vantage (`rtoguard agent`): probes, hysteresis and the peer API; no providers.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use super::{Observations, config_digest, serve, service_obs};
+use crate::config::{Config, Service};
+use crate::probe::{Limits, PoolView, ProbeResult, Scheduler};
+use crate::runtime::specs;
+
+/// The pools of every service, as this vantage sees them.
+type Views = BTreeMap<String, BTreeMap<String, PoolView>>;
+
+/// Probe every endpoint of `cfg` and serve the observations on
+/// `controller.peer_listen` until `cancel` fires. Providers are never built.
+pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Result<()> {
+    let c = &cfg.controller;
+    let listen = c
+        .peer_listen
+        .context("an agent serves its observations: set controller.peer_listen")?;
+    let token = c
+        .peer_token
+        .as_ref()
+        .context("controller.peer_token_file or peer_token_env is required")?
+        .read()
+        .map_err(anyhow::Error::msg)?;
+    let digest = config_digest(cfg);
+    let mut views = views(&cfg.services);
+    let (tx, rx) = watch::channel(publish(&c.id, &digest, &views));
+    let stop = cancel.child_token();
+    let (addr, server) = serve(listen, c.peer_tls.clone(), token, rx, stop.clone())
+        .await
+        .with_context(|| format!("peer API on {listen}"))?;
+    let targets = cfg.services.iter().flat_map(specs::targets).collect();
+    let (mut results, probes) = Scheduler::spawn(targets, Limits::default(), stop.clone());
+    info!(agent = %c.id, listen = %addr, services = cfg.services.len(), "Agent started.");
+    let mut tick = tokio::time::interval(publish_every(cfg));
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            got = results.recv() => match got {
+                Some((t, r)) => observe(&mut views, &t.service, &t.pool, &t.endpoint, &r),
+                None => break,
+            },
+            _ = tick.tick() => {
+                tx.send_replace(publish(&c.id, &digest, &views));
+            }
+        }
+    }
+    stop.cancel();
+    probes.stopped().await;
+    let _ = server.await;
+    info!(agent = %c.id, "Agent stopped.");
+    Ok(())
+}
+
+/// Every pool of every service, all endpoints Unknown.
+fn views(services: &[Service]) -> Views {
+    services
+        .iter()
+        .map(|svc| {
+            let rules = specs::hysteresis(svc);
+            let min = svc.health.min_healthy as usize;
+            let pools = svc
+                .pools
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        PoolView::new(p.endpoints.clone(), rules, min),
+                    )
+                })
+                .collect();
+            (svc.name.clone(), pools)
+        })
+        .collect()
+}
+
+fn observe(views: &mut Views, service: &str, pool: &str, endpoint: &str, r: &ProbeResult) {
+    let Some(view) = views.get_mut(service).and_then(|s| s.get_mut(pool)) else {
+        return;
+    };
+    if let Some(state) = view.observe(endpoint, r) {
+        info!(service, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
+    } else if !r.ok {
+        debug!(service, pool, endpoint, detail = %r.detail, "Probe failed.");
+    }
+}
+
+/// The observations of every service now.
+fn publish(vantage: &str, digest: &str, views: &Views) -> Observations {
+    let (now, now_ms) = (Instant::now(), crate::journal::now_ms());
+    let mut obs = Observations::empty(vantage, digest, now_ms);
+    for (service, pools) in views {
+        obs.upsert(service_obs(service, pools, now, now_ms));
+    }
+    obs
+}
+
+/// Publish twice per smallest probe interval, at most every 100ms.
+fn publish_every(cfg: &Config) -> Duration {
+    (super::PeerSet::interval_for(cfg) / 2).max(Duration::from_millis(100))
+}

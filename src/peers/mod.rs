@@ -1,0 +1,66 @@
+//! Vantages together: observations exchanged over an authenticated peer API, and the quorum verdict.
+//!
+//! - [`obs`]: what one vantage says about every pool and endpoint, and the
+//!   config digest that says whether two vantages probe the same things.
+//! - [`server`]: `GET /v1/observations`, bearer token, optional TLS.
+//! - [`puller`]: fetches every peer's observations at the probe interval.
+//! - [`quorum`]: the pure verdict over the local view and the peers' views.
+//! - [`agent`]: a probe-only vantage: probes and the peer API, no providers.
+
+mod agent;
+mod obs;
+mod puller;
+mod quorum;
+mod server;
+mod tls;
+
+#[cfg(test)]
+mod tests_agent;
+#[cfg(test)]
+mod tests_api;
+#[cfg(test)]
+mod tests_obs;
+#[cfg(test)]
+mod tests_puller;
+#[cfg(test)]
+mod tests_quorum;
+
+pub use agent::run_agent;
+pub use obs::{
+    EndpointObs, EndpointObsState, Observations, PoolObs, ServiceObs, config_digest, service_obs,
+};
+pub use puller::{PeerSet, PeerSpec, PeerView};
+pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
+pub use server::serve;
+pub use tls::TlsFiles;
+
+/// Why talking to a peer (or setting up the peer API) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// Connect, timeout or a broken answer: the next pull may work.
+    #[error("peer unreachable: {0}")]
+    Unreachable(String),
+    /// The peer answered with an error status other than 401.
+    #[error("peer answered status {0}")]
+    Status(u16),
+    /// The peer refused our token: a person must fix the tokens.
+    #[error("peer refused our token (401)")]
+    Unauthorized,
+    /// The answer was not observations.
+    #[error("peer answered something that is not observations: {0}")]
+    Decode(String),
+    /// A token, certificate, key or CA file could not be used.
+    #[error("peer API setup: {0}")]
+    Setup(String),
+}
+
+impl PeerError {
+    /// True when trying again later can help.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Unreachable(_) | Self::Decode(_) => true,
+            Self::Status(code) => *code >= 500 || *code == 429,
+            Self::Unauthorized | Self::Setup(_) => false,
+        }
+    }
+}

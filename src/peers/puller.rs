@@ -1,0 +1,227 @@
+//! Pulls every peer's observations at the probe interval; keeps the last good ones and the last error.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+use super::{Observations, PeerError};
+use crate::config::{self, Config, Secret};
+
+/// The most an answer may weigh.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// One peer to pull from, its token read.
+#[derive(Debug, Clone)]
+pub struct PeerSpec {
+    pub id: String,
+    /// The base URL, e.g. `https://rtoguard.eu-west-1.example.net:9420`.
+    pub url: String,
+    pub token: Secret,
+    /// PEM file of the only CA trusted for this peer (else the system roots).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl PeerSpec {
+    /// The peer as configured, its token read now.
+    pub fn from_config(p: &config::Peer) -> Result<Self, PeerError> {
+        Ok(Self {
+            id: p.id.clone(),
+            url: p.url.clone(),
+            token: p.token.read().map_err(PeerError::Setup)?,
+            ca_file: p.ca_file.clone(),
+        })
+    }
+}
+
+/// What is known about one peer now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerView {
+    pub id: String,
+    /// When the last good observations arrived (local clock).
+    pub last_ok: Option<Instant>,
+    /// The last pull's error; None once a pull succeeds again.
+    pub last_error: Option<String>,
+    /// The last good observations.
+    pub obs: Option<Observations>,
+}
+
+/// Every peer's latest observations, pulled in the background.
+#[derive(Debug, Clone)]
+pub struct PeerSet {
+    views: Arc<Mutex<Vec<PeerView>>>,
+    tracker: TaskTracker,
+}
+
+impl PeerView {
+    /// How long ago the last good observations arrived.
+    pub fn age(&self, now: Instant) -> Option<Duration> {
+        self.last_ok.map(|at| now.saturating_duration_since(at))
+    }
+
+    /// The peer as `rtoguard status` shows it.
+    pub fn status(&self, now: Instant) -> Value {
+        let obs = self.obs.as_ref();
+        json!({
+            "id": self.id,
+            "age_ms": self.age(now).map(|a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX)),
+            "last_error": self.last_error,
+            "vantage": obs.map(|o| &o.vantage),
+            "config_digest": obs.map(|o| &o.config_digest),
+            "generated_at_ms": obs.map(|o| o.generated_at_ms),
+        })
+    }
+}
+
+impl PeerSet {
+    /// Pull each peer every `interval` until `cancel` fires (call within a
+    /// tokio runtime).
+    pub fn spawn(peers: Vec<PeerSpec>, interval: Duration, cancel: CancellationToken) -> Self {
+        let views = peers
+            .iter()
+            .map(|p| PeerView {
+                id: p.id.clone(),
+                last_ok: None,
+                last_error: None,
+                obs: None,
+            })
+            .collect();
+        let set = Self {
+            views: Arc::new(Mutex::new(views)),
+            tracker: TaskTracker::new(),
+        };
+        for (slot, peer) in peers.into_iter().enumerate() {
+            let (me, cancel) = (set.clone(), cancel.clone());
+            set.tracker
+                .spawn(async move { me.pull_loop(slot, peer, interval, cancel).await });
+        }
+        set.tracker.close();
+        set
+    }
+
+    /// Wait until every pull task has ended (after `cancel` fires).
+    pub async fn stopped(&self) {
+        self.tracker.wait().await;
+    }
+
+    /// Every peer's view, in config order.
+    pub fn snapshot(&self) -> Vec<PeerView> {
+        self.lock().clone()
+    }
+
+    /// The pull interval for `cfg`: its smallest service interval (5s without services).
+    pub fn interval_for(cfg: &Config) -> Duration {
+        let smallest = cfg.services.iter().map(|s| s.health.interval).min();
+        smallest.unwrap_or(Duration::from_secs(5))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<PeerView>> {
+        // A poisoned lock only means a panic elsewhere mid-update; the views stay usable.
+        self.views.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn pull_loop(
+        self,
+        slot: usize,
+        peer: PeerSpec,
+        interval: Duration,
+        cancel: CancellationToken,
+    ) {
+        let timeout = interval.clamp(Duration::from_secs(1), Duration::from_secs(10));
+        let client = match client(&peer, timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(peer = %peer.id, error = %e, "Cannot pull from this peer.");
+                self.lock()[slot].last_error = Some(e.to_string());
+                return;
+            }
+        };
+        let url = format!("{}/v1/observations", peer.url.trim_end_matches('/'));
+        let mut tick = tokio::time::interval(interval.max(Duration::from_millis(10)));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let got = tokio::select! {
+                _ = cancel.cancelled() => return,
+                got = fetch(&client, &url, &peer.token) => got,
+            };
+            self.record(slot, &peer.id, got);
+        }
+    }
+
+    /// Keep a good answer with its arrival time, or the error.
+    fn record(&self, slot: usize, id: &str, got: Result<Observations, PeerError>) {
+        let mut views = self.lock();
+        let view = &mut views[slot];
+        match got {
+            Ok(obs) => {
+                if view.last_error.take().is_some() {
+                    info!(peer = %id, "Peer answers again.");
+                }
+                view.last_ok = Some(Instant::now());
+                view.obs = Some(obs);
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if view.last_error.as_deref() != Some(msg.as_str()) {
+                    warn!(peer = %id, error = %msg, retryable = e.is_retryable(), "Cannot pull observations from peer.");
+                }
+                view.last_error = Some(msg);
+            }
+        }
+    }
+}
+
+fn client(peer: &PeerSpec, timeout: Duration) -> Result<reqwest::Client, PeerError> {
+    let tls = crate::probe::TlsConfigs::new()
+        .get(peer.ca_file.as_deref())
+        .map_err(|e| PeerError::Setup(e.to_string()))?;
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("rtoguard/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| PeerError::Setup(format!("cannot build the HTTP client: {e}")))
+}
+
+/// One pull: GET the observations with our bearer token.
+async fn fetch(
+    client: &reqwest::Client,
+    url: &str,
+    token: &Secret,
+) -> Result<Observations, PeerError> {
+    let mut resp = client
+        .get(url)
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .map_err(|e| PeerError::Unreachable(e.to_string()))?;
+    match resp.status().as_u16() {
+        200 => {}
+        401 => return Err(PeerError::Unauthorized),
+        code => return Err(PeerError::Status(code)),
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| PeerError::Unreachable(e.to_string()))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(PeerError::Decode(format!("answer above {MAX_BODY} bytes")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| PeerError::Decode(e.to_string()))
+}
