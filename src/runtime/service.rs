@@ -374,7 +374,7 @@ impl ServiceTask {
     fn run_action(&mut self, a: Action) {
         match a {
             Action::Journal(e) => {
-                let kind = serde_json::to_value(&e.kind)
+                let kind = serde_json::to_value(e.kind)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_else(|| format!("{:?}", e.kind));
