@@ -138,6 +138,7 @@ async fn setup(
         rtype: spec.rtype,
         expected: expected.to_vec(),
         qps: NonZeroU32::new(spec.queries_per_second).unwrap_or(DEFAULT_QPS),
+        wants_addrs: spec.client.is_some(),
         clock,
         board: Mutex::new(board),
         progress,

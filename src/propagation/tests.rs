@@ -18,11 +18,16 @@ use super::{Server, WatchSpec};
 
 pub const ZONE: &str = "example.test.";
 
-/// Replace `name`'s A records at `bind` with one `ip` at `ttl`, through a
-/// TSIG-signed RFC 2136 update sent by `nsupdate`; returns when BIND accepted it.
+/// Replace `name`'s A records at `bind` with one `ip` at `ttl`; returns when BIND accepted it.
 pub async fn flip(bind: &Bind, name: &str, ttl: u32, ip: &str) -> Instant {
+    flip_record(bind, name, ttl, "A", ip).await
+}
+
+/// Replace `name`'s `rtype` records at `bind` with one `value` at `ttl`,
+/// through a TSIG-signed RFC 2136 update sent by `nsupdate`.
+pub async fn flip_record(bind: &Bind, name: &str, ttl: u32, rtype: &str, value: &str) -> Instant {
     let script = format!(
-        "server {} {}\nzone {}\nupdate delete {name} A\nupdate add {name} {ttl} A {ip}\nsend\n",
+        "server {} {}\nzone {}\nupdate delete {name} {rtype}\nupdate add {name} {ttl} {rtype} {value}\nsend\n",
         bind.addr.ip(),
         bind.addr.port(),
         bind.zone

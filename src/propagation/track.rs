@@ -187,6 +187,8 @@ pub struct Ctx {
     pub rtype: RecordType,
     pub expected: Vec<String>,
     pub qps: NonZeroU32,
+    /// A client check runs: resolvers must find addresses to connect to.
+    pub wants_addrs: bool,
     pub clock: Clock,
     pub board: Mutex<Board>,
     pub progress: Option<mpsc::Sender<Progress>>,
