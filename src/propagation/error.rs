@@ -17,6 +17,9 @@ pub enum PropagationError {
     /// The watched name or zone is not a DNS name.
     #[error("not a DNS name: {0:?}")]
     InvalidName(String),
+    /// The spec expects no values: a watch for an empty record set is a mistake.
+    #[error("nothing expected: give the values the change publishes")]
+    NothingExpected,
     /// Authoritatives were to be found from NS records, but there is no resolver to ask.
     #[error("no authoritative servers given and no resolver to find them with")]
     NoResolver,

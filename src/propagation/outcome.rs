@@ -51,6 +51,8 @@ pub enum PathState {
     Old,
     /// Its last queries all failed (timeouts, SERVFAIL, refusals).
     Failing,
+    /// Asked, but no answer yet (fewer failures than count as failing).
+    NoAnswer,
     /// Never asked (the watch ended first).
     NotAsked,
 }
@@ -59,6 +61,7 @@ pub enum PathState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Queries {
     pub total: u32,
+    pub answered: u32,
     pub timeouts: u32,
     pub servfails: u32,
     pub other_errors: u32,
@@ -253,6 +256,8 @@ fn state(converged: bool, h: &Health) -> PathState {
         PathState::Failing
     } else if h.queries == 0 {
         PathState::NotAsked
+    } else if h.answers == 0 {
+        PathState::NoAnswer
     } else {
         PathState::Old
     }
@@ -261,6 +266,7 @@ fn state(converged: bool, h: &Health) -> PathState {
 fn queries(h: &Health) -> Queries {
     Queries {
         total: h.queries,
+        answered: h.answers,
         timeouts: h.timeouts,
         servfails: h.servfails,
         other_errors: h.errors,

@@ -1,9 +1,11 @@
 //! Recursive resolvers: asked (RD=1) at a paced rate until each hands out the new data, noting the TTL left on old answers.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
 use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RecordType};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{info, warn};
@@ -33,13 +35,14 @@ pub async fn run(ctx: Shared, i: usize, addrs: watch::Sender<Vec<IpAddr>>) {
         let now = Instant::now();
         match asked {
             Ok(reply) if reply.matches(&ctx.expected) => {
-                addrs.send_replace(reply.addrs);
+                addrs.send_replace(addresses(&ctx, addr, &reply).await);
                 switched(&ctx, i, &name, now);
                 return;
             }
             Ok(reply) if answered(&reply) => {
-                if !reply.addrs.is_empty() {
-                    addrs.send_replace(reply.addrs.clone());
+                let ips = addresses(&ctx, addr, &reply).await;
+                if !ips.is_empty() {
+                    addrs.send_replace(ips);
                 }
                 old_answer(&ctx, i, sent, reply);
             }
@@ -57,6 +60,26 @@ pub async fn run(ctx: Shared, i: usize, addrs: watch::Sender<Vec<IpAddr>>) {
             Err(e) => note_failure(&ctx, i, &name, Failure::Other, e.to_string()),
         }
     }
+}
+
+/// Where a client would connect: the answer's own addresses, or for a CNAME
+/// answer without them (a CNAME question is not chased), the target's A and
+/// AAAA records from the same resolver.
+async fn addresses(ctx: &Shared, resolver: SocketAddr, reply: &Reply) -> Vec<IpAddr> {
+    let chase = ctx.wants_addrs && ctx.rtype == RecordType::CNAME && reply.addrs.is_empty();
+    let Some(target) = reply.values.first().filter(|_| chase) else {
+        return reply.addrs.clone();
+    };
+    let Ok(target) = Name::from_str(target) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for rtype in [RecordType::A, RecordType::AAAA] {
+        if let Ok(r) = ask(resolver, &target, rtype, true, QUERY_TIMEOUT).await {
+            out.extend(r.addrs);
+        }
+    }
+    out
 }
 
 fn switched(ctx: &Shared, i: usize, name: &str, at: Instant) {

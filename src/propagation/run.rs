@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::outcome::{self, Frame};
-use super::track::{AuthTrack, Board, ClientTrack, Clock, Ctx, Health, ResolverTrack, Shared};
+use super::track::{Board, Clock, Ctx, Shared};
 use super::{
     EndReason, Progress, PropagationError, Server, WatchOutcome, WatchSpec, auth, client, query,
     resolver,
@@ -88,10 +88,12 @@ async fn setup(
 ) -> Result<Shared, PropagationError> {
     let name = parse_name(&spec.name)?;
     let zone = parse_name(&spec.zone)?;
+    if expected.is_empty() {
+        return Err(PropagationError::NothingExpected);
+    }
     if let Some(c) = &spec.client {
         client::target(&c.url)?;
     }
-    let mut board = Board::default();
     let auths = if spec.authoritatives.is_empty() {
         let first = spec.resolvers.first().ok_or(PropagationError::NoResolver)?;
         tokio::select! {
@@ -101,43 +103,14 @@ async fn setup(
     } else {
         spec.authoritatives.clone()
     };
-    board.auths = auths
-        .into_iter()
-        .map(|server| AuthTrack {
-            server,
-            health: Health::default(),
-            converged: None,
-            serial: None,
-            last_values: Vec::new(),
-        })
-        .collect();
-    board.resolvers = spec
-        .resolvers
-        .iter()
-        .map(|server| ResolverTrack {
-            server: server.clone(),
-            health: Health::default(),
-            switched: None,
-            first_old: None,
-            last_old_ttl: None,
-            last_old_at: None,
-            expiry: None,
-            last_values: Vec::new(),
-        })
-        .collect();
-    if spec.client.is_some() {
-        board.clients = spec
-            .resolvers
-            .iter()
-            .map(|_| ClientTrack::default())
-            .collect();
-    }
+    let board = Board::new(auths, &spec.resolvers, spec.client.is_some());
     Ok(Arc::new(Ctx {
         name,
         zone,
         rtype: spec.rtype,
         expected: expected.to_vec(),
         qps: NonZeroU32::new(spec.queries_per_second).unwrap_or(DEFAULT_QPS),
+        wants_addrs: spec.client.is_some(),
         clock,
         board: Mutex::new(board),
         progress,

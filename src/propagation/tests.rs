@@ -2,6 +2,7 @@
 
 mod client;
 mod failing;
+mod outcome;
 mod secondary;
 mod ttl;
 
@@ -18,11 +19,16 @@ use super::{Server, WatchSpec};
 
 pub const ZONE: &str = "example.test.";
 
-/// Replace `name`'s A records at `bind` with one `ip` at `ttl`, through a
-/// TSIG-signed RFC 2136 update sent by `nsupdate`; returns when BIND accepted it.
+/// Replace `name`'s A records at `bind` with one `ip` at `ttl`; returns when BIND accepted it.
 pub async fn flip(bind: &Bind, name: &str, ttl: u32, ip: &str) -> Instant {
+    flip_record(bind, name, ttl, "A", ip).await
+}
+
+/// Replace `name`'s `rtype` records at `bind` with one `value` at `ttl`,
+/// through a TSIG-signed RFC 2136 update sent by `nsupdate`.
+pub async fn flip_record(bind: &Bind, name: &str, ttl: u32, rtype: &str, value: &str) -> Instant {
     let script = format!(
-        "server {} {}\nzone {}\nupdate delete {name} A\nupdate add {name} {ttl} A {ip}\nsend\n",
+        "server {} {}\nzone {}\nupdate delete {name} {rtype}\nupdate add {name} {ttl} {rtype} {value}\nsend\n",
         bind.addr.ip(),
         bind.addr.port(),
         bind.zone
@@ -58,14 +64,15 @@ pub async fn flip(bind: &Bind, name: &str, ttl: u32, ip: &str) -> Instant {
 /// Sleep until late in a wall-clock second. unbound counts TTLs in whole
 /// seconds and serves a record through its TTL-0 second, so a copy cached at
 /// `S + f` (S whole) lives until `S + 1 + TTL`: up to a second past `cached +
-/// TTL`. Caching at `f` ≈ 0.9 keeps that slack near 0.1 s, so a prediction
-/// from the change time can be compared within a second.
+/// TTL`. Caching at `f` ≈ 0.75 keeps that slack near 0.25 s (with room for
+/// a slow query before the second turns), so a prediction from the change
+/// time can be compared within a second.
 pub async fn align_late_in_second() {
     let sub = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
         .subsec_millis();
-    let wait = (1_900 - sub) % 1_000;
+    let wait = (1_750 - sub) % 1_000;
     tokio::time::sleep(Duration::from_millis(u64::from(wait))).await;
 }
 

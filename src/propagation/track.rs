@@ -58,6 +58,8 @@ impl Clock {
 #[derive(Debug, Default, Clone)]
 pub struct Health {
     pub queries: u32,
+    /// Queries that got a real answer (old or new data).
+    pub answers: u32,
     pub timeouts: u32,
     pub servfails: u32,
     pub errors: u32,
@@ -68,6 +70,7 @@ pub struct Health {
 impl Health {
     pub fn answered(&mut self) {
         self.queries += 1;
+        self.answers += 1;
         self.consecutive_failures = 0;
     }
 
@@ -141,6 +144,41 @@ pub struct Board {
 }
 
 impl Board {
+    /// A fresh board for these paths; a client path per resolver when `clients`.
+    pub fn new(auths: Vec<Server>, resolvers: &[Server], clients: bool) -> Self {
+        Self {
+            auths: auths
+                .into_iter()
+                .map(|server| AuthTrack {
+                    server,
+                    health: Health::default(),
+                    converged: None,
+                    serial: None,
+                    last_values: Vec::new(),
+                })
+                .collect(),
+            resolvers: resolvers
+                .iter()
+                .map(|server| ResolverTrack {
+                    server: server.clone(),
+                    health: Health::default(),
+                    switched: None,
+                    first_old: None,
+                    last_old_ttl: None,
+                    last_old_at: None,
+                    expiry: None,
+                    last_values: Vec::new(),
+                })
+                .collect(),
+            clients: if clients {
+                resolvers.iter().map(|_| ClientTrack::default()).collect()
+            } else {
+                Vec::new()
+            },
+            notes: Vec::new(),
+        }
+    }
+
     /// Names of the paths that have neither converged nor been given up as failing.
     pub fn waiting(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -187,6 +225,8 @@ pub struct Ctx {
     pub rtype: RecordType,
     pub expected: Vec<String>,
     pub qps: NonZeroU32,
+    /// A client check runs: resolvers must find addresses to connect to.
+    pub wants_addrs: bool,
     pub clock: Clock,
     pub board: Mutex<Board>,
     pub progress: Option<mpsc::Sender<Progress>>,

@@ -48,6 +48,9 @@ impl BindBuilder {
         self.key.algorithm = alg.to_string();
         self
     }
+    /// Listen on `ip`. BIND only listens on addresses an interface carries;
+    /// on a stock loopback that is 127.0.0.1 alone, so a second server
+    /// (a secondary) needs 127.0.0.1 with another [`port`](Self::port).
     pub fn ip(mut self, ip: IpAddr) -> Self {
         self.ip = ip;
         self

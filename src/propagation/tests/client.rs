@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{ZONE, align_late_in_second, flip, prime, server, spec};
+use super::{ZONE, align_late_in_second, flip, flip_record, prime, server, spec};
 use crate::propagation::{ClientCheck, EndReason, Marker, watch};
 
 const NAME: &str = "www.example.test.";
@@ -109,4 +109,48 @@ async fn first_client_success_agrees_with_an_independent_client() {
         reached >= switched,
         "reached {reached} ms before the switch {switched} ms"
     );
+}
+
+#[tokio::test]
+async fn cname_flip_is_followed_to_the_new_target() {
+    let port = shared_port();
+    let primary = Region::start_at(SocketAddr::new(net::lo(2), port), "primary");
+    let standby = Region::start_at(SocketAddr::new(net::lo(3), port), "standby");
+    let bind = Bind::start(
+        ZONE,
+        &[
+            "www 5 IN CNAME blue",
+            "blue 300 IN A 127.0.0.2",
+            "green 300 IN A 127.0.0.3",
+        ],
+    );
+    let unbound = Unbound::start(ZONE, bind.addr);
+    let start = Instant::now();
+    assert_eq!(prime(unbound.addr, NAME).await.0, ["127.0.0.2"]);
+    flip_record(&bind, NAME, 5, "CNAME", "green.example.test.").await;
+
+    let mut s = spec(NAME, "green.example.test", start);
+    s.rtype = RecordType::CNAME;
+    s.authoritatives = vec![server("bind", bind.addr)];
+    s.resolvers = vec![server("unbound", unbound.addr)];
+    s.client = Some(ClientCheck {
+        url: format!("http://www.example.test:{port}/healthz"),
+        marker: Marker::Body("region standby".into()),
+        old_marker: Some(Marker::Body("region primary".into())),
+    });
+    let out = watch(s, CancellationToken::new(), None).await;
+
+    assert_eq!(out.end, EndReason::Converged, "{out:#?}");
+    assert_eq!(out.expected, ["green.example.test."]);
+    assert_eq!(out.resolvers[0].last_values, ["green.example.test."]);
+    let c = &out.clients[0];
+    assert!(
+        c.old_pool >= 1,
+        "the cached CNAME led to the primary first: {c:?}"
+    );
+    assert_eq!(
+        c.last_addr,
+        Some(SocketAddr::new(net::lo(3), port).to_string())
+    );
+    assert!(primary.requests() >= 1 && standby.requests() >= 1);
 }

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{ZONE, flip, server, spec};
-use crate::propagation::{EndReason, PathState, discover, watch};
+use crate::propagation::{ClientCheck, EndReason, Marker, PathState, discover, watch};
 
 /// A UDP "resolver" on loopback that reads every query; `servfail` decides
 /// whether it answers SERVFAIL or drops the query.
@@ -116,4 +116,23 @@ async fn authoritatives_are_found_from_the_zone_ns_records() {
             "127.0.0.1:53".parse().expect("addr")
         )]
     );
+}
+
+#[tokio::test]
+async fn a_spec_that_cannot_work_ends_at_once_and_says_why() {
+    let mut s = spec("www.example.test.", "127.0.0.3", Instant::now());
+    s.expected.clear();
+    let out = watch(s, CancellationToken::new(), None).await;
+    assert_eq!(out.end, EndReason::Invalid);
+    assert!(out.notes[0].contains("nothing expected"), "{:?}", out.notes);
+
+    let mut s = spec("www.example.test.", "127.0.0.3", Instant::now());
+    s.client = Some(ClientCheck {
+        url: "ftp://www.example.test/healthz".into(),
+        marker: Marker::Body("standby".into()),
+        old_marker: None,
+    });
+    let out = watch(s, CancellationToken::new(), None).await;
+    assert_eq!(out.end, EndReason::Invalid);
+    assert!(out.notes[0].contains("client URL"), "{:?}", out.notes);
 }
