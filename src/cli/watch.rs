@@ -15,9 +15,17 @@ use crate::propagation::{self, EndReason, Server, WatchSpec};
 fn server(s: &str) -> Result<Server, String> {
     let addr = s
         .parse::<SocketAddr>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
-        .map_err(|_| format!("{s:?} is not an address: give ADDR or ADDR:PORT, e.g. 127.0.0.1:5353"))?;
-    Ok(Server { name: s.to_string(), addr })
+        .or_else(|_| {
+            s.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| {
+            format!("{s:?} is not an address: give ADDR or ADDR:PORT, e.g. 127.0.0.1:5353")
+        })?;
+    Ok(Server {
+        name: s.to_string(),
+        addr,
+    })
 }
 
 pub async fn run(a: &WatchArgs) -> ExitCode {
@@ -27,7 +35,12 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
     };
     let name = rtoguard_provider_api::normalize_name(&a.name);
     let expected: Vec<&str> = a.expect.iter().map(String::as_str).collect();
-    let mut spec = WatchSpec::new(&name, rtype, &expected, a.zone.as_deref().unwrap_or_else(|| parent(&name)));
+    let mut spec = WatchSpec::new(
+        &name,
+        rtype,
+        &expected,
+        a.zone.as_deref().unwrap_or_else(|| parent(&name)),
+    );
     spec.deadline = a.timeout;
     if let Some(path) = &a.config {
         let cfg = match load(path) {
@@ -35,7 +48,13 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
             Err(code) => return code,
         };
         if let Some(svc) = cfg.services.iter().find(|s| s.record == name) {
-            let to = svc.pools.iter().find(|p| p.endpoints.iter().all(|e| a.expect.iter().any(|x| rtoguard_provider_api::normalize_value(svc.rtype, x) == *e)));
+            let to = svc.pools.iter().find(|p| {
+                p.endpoints.iter().all(|e| {
+                    a.expect
+                        .iter()
+                        .any(|x| rtoguard_provider_api::normalize_value(svc.rtype, x) == *e)
+                })
+            });
             let mv = crate::runtime::watch_move(to.map_or("", |p| p.name.as_str()));
             let from_cfg = crate::runtime::watch_spec(&cfg, svc, &mv);
             spec.zone = a.zone.clone().unwrap_or(from_cfg.zone);
@@ -45,16 +64,26 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
             spec.queries_per_second = from_cfg.queries_per_second;
         }
     }
-    for (list, given) in [(&mut spec.resolvers, &a.resolvers), (&mut spec.authoritatives, &a.authoritatives)] {
+    for (list, given) in [
+        (&mut spec.resolvers, &a.resolvers),
+        (&mut spec.authoritatives, &a.authoritatives),
+    ] {
         if !given.is_empty() {
-            match given.iter().map(|s| server(s)).collect::<Result<Vec<_>, _>>() {
+            match given
+                .iter()
+                .map(|s| server(s))
+                .collect::<Result<Vec<_>, _>>()
+            {
                 Ok(v) => *list = v,
                 Err(e) => return fail_msg(&e, 64),
             }
         }
     }
     if spec.resolvers.is_empty() && spec.authoritatives.is_empty() {
-        return fail_msg("nothing to watch: give --resolver or --authoritative (or a config whose service has them)", 64);
+        return fail_msg(
+            "nothing to watch: give --resolver or --authoritative (or a config whose service has them)",
+            64,
+        );
     }
     let cancel = CancellationToken::new();
     let c = cancel.clone();
@@ -64,20 +93,39 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
         }
     });
     let (tx, rx) = mpsc::channel(64);
-    let render = (!a.json).then(|| propagation::render_progress(rx, std::io::stderr().is_terminal()));
+    let render =
+        (!a.json).then(|| propagation::render_progress(rx, std::io::stderr().is_terminal()));
     let outcome = propagation::watch(spec, cancel, render.is_some().then_some(tx)).await;
     if let Some(r) = render {
         let _ = r.await;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome).unwrap_or_default()
+        );
     } else {
         println!("{}: {}", outcome.name, outcome.end);
         for o in &outcome.authoritatives {
-            println!("  authoritative {:<22} {:?} {}", o.name, o.state, o.converged_ms.map_or("-".into(), |m| format!("+{:.1}s serial {}", m as f64 / 1e3, o.serial.unwrap_or(0))));
+            println!(
+                "  authoritative {:<22} {:?} {}",
+                o.name,
+                o.state,
+                o.converged_ms.map_or("-".into(), |m| format!(
+                    "+{:.1}s serial {}",
+                    m as f64 / 1e3,
+                    o.serial.unwrap_or(0)
+                ))
+            );
         }
         for o in &outcome.resolvers {
-            println!("  resolver      {:<22} {:?} {}", o.name, o.state, o.switched_ms.map_or("-".into(), |m| format!("+{:.1}s", m as f64 / 1e3)));
+            println!(
+                "  resolver      {:<22} {:?} {}",
+                o.name,
+                o.state,
+                o.switched_ms
+                    .map_or("-".into(), |m| format!("+{:.1}s", m as f64 / 1e3))
+            );
         }
         if !outcome.outstanding.is_empty() {
             println!("  outstanding: {}", outcome.outstanding.join(", "));
@@ -91,5 +139,6 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
 }
 
 fn parent(name: &str) -> &str {
-    name.split_once('.').map_or(name, |(_, rest)| if rest.is_empty() { name } else { rest })
+    name.split_once('.')
+        .map_or(name, |(_, rest)| if rest.is_empty() { name } else { rest })
 }

@@ -38,13 +38,23 @@ use service::{Input, ServiceTask};
 
 /// A watch spec for `svc` moving to pool `mv.to`, from the config (for `rtoguard watch`
 /// and manual moves).
-pub fn watch_spec(cfg: &Config, svc: &crate::config::Service, mv: &watch::Move<'_>) -> crate::propagation::WatchSpec {
+pub fn watch_spec(
+    cfg: &Config,
+    svc: &crate::config::Service,
+    mv: &watch::Move<'_>,
+) -> crate::propagation::WatchSpec {
     watch::spec(svc, watch::provider_primary(cfg, svc), mv)
 }
 
 /// A move to `to` starting now, for [`watch_spec`].
 pub fn watch_move(to: &str) -> watch::Move<'_> {
-    watch::Move { to, from: None, old_ttl: 0, start: tokio::time::Instant::now(), changed_at: None }
+    watch::Move {
+        to,
+        from: None,
+        old_ttl: 0,
+        start: tokio::time::Instant::now(),
+        changed_at: None,
+    }
 }
 
 /// How long a stop may take: in-flight provider calls finish first.
