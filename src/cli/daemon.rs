@@ -23,6 +23,25 @@ pub async fn run(a: &RunArgs) -> ExitCode {
     }
 }
 
+pub async fn agent(a: &RunArgs) -> ExitCode {
+    let cfg = match load(&a.config.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let c = cancel.clone();
+    tokio::spawn(async move {
+        if let Ok(mut s) = crate::runtime::signals::Signals::install() {
+            let _ = s.next().await;
+        }
+        c.cancel();
+    });
+    match crate::peers::run_agent(&cfg, cancel).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail_msg(&format!("{e:#}"), 1),
+    }
+}
+
 pub async fn pin(a: &PinArgs, pin: bool) -> ExitCode {
     let cfg = match load(&a.config.config) {
         Ok(c) => c,

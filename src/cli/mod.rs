@@ -42,6 +42,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the daemon: probe, decide, flip, journal (under systemd: Type=notify).
     Run(RunArgs),
+    /// Run a probe-only vantage: probes and serves observations to the controllers; never writes DNS.
+    Agent(RunArgs),
     /// Validate a config file and print what it means.
     Check(CheckArgs),
     /// Show each service: the records its provider serves and which pool they match.
@@ -206,6 +208,7 @@ pub struct FailbackArgs {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(a) => daemon::run(&a).await,
+        Command::Agent(a) => daemon::agent(&a).await,
         Command::Pin(a) => daemon::pin(&a, true).await,
         Command::Unpin(a) => daemon::pin(&a, false).await,
         Command::History(a) => daemon::history(&a),

@@ -75,6 +75,15 @@ pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
         Err(e) => return failed(ProviderOp::SetTtl, e, None),
     };
     let ttl = ttl.max(p.capabilities().ttl_floor);
+    if !current.is_empty() && current.iter().all(|s| s.ttl == ttl) {
+        info!(service = %svc.name, ttl, "TTL already published (another writer, or an earlier attempt).");
+        return Done {
+            event: Event::TtlApplied { ttl },
+            change: None,
+            error: None,
+            timing: None,
+        };
+    }
     let desired: Vec<RecordSet> = current.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
     let change = match Change::new(&svc.record, svc.rtype, current, desired) {
         Ok(c) => c,

@@ -15,6 +15,7 @@ mod service;
 pub mod signals;
 pub mod specs;
 mod systemd;
+mod vantages;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -102,7 +103,7 @@ pub async fn run_until(
         .await
         .with_context(|| format!("control socket {}", socket.display()))?;
     info!(controller = %cfg.controller.id, services = cfg.services.len(), socket = %socket.display(), "Starting.");
-    let mut generation = Generation::start(cfg, journal.clone());
+    let mut generation = Generation::start(cfg, journal.clone()).await?;
     generation.wait_ready().await;
     systemd::ready();
     if let Some(r) = ready {
@@ -153,8 +154,18 @@ async fn reload(path: &Path, old: Generation, journal: &Arc<Journal>) -> Generat
                 services = cfg.services.len(),
                 "Config reloaded: restarting services with it."
             );
+            let old_cfg = old.cfg.clone();
             old.stop().await;
-            Generation::start(cfg, journal.clone())
+            match Generation::start(cfg, journal.clone()).await {
+                Ok(g) => g,
+                Err(e) => {
+                    error!(error = %format!("{e:#}"), "The new config failed to start; going back to the old one.");
+                    match Generation::start(old_cfg, journal.clone()).await {
+                        Ok(g) => g,
+                        Err(e) => panic!("the running config no longer starts: {e:#}"),
+                    }
+                }
+            }
         }
         Err(e) => {
             error!(config = %path.display(), "Reload refused, the running config stays:\n{e}");
@@ -176,9 +187,10 @@ struct Generation {
 }
 
 impl Generation {
-    fn start(cfg: Config, journal: Arc<Journal>) -> Self {
+    async fn start(cfg: Config, journal: Arc<Journal>) -> anyhow::Result<Self> {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let (peers, publish) = start_peers(&cfg, &cancel, &tracker).await?;
         let mut services = BTreeMap::new();
         let mut ready = Vec::new();
         let mut targets = Vec::new();
@@ -191,6 +203,13 @@ impl Generation {
             let links = service::Links {
                 tx: tx.clone(),
                 primary: watch::provider_primary(&cfg, svc),
+                vantages: vantages::Vantages::new(
+                    &cfg,
+                    svc,
+                    &publish.borrow().config_digest.clone(),
+                    peers.clone(),
+                    publish.clone(),
+                ),
             };
             tracker.spawn(async move {
                 let provider = crate::providers::build(&cfg2, &svc2.provider)
@@ -219,14 +238,14 @@ impl Generation {
             }
         });
         tracker.close();
-        Self {
+        Ok(Self {
             cfg,
             cancel,
             tracker,
             services,
             ready,
             probes,
-        }
+        })
     }
 
     /// Until every service has probed each endpoint once (bounded).
@@ -354,6 +373,58 @@ impl Generation {
             ));
         });
     }
+}
+
+/// The peer API (when `peer_listen` is set) and the peer puller (when peers
+/// are configured), and the channel our observations are published on.
+async fn start_peers(
+    cfg: &Config,
+    cancel: &CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<(
+    Option<crate::peers::PeerSet>,
+    tokio::sync::watch::Sender<crate::peers::Observations>,
+)> {
+    use crate::peers::{Observations, PeerSet, PeerSpec, config_digest};
+    let digest = config_digest(cfg);
+    let (publish, rx) = tokio::sync::watch::channel(Observations::empty(
+        &cfg.controller.id,
+        &digest,
+        crate::journal::now_ms(),
+    ));
+    if let Some(listen) = cfg.controller.peer_listen {
+        let token = cfg
+            .controller
+            .peer_token
+            .as_ref()
+            .context("controller.peer_token_file or peer_token_env is required with peer_listen")?
+            .read()
+            .map_err(anyhow::Error::msg)?;
+        let (addr, server) = crate::peers::serve(
+            listen,
+            cfg.controller.peer_tls.clone(),
+            token,
+            rx,
+            cancel.child_token(),
+        )
+        .await
+        .with_context(|| format!("peer API on {listen}"))?;
+        info!(listen = %addr, "Serving observations to peers.");
+        tracker.spawn(async move {
+            let _ = server.await;
+        });
+    }
+    if cfg.peers.is_empty() {
+        return Ok((None, publish));
+    }
+    let specs = cfg
+        .peers
+        .iter()
+        .map(PeerSpec::from_config)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let set = PeerSet::spawn(specs, PeerSet::interval_for(cfg), cancel.child_token());
+    Ok((Some(set), publish))
 }
 
 /// Wait for every receiver (a dropped sender counts as done).

@@ -13,6 +13,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+mod health;
+
 use super::exec::{self, Done};
 use super::specs;
 use crate::config::Service;
@@ -80,6 +82,16 @@ pub struct ServiceTask {
     incident_start: Option<Instant>,
     /// When the provider last accepted a change.
     last_accept: Option<Instant>,
+    /// The health last handed to the controller, and the quorum behind it.
+    reported: BTreeMap<
+        String,
+        (
+            crate::controller::PoolHealth,
+            Option<crate::peers::QuorumVerdict>,
+        ),
+    >,
+    /// A warning about too few fresh vantages is out (raised once per episode).
+    short_of_quorum: bool,
 }
 
 /// What a service task needs from the daemon around it.
@@ -87,6 +99,8 @@ pub struct ServiceTask {
 pub struct Links {
     /// The task's own input, for results of background work.
     pub tx: mpsc::Sender<Input>,
+    /// Peers, quorum and the writer rule.
+    pub vantages: super::vantages::Vantages,
     /// The RFC 2136 primary, watched when nothing else is configured.
     pub primary: Option<std::net::SocketAddr>,
 }
@@ -128,12 +142,16 @@ impl ServiceTask {
             stop: CancellationToken::new(),
             incident_start: None,
             last_accept: None,
+            reported: BTreeMap::new(),
+            short_of_quorum: false,
         }
     }
 
     /// Run until `cancel` fires and no provider call is in flight.
     pub async fn run(mut self, mut rx: mpsc::Receiver<Input>, cancel: CancellationToken) {
         self.stop = cancel.clone();
+        let mut every = tokio::time::interval(self.svc.health.interval);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.try_start().await;
         loop {
             let deadline = self.controller.next_deadline();
@@ -148,6 +166,7 @@ impl ServiceTask {
                     None => break,
                 },
                 _ = sleep_until(deadline), if deadline.is_some() && self.started => self.feed(Event::Tick),
+                _ = every.tick() => self.reevaluate(None),
                 _ = tokio::time::sleep(Duration::from_secs(10)), if !self.started => self.try_start().await,
             }
         }
@@ -227,62 +246,6 @@ impl ServiceTask {
                 let _ = reply.send(self.status());
             }
             Input::Watched { incident, outcome } => self.on_watched(incident, *outcome),
-        }
-    }
-
-    fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
-        let Some(view) = self.pools.get_mut(&pool) else {
-            return;
-        };
-        let before = view.health();
-        if let Some(state) = view.observe(&endpoint, &r) {
-            info!(service = %self.svc.name, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
-        } else if !r.ok {
-            tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
-        }
-        let after = view.health();
-        self.seen.insert((pool.clone(), endpoint));
-        if self.ready.is_some()
-            && self.seen.len()
-                >= self
-                    .svc
-                    .pools
-                    .iter()
-                    .map(|p| p.endpoints.len())
-                    .sum::<usize>()
-        {
-            let _ = self.ready.take().map(|t| t.send(()));
-        }
-        if before != after {
-            self.track_incident(&pool, after);
-            self.journal_entry("observation", &format!("pool {pool} is {after:?} (was {before:?})"), json!({ "pool": pool, "health": format!("{after:?}"), "was": format!("{before:?}"), "detail": r.detail }));
-            if self.started {
-                self.feed(Event::PoolHealth {
-                    pool,
-                    health: specs::health(after),
-                });
-            }
-        }
-    }
-
-    /// An incident opens when the served pool stops being healthy and closes
-    /// when the served pool is healthy again.
-    fn track_incident(&mut self, pool: &str, health: crate::probe::PoolHealth) {
-        use crate::probe::PoolHealth as H;
-        let active = self.controller.status().active;
-        if active.as_deref() != Some(pool) {
-            return;
-        }
-        if self.incident.is_none() && matches!(health, H::Suspect | H::Down) {
-            let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
-            self.incident = Some(id.clone());
-            self.incident_start = Some(Instant::now());
-            self.journal_entry(
-                "incident-start",
-                &format!("pool {pool} is {health:?}"),
-                json!({ "pool": pool }),
-            );
-            warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
         }
     }
 
@@ -424,7 +387,12 @@ impl ServiceTask {
         });
         let svc = self.svc.clone();
         let what = format!("{a:?}");
+        let delay = self.writer_delay(&a);
+        if !delay.is_zero() {
+            info!(service = %self.svc.name, delay_s = delay.as_secs_f64(), "Another controller writes first; waiting before writing (compare-and-set) if it has not.");
+        }
         let handle = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
             match a {
                 Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
                 Action::Flip { from, to, ttl, .. } => {
@@ -439,6 +407,27 @@ impl ServiceTask {
             what,
             actor: self.actor.clone(),
         });
+    }
+
+    /// Automatic writes follow the writer rule (see `runtime::vantages`);
+    /// an operator's command writes at once.
+    fn writer_delay(&self, a: &Action) -> Duration {
+        use crate::controller::{Initiator, TtlReason};
+        match a {
+            Action::Flip {
+                to,
+                by: Initiator::Automation,
+                ..
+            } => self
+                .links
+                .vantages
+                .writer_delay(self.svc.pool(to).map(|p| p.region.as_str())),
+            Action::SetTtl {
+                reason: TtlReason::Suspect | TtlReason::Restore,
+                ..
+            } => self.links.vantages.writer_delay(None),
+            _ => Duration::ZERO,
+        }
     }
 
     fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
@@ -596,7 +585,8 @@ impl ServiceTask {
             .iter()
             .map(|(name, v)| {
                 let eps: Vec<Value> = v.endpoints().map(|(e, h)| json!({ "endpoint": e, "state": format!("{:?}", h.state()).to_lowercase(), "failing": h.failing(), "last": h.last_detail() })).collect();
-                json!({ "name": name, "health": format!("{:?}", v.health()).to_lowercase(), "endpoints": eps })
+                let (health, quorum) = self.reported.get(name).cloned().unwrap_or((crate::controller::PoolHealth::Unknown, None));
+                json!({ "name": name, "health": health.to_string(), "local": format!("{:?}", v.health()).to_lowercase(), "quorum": quorum, "endpoints": eps })
             })
             .collect();
         json!({
@@ -608,6 +598,8 @@ impl ServiceTask {
             "pools": pools,
             "busy": self.inflight.as_ref().map(|f| f.what.clone()),
             "incident": self.incident,
+            "peers": self.links.vantages.peers.as_ref().map(|p| p.snapshot().iter().map(|v| v.status(Instant::now())).collect::<Vec<_>>()),
+            "short_of_quorum": self.short_of_quorum,
         })
     }
 }

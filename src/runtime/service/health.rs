@@ -1,0 +1,115 @@
+//! Probe results into pool health: local hysteresis, then the quorum of
+//! vantages, then the controller; and the observations peers pull from us.
+
+use serde_json::json;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::ServiceTask;
+use crate::controller::{Event, PoolHealth};
+use crate::probe::ProbeResult;
+use crate::runtime::specs;
+
+impl ServiceTask {
+    pub(super) fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
+        let Some(view) = self.pools.get_mut(&pool) else {
+            return;
+        };
+        if let Some(state) = view.observe(&endpoint, &r) {
+            info!(service = %self.svc.name, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
+        } else if !r.ok {
+            tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
+        }
+        self.seen.insert((pool.clone(), endpoint));
+        let all: usize = self.svc.pools.iter().map(|p| p.endpoints.len()).sum();
+        if self.ready.is_some() && self.seen.len() >= all {
+            let _ = self.ready.take().map(|t| t.send(()));
+        }
+        self.reevaluate(Some(&r.detail));
+    }
+
+    /// Recompute every pool's health (local view, then quorum), publish our
+    /// observations, and tell the controller what changed.
+    pub(super) fn reevaluate(&mut self, detail: Option<&str>) {
+        let now = Instant::now();
+        self.publish(now);
+        let names: Vec<String> = self.svc.pools.iter().map(|p| p.name.clone()).collect();
+        let mut short = false;
+        for pool in names {
+            let local = self
+                .pools
+                .get(&pool)
+                .map_or(PoolHealth::Unknown, |v| specs::health(v.health()));
+            let (health, verdict) = self
+                .links
+                .vantages
+                .verdict(&self.svc.name, &pool, local, now);
+            short |= verdict.as_ref().is_some_and(|v| v.fresh < v.quorum);
+            let was = self
+                .reported
+                .get(&pool)
+                .map_or(PoolHealth::Unknown, |r| r.0);
+            let changed = was != health || !self.reported.contains_key(&pool);
+            self.reported
+                .insert(pool.clone(), (health, verdict.clone()));
+            if !changed {
+                continue;
+            }
+            self.track_incident(&pool, health);
+            let vantages = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
+            self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages }));
+            if self.started {
+                self.feed(Event::PoolHealth { pool, health });
+            }
+        }
+        self.warn_short_of_quorum(short);
+    }
+
+    fn warn_short_of_quorum(&mut self, short: bool) {
+        if short && !self.short_of_quorum {
+            let r = self.links.vantages.rules;
+            warn!(service = %self.svc.name, quorum = r.quorum, vantages = r.vantages, "Too few fresh vantages to reach quorum: nothing moves automatically until peers are heard again.");
+            self.journal_entry(
+                "alert",
+                &format!(
+                    "too few fresh vantages for a quorum of {}: automation is on hold",
+                    r.quorum
+                ),
+                json!({ "level": "Warning" }),
+            );
+        } else if !short && self.short_of_quorum {
+            info!(service = %self.svc.name, "Quorum of fresh vantages restored.");
+        }
+        self.short_of_quorum = short;
+    }
+
+    /// Our own view of this service, for peers that pull it.
+    fn publish(&self, now: Instant) {
+        let now_ms = crate::journal::now_ms();
+        let obs = crate::peers::service_obs(&self.svc.name, &self.pools, now, now_ms);
+        self.links.vantages.publish.send_modify(|o| {
+            o.upsert(obs);
+            o.generated_at_ms = now_ms;
+        });
+    }
+
+    /// An incident opens when the served pool stops being healthy.
+    fn track_incident(&mut self, pool: &str, health: PoolHealth) {
+        let active = self.controller.status().active;
+        if active.as_deref() != Some(pool)
+            || self.incident.is_some()
+            || !matches!(health, PoolHealth::Suspect | PoolHealth::Down)
+        {
+            return;
+        }
+        let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
+        self.incident = Some(id.clone());
+        self.incident_start = Some(Instant::now());
+        self.journal_entry(
+            "incident-start",
+            &format!("pool {pool} is {health:?}"),
+            json!({ "pool": pool }),
+        );
+        warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
+    }
+}
