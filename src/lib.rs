@@ -26,6 +26,8 @@ pub mod config;
 pub mod control;
 pub mod controller;
 pub mod journal;
+pub mod metrics;
+pub mod notify;
 pub mod ops;
 pub mod plan;
 pub mod probe;

@@ -1,0 +1,1 @@
+//! The Grafana dashboard queries only registered metrics.
