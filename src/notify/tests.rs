@@ -1,0 +1,1 @@
+//! Tests against a webhook receiver on loopback.
