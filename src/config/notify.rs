@@ -26,7 +26,11 @@ pub(super) fn notify(
         return Notify::default();
     };
     let DeValue::Table(table) = value.get_ref() else {
-        issues.add(Some(value.span()), "notify", "must be a table, written [notify]");
+        issues.add(
+            Some(value.span()),
+            "notify",
+            "must be a table, written [notify]",
+        );
         return Notify::default();
     };
     if parse_section::<RawNotify>(issues, root, value, "notify").is_none() {
@@ -54,26 +58,60 @@ fn webhook(
     let url = url(issues, &raw, field, span);
     let format = format(issues, &raw.format, field);
     let events = events(issues, &raw.events, field);
-    let timeout = issues.duration(&raw.timeout, &format!("{field}.timeout"), DEFAULT_TIMEOUT, true);
-    let backoff = issues.duration(&raw.backoff, &format!("{field}.backoff"), DEFAULT_BACKOFF, true);
+    let timeout = issues.duration(
+        &raw.timeout,
+        &format!("{field}.timeout"),
+        DEFAULT_TIMEOUT,
+        true,
+    );
+    let backoff = issues.duration(
+        &raw.backoff,
+        &format!("{field}.backoff"),
+        DEFAULT_BACKOFF,
+        true,
+    );
     let retries = match &raw.retries {
         Some(r) if *r.get_ref() > MAX_RETRIES => {
-            let msg = format!("at most {MAX_RETRIES}: a notification that fails that often is better dropped");
+            let msg = format!(
+                "at most {MAX_RETRIES}: a notification that fails that often is better dropped"
+            );
             issues.add(Some(r.span()), format!("{field}.retries"), msg);
             DEFAULT_RETRIES
         }
         Some(r) => *r.get_ref(),
         None => DEFAULT_RETRIES,
     };
-    Some(Webhook { url: url?, format, events, timeout, retries, backoff })
+    Some(Webhook {
+        url: url?,
+        format,
+        events,
+        timeout,
+        retries,
+        backoff,
+    })
 }
 
 /// Exactly one of `url`, `url_file`, `url_env`. Messages never repeat the URL.
-fn url(issues: &mut Issues<'_>, raw: &RawWebhook, field: &str, span: std::ops::Range<usize>) -> Option<WebhookUrl> {
-    let set = [raw.url.is_some(), raw.url_file.is_some(), raw.url_env.is_some()];
+fn url(
+    issues: &mut Issues<'_>,
+    raw: &RawWebhook,
+    field: &str,
+    span: std::ops::Range<usize>,
+) -> Option<WebhookUrl> {
+    let set = [
+        raw.url.is_some(),
+        raw.url_file.is_some(),
+        raw.url_env.is_some(),
+    ];
     if set.iter().filter(|s| **s).count() != 1 {
-        let what = if set.contains(&true) { "more than one of" } else { "none of" };
-        let msg = format!("{what} url, url_file, url_env is set; set exactly one (url_file or url_env for a secret URL such as Slack's)");
+        let what = if set.contains(&true) {
+            "more than one of"
+        } else {
+            "none of"
+        };
+        let msg = format!(
+            "{what} url, url_file, url_env is set; set exactly one (url_file or url_env for a secret URL such as Slack's)"
+        );
         issues.add(Some(span), format!("{field}.url"), msg);
         return None;
     }
@@ -90,7 +128,11 @@ fn url(issues: &mut Issues<'_>, raw: &RawWebhook, field: &str, span: std::ops::R
     }
     let env = raw.url_env.as_ref()?;
     if env.get_ref().is_empty() {
-        issues.add(Some(env.span()), format!("{field}.url_env"), "names no variable");
+        issues.add(
+            Some(env.span()),
+            format!("{field}.url_env"),
+            "names no variable",
+        );
         return None;
     }
     Some(WebhookUrl::Source(SecretSource::Env(env.get_ref().clone())))
@@ -98,12 +140,16 @@ fn url(issues: &mut Issues<'_>, raw: &RawWebhook, field: &str, span: std::ops::R
 
 /// `http://host...` or `https://host...` with a host.
 fn is_http_url(u: &str) -> bool {
-    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
     rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
 }
 
 fn format(issues: &mut Issues<'_>, value: &Option<S<String>>, field: &str) -> WebhookFormat {
-    let Some(v) = value else { return WebhookFormat::Json };
+    let Some(v) = value else {
+        return WebhookFormat::Json;
+    };
     match WebhookFormat::ALL.iter().find(|(_, w)| w == v.get_ref()) {
         Some((f, _)) => *f,
         None => {
@@ -114,7 +160,11 @@ fn format(issues: &mut Issues<'_>, value: &Option<S<String>>, field: &str) -> We
     }
 }
 
-fn events(issues: &mut Issues<'_>, value: &Option<S<Vec<S<String>>>>, field: &str) -> Vec<NotifyEvent> {
+fn events(
+    issues: &mut Issues<'_>,
+    value: &Option<S<Vec<S<String>>>>,
+    field: &str,
+) -> Vec<NotifyEvent> {
     let all = || NotifyEvent::ALL.iter().map(|(e, _)| *e).collect();
     let Some(list) = value else { return all() };
     let field = format!("{field}.events");
@@ -129,7 +179,10 @@ fn events(issues: &mut Issues<'_>, value: &Option<S<Vec<S<String>>>>, field: &st
             Some((e, _)) if !out.contains(e) => out.push(*e),
             Some(_) => {}
             None => {
-                let msg = format!("unknown event {:?}: allowed are incident, flip, recovery, rto_missed", word.get_ref());
+                let msg = format!(
+                    "unknown event {:?}: allowed are incident, flip, recovery, rto_missed",
+                    word.get_ref()
+                );
                 issues.add(Some(word.span()), field.clone(), msg);
             }
         }

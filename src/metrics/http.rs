@@ -32,7 +32,10 @@ pub async fn serve(
     info!(listen = %local, "Serving metrics at /metrics.");
     let task = tokio::spawn(async move {
         let stop = cancel.cancelled_owned();
-        if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+        {
             warn!(listen = %local, error = %e, "The metrics server stopped with an error.");
         }
     });

@@ -32,7 +32,8 @@ impl Metered {
 
     fn record<T>(&self, op: &'static str, started: Instant, r: &Result<T, ProviderError>) {
         let result = RequestResult::of(r);
-        self.metrics.provider_request(self.inner.name(), op, result, started.elapsed());
+        self.metrics
+            .provider_request(self.inner.name(), op, result, started.elapsed());
     }
 }
 
@@ -73,7 +74,10 @@ impl Provider for Metered {
         timeout: Duration,
     ) -> Result<SyncState, ProviderError> {
         let started = Instant::now();
-        let r = self.inner.wait_in_sync(zone, change, receipt, timeout).await;
+        let r = self
+            .inner
+            .wait_in_sync(zone, change, receipt, timeout)
+            .await;
         self.record("wait_in_sync", started, &r);
         r
     }

@@ -17,6 +17,8 @@ mod record;
 mod tests;
 #[cfg(test)]
 mod tests_dashboard;
+#[cfg(test)]
+mod tests_serve;
 
 use std::sync::Arc;
 

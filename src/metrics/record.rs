@@ -11,7 +11,9 @@ fn s(v: &str) -> String {
 }
 
 fn svc(service: &str) -> ServiceL {
-    ServiceL { service: s(service) }
+    ServiceL {
+        service: s(service),
+    }
 }
 
 impl Metrics {
@@ -26,35 +28,79 @@ impl Metrics {
         let _ = f.quorum_insufficient.get_or_create(&svc(service));
         let _ = f.incident_open.get_or_create(&svc(service));
         for kind in IncidentKind::ALL {
-            let _ = f.incidents.get_or_create(&IncidentL { service: s(service), kind: kind.as_str() });
+            let _ = f.incidents.get_or_create(&IncidentL {
+                service: s(service),
+                kind: kind.as_str(),
+            });
         }
         for reason in FLIP_REASONS {
             for trigger in ["manual", "automatic"] {
-                let _ = f.flips.get_or_create(&FlipL { service: s(service), reason: s(reason), trigger });
+                let _ = f.flips.get_or_create(&FlipL {
+                    service: s(service),
+                    reason: s(reason),
+                    trigger,
+                });
             }
         }
     }
 
     /// One probe's verdict and latency, from one vantage.
-    pub fn probe(&self, service: &str, pool: &str, endpoint: &str, vantage: &str, ok: bool, latency: Duration) {
+    pub fn probe(
+        &self,
+        service: &str,
+        pool: &str,
+        endpoint: &str,
+        vantage: &str,
+        ok: bool,
+        latency: Duration,
+    ) {
         let f = self.f();
         let result = if ok { "ok" } else { "fail" };
-        let l = ProbeResultL { service: s(service), pool: s(pool), endpoint: s(endpoint), vantage: s(vantage), result };
+        let l = ProbeResultL {
+            service: s(service),
+            pool: s(pool),
+            endpoint: s(endpoint),
+            vantage: s(vantage),
+            result,
+        };
         f.probe_results.get_or_create(&l).inc();
-        let l = EndpointL { service: s(service), pool: s(pool), endpoint: s(endpoint), vantage: s(vantage) };
-        f.probe_duration.get_or_create(&l).observe(latency.as_secs_f64());
+        let l = EndpointL {
+            service: s(service),
+            pool: s(pool),
+            endpoint: s(endpoint),
+            vantage: s(vantage),
+        };
+        f.probe_duration
+            .get_or_create(&l)
+            .observe(latency.as_secs_f64());
     }
 
     /// A vantage's verdict on an endpoint (after hysteresis).
-    pub fn set_observation(&self, service: &str, pool: &str, endpoint: &str, vantage: &str, state: EndpointState) {
+    pub fn set_observation(
+        &self,
+        service: &str,
+        pool: &str,
+        endpoint: &str,
+        vantage: &str,
+        state: EndpointState,
+    ) {
         let now = match state {
             EndpointState::Unknown => "unknown",
             EndpointState::Up => "up",
             EndpointState::Down => "down",
         };
         for word in OBSERVATION_STATES {
-            let l = ObservationL { service: s(service), pool: s(pool), endpoint: s(endpoint), vantage: s(vantage), state: word };
-            self.f().observation_state.get_or_create(&l).set(i64::from(word == now));
+            let l = ObservationL {
+                service: s(service),
+                pool: s(pool),
+                endpoint: s(endpoint),
+                vantage: s(vantage),
+                state: word,
+            };
+            self.f()
+                .observation_state
+                .get_or_create(&l)
+                .set(i64::from(word == now));
         }
     }
 
@@ -67,18 +113,36 @@ impl Metrics {
             PoolHealth::Down => "down",
         };
         for word in POOL_HEALTHS {
-            let l = PoolHealthL { service: s(service), pool: s(pool), health: word };
-            self.f().pool_health.get_or_create(&l).set(i64::from(word == now));
+            let l = PoolHealthL {
+                service: s(service),
+                pool: s(pool),
+                health: word,
+            };
+            self.f()
+                .pool_health
+                .get_or_create(&l)
+                .set(i64::from(word == now));
         }
     }
 
     /// The pool the record serves now (None: no pool's records are served):
     /// 1 for it, 0 for every other pool of the service.
-    pub fn set_active_pool<P: AsRef<str>>(&self, service: &str, active: Option<&str>, all_pools: &[P]) {
+    pub fn set_active_pool<P: AsRef<str>>(
+        &self,
+        service: &str,
+        active: Option<&str>,
+        all_pools: &[P],
+    ) {
         for pool in all_pools {
             let pool = pool.as_ref();
-            let l = PoolL { service: s(service), pool: s(pool) };
-            self.f().active_pool.get_or_create(&l).set(i64::from(Some(pool) == active));
+            let l = PoolL {
+                service: s(service),
+                pool: s(pool),
+            };
+            self.f()
+                .active_pool
+                .get_or_create(&l)
+                .set(i64::from(Some(pool) == active));
         }
     }
 
@@ -86,17 +150,30 @@ impl Metrics {
     /// word (`active_down`, `manual`, `failback`, `planned`, `reconcile`).
     pub fn flip(&self, service: &str, reason: &str, manual: bool) {
         let trigger = if manual { "manual" } else { "automatic" };
-        self.f().flips.get_or_create(&FlipL { service: s(service), reason: s(reason), trigger }).inc();
+        self.f()
+            .flips
+            .get_or_create(&FlipL {
+                service: s(service),
+                reason: s(reason),
+                trigger,
+            })
+            .inc();
     }
 
     /// The TTL the record is published with now, in seconds.
     pub fn set_ttl(&self, service: &str, ttl: u32) {
-        self.f().ttl.get_or_create(&svc(service)).set(i64::from(ttl));
+        self.f()
+            .ttl
+            .get_or_create(&svc(service))
+            .set(i64::from(ttl));
     }
 
     /// An incident opened: counted, and `incident_open` is 1 until it ends.
     pub fn incident_started(&self, service: &str, kind: IncidentKind) {
-        let l = IncidentL { service: s(service), kind: kind.as_str() };
+        let l = IncidentL {
+            service: s(service),
+            kind: kind.as_str(),
+        };
         self.f().incidents.get_or_create(&l).inc();
         self.f().incident_open.get_or_create(&svc(service)).set(1);
     }
@@ -111,7 +188,9 @@ impl Metrics {
     /// it as met or missed against `rto` and closes `incident_open`. Returns true when the RTO was met.
     pub fn incident_recovered(&self, service: &str, took: Duration, rto: Duration) -> bool {
         let f = self.f();
-        f.incident_recovery.get_or_create(&svc(service)).observe(took.as_secs_f64());
+        f.incident_recovery
+            .get_or_create(&svc(service))
+            .observe(took.as_secs_f64());
         f.incident_open.get_or_create(&svc(service)).set(0);
         let met = took <= rto;
         let counter = if met { &f.rto_met } else { &f.rto_missed };
@@ -120,24 +199,51 @@ impl Metrics {
     }
 
     /// One provider call: `op` is one of [`OPS`](super::OPS).
-    pub fn provider_request(&self, provider: &str, op: &'static str, result: RequestResult, took: Duration) {
+    pub fn provider_request(
+        &self,
+        provider: &str,
+        op: &'static str,
+        result: RequestResult,
+        took: Duration,
+    ) {
         let f = self.f();
-        let l = ProviderResultL { provider: s(provider), op, result: result.as_str() };
+        let l = ProviderResultL {
+            provider: s(provider),
+            op,
+            result: result.as_str(),
+        };
         f.provider_requests.get_or_create(&l).inc();
-        let l = ProviderOpL { provider: s(provider), op };
-        f.provider_duration.get_or_create(&l).observe(took.as_secs_f64());
+        let l = ProviderOpL {
+            provider: s(provider),
+            op,
+        };
+        f.provider_duration
+            .get_or_create(&l)
+            .observe(took.as_secs_f64());
     }
 
     /// A propagation phase completed `took` after the flip.
     pub fn propagation_phase(&self, service: &str, phase: Phase, took: Duration) {
-        let l = PhaseL { service: s(service), phase: phase.as_str() };
-        self.f().propagation_phase.get_or_create(&l).observe(took.as_secs_f64());
+        let l = PhaseL {
+            service: s(service),
+            phase: phase.as_str(),
+        };
+        self.f()
+            .propagation_phase
+            .get_or_create(&l)
+            .observe(took.as_secs_f64());
     }
 
     /// A successful exchange with peer controller `peer` at `at`.
     pub fn peer_success(&self, peer: &str, at: SystemTime) {
-        let t = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64();
-        self.f().peer_last_success.get_or_create(&PeerL { peer: s(peer) }).set(t);
+        let t = at
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        self.f()
+            .peer_last_success
+            .get_or_create(&PeerL { peer: s(peer) })
+            .set(t);
     }
 
     /// One journal commit took `took`.
@@ -147,7 +253,10 @@ impl Metrics {
 
     /// Whether too few vantages have fresh observations to decide.
     pub fn set_quorum_insufficient(&self, service: &str, insufficient: bool) {
-        self.f().quorum_insufficient.get_or_create(&svc(service)).set(i64::from(insufficient));
+        self.f()
+            .quorum_insufficient
+            .get_or_create(&svc(service))
+            .set(i64::from(insufficient));
     }
 
     /// Drop every per-service gauge (state, health, active pool, TTL, RTO,

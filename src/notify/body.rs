@@ -74,5 +74,7 @@ pub fn slack_body(e: &Event, controller: &str) -> Value {
 }
 
 fn rfc3339(e: &Event) -> String {
-    OffsetDateTime::from(e.at).format(&Rfc3339).unwrap_or_default()
+    OffsetDateTime::from(e.at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }

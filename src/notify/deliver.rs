@@ -29,7 +29,10 @@ pub(super) struct Target {
 impl Target {
     pub fn new(index: usize, w: &Webhook, controller: &str) -> Result<Self, NotifyError> {
         let from = w.url.describe();
-        let url = w.url.resolve().map_err(|reason| NotifyError::Url { index, reason })?;
+        let url = w
+            .url
+            .resolve()
+            .map_err(|reason| NotifyError::Url { index, reason })?;
         let host = host_of(url.expose()).ok_or(NotifyError::BadUrl { index, from })?;
         // Err means a provider is installed already, which is all we need.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -41,7 +44,15 @@ impl Target {
             .build()
             .map_err(|e| NotifyError::Client(e.without_url().to_string()))?;
         let (format, retries, backoff) = (w.format, w.retries, w.backoff);
-        Ok(Self { host, url, format, retries, backoff, controller: controller.to_string(), client })
+        Ok(Self {
+            host,
+            url,
+            format,
+            retries,
+            backoff,
+            controller: controller.to_string(),
+            client,
+        })
     }
 
     /// Deliver events in order until the queue closes or `cancel` fires.
@@ -75,7 +86,9 @@ impl Target {
                     return;
                 }
                 Err((e, wait)) if e.is_retryable() && attempt <= self.retries => {
-                    let wait = wait.unwrap_or_else(|| self.backoff_for(attempt)).min(MAX_WAIT);
+                    let wait = wait
+                        .unwrap_or_else(|| self.backoff_for(attempt))
+                        .min(MAX_WAIT);
                     debug!(host, event = kind, incident, attempt, error = %e, wait_ms = wait.as_millis() as u64, "Notification failed; retrying.");
                     tokio::time::sleep(wait).await;
                 }
@@ -89,7 +102,10 @@ impl Target {
 
     /// `backoff × 2^(attempt-1)`, capped, with up to 50 % jitter off.
     fn backoff_for(&self, attempt: u32) -> Duration {
-        let base = self.backoff.saturating_mul(1 << (attempt - 1).min(16)).min(MAX_WAIT);
+        let base = self
+            .backoff
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(MAX_WAIT);
         base.mul_f64(rand::rng().random_range(0.5..=1.0))
     }
 
@@ -112,7 +128,13 @@ impl Target {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        Err((NotifyError::Status { host: self.host.clone(), code: status.as_u16() }, retry_after))
+        Err((
+            NotifyError::Status {
+                host: self.host.clone(),
+                code: status.as_u16(),
+            },
+            retry_after,
+        ))
     }
 
     /// A transport error in words that hold no URL.
@@ -128,7 +150,11 @@ impl Target {
         }
         let message = message.replace(self.url.expose(), "<url>");
         let host = self.host.clone();
-        if timeout { NotifyError::Timeout { host } } else { NotifyError::Transport { host, message } }
+        if timeout {
+            NotifyError::Timeout { host }
+        } else {
+            NotifyError::Transport { host, message }
+        }
     }
 }
 

@@ -50,8 +50,17 @@ impl Event {
     }
 
     /// The active pool turned suspect or down: `health` is the word ("down").
-    pub fn incident(service: &str, incident: &str, pool: &str, health: &str, seen_by: &[String]) -> Self {
-        let summary = format!("{service}: incident opened: pool {pool} is {health}{}", by("seen by", seen_by));
+    pub fn incident(
+        service: &str,
+        incident: &str,
+        pool: &str,
+        health: &str,
+        seen_by: &[String],
+    ) -> Self {
+        let summary = format!(
+            "{service}: incident opened: pool {pool} is {health}{}",
+            by("seen by", seen_by)
+        );
         let mut e = Self::new(EventKind::Incident, service, incident, summary);
         e.pool = Some(pool.to_string());
         e.reason = Some(format!("{pool} {health}"));
@@ -61,7 +70,14 @@ impl Event {
 
     /// Traffic moved from `from` (None: nothing was served) to `to`, because
     /// of `reason` ("primary down"), as `confirmed_by` agreed.
-    pub fn flip(service: &str, incident: &str, from: Option<&str>, to: &str, reason: &str, confirmed_by: &[String]) -> Self {
+    pub fn flip(
+        service: &str,
+        incident: &str,
+        from: Option<&str>,
+        to: &str,
+        reason: &str,
+        confirmed_by: &[String],
+    ) -> Self {
         let from_words = from.map(|f| format!(" from {f}")).unwrap_or_default();
         let why = match (reason.is_empty(), confirmed_by.is_empty()) {
             (true, true) => String::new(),
@@ -79,9 +95,19 @@ impl Event {
     }
 
     /// Clients reach healthy `pool` again, `elapsed` after the incident opened.
-    pub fn recovery(service: &str, incident: &str, pool: &str, elapsed: Duration, rto: Duration) -> Self {
+    pub fn recovery(
+        service: &str,
+        incident: &str,
+        pool: &str,
+        elapsed: Duration,
+        rto: Duration,
+    ) -> Self {
         let verdict = if elapsed <= rto { "met" } else { "missed" };
-        let summary = format!("{service}: recovered on {pool} after {} (RTO {} {verdict})", words(elapsed), words(rto));
+        let summary = format!(
+            "{service}: recovered on {pool} after {} (RTO {} {verdict})",
+            words(elapsed),
+            words(rto)
+        );
         let mut e = Self::new(EventKind::Recovery, service, incident, summary);
         e.to = Some(pool.to_string());
         e.elapsed = Some(elapsed);
@@ -91,7 +117,11 @@ impl Event {
 
     /// The incident has lasted longer than the RTO (sent once, when it passes).
     pub fn rto_missed(service: &str, incident: &str, elapsed: Duration, rto: Duration) -> Self {
-        let summary = format!("{service}: RTO missed: {} since the incident opened, objective {}", words(elapsed), words(rto));
+        let summary = format!(
+            "{service}: RTO missed: {} since the incident opened, objective {}",
+            words(elapsed),
+            words(rto)
+        );
         let mut e = Self::new(EventKind::RtoMissed, service, incident, summary);
         e.elapsed = Some(elapsed);
         e.rto = Some(rto);

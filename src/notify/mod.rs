@@ -21,6 +21,8 @@ mod event;
 mod tests;
 #[cfg(test)]
 mod tests_bodies;
+#[cfg(test)]
+mod tests_failures;
 
 use std::sync::Arc;
 
@@ -87,19 +89,37 @@ impl Notifier {
     /// task ends when `cancel` fires (in-flight requests are abandoned) or
     /// when every `Notifier` clone is dropped and the queues are drained.
     /// `controller` is this vantage's id, sent in every body.
-    pub fn start(cfg: &Notify, controller: &str, cancel: CancellationToken) -> Result<(Self, JoinHandle<()>), NotifyError> {
+    pub fn start(
+        cfg: &Notify,
+        controller: &str,
+        cancel: CancellationToken,
+    ) -> Result<(Self, JoinHandle<()>), NotifyError> {
         Self::start_with(cfg, controller, cancel, QUEUE_LEN)
     }
 
-    fn start_with(cfg: &Notify, controller: &str, cancel: CancellationToken, queue_len: usize) -> Result<(Self, JoinHandle<()>), NotifyError> {
-        let targets = cfg.webhooks.iter().enumerate().map(|(i, w)| Target::new(i, w, controller)).collect::<Result<Vec<_>, _>>()?;
+    fn start_with(
+        cfg: &Notify,
+        controller: &str,
+        cancel: CancellationToken,
+        queue_len: usize,
+    ) -> Result<(Self, JoinHandle<()>), NotifyError> {
+        let targets = cfg
+            .webhooks
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Target::new(i, w, controller))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut queues = Vec::new();
         let mut workers = Vec::new();
         for (target, w) in targets.into_iter().zip(&cfg.webhooks) {
             let (tx, rx) = mpsc::channel(queue_len.max(1));
             let events: Vec<&str> = w.events.iter().map(|e| e.as_str()).collect();
             info!(host = %target.host, format = w.format.as_str(), events = %events.join(","), "Webhook notifications on.");
-            queues.push(Queue { host: target.host.clone(), events: w.events.clone(), tx });
+            queues.push(Queue {
+                host: target.host.clone(),
+                events: w.events.clone(),
+                tx,
+            });
             workers.push(tokio::spawn(target.run(rx, cancel.clone())));
         }
         let all = tokio::spawn(async move {
@@ -107,12 +127,21 @@ impl Notifier {
                 let _ = w.await;
             }
         });
-        Ok((Self { queues: queues.into() }, all))
+        Ok((
+            Self {
+                queues: queues.into(),
+            },
+            all,
+        ))
     }
 
     /// Queue `event` for every webhook that wants its kind; never waits.
     pub fn send(&self, event: Event) {
-        for q in self.queues.iter().filter(|q| q.events.contains(&event.kind)) {
+        for q in self
+            .queues
+            .iter()
+            .filter(|q| q.events.contains(&event.kind))
+        {
             match q.tx.try_send(event.clone()) {
                 Ok(()) => {}
                 Err(TrySendError::Full(e)) => {

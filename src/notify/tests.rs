@@ -15,10 +15,10 @@ use super::*;
 use crate::config::{Secret, Webhook, WebhookFormat, WebhookUrl};
 
 /// The secret part of every test URL: it must never reach a log or error.
-const SECRET: &str = "sEcReTpAtH";
+pub(super) const SECRET: &str = "sEcReTpAtH";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
+pub(super) enum Mode {
     Ok,
     Fail,
     NotFound,
@@ -27,10 +27,10 @@ enum Mode {
 
 /// What one request brought.
 #[derive(Debug, Clone)]
-struct Hit {
-    path: String,
-    content_type: String,
-    body: Value,
+pub(super) struct Hit {
+    pub path: String,
+    pub content_type: String,
+    pub body: Value,
 }
 
 #[derive(Clone)]
@@ -41,37 +41,55 @@ struct Shared {
 }
 
 /// An HTTP webhook receiver on 127.0.0.1; stops when dropped.
-struct Receiver {
-    url: String,
+pub(super) struct Receiver {
+    pub url: String,
     shared: Shared,
     stop: CancellationToken,
 }
 
 impl Receiver {
-    async fn start(mode: Mode) -> Self {
-        let shared = Shared { mode: Arc::new(Mutex::new(mode)), hits: Arc::default(), count: Arc::new(watch::channel(0).0) };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    pub async fn start(mode: Mode) -> Self {
+        let shared = Shared {
+            mode: Arc::new(Mutex::new(mode)),
+            hits: Arc::default(),
+            count: Arc::new(watch::channel(0).0),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("bound address");
         let app = Router::new().fallback(hook).with_state(shared.clone());
         let stop = CancellationToken::new();
         let done = stop.clone().cancelled_owned();
-        tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(done).await });
-        Self { url: format!("http://{addr}/services/T000/B000/{SECRET}"), shared, stop }
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(done)
+                .await
+        });
+        Self {
+            url: format!("http://{addr}/services/T000/B000/{SECRET}"),
+            shared,
+            stop,
+        }
     }
 
-    fn set(&self, mode: Mode) {
+    pub fn set(&self, mode: Mode) {
         *self.shared.mode.lock().expect("lock") = mode;
     }
 
-    fn hits(&self) -> Vec<Hit> {
+    pub fn hits(&self) -> Vec<Hit> {
         self.shared.hits.lock().expect("lock").clone()
     }
 
     /// Wait until `n` requests arrived (bounded, so a bug fails instead of hanging).
-    async fn wait_for(&self, n: usize) -> Vec<Hit> {
+    pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
         let mut rx = self.shared.count.subscribe();
         let waited = tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|c| *c >= n)).await;
-        assert!(waited.is_ok(), "expected {n} requests, got {:?}", self.hits());
+        assert!(
+            waited.is_ok(),
+            "expected {n} requests, got {:?}",
+            self.hits()
+        );
         self.hits()
     }
 }
@@ -83,9 +101,17 @@ impl Drop for Receiver {
 }
 
 async fn hook(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    s.hits.lock().expect("lock").push(Hit { path: uri.path().to_string(), content_type, body });
+    s.hits.lock().expect("lock").push(Hit {
+        path: uri.path().to_string(),
+        content_type,
+        body,
+    });
     s.count.send_modify(|c| *c += 1);
     let mode = *s.mode.lock().expect("lock");
     match mode {
@@ -96,7 +122,7 @@ async fn hook(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes
     }
 }
 
-fn webhook(url: &str, format: WebhookFormat, retries: u32) -> Webhook {
+pub(super) fn webhook(url: &str, format: WebhookFormat, retries: u32) -> Webhook {
     Webhook {
         url: WebhookUrl::Inline(Secret::new(url)),
         format,
@@ -107,18 +133,34 @@ fn webhook(url: &str, format: WebhookFormat, retries: u32) -> Webhook {
     }
 }
 
-fn start(hooks: Vec<Webhook>, queue: usize) -> (Notifier, tokio::task::JoinHandle<()>, CancellationToken) {
+pub(super) fn start(
+    hooks: Vec<Webhook>,
+    queue: usize,
+) -> (Notifier, tokio::task::JoinHandle<()>, CancellationToken) {
     let cancel = CancellationToken::new();
-    let (n, task) = Notifier::start_with(&Notify { webhooks: hooks }, "us-east-1", cancel.clone(), queue).expect("notifier starts");
+    let (n, task) = Notifier::start_with(
+        &Notify { webhooks: hooks },
+        "us-east-1",
+        cancel.clone(),
+        queue,
+    )
+    .expect("notifier starts");
     (n, task, cancel)
 }
 
-fn flip(incident: &str) -> Event {
-    Event::flip("checkout", incident, Some("primary"), "standby", "primary down", &["us-east-1".into(), "eu-west-1".into()])
+pub(super) fn flip(incident: &str) -> Event {
+    Event::flip(
+        "checkout",
+        incident,
+        Some("primary"),
+        "standby",
+        "primary down",
+        &["us-east-1".into(), "eu-west-1".into()],
+    )
 }
 
 /// Everything logged at DEBUG and above on this thread, as text.
-fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+pub(super) fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
     #[derive(Clone)]
     struct W(Arc<Mutex<Vec<u8>>>);
     impl std::io::Write for W {
@@ -132,11 +174,15 @@ fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
     }
     let buf = Arc::new(Mutex::new(Vec::new()));
     let w = W(buf.clone());
-    let sub = tracing_subscriber::fmt().with_writer(move || w.clone()).with_ansi(false).with_max_level(tracing::Level::DEBUG).finish();
+    let sub = tracing_subscriber::fmt()
+        .with_writer(move || w.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
     (buf, tracing::subscriber::set_default(sub))
 }
 
-fn text(buf: &Arc<Mutex<Vec<u8>>>) -> String {
+pub(super) fn text(buf: &Arc<Mutex<Vec<u8>>>) -> String {
     String::from_utf8_lossy(&buf.lock().expect("lock")).into_owned()
 }
 
@@ -145,23 +191,50 @@ async fn incident_flip_and_recovery_arrive_in_order_as_json() {
     let rx = Receiver::start(Mode::Ok).await;
     let (n, _task, _cancel) = start(vec![webhook(&rx.url, WebhookFormat::Json, 3)], QUEUE_LEN);
     let vantages = vec!["us-east-1".to_string()];
-    n.send(Event::incident("checkout", "checkout-7", "primary", "down", &vantages));
+    n.send(Event::incident(
+        "checkout",
+        "checkout-7",
+        "primary",
+        "down",
+        &vantages,
+    ));
     n.send(flip("checkout-7"));
-    n.send(Event::recovery("checkout", "checkout-7", "standby", Duration::from_secs(95), Duration::from_secs(300)));
+    n.send(Event::recovery(
+        "checkout",
+        "checkout-7",
+        "standby",
+        Duration::from_secs(95),
+        Duration::from_secs(300),
+    ));
     let hits = rx.wait_for(3).await;
-    let kinds: Vec<_> = hits.iter().map(|h| h.body["event"].as_str().unwrap_or_default()).collect();
+    let kinds: Vec<_> = hits
+        .iter()
+        .map(|h| h.body["event"].as_str().unwrap_or_default())
+        .collect();
     assert_eq!(kinds, ["incident", "flip", "recovery"]);
     for h in &hits {
         assert_eq!(h.content_type, "application/json");
         assert_eq!(h.path, format!("/services/T000/B000/{SECRET}"));
-        assert_eq!((h.body["version"].as_u64(), h.body["incident"].as_str()), (Some(1), Some("checkout-7")));
-        assert_eq!((h.body["service"].as_str(), h.body["controller"].as_str()), (Some("checkout"), Some("us-east-1")));
+        assert_eq!(
+            (h.body["version"].as_u64(), h.body["incident"].as_str()),
+            (Some(1), Some("checkout-7"))
+        );
+        assert_eq!(
+            (h.body["service"].as_str(), h.body["controller"].as_str()),
+            (Some("checkout"), Some("us-east-1"))
+        );
     }
     assert_eq!(hits[1].body["summary"], flip("checkout-7").summary.as_str());
-    assert_eq!(hits[1].body["confirmed_by"], serde_json::json!(["us-east-1", "eu-west-1"]));
+    assert_eq!(
+        hits[1].body["confirmed_by"],
+        serde_json::json!(["us-east-1", "eu-west-1"])
+    );
     assert_eq!(hits[2].body["elapsed_seconds"].as_f64(), Some(95.0));
     let at = hits[0].body["at"].as_str().unwrap_or_default();
-    assert!(time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(), "{at}");
+    assert!(
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{at}"
+    );
 }
 
 #[tokio::test]
@@ -170,119 +243,30 @@ async fn a_slack_webhook_gets_text_and_only_its_events() {
     let mut hook = webhook(&rx.url, WebhookFormat::Slack, 3);
     hook.events = vec![NotifyEvent::Flip];
     let (n, _task, _cancel) = start(vec![hook], QUEUE_LEN);
-    n.send(Event::incident("checkout", "checkout-8", "primary", "down", &[]));
+    n.send(Event::incident(
+        "checkout",
+        "checkout-8",
+        "primary",
+        "down",
+        &[],
+    ));
     n.send(flip("checkout-8"));
-    n.send(Event::recovery("checkout", "checkout-8", "standby", Duration::from_secs(9), Duration::from_secs(300)));
+    n.send(Event::recovery(
+        "checkout",
+        "checkout-8",
+        "standby",
+        Duration::from_secs(9),
+        Duration::from_secs(300),
+    ));
     n.send(flip("checkout-9"));
     let hits = rx.wait_for(2).await;
     for (h, id) in hits.iter().zip(["checkout-8", "checkout-9"]) {
         let obj = h.body.as_object().expect("an object");
         assert_eq!(obj.keys().collect::<Vec<_>>(), ["text"]);
         let text = obj["text"].as_str().unwrap_or_default();
-        assert!(text.contains("flipped from primary to standby") && text.contains(id), "{text}");
+        assert!(
+            text.contains("flipped from primary to standby") && text.contains(id),
+            "{text}"
+        );
     }
-}
-
-#[tokio::test]
-async fn a_failing_webhook_is_retried_a_bounded_number_of_times() {
-    let (logs, _guard) = capture_logs();
-    let rx = Receiver::start(Mode::Fail).await;
-    let (n, _task, _cancel) = start(vec![webhook(&rx.url, WebhookFormat::Json, 2)], QUEUE_LEN);
-    n.send(flip("first"));
-    rx.wait_for(3).await;
-    // The next event is sent only after the first was given up: its request
-    // is the fourth, so the first had exactly 1 + 2 attempts.
-    rx.set(Mode::Ok);
-    n.send(flip("second"));
-    let hits = rx.wait_for(4).await;
-    let ids: Vec<_> = hits.iter().map(|h| h.body["incident"].as_str().unwrap_or_default()).collect();
-    assert_eq!(ids, ["first", "first", "first", "second"]);
-    let log = text(&logs);
-    assert!(log.contains("Notification dropped") && log.contains("answered HTTP 500"), "{log}");
-    let host = rx.url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
-    assert!(log.contains(&host), "the host is logged:\n{log}");
-    assert!(!log.contains(SECRET), "the URL leaked into the logs:\n{log}");
-}
-
-#[tokio::test]
-async fn a_refusing_webhook_is_not_retried() {
-    let rx = Receiver::start(Mode::NotFound).await;
-    let (n, _task, _cancel) = start(vec![webhook(&rx.url, WebhookFormat::Json, 3)], QUEUE_LEN);
-    n.send(flip("first"));
-    rx.wait_for(1).await;
-    rx.set(Mode::Ok);
-    n.send(flip("second"));
-    let ids: Vec<_> = rx.wait_for(2).await.iter().map(|h| h.body["incident"].as_str().unwrap_or_default().to_string()).collect();
-    assert_eq!(ids, ["first", "second"], "a 404 is final");
-}
-
-#[tokio::test]
-async fn a_hanging_webhook_never_holds_up_send() {
-    let (logs, _guard) = capture_logs();
-    let rx = Receiver::start(Mode::Hang).await;
-    let (n, task, cancel) = start(vec![webhook(&rx.url, WebhookFormat::Json, 1)], 2);
-    // `send` is not async: it cannot wait. Far more events than the queue
-    // holds all return while the receiver hangs on the first request.
-    for i in 0..20 {
-        n.send(flip(&format!("event-{i}")));
-    }
-    rx.wait_for(1).await;
-    let log = text(&logs);
-    assert!(log.contains("Notification queue full"), "{log}");
-    // The hung request times out and is retried once, then dropped.
-    let hits = rx.wait_for(3).await;
-    let ids: Vec<_> = hits.iter().take(3).map(|h| h.body["incident"].as_str().unwrap_or_default().to_string()).collect();
-    assert_eq!(ids[..2], ["event-0", "event-0"]);
-    assert_ne!(ids[2], "event-0", "the first event had 1 + 1 attempts");
-    let log = text(&logs);
-    assert!(log.contains("timed out") && !log.contains(SECRET), "{log}");
-    cancel.cancel();
-    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
-    assert!(matches!(stopped, Ok(Ok(()))), "the workers stop when cancelled");
-}
-
-#[tokio::test]
-async fn workers_drain_and_stop_when_the_notifier_is_dropped() {
-    let rx = Receiver::start(Mode::Ok).await;
-    let (n, task, _cancel) = start(vec![webhook(&rx.url, WebhookFormat::Json, 0)], QUEUE_LEN);
-    n.send(flip("last"));
-    drop(n);
-    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
-    assert!(matches!(stopped, Ok(Ok(()))));
-    assert_eq!(rx.hits().len(), 1, "the queued event was sent before stopping");
-}
-
-#[tokio::test]
-async fn an_unusable_url_is_refused_without_showing_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("hook");
-    std::fs::write(&file, format!("ftp://hooks.example.net/{SECRET}\n")).expect("write");
-    let mut hook = webhook("unused", WebhookFormat::Slack, 3);
-    hook.url = WebhookUrl::Source(crate::config::SecretSource::File(file.clone()));
-    let cfg = Notify { webhooks: vec![hook.clone()] };
-    let err = Notifier::start(&cfg, "us-east-1", CancellationToken::new()).expect_err("ftp is refused");
-    let msg = err.to_string();
-    assert!(msg.contains("notify.webhooks[0]") && msg.contains(&file.display().to_string()), "{msg}");
-    assert!(!msg.contains(SECRET) && !format!("{err:?}").contains(SECRET), "{msg}");
-    hook.url = WebhookUrl::Source(crate::config::SecretSource::File(dir.path().join("missing")));
-    let err = Notifier::start(&Notify { webhooks: vec![hook] }, "us-east-1", CancellationToken::new()).expect_err("missing file");
-    assert!(matches!(err, NotifyError::Url { index: 0, .. }), "{err}");
-    let (none, _task) = Notifier::start(&Notify::default(), "us-east-1", CancellationToken::new()).expect("no webhooks");
-    none.send(flip("nobody"));
-    assert_eq!(none.webhooks(), 0);
-}
-
-#[tokio::test]
-async fn a_refused_connection_is_logged_by_host_only() {
-    let (logs, _guard) = capture_logs();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port");
-    let url = format!("http://{closed}/services/T000/B000/{SECRET}");
-    let (n, task, _cancel) = start(vec![webhook(&url, WebhookFormat::Json, 1)], QUEUE_LEN);
-    n.send(flip("refused"));
-    drop(n);
-    let stopped = tokio::time::timeout(Duration::from_secs(20), task).await;
-    assert!(matches!(stopped, Ok(Ok(()))));
-    let log = text(&logs);
-    assert!(log.contains("Notification dropped") && log.contains("transport error") && log.contains(&closed.to_string()), "{log}");
-    assert!(!log.contains(SECRET), "the URL leaked into the logs:\n{log}");
 }
