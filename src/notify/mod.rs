@@ -88,7 +88,8 @@ impl Notifier {
     /// Read every webhook URL and start one worker per webhook. The returned
     /// task ends when `cancel` fires (in-flight requests are abandoned) or
     /// when every `Notifier` clone is dropped and the queues are drained.
-    /// `controller` is this vantage's id, sent in every body.
+    /// `controller` is this vantage's id, sent in every body. Call it inside
+    /// a tokio runtime.
     pub fn start(
         cfg: &Notify,
         controller: &str,

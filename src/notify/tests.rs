@@ -7,6 +7,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +23,8 @@ pub(super) enum Mode {
     Ok,
     Fail,
     NotFound,
+    /// 429 with `Retry-After: 1`.
+    Throttle,
     Hang,
 }
 
@@ -81,6 +84,25 @@ impl Receiver {
         self.shared.hits.lock().expect("lock").clone()
     }
 
+    /// Wait until a request of `incident` arrived (bounded).
+    pub async fn wait_for_incident(&self, incident: &str) -> Vec<Hit> {
+        let mut rx = self.shared.count.subscribe();
+        let hits = self.shared.hits.clone();
+        let seen = move || {
+            hits.lock()
+                .expect("lock")
+                .iter()
+                .any(|h| h.body["incident"] == incident)
+        };
+        let waited = tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|_| seen())).await;
+        assert!(
+            waited.is_ok(),
+            "no request for {incident}: {:?}",
+            self.hits()
+        );
+        self.hits()
+    }
+
     /// Wait until `n` requests arrived (bounded, so a bug fails instead of hanging).
     pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
         let mut rx = self.shared.count.subscribe();
@@ -100,7 +122,10 @@ impl Drop for Receiver {
     }
 }
 
-async fn hook(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn hook(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    // The answer is fixed before the request is counted, so a test that
+    // changes the mode after `wait_for` never changes an answer in flight.
+    let mode = *s.mode.lock().expect("lock");
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -113,11 +138,11 @@ async fn hook(State(s): State<Shared>, uri: Uri, headers: HeaderMap, body: Bytes
         body,
     });
     s.count.send_modify(|c| *c += 1);
-    let mode = *s.mode.lock().expect("lock");
     match mode {
-        Mode::Ok => StatusCode::NO_CONTENT,
-        Mode::Fail => StatusCode::INTERNAL_SERVER_ERROR,
-        Mode::NotFound => StatusCode::NOT_FOUND,
+        Mode::Ok => StatusCode::NO_CONTENT.into_response(),
+        Mode::Fail => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Mode::NotFound => StatusCode::NOT_FOUND.into_response(),
+        Mode::Throttle => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response(),
         Mode::Hang => std::future::pending().await,
     }
 }

@@ -171,3 +171,30 @@ async fn a_refused_connection_is_logged_by_host_only() {
         "the URL leaked into the logs:\n{log}"
     );
 }
+
+#[tokio::test]
+async fn a_throttled_webhook_is_retried_until_it_takes_the_event() {
+    let (logs, _guard) = capture_logs();
+    let rx = Receiver::start(Mode::Throttle).await;
+    let (n, _task, _cancel) = start(vec![webhook(&rx.url, WebhookFormat::Json, 3)], QUEUE_LEN);
+    n.send(flip("first"));
+    // The retry waits the second the 429 asked for: time to change the answer.
+    rx.wait_for(1).await;
+    rx.set(Mode::Ok);
+    n.send(flip("second"));
+    let hits = rx.wait_for_incident("second").await;
+    let ids: Vec<_> = hits
+        .iter()
+        .map(|h| h.body["incident"].as_str().unwrap_or_default())
+        .collect();
+    let (last, firsts) = ids.split_last().expect("hits");
+    assert!(
+        *last == "second" && firsts.len() == 2 && firsts.iter().all(|i| *i == "first"),
+        "{ids:?}"
+    );
+    let log = text(&logs);
+    assert!(
+        log.contains("answered HTTP 429") && !log.contains("Notification dropped"),
+        "{log}"
+    );
+}
