@@ -98,6 +98,12 @@ impl Families {
 
     /// Register clones (sharing the values) under their names and help texts.
     pub fn register(&self, r: &mut Registry) {
+        self.register_health(r);
+        self.register_outcomes(r);
+    }
+
+    /// Probes, observations, pools, flips and TTL.
+    fn register_health(&self, r: &mut Registry) {
         let s = Unit::Seconds;
         r.register(
             "probe_results",
@@ -124,6 +130,11 @@ impl Families {
             s.clone(),
             self.ttl.clone(),
         );
+    }
+
+    /// Incidents, RTO, providers, propagation, peers, journal and quorum.
+    fn register_outcomes(&self, r: &mut Registry) {
+        let s = Unit::Seconds;
         r.register(
             "incidents",
             "Incidents opened, by kind (incident, drill, manual)",

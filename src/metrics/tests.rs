@@ -43,7 +43,7 @@ fn flips_count_from_zero_and_render_as_openmetrics() {
 }
 
 #[test]
-fn active_pool_switches_and_states_are_one_hot() {
+fn active_pool_switches_and_a_reload_forgets_it() {
     let m = Metrics::new();
     let pools = ["primary", "standby"];
     let active = |t: &str, p: &str| {
@@ -65,6 +65,18 @@ fn active_pool_switches_and_states_are_one_hot() {
         (Some(0.0), Some(1.0))
     );
 
+    m.forget_service_state();
+    let t = m.render();
+    assert_eq!(
+        active(&t, "standby"),
+        None,
+        "a reload forgets the old pools"
+    );
+}
+
+#[test]
+fn health_and_observation_states_are_one_hot() {
+    let m = Metrics::new();
     m.set_pool_health("checkout", "primary", PoolHealth::Suspect);
     m.set_pool_health("checkout", "primary", PoolHealth::Down);
     m.set_observation(
@@ -101,13 +113,6 @@ fn active_pool_switches_and_states_are_one_hot() {
     assert_eq!(
         [obs("unknown"), obs("up"), obs("down")],
         [Some(0.0), Some(0.0), Some(1.0)]
-    );
-
-    m.forget_service_state();
-    assert_eq!(
-        active(&m.render(), "standby"),
-        None,
-        "a reload forgets the old pools"
     );
 }
 

@@ -13,7 +13,7 @@ fn vantages() -> Vec<String> {
 }
 
 #[test]
-fn summaries_read_as_one_line() {
+fn flip_summaries_name_pools_reason_and_vantages() {
     let f = Event::flip(
         "checkout",
         "checkout-1",
@@ -38,6 +38,10 @@ fn summaries_read_as_one_line() {
         f.summary,
         "checkout: flipped to standby (operator failover)"
     );
+}
+
+#[test]
+fn incident_recovery_and_rto_summaries_say_how_long() {
     let i = Event::incident(
         "checkout",
         "checkout-1",
