@@ -27,6 +27,8 @@ pub mod control;
 pub mod controller;
 pub mod demo;
 pub mod journal;
+pub mod metrics;
+pub mod notify;
 pub mod ops;
 pub mod peers;
 pub mod plan;

@@ -6,6 +6,7 @@
 //! collected, not just the first.
 
 mod locate;
+mod notify;
 mod pools;
 mod probe;
 mod providers;
@@ -14,11 +15,14 @@ mod secret;
 mod service;
 mod summary;
 mod types;
+mod types_notify;
 mod validate;
 mod values;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_notify;
 #[cfg(test)]
 mod tests_peers;
 #[cfg(test)]
@@ -35,6 +39,7 @@ use toml::de::{DeTable, DeValue};
 pub use secret::{Secret, SecretSource};
 pub use summary::summary;
 pub use types::*;
+pub use types_notify::*;
 
 /// Everything wrong with one config file.
 #[derive(Debug)]

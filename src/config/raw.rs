@@ -51,6 +51,27 @@ pub(super) struct RawPeer {
     pub ca_file: Option<PathBuf>,
 }
 
+/// `[notify]`; its webhooks are checked one by one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotify {
+    #[serde(rename = "webhooks")]
+    pub _webhooks: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebhook {
+    pub url: Option<S<String>>,
+    pub url_file: Option<S<PathBuf>>,
+    pub url_env: Option<S<String>>,
+    pub format: Option<S<String>>,
+    pub events: Option<S<Vec<S<String>>>>,
+    pub timeout: Option<S<String>>,
+    pub retries: Option<S<u32>>,
+    pub backoff: Option<S<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRfc2136 {

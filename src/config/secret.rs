@@ -40,6 +40,11 @@ impl SecretSource {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a value read from somewhere other than a [`SecretSource`].
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
     /// The value, for the one place that must send it.
     pub fn expose(&self) -> &str {
         &self.0

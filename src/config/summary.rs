@@ -18,6 +18,18 @@ pub fn summary(cfg: &Config) -> String {
     for s in &cfg.services {
         service(&mut out, s, cfg.vantages());
     }
+    for w in &cfg.notify.webhooks {
+        let events: Vec<&str> = w.events.iter().map(|e| e.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "notify: {} webhook (url from {}) on {}, timeout {}, {} retries",
+            w.format.as_str(),
+            w.url.describe(),
+            events.join(", "),
+            show(w.timeout),
+            w.retries
+        );
+    }
     out
 }
 

@@ -19,6 +19,8 @@ pub struct Config {
     pub peers: Vec<Peer>,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub services: Vec<Service>,
+    /// `[notify]`; no webhooks when the section is left out.
+    pub notify: super::types_notify::Notify,
 }
 
 impl Config {

@@ -11,9 +11,9 @@ use super::locate::{Issues, de};
 use super::raw::{RawController, RawPeer, S};
 use super::secret::SecretSource;
 use super::types::*;
-use super::{providers, service};
+use super::{notify, providers, service};
 
-const SECTIONS: [&str; 4] = ["controller", "peers", "providers", "services"];
+const SECTIONS: [&str; 5] = ["controller", "peers", "providers", "services", "notify"];
 
 /// Validate the parsed document; None when some part could not be built.
 pub(super) fn config(
@@ -71,12 +71,14 @@ pub(super) fn config(
         &declared,
         1 + peer_entries,
     );
+    let notify = notify::notify(issues, root, table.get("notify"));
     Some(Config {
         path: path.to_path_buf(),
         controller: controller?,
         peers,
         providers,
         services,
+        notify,
     })
 }
 

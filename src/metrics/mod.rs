@@ -1,0 +1,81 @@
+//! Prometheus metrics: the `rtoguard_*` families, their `/metrics` endpoint,
+//! and a provider wrapper that counts and times every provider call.
+//!
+//! - [`Metrics`]: the registry and its families; cheap to clone. One method
+//!   per thing that happens (`probe`, `flip`, `set_active_pool`, ...).
+//! - [`serve`]: `GET /metrics` in the OpenMetrics text format.
+//! - [`Metered`]: an `Arc<dyn Provider>` that records `provider_requests_total`
+//!   and `provider_request_duration_seconds` around the provider it wraps.
+
+mod families;
+mod http;
+mod labels;
+mod metered;
+mod record;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_dashboard;
+#[cfg(test)]
+mod tests_serve;
+
+use std::sync::Arc;
+
+use prometheus_client::registry::Registry;
+
+pub use http::{CONTENT_TYPE, serve};
+pub use labels::{IncidentKind, OPS, Phase, RequestResult};
+pub use metered::Metered;
+
+use families::Families;
+
+/// Every rtoguard metric family in one registry. Clones share the values.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    f: Families,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every family registered and no series yet.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("rtoguard");
+        let f = Families::new();
+        f.register(&mut registry);
+        Self {
+            inner: Arc::new(Inner { registry, f }),
+        }
+    }
+
+    fn f(&self) -> &Families {
+        &self.inner.f
+    }
+
+    /// The whole registry in the OpenMetrics text format, `# EOF` included.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail; an Err would be a bug in an
+        // encoder, and a partial page is still better than none.
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.inner.registry) {
+            tracing::error!(error = %e, "Encoding the metrics failed.");
+        }
+        out
+    }
+}
