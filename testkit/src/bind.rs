@@ -34,6 +34,7 @@ pub struct BindBuilder {
     /// Secondary of this primary (zone transferred by AXFR/IXFR with NOTIFY).
     primary: Option<SocketAddr>,
     notify: Vec<SocketAddr>,
+    port: Option<u16>,
 }
 
 impl BindBuilder {
@@ -54,6 +55,12 @@ impl BindBuilder {
     /// Make this server a secondary that transfers the zone from `primary`.
     pub fn secondary_of(mut self, primary: SocketAddr) -> Self {
         self.primary = Some(primary);
+        self
+    }
+    /// Listen on this port instead of a free one (so a primary can be told
+    /// where to send NOTIFY before its secondary starts).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
         self
     }
     /// Send NOTIFY to these servers after every change (for secondaries).
@@ -98,6 +105,7 @@ impl Bind {
             ip: net::lo(1),
             primary: None,
             notify: Vec::new(),
+            port: None,
         }
     }
 
@@ -111,7 +119,7 @@ impl Bind {
             .prefix("rtoguard-bind")
             .tempdir()
             .map_err(|e| e.to_string())?;
-        let port = net::free_port(b.ip);
+        let port = b.port.unwrap_or_else(|| net::free_port(b.ip));
         let addr = SocketAddr::new(b.ip, port);
         write_files(dir.path(), b, port).map_err(|e| e.to_string())?;
         let log = std::fs::File::create(dir.path().join("named.log")).map_err(|e| e.to_string())?;

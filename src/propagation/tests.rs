@@ -1,0 +1,1 @@
+//! Tests of the watch against real BIND and unbound on loopback.
