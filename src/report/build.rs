@@ -132,12 +132,27 @@ fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Vec<Milestone> {
     };
     let pool = f.pool.as_ref().map(|p| format!("pool {p}"));
     match (kind, &f.command) {
-        (Kind::Manual, Some((at, what))) => t.push("command", "Command", Some(*at), Some(what.clone())),
-        _ => t.push("first_failed_probe", "First failed probe", f.start_ms, pool.clone()),
+        (Kind::Manual, Some((at, what))) => {
+            t.push("command", "Command", Some(*at), Some(what.clone()))
+        }
+        _ => t.push(
+            "first_failed_probe",
+            "First failed probe",
+            f.start_ms,
+            pool.clone(),
+        ),
     }
     t.push("suspect", "Pool suspect", f.suspect_ms, pool.clone());
-    let ttl = f.ttl_lowered.and_then(|(_, ttl)| ttl).map(|t| format!("TTL {t}s"));
-    t.push("ttl_lowered", "TTL lowered", f.ttl_lowered.map(|x| x.0), ttl);
+    let ttl = f
+        .ttl_lowered
+        .and_then(|(_, ttl)| ttl)
+        .map(|t| format!("TTL {t}s"));
+    t.push(
+        "ttl_lowered",
+        "TTL lowered",
+        f.ttl_lowered.map(|x| x.0),
+        ttl,
+    );
     if let Some((at, v)) = &f.down {
         let who = (!v.is_empty()).then(|| format!("vantages: {}", v.join(", ")));
         t.push("confirmed_down", "Confirmed down", Some(*at), who);
@@ -148,21 +163,56 @@ fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Vec<Milestone> {
         let by = x.by.as_deref().unwrap_or("unknown");
         let why = x.reason.as_deref().unwrap_or("unknown");
         let d = format!("{from} -> {to}, by {by} ({why})");
-        t.push("flip_requested", "Flip requested", Some(x.requested_ms), Some(d));
+        t.push(
+            "flip_requested",
+            "Flip requested",
+            Some(x.requested_ms),
+            Some(d),
+        );
     }
-    t.push("provider_accepted", "Provider accepted", accepted(f, p, start), None);
+    t.push(
+        "provider_accepted",
+        "Provider accepted",
+        accepted(f, p, start),
+        None,
+    );
     t.push("provider_in_sync", "Provider in sync", in_sync(f), None);
     for a in &p.auths {
         let d = format!("{} {}", a.name, a.addr);
-        t.push_rel("auth_converged", "Authoritative converged", a.converged_ms, Some(d));
+        t.push_rel(
+            "auth_converged",
+            "Authoritative converged",
+            a.converged_ms,
+            Some(d),
+        );
     }
     if let Some(s) = &p.spread {
         let d = Some(format!("{} of {} resolvers", s.converged, s.watched));
-        t.push_rel("resolvers_p50", "Resolvers converged p50", Some(s.p50_ms), d.clone());
-        t.push_rel("resolvers_p95", "Resolvers converged p95", Some(s.p95_ms), d.clone());
-        t.push_rel("resolvers_max", "Resolvers converged max", Some(s.max_ms), d);
+        t.push_rel(
+            "resolvers_p50",
+            "Resolvers converged p50",
+            Some(s.p50_ms),
+            d.clone(),
+        );
+        t.push_rel(
+            "resolvers_p95",
+            "Resolvers converged p95",
+            Some(s.p95_ms),
+            d.clone(),
+        );
+        t.push_rel(
+            "resolvers_max",
+            "Resolvers converged max",
+            Some(s.max_ms),
+            d,
+        );
     }
-    t.push_rel("first_client", "First client on new pool", p.client_first, None);
+    t.push_rel(
+        "first_client",
+        "First client on new pool",
+        p.client_first,
+        None,
+    );
     let n = Some(format!("{} clients", p.clients.len()));
     t.push_rel("all_clients", "All clients on new pool", p.client_last, n);
     t.push("incident_end", "Incident closed", f.end_ms, None);
@@ -179,13 +229,19 @@ fn notes(f: &Facts, view: Option<&View>, p: &Paths) -> Vec<String> {
     }
     if let Some(v) = view {
         if !v.outstanding.is_empty() {
-            n.push(format!("not converged when the watch ended: {}", v.outstanding.join(", ")));
+            n.push(format!(
+                "not converged when the watch ended: {}",
+                v.outstanding.join(", ")
+            ));
         }
         n.extend(v.notes.iter().cloned());
     }
     for r in p.resolvers.iter().filter(|r| r.kept_past_prediction) {
         let by = r.overstay_ms.map(dur).unwrap_or_else(|| "?".into());
-        n.push(format!("resolver {} kept the old answer {by} past its predicted deadline", r.name));
+        n.push(format!(
+            "resolver {} kept the old answer {by} past its predicted deadline",
+            r.name
+        ));
     }
     for e in &f.errors {
         n.push(format!("provider error: {e}"));

@@ -68,15 +68,25 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
-/// A duration for people: `450ms`, `2.1s`, `1m12s`, `2h05m`.
+/// A duration for people: `450ms`, `2.15s`, `14.1s`, `1m12s`, `2h05m` (truncated, not rounded).
 pub fn dur(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "" };
     let a = ms.unsigned_abs();
     let body = if a < 1000 {
         format!("{a}ms")
+    } else if a < 10_000 {
+        format!("{}.{:02}s", a / 1000, a % 1000 / 10)
     } else if a < 60_000 {
         format!("{}.{}s", a / 1000, a % 1000 / 100)
     } else if a < 3_600_000 {
@@ -89,7 +99,11 @@ pub fn dur(ms: i64) -> String {
 
 /// An offset from the incident start: `+2.1s`.
 pub fn offset(ms: i64) -> String {
-    if ms < 0 { dur(ms) } else { format!("+{}", dur(ms)) }
+    if ms < 0 {
+        dur(ms)
+    } else {
+        format!("+{}", dur(ms))
+    }
 }
 
 /// Nearest-rank percentile (`q` in 0..=100) of unsorted values; `None` if empty.
@@ -122,10 +136,11 @@ mod tests {
     #[test]
     fn durations_and_percentiles() {
         assert_eq!(dur(450), "450ms");
-        assert_eq!(dur(2_150), "2.1s");
+        assert_eq!(dur(2_150), "2.15s");
+        assert_eq!(dur(14_150), "14.1s");
         assert_eq!(dur(72_000), "1m12s");
         assert_eq!(dur(7_500_000), "2h05m");
-        assert_eq!(offset(-1_500), "-1.5s");
+        assert_eq!(offset(-1_500), "-1.50s");
         let v = [5, 1, 4, 2, 3, 6, 7, 8, 9, 10];
         assert_eq!(percentile(&v, 50), Some(5));
         assert_eq!(percentile(&v, 90), Some(9));

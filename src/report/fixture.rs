@@ -9,8 +9,6 @@ use crate::propagation::{
 
 /// Incident start: 2025-11-24T16:00:00.000Z.
 pub const T0: i64 = 1_764_000_000_000;
-/// The watch started when the flip was requested, 2.15 s in.
-pub const WATCH_START: i64 = T0 + 2_150;
 
 pub fn entry(seq: i64, off: i64, kind: &str, actor: &str, message: &str, detail: Value) -> Entry {
     Entry {
@@ -31,28 +29,99 @@ pub fn entries() -> Vec<Entry> {
         "reason": "active_down", "by": "automation"});
     let diff = json!({"expected": ["192.0.2.10"], "desired": ["198.51.100.10"], "error": null});
     vec![
-        entry(1, 0, "incident-start", "rtoguard", "pool primary is Suspect", json!({"pool": "primary"})),
-        entry(2, 400, "observation", "rtoguard", "pool primary is Suspect (was Up)",
-            json!({"pool": "primary", "health": "Suspect", "was": "Up", "vantages": ["us-east-1"]})),
-        entry(3, 420, "intent", "rtoguard", "about to SetTtl",
-            json!({"kind": {"kind": "set_ttl", "ttl": 30}, "reason": "reconcile", "by": "automation"})),
-        entry(4, 900, "provider-result", "rtoguard", "SetTtl: done",
-            json!({"diff": {"expected": ["192.0.2.10"], "desired": ["192.0.2.10"], "error": null}})),
-        entry(5, 905, "ttl_changed", "rtoguard", "TTL lowered to 30s", json!({"pool": "primary"})),
-        entry(6, 2_100, "observation", "rtoguard", "pool primary is Down (was Suspect)",
+        entry(
+            1,
+            0,
+            "incident-start",
+            "rtoguard",
+            "pool primary is Suspect",
+            json!({"pool": "primary"}),
+        ),
+        entry(
+            2,
+            400,
+            "observation",
+            "rtoguard",
+            "pool primary is Suspect (was Up)",
+            json!({"pool": "primary", "health": "Suspect", "was": "Up", "vantages": ["us-east-1"]}),
+        ),
+        entry(
+            3,
+            420,
+            "intent",
+            "rtoguard",
+            "about to SetTtl",
+            json!({"kind": {"kind": "set_ttl", "ttl": 30}, "reason": "reconcile", "by": "automation"}),
+        ),
+        entry(
+            4,
+            900,
+            "provider-result",
+            "rtoguard",
+            "SetTtl: done",
+            json!({"diff": {"expected": ["192.0.2.10"], "desired": ["192.0.2.10"], "error": null}}),
+        ),
+        entry(
+            5,
+            905,
+            "ttl_changed",
+            "rtoguard",
+            "TTL lowered to 30s",
+            json!({"pool": "primary"}),
+        ),
+        entry(
+            6,
+            2_100,
+            "observation",
+            "rtoguard",
+            "pool primary is Down (was Suspect)",
             json!({"pool": "primary", "health": "Down", "was": "Suspect",
-                   "vantages": ["us-east-1", "eu-west-1", {"vantage": "ap-south-1"}]})),
-        entry(7, 2_110, "decision", "rtoguard", "flip to standby", json!({"pool": "standby", "reason": "active_down"})),
+                   "vantages": ["us-east-1", "eu-west-1", {"vantage": "ap-south-1"}]}),
+        ),
+        entry(
+            7,
+            2_110,
+            "decision",
+            "rtoguard",
+            "flip to standby",
+            json!({"pool": "standby", "reason": "active_down"}),
+        ),
         entry(8, 2_150, "intent", "rtoguard", "about to Flip", flip),
-        entry(9, 3_400, "provider-result", "rtoguard", "Flip: done",
-            json!({"diff": diff, "accepted_ms": T0 + 2_600, "in_sync_ms": T0 + 3_300})),
-        entry(10, 3_405, "flipped", "rtoguard", "flipped to standby", json!({"pool": "standby"})),
-        entry(11, 61_500, "incident-end", "rtoguard", "pool standby serves and is healthy", json!({"pool": "standby"})),
+        entry(
+            9,
+            3_400,
+            "provider-result",
+            "rtoguard",
+            "Flip: done",
+            json!({"diff": diff, "accepted_ms": T0 + 2_600, "in_sync_ms": T0 + 3_300}),
+        ),
+        entry(
+            10,
+            3_405,
+            "flipped",
+            "rtoguard",
+            "flipped to standby",
+            json!({"pool": "standby"}),
+        ),
+        entry(
+            11,
+            61_500,
+            "incident-end",
+            "rtoguard",
+            "pool standby serves and is healthy",
+            json!({"pool": "standby"}),
+        ),
     ]
 }
 
 fn queries(total: u32) -> Queries {
-    Queries { total, timeouts: 0, servfails: 0, other_errors: 0, last_error: None }
+    Queries {
+        total,
+        timeouts: 0,
+        servfails: 0,
+        other_errors: 0,
+        last_error: None,
+    }
 }
 
 fn auth(name: &str, port: u16, converged: u64) -> AuthOutcome {

@@ -14,7 +14,8 @@ h1{font-size:1.4em;margin-bottom:.2em}h2{font-size:1.1em;margin-top:1.6em;border
 table{border-collapse:collapse;width:100%}td,th{padding:.25em .6em;text-align:left;border-bottom:1px solid #eee}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.late td{background:#fff1f1}\
 .chart text{font-size:12px}.chart .label{text-anchor:end}.chart .tick{text-anchor:middle;fill:#666}\
-.chart .rto{text-anchor:middle;fill:#d32f2f;font-weight:600}.chart .val{fill:#333}\
+.chart .rto{fill:#d32f2f;font-weight:600}.chart .rec{fill:#222;font-weight:600}\
+.chart .val{fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}\
 .muted{color:#666}";
 
 /// Escape text for HTML (element content and attribute values).
@@ -41,19 +42,33 @@ fn opt(v: Option<i64>) -> String {
 pub fn render_html(r: &Report) -> String {
     let mut o = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     let title = format!("RTO report: {} {}", r.service, r.incident);
-    let _ = write!(o, "<title>{}</title><style>{CSS}</style></head><body>", esc(&title));
+    let _ = write!(
+        o,
+        "<title>{}</title><style>{CSS}</style></head><body>",
+        esc(&title)
+    );
     let _ = write!(o, "<h1>{}</h1>", esc(&title));
     let moved = match (&r.from_pool, &r.to_pool) {
         (Some(f), Some(t)) => format!(", traffic moved {f} → {t}"),
         _ => String::new(),
     };
-    let _ = write!(o, "<p class=\"muted\">{} started {}{}</p>", esc(r.kind.label()), esc(&r.started_at), esc(&moved));
+    let _ = write!(
+        o,
+        "<p class=\"muted\">{} started {}{}</p>",
+        esc(r.kind.label()),
+        esc(&r.started_at),
+        esc(&moved)
+    );
     let class = match r.rto.verdict {
         Verdict::Met => "met",
         Verdict::Missed => "missed",
         Verdict::Unknown => "unknown",
     };
-    let _ = write!(o, "<div class=\"verdict {class}\">{}</div>", esc(&verdict_line(&r.rto)));
+    let _ = write!(
+        o,
+        "<div class=\"verdict {class}\">{}</div>",
+        esc(&verdict_line(&r.rto))
+    );
     if let Some(c) = costliest_line(r) {
         let _ = write!(o, "<p><strong>{}</strong></p>", esc(&c));
     }

@@ -33,7 +33,9 @@ mod tests_summary;
 pub use build::build;
 pub use clock::{dur as format_duration, wall as format_wall};
 pub use html::render_html;
-pub use summary::{ServiceSummary, Stat, Summary, render_summary_json, render_summary_text, summary};
+pub use summary::{
+    ServiceSummary, Stat, Summary, render_summary_json, render_summary_text, summary,
+};
 pub use text::render_text;
 pub use types::{
     AuthRow, Automation, ClientRow, Kind, MeasuredTo, Milestone, Phase, PhaseName, Report,

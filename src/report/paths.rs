@@ -25,7 +25,12 @@ pub struct Paths {
 
 /// The latest value, if every path has one (and there is at least one path).
 fn last_if_all(values: &[Option<i64>]) -> Option<i64> {
-    values.iter().copied().collect::<Option<Vec<i64>>>()?.into_iter().max()
+    values
+        .iter()
+        .copied()
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .max()
 }
 
 /// Read the watch's paths; offsets become relative to `start` (epoch ms).

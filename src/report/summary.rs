@@ -96,7 +96,10 @@ fn service(name: &str, rs: &[&Report]) -> ServiceSummary {
         .iter()
         .filter(|r| r.automation.flip_by.as_deref() == Some("automation"))
         .collect();
-    let unaided = auto.iter().filter(|r| r.automation.succeeded_alone()).count();
+    let unaided = auto
+        .iter()
+        .filter(|r| r.automation.succeeded_alone())
+        .count();
     let (met, missed) = (verdicts(Verdict::Met), verdicts(Verdict::Missed));
     ServiceSummary {
         service: name.to_string(),
@@ -124,7 +127,13 @@ pub fn render_summary_json(s: &Summary) -> String {
 
 fn stat_line(o: &mut String, what: &str, s: &Stat) {
     let f = |v: Option<i64>| v.map_or_else(|| "-".into(), dur);
-    let _ = writeln!(o, "  {what:<28}median {:>8}   p90 {:>8}   (n={})", f(s.median_ms), f(s.p90_ms), s.count);
+    let _ = writeln!(
+        o,
+        "  {what:<30}median {:>8}   p90 {:>8}   (n={})",
+        f(s.median_ms),
+        f(s.p90_ms),
+        s.count
+    );
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -138,13 +147,17 @@ pub fn render_summary_text(s: &Summary) -> String {
         o.push_str("No reports in this window.\n");
     }
     for x in &s.services {
-        let _ = writeln!(o, "\n{}: {} incidents, {} drills, {} manual moves", x.service, x.incidents, x.drills, x.manual);
+        let _ = writeln!(
+            o,
+            "\n{}: incidents {}, drills {}, manual moves {}",
+            x.service, x.incidents, x.drills, x.manual
+        );
         stat_line(&mut o, "time to detect", &x.time_to_detect);
         stat_line(&mut o, "time to failover complete", &x.time_to_failover);
         stat_line(&mut o, "MTTR (time to full restore)", &x.time_to_restore);
         let _ = writeln!(
             o,
-            "  {:<28}{} ({} met, {} missed, {} unknown)",
+            "  {:<30}{} ({} met, {} missed, {} unknown)",
             "within the RTO",
             pct(x.within_rto),
             x.rto_met,
@@ -153,7 +166,7 @@ pub fn render_summary_text(s: &Summary) -> String {
         );
         let _ = writeln!(
             o,
-            "  {:<28}{} ({} of {} automatic flips completed without a person)",
+            "  {:<30}{} ({} of {} automatic flips completed without a person)",
             "automation success",
             pct(x.automation_success),
             x.automatic_unaided,

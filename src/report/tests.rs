@@ -10,12 +10,21 @@ use super::*;
 const MIN5: Duration = Duration::from_secs(300);
 
 fn report(rto: Duration) -> Report {
-    build("checkout-1764000000000", "checkout", Kind::Incident, rto, &entries(), Some(&outcome()))
+    build(
+        "checkout-1764000000000",
+        "checkout",
+        Kind::Incident,
+        rto,
+        &entries(),
+        Some(&outcome()),
+    )
 }
 
 /// (offset, wall clock, detail) of a milestone.
 fn at(r: &Report, key: &str) -> (i64, String, Option<String>) {
-    let m = r.milestone(key).unwrap_or_else(|| panic!("no milestone {key}"));
+    let m = r
+        .milestone(key)
+        .unwrap_or_else(|| panic!("no milestone {key}"));
     (m.offset_ms, m.at.clone(), m.detail.clone())
 }
 
@@ -25,18 +34,52 @@ fn every_timeline_field() {
     assert_eq!(r.started_at_ms, T0);
     assert_eq!(r.started_at, "2025-11-24T16:00:00.000Z");
     let start = at(&r, "first_failed_probe");
-    assert_eq!(start, (0, "2025-11-24T16:00:00.000Z".into(), Some("pool primary".into())));
-    assert_eq!(at(&r, "suspect"), (400, "2025-11-24T16:00:00.400Z".into(), Some("pool primary".into())));
-    assert_eq!(at(&r, "ttl_lowered"), (900, "2025-11-24T16:00:00.900Z".into(), Some("TTL 30s".into())));
+    assert_eq!(
+        start,
+        (
+            0,
+            "2025-11-24T16:00:00.000Z".into(),
+            Some("pool primary".into())
+        )
+    );
+    assert_eq!(
+        at(&r, "suspect"),
+        (
+            400,
+            "2025-11-24T16:00:00.400Z".into(),
+            Some("pool primary".into())
+        )
+    );
+    assert_eq!(
+        at(&r, "ttl_lowered"),
+        (
+            900,
+            "2025-11-24T16:00:00.900Z".into(),
+            Some("TTL 30s".into())
+        )
+    );
     let down = at(&r, "confirmed_down");
     assert_eq!(down.0, 2_100);
-    assert_eq!(down.2.as_deref(), Some("vantages: us-east-1, eu-west-1, ap-south-1"));
+    assert_eq!(
+        down.2.as_deref(),
+        Some("vantages: us-east-1, eu-west-1, ap-south-1")
+    );
     let flip = at(&r, "flip_requested");
     assert_eq!(flip.0, 2_150);
-    assert_eq!(flip.2.as_deref(), Some("primary -> standby, by automation (active_down)"));
+    assert_eq!(
+        flip.2.as_deref(),
+        Some("primary -> standby, by automation (active_down)")
+    );
     assert_eq!(at(&r, "provider_accepted").0, 2_600);
-    assert_eq!(at(&r, "provider_in_sync"), (3_300, "2025-11-24T16:00:03.300Z".into(), None));
-    let auths: Vec<_> = r.timeline.iter().filter(|m| m.key == "auth_converged").collect();
+    assert_eq!(
+        at(&r, "provider_in_sync"),
+        (3_300, "2025-11-24T16:00:03.300Z".into(), None)
+    );
+    let auths: Vec<_> = r
+        .timeline
+        .iter()
+        .filter(|m| m.key == "auth_converged")
+        .collect();
     assert_eq!(auths.len(), 2);
     assert_eq!((auths[0].offset_ms, auths[1].offset_ms), (3_800, 5_000));
     assert_eq!(auths[1].detail.as_deref(), Some("ns2 127.0.0.1:5302"));
@@ -44,17 +87,34 @@ fn every_timeline_field() {
     assert_eq!(at(&r, "resolvers_p95").0, 50_000);
     assert_eq!(at(&r, "resolvers_max").0, 50_000);
     assert_eq!(at(&r, "first_client").0, 15_000);
-    assert_eq!(at(&r, "all_clients"), (51_000, "2025-11-24T16:00:51.000Z".into(), Some("3 clients".into())));
+    assert_eq!(
+        at(&r, "all_clients"),
+        (
+            51_000,
+            "2025-11-24T16:00:51.000Z".into(),
+            Some("3 clients".into())
+        )
+    );
     assert_eq!(at(&r, "incident_end").0, 61_500);
     let offsets: Vec<i64> = r.timeline.iter().map(|m| m.offset_ms).collect();
-    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "timeline in order: {offsets:?}");
-    assert_eq!((r.from_pool.as_deref(), r.to_pool.as_deref()), (Some("primary"), Some("standby")));
+    assert!(
+        offsets.windows(2).all(|w| w[0] <= w[1]),
+        "timeline in order: {offsets:?}"
+    );
+    assert_eq!(
+        (r.from_pool.as_deref(), r.to_pool.as_deref()),
+        (Some("primary"), Some("standby"))
+    );
 }
 
 #[test]
 fn phases_add_up_and_rto_is_met() {
     let r = report(MIN5);
-    let got: Vec<(PhaseName, i64, i64)> = r.phases.iter().map(|p| (p.name, p.start_ms, p.end_ms)).collect();
+    let got: Vec<(PhaseName, i64, i64)> = r
+        .phases
+        .iter()
+        .map(|p| (p.name, p.start_ms, p.end_ms))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -81,7 +141,15 @@ fn resolvers_predicted_vs_observed() {
     let rows: Vec<_> = r
         .resolvers
         .iter()
-        .map(|x| (x.name.as_str(), x.switched_ms, x.predicted_ms, x.kept_past_prediction, x.overstay_ms))
+        .map(|x| {
+            (
+                x.name.as_str(),
+                x.switched_ms,
+                x.predicted_ms,
+                x.kept_past_prediction,
+                x.overstay_ms,
+            )
+        })
         .collect();
     assert_eq!(
         rows,
@@ -92,8 +160,15 @@ fn resolvers_predicted_vs_observed() {
         ]
     );
     let s = r.resolver_spread.clone().expect("spread");
-    assert_eq!((s.watched, s.converged, s.p50_ms, s.p95_ms, s.max_ms), (3, 3, 32_000, 50_000, 50_000));
-    assert!(r.notes.iter().any(|n| n.contains("unbound-c kept the old answer 17.4s")));
+    assert_eq!(
+        (s.watched, s.converged, s.p50_ms, s.p95_ms, s.max_ms),
+        (3, 3, 32_000, 50_000, 50_000)
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("unbound-c kept the old answer 17.4s"))
+    );
     assert_eq!(r.automation.flip_by.as_deref(), Some("automation"));
     assert!(r.automation.succeeded_alone());
 }
@@ -105,8 +180,14 @@ fn missed_rto_names_the_costliest_phase() {
     assert_eq!(r.rto.margin_ms, Some(-21_000));
     assert_eq!(r.rto.costliest, Some(PhaseName::ResolverCaches));
     let text = render_text(&r);
-    assert!(text.contains("RTO MISSED by 21.0s: recovered in 51.0s"), "{text}");
-    assert!(text.contains("Costliest phase: resolver caches (45.0s, 88% of the recovery)"), "{text}");
+    assert!(
+        text.contains("RTO MISSED by 21.0s: recovered in 51.0s"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Costliest phase: resolver caches (45.0s, 88% of the recovery)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -117,7 +198,10 @@ fn without_client_check_measures_to_resolvers() {
     assert_eq!(r.rto.measured_to, MeasuredTo::AllResolvers);
     assert_eq!(r.rto.achieved_ms, Some(50_000));
     assert_eq!(r.rto.margin_ms, Some(250_000));
-    assert_eq!(r.phases.last().map(|p| p.name), Some(PhaseName::ResolverCaches));
+    assert_eq!(
+        r.phases.last().map(|p| p.name),
+        Some(PhaseName::ResolverCaches)
+    );
     assert!(r.milestone("all_clients").is_none() && r.milestone("first_client").is_none());
     assert!(r.notes.iter().any(|n| n.contains("no client check")));
     assert!(render_text(&r).contains("(to all resolvers converged (no client check))"));
@@ -127,8 +211,22 @@ fn without_client_check_measures_to_resolvers() {
 fn journaled_watch_result_gives_the_same_report() {
     let mut e = entries();
     let detail = serde_json::to_value(outcome()).expect("outcome serialises");
-    e.push(entry(12, 51_200, "watch-result", "rtoguard", "watch ended", detail));
-    let from_journal = build("checkout-1764000000000", "checkout", Kind::Incident, MIN5, &e, None);
+    e.push(entry(
+        12,
+        51_200,
+        "watch-result",
+        "rtoguard",
+        "watch ended",
+        detail,
+    ));
+    let from_journal = build(
+        "checkout-1764000000000",
+        "checkout",
+        Kind::Incident,
+        MIN5,
+        &e,
+        None,
+    );
     assert_eq!(from_journal, report(MIN5));
 }
 
@@ -142,9 +240,15 @@ fn unfinished_watch_is_missed_past_the_objective_else_unknown() {
     w.ended_ms = 400_000;
     let r = build("i", "checkout", Kind::Incident, MIN5, &entries(), Some(&w));
     assert_eq!(r.rto.measured_to, MeasuredTo::NotReached);
-    assert_eq!((r.rto.verdict, r.rto.achieved_ms, r.rto.margin_ms), (Verdict::Missed, None, Some(-102_150)));
+    assert_eq!(
+        (r.rto.verdict, r.rto.achieved_ms, r.rto.margin_ms),
+        (Verdict::Missed, None, Some(-102_150))
+    );
     let last = r.phases.last().expect("phases");
-    assert_eq!((last.name, last.end_ms), (PhaseName::ResolverCaches, 402_150));
+    assert_eq!(
+        (last.name, last.end_ms),
+        (PhaseName::ResolverCaches, 402_150)
+    );
     assert!(r.milestone("all_clients").is_none());
     w.ended_ms = 100_000;
     let r = build("i", "checkout", Kind::Incident, MIN5, &entries(), Some(&w));
@@ -154,21 +258,64 @@ fn unfinished_watch_is_missed_past_the_objective_else_unknown() {
 #[test]
 fn manual_move_starts_at_the_command() {
     let e = vec![
-        entry(1, 0, "incident-start", "user:ops", "failover asked", json!({"pool": "primary"})),
-        entry(2, 5, "command", "user:ops", "user:ops asked: Failover", json!({"command": {"failover": {"to": "standby"}}, "actor": "user:ops"})),
-        entry(3, 10, "intent", "user:ops", "about to Flip",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"})),
-        entry(4, 900, "provider-result", "user:ops", "Flip: failed", json!({"diff": {"error": "throttled"}})),
-        entry(5, 1_000, "intent", "user:ops", "about to Flip (retry)",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"})),
-        entry(6, 1_500, "provider-result", "user:ops", "Flip: done", json!({"diff": {"error": null}})),
+        entry(
+            1,
+            0,
+            "incident-start",
+            "user:ops",
+            "failover asked",
+            json!({"pool": "primary"}),
+        ),
+        entry(
+            2,
+            5,
+            "command",
+            "user:ops",
+            "user:ops asked: Failover",
+            json!({"command": {"failover": {"to": "standby"}}, "actor": "user:ops"}),
+        ),
+        entry(
+            3,
+            10,
+            "intent",
+            "user:ops",
+            "about to Flip",
+            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
+        ),
+        entry(
+            4,
+            900,
+            "provider-result",
+            "user:ops",
+            "Flip: failed",
+            json!({"diff": {"error": "throttled"}}),
+        ),
+        entry(
+            5,
+            1_000,
+            "intent",
+            "user:ops",
+            "about to Flip (retry)",
+            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
+        ),
+        entry(
+            6,
+            1_500,
+            "provider-result",
+            "user:ops",
+            "Flip: done",
+            json!({"diff": {"error": null}}),
+        ),
     ];
     let r = build("m", "checkout", Kind::Manual, MIN5, &e, None);
     assert_eq!(at(&r, "command").0, 5);
     assert_eq!(at(&r, "flip_requested").0, 10);
     assert!(r.milestone("first_failed_probe").is_none());
     assert_eq!(r.rto.measured_to, MeasuredTo::ProviderInSync);
-    assert_eq!((r.rto.achieved_ms, r.rto.verdict), (Some(1_500), Verdict::Met));
+    assert_eq!(
+        (r.rto.achieved_ms, r.rto.verdict),
+        (Some(1_500), Verdict::Met)
+    );
     assert_eq!(r.automation.provider_errors, 1);
     assert_eq!(r.automation.operator_commands, 1);
     assert!(!r.automation.succeeded_alone());

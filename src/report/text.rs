@@ -49,10 +49,18 @@ pub fn verdict_line(r: &RtoResult) -> String {
     };
     match (r.verdict, r.achieved_ms, r.margin_ms) {
         (Verdict::Met, Some(a), Some(m)) => {
-            format!("RTO MET: recovered in {}{to}; objective {obj}, {} to spare", dur(a), dur(m))
+            format!(
+                "RTO MET: recovered in {}{to}; objective {obj}, {} to spare",
+                dur(a),
+                dur(m)
+            )
         }
         (Verdict::Missed, Some(a), Some(m)) => {
-            format!("RTO MISSED by {}: recovered in {}{to}; objective {obj}", dur(-m), dur(a))
+            format!(
+                "RTO MISSED by {}: recovered in {}{to}; objective {obj}",
+                dur(-m),
+                dur(a)
+            )
         }
         (Verdict::Missed, None, Some(m)) => format!(
             "RTO MISSED by at least {}: not recovered while watched; objective {obj}",
@@ -79,7 +87,12 @@ pub fn costliest_line(r: &Report) -> Option<String> {
 /// Render the report as text.
 pub fn render_text(r: &Report) -> String {
     let mut o = String::new();
-    let head = format!("RTO report: {} {}, {}", r.service, r.kind.label(), r.incident);
+    let head = format!(
+        "RTO report: {} {}, {}",
+        r.service,
+        r.kind.label(),
+        r.incident
+    );
     o.push_str(&cut(&head, WIDTH));
     o.push('\n');
     let moved = match (&r.from_pool, &r.to_pool) {
@@ -87,7 +100,12 @@ pub fn render_text(r: &Report) -> String {
         (Some(f), None) => format!("; pool {f}, no flip"),
         _ => String::new(),
     };
-    wrap(&mut o, "", "  ", &format!("Started {}{moved}", r.started_at));
+    wrap(
+        &mut o,
+        "",
+        "  ",
+        &format!("Started {}{moved}", r.started_at),
+    );
     wrap(&mut o, "", "  ", &verdict_line(&r.rto));
     if let Some(c) = costliest_line(r) {
         wrap(&mut o, "", "  ", &c);
@@ -105,12 +123,44 @@ pub fn render_text(r: &Report) -> String {
     o
 }
 
+/// Words of `text` in lines of at most `w` characters.
+fn lines(text: &str, w: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let word = cut(word, w);
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > w {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    out.push(line);
+    out
+}
+
 fn timeline(o: &mut String, r: &Report) {
-    let _ = writeln!(o, "\n{:<28}{:>9}  {:<26}DETAIL", "TIMELINE", "OFFSET", "WALL CLOCK (UTC)");
+    const LEAD: usize = 65;
+    let _ = writeln!(
+        o,
+        "\n{:<28}{:>9}  {:<26}DETAIL",
+        "TIMELINE", "OFFSET", "WALL CLOCK (UTC)"
+    );
     for m in &r.timeline {
-        let d = cut(m.detail.as_deref().unwrap_or(""), WIDTH - 65);
-        let line = format!("{:<28}{:>9}  {:<26}{d}", cut(&m.label, 27), offset(m.offset_ms), m.at);
-        let _ = writeln!(o, "{}", line.trim_end());
+        let detail = lines(m.detail.as_deref().unwrap_or(""), WIDTH - LEAD);
+        let first = format!(
+            "{:<28}{:>9}  {:<26}{}",
+            cut(&m.label, 27),
+            offset(m.offset_ms),
+            m.at,
+            detail[0]
+        );
+        let _ = writeln!(o, "{}", first.trim_end());
+        for more in &detail[1..] {
+            let _ = writeln!(o, "{:LEAD$}{more}", "");
+        }
     }
 }
 
@@ -119,13 +169,22 @@ fn phases(o: &mut String, r: &Report) {
         return;
     }
     let total = r.phases.last().map_or(0, |p| p.end_ms).max(1);
-    let _ = writeln!(o, "\n{:<28}{:>9}{:>7}  SHARE OF THE RECOVERY", "PHASES", "TOOK", "%");
+    let _ = writeln!(
+        o,
+        "\n{:<28}{:>9}{:>7}  SHARE OF THE RECOVERY",
+        "PHASES", "TOOK", "%"
+    );
     for p in &r.phases {
         let lead = usize::try_from(p.start_ms * BAR as i64 / total).unwrap_or(0);
         let len = usize::try_from(p.duration_ms * BAR as i64 / total).unwrap_or(0);
         let bar = format!("{}{}", ".".repeat(lead), "#".repeat(len.max(1)));
         let pct = p.duration_ms * 100 / total;
-        let line = format!("{:<28}{:>9}{:>6}%  |{bar}", p.name.label(), dur(p.duration_ms), pct);
+        let line = format!(
+            "{:<28}{:>9}{:>6}%  |{bar}",
+            p.name.label(),
+            dur(p.duration_ms),
+            pct
+        );
         let _ = writeln!(o, "{line}");
     }
 }
@@ -146,7 +205,11 @@ fn resolvers(o: &mut String, r: &Report) {
     for x in &r.resolvers {
         let switched = x.switched_ms.map_or_else(|| x.state.clone(), offset);
         let over = x.overstay_ms.map_or_else(|| "-".into(), dur);
-        let flag = if x.kept_past_prediction { "KEPT OLD ANSWER" } else { "" };
+        let flag = if x.kept_past_prediction {
+            "KEPT OLD ANSWER"
+        } else {
+            ""
+        };
         let basis = x.prediction_basis.as_deref().unwrap_or("-");
         let line = format!(
             "{:<16}{:<20}{:>10}{:>11}  {:<15}{:>9}  {flag}",
@@ -174,7 +237,11 @@ fn resolvers(o: &mut String, r: &Report) {
 
 fn paths(o: &mut String, r: &Report) {
     if !r.authoritatives.is_empty() {
-        let _ = writeln!(o, "\n{:<18}{:<22}{:>10}  {:<12}SERIAL", "AUTHORITATIVES", "ADDRESS", "CONVERGED", "STATE");
+        let _ = writeln!(
+            o,
+            "\n{:<18}{:<22}{:>10}  {:<12}SERIAL",
+            "AUTHORITATIVES", "ADDRESS", "CONVERGED", "STATE"
+        );
         for a in &r.authoritatives {
             let serial = a.serial.map_or_else(|| "-".into(), |s| s.to_string());
             let _ = writeln!(
@@ -188,7 +255,11 @@ fn paths(o: &mut String, r: &Report) {
         }
     }
     if !r.clients.is_empty() {
-        let _ = writeln!(o, "\n{:<40}{:>10}{:>10}{:>8}{:>10}", "CLIENTS (THROUGH RESOLVER)", "REACHED", "REQUESTS", "FAILED", "OLD POOL");
+        let _ = writeln!(
+            o,
+            "\n{:<40}{:>10}{:>10}{:>8}{:>10}",
+            "CLIENTS (THROUGH RESOLVER)", "REACHED", "REQUESTS", "FAILED", "OLD POOL"
+        );
         for c in &r.clients {
             let _ = writeln!(
                 o,
