@@ -91,6 +91,30 @@ pub fn build(
     }
 }
 
+/// What the entries describe: a drill if `incident-start` says so; a manual
+/// move if an operator asked for the flip (or gave a command) before any
+/// probe confirmed the pool down; else an incident.
+pub fn kind_of(entries: &[Entry]) -> Kind {
+    let f = facts::read(entries);
+    let down = f.down.as_ref().map(|d| d.0);
+    let before_down = |at: i64| down.is_none_or(|d| at < d);
+    let operator_flip = f
+        .flip
+        .as_ref()
+        .is_some_and(|x| x.by.as_deref() == Some("operator") && before_down(x.requested_ms));
+    let command_first = f
+        .command
+        .as_ref()
+        .is_some_and(|c| before_down(c.0) && f.suspect_ms.is_none_or(|s| c.0 <= s));
+    if f.drill {
+        Kind::Drill
+    } else if operator_flip || command_first {
+        Kind::Manual
+    } else {
+        Kind::Incident
+    }
+}
+
 /// Provider accepted: as the result says, else as the watch measured, else the result's time.
 fn accepted(f: &Facts, p: &Paths, start: i64) -> Option<i64> {
     let flip = f.flip.as_ref()?;

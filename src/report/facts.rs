@@ -26,6 +26,8 @@ pub struct Facts {
     pub start_ms: Option<i64>,
     /// The pool the incident is about (from `incident-start`).
     pub pool: Option<String>,
+    /// `incident-start` said `"drill": true`.
+    pub drill: bool,
     /// The first operator command: when, and what it said.
     pub command: Option<(i64, String)>,
     pub suspect_ms: Option<i64>,
@@ -82,6 +84,7 @@ pub fn read(entries: &[Entry]) -> Facts {
             "incident-start" if f.start_ms.is_none() => {
                 f.start_ms = Some(e.at_ms);
                 f.pool = text(d, "pool");
+                f.drill = d.get("drill").and_then(Value::as_bool).unwrap_or(false);
             }
             "command" => {
                 f.operator_commands += 1;

@@ -26,11 +26,13 @@ mod fixture;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_cases;
+#[cfg(test)]
 mod tests_render;
 #[cfg(test)]
 mod tests_summary;
 
-pub use build::build;
+pub use build::{build, kind_of};
 pub use clock::{dur as format_duration, wall as format_wall};
 pub use html::render_html;
 pub use summary::{

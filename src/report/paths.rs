@@ -3,7 +3,7 @@
 
 use super::clock::percentile;
 use super::types::{AuthRow, ClientRow, ResolverRow, Spread};
-use super::watch::{View, abs};
+use super::watch::{Resolver, View, abs};
 
 /// Every watched path, and the moments the phases end at.
 #[derive(Debug, Default)]
@@ -51,21 +51,7 @@ pub fn read(view: Option<&View>, start: i64) -> Paths {
             serial: a.serial,
         })
         .collect();
-    let resolvers: Vec<ResolverRow> = v
-        .resolvers
-        .iter()
-        .map(|r| ResolverRow {
-            name: r.name.clone(),
-            addr: r.addr.clone(),
-            state: r.state.clone(),
-            switched_ms: rel(r.switched_ms),
-            predicted_ms: rel(r.predicted_ms),
-            prediction_basis: r.prediction_basis.clone(),
-            first_old_ttl: r.first_old_ttl,
-            overstay_ms: r.overstay_ms.and_then(|o| i64::try_from(o).ok()),
-            kept_past_prediction: r.kept_past_prediction,
-        })
-        .collect();
+    let resolvers: Vec<ResolverRow> = v.resolvers.iter().map(|r| resolver(r, &rel)).collect();
     let clients: Vec<ClientRow> = v
         .clients
         .iter()
@@ -90,6 +76,20 @@ pub fn read(view: Option<&View>, start: i64) -> Paths {
         auths,
         resolvers,
         clients,
+    }
+}
+
+fn resolver(r: &Resolver, rel: &impl Fn(Option<u64>) -> Option<i64>) -> ResolverRow {
+    ResolverRow {
+        name: r.name.clone(),
+        addr: r.addr.clone(),
+        state: r.state.clone(),
+        switched_ms: rel(r.switched_ms),
+        predicted_ms: rel(r.predicted_ms),
+        prediction_basis: r.prediction_basis.clone(),
+        first_old_ttl: r.first_old_ttl,
+        overstay_ms: r.overstay_ms.and_then(|o| i64::try_from(o).ok()),
+        kept_past_prediction: r.kept_past_prediction,
     }
 }
 

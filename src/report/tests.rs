@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::fixture::{T0, entries, entry, outcome};
 use super::*;
 
@@ -228,96 +226,4 @@ fn journaled_watch_result_gives_the_same_report() {
         None,
     );
     assert_eq!(from_journal, report(MIN5));
-}
-
-#[test]
-fn unfinished_watch_is_missed_past_the_objective_else_unknown() {
-    let mut w = outcome();
-    w.resolvers[2].switched_ms = None;
-    w.resolvers[2].state = crate::propagation::PathState::Old;
-    w.clients[2].reached_ms = None;
-    w.end = crate::propagation::EndReason::Deadline;
-    w.ended_ms = 400_000;
-    let r = build("i", "checkout", Kind::Incident, MIN5, &entries(), Some(&w));
-    assert_eq!(r.rto.measured_to, MeasuredTo::NotReached);
-    assert_eq!(
-        (r.rto.verdict, r.rto.achieved_ms, r.rto.margin_ms),
-        (Verdict::Missed, None, Some(-102_150))
-    );
-    let last = r.phases.last().expect("phases");
-    assert_eq!(
-        (last.name, last.end_ms),
-        (PhaseName::ResolverCaches, 402_150)
-    );
-    assert!(r.milestone("all_clients").is_none());
-    w.ended_ms = 100_000;
-    let r = build("i", "checkout", Kind::Incident, MIN5, &entries(), Some(&w));
-    assert_eq!((r.rto.verdict, r.rto.margin_ms), (Verdict::Unknown, None));
-}
-
-#[test]
-fn manual_move_starts_at_the_command() {
-    let e = vec![
-        entry(
-            1,
-            0,
-            "incident-start",
-            "user:ops",
-            "failover asked",
-            json!({"pool": "primary"}),
-        ),
-        entry(
-            2,
-            5,
-            "command",
-            "user:ops",
-            "user:ops asked: Failover",
-            json!({"command": {"failover": {"to": "standby"}}, "actor": "user:ops"}),
-        ),
-        entry(
-            3,
-            10,
-            "intent",
-            "user:ops",
-            "about to Flip",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
-        ),
-        entry(
-            4,
-            900,
-            "provider-result",
-            "user:ops",
-            "Flip: failed",
-            json!({"diff": {"error": "throttled"}}),
-        ),
-        entry(
-            5,
-            1_000,
-            "intent",
-            "user:ops",
-            "about to Flip (retry)",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
-        ),
-        entry(
-            6,
-            1_500,
-            "provider-result",
-            "user:ops",
-            "Flip: done",
-            json!({"diff": {"error": null}}),
-        ),
-    ];
-    let r = build("m", "checkout", Kind::Manual, MIN5, &e, None);
-    assert_eq!(at(&r, "command").0, 5);
-    assert_eq!(at(&r, "flip_requested").0, 10);
-    assert!(r.milestone("first_failed_probe").is_none());
-    assert_eq!(r.rto.measured_to, MeasuredTo::ProviderInSync);
-    assert_eq!(
-        (r.rto.achieved_ms, r.rto.verdict),
-        (Some(1_500), Verdict::Met)
-    );
-    assert_eq!(r.automation.provider_errors, 1);
-    assert_eq!(r.automation.operator_commands, 1);
-    assert!(!r.automation.succeeded_alone());
-    assert!(r.notes.iter().any(|n| n == "provider error: throttled"));
 }
