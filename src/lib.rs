@@ -35,6 +35,7 @@ pub mod plan;
 pub mod probe;
 pub mod propagation;
 pub mod providers;
+pub mod report;
 pub mod runtime;
 
 #[cfg(test)]
