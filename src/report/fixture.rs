@@ -117,6 +117,7 @@ pub fn entries() -> Vec<Entry> {
 fn queries(total: u32) -> Queries {
     Queries {
         total,
+        answered: total,
         timeouts: 0,
         servfails: 0,
         other_errors: 0,
