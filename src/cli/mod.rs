@@ -2,6 +2,7 @@
 
 mod daemon;
 mod manual;
+mod report;
 mod watch;
 
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ pub enum Command {
     Unpin(PinArgs),
     /// Time a DNS change as authoritative servers, resolvers and clients see it.
     Watch(WatchArgs),
+    /// Print an RTO report (the latest, or INCIDENT), list them, or summarise posture over time.
+    Report(ReportArgs),
     /// Print the journal: every decision and provider change, oldest first.
     History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -94,6 +97,36 @@ pub struct WatchArgs {
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The incident id (see --list). Default: the latest.
+    pub incident: Option<String>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// List the stored reports.
+    #[arg(long, conflicts_with = "summary")]
+    pub list: bool,
+    /// Per-service posture: incidents, drills, MTTR (median, p90), share within the RTO.
+    #[arg(long)]
+    pub summary: bool,
+    /// With --summary: how far back.
+    #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
+    pub since: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -213,6 +246,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Unpin(a) => daemon::pin(&a, false).await,
         Command::History(a) => daemon::history(&a),
         Command::Watch(a) => watch::run(&a).await,
+        Command::Report(a) => report::run(&a),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());

@@ -529,7 +529,7 @@ impl ServiceTask {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }
         if let Some(id) = &incident {
-            super::reports::save(&self.journal, id, &self.svc, Some(&outcome));
+            let _ = super::reports::save(&self.journal, id, &self.svc, Some(&outcome));
         }
         self.maybe_close_incident();
     }

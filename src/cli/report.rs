@@ -1,0 +1,96 @@
+//! `rtoguard report`: print, list and summarise RTO reports from the journal.
+
+use std::process::ExitCode;
+
+use super::manual::{fail_msg, load};
+use super::{ReportArgs, ReportFormat};
+use crate::journal::Journal;
+use crate::report::{self, Report};
+
+pub fn run(a: &ReportArgs) -> ExitCode {
+    let cfg = match load(&a.config.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let j = match Journal::open(&cfg.controller.state_dir) {
+        Ok(j) => j,
+        Err(e) => return fail_msg(&e.to_string(), 1),
+    };
+    let list = match j.reports() {
+        Ok(l) => l,
+        Err(e) => return fail_msg(&e.to_string(), 1),
+    };
+    if a.list {
+        println!(
+            "{:<40} {:<14} {:<9} {:<24} verdict",
+            "incident", "service", "kind", "at"
+        );
+        for (id, service, kind, at) in &list {
+            let verdict = load_report(&j, id)
+                .map(|r| format!("{:?}", r.rto.verdict).to_lowercase())
+                .unwrap_or_default();
+            println!(
+                "{id:<40} {service:<14} {kind:<9} {:<24} {verdict}",
+                report::format_wall(*at)
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
+    if a.summary {
+        let reports: Vec<Report> = list
+            .iter()
+            .filter_map(|(id, ..)| load_report(&j, id))
+            .collect();
+        let s = report::summary(&reports, a.since, crate::journal::now_ms());
+        let text = match a.format {
+            ReportFormat::Json => report::render_summary_json(&s),
+            _ => report::render_summary_text(&s),
+        };
+        return emit(a, &text);
+    }
+    let Some(id) = a
+        .incident
+        .clone()
+        .or_else(|| list.first().map(|r| r.0.clone()))
+    else {
+        return fail_msg(
+            "no reports yet: every failover leaves one (see rtoguard history)",
+            1,
+        );
+    };
+    let Some(r) = load_report(&j, &id) else {
+        return fail_msg(&format!("no report {id:?}; see rtoguard report --list"), 1);
+    };
+    let text = match a.format {
+        ReportFormat::Text => report::render_text(&r),
+        ReportFormat::Json => report::render_json(&r),
+        ReportFormat::Html => report::render_html(&r),
+    };
+    emit(a, &text)
+}
+
+fn load_report(j: &Journal, id: &str) -> Option<Report> {
+    j.report(id)
+        .ok()
+        .flatten()
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
+fn emit(a: &ReportArgs, text: &str) -> ExitCode {
+    match &a.output {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => {
+                eprintln!("wrote {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail_msg(&format!("cannot write {}: {e}", path.display()), 1),
+        },
+        None => {
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
