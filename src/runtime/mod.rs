@@ -103,7 +103,8 @@ pub async fn run_until(
         .await
         .with_context(|| format!("control socket {}", socket.display()))?;
     info!(controller = %cfg.controller.id, services = cfg.services.len(), socket = %socket.display(), "Starting.");
-    let mut generation = Generation::start(cfg, journal.clone()).await?;
+    let obs = Observability::start(&cfg, &ctl_cancel).await?;
+    let mut generation = Generation::start(cfg, journal.clone(), obs.clone()).await?;
     generation.wait_ready().await;
     systemd::ready();
     if let Some(r) = ready {
@@ -115,7 +116,7 @@ pub async fn run_until(
         tokio::select! {
             sig = signals.next() => match sig {
                 signals::Signal::Stop => break,
-                signals::Signal::Reload => generation = reload(path, generation, &journal).await,
+                signals::Signal::Reload => generation = reload(path, generation, &journal, &obs).await,
             },
             Some(env) = ctl_rx.recv() => generation.dispatch(env),
             _ = tick(&mut watchdog) => systemd::watchdog(),
@@ -143,7 +144,12 @@ async fn tick(i: &mut Option<tokio::time::Interval>) {
 /// SIGHUP: a valid new config replaces the running one (services restart
 /// and reconcile against the provider); an invalid one is refused and the
 /// old one keeps running.
-async fn reload(path: &Path, old: Generation, journal: &Arc<Journal>) -> Generation {
+async fn reload(
+    path: &Path,
+    old: Generation,
+    journal: &Arc<Journal>,
+    obs: &Observability,
+) -> Generation {
     systemd::reloading();
     let next = match config::load(path) {
         Ok(cfg) => {
@@ -156,11 +162,12 @@ async fn reload(path: &Path, old: Generation, journal: &Arc<Journal>) -> Generat
             );
             let old_cfg = old.cfg.clone();
             old.stop().await;
-            match Generation::start(cfg, journal.clone()).await {
+            obs.metrics.forget_service_state();
+            match Generation::start(cfg, journal.clone(), obs.clone()).await {
                 Ok(g) => g,
                 Err(e) => {
                     error!(error = %format!("{e:#}"), "The new config failed to start; going back to the old one.");
-                    match Generation::start(old_cfg, journal.clone()).await {
+                    match Generation::start(old_cfg, journal.clone(), obs.clone()).await {
                         Ok(g) => g,
                         Err(e) => panic!("the running config no longer starts: {e:#}"),
                     }
@@ -187,7 +194,7 @@ struct Generation {
 }
 
 impl Generation {
-    async fn start(cfg: Config, journal: Arc<Journal>) -> anyhow::Result<Self> {
+    async fn start(cfg: Config, journal: Arc<Journal>, obs: Observability) -> anyhow::Result<Self> {
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
         let (peers, publish) = start_peers(&cfg, &cancel, &tracker).await?;
@@ -200,9 +207,13 @@ impl Generation {
             ready.push(rrx);
             targets.extend(specs::targets(svc));
             let (cfg2, svc2, j, c) = (cfg.clone(), svc.clone(), journal.clone(), cancel.clone());
+            let metrics = obs.metrics.clone();
+            obs.metrics.init_service(&svc.name, svc.rto);
             let links = service::Links {
                 tx: tx.clone(),
                 primary: watch::provider_primary(&cfg, svc),
+                metrics: obs.metrics.clone(),
+                notify: obs.notify.clone(),
                 vantages: vantages::Vantages::new(
                     &cfg,
                     svc,
@@ -214,6 +225,7 @@ impl Generation {
             tracker.spawn(async move {
                 let provider = crate::providers::build(&cfg2, &svc2.provider)
                     .await
+                    .map(|p| crate::metrics::Metered::wrap(p, metrics))
                     .map_err(|e| e.to_string());
                 ServiceTask::new(svc2, provider, j, rtx, links)
                     .run(rx, c)
@@ -372,6 +384,30 @@ impl Generation {
                 json!({ "controller": id, "daemon": true, "services": out }),
             ));
         });
+    }
+}
+
+/// Metrics (served on `controller.metrics_listen` when set) and webhook
+/// notifications; both live as long as the daemon, across reloads.
+#[derive(Clone)]
+struct Observability {
+    metrics: crate::metrics::Metrics,
+    notify: crate::notify::Notifier,
+}
+
+impl Observability {
+    async fn start(cfg: &Config, cancel: &CancellationToken) -> anyhow::Result<Self> {
+        let metrics = crate::metrics::Metrics::new();
+        if let Some(addr) = cfg.controller.metrics_listen {
+            let (bound, _task) = crate::metrics::serve(addr, metrics.clone(), cancel.clone())
+                .await
+                .with_context(|| format!("metrics on {addr}"))?;
+            info!(listen = %bound, "Serving Prometheus metrics at /metrics.");
+        }
+        let (notify, _task) =
+            crate::notify::Notifier::start(&cfg.notify, &cfg.controller.id, cancel.clone())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Self { metrics, notify })
     }
 }
 

@@ -15,7 +15,10 @@ impl ServiceTask {
         let Some(view) = self.pools.get_mut(&pool) else {
             return;
         };
+        let (m, vantage) = (&self.links.metrics, &self.links.vantages.id);
+        m.probe(&self.svc.name, &pool, &endpoint, vantage, r.ok, r.latency);
         if let Some(state) = view.observe(&endpoint, &r) {
+            m.set_observation(&self.svc.name, &pool, &endpoint, vantage, state);
             info!(service = %self.svc.name, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
         } else if !r.ok {
             tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
@@ -55,7 +58,16 @@ impl ServiceTask {
             if !changed {
                 continue;
             }
-            self.track_incident(&pool, health);
+            self.links.metrics.set_pool_health(
+                &self.svc.name,
+                &pool,
+                super::observe::probe_health(health),
+            );
+            let seen_by = verdict
+                .as_ref()
+                .map(|v| [v.down.clone(), v.suspect.clone()].concat())
+                .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
+            self.track_incident(&pool, health, &seen_by);
             let vantages = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
             self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages }));
             if self.started {
@@ -63,6 +75,19 @@ impl ServiceTask {
             }
         }
         self.warn_short_of_quorum(short);
+        self.links
+            .metrics
+            .set_quorum_insufficient(&self.svc.name, short);
+        if let Some(peers) = &self.links.vantages.peers {
+            for p in peers.snapshot() {
+                if let Some(age) = p.age(now) {
+                    self.links
+                        .metrics
+                        .peer_success(&p.id, std::time::SystemTime::now() - age);
+                }
+            }
+        }
+        self.check_rto();
     }
 
     fn warn_short_of_quorum(&mut self, short: bool) {
@@ -94,7 +119,7 @@ impl ServiceTask {
     }
 
     /// An incident opens when the served pool stops being healthy.
-    fn track_incident(&mut self, pool: &str, health: PoolHealth) {
+    fn track_incident(&mut self, pool: &str, health: PoolHealth, seen_by: &[String]) {
         let active = self.controller.status().active;
         if active.as_deref() != Some(pool)
             || self.incident.is_some()
@@ -111,5 +136,6 @@ impl ServiceTask {
             json!({ "pool": pool }),
         );
         warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
+        self.observe_incident_start(&id, pool, health, seen_by);
     }
 }

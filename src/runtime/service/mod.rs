@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 mod health;
+mod observe;
 
 use super::exec::{self, Done};
 use super::specs;
@@ -54,6 +55,7 @@ pub enum Input {
 /// A provider call in flight, with the intent journaled for it.
 struct Inflight {
     handle: JoinHandle<Done>,
+    action: Action,
     intent: Option<i64>,
     what: String,
     actor: String,
@@ -92,6 +94,8 @@ pub struct ServiceTask {
     >,
     /// A warning about too few fresh vantages is out (raised once per episode).
     short_of_quorum: bool,
+    /// The open incident outlived the RTO and that was said.
+    rto_missed_sent: bool,
 }
 
 /// What a service task needs from the daemon around it.
@@ -101,6 +105,8 @@ pub struct Links {
     pub tx: mpsc::Sender<Input>,
     /// Peers, quorum and the writer rule.
     pub vantages: super::vantages::Vantages,
+    pub metrics: crate::metrics::Metrics,
+    pub notify: crate::notify::Notifier,
     /// The RFC 2136 primary, watched when nothing else is configured.
     pub primary: Option<std::net::SocketAddr>,
 }
@@ -144,6 +150,7 @@ impl ServiceTask {
             last_accept: None,
             reported: BTreeMap::new(),
             short_of_quorum: false,
+            rto_missed_sent: false,
         }
     }
 
@@ -193,6 +200,11 @@ impl ServiceTask {
         };
         let intent = self.take_open_intent();
         self.started = true;
+        let pools: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
+        self.links
+            .metrics
+            .set_active_pool(&self.svc.name, active.as_deref(), &pools);
+        self.links.metrics.set_ttl(&self.svc.name, ttl);
         info!(service = %self.svc.name, active = active.as_deref().unwrap_or("none"), ttl, "Service started.");
         self.feed(Event::Started {
             active,
@@ -387,6 +399,7 @@ impl ServiceTask {
         });
         let svc = self.svc.clone();
         let what = format!("{a:?}");
+        let action_copy = a.clone();
         let delay = self.writer_delay(&a);
         if !delay.is_zero() {
             info!(service = %self.svc.name, delay_s = delay.as_secs_f64(), "Another controller writes first; waiting before writing (compare-and-set) if it has not.");
@@ -403,6 +416,7 @@ impl ServiceTask {
         });
         self.inflight = Some(Inflight {
             handle,
+            action: action_copy,
             intent,
             what,
             actor: self.actor.clone(),
@@ -475,6 +489,7 @@ impl ServiceTask {
         if let Some(id) = fl.intent {
             let _ = self.journal.close_intent(id, outcome, msg, json!(null));
         }
+        self.observe_done(&fl.action, &done.event);
         self.feed(done.event);
         self.maybe_close_incident();
     }
@@ -529,7 +544,9 @@ impl ServiceTask {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }
         if let Some(id) = &incident {
-            let _ = super::reports::save(&self.journal, id, &self.svc, Some(&outcome));
+            if let Some(r) = super::reports::save(&self.journal, id, &self.svc, Some(&outcome)) {
+                self.observe_phases(&r);
+            }
         }
         self.maybe_close_incident();
     }
@@ -552,6 +569,9 @@ impl ServiceTask {
                 &format!("pool {active} serves and is healthy"),
                 json!({ "pool": active }),
             );
+            let took = self.incident_start.map(|s| s.elapsed()).unwrap_or_default();
+            self.observe_recovery(self.incident.as_deref().unwrap_or_default(), &active, took);
+            self.rto_missed_sent = false;
             self.incident = None;
             self.incident_start = None;
         }

@@ -1,0 +1,145 @@
+//! Metrics and notifications at the moments that matter: probes, health
+//! changes, incident start, flips, TTL changes, recovery, RTO missed.
+
+use std::time::Duration;
+
+use super::ServiceTask;
+use crate::controller::{Action, Event, Initiator, PoolHealth};
+use crate::metrics::IncidentKind;
+use crate::notify;
+
+/// The controller's pool health as the metrics label it.
+pub fn probe_health(h: PoolHealth) -> crate::probe::PoolHealth {
+    match h {
+        PoolHealth::Unknown => crate::probe::PoolHealth::Unknown,
+        PoolHealth::Up => crate::probe::PoolHealth::Up,
+        PoolHealth::Suspect => crate::probe::PoolHealth::Suspect,
+        PoolHealth::Down => crate::probe::PoolHealth::Down,
+    }
+}
+
+impl ServiceTask {
+    pub(super) fn observe_incident_start(
+        &self,
+        id: &str,
+        pool: &str,
+        health: PoolHealth,
+        seen_by: &[String],
+    ) {
+        self.links
+            .metrics
+            .incident_started(&self.svc.name, IncidentKind::Incident);
+        self.links.notify.send(notify::Event::incident(
+            &self.svc.name,
+            id,
+            pool,
+            &health.to_string(),
+            seen_by,
+        ));
+    }
+
+    /// A provider call finished: count flips, publish the TTL and the active pool.
+    pub(super) fn observe_done(&self, action: &Action, event: &Event) {
+        let m = &self.links.metrics;
+        let pools: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
+        match (action, event) {
+            (
+                Action::Flip {
+                    from,
+                    reason,
+                    by,
+                    ttl,
+                    ..
+                },
+                Event::Flipped { to },
+            ) => {
+                let reason = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| format!("{reason:?}").to_lowercase());
+                m.flip(&self.svc.name, &reason, *by == Initiator::Operator);
+                m.set_active_pool(&self.svc.name, Some(to), &pools);
+                m.set_ttl(&self.svc.name, *ttl);
+                let confirmed: Vec<String> = self
+                    .reported
+                    .get(from.as_deref().unwrap_or_default())
+                    .and_then(|r| r.1.as_ref())
+                    .map(|v| v.down.clone())
+                    .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
+                let incident = self.incident.clone().unwrap_or_default();
+                self.links.notify.send(notify::Event::flip(
+                    &self.svc.name,
+                    &incident,
+                    from.as_deref(),
+                    to,
+                    &reason,
+                    &confirmed,
+                ));
+            }
+            (_, Event::TtlApplied { ttl }) => m.set_ttl(&self.svc.name, *ttl),
+            (_, Event::ProviderState { active, ttl }) => {
+                m.set_active_pool(&self.svc.name, active.as_deref(), &pools);
+                m.set_ttl(&self.svc.name, *ttl);
+            }
+            _ => {}
+        }
+    }
+
+    /// The incident closed: recovery time against the RTO.
+    pub(super) fn observe_recovery(&self, id: &str, pool: &str, took: Duration) {
+        let m = &self.links.metrics;
+        let met = m.incident_recovered(&self.svc.name, took, self.svc.rto);
+        m.incident_ended(&self.svc.name);
+        self.links.notify.send(notify::Event::recovery(
+            &self.svc.name,
+            id,
+            pool,
+            took,
+            self.svc.rto,
+        ));
+        if !met && !self.rto_missed_sent {
+            self.links.notify.send(notify::Event::rto_missed(
+                &self.svc.name,
+                id,
+                took,
+                self.svc.rto,
+            ));
+        }
+    }
+
+    /// The propagation phases of a finished incident's report.
+    pub(super) fn observe_phases(&self, r: &crate::report::Report) {
+        use crate::metrics::Phase;
+        use crate::report::PhaseName;
+        for p in &r.phases {
+            let phase = match p.name {
+                PhaseName::ProviderApply => Phase::ProviderSync,
+                PhaseName::Authoritative => Phase::Authoritative,
+                PhaseName::ResolverCaches => Phase::Resolver,
+                PhaseName::Clients => Phase::Client,
+                PhaseName::Detection | PhaseName::TtlDrain => continue,
+            };
+            let ms = u64::try_from(p.duration_ms).unwrap_or(0);
+            self.links
+                .metrics
+                .propagation_phase(&self.svc.name, phase, Duration::from_millis(ms));
+        }
+    }
+
+    /// While an incident is open: say so once when it outlives the RTO.
+    pub(super) fn check_rto(&mut self) {
+        let (Some(id), Some(start)) = (&self.incident, self.incident_start) else {
+            return;
+        };
+        if !self.rto_missed_sent && start.elapsed() > self.svc.rto {
+            self.rto_missed_sent = true;
+            tracing::error!(service = %self.svc.name, incident = %id, rto_s = self.svc.rto.as_secs(), "RTO missed: the incident is still open.");
+            self.links.notify.send(notify::Event::rto_missed(
+                &self.svc.name,
+                id,
+                start.elapsed(),
+                self.svc.rto,
+            ));
+        }
+    }
+}
