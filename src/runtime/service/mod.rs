@@ -543,10 +543,10 @@ impl ServiceTask {
         if let Err(err) = self.journal.append(e) {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }
-        if let Some(id) = &incident {
-            if let Some(r) = super::reports::save(&self.journal, id, &self.svc, Some(&outcome)) {
-                self.observe_phases(&r);
-            }
+        if let Some(id) = &incident
+            && let Some(r) = super::reports::save(&self.journal, id, &self.svc, Some(&outcome))
+        {
+            self.observe_phases(&r);
         }
         self.maybe_close_incident();
     }
