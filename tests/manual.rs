@@ -64,6 +64,38 @@ fn planned_failover_lowers_ttl_drains_flips_then_restores() {
 }
 
 #[test]
+fn a_manual_failover_leaves_an_rto_report() {
+    let tb = Testbed::start(2, 1, "1s");
+    let out = run(&[
+        "failover",
+        "checkout",
+        "--to",
+        "standby",
+        "--yes",
+        "--config",
+        tb.config_str(),
+    ]);
+    assert!(out.status.success(), "{}", out.text());
+    let list = run(&["report", "--list", "--config", tb.config_str()]).text();
+    assert!(
+        list.contains("manual-checkout-") && list.contains("manual"),
+        "{list}"
+    );
+    let json = run(&["report", "--format", "json", "--config", tb.config_str()]);
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).expect("report JSON");
+    assert_eq!(r["kind"], "manual", "{r}");
+    assert_eq!(r["to_pool"], "standby", "{r}");
+    assert!(
+        r["authoritatives"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "the watch timed BIND: {r}"
+    );
+    let summary = run(&["report", "--summary", "--config", tb.config_str()]).text();
+    assert!(summary.contains("checkout"), "{summary}");
+}
+
+#[test]
 fn failback_returns_to_the_first_pool() {
     let tb = Testbed::start(2, 1, "1s");
     let out = run(&[

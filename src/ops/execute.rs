@@ -34,6 +34,8 @@ pub struct MoveContext<'a> {
     pub journal: Option<&'a Journal>,
     /// Who asked: `user:NAME` or `cli`.
     pub actor: &'a str,
+    /// The RFC 2136 primary, watched after the flip when no authoritative is configured.
+    pub primary: Option<std::net::SocketAddr>,
 }
 
 /// Read, plan, show, confirm, check the target, then apply each step.
@@ -89,6 +91,16 @@ where
         incident: cx.journal.map(|_| incident.clone()),
     };
     run.journal(
+        "incident-start",
+        format!("{} asked to move {} to {}", cx.actor, svc.name, plan.to),
+        json!({ "pool": plan.from.pool(), "manual": true }),
+    );
+    run.journal(
+        "command",
+        format!("{} asked: failover to {} (planned: {})", cx.actor, plan.to, plan.planned),
+        json!({ "command": { "command": "failover", "to": plan.to, "planned": plan.planned }, "actor": cx.actor }),
+    );
+    run.journal(
         "decision",
         format!(
             "{} moves {} from {} to {}",
@@ -96,12 +108,15 @@ where
         ),
         json!({ "plan": &plan }),
     );
-    run.steps(&plan).await?;
+    let watch = run.steps(&plan).await?;
     cx.out.step(
         "done",
         &format!("{} now serves pool {}", svc.name, plan.to),
         json!({ "service": svc.name, "pool": plan.to }),
     );
+    if let Some(w) = watch {
+        super::follow::finish(&run, w).await;
+    }
     Ok(MoveOutcome {
         plan,
         dry_run: false,
@@ -138,13 +153,13 @@ fn confirm(yes: bool) -> Result<(), OpError> {
     }
 }
 
-struct Run<'a, 'b> {
-    cx: &'a MoveContext<'b>,
-    incident: Option<String>,
+pub(super) struct Run<'a, 'b> {
+    pub(super) cx: &'a MoveContext<'b>,
+    pub(super) incident: Option<String>,
 }
 
 impl Run<'_, '_> {
-    fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
+    pub(super) fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
         let Some(j) = self.cx.journal else { return };
         let e = NewEntry {
             service: &self.cx.service.name,
@@ -159,7 +174,8 @@ impl Run<'_, '_> {
         }
     }
 
-    async fn steps(&self, plan: &Plan) -> Result<(), OpError> {
+    async fn steps(&self, plan: &Plan) -> Result<Option<super::follow::Watching>, OpError> {
+        let mut watch = None;
         let mut iter = plan.steps.iter().peekable();
         while let Some(step) = iter.next() {
             match step {
@@ -168,8 +184,10 @@ impl Run<'_, '_> {
                         .await?;
                 }
                 Step::Flip { change } => {
-                    self.apply(change, &format!("flipped to pool {}", plan.to))
+                    let accepted = self
+                        .apply(change, &format!("flipped to pool {}", plan.to))
                         .await?;
+                    watch = Some(super::follow::start(self, plan, change, accepted));
                 }
                 Step::Drain { ttl, wait } => {
                     let label = format!("draining caches of answers published with TTL {ttl}s");
@@ -195,7 +213,7 @@ impl Run<'_, '_> {
                 }
             }
         }
-        Ok(())
+        Ok(watch)
     }
 
     /// The second Ctrl-C during a drain: put the TTL back and stop.
@@ -210,7 +228,7 @@ impl Run<'_, '_> {
         let restored: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(old_ttl)).collect();
         let when = match Change::new(&svc.record, svc.rtype, state, restored) {
             Ok(c) => match self.apply(&c, &format!("TTL restored to {old_ttl}s")).await {
-                Ok(()) => format!("while draining: records unchanged, TTL restored to {old_ttl}s"),
+                Ok(_) => format!("while draining: records unchanged, TTL restored to {old_ttl}s"),
                 Err(e) => {
                     format!("while draining: records unchanged, but restoring the TTL failed: {e}")
                 }
@@ -251,14 +269,19 @@ impl Run<'_, '_> {
         }
     }
 
-    /// Apply one change; on a conflict or a retryable failure, re-read: if
-    /// the desired state is already served (another writer, or our own
-    /// earlier attempt), that is success.
-    async fn apply(&self, change: &Change, done: &str) -> Result<(), OpError> {
+    /// Apply one change (journaled as an intent, then its result with the
+    /// times the provider accepted it and reported it in sync); on a conflict
+    /// or a retryable failure, re-read: if the desired state is already
+    /// served (another writer, or our own earlier attempt), that is success.
+    /// Returns when the provider accepted the change.
+    async fn apply(&self, change: &Change, done: &str) -> Result<Instant, OpError> {
         let (svc, p, out) = (self.cx.service, &self.cx.provider, self.cx.out);
         let diff = json!({ "expected": change.expected(), "desired": change.desired() });
-        self.journal("provider-request", format!("request: {done}"), diff.clone());
-        match p.apply(&svc.zone, change).await {
+        let intent = self.open_intent(change, done);
+        let result = p.apply(&svc.zone, change).await;
+        let accepted = Instant::now();
+        let accepted_ms = crate::journal::now_ms();
+        match result {
             Ok(receipt) => {
                 out.step(
                     "applied",
@@ -270,30 +293,33 @@ impl Run<'_, '_> {
                     ),
                     json!({ "receipt": receipt, "change": diff }),
                 );
-                self.journal(
-                    "provider-result",
-                    format!("accepted: {done}"),
-                    json!({ "receipt": receipt }),
-                );
-                match p
+                let in_sync_ms = match p
                     .wait_in_sync(&svc.zone, change, &receipt, self.cx.opts.sync_timeout)
                     .await
                 {
                     Ok(SyncState::InSync) => {
-                        out.step("in-sync", "provider reports the change in sync", json!({}))
+                        out.step("in-sync", "provider reports the change in sync", json!({}));
+                        Some(crate::journal::now_ms())
                     }
-                    Ok(SyncState::Pending) => out.step(
-                        "pending",
-                        "provider has not reported the change in sync yet; going on",
-                        json!({}),
-                    ),
-                    Err(e) => out.step(
-                        "pending",
-                        &format!("could not confirm the change is in sync: {e}"),
-                        json!({ "error": e.to_string() }),
-                    ),
-                }
-                Ok(())
+                    Ok(SyncState::Pending) => {
+                        out.step(
+                            "pending",
+                            "provider has not reported the change in sync yet; going on",
+                            json!({}),
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        out.step(
+                            "pending",
+                            &format!("could not confirm the change is in sync: {e}"),
+                            json!({ "error": e.to_string() }),
+                        );
+                        None
+                    }
+                };
+                self.close(intent, "done", format!("{done}: done"), json!({ "diff": diff, "accepted_ms": accepted_ms, "in_sync_ms": in_sync_ms, "receipt": receipt, "actor": self.cx.actor }));
+                Ok(accepted)
             }
             Err(e) if matches!(e, ProviderError::Conflict { .. }) || e.is_retryable() => {
                 let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
@@ -303,28 +329,58 @@ impl Run<'_, '_> {
                         &format!("{done}: already served (another writer made this change)"),
                         json!({ "error": e.to_string() }),
                     );
-                    self.journal(
-                        "provider-result",
-                        "done by another writer".into(),
-                        json!({ "error": e.to_string() }),
-                    );
-                    return Ok(());
+                    self.close(intent, "done-by-other", format!("{done}: done by another writer"), json!({ "diff": diff, "accepted_ms": accepted_ms, "in_sync_ms": accepted_ms }));
+                    return Ok(accepted);
                 }
-                self.journal(
-                    "provider-result",
-                    format!("failed: {e}"),
-                    json!({ "error": e.to_string(), "served": now }),
-                );
+                self.close(intent, "failed", format!("{done}: failed: {e}"), json!({ "diff": { "expected": change.expected(), "desired": change.desired(), "error": e.to_string() }, "served": now }));
                 Err(e.into())
             }
             Err(e) => {
-                self.journal(
-                    "provider-result",
-                    format!("failed: {e}"),
-                    json!({ "error": e.to_string() }),
-                );
+                self.close(intent, "failed", format!("{done}: failed: {e}"), json!({ "diff": { "expected": change.expected(), "desired": change.desired(), "error": e.to_string() } }));
                 Err(e.into())
             }
+        }
+    }
+
+    /// The intent of a change, as the daemon's controller words it.
+    fn open_intent(&self, change: &Change, done: &str) -> Option<i64> {
+        let j = self.cx.journal?;
+        let svc = self.cx.service;
+        let ttl_only = change
+            .expected()
+            .iter()
+            .map(|s| &s.values)
+            .eq(change.desired().iter().map(|s| &s.values))
+            && !change.expected().is_empty();
+        let kind = if ttl_only {
+            json!({ "kind": "set_ttl", "ttl": change.desired().first().map_or(0, |s| s.ttl) })
+        } else {
+            let from = crate::plan::classify(svc, change.expected());
+            let to = crate::plan::classify(svc, change.desired());
+            json!({ "kind": "flip", "from": from.pool(), "to": to.pool() })
+        };
+        let payload = json!({ "kind": kind, "reason": "manual", "by": "operator", "requested_at": { "secs_since_epoch": crate::journal::now_ms() / 1000, "nanos_since_epoch": 0 } });
+        j.open_intent(
+            &svc.name,
+            self.incident.as_deref(),
+            self.cx.actor,
+            format!("about to: {done}"),
+            payload,
+        )
+        .map_err(|e| tracing::warn!(error = %e, "Journal write failed; continuing without it."))
+        .ok()
+    }
+
+    fn close(
+        &self,
+        intent: Option<i64>,
+        outcome: &str,
+        message: String,
+        detail: serde_json::Value,
+    ) {
+        self.journal("provider-result", message.clone(), detail);
+        if let (Some(j), Some(id)) = (self.cx.journal, intent) {
+            let _ = j.close_intent(id, outcome, message, json!(null));
         }
     }
 }

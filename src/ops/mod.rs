@@ -3,6 +3,7 @@
 //! a line), and a change is journaled when the state directory is writable.
 
 mod execute;
+mod follow;
 mod interrupt;
 mod output;
 mod preflight;

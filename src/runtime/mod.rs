@@ -10,7 +10,7 @@
 mod exec;
 #[cfg(test)]
 mod flapping;
-mod reports;
+pub mod reports;
 mod service;
 pub mod signals;
 pub mod specs;

@@ -1,0 +1,106 @@
+//! After a manual flip: time its propagation (with live progress), then
+//! journal the outcome and save the move's RTO report.
+
+use std::io::IsTerminal;
+
+use rtoguard_provider_api::Change;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::execute::Run;
+use crate::plan::Plan;
+use crate::propagation::{self, WatchOutcome};
+
+/// A propagation watch running beside the rest of the plan.
+pub struct Watching {
+    handle: JoinHandle<WatchOutcome>,
+    render: Option<JoinHandle<()>>,
+    to: String,
+}
+
+/// Start timing the flip `change` (accepted at `accepted`).
+pub(super) fn start(
+    run: &Run<'_, '_>,
+    plan: &Plan,
+    change: &Change,
+    accepted: Instant,
+) -> Watching {
+    let cx = run.cx;
+    let old_ttl = change.expected().iter().map(|s| s.ttl).max().unwrap_or(0);
+    let mv = crate::runtime::watch::Move {
+        to: &plan.to,
+        from: plan.from.pool(),
+        old_ttl,
+        start: cx.out.start(),
+        changed_at: Some(accepted),
+    };
+    let spec = crate::runtime::watch::spec(cx.service, cx.primary, &mv);
+    let (progress, render) = if cx.out.is_json() {
+        (None, None)
+    } else {
+        let (tx, rx) = mpsc::channel(64);
+        (
+            Some(tx),
+            Some(propagation::render_progress(
+                rx,
+                std::io::stderr().is_terminal(),
+            )),
+        )
+    };
+    let handle = tokio::spawn(propagation::watch(spec, CancellationToken::new(), progress));
+    Watching {
+        handle,
+        render,
+        to: plan.to.clone(),
+    }
+}
+
+/// Wait for the watch, journal it, and save and summarise the report.
+pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
+    let out = run.cx.out;
+    let Ok(outcome) = w.handle.await else {
+        out.step(
+            "propagation",
+            "the propagation watch failed; no report",
+            json!({}),
+        );
+        return;
+    };
+    if let Some(r) = w.render {
+        let _ = r.await;
+    }
+    let msg = format!(
+        "propagation: {} ({} outstanding)",
+        outcome.end,
+        outcome.outstanding.len()
+    );
+    out.step("propagation", &msg, json!({ "watch": outcome }));
+    run.journal(
+        "watch-result",
+        msg,
+        serde_json::to_value(&outcome).unwrap_or_default(),
+    );
+    run.journal(
+        "incident-end",
+        format!("{} serves pool {}", run.cx.service.name, w.to),
+        json!({ "pool": w.to }),
+    );
+    let (Some(j), Some(id)) = (run.cx.journal, run.incident.as_deref()) else {
+        out.step(
+            "report",
+            "not journaled, so no RTO report was saved",
+            json!({}),
+        );
+        return;
+    };
+    if let Some(r) = crate::runtime::reports::save(j, id, run.cx.service, Some(&outcome)) {
+        let achieved = r.rto.achieved_ms.map_or("not reached".into(), |ms| {
+            crate::report::format_duration(ms)
+        });
+        let verdict = format!("{:?}", r.rto.verdict).to_lowercase();
+        out.step("report", &format!("RTO report {id}: recovery {achieved} against an RTO of {}: {verdict}; see `rtoguard report {id}`", crate::report::format_duration(r.rto.objective_ms)), json!({ "incident": id, "verdict": verdict, "achieved_ms": r.rto.achieved_ms }));
+    }
+}
