@@ -248,8 +248,10 @@ fn notes(f: &Facts, view: Option<&View>, p: &Paths) -> Vec<String> {
     let mut n = Vec::new();
     if view.is_none() {
         n.push("no propagation watch: recovery measured to the provider being in sync".into());
-    } else if p.clients.is_empty() {
+    } else if p.clients.is_empty() && !p.resolvers.is_empty() {
         n.push("no client check: recovery measured to all resolvers converged".into());
+    } else if p.clients.is_empty() {
+        n.push("no client check and no resolvers watched: recovery measured to the authoritative servers".into());
     }
     if let Some(v) = view {
         if !v.outstanding.is_empty() {
