@@ -267,3 +267,52 @@ fn an_unreachable_provider_does_not_stop_the_other_services() {
     );
     d.stop();
 }
+
+#[test]
+fn a_simulated_fault_drill_flips_fails_back_and_is_reported_as_a_drill() {
+    let tb = Testbed::start_with(2, 1, "1s", FAST);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let watcher = tb.record_bind_states(NAME);
+    let out = run(&[
+        "drill",
+        "checkout",
+        "--simulate-fault",
+        "--dwell",
+        "3s",
+        "--yes",
+        "--config",
+        tb.config_str(),
+    ]);
+    let states = watcher.stop();
+    assert!(out.status.success(), "{}\n{}", out.text(), d.log_text());
+    // BIND served the standby during the drill and the primary after it.
+    assert!(
+        states.iter().any(|s| s.1 == ["127.0.0.3"]),
+        "never flipped: {states:?}"
+    );
+    assert_eq!(served(&tb).0, ["127.0.0.2"], "did not fail back");
+    // The primary's probes never failed: the fault was simulated.
+    assert!(tb.primary.requests() > 0);
+    let list = run(&["report", "--list", "--config", tb.config_str()]).text();
+    let id = list
+        .lines()
+        .find(|l| l.starts_with("drill-checkout-"))
+        .unwrap_or_else(|| panic!("no drill report:\n{list}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let json = run(&[
+        "report",
+        &id,
+        "--format",
+        "json",
+        "--config",
+        tb.config_str(),
+    ]);
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(r["kind"], "drill", "{r}");
+    assert_eq!(r["to_pool"], "standby", "{r}");
+    d.stop();
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::manual::{fail_msg, load};
-use super::{HistoryArgs, PinArgs, RunArgs};
+use super::{DrillArgs, HistoryArgs, PinArgs, RunArgs};
 use crate::config::Config;
 use crate::control::{MoveRequest, client};
 use crate::journal::Journal;
@@ -40,6 +40,65 @@ pub async fn agent(a: &RunArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail_msg(&format!("{e:#}"), 1),
     }
+}
+
+pub async fn drill(a: &DrillArgs) -> ExitCode {
+    let cfg = match load(&a.config.config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if cfg.service(&a.service).is_none() {
+        return fail_msg(&format!("no service {:?} in the config", a.service), 64);
+    }
+    if !a.yes && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return fail_msg(
+            "refusing to start a drill without confirmation: standard input is not a terminal; pass --yes",
+            64,
+        );
+    }
+    let body =
+        json!({ "to": a.to, "simulate_fault": a.simulate_fault, "dwell_secs": a.dwell.as_secs() });
+    let path = format!("/v1/services/{}/drill", a.service);
+    let out = Output::new(false);
+    let (code, reply) =
+        match client::call(&cfg.controller.control_socket, "POST", &path, Some(&body)).await {
+            Ok(r) => r,
+            Err(e) => return fail_msg(&format!("{e}; a drill needs the running daemon"), 1),
+        };
+    if code != 202 {
+        return fail_msg(&error_text(&reply), if code < 500 { 64 } else { 1 });
+    }
+    let id = reply["drill"].as_str().unwrap_or_default().to_string();
+    out.step(
+        "drill",
+        &format!(
+            "drill {id} started: {} -> {}, failing back after {}s",
+            reply["from"],
+            reply["to"],
+            a.dwell.as_secs()
+        ),
+        json!({ "reply": reply }),
+    );
+    let svc = cfg.service(&a.service).map(|s| s.clone());
+    let wait = a.dwell
+        + svc.as_ref().map_or(Duration::from_secs(600), |s| {
+            Duration::from_secs(u64::from(s.ttl.normal) * 2)
+                + s.ttl.restore_after
+                + Duration::from_secs(60)
+        });
+    let target = reply["to"].as_str().unwrap_or_default().to_string();
+    let home = reply["from"].as_str().unwrap_or_default().to_string();
+    let code = follow(&cfg, &a.service, &target, &out, wait).await;
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    let code = follow(&cfg, &a.service, &home, &out, wait).await;
+    out.step(
+        "drill",
+        &format!("drill over; its report: rtoguard report {id}"),
+        json!({ "drill": id }),
+    );
+    code
 }
 
 pub async fn pin(a: &PinArgs, pin: bool) -> ExitCode {

@@ -53,6 +53,8 @@ pub enum Command {
     Failover(FailoverArgs),
     /// Move a service back to its first (preferred) pool; planned by default.
     Failback(FailbackArgs),
+    /// A game day: a real planned failover (or --simulate-fault), a dwell, then a planned failback; reported as a drill (needs the daemon).
+    Drill(DrillArgs),
     /// Stop automation for a service: it is observed but never moved automatically (needs the daemon).
     Pin(PinArgs),
     /// Resume automation for a pinned service (needs the daemon).
@@ -137,6 +139,26 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The service to drill.
+    pub service: String,
+    /// The pool to move to (default: the next pool after the active one).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Treat the active pool as down (probes keep running): exercises detection and the automatic flip without breaking anything.
+    #[arg(long)]
+    pub simulate_fault: bool,
+    /// How long to stay on the other pool before failing back.
+    #[arg(long, default_value = "1m", value_parser = humantime::parse_duration)]
+    pub dwell: Duration,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub config: ConfigArg,
 }
@@ -243,6 +265,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Run(a) => daemon::run(&a).await,
         Command::Agent(a) => daemon::agent(&a).await,
         Command::Pin(a) => daemon::pin(&a, true).await,
+        Command::Drill(a) => daemon::drill(&a).await,
         Command::Unpin(a) => daemon::pin(&a, false).await,
         Command::History(a) => daemon::history(&a),
         Command::Watch(a) => watch::run(&a).await,

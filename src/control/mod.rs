@@ -7,6 +7,7 @@
 //! | GET | `/v1/status` | |
 //! | POST | `/v1/services/{name}/failover` | `{"to": "standby", "planned": false, "force": false, "dry_run": false}` |
 //! | POST | `/v1/services/{name}/failback` | `{"planned": true, "force": false, "dry_run": false}` |
+//! | POST | `/v1/services/{name}/drill` | `{"simulate_fault": true, "dwell_secs": 60, "to": null}` |
 //! | POST | `/v1/services/{name}/pin` / `unpin` | |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
@@ -37,14 +38,47 @@ pub struct MoveRequest {
     pub dry_run: bool,
 }
 
+/// A drill (game day) asked for through the socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillRequest {
+    /// Target pool of a planned drill; default: the next pool after the active one.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Treat the active pool as down (probes keep running) instead of a planned move.
+    #[serde(default)]
+    pub simulate_fault: bool,
+    /// How long to stay on the other pool before failing back, in seconds.
+    #[serde(default = "default_dwell")]
+    pub dwell_secs: u64,
+}
+
+fn default_dwell() -> u64 {
+    60
+}
+
 /// What the daemon is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Status,
-    Failover { service: String, mv: MoveRequest },
-    Failback { service: String, mv: MoveRequest },
-    Pin { service: String },
-    Unpin { service: String },
+    Failover {
+        service: String,
+        mv: MoveRequest,
+    },
+    Failback {
+        service: String,
+        mv: MoveRequest,
+    },
+    Drill {
+        service: String,
+        drill: DrillRequest,
+    },
+    Pin {
+        service: String,
+    },
+    Unpin {
+        service: String,
+    },
 }
 
 /// The daemon's answer: an HTTP status and a JSON body.

@@ -15,7 +15,7 @@ use tokio::net::UnixListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{Envelope, MoveRequest, Reply, Request, users};
+use super::{DrillRequest, Envelope, MoveRequest, Reply, Request, users};
 
 /// Who is on the other end of a connection.
 #[derive(Debug, Clone)]
@@ -56,6 +56,7 @@ pub async fn serve(
         .route("/v1/status", get(status))
         .route("/v1/services/{name}/failover", post(failover))
         .route("/v1/services/{name}/failback", post(failback))
+        .route("/v1/services/{name}/drill", post(drill))
         .route("/v1/services/{name}/pin", post(pin))
         .route("/v1/services/{name}/unpin", post(unpin))
         .fallback(|| async {
@@ -136,6 +137,28 @@ async fn failback(
 ) -> Response {
     match body {
         Ok(Json(mv)) => ask(&tx, p.0, Request::Failback { service: name, mv }).await,
+        Err(e) => bad_body(e),
+    }
+}
+
+async fn drill(
+    State(tx): Tx,
+    ConnectInfo(p): ConnectInfo<Peer>,
+    UrlPath(name): UrlPath<String>,
+    body: Result<Json<DrillRequest>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(drill)) => {
+            ask(
+                &tx,
+                p.0,
+                Request::Drill {
+                    service: name,
+                    drill,
+                },
+            )
+            .await
+        }
         Err(e) => bad_body(e),
     }
 }

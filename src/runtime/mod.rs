@@ -307,6 +307,7 @@ impl Generation {
             Request::Status => return self.status(reply),
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
+            | Request::Drill { service, .. }
             | Request::Pin { service }
             | Request::Unpin { service } => service.clone(),
         };
@@ -347,6 +348,11 @@ impl Generation {
                 command: Command::Failback {
                     planned: mv.planned,
                 },
+                actor,
+                reply,
+            },
+            Request::Drill { drill, .. } => Input::Drill {
+                drill,
                 actor,
                 reply,
             },

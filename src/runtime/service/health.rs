@@ -39,10 +39,14 @@ impl ServiceTask {
         let names: Vec<String> = self.svc.pools.iter().map(|p| p.name.clone()).collect();
         let mut short = false;
         for pool in names {
-            let local = self
+            let mut local = self
                 .pools
                 .get(&pool)
                 .map_or(PoolHealth::Unknown, |v| specs::health(v.health()));
+            if self.simulated_down.as_deref() == Some(pool.as_str()) {
+                // A drill's simulated fault: this vantage says down, probes or not.
+                local = PoolHealth::Down;
+            }
             let (health, verdict) = self
                 .links
                 .vantages

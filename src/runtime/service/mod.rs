@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+mod drill;
 mod health;
 mod observe;
 
@@ -45,6 +46,14 @@ pub enum Input {
     Status {
         reply: oneshot::Sender<Value>,
     },
+    /// Start a drill.
+    Drill {
+        drill: crate::control::DrillRequest,
+        actor: String,
+        reply: oneshot::Sender<Reply>,
+    },
+    /// A drill's dwell is over.
+    DrillEnd,
     /// A propagation watch finished.
     Watched {
         incident: Option<String>,
@@ -96,6 +105,10 @@ pub struct ServiceTask {
     short_of_quorum: bool,
     /// The open incident outlived the RTO and that was said.
     rto_missed_sent: bool,
+    /// A drill is under way; the pool to come back to.
+    drill: Option<String>,
+    /// A drill treats this pool as down whatever its probes say.
+    simulated_down: Option<String>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -151,6 +164,8 @@ impl ServiceTask {
             reported: BTreeMap::new(),
             short_of_quorum: false,
             rto_missed_sent: false,
+            drill: None,
+            simulated_down: None,
         }
     }
 
@@ -258,6 +273,12 @@ impl ServiceTask {
                 let _ = reply.send(self.status());
             }
             Input::Watched { incident, outcome } => self.on_watched(incident, *outcome),
+            Input::Drill {
+                drill,
+                actor,
+                reply,
+            } => self.on_drill(drill, actor, reply),
+            Input::DrillEnd => self.on_drill_end(),
         }
     }
 
