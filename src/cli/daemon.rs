@@ -79,7 +79,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
         ),
         json!({ "reply": reply }),
     );
-    let svc = cfg.service(&a.service).map(|s| s.clone());
+    let svc = cfg.service(&a.service).cloned();
     let wait = a.dwell
         + svc.as_ref().map_or(Duration::from_secs(600), |s| {
             Duration::from_secs(u64::from(s.ttl.normal) * 2)
