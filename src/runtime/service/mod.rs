@@ -406,16 +406,13 @@ impl ServiceTask {
             warn!(service = %self.svc.name, action = ?a, "A provider call is already in flight; the controller should not ask for two.");
             return;
         }
+        let actor = self.actor_of(&a);
         let intent = a.intent(SystemTime::now()).and_then(|i| {
             let msg = format!("about to {a:?}");
+            let mut payload = serde_json::to_value(&i).ok()?;
+            payload["vantages"] = self.vantages_behind(&a);
             self.journal
-                .open_intent(
-                    &self.svc.name,
-                    self.incident.as_deref(),
-                    &self.actor,
-                    msg,
-                    serde_json::to_value(&i).ok()?,
-                )
+                .open_intent(&self.svc.name, self.incident.as_deref(), &actor, msg, payload)
                 .ok()
         });
         let svc = self.svc.clone();
@@ -440,8 +437,33 @@ impl ServiceTask {
             action: action_copy,
             intent,
             what,
-            actor: self.actor.clone(),
+            actor,
         });
+    }
+
+    /// Who asked for this provider call: the operator behind the last
+    /// command, or the rule that fired (`rule:active_down`, `rule:suspect`).
+    fn actor_of(&self, a: &Action) -> String {
+        use crate::controller::{Initiator, TtlReason};
+        let word = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
+        match a {
+            Action::Flip { reason, by: Initiator::Automation, .. } => format!("rule:{}", word(json!(reason))),
+            Action::SetTtl { reason: r @ (TtlReason::Suspect | TtlReason::Restore), .. } => format!("rule:{}", word(json!(r))),
+            Action::Reread => "rtoguard".into(),
+            _ => self.actor.clone(),
+        }
+    }
+
+    /// The vantages whose votes made the active pool's health what it is.
+    fn vantages_behind(&self, a: &Action) -> Value {
+        let pool = match a {
+            Action::Flip { from: Some(f), .. } => f.clone(),
+            _ => self.controller.status().active.unwrap_or_default(),
+        };
+        match self.reported.get(&pool).and_then(|r| r.1.as_ref()) {
+            Some(v) => json!({ "down": v.down, "suspect": v.suspect, "up": v.up, "stale": v.stale }),
+            None => json!({ "local": self.links.vantages.id }),
+        }
     }
 
     /// Automatic writes follow the writer rule (see `runtime::vantages`);
