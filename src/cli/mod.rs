@@ -256,7 +256,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::History(a) => daemon::history(&a),
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),
-        Command::Demo(a) => crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await,
+        Command::Demo(a) => {
+            crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
+        }
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());

@@ -1,33 +1,25 @@
 //! `rtoguard demo`: the whole failover loop on this machine — regions, authority, the real daemon, a fault, the report, a failback.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
-use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
+use anyhow::{Context, anyhow};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
-use super::follow::{Follower, Out, offset};
-use super::setup::{self, Peers, SERVICE, Scratch};
-use crate::control::client;
-use crate::journal::{Journal, now_ms};
-use crate::propagation::{self, Progress};
-use crate::report::{self, Report};
+use super::follow::Out;
+use super::setup::{self, Peers, Scratch};
+use super::story;
 use crate::runtime::{self, Stop};
 
-/// How long the daemon may take to be ready and see both pools up.
+/// How long the daemon may take to be ready.
 const START_LIMIT: Duration = Duration::from_secs(20);
-/// How long the failover may take, from the fault to the saved report.
-const FAILOVER_LIMIT: Duration = Duration::from_secs(45);
-/// How often the journal and the daemon's status are read.
-const POLL: Duration = Duration::from_millis(150);
 /// How long the daemon may take to stop.
 const STOP_LIMIT: Duration = Duration::from_secs(15);
+/// The exit code after Ctrl-C.
+const EXIT_INTERRUPTED: u8 = 130;
 
 /// What `rtoguard demo` was asked.
 #[derive(Debug, Clone, Copy, Default)]
@@ -36,6 +28,14 @@ pub struct DemoOptions {
     pub keep: bool,
 }
 
+/// Ctrl-C ended the demo before its story did.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by Ctrl-C")]
+pub struct Interrupted;
+
+/// The daemon running in-process; `None` once its end has been seen.
+type Daemon = Option<JoinHandle<anyhow::Result<()>>>;
+
 /// The `demo` subcommand: runs the demo, prints why it failed if it did.
 pub async fn command(opts: DemoOptions) -> ExitCode {
     let out = Out::new(std::io::stdout().is_terminal());
@@ -43,6 +43,10 @@ pub async fn command(opts: DemoOptions) -> ExitCode {
     out.finish();
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Interrupted>() => {
+            eprintln!("The demo was interrupted; everything is stopped and removed.");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("error: the demo failed: {e:#}");
             ExitCode::FAILURE
@@ -67,23 +71,17 @@ pub async fn run(opts: DemoOptions, out: &Out) -> anyhow::Result<()> {
     ));
     let stop = CancellationToken::new();
     let (ready_tx, ready_rx) = oneshot::channel();
-    let path = config.clone();
     let token = stop.clone();
-    let mut daemon = tokio::spawn(async move {
-        runtime::run_until(&path, Stop::Token(token), Some(ready_tx)).await
-    });
-    let story = async {
-        wait_ready(ready_rx, &mut daemon).await?;
-        tell(&scratch, &mut peers, out).await
-    };
-    let result = tokio::select! {
-        r = story => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
-    };
-    let result = match result {
-        Ok(()) if opts.keep => keep_running(&scratch, &peers, out).await,
-        r => r,
-    };
+    let mut daemon: Daemon = Some(tokio::spawn(async move {
+        runtime::run_until(&config, Stop::Token(token), Some(ready_tx)).await
+    }));
+    let mut result = supervise(&scratch, &mut peers, &mut daemon, ready_rx, out).await;
+    if result.is_ok() && opts.keep {
+        result = tokio::select! {
+            r = keep_running(&scratch, &peers, out) => r,
+            r = ended(&mut daemon) => Err(died(r)),
+        };
+    }
     out.waiting("stopping the controller, the regions and the authority");
     let stopped = stop_daemon(stop, daemon).await;
     peers.stop().await;
@@ -93,236 +91,62 @@ pub async fn run(opts: DemoOptions, out: &Out) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Until the daemon says it is ready (or fails first).
-async fn wait_ready(
+/// Waits for the daemon to be ready, then tells the story; Ctrl-C or the
+/// daemon ending cut either short.
+async fn supervise(
+    scratch: &Scratch,
+    peers: &mut Peers,
+    daemon: &mut Daemon,
     ready: oneshot::Receiver<()>,
-    daemon: &mut JoinHandle<anyhow::Result<()>>,
+    out: &Out,
 ) -> anyhow::Result<()> {
+    out.waiting("starting the controller");
     tokio::select! {
         r = tokio::time::timeout(START_LIMIT, ready) => match r {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(anyhow!("the controller stopped before it was ready")),
-            Err(_) => Err(anyhow!("the controller was not ready within {START_LIMIT:?}")),
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(anyhow!("the controller stopped before it was ready")),
+            Err(_) => return Err(anyhow!("the controller was not ready within {START_LIMIT:?}")),
         },
-        r = daemon => match r {
-            Ok(Ok(())) => Err(anyhow!("the controller stopped before it was ready")),
-            Ok(Err(e)) => Err(e.context("the controller failed to start")),
-            Err(e) => Err(anyhow!("the controller task failed: {e}")),
-        },
+        r = ended(daemon) => return Err(died(r)),
+        _ = tokio::signal::ctrl_c() => return Err(Interrupted.into()),
+    }
+    tokio::select! {
+        r = story::tell(scratch, peers, out) => r,
+        r = ended(daemon) => Err(died(r)),
+        _ = tokio::signal::ctrl_c() => Err(Interrupted.into()),
+    }
+}
+
+/// The daemon's end (pending forever once seen, so it is awaited only once).
+async fn ended(daemon: &mut Daemon) -> Result<anyhow::Result<()>, tokio::task::JoinError> {
+    let Some(handle) = daemon.as_mut() else {
+        return std::future::pending().await;
+    };
+    let r = handle.await;
+    *daemon = None;
+    r
+}
+
+/// Why the daemon ending early is an error.
+fn died(r: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Error {
+    match r {
+        Ok(Ok(())) => anyhow!("the controller stopped on its own"),
+        Ok(Err(e)) => e.context("the controller failed"),
+        Err(e) => anyhow!("the controller task failed: {e}"),
     }
 }
 
 /// Cancels the daemon and waits for it (bounded).
-async fn stop_daemon(
-    stop: CancellationToken,
-    daemon: JoinHandle<anyhow::Result<()>>,
-) -> anyhow::Result<()> {
+async fn stop_daemon(stop: CancellationToken, mut daemon: Daemon) -> anyhow::Result<()> {
     stop.cancel();
-    match tokio::time::timeout(STOP_LIMIT, daemon).await {
+    if daemon.is_none() {
+        return Ok(());
+    }
+    match tokio::time::timeout(STOP_LIMIT, ended(&mut daemon)).await {
         Ok(Ok(r)) => r.context("the controller failed"),
-        Ok(Err(e)) if e.is_cancelled() => Ok(()),
         Ok(Err(e)) => Err(anyhow!("the controller task failed: {e}")),
         Err(_) => Err(anyhow!("the controller did not stop within {STOP_LIMIT:?}")),
     }
-}
-
-/// The story: both up, the primary dies, the failover, its report, the failback.
-async fn tell(scratch: &Scratch, peers: &mut Peers, out: &Out) -> anyhow::Result<()> {
-    let socket = scratch.socket_path();
-    out.waiting("waiting for both pools to be up");
-    wait_pool(&socket, "primary", "up", START_LIMIT).await?;
-    wait_pool(&socket, "standby", "up", START_LIMIT).await?;
-    out.line("Controller ready: both pools are up, www points at the primary.");
-    let journal = Journal::open(&scratch.state_dir()).context("cannot open the journal")?;
-    let seen_reports = report_ids(&journal)?;
-    let last_seq = journal.entries(None, 0)?.last().map_or(0, |e| e.seq);
-    let t0 = now_ms();
-    peers.primary.kill().await;
-    out.line(&format!(
-        "{} fault: the primary region ({}) is killed",
-        offset(t0, t0),
-        peers.primary.addr
-    ));
-    let mut follower = Follower::new(t0, last_seq);
-    let id = follow_until_report(&journal, &mut follower, &seen_reports, out).await?;
-    let html = show_report(&journal, &id, out)?;
-    out.line(&format!("HTML report (kept after the demo): {}", html.display()));
-    failback(scratch, peers, &journal, &mut follower, out).await
-}
-
-/// The ids of the reports stored so far.
-fn report_ids(journal: &Journal) -> anyhow::Result<Vec<String>> {
-    Ok(journal.reports()?.into_iter().map(|r| r.0).collect())
-}
-
-/// Prints journal lines until a report not in `seen` is stored; its id.
-async fn follow_until_report(
-    journal: &Journal,
-    follower: &mut Follower,
-    seen: &[String],
-    out: &Out,
-) -> anyhow::Result<String> {
-    let deadline = Instant::now() + FAILOVER_LIMIT;
-    out.waiting("detecting the fault, failing over, timing propagation");
-    loop {
-        for line in follower.poll(journal)? {
-            out.line(&line);
-        }
-        if let Some(id) = report_ids(journal)?.into_iter().find(|id| !seen.contains(id)) {
-            return Ok(id);
-        }
-        if Instant::now() > deadline {
-            bail!("no RTO report within {FAILOVER_LIMIT:?} of the fault; the journal is above");
-        }
-        sleep(POLL).await;
-    }
-}
-
-/// Prints the text report and writes the HTML one to `$TMPDIR`; its path.
-fn show_report(journal: &Journal, id: &str, out: &Out) -> anyhow::Result<PathBuf> {
-    let value = journal
-        .report(id)?
-        .with_context(|| format!("the report {id} vanished"))?;
-    let r: Report = serde_json::from_value(value).context("cannot read the stored report")?;
-    out.line("");
-    out.block(&report::render_text(&r));
-    out.line("");
-    let stamp = time::OffsetDateTime::now_utc()
-        .format(time::macros::format_description!(
-            "[year][month][day]-[hour][minute][second]"
-        ))
-        .unwrap_or_else(|_| now_ms().to_string());
-    let path = std::env::temp_dir().join(format!("rtoguard-demo-{stamp}.html"));
-    std::fs::write(&path, report::render_html(&r))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
-}
-
-/// Revives the primary, asks the daemon for a planned failback, follows it
-/// until the authority serves the primary again.
-async fn failback(
-    scratch: &Scratch,
-    peers: &mut Peers,
-    journal: &Journal,
-    follower: &mut Follower,
-    out: &Out,
-) -> anyhow::Result<()> {
-    let socket = scratch.socket_path();
-    let t0 = follower.restart_clock();
-    peers
-        .primary
-        .revive()
-        .await
-        .context("cannot revive the primary region")?;
-    out.line(&format!(
-        "{} the primary region is back; waiting for the controller to see it up",
-        offset(t0, t0)
-    ));
-    out.waiting("waiting for the primary pool to be up");
-    wait_pool(&socket, "primary", "up", START_LIMIT).await?;
-    let body = json!({ "planned": true });
-    let path = format!("/v1/services/{SERVICE}/failback");
-    let (code, reply) = client::call(&socket, "POST", &path, Some(&body)).await?;
-    if !(200..300).contains(&code) {
-        bail!("the controller refused the failback ({code}): {reply}");
-    }
-    out.line(&format!(
-        "{} failback: the controller accepted a planned failback to the primary (TTL lowered and drained first)",
-        offset(t0, now_ms())
-    ));
-    let cfg = crate::config::load(&scratch.config_path()).map_err(|e| anyhow!("{e}"))?;
-    let svc = cfg
-        .service(SERVICE)
-        .context("the demo service is missing from its config")?;
-    // The watch's offsets count from the same moment as the journal lines.
-    let since = Duration::from_millis(now_ms().saturating_sub(t0).max(0) as u64);
-    let now = Instant::now();
-    let mv = runtime::watch::Move {
-        from: Some("standby"),
-        start: now.checked_sub(since).unwrap_or(now),
-        ..runtime::watch_move("primary")
-    };
-    let spec = runtime::watch_spec(&cfg, svc, &mv);
-    follow_failback(spec, journal, follower, out).await
-}
-
-/// Journal lines and the watch's own lines until the authority serves the primary.
-async fn follow_failback(
-    spec: propagation::WatchSpec,
-    journal: &Journal,
-    follower: &mut Follower,
-    out: &Out,
-) -> anyhow::Result<()> {
-    let cancel = CancellationToken::new();
-    let (tx, mut rx) = mpsc::channel(64);
-    let watch = tokio::spawn(propagation::watch(spec, cancel.clone(), Some(tx)));
-    let _stop_watch = cancel.clone().drop_guard();
-    out.waiting("draining the lowered TTL, then flipping back");
-    let mut tick = tokio::time::interval(POLL);
-    loop {
-        tokio::select! {
-            p = rx.recv() => match p {
-                Some(p) => failback_progress(&p, out),
-                None => break,
-            },
-            _ = tick.tick() => for line in follower.poll(journal)? { out.line(&line) },
-        }
-    }
-    let outcome = watch.await.context("the failback watch failed")?;
-    for line in follower.poll(journal)? {
-        out.line(&line);
-    }
-    let served = outcome
-        .authoritatives
-        .iter()
-        .all(|a| a.converged_ms.is_some());
-    if !served || outcome.authoritatives.is_empty() {
-        bail!("the authority did not serve the primary again: {}", outcome.end);
-    }
-    out.line(&format!(
-        "Failback complete: the authority serves {} again ({}).",
-        outcome.expected.join(", "),
-        outcome.end
-    ));
-    Ok(())
-}
-
-/// One line of the failback watch, with the failback's own offsets.
-fn failback_progress(p: &Progress, out: &Out) {
-    match p {
-        Progress::Tick { elapsed, waiting } => out.waiting(&format!(
-            "+{}s failback: waiting for {}",
-            elapsed.as_secs(),
-            waiting.join(", ")
-        )),
-        p => {
-            if let Some(line) = p.line() {
-                out.line(&format!("{line} (failback)"));
-            }
-        }
-    }
-}
-
-/// Until the daemon's status shows `pool` with `health` (bounded).
-async fn wait_pool(socket: &Path, pool: &str, health: &str, limit: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + limit;
-    let mut last = Value::Null;
-    while Instant::now() < deadline {
-        if let Ok((200, body)) = client::call(socket, "GET", "/v1/status", None).await {
-            let pools = &body["services"][0]["pools"];
-            let found = pools
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|p| p["name"] == pool);
-            if found.is_some_and(|p| p["health"] == health) {
-                return Ok(());
-            }
-            last = pools.clone();
-        }
-        sleep(POLL).await;
-    }
-    bail!("pool {pool} was not {health} within {limit:?}; last status: {last}")
 }
 
 /// `--keep`: leave everything running and say how to poke it, until Ctrl-C.
