@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use crate::journal::{Entry, now_ms};
@@ -15,9 +15,11 @@ pub struct Out {
 }
 
 impl Out {
+    /// A spinner on standard output when `is_tty`, plain lines otherwise.
     pub fn new(is_tty: bool) -> Self {
         let bar = is_tty.then(|| {
-            let bar = ProgressBar::new_spinner();
+            // Standard output is the terminal asked about; stderr carries the logs.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
                 bar.set_style(style);
             }
