@@ -69,6 +69,15 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) to standard output.
     Man,
+    /// Run the whole failover loop on this machine: two regions, an authority, a fault, the RTO report.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Leave the regions, the authority and the controller running afterwards, until Ctrl-C.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +279,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::History(a) => daemon::history(&a),
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),
+        Command::Demo(a) => {
+            crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
+        }
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());

@@ -7,12 +7,19 @@
 //! - [`region`]: a region's HTTP server with its `x-region` marker, which the
 //!   demo kills and revives.
 //! - [`loopback_plan`]: which loopback addresses the two regions use.
+//! - [`run`]: `rtoguard demo` itself; `setup` (private) starts the peers and
+//!   writes the daemon's config, `story` (private) kills the primary and
+//!   fails back, `follow` (private) turns the journal into live lines.
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 
 pub mod authority;
+mod follow;
 mod prereq;
 pub mod region;
+pub mod run;
+mod setup;
+mod story;
 mod zone;
 
 #[cfg(test)]

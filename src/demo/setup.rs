@@ -1,0 +1,264 @@
+//! The demo's stage: a scratch directory, the two regions, the authority, and the config that ties them to the daemon.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use rand::RngCore;
+
+use super::{Authority, AuthorityConfig, DemoRegion, loopback_plan};
+
+/// The demo zone.
+pub const ZONE: &str = "demo.rtoguard.test.";
+/// The record the demo flips.
+pub const RECORD: &str = "www.demo.rtoguard.test.";
+/// The demo's service name.
+pub const SERVICE: &str = "www";
+/// The TSIG key the daemon signs its updates with.
+const KEY_NAME: &str = "rtoguard-demo.";
+/// The record's normal TTL in seconds.
+const NORMAL_TTL: u32 = 10;
+/// Tries at finding one port free on both region addresses.
+const PORT_TRIES: usize = 20;
+
+/// A scratch directory, removed on drop.
+#[derive(Debug)]
+pub struct Scratch {
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    /// Creates `$TMPDIR/rtoguard-demo.PID.RANDOM`, readable by this user only.
+    pub fn create() -> anyhow::Result<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = std::env::temp_dir().join(format!(
+            "rtoguard-demo.{}.{:08x}",
+            std::process::id(),
+            rand::rng().next_u32()
+        ));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Self { dir })
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+
+    pub fn socket_path(&self) -> PathBuf {
+        self.dir.join("control.sock")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("state")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The running peers: two regions and the authority.
+#[derive(Debug)]
+pub struct Peers {
+    pub primary: DemoRegion,
+    pub standby: DemoRegion,
+    pub authority: Authority,
+    /// The port both regions listen on (the probe and client port).
+    pub port: u16,
+}
+
+impl Peers {
+    /// Starts both regions on one port and the authority serving `www` → primary.
+    pub async fn start(scratch: &Scratch) -> anyhow::Result<Self> {
+        let (primary, standby) = start_regions().await?;
+        let port = primary.addr.port();
+        let secret = random_secret();
+        write_secret(&scratch.dir.join("tsig.secret"), &secret)?;
+        let authority = Authority::start(AuthorityConfig {
+            zone: ZONE.into(),
+            records: vec![("www".into(), NORMAL_TTL, primary.addr.ip())],
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tsig_key_name: KEY_NAME.into(),
+            tsig_secret: secret,
+            state_dir: scratch.dir.join("authority"),
+        })
+        .await
+        .context("cannot start the demo authority")?;
+        Ok(Self {
+            primary,
+            standby,
+            authority,
+            port,
+        })
+    }
+
+    /// Stops the authority; the regions close when dropped.
+    pub async fn stop(self) {
+        let Self {
+            mut primary,
+            mut standby,
+            authority,
+            ..
+        } = self;
+        primary.kill().await;
+        standby.kill().await;
+        authority.stop().await;
+    }
+}
+
+/// Both regions on the same port: the config has one probe port per service.
+async fn start_regions() -> anyhow::Result<(DemoRegion, DemoRegion)> {
+    let (a, b) = loopback_plan();
+    if a == b {
+        bail!(
+            "the demo needs two loopback addresses (127.0.0.2 and 127.0.0.3) \
+             and this machine lets us bind only {a}"
+        );
+    }
+    let mut last = None;
+    for _ in 0..PORT_TRIES {
+        let primary = DemoRegion::start(SocketAddr::new(a, 0), "primary")
+            .await
+            .with_context(|| format!("cannot start the primary region on {a}"))?;
+        match DemoRegion::start(SocketAddr::new(b, primary.addr.port()), "standby").await {
+            Ok(standby) => return Ok((primary, standby)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "no port free on both {a} and {b}: {}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+fn random_secret() -> Vec<u8> {
+    let mut secret = vec![0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    secret
+}
+
+/// Writes the secret as base64, readable by this user only.
+fn write_secret(path: &Path, secret: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(f, "{}", base64(secret)).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The daemon's config for the demo peers.
+pub fn config(scratch: &Scratch, peers: &Peers) -> String {
+    let auth = peers.authority.addr;
+    let port = peers.port;
+    let mut c = String::new();
+    // Writing to a String cannot fail.
+    let _ = write!(
+        c,
+        r#"# Written by `rtoguard demo`.
+[controller]
+id = "demo"
+state_dir = "{state}"
+control_socket = "{socket}"
+
+[providers.demo-authority]
+type = "rfc2136"
+server = "{auth}"
+tsig_key_name = "{KEY_NAME}"
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "{secret}"
+timeout = "2s"
+
+[[services]]
+name = "{SERVICE}"
+provider = "demo-authority"
+zone = "{ZONE}"
+record = "{RECORD}"
+type = "A"
+rto = "30s"
+ttl = {{ normal = "{NORMAL_TTL}s", lowered = "2s", restore_after = "3s" }}
+failback = {{ mode = "manual" }}
+probe = {{ type = "http", port = {port}, path = "/", timeout = "1s" }}
+health = {{ interval = "500ms", rise = 2, fall = 2 }}
+damping = {{ hold_down = "1s", max_flips = 10, flip_window = "1h" }}
+
+[[services.pools]]
+name = "primary"
+region = "loopback-a"
+endpoints = ["{primary}"]
+marker = {{ header = "x-region", value = "primary" }}
+
+[[services.pools]]
+name = "standby"
+region = "loopback-b"
+endpoints = ["{standby}"]
+marker = {{ header = "x-region", value = "standby" }}
+
+[services.propagation]
+authoritatives = [ {{ name = "demo-authority", address = "{auth}" }} ]
+# No recursive resolver on this machine: clients take the authority's answer.
+resolvers = [ {{ name = "demo-authority", address = "{auth}" }} ]
+client_url = "http://www.demo.rtoguard.test:{port}/"
+deadline = "40s"
+"#,
+        state = scratch.state_dir().display(),
+        socket = scratch.socket_path().display(),
+        secret = scratch.dir.join("tsig.secret").display(),
+        primary = ip(peers.primary.addr.ip()),
+        standby = ip(peers.standby.addr.ip()),
+    );
+    c
+}
+
+fn ip(ip: IpAddr) -> String {
+    ip.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc, "{raw:?}");
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The demo's story once the daemon is ready: both pools up, the primary dies, the failover and its report, the failback.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep};
+use tokio_util::sync::CancellationToken;
+
+use super::follow::{Follower, Out, offset};
+use super::setup::{Peers, SERVICE, Scratch};
+use crate::control::client;
+use crate::journal::{Journal, now_ms};
+use crate::propagation::{self, Progress};
+use crate::report::{self, Report};
+use crate::runtime;
+
+/// How long the daemon may take to see a pool up.
+const UP_LIMIT: Duration = Duration::from_secs(20);
+/// How long the failover may take, from the fault to the saved report.
+const FAILOVER_LIMIT: Duration = Duration::from_secs(45);
+/// How often the journal and the daemon's status are read.
+const POLL: Duration = Duration::from_millis(150);
+
+/// The story: both up, the primary dies, the failover, its report, the failback.
+pub async fn tell(scratch: &Scratch, peers: &mut Peers, out: &Out) -> anyhow::Result<()> {
+    let socket = scratch.socket_path();
+    out.waiting("waiting for both pools to be up");
+    wait_pool(&socket, "primary", "up", UP_LIMIT).await?;
+    wait_pool(&socket, "standby", "up", UP_LIMIT).await?;
+    out.line("Controller ready: both pools are up, www points at the primary.");
+    let journal = Journal::open(&scratch.state_dir()).context("cannot open the journal")?;
+    let seen_reports = report_ids(&journal)?;
+    let last_seq = journal.entries(None, 0)?.last().map_or(0, |e| e.seq);
+    let t0 = now_ms();
+    peers.primary.kill().await;
+    out.line(&format!(
+        "{} fault: the primary region ({}) is killed",
+        offset(t0, t0),
+        peers.primary.addr
+    ));
+    let mut follower = Follower::new(t0, last_seq);
+    let id = follow_until_report(&journal, &mut follower, &seen_reports, out).await?;
+    let html = show_report(&journal, &id, out)?;
+    out.line(&format!(
+        "HTML report (kept after the demo): {}",
+        html.display()
+    ));
+    failback(scratch, peers, &journal, &mut follower, out).await
+}
+
+/// The ids of the reports stored so far.
+fn report_ids(journal: &Journal) -> anyhow::Result<Vec<String>> {
+    Ok(journal.reports()?.into_iter().map(|r| r.0).collect())
+}
+
+/// Prints journal lines until a report not in `seen` is stored; its id.
+async fn follow_until_report(
+    journal: &Journal,
+    follower: &mut Follower,
+    seen: &[String],
+    out: &Out,
+) -> anyhow::Result<String> {
+    let deadline = Instant::now() + FAILOVER_LIMIT;
+    out.waiting("detecting the fault, failing over, timing propagation");
+    loop {
+        for line in follower.poll(journal)? {
+            out.line(&line);
+        }
+        if let Some(id) = report_ids(journal)?
+            .into_iter()
+            .find(|id| !seen.contains(id))
+        {
+            return Ok(id);
+        }
+        if Instant::now() > deadline {
+            bail!("no RTO report within {FAILOVER_LIMIT:?} of the fault; the journal is above");
+        }
+        sleep(POLL).await;
+    }
+}
+
+/// Prints the text report and writes the HTML one to `$TMPDIR`; its path.
+fn show_report(journal: &Journal, id: &str, out: &Out) -> anyhow::Result<PathBuf> {
+    let value = journal
+        .report(id)?
+        .with_context(|| format!("the report {id} vanished"))?;
+    let r: Report = serde_json::from_value(value).context("cannot read the stored report")?;
+    out.line("");
+    out.block(&report::render_text(&r));
+    out.line("");
+    let stamp = time::OffsetDateTime::now_utc()
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_else(|_| now_ms().to_string());
+    let path = std::env::temp_dir().join(format!("rtoguard-demo-{stamp}.html"));
+    std::fs::write(&path, report::render_html(&r))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Revives the primary, asks the daemon for a planned failback, follows it
+/// until the authority serves the primary again.
+async fn failback(
+    scratch: &Scratch,
+    peers: &mut Peers,
+    journal: &Journal,
+    follower: &mut Follower,
+    out: &Out,
+) -> anyhow::Result<()> {
+    let socket = scratch.socket_path();
+    let t0 = follower.restart_clock();
+    peers
+        .primary
+        .revive()
+        .await
+        .context("cannot revive the primary region")?;
+    out.line(&format!(
+        "{} the primary region is back; waiting for the controller to see it up",
+        offset(t0, t0)
+    ));
+    out.waiting("waiting for the primary pool to be up");
+    wait_pool(&socket, "primary", "up", UP_LIMIT).await?;
+    let body = json!({ "planned": true });
+    let path = format!("/v1/services/{SERVICE}/failback");
+    let (code, reply) = client::call(&socket, "POST", &path, Some(&body)).await?;
+    if !(200..300).contains(&code) {
+        bail!("the controller refused the failback ({code}): {reply}");
+    }
+    out.line(&format!(
+        "{} failback: the controller accepted a planned failback to the primary (TTL lowered and drained first)",
+        offset(t0, now_ms())
+    ));
+    let cfg = crate::config::load(&scratch.config_path()).map_err(|e| anyhow!("{e}"))?;
+    let svc = cfg
+        .service(SERVICE)
+        .context("the demo service is missing from its config")?;
+    // The watch's offsets count from the same moment as the journal lines.
+    let since = Duration::from_millis(now_ms().saturating_sub(t0).max(0) as u64);
+    let now = Instant::now();
+    let mv = runtime::watch::Move {
+        from: Some("standby"),
+        start: now.checked_sub(since).unwrap_or(now),
+        ..runtime::watch_move("primary")
+    };
+    let spec = runtime::watch_spec(&cfg, svc, &mv);
+    let served = follow_failback(spec, journal, follower, out).await?;
+    settle(&socket, journal, follower, out).await?;
+    out.line(&format!(
+        "Failback complete: the authority serves {served} again and the controller is idle on the primary."
+    ));
+    Ok(())
+}
+
+/// Journal lines until the daemon has finished the flip back (it may still
+/// be waiting for the provider to report it in sync when the authority
+/// already serves it).
+async fn settle(
+    socket: &Path,
+    journal: &Journal,
+    follower: &mut Follower,
+    out: &Out,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + UP_LIMIT;
+    out.waiting("waiting for the controller to finish the flip back");
+    loop {
+        for line in follower.poll(journal)? {
+            out.line(&line);
+        }
+        if let Ok((200, body)) = client::call(socket, "GET", "/v1/status", None).await {
+            let s = &body["services"][0];
+            if s["controller"]["active"] == "primary" && s["busy"].is_null() {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("the controller did not settle on the primary within {UP_LIMIT:?}");
+        }
+        sleep(POLL).await;
+    }
+}
+
+/// Journal lines and the watch's own lines until the authority serves the
+/// primary; the values it serves.
+async fn follow_failback(
+    spec: propagation::WatchSpec,
+    journal: &Journal,
+    follower: &mut Follower,
+    out: &Out,
+) -> anyhow::Result<String> {
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = mpsc::channel(64);
+    let watch = tokio::spawn(propagation::watch(spec, cancel.clone(), Some(tx)));
+    let _stop_watch = cancel.clone().drop_guard();
+    out.waiting("draining the lowered TTL, then flipping back");
+    let mut tick = tokio::time::interval(POLL);
+    loop {
+        tokio::select! {
+            p = rx.recv() => match p {
+                Some(p) => failback_progress(&p, out),
+                None => break,
+            },
+            _ = tick.tick() => for line in follower.poll(journal)? { out.line(&line) },
+        }
+    }
+    let outcome = watch.await.context("the failback watch failed")?;
+    for line in follower.poll(journal)? {
+        out.line(&line);
+    }
+    let served = outcome
+        .authoritatives
+        .iter()
+        .all(|a| a.converged_ms.is_some());
+    if !served || outcome.authoritatives.is_empty() {
+        bail!(
+            "the authority did not serve the primary again: {}",
+            outcome.end
+        );
+    }
+    Ok(outcome.expected.join(", "))
+}
+
+/// One line of the failback watch, with the failback's own offsets.
+fn failback_progress(p: &Progress, out: &Out) {
+    match p {
+        Progress::Tick { elapsed, waiting } => out.waiting(&format!(
+            "+{}s failback: waiting for {}",
+            elapsed.as_secs(),
+            waiting.join(", ")
+        )),
+        p => {
+            if let Some(line) = p.line() {
+                out.line(&format!("{line} (failback)"));
+            }
+        }
+    }
+}
+
+/// Until the daemon's status shows `pool` with `health` (bounded).
+async fn wait_pool(socket: &Path, pool: &str, health: &str, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    let mut last = Value::Null;
+    while Instant::now() < deadline {
+        if let Ok((200, body)) = client::call(socket, "GET", "/v1/status", None).await {
+            let pools = &body["services"][0]["pools"];
+            let found = pools
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["name"] == pool);
+            if found.is_some_and(|p| p["health"] == health) {
+                return Ok(());
+            }
+            last = pools.clone();
+        }
+        sleep(POLL).await;
+    }
+    bail!("pool {pool} was not {health} within {limit:?}; last status: {last}")
+}
