@@ -8,7 +8,9 @@ use rtoguard::cli::{Cli, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format, cli.verbose);
+    // The demo tells its own story on stdout; the daemon inside it only warns.
+    let quiet = matches!(cli.command, rtoguard::cli::Command::Demo(_));
+    init_tracing(cli.log_format, cli.verbose, quiet);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -23,8 +25,9 @@ fn main() -> ExitCode {
     rt.block_on(rtoguard::cli::run(cli))
 }
 
-fn init_tracing(format: LogFormat, verbose: u8) {
+fn init_tracing(format: LogFormat, verbose: u8, quiet: bool) {
     let default = match verbose {
+        0 if quiet => "warn,hickory_server=error",
         0 => "info",
         1 => "debug",
         _ => "trace",

@@ -412,7 +412,13 @@ impl ServiceTask {
             let mut payload = serde_json::to_value(&i).ok()?;
             payload["vantages"] = self.vantages_behind(&a);
             self.journal
-                .open_intent(&self.svc.name, self.incident.as_deref(), &actor, msg, payload)
+                .open_intent(
+                    &self.svc.name,
+                    self.incident.as_deref(),
+                    &actor,
+                    msg,
+                    payload,
+                )
                 .ok()
         });
         let svc = self.svc.clone();
@@ -447,8 +453,15 @@ impl ServiceTask {
         use crate::controller::{Initiator, TtlReason};
         let word = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
         match a {
-            Action::Flip { reason, by: Initiator::Automation, .. } => format!("rule:{}", word(json!(reason))),
-            Action::SetTtl { reason: r @ (TtlReason::Suspect | TtlReason::Restore), .. } => format!("rule:{}", word(json!(r))),
+            Action::Flip {
+                reason,
+                by: Initiator::Automation,
+                ..
+            } => format!("rule:{}", word(json!(reason))),
+            Action::SetTtl {
+                reason: r @ (TtlReason::Suspect | TtlReason::Restore),
+                ..
+            } => format!("rule:{}", word(json!(r))),
             Action::Reread => "rtoguard".into(),
             _ => self.actor.clone(),
         }
@@ -461,7 +474,9 @@ impl ServiceTask {
             _ => self.controller.status().active.unwrap_or_default(),
         };
         match self.reported.get(&pool).and_then(|r| r.1.as_ref()) {
-            Some(v) => json!({ "down": v.down, "suspect": v.suspect, "up": v.up, "stale": v.stale }),
+            Some(v) => {
+                json!({ "down": v.down, "suspect": v.suspect, "up": v.up, "stale": v.stale })
+            }
             None => json!({ "local": self.links.vantages.id }),
         }
     }
