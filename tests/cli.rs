@@ -42,6 +42,12 @@ fn check_names_file_line_and_field_and_exits_1() {
         "{text}"
     );
     assert!(text.contains("2 error(s)"), "{text}");
+    let out = run(&["check", "--json", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["issues"][0]["line"], 6, "{v}");
+    assert_eq!(v["issues"][0]["field"], "services[a].provider", "{v}");
 }
 
 #[test]

@@ -316,3 +316,72 @@ fn a_simulated_fault_drill_flips_fails_back_and_is_reported_as_a_drill() {
     assert_eq!(r["to_pool"], "standby", "{r}");
     d.stop();
 }
+
+#[test]
+fn a_pinned_service_is_observed_but_never_moved_until_unpinned() {
+    let mut tb = Testbed::start_with(2, 1, "1s", FAST);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let out = run(&["pin", "checkout", "--config", tb.config_str()]);
+    assert!(out.status.success(), "{}", out.text());
+    assert!(
+        run(&["status", "--config", tb.config_str()])
+            .text()
+            .contains("PINNED")
+    );
+    tb.primary.stop();
+    // Well past fall × interval: the pool is seen down, and nothing moves.
+    wait_for(
+        Duration::from_secs(10),
+        || {
+            run(&["status", "--json", "--config", tb.config_str()])
+                .text()
+                .contains("\"health\":\"down\"")
+        },
+        || d.log_text(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(served(&tb).0, ["127.0.0.2"], "a pinned service moved");
+    let out = run(&["unpin", "checkout", "--config", tb.config_str()]);
+    assert!(out.status.success(), "{}", out.text());
+    wait_for(
+        Duration::from_secs(15),
+        || served(&tb).0 == ["127.0.0.3"],
+        || d.log_text(),
+    );
+    let h = history(&tb);
+    assert!(h.contains("pinned") && h.contains("unpinned"), "{h}");
+    d.stop();
+}
+
+#[test]
+fn watch_times_a_change_at_bind_and_says_what_is_outstanding() {
+    let tb = Testbed::start(300, 30, "1m");
+    let bind = tb.bind.addr.to_string();
+    let out = run(&[
+        "watch",
+        "checkout.example.test.",
+        "--expect",
+        "127.0.0.2",
+        "--authoritative",
+        &bind,
+        "--timeout",
+        "10s",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", out.text());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["end"], "converged", "{v}");
+    let out = run(&[
+        "watch",
+        "checkout.example.test.",
+        "--expect",
+        "127.0.0.9",
+        "--authoritative",
+        &bind,
+        "--timeout",
+        "2s",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.text());
+    assert!(out.text().contains("outstanding"), "{}", out.text());
+}

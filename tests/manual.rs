@@ -286,3 +286,59 @@ fn a_wrong_tsig_secret_is_an_auth_error_without_the_secret() {
         "secret leaked:\n{text}"
     );
 }
+
+#[test]
+fn a_second_ctrl_c_during_the_drain_aborts_and_restores_the_ttl() {
+    let tb = Testbed::start(30, 1, "1s");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        .args([
+            "failover",
+            "checkout",
+            "--to",
+            "standby",
+            "--planned",
+            "--yes",
+            "--config",
+            tb.config_str(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the TTL is lowered: the drain has begun.
+    let start = std::time::Instant::now();
+    while tb.bind.query("checkout.example.test.", RecordType::A).ttl != 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the TTL was never lowered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = child.id().to_string();
+    for _ in 0..2 {
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", out.text());
+    let text = out.text();
+    assert!(text.contains("press it again to abort"), "{text}");
+    assert!(
+        text.contains("records unchanged, TTL restored to 30s"),
+        "{text}"
+    );
+    let a = tb.bind.query("checkout.example.test.", RecordType::A);
+    assert_eq!(
+        (a.values, a.ttl),
+        (vec!["127.0.0.2".to_string()], 30),
+        "the records must be as before the move"
+    );
+}

@@ -36,7 +36,23 @@ pub fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 }
 
 pub fn check(a: &CheckArgs) -> ExitCode {
-    match config::load(&a.config.config) {
+    let result = config::load(&a.config.config);
+    if a.json {
+        let issues: Vec<serde_json::Value> = match &result {
+            Ok(_) => Vec::new(),
+            Err(e) => e.issues.iter().map(|i| serde_json::json!({ "file": i.file, "line": i.line, "field": i.field, "message": i.message })).collect(),
+        };
+        println!(
+            "{}",
+            serde_json::json!({ "ok": result.is_ok(), "config": a.config.config, "issues": issues })
+        );
+        return if result.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    match result {
         Ok(cfg) => {
             print!("{}", config::summary(&cfg));
             println!("{}: OK", a.config.config.display());

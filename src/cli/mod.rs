@@ -208,6 +208,9 @@ pub struct ConfigArg {
 pub struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print the verdict as JSON: {"ok": bool, "issues": [{file, line, field, message}]}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
