@@ -37,7 +37,11 @@ pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Resul
     let (addr, server) = serve(listen, c.peer_tls.clone(), token, rx, stop.clone())
         .await
         .with_context(|| format!("peer API on {listen}"))?;
-    let targets = cfg.services.iter().flat_map(specs::targets).collect();
+    let targets = cfg
+        .services
+        .iter()
+        .flat_map(|s| specs::targets(s, c.probe_source))
+        .collect();
     let (mut results, probes) = Scheduler::spawn(targets, Limits::default(), stop.clone());
     info!(agent = %c.id, listen = %addr, services = cfg.services.len(), "Agent started.");
     let mut tick = tokio::time::interval(publish_every(cfg));

@@ -198,7 +198,7 @@ impl Generation {
             let (tx, rx) = mpsc::channel(256);
             let (rtx, rrx) = oneshot::channel();
             ready.push(rrx);
-            targets.extend(specs::targets(svc));
+            targets.extend(specs::targets(svc, cfg.controller.probe_source));
             let (cfg2, svc2, j, c) = (cfg.clone(), svc.clone(), journal.clone(), cancel.clone());
             let links = service::Links {
                 tx: tx.clone(),

@@ -1,5 +1,6 @@
 //! The config turned into what the probe layer and the controller take.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::config::{self, ProbeKind, Service};
@@ -47,8 +48,9 @@ pub fn probe_spec(svc: &Service) -> ProbeSpec {
     }
 }
 
-/// Every endpoint of every pool of `svc`, to probe.
-pub fn targets(svc: &Service) -> Vec<Target> {
+/// Every endpoint of every pool of `svc`, to probe, sent from `source`
+/// (`controller.probe_source`) when set.
+pub fn targets(svc: &Service, source: Option<IpAddr>) -> Vec<Target> {
     let spec = Arc::new(probe_spec(svc));
     svc.pools
         .iter()
@@ -60,6 +62,7 @@ pub fn targets(svc: &Service) -> Vec<Target> {
                 spec: spec.clone(),
                 interval: svc.health.interval,
                 timeout: svc.probe.timeout,
+                source,
             })
         })
         .collect()
