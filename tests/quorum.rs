@@ -110,7 +110,11 @@ fn primary_down_one_writer_flips_and_every_controller_agrees() {
     let mut c = Cluster::start(Options::default());
     let serial0 = c.bind.serial();
     c.primary.stop();
-    wait_for(Duration::from_secs(40), || c.served() == [STANDBY], || c.logs());
+    wait_for(
+        Duration::from_secs(40),
+        || c.served() == [STANDBY],
+        || c.logs(),
+    );
     wait_settled(&c, "standby");
     assert_one_flip(&c, serial0, "c13");
     // The later writers found the work done (or never wrote).
@@ -154,7 +158,13 @@ fn primary_unreachable_from_one_vantage_does_not_fail_over() {
     std::thread::sleep(Duration::from_secs(4));
     assert_eq!(c.served(), [PRIMARY], "{}", c.logs());
     for n in c.controllers() {
-        assert_eq!(flip_decisions(n), 0, "{} decided a flip:\n{}", n.id, c.logs());
+        assert_eq!(
+            flip_decisions(n),
+            0,
+            "{} decided a flip:\n{}",
+            n.id,
+            c.logs()
+        );
         assert_eq!(n.active().as_deref(), Some("primary"));
     }
     let p = c11.pool("primary");
@@ -177,7 +187,11 @@ fn a_dead_first_writer_is_replaced_after_one_grace_period() {
     let serial0 = c.bind.serial();
     c.node_mut("c13").kill();
     c.primary.stop();
-    wait_for(Duration::from_secs(40), || c.served() == [STANDBY], || c.logs());
+    wait_for(
+        Duration::from_secs(40),
+        || c.served() == [STANDBY],
+        || c.logs(),
+    );
     wait_settled(&c, "standby");
     // c11 comes second in the writer order for region c13 (c13, c11, c12, c14).
     assert_one_flip(&c, serial0, "c11");
@@ -209,7 +223,11 @@ fn simultaneous_writers_make_one_change() {
     let mut c = Cluster::start(opts);
     let serial0 = c.bind.serial();
     c.primary.stop();
-    wait_for(Duration::from_secs(40), || c.served() == [STANDBY], || c.logs());
+    wait_for(
+        Duration::from_secs(40),
+        || c.served() == [STANDBY],
+        || c.logs(),
+    );
     wait_settled(&c, "standby");
     let (flips, ttls) = changes(&c);
     assert_eq!(flips.len(), 1, "flips made by {flips:?}:\n{}", c.logs());
@@ -309,13 +327,21 @@ fn stale_peers_do_not_count_and_nothing_flips() {
     assert_eq!(flip_decisions(c11), 0, "{}", c.logs());
     let p = c11.pool("primary");
     assert_eq!(p["health"], "unknown", "{p:#}");
-    assert_eq!(p["quorum"]["stale"], serde_json::json!(["c12", "c13"]), "{p:#}");
+    assert_eq!(
+        p["quorum"]["stale"],
+        serde_json::json!(["c12", "c13"]),
+        "{p:#}"
+    );
     assert!(p["quorum"]["fresh"].as_u64() < p["quorum"]["quorum"].as_u64());
     let alerts = c11
         .history()
         .iter()
         .filter(|e| e["kind"] == "alert")
-        .filter(|e| e["message"].as_str().is_some_and(|m| m.contains("too few fresh")))
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("too few fresh"))
+        })
         .count();
     assert!(alerts >= 1, "{}", c.logs());
     assert!(c11.log_text().contains("Too few fresh vantages"));
@@ -339,7 +365,13 @@ fn ten_percent_random_probe_loss_everywhere_does_not_fail_over() {
     c.primary.set_failure_ratio(0.0);
     assert_eq!(c.served(), [PRIMARY], "{}", c.logs());
     for n in c.controllers() {
-        assert_eq!(flip_decisions(n), 0, "{} decided a flip:\n{}", n.id, c.logs());
+        assert_eq!(
+            flip_decisions(n),
+            0,
+            "{} decided a flip:\n{}",
+            n.id,
+            c.logs()
+        );
     }
     // The loss was seen: the primary turned suspect now and then.
     let suspects: usize = c

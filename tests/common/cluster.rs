@@ -242,7 +242,10 @@ impl Cluster {
     }
 
     pub fn node_mut(&mut self, id: &str) -> &mut Node {
-        self.nodes.iter_mut().find(|n| n.id == id).expect("known node")
+        self.nodes
+            .iter_mut()
+            .find(|n| n.id == id)
+            .expect("known node")
     }
 
     /// The three controllers (not the agent) still running.
