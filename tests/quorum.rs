@@ -53,15 +53,23 @@ fn flip_decisions(n: &Node) -> usize {
         .count()
 }
 
-/// Every applied change across the controllers: (flips by controller, TTL changes).
+/// Every applied change across the controllers: (flips by controller,
+/// distinct TTL changes). RFC 2136 prerequisites cannot compare TTLs, so two
+/// writers lowering the TTL at once both succeed; the second changes
+/// nothing and BIND does not move the serial for it, so identical TTL
+/// changes count once.
 fn changes(c: &Cluster) -> (Vec<&'static str>, usize) {
     let mut flips = Vec::new();
-    let mut ttls = 0;
+    let mut ttls = std::collections::BTreeSet::new();
     for n in c.controllers() {
         flips.extend(applied(n, "Flip").iter().map(|_| n.id));
-        ttls += applied(n, "SetTtl").len();
+        ttls.extend(
+            applied(n, "SetTtl")
+                .iter()
+                .map(|e| e["detail"]["diff"].to_string()),
+        );
     }
-    (flips, ttls)
+    (flips, ttls.len())
 }
 
 /// Wait until every running controller believes `pool` is active and has
