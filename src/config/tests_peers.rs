@@ -115,3 +115,23 @@ fn peer_ca_file_is_read() {
         Some(PathBuf::from("/etc/rtoguard/ca.pem"))
     );
 }
+
+#[test]
+fn probe_source_is_an_ip_address() {
+    let cfg = parse(
+        Path::new("config.toml"),
+        &controller_with("probe_source = \"127.0.0.11\"\n"),
+    )
+    .expect("valid");
+    assert_eq!(cfg.controller.probe_source, Some([127, 0, 0, 11].into()));
+    let base = parse(Path::new("config.toml"), BASE).expect("BASE is valid");
+    assert_eq!(base.controller.probe_source, None);
+    let text = controller_with("probe_source = \"127.0.0.11:80\"\n");
+    expect(
+        &text,
+        "probe_source",
+        0,
+        "controller.probe_source",
+        &["not an IP address"],
+    );
+}

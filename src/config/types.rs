@@ -1,7 +1,7 @@
 //! The validated config types the program uses.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -48,6 +48,8 @@ pub struct Controller {
     pub peer_token: Option<SecretSource>,
     /// Serve the peer API over TLS with this certificate and key.
     pub peer_tls: Option<PeerTls>,
+    /// The local address this vantage's probes are sent from (else the OS picks).
+    pub probe_source: Option<IpAddr>,
 }
 
 /// The peer API's TLS certificate chain and private key (PEM files).

@@ -129,6 +129,10 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         .map(|v| issues.socket(v, "controller.peer_listen"));
     let peer_token = peer_token(issues, &raw);
     let peer_tls = peer_tls(issues, &raw);
+    let probe_source = raw
+        .probe_source
+        .as_ref()
+        .and_then(|v| issues.ip(v, "controller.probe_source"));
     Some(Controller {
         id: raw.id.into_inner(),
         state_dir: raw.state_dir,
@@ -137,6 +141,7 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         peer_listen: peer_listen.flatten(),
         peer_token,
         peer_tls,
+        probe_source,
     })
 }
 

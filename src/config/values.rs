@@ -135,6 +135,18 @@ impl Issues<'_> {
         })
     }
 
+    /// An IP address without a port.
+    pub(super) fn ip(&mut self, value: &S<String>, field: &str) -> Option<IpAddr> {
+        value.get_ref().trim().parse().ok().or_else(|| {
+            let msg = format!(
+                "{:?} is not an IP address: write e.g. \"10.0.0.5\" or \"2001:db8::5\"",
+                value.get_ref()
+            );
+            self.add(Some(value.span()), field, msg);
+            None
+        })
+    }
+
     /// A server address; an address without a port means port 53.
     pub(super) fn dns_server(&mut self, value: &S<String>, field: &str) -> Option<SocketAddr> {
         let text = value.get_ref().trim();

@@ -11,7 +11,7 @@ use tracing::{debug, info};
 
 use super::{Observations, config_digest, serve, service_obs};
 use crate::config::{Config, Service};
-use crate::probe::{Limits, PoolView, ProbeResult, Scheduler};
+use crate::probe::{PoolView, ProbeResult, Scheduler};
 use crate::runtime::specs;
 
 /// The pools of every service, as this vantage sees them.
@@ -37,8 +37,12 @@ pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Resul
     let (addr, server) = serve(listen, c.peer_tls.clone(), token, rx, stop.clone())
         .await
         .with_context(|| format!("peer API on {listen}"))?;
-    let targets = cfg.services.iter().flat_map(specs::targets).collect();
-    let (mut results, probes) = Scheduler::spawn(targets, Limits::default(), stop.clone());
+    let targets = cfg
+        .services
+        .iter()
+        .flat_map(|s| specs::targets(s, c.probe_source))
+        .collect();
+    let (mut results, probes) = Scheduler::spawn(targets, specs::limits(cfg), stop.clone());
     info!(agent = %c.id, listen = %addr, services = cfg.services.len(), "Agent started.");
     let mut tick = tokio::time::interval(publish_every(cfg));
     loop {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::Instant;
 use tracing::warn;
 
@@ -22,6 +22,8 @@ pub struct Prober {
     endpoint: String,
     /// For HTTP specs: the client, or why it could not be built.
     client: Option<Result<HttpClient, String>>,
+    /// The local address probes are sent from (else the OS picks).
+    source: Option<IpAddr>,
 }
 
 impl Prober {
@@ -34,8 +36,18 @@ impl Prober {
     /// Build the probe; a bad HTTP setup (unreadable CA file) is kept and
     /// reported as a failed result by every probe, so it stays visible.
     pub fn with_tls(spec: Arc<ProbeSpec>, endpoint: &str, tls: &TlsConfigs) -> Self {
+        Self::with_source(spec, endpoint, tls, None)
+    }
+
+    /// Like [`Prober::with_tls`], every probe sent from `source` when set.
+    pub fn with_source(
+        spec: Arc<ProbeSpec>,
+        endpoint: &str,
+        tls: &TlsConfigs,
+        source: Option<IpAddr>,
+    ) -> Self {
         let client = match &*spec {
-            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint, tls).map_err(|e| {
+            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint, tls, source).map_err(|e| {
                 warn!(endpoint, error = %e, "HTTP probe cannot be set up; it will fail until fixed.");
                 match e {
                     ProbeError::Config(m) => m,
@@ -48,6 +60,7 @@ impl Prober {
             spec,
             endpoint: endpoint.to_string(),
             client,
+            source,
         }
     }
 
@@ -58,7 +71,7 @@ impl Prober {
             match (&*self.spec, &self.client) {
                 (ProbeSpec::Http { .. }, Some(Ok(c))) => c.check(&self.spec).await,
                 (ProbeSpec::Http { .. }, Some(Err(e))) => Err(ProbeError::Config(e.clone())),
-                (ProbeSpec::Tcp { port }, _) => tcp(&self.endpoint, *port).await,
+                (ProbeSpec::Tcp { port }, _) => tcp(&self.endpoint, *port, self.source).await,
                 (
                     ProbeSpec::Dns {
                         port,
@@ -66,7 +79,10 @@ impl Prober {
                         query_type,
                     },
                     _,
-                ) => dns(&self.endpoint, *port, query_name, *query_type).await,
+                ) => {
+                    let q = (query_name.as_str(), *query_type);
+                    dns(&self.endpoint, *port, q, self.source).await
+                }
                 (ProbeSpec::Http { .. }, None) => {
                     Err(ProbeError::Config("HTTP probe without a client".into()))
                 }
@@ -119,12 +135,34 @@ pub(super) async fn endpoint_addrs(
     Ok(addrs)
 }
 
-async fn tcp(endpoint: &str, port: u16) -> Result<String, ProbeError> {
+async fn tcp(endpoint: &str, port: u16, source: Option<IpAddr>) -> Result<String, ProbeError> {
     let addrs = endpoint_addrs(endpoint, port).await?;
-    match TcpStream::connect(&addrs[..]).await {
-        Ok(_) => Ok("connected".into()),
-        Err(e) => Err(connect_error(&e)),
+    let mut last = None;
+    for addr in addrs {
+        match connect_from(addr, source).await {
+            Ok(_) => return Ok("connected".into()),
+            Err(e) => last = Some(e),
+        }
     }
+    // endpoint_addrs never returns an empty list.
+    Err(connect_error(&last.expect("at least one address")))
+}
+
+/// A TCP connection to `addr`, bound first to `source` when set.
+pub(super) async fn connect_from(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+) -> std::io::Result<TcpStream> {
+    let Some(ip) = source else {
+        return TcpStream::connect(addr).await;
+    };
+    let sock = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    sock.bind(SocketAddr::new(ip, 0))?;
+    sock.connect(addr).await
 }
 
 pub(super) fn connect_error(e: &std::io::Error) -> ProbeError {

@@ -1,21 +1,22 @@
 //! DNS probes: one query over UDP (TCP when truncated); NOERROR with answers passes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use hickory_proto::op::{Message, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::UdpSocket;
 
 use super::ProbeError;
-use super::check::{connect_error, endpoint_addrs};
+use super::check::{connect_error, connect_from, endpoint_addrs};
 
+/// One query for `(name, type)` to `endpoint:port`, sent from `source` when set.
 pub(super) async fn dns(
     endpoint: &str,
     port: u16,
-    name: &str,
-    rtype: RecordType,
+    (name, rtype): (&str, RecordType),
+    source: Option<IpAddr>,
 ) -> Result<String, ProbeError> {
     let server = endpoint_addrs(endpoint, port).await?[0];
     let qname = Name::from_str(name).map_err(|e| ProbeError::Config(e.to_string()))?;
@@ -23,18 +24,23 @@ pub(super) async fn dns(
     msg.metadata.recursion_desired = false;
     msg.add_query(Query::query(qname, rtype));
     let bytes = msg.to_vec().map_err(|e| ProbeError::Dns(e.to_string()))?;
-    let mut resp = udp(server, &bytes, msg.metadata.id).await?;
+    let mut resp = udp(server, source, &bytes, msg.metadata.id).await?;
     if resp.metadata.truncation {
-        resp = tcp(server, &bytes, msg.metadata.id).await?;
+        resp = tcp(server, source, &bytes, msg.metadata.id).await?;
     }
     verdict(&resp)
 }
 
-async fn udp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, ProbeError> {
-    let local: SocketAddr = if server.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        ([0u16; 8], 0).into()
+async fn udp(
+    server: SocketAddr,
+    source: Option<IpAddr>,
+    query: &[u8],
+    id: u16,
+) -> Result<Message, ProbeError> {
+    let local: SocketAddr = match source {
+        Some(ip) => (ip, 0).into(),
+        None if server.is_ipv4() => ([0, 0, 0, 0], 0).into(),
+        None => ([0u16; 8], 0).into(),
     };
     let sock = UdpSocket::bind(local).await.map_err(io)?;
     sock.connect(server).await.map_err(io)?;
@@ -50,8 +56,13 @@ async fn udp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, Probe
     }
 }
 
-async fn tcp(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, ProbeError> {
-    let mut conn = TcpStream::connect(server)
+async fn tcp(
+    server: SocketAddr,
+    source: Option<IpAddr>,
+    query: &[u8],
+    id: u16,
+) -> Result<Message, ProbeError> {
+    let mut conn = connect_from(server, source)
         .await
         .map_err(|e| ProbeError::Dns(format!("over TCP: {}", connect_error(&e))))?;
     let len = u16::try_from(query.len()).map_err(|_| ProbeError::Dns("query too long".into()))?;

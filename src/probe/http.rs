@@ -24,6 +24,7 @@ impl HttpClient {
         spec: &ProbeSpec,
         endpoint: &str,
         tls_configs: &TlsConfigs,
+        source: Option<IpAddr>,
     ) -> Result<Self, ProbeError> {
         let ProbeSpec::Http {
             tls,
@@ -41,6 +42,7 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .pool_max_idle_per_host(0)
+            .local_address(source)
             .user_agent(concat!("rtoguard/", env!("CARGO_PKG_VERSION")));
         match IpAddr::from_str(endpoint.trim_start_matches('[').trim_end_matches(']')) {
             Ok(ip) if !host.is_empty() => b = b.resolve(host, SocketAddr::new(ip, *port)),

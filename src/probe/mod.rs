@@ -25,6 +25,7 @@ mod tests_scheduler;
 #[cfg(test)]
 mod tests_tls;
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,6 +83,8 @@ pub struct Target {
     pub spec: Arc<ProbeSpec>,
     pub interval: Duration,
     pub timeout: Duration,
+    /// The local address probes are sent from (else the OS picks).
+    pub source: Option<IpAddr>,
 }
 
 /// The outcome of one probe.

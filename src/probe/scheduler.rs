@@ -118,7 +118,7 @@ impl Scheduler {
         let items = targets
             .into_iter()
             .map(|t| {
-                let p = Prober::with_tls(t.spec.clone(), &t.endpoint, &tls);
+                let p = Prober::with_source(t.spec.clone(), &t.endpoint, &tls, t.source);
                 (t, p)
             })
             .collect();

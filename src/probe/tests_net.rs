@@ -109,3 +109,38 @@ async fn a_bad_query_name_is_a_config_failure() {
     assert!(!r.ok);
     assert!(r.detail.starts_with("probe misconfigured"), "{r:?}");
 }
+
+#[tokio::test]
+async fn probes_leave_from_the_source_address() {
+    use std::net::IpAddr;
+    let l = tokio::net::TcpListener::bind("127.0.0.5:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let accept = tokio::spawn(async move { l.accept().await.map(|(_, peer)| peer.ip()) });
+    let spec = std::sync::Arc::new(ProbeSpec::Tcp { port });
+    let from: IpAddr = [127, 0, 0, 9].into();
+    let tls = crate::probe::TlsConfigs::new();
+    let r = crate::probe::Prober::with_source(spec, "127.0.0.5", &tls, Some(from))
+        .probe(T)
+        .await;
+    assert!(r.ok, "{}", r.detail);
+    assert_eq!(accept.await.unwrap().unwrap(), from);
+}
+
+#[tokio::test]
+async fn dns_probes_leave_from_the_source_address() {
+    use std::net::IpAddr;
+    let sock = tokio::net::UdpSocket::bind("127.0.0.5:0").await.unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let seen = tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        sock.recv_from(&mut buf).await.map(|(_, peer)| peer.ip())
+    });
+    let spec = std::sync::Arc::new(dns(port, "www.example.test.", RecordType::A));
+    let from: IpAddr = [127, 0, 0, 9].into();
+    let tls = crate::probe::TlsConfigs::new();
+    let prober = crate::probe::Prober::with_source(spec, "127.0.0.5", &tls, Some(from));
+    // Nobody answers: the probe times out, but the query went out from `from`.
+    let r = prober.probe(Duration::from_millis(300)).await;
+    assert!(!r.ok);
+    assert_eq!(seen.await.unwrap().unwrap(), from);
+}

@@ -55,6 +55,7 @@ fn target(i: usize, interval: Duration) -> Target {
         spec: Arc::new(ProbeSpec::Tcp { port: 443 }),
         interval,
         timeout: Duration::from_secs(1),
+        source: None,
     }
 }
 

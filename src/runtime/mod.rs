@@ -34,7 +34,7 @@ use crate::config::{self, Config};
 use crate::control::{self, Envelope, Reply, Request};
 use crate::controller::Command;
 use crate::journal::Journal;
-use crate::probe::{Limits, Scheduler, SchedulerHandle};
+use crate::probe::{Scheduler, SchedulerHandle};
 use service::{Input, ServiceTask};
 
 /// A watch spec for `svc` moving to pool `mv.to`, from the config (for `rtoguard watch`
@@ -205,7 +205,7 @@ impl Generation {
             let (tx, rx) = mpsc::channel(256);
             let (rtx, rrx) = oneshot::channel();
             ready.push(rrx);
-            targets.extend(specs::targets(svc));
+            targets.extend(specs::targets(svc, cfg.controller.probe_source));
             let (cfg2, svc2, j, c) = (cfg.clone(), svc.clone(), journal.clone(), cancel.clone());
             let metrics = obs.metrics.clone();
             obs.metrics.init_service(&svc.name, svc.rto);
@@ -234,7 +234,7 @@ impl Generation {
             services.insert(svc.name.clone(), tx);
         }
         let probe_cancel = cancel.child_token();
-        let (mut results, probes) = Scheduler::spawn(targets, Limits::default(), probe_cancel);
+        let (mut results, probes) = Scheduler::spawn(targets, specs::limits(&cfg), probe_cancel);
         let routes = services.clone();
         tracker.spawn(async move {
             while let Some((t, result)) = results.recv().await {

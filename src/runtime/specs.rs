@@ -1,5 +1,6 @@
 //! The config turned into what the probe layer and the controller take.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::config::{self, ProbeKind, Service};
@@ -47,8 +48,9 @@ pub fn probe_spec(svc: &Service) -> ProbeSpec {
     }
 }
 
-/// Every endpoint of every pool of `svc`, to probe.
-pub fn targets(svc: &Service) -> Vec<Target> {
+/// Every endpoint of every pool of `svc`, to probe, sent from `source`
+/// (`controller.probe_source`) when set.
+pub fn targets(svc: &Service, source: Option<IpAddr>) -> Vec<Target> {
     let spec = Arc::new(probe_spec(svc));
     svc.pools
         .iter()
@@ -60,6 +62,7 @@ pub fn targets(svc: &Service) -> Vec<Target> {
                 spec: spec.clone(),
                 interval: svc.health.interval,
                 timeout: svc.probe.timeout,
+                source,
             })
         })
         .collect()
@@ -99,5 +102,59 @@ pub fn health(h: crate::probe::PoolHealth) -> controller::PoolHealth {
         crate::probe::PoolHealth::Up => controller::PoolHealth::Up,
         crate::probe::PoolHealth::Suspect => controller::PoolHealth::Suspect,
         crate::probe::PoolHealth::Down => controller::PoolHealth::Down,
+    }
+}
+
+/// The process-wide probe limits for `cfg`: the start rate is capped at one
+/// and a half times what the config asks for on average (so a large config
+/// cannot burst, yet every probe fits), and the in-flight cap leaves room for
+/// that rate with every probe running to its timeout.
+pub fn limits(cfg: &crate::config::Config) -> crate::probe::Limits {
+    let rate: f64 = cfg
+        .services
+        .iter()
+        .map(|s| {
+            s.pools.iter().map(|p| p.endpoints.len()).sum::<usize>() as f64
+                / s.health.interval.as_secs_f64().max(0.001)
+        })
+        .sum();
+    let longest = cfg
+        .services
+        .iter()
+        .map(|s| s.probe.timeout.as_secs_f64())
+        .fold(1.0, f64::max);
+    crate::probe::Limits {
+        max_in_flight: ((rate * longest * 1.5).ceil() as usize).clamp(64, 8192),
+        starts_per_second: ((rate * 1.5).ceil() as u32).max(100),
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    #[test]
+    fn limits_leave_room_for_the_configured_rate() {
+        let mut cfg = crate::config::parse(
+            std::path::Path::new("t.toml"),
+            include_str!("../../config.toml.example"),
+        )
+        .expect("example config");
+        let l = super::limits(&cfg);
+        assert!(l.starts_per_second >= 100 && l.max_in_flight >= 64);
+        // 2,000 endpoints at 1 s: at least 2,000 starts a second fit.
+        let svc = cfg.services[0].clone();
+        cfg.services = (0..20)
+            .map(|i| {
+                let mut s = svc.clone();
+                s.name = format!("s{i}");
+                s.health.interval = std::time::Duration::from_secs(1);
+                for p in &mut s.pools {
+                    p.endpoints = (0..50).map(|e| format!("127.1.{i}.{e}")).collect();
+                }
+                s
+            })
+            .collect();
+        let l = super::limits(&cfg);
+        assert!(l.starts_per_second >= 2000, "{l:?}");
+        assert!(l.max_in_flight >= 2000, "{l:?}");
     }
 }

@@ -3,9 +3,10 @@
 //! to fail (a status code, or a share of requests) or stopped and started
 //! again on the same address.
 
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,6 +25,8 @@ struct Shared {
     /// Share of requests answered 503, in millionths.
     fail_ppm: AtomicU32,
     requests: AtomicU64,
+    /// Source addresses whose connections are closed unanswered.
+    blocked: Mutex<HashSet<IpAddr>>,
 }
 
 /// A running region; stopped on drop.
@@ -80,6 +83,25 @@ impl Region {
             .store((ratio.clamp(0.0, 1.0) * 1e6) as u32, Ordering::SeqCst);
     }
 
+    /// Close connections from `source` without answering (a vantage that
+    /// cannot reach this region) until [`Region::unblock_source`].
+    pub fn block_source(&self, source: IpAddr) {
+        self.blocked().insert(source);
+    }
+
+    /// Answer connections from `source` again.
+    pub fn unblock_source(&self, source: IpAddr) {
+        self.blocked().remove(&source);
+    }
+
+    fn blocked(&self) -> std::sync::MutexGuard<'_, HashSet<IpAddr>> {
+        // A poisoned set is still a set: a panic elsewhere must not hide it.
+        self.shared
+            .blocked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Requests answered so far.
     pub fn requests(&self) -> u64 {
         self.shared.requests.load(Ordering::SeqCst)
@@ -112,7 +134,8 @@ impl Region {
             rt.block_on(async move {
                 let listener = bind_retry(addr).await;
                 let _ = ready_tx.send(());
-                let app = Router::new().fallback(handle).with_state(shared);
+                let app = Router::new().fallback(handle).with_state(shared.clone());
+                let listener = Filtered { listener, shared };
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = rx.await;
@@ -131,6 +154,37 @@ impl Region {
 impl Drop for Region {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A listener that closes connections from blocked sources unanswered.
+struct Filtered {
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl axum::serve::Listener for Filtered {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (io, peer) = axum::serve::Listener::accept(&mut self.listener).await;
+            let blocked = self
+                .shared
+                .blocked
+                .lock()
+                .map(|b| b.contains(&peer.ip()))
+                .unwrap_or(false);
+            if !blocked {
+                return (io, peer);
+            }
+            drop(io);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
     }
 }
 

@@ -16,6 +16,7 @@ use rtoguard_testkit::net::{free_port, lo};
 use rtoguard_testkit::region::Region;
 use tempfile::TempDir;
 
+pub mod cluster;
 pub mod daemon;
 
 /// BIND + two regions + a config file.

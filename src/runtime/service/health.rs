@@ -72,8 +72,11 @@ impl ServiceTask {
                 .map(|v| [v.down.clone(), v.suspect.clone()].concat())
                 .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
             self.track_incident(&pool, health, &seen_by);
-            let vantages = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
-            self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages }));
+            // `vantages`: who backs this verdict (the report names them);
+            // `quorum`: the whole tally.
+            let vantages = verdict.as_ref().map(|v| backing(v, health));
+            let quorum = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
+            self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages, "quorum": quorum }));
             if self.started {
                 self.feed(Event::PoolHealth { pool, health });
             }
@@ -141,5 +144,16 @@ impl ServiceTask {
         );
         warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
         self.observe_incident_start(&id, pool, health, seen_by);
+    }
+}
+
+/// The vantages whose votes make `health`: those saying down for Down, up
+/// for Up, down or suspect for Suspect.
+fn backing(v: &crate::peers::QuorumVerdict, health: PoolHealth) -> Vec<String> {
+    match health {
+        PoolHealth::Down => v.down.clone(),
+        PoolHealth::Up => v.up.clone(),
+        PoolHealth::Suspect => v.down.iter().chain(&v.suspect).cloned().collect(),
+        PoolHealth::Unknown => Vec::new(),
     }
 }

@@ -109,6 +109,9 @@ pub struct ServiceTask {
     drill: Option<String>,
     /// A drill treats this pool as down whatever its probes say.
     simulated_down: Option<String>,
+    /// The incident in which this controller first waited its writer delay,
+    /// and since when: later writes in it wait only what is left.
+    waiting_since: Option<(String, Instant)>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -166,6 +169,7 @@ impl ServiceTask {
             rto_missed_sent: false,
             drill: None,
             simulated_down: None,
+            waiting_since: None,
         }
     }
 
@@ -424,7 +428,7 @@ impl ServiceTask {
         let svc = self.svc.clone();
         let what = format!("{a:?}");
         let action_copy = a.clone();
-        let delay = self.writer_delay(&a);
+        let delay = self.remaining_delay(self.writer_delay(&a));
         if !delay.is_zero() {
             info!(service = %self.svc.name, delay_s = delay.as_secs_f64(), "Another controller writes first; waiting before writing (compare-and-set) if it has not.");
         }
@@ -494,12 +498,52 @@ impl ServiceTask {
                 .links
                 .vantages
                 .writer_delay(self.svc.pool(to).map(|p| p.region.as_str())),
+            // The TTL is written by the controller that will (or did) write
+            // the flip, so its flip is not held behind a TTL write's delay.
             Action::SetTtl {
                 reason: TtlReason::Suspect | TtlReason::Restore,
                 ..
-            } => self.links.vantages.writer_delay(None),
+            } => self.links.vantages.writer_delay(self.ttl_writer_region()),
             _ => Duration::ZERO,
         }
+    }
+
+    /// A later writer waits `rank × grace` once per incident, counted from
+    /// its first delayed write: a TTL write's wait counts toward the flip's,
+    /// so a flip left to it by a dead writer comes one grace period late,
+    /// not two.
+    fn remaining_delay(&mut self, delay: Duration) -> Duration {
+        let (Some(id), false) = (self.incident.as_ref(), delay.is_zero()) else {
+            return delay;
+        };
+        let now = Instant::now();
+        let since = match &self.waiting_since {
+            Some((w, at)) if w == id => *at,
+            _ => {
+                self.waiting_since = Some((id.clone(), now));
+                now
+            }
+        };
+        delay.saturating_sub(now.saturating_duration_since(since))
+    }
+
+    /// The region that writes TTL changes: while the active pool is in
+    /// trouble, the first healthy pool's (the coming flip's target); else
+    /// the active pool's.
+    fn ttl_writer_region(&self) -> Option<&str> {
+        use crate::controller::PoolHealth;
+        let active = self.controller.status().active;
+        let health = |p: &str| self.reported.get(p).map(|r| r.0);
+        let pool = match active.as_deref() {
+            Some(a) if health(a) == Some(PoolHealth::Up) => Some(a.to_string()),
+            a => self
+                .svc
+                .pools
+                .iter()
+                .find(|p| Some(p.name.as_str()) != a && health(&p.name) == Some(PoolHealth::Up))
+                .map(|p| p.name.clone()),
+        };
+        pool.and_then(|p| self.svc.pool(&p).map(|p| p.region.as_str()))
     }
 
     fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
