@@ -290,7 +290,7 @@ fn a_wrong_tsig_secret_is_an_auth_error_without_the_secret() {
 #[test]
 fn a_second_ctrl_c_during_the_drain_aborts_and_restores_the_ttl() {
     let tb = Testbed::start(30, 1, "1s");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
         .args([
             "failover",
             "checkout",
