@@ -102,7 +102,8 @@ pub struct WatchArgs {
     /// Give up after this long.
     #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// Config file to take resolvers, authoritatives and the client check from (optional).
+    /// Config file to take resolvers, authoritatives and the client check from
+    /// (default: /etc/rtoguard/config.toml when it exists).
     #[arg(long, short = 'c', env = "RTOGUARD_CONFIG")]
     pub config: Option<PathBuf>,
     /// Print the outcome as JSON.

@@ -42,7 +42,14 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
         a.zone.as_deref().unwrap_or_else(|| parent(&name)),
     );
     spec.deadline = a.timeout;
-    if let Some(path) = &a.config {
+    // Resolvers, authoritatives and the client check default to the config's:
+    // the one named, else the installed one when it exists.
+    let default = std::path::Path::new("/etc/rtoguard/config.toml");
+    let config = a
+        .config
+        .clone()
+        .or_else(|| default.exists().then(|| default.to_path_buf()));
+    if let Some(path) = &config {
         let cfg = match load(path) {
             Ok(c) => c,
             Err(code) => return code,
