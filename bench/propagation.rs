@@ -25,11 +25,16 @@ use common::daemon::{Daemon, all_up, wait_for};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::dns;
 use rtoguard_testkit::unbound::Unbound;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 const NAME: &str = "checkout.example.test.";
 const HEALTH: &str = "health = { interval = \"1s\", rise = 2, fall = 3 }\ndamping = { hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }";
 /// The brownout: share of probes failed, one step every 10 s, then death.
 const BROWNOUT: [f64; 4] = [0.10, 0.13, 0.16, 0.20];
+
+/// The journal is printed for the first run without a report only.
+static JOURNAL_SHOWN: AtomicBool = AtomicBool::new(false);
 
 /// What one run measured (seconds).
 struct Run {
@@ -41,6 +46,8 @@ struct Run {
     floor: f64,
     /// The report's first client on the new pool minus our loop's (None: no report).
     report_err: Option<f64>,
+    /// The same from the journal's watch result, when there was no report.
+    watch_err: Option<f64>,
     /// The daemon flipped before the fault (brownout only): left out of the median.
     early: bool,
 }
@@ -77,7 +84,11 @@ fn repeat(tag: &str, n: usize, mut f: impl FnMut() -> Run) -> Vec<Run> {
     (0..n)
         .map(|i| {
             let r = f();
-            let err = r.report_err.map_or("none".into(), |e| format!("{e:+.3}s"));
+            let err = match (r.report_err, r.watch_err) {
+                (Some(e), _) => format!("{e:+.3}s"),
+                (None, Some(e)) => format!("none (watch result in the journal: {e:+.3}s)"),
+                (None, None) => "none".into(),
+            };
             eprintln!(
                 "{tag} run {}/{n}: client {:.3}s  bind {:.3}s  floor {:.3}s  report-err {err}{}",
                 i + 1,
@@ -221,12 +232,17 @@ impl Rig {
         let reach = self.client.wait_standby(Duration::from_secs(90), || {
             format!("{}\n{}", self.daemon.log_text(), self.unbound.log())
         });
-        let report_err = report_reach_ms(&self.tb).map(|ms| (ms - wall_ms(reach.1)) as f64 / 1e3);
+        let ours = wall_ms(reach.1);
+        let report_err = report_reach_ms(&self.tb).map(|ms| (ms - ours) as f64 / 1e3);
+        let mut watch_err = None;
         if report_err.is_none() {
-            eprintln!(
-                "  no first_client in the report; daemon log tail:\n{}",
-                tail(&self.daemon.log_text(), 15)
-            );
+            let (text, reached) = journal(&self.tb);
+            if !JOURNAL_SHOWN.swap(true, Ordering::SeqCst) {
+                eprintln!("  no report with a first_client; the journal:\n{text}");
+            } else {
+                eprintln!("  no report with a first_client (journal as above)");
+            }
+            watch_err = reached.map(|ms| (ms - ours) as f64 / 1e3);
         }
         let bind = flip.duration_since(from).as_secs_f64();
         Run {
@@ -234,6 +250,7 @@ impl Rig {
             detection: bind,
             floor: bind + held,
             report_err,
+            watch_err,
             early,
         }
     }
@@ -263,15 +280,42 @@ fn wall_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64
 }
 
-fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+/// The journal, one entry a line (kind, incident, message), and the wall-clock
+/// ms at which the last watch result's client reached the new pool.
+fn journal(tb: &Testbed) -> (String, Option<i64>) {
+    let out = common::run(&["history", "--json", "--config", tb.config_str()]);
+    let entries: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let text = entries
+        .iter()
+        .map(|v| {
+            let f = |k: &str, d: &'static str| v[k].as_str().unwrap_or(d).to_string();
+            format!(
+                "    {:<16} {:<24} {}",
+                f("kind", "?"),
+                f("incident", "-"),
+                f("message", "")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let reached = entries
+        .iter()
+        .rev()
+        .find(|v| v["kind"] == "watch-result")
+        .and_then(|v| v["detail"]["clients"][0]["reached_at"].as_str())
+        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+    (text, reached)
 }
 
 /// Wall-clock ms of the report's `first_client` milestone, once the report
-/// of a move to the standby is saved (polled for up to 30 s).
+/// of a move to the standby is saved (polled for up to 10 s: the watch ends
+/// and the report is saved within moments of the client's reach).
 fn report_reach_ms(tb: &Testbed) -> Option<i64> {
-    let limit = Instant::now() + Duration::from_secs(30);
+    let limit = Instant::now() + Duration::from_secs(10);
     while Instant::now() < limit {
         let out = common::run(&["report", "--format", "json", "--config", tb.config_str()]);
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout)
@@ -475,21 +519,32 @@ fn target(
 }
 
 fn print_error(rows: &[(&str, Vec<Run>)]) {
-    let errs: Vec<f64> = rows
-        .iter()
-        .flat_map(|r| &r.1)
-        .filter_map(|r| r.report_err)
-        .collect();
-    let runs: usize = rows.iter().map(|r| r.1.len()).sum();
-    let worst = errs.iter().copied().map(f64::abs).reduce(f64::max);
-    println!(
-        "{:<30} {:>4} {:>8} {:>8} {:>8}  |error| <= 0.5s: {} (report first_client - our loop; {} of {runs} runs had one)",
+    let runs: Vec<&Run> = rows.iter().flat_map(|r| &r.1).collect();
+    let line = |label: &str, errs: Vec<f64>, what: &str| {
+        let worst = errs.iter().copied().map(f64::abs).reduce(f64::max);
+        println!(
+            "{label:<30} {:>4} {:>8} {:>8} {:>8}  |error| <= 0.5s: {} ({what}; {} of {} runs)",
+            errs.len(),
+            s(errs.iter().copied().reduce(f64::min)),
+            s(median(errs.clone())),
+            s(errs.iter().copied().reduce(f64::max)),
+            worst.map_or("no data", |w| verdict(w <= 0.5)),
+            errs.len(),
+            runs.len(),
+        );
+    };
+    let report: Vec<f64> = runs.iter().filter_map(|r| r.report_err).collect();
+    line(
         "measurement error",
-        errs.len(),
-        s(errs.iter().copied().reduce(f64::min)),
-        s(median(errs.clone())),
-        s(errs.iter().copied().reduce(f64::max)),
-        worst.map_or("no data", |w| verdict(w <= 0.5)),
-        errs.len(),
+        report,
+        "report first_client - our loop",
     );
+    let watch: Vec<f64> = runs.iter().filter_map(|r| r.watch_err).collect();
+    if !watch.is_empty() {
+        line(
+            "  runs without a report",
+            watch,
+            "journal watch-result client reach - our loop",
+        );
+    }
 }
