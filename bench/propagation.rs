@@ -25,8 +25,6 @@ use common::daemon::{Daemon, all_up, wait_for};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::dns;
 use rtoguard_testkit::unbound::Unbound;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 const NAME: &str = "checkout.example.test.";
 const HEALTH: &str = "health = { interval = \"1s\", rise = 2, fall = 3 }\ndamping = { hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }";
@@ -118,17 +116,17 @@ fn err_text(r: &Run) -> String {
 /// Kill the primary at a random moment of unbound's cache cycle.
 fn sudden(normal: u32, lowered: u32) -> Run {
     let mut rig = Rig::start(normal, lowered);
-    std::thread::sleep(Duration::from_millis(rand::random_range(
-        0..u64::from(normal) * 1000,
-    )));
+    random_wait(normal);
     let fault = Instant::now();
     rig.tb.primary.stop();
     rig.follow(fault, false)
 }
 
-/// Fail a growing share of probes for 40 s, then kill the primary.
+/// Fail a growing share of probes for 40 s, then kill the primary. A random
+/// wait first puts the fault at a random moment of unbound's cache cycle.
 fn brownout(normal: u32, lowered: u32) -> Run {
     let mut rig = Rig::start(normal, lowered);
+    random_wait(normal);
     for ratio in BROWNOUT {
         rig.tb.primary.set_failure_ratio(ratio);
         std::thread::sleep(Duration::from_secs(10));
@@ -164,6 +162,12 @@ fn planned(normal: u32, lowered: u32) -> Run {
     r.detection = 0.0;
     let _ = cmd.wait();
     r
+}
+
+/// Sleep a random time within one TTL of `ttl_s` seconds.
+fn random_wait(ttl_s: u32) {
+    let ms = rand::random_range(0..u64::from(ttl_s) * 1000);
+    std::thread::sleep(Duration::from_millis(ms));
 }
 
 fn bind_values(rig: &Rig) -> Vec<String> {
@@ -315,8 +319,8 @@ fn journal(tb: &Testbed) -> (String, Option<i64>) {
         .rev()
         .find(|v| v["kind"] == "watch-result")
         .and_then(|v| v["detail"]["clients"][0]["reached_at"].as_str())
-        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+        .and_then(|s| humantime::parse_rfc3339(s).ok())
+        .map(wall_ms);
     (text, reached)
 }
 
