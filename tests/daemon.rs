@@ -385,3 +385,46 @@ fn watch_times_a_change_at_bind_and_says_what_is_outstanding() {
     assert_eq!(out.status.code(), Some(1), "{}", out.text());
     assert!(out.text().contains("outstanding"), "{}", out.text());
 }
+
+#[test]
+fn a_planned_failover_through_the_daemon_leaves_a_report() {
+    let tb = Testbed::start_with(2, 1, "1s", FAST);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let out = run(&[
+        "failover",
+        "checkout",
+        "--to",
+        "standby",
+        "--planned",
+        "--yes",
+        "--config",
+        tb.config_str(),
+    ]);
+    assert!(out.status.success(), "{}\n{}", out.text(), d.log_text());
+    assert!(
+        out.text().contains("accepted"),
+        "not through the daemon:\n{}",
+        out.text()
+    );
+    assert_eq!(served(&tb).0, ["127.0.0.3"]);
+    wait_for(
+        Duration::from_secs(15),
+        || {
+            run(&["report", "--list", "--config", tb.config_str()])
+                .text()
+                .contains("checkout-")
+        },
+        || history(&tb),
+    );
+    let json = run(&["report", "--format", "json", "--config", tb.config_str()]);
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(r["kind"], "manual", "{r}");
+    assert_eq!(r["to_pool"], "standby", "{r}");
+    // The incident stayed open through the drain: its entries include the flip.
+    let h = history(&tb);
+    let end = h.find("incident-end").expect("incident-end");
+    let flip = h.find("flipped from primary to standby").expect("flip");
+    assert!(flip < end, "the incident closed before the flip:\n{h}");
+    d.stop();
+}

@@ -658,6 +658,10 @@ impl ServiceTask {
             return;
         }
         let st = self.controller.status();
+        // A move under way (a planned one drains first) keeps the incident open.
+        if st.moving_to.is_some() || st.phase != "idle" || st.queued_command.is_some() {
+            return;
+        }
         let Some(active) = st.active.clone() else {
             return;
         };
