@@ -1,0 +1,208 @@
+//! Provider calls: who asked, the writer rule, and what each result changes.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::{Inflight, ServiceTask};
+use crate::controller::{Action, Event};
+use crate::runtime::exec::{self, Done};
+
+impl ServiceTask {
+    pub(super) fn call_provider(&mut self, a: Action) {
+        let Ok(p) = self.provider.clone() else {
+            warn!(service = %self.svc.name, "No provider: cannot carry out {a:?}.");
+            return;
+        };
+        if self.inflight.is_some() {
+            warn!(service = %self.svc.name, action = ?a, "A provider call is already in flight; the controller should not ask for two.");
+            return;
+        }
+        let actor = self.actor_of(&a);
+        let intent = a.intent(SystemTime::now()).and_then(|i| {
+            let msg = format!("about to {a:?}");
+            let mut payload = serde_json::to_value(&i).ok()?;
+            payload["vantages"] = self.vantages_behind(&a);
+            self.journal
+                .open_intent(
+                    &self.svc.name,
+                    self.incident.as_deref(),
+                    &actor,
+                    msg,
+                    payload,
+                )
+                .ok()
+        });
+        let svc = self.svc.clone();
+        let what = format!("{a:?}");
+        let action_copy = a.clone();
+        let delay = self.remaining_delay(self.writer_delay(&a));
+        if !delay.is_zero() {
+            info!(service = %self.svc.name, delay_s = delay.as_secs_f64(), "Another controller writes first; waiting before writing (compare-and-set) if it has not.");
+        }
+        let handle = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            match a {
+                Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
+                Action::Flip { from, to, ttl, .. } => {
+                    exec::flip(&svc, &p, from.as_deref(), &to, ttl).await
+                }
+                _ => exec::reread(&svc, &p).await,
+            }
+        });
+        self.inflight = Some(Inflight {
+            handle,
+            action: action_copy,
+            intent,
+            what,
+            actor,
+        });
+    }
+
+    /// Who asked for this provider call: the operator behind the last
+    /// command, or the rule that fired (`rule:active_down`, `rule:suspect`).
+    pub(super) fn actor_of(&self, a: &Action) -> String {
+        use crate::controller::{Initiator, TtlReason};
+        let word = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
+        match a {
+            Action::Flip {
+                reason,
+                by: Initiator::Automation,
+                ..
+            } => format!("rule:{}", word(json!(reason))),
+            Action::SetTtl {
+                reason: r @ (TtlReason::Suspect | TtlReason::Restore),
+                ..
+            } => format!("rule:{}", word(json!(r))),
+            Action::Reread => "rtoguard".into(),
+            _ => self.actor.clone(),
+        }
+    }
+
+    /// The vantages whose votes made the active pool's health what it is.
+    pub(super) fn vantages_behind(&self, a: &Action) -> Value {
+        let pool = match a {
+            Action::Flip { from: Some(f), .. } => f.clone(),
+            _ => self.controller.status().active.unwrap_or_default(),
+        };
+        match self.reported.get(&pool).and_then(|r| r.1.as_ref()) {
+            Some(v) => {
+                json!({ "down": v.down, "suspect": v.suspect, "up": v.up, "stale": v.stale })
+            }
+            None => json!({ "local": self.links.vantages.id }),
+        }
+    }
+
+    /// Automatic writes follow the writer rule (see `runtime::vantages`);
+    /// an operator's command writes at once.
+    pub(super) fn writer_delay(&self, a: &Action) -> Duration {
+        use crate::controller::{Initiator, TtlReason};
+        match a {
+            Action::Flip {
+                to,
+                by: Initiator::Automation,
+                ..
+            } => self
+                .links
+                .vantages
+                .writer_delay(self.svc.pool(to).map(|p| p.region.as_str())),
+            // The TTL is written by the controller that will (or did) write
+            // the flip, so its flip is not held behind a TTL write's delay.
+            Action::SetTtl {
+                reason: TtlReason::Suspect | TtlReason::Restore,
+                ..
+            } => self.links.vantages.writer_delay(self.ttl_writer_region()),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// A later writer waits `rank × grace` once per incident, counted from
+    /// its first delayed write: a TTL write's wait counts toward the flip's,
+    /// so a flip left to it by a dead writer comes one grace period late,
+    /// not two.
+    pub(super) fn remaining_delay(&mut self, delay: Duration) -> Duration {
+        let (Some(id), false) = (self.incident.as_ref(), delay.is_zero()) else {
+            return delay;
+        };
+        let now = Instant::now();
+        let since = match &self.waiting_since {
+            Some((w, at)) if w == id => *at,
+            _ => {
+                self.waiting_since = Some((id.clone(), now));
+                now
+            }
+        };
+        delay.saturating_sub(now.saturating_duration_since(since))
+    }
+
+    /// The region that writes TTL changes: while the active pool is in
+    /// trouble, the first healthy pool's (the coming flip's target); else
+    /// the active pool's.
+    pub(super) fn ttl_writer_region(&self) -> Option<&str> {
+        use crate::controller::PoolHealth;
+        let active = self.controller.status().active;
+        let health = |p: &str| self.reported.get(p).map(|r| r.0);
+        let pool = match active.as_deref() {
+            Some(a) if health(a) == Some(PoolHealth::Up) => Some(a.to_string()),
+            a => self
+                .svc
+                .pools
+                .iter()
+                .find(|p| Some(p.name.as_str()) != a && health(&p.name) == Some(PoolHealth::Up))
+                .map(|p| p.name.clone()),
+        };
+        pool.and_then(|p| self.svc.pool(&p).map(|p| p.region.as_str()))
+    }
+
+    pub(super) fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
+        // Present: this branch runs only while a call is in flight.
+        let fl = self.inflight.take().expect("in flight");
+        let done = done.unwrap_or_else(|e| Done {
+            event: Event::ProviderFailed {
+                op: crate::controller::ProviderOp::Read,
+                retryable: true,
+                conflict: false,
+            },
+            change: None,
+            error: Some(rtoguard_provider_api::ProviderError::Refused(format!(
+                "provider task failed: {e}"
+            ))),
+            timing: None,
+        });
+        if let Some(t) = &done.timing {
+            let ago = Duration::from_millis(
+                crate::journal::now_ms()
+                    .saturating_sub(t.accepted_ms)
+                    .max(0) as u64,
+            );
+            self.last_accept = Instant::now().checked_sub(ago);
+        }
+        let outcome = if done.error.is_some() {
+            "failed"
+        } else {
+            "done"
+        };
+        let diff = json!({ "expected": done.change.as_ref().map(|c| c.expected()), "desired": done.change.as_ref().map(|c| c.desired()), "error": done.error.as_ref().map(|e| e.to_string()) });
+        let msg = match &done.error {
+            Some(e) => format!("{}: failed: {e}", fl.what),
+            None => format!("{}: done", fl.what),
+        };
+        let t = done.timing.as_ref();
+        let detail = json!({
+            "actor": fl.actor,
+            "diff": diff,
+            "accepted_ms": t.map(|t| t.accepted_ms),
+            "in_sync_ms": t.and_then(|t| t.in_sync_ms),
+            "receipt": t.and_then(|t| t.receipt.clone()),
+        });
+        self.journal_entry("provider-result", &msg, detail);
+        if let Some(id) = fl.intent {
+            let _ = self.journal.close_intent(id, outcome, msg, json!(null));
+        }
+        self.observe_done(&fl.action, &done.event);
+        self.feed(done.event);
+        self.maybe_close_incident();
+    }
+}

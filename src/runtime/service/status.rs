@@ -1,0 +1,56 @@
+//! The journal entries a service writes, and its status for `rtoguard status`.
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tracing::error;
+
+use super::ServiceTask;
+use crate::journal::NewEntry;
+
+impl ServiceTask {
+    pub(super) fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
+        let e = NewEntry {
+            service: &self.svc.name,
+            incident: self.incident.as_deref(),
+            kind,
+            actor: &self.actor,
+            message: message.to_string(),
+            detail,
+        };
+        if let Err(err) = self.journal.append(e) {
+            error!(service = %self.svc.name, error = %err, "Journal write failed.");
+        }
+    }
+
+    pub(super) fn provider_error(&self) -> String {
+        match &self.provider {
+            Ok(_) => "provider unreachable".into(),
+            Err(e) => e.clone(),
+        }
+    }
+
+    /// The service as `rtoguard status` shows it.
+    pub fn status(&self) -> Value {
+        let pools: Vec<Value> = self
+            .pools
+            .iter()
+            .map(|(name, v)| {
+                let eps: Vec<Value> = v.endpoints().map(|(e, h)| json!({ "endpoint": e, "state": format!("{:?}", h.state()).to_lowercase(), "failing": h.failing(), "last": h.last_detail() })).collect();
+                let (health, quorum) = self.reported.get(name).cloned().unwrap_or((crate::controller::PoolHealth::Unknown, None));
+                json!({ "name": name, "health": health.to_string(), "local": format!("{:?}", v.health()).to_lowercase(), "quorum": quorum, "endpoints": eps })
+            })
+            .collect();
+        json!({
+            "service": self.name(),
+            "record": self.svc.record,
+            "provider": self.svc.provider,
+            "provider_error": (!self.started).then(|| self.provider_error()),
+            "controller": self.controller.status(),
+            "pools": pools,
+            "busy": self.inflight.as_ref().map(|f| f.what.clone()),
+            "incident": self.incident,
+            "peers": self.links.vantages.peers.as_ref().map(|p| p.snapshot().iter().map(|v| v.status(Instant::now())).collect::<Vec<_>>()),
+            "short_of_quorum": self.short_of_quorum,
+        })
+    }
+}
