@@ -14,6 +14,14 @@
 //! - [`providers`]: builds `Arc<dyn Provider>` from the config.
 //! - [`propagation`]: times a change as authoritative servers, resolvers and
 //!   clients see it.
+//! - [`report`]: the RTO report of an incident (text, JSON, HTML) and posture
+//!   over time.
+//! - [`peers`]: observations shared between vantages, the peer API, and the
+//!   quorum verdict; `rtoguard agent`.
+//! - [`metrics`]: Prometheus metrics and a provider wrapper that meters calls.
+//! - [`notify`]: webhooks on incident, flip, recovery and RTO missed.
+//! - [`demo`]: `rtoguard demo`: an embedded authoritative server, two HTTP
+//!   regions, and the real controller, on loopback.
 //! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
 //! - [`journal`]: the durable SQLite journal of every decision and change.
 //! - [`runtime`]: the daemon: probes, controllers, provider calls, signals, systemd.
