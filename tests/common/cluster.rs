@@ -289,40 +289,6 @@ impl Cluster {
 fn service_text(bind: &Bind, dir: &TempDir, port: u16, health: &str) -> String {
     let secret = dir.path().join("tsig.secret");
     std::fs::copy(bind.secret_file(), &secret).expect("copy TSIG secret");
-    format!(
-        r#"[providers.bind]
-type = "rfc2136"
-server = "{server}"
-tsig_key_name = "{key}"
-tsig_algorithm = "{alg}"
-tsig_secret_file = "{secret}"
-
-[[services]]
-name = "checkout"
-provider = "bind"
-zone = "example.test."
-record = "{NAME}"
-type = "A"
-rto = "5m"
-ttl = {{ normal = "30s", lowered = "5s", restore_after = "1h" }}
-probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "1s" }}
-{health}
-
-[[services.pools]]
-name = "primary"
-region = "c12"
-endpoints = ["127.0.0.2"]
-marker = {{ header = "x-region", value = "primary" }}
-
-[[services.pools]]
-name = "standby"
-region = "c13"
-endpoints = ["127.0.0.3"]
-marker = {{ header = "x-region", value = "standby" }}
-"#,
-        server = bind.addr,
-        key = bind.key.name,
-        alg = bind.key.algorithm,
-        secret = secret.display(),
-    )
+    let ttl = r#"ttl = { normal = "30s", lowered = "5s", restore_after = "1h" }"#;
+    super::provider_and_service(bind, &secret, port, ttl, health, ("c12", "c13"))
 }

@@ -136,13 +136,29 @@ pub fn config_text(
     restore_after: &str,
     extra: &str,
 ) -> String {
+    let ttl = format!(
+        "ttl = {{ normal = \"{normal}s\", lowered = \"{lowered}s\", restore_after = \"{restore_after}\" }}"
+    );
     format!(
-        r#"[controller]
-id = "test"
-state_dir = "{state}"
-control_socket = "{state}/control.sock"
+        "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n\n{}",
+        provider_and_service(bind, secret, port, &ttl, extra, ("region-a", "region-b")),
+        state = state.display(),
+    )
+}
 
-[providers.bind]
+/// The `[providers.bind]` table and the `checkout` service (primary on
+/// 127.0.0.2, standby on 127.0.0.3, both on `port`) with its `ttl` line,
+/// `extra` service keys, and the pools' regions.
+pub fn provider_and_service(
+    bind: &Bind,
+    secret: &std::path::Path,
+    port: u16,
+    ttl: &str,
+    extra: &str,
+    regions: (&str, &str),
+) -> String {
+    format!(
+        r#"[providers.bind]
 type = "rfc2136"
 server = "{server}"
 tsig_key_name = "{key}"
@@ -156,27 +172,28 @@ zone = "example.test."
 record = "checkout.example.test."
 type = "A"
 rto = "5m"
-ttl = {{ normal = "{normal}s", lowered = "{lowered}s", restore_after = "{restore_after}" }}
+{ttl}
 probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "1s" }}
 {extra}
 
 [[services.pools]]
 name = "primary"
-region = "region-a"
+region = "{primary}"
 endpoints = ["127.0.0.2"]
 marker = {{ header = "x-region", value = "primary" }}
 
 [[services.pools]]
 name = "standby"
-region = "region-b"
+region = "{standby}"
 endpoints = ["127.0.0.3"]
 marker = {{ header = "x-region", value = "standby" }}
 "#,
-        state = state.display(),
         server = bind.addr,
         key = bind.key.name,
         alg = bind.key.algorithm,
         secret = secret.display(),
+        primary = regions.0,
+        standby = regions.1,
     )
 }
 
