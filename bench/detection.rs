@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Testbed;
+use common::daemon::{all_up, wait_for};
 use hickory_proto::rr::RecordType;
 
 const HEALTH: &str = "health = { interval = \"1s\", rise = 2, fall = 3 }\ndamping = { hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }";
@@ -40,7 +41,11 @@ fn main() {
 fn one_run() -> Duration {
     let mut tb = Testbed::start_with(30, 5, "1m", HEALTH);
     let mut d = daemon(&tb);
-    wait(Duration::from_secs(20), || all_up(&tb));
+    wait_for(
+        Duration::from_secs(20),
+        || all_up(&tb),
+        || "pools never came up".into(),
+    );
     // A random moment within the probe interval.
     std::thread::sleep(Duration::from_millis(rand::random_range(0..1000)));
     let fault = Instant::now();
@@ -70,24 +75,4 @@ fn daemon(tb: &Testbed) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn rtoguard run")
-}
-
-fn all_up(tb: &Testbed) -> bool {
-    let out = common::run(&["status", "--json", "--config", tb.config_str()]);
-    serde_json::from_slice::<serde_json::Value>(&out.stdout)
-        .ok()
-        .and_then(|v| {
-            v["pools"]
-                .as_array()
-                .map(|ps| !ps.is_empty() && ps.iter().all(|p| p["health"] == "up"))
-        })
-        .unwrap_or(false)
-}
-
-fn wait(limit: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < limit, "timed out waiting");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::daemon::{Daemon, all_up, wait_for};
-use common::{OutputText, Testbed, run};
+use common::Testbed;
 use hickory_proto::rr::RecordType;
 
 /// A webhook receiver on 127.0.0.1: records JSON bodies, or hangs forever.
@@ -230,6 +230,5 @@ fn metrics_and_webhooks_follow_a_failover_and_a_hung_receiver_delays_nothing() {
             "dashboard queries {name}, which the daemon does not expose"
         );
     }
-    let _ = run(&["status", "--config", tb.config_str()]).text();
     d.stop();
 }

@@ -137,7 +137,7 @@ pub fn history(a: &HistoryArgs) -> ExitCode {
                     println!(
                         "{:>6} {} {:<12} {:<18} {:<14} {}",
                         e.seq,
-                        wall(e.at_ms),
+                        crate::report::format_wall(e.at_ms),
                         e.service,
                         e.kind,
                         e.actor,
@@ -149,16 +149,6 @@ pub fn history(a: &HistoryArgs) -> ExitCode {
         }
         Err(e) => fail_msg(&e.to_string(), 1),
     }
-}
-
-/// `2026-11-25 16:40:01.234` for milliseconds since the epoch.
-pub fn wall(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:3]"
-    ))
-    .unwrap_or_default()
 }
 
 fn error_text(body: &Value) -> String {

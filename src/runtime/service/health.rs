@@ -15,6 +15,7 @@ impl ServiceTask {
         let Some(view) = self.pools.get_mut(&pool) else {
             return;
         };
+        let before = view.endpoint(&endpoint).map(|e| (e.state(), e.failing()));
         let (m, vantage) = (&self.links.metrics, &self.links.vantages.id);
         m.probe(&self.svc.name, &pool, &endpoint, vantage, r.ok, r.latency);
         if let Some(state) = view.observe(&endpoint, &r) {
@@ -23,12 +24,20 @@ impl ServiceTask {
         } else if !r.ok {
             tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
         }
+        let moved = view.endpoint(&endpoint).map(|e| (e.state(), e.failing())) != before;
         self.seen.insert((pool.clone(), endpoint));
         let all: usize = self.svc.pools.iter().map(|p| p.endpoints.len()).sum();
         if self.ready.is_some() && self.seen.len() >= all {
             let _ = self.ready.take().map(|t| t.send(()));
         }
-        self.reevaluate(Some(&r.detail));
+        // Only what this probe can have changed: our published view when the
+        // endpoint's verdict moved, and the verdict on its own pool. The
+        // interval tick re-judges everything (peers going stale, drills).
+        let now = Instant::now();
+        if moved {
+            self.publish(now);
+        }
+        self.judge(&pool, now, Some(&r.detail));
     }
 
     /// Recompute every pool's health (local view, then quorum), publish our
@@ -39,47 +48,7 @@ impl ServiceTask {
         let names: Vec<String> = self.svc.pools.iter().map(|p| p.name.clone()).collect();
         let mut short = false;
         for pool in names {
-            let mut local = self
-                .pools
-                .get(&pool)
-                .map_or(PoolHealth::Unknown, |v| specs::health(v.health()));
-            if self.simulated_down.as_deref() == Some(pool.as_str()) {
-                // A drill's simulated fault: this vantage says down, probes or not.
-                local = PoolHealth::Down;
-            }
-            let (health, verdict) = self
-                .links
-                .vantages
-                .verdict(&self.svc.name, &pool, local, now);
-            short |= verdict.as_ref().is_some_and(|v| v.fresh < v.quorum);
-            let was = self
-                .reported
-                .get(&pool)
-                .map_or(PoolHealth::Unknown, |r| r.0);
-            let changed = was != health || !self.reported.contains_key(&pool);
-            self.reported
-                .insert(pool.clone(), (health, verdict.clone()));
-            if !changed {
-                continue;
-            }
-            self.links.metrics.set_pool_health(
-                &self.svc.name,
-                &pool,
-                super::observe::probe_health(health),
-            );
-            let seen_by = verdict
-                .as_ref()
-                .map(|v| [v.down.clone(), v.suspect.clone()].concat())
-                .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
-            self.track_incident(&pool, health, &seen_by);
-            // `vantages`: who backs this verdict (the report names them);
-            // `quorum`: the whole tally.
-            let vantages = verdict.as_ref().map(|v| backing(v, health));
-            let quorum = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
-            self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages, "quorum": quorum }));
-            if self.started {
-                self.feed(Event::PoolHealth { pool, health });
-            }
+            short |= self.judge(&pool, now, detail);
         }
         self.warn_short_of_quorum(short);
         self.links
@@ -95,6 +64,54 @@ impl ServiceTask {
             }
         }
         self.check_rto();
+    }
+
+    /// One pool's verdict; when it changed, journal it and tell the
+    /// controller. Returns whether the pool is short of a quorum of fresh
+    /// vantages.
+    fn judge(&mut self, pool: &str, now: Instant, detail: Option<&str>) -> bool {
+        let mut local = self
+            .pools
+            .get(pool)
+            .map_or(PoolHealth::Unknown, |v| specs::health(v.health()));
+        if self.simulated_down.as_deref() == Some(pool) {
+            // A drill's simulated fault: this vantage says down, probes or not.
+            local = PoolHealth::Down;
+        }
+        let (health, verdict) = self
+            .links
+            .vantages
+            .verdict(&self.svc.name, pool, local, now);
+        let short = verdict.as_ref().is_some_and(|v| v.fresh < v.quorum);
+        let was = self.reported.get(pool).map_or(PoolHealth::Unknown, |r| r.0);
+        let changed = was != health || !self.reported.contains_key(pool);
+        self.reported
+            .insert(pool.to_string(), (health, verdict.clone()));
+        if !changed {
+            return short;
+        }
+        self.links.metrics.set_pool_health(
+            &self.svc.name,
+            pool,
+            super::observe::probe_health(health),
+        );
+        let seen_by = verdict
+            .as_ref()
+            .map(|v| [v.down.clone(), v.suspect.clone()].concat())
+            .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
+        self.track_incident(pool, health, &seen_by);
+        // `vantages`: who backs this verdict (the report names them);
+        // `quorum`: the whole tally.
+        let vantages = verdict.as_ref().map(|v| backing(v, health));
+        let quorum = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
+        self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages, "quorum": quorum }));
+        if self.started {
+            self.feed(Event::PoolHealth {
+                pool: pool.to_string(),
+                health,
+            });
+        }
+        short
     }
 
     fn warn_short_of_quorum(&mut self, short: bool) {
