@@ -8,8 +8,8 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::daemon::{Daemon, all_up, wait_for};
 use common::Testbed;
+use common::daemon::{Daemon, all_up, wait_for};
 use hickory_proto::rr::RecordType;
 
 /// A webhook receiver on 127.0.0.1: records JSON bodies, or hangs forever.
