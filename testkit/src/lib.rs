@@ -3,11 +3,13 @@
 //!
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
 //! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
+//! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
 
 pub mod bind;
 pub mod dns;
+pub mod forger;
 pub mod moto;
 pub mod net;
 pub mod region;
