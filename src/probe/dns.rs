@@ -1,15 +1,18 @@
 //! DNS probes: one query over UDP (TCP when truncated); NOERROR with answers passes.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::str::FromStr;
+use std::time::Duration;
 
-use hickory_proto::op::{Message, Query, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UdpSocket;
+use rtoguard_dns::{Exchange, ExchangeError};
 
 use super::ProbeError;
-use super::check::{connect_error, connect_from, endpoint_addrs};
+use super::check::endpoint_addrs;
+
+/// A backstop only: the prober's own timeout bounds every probe first.
+const EXCHANGE_BOUND: Duration = Duration::from_secs(60);
 
 /// One query for `(name, type)` to `endpoint:port`, sent from `source` when set.
 pub(super) async fn dns(
@@ -20,63 +23,13 @@ pub(super) async fn dns(
 ) -> Result<String, ProbeError> {
     let server = endpoint_addrs(endpoint, port).await?[0];
     let qname = Name::from_str(name).map_err(|e| ProbeError::Config(e.to_string()))?;
-    let mut msg = Message::query();
-    msg.metadata.recursion_desired = false;
-    msg.add_query(Query::query(qname, rtype));
-    let bytes = msg.to_vec().map_err(|e| ProbeError::Dns(e.to_string()))?;
-    let mut resp = udp(server, source, &bytes, msg.metadata.id).await?;
-    if resp.metadata.truncation {
-        resp = tcp(server, source, &bytes, msg.metadata.id).await?;
-    }
-    verdict(&resp)
-}
-
-async fn udp(
-    server: SocketAddr,
-    source: Option<IpAddr>,
-    query: &[u8],
-    id: u16,
-) -> Result<Message, ProbeError> {
-    let local: SocketAddr = match source {
-        Some(ip) => (ip, 0).into(),
-        None if server.is_ipv4() => ([0, 0, 0, 0], 0).into(),
-        None => ([0u16; 8], 0).into(),
-    };
-    let sock = UdpSocket::bind(local).await.map_err(io)?;
-    sock.connect(server).await.map_err(io)?;
-    sock.send(query).await.map_err(io)?;
-    let mut buf = vec![0u8; 4096];
-    loop {
-        let n = sock.recv(&mut buf).await.map_err(io)?;
-        // Garbage or another query's answer: keep waiting (the timeout bounds us).
-        match Message::from_vec(&buf[..n]) {
-            Ok(resp) if resp.metadata.id == id => return Ok(resp),
-            _ => continue,
-        }
-    }
-}
-
-async fn tcp(
-    server: SocketAddr,
-    source: Option<IpAddr>,
-    query: &[u8],
-    id: u16,
-) -> Result<Message, ProbeError> {
-    let mut conn = connect_from(server, source)
+    let query = rtoguard_dns::query(&qname, rtype, false);
+    let reply = Exchange::new(server, EXCHANGE_BOUND)
+        .from_source(source)
+        .message(&query)
         .await
-        .map_err(|e| ProbeError::Dns(format!("over TCP: {}", connect_error(&e))))?;
-    let len = u16::try_from(query.len()).map_err(|_| ProbeError::Dns("query too long".into()))?;
-    let mut framed = len.to_be_bytes().to_vec();
-    framed.extend_from_slice(query);
-    conn.write_all(&framed).await.map_err(io)?;
-    let len = conn.read_u16().await.map_err(io)?;
-    let mut buf = vec![0u8; usize::from(len)];
-    conn.read_exact(&mut buf).await.map_err(io)?;
-    let resp = Message::from_vec(&buf).map_err(|e| ProbeError::Dns(e.to_string()))?;
-    if resp.metadata.id != id {
-        return Err(ProbeError::Dns("answer to another query over TCP".into()));
-    }
-    Ok(resp)
+        .map_err(exchange_error)?;
+    verdict(&reply.message)
 }
 
 fn verdict(resp: &Message) -> Result<String, ProbeError> {
@@ -93,10 +46,66 @@ fn verdict(resp: &Message) -> Result<String, ProbeError> {
     Ok(format!("NOERROR, {} answers", resp.answers.len()))
 }
 
-fn io(e: std::io::Error) -> ProbeError {
-    if e.kind() == std::io::ErrorKind::ConnectionRefused {
-        ProbeError::Dns("port unreachable".into())
-    } else {
-        ProbeError::Dns(e.to_string())
+/// A failed exchange as a probe failure. `e.is_local()` tells this vantage's
+/// own faults (descriptors, buffers, addresses) from the endpoint's: those
+/// belong to an "impaired" verdict, not a "down" one, once the probe has a
+/// variant for it; until then they read as `dns: ...` like other failures.
+fn exchange_error(e: ExchangeError) -> ProbeError {
+    match &e {
+        ExchangeError::Timeout { .. } => ProbeError::Timeout(EXCHANGE_BOUND),
+        ExchangeError::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::ConnectionRefused =>
+        {
+            ProbeError::Dns("port unreachable".into())
+        }
+        _ => ProbeError::Dns(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! DNS probes against a hostile server: a forged reply never passes a probe.
+    use std::net::Ipv4Addr;
+
+    use rtoguard_testkit::forger::{Forger, Forgery, Script};
+    use rtoguard_testkit::net::lo;
+
+    use super::*;
+
+    async fn probe(forgeries: Vec<Forgery>, truth: Option<Ipv4Addr>) -> Result<String, ProbeError> {
+        let claim = Ipv4Addr::new(127, 0, 0, 3);
+        let f = Forger::start(
+            lo(1),
+            Script {
+                forgeries,
+                claim,
+                truth,
+            },
+        );
+        let q = ("www.example.test.", RecordType::A);
+        let port = f.addr.port();
+        let work = dns("127.0.0.1", port, q, None);
+        tokio::time::timeout(Duration::from_millis(500), work)
+            .await
+            .unwrap_or(Err(ProbeError::Timeout(Duration::from_millis(500))))
+    }
+
+    #[tokio::test]
+    async fn forged_replies_never_pass() {
+        for forgery in Forgery::HOSTILE {
+            let r = probe(vec![forgery], None).await;
+            assert!(
+                matches!(r, Err(ProbeError::Timeout(_))),
+                "{forgery:?}: {r:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_truncated_answer_is_fetched_over_tcp() {
+        let mut forgeries = Forgery::HOSTILE.to_vec();
+        forgeries.push(Forgery::Truncated);
+        let r = probe(forgeries, Some(Ipv4Addr::new(127, 0, 0, 3))).await;
+        assert_eq!(r.ok().as_deref(), Some("NOERROR, 1 answers"));
     }
 }

@@ -1,11 +1,12 @@
-//! One DNS question over UDP to one server, with no cache in between: the answer as comparable text.
+//! One DNS question to one server (UDP, TCP when truncated), with no cache in between: the answer as comparable text.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use hickory_proto::op::{Message, Query, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use tokio::net::UdpSocket;
+use rtoguard_dns::{Exchange, ExchangeError};
+use tracing::warn;
 
 use super::PropagationError;
 
@@ -56,7 +57,9 @@ pub fn normalise_all(rtype: RecordType, values: &[String]) -> Vec<String> {
     out
 }
 
-/// Ask `server` for `name`/`rtype` once; `recurse` sets RD.
+/// Ask `server` for `name`/`rtype` once; `recurse` sets RD. Over UDP, and
+/// over TCP when the answer is truncated; only a reply that answers this
+/// very query counts (see `rtoguard_dns`), within `timeout` in all.
 pub async fn ask(
     server: SocketAddr,
     name: &Name,
@@ -64,44 +67,19 @@ pub async fn ask(
     recurse: bool,
     timeout: Duration,
 ) -> Result<Reply, PropagationError> {
-    let local: SocketAddr = if server.is_ipv4() {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    } else {
-        SocketAddr::from(([0u16; 8], 0))
-    };
-    let sock = UdpSocket::bind(local).await?;
-    let mut msg = Message::query();
-    let id: u16 = rand::random();
-    msg.metadata.id = id;
-    msg.metadata.recursion_desired = recurse;
-    msg.add_query(Query::query(name.clone(), rtype));
-    let bytes = msg
-        .to_vec()
-        .map_err(|e| PropagationError::Malformed(e.to_string()))?;
-    sock.send_to(&bytes, server).await?;
-    let reply = tokio::time::timeout(timeout, receive(&sock, server, id))
-        .await
-        .map_err(|_| PropagationError::Timeout(timeout))??;
-    Ok(reduce(&reply, rtype))
-}
-
-/// Wait for the reply with our id from `server`, skipping strays.
-async fn receive(
-    sock: &UdpSocket,
-    server: SocketAddr,
-    id: u16,
-) -> Result<Message, PropagationError> {
-    let mut buf = vec![0u8; 4096];
-    loop {
-        let (n, from) = sock.recv_from(&mut buf).await?;
-        if from != server {
-            continue;
-        }
-        match Message::from_vec(&buf[..n]) {
-            Ok(m) if m.metadata.id == id => return Ok(m),
-            Ok(_) => continue,
-            Err(e) => return Err(PropagationError::Malformed(e.to_string())),
-        }
+    let exchange = Exchange::new(server, timeout);
+    let result = exchange
+        .message(&rtoguard_dns::query(name, rtype, recurse))
+        .await;
+    let ignored = exchange.ignored();
+    if ignored > 0 {
+        warn!(%server, %name, ignored, "Ignored replies that do not answer the query.");
+    }
+    match result {
+        Ok(reply) => Ok(reduce(&reply.message, rtype)),
+        Err(ExchangeError::Timeout { .. }) => Err(PropagationError::Timeout(timeout)),
+        Err(ExchangeError::Io { source, .. }) => Err(PropagationError::Io(source)),
+        Err(e @ ExchangeError::Request(_)) => Err(PropagationError::Malformed(e.to_string())),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod client;
 mod failing;
+mod forged;
 mod outcome;
 mod secondary;
 mod ttl;

@@ -7,7 +7,8 @@
 //! - `message`: the query and UPDATE messages (RFC 2136 §2.4.2/§2.4.3
 //!   prerequisites, §2.5.2 delete, §2.5.1 add) and reading answers back.
 //! - `response`: response codes and TSIG errors mapped to `ProviderError`.
-//! - `wire`: one exchange with the server, UDP then TCP on truncation.
+//!
+//! Every exchange with the server goes through `rtoguard_dns::Exchange`.
 
 #![forbid(unsafe_code)]
 
@@ -15,7 +16,6 @@ mod message;
 pub mod provider;
 mod response;
 pub mod settings;
-mod wire;
 
 pub use provider::Rfc2136Provider;
 pub use settings::{Rfc2136Settings, TsigAlgorithm};

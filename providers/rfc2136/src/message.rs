@@ -40,14 +40,10 @@ pub(crate) fn parse_name(what: &'static str, value: &str) -> Result<Name, BuildE
     Ok(name)
 }
 
-/// A plain query, recursion not desired, no EDNS (so a large answer is
-/// truncated over UDP and fetched again over TCP).
+/// A plain query, recursion not desired, with EDNS(0) (an answer above its
+/// buffer size is truncated over UDP and fetched again over TCP).
 pub(crate) fn query(name: &Name, rtype: WireType) -> Message {
-    let mut msg = Message::query();
-    msg.metadata.id = rand::random();
-    msg.metadata.recursion_desired = false;
-    msg.add_query(Query::query(name.clone(), rtype));
-    msg
+    rtoguard_dns::query(name, rtype, false)
 }
 
 fn rdata(rtype: RecordType, value: &str) -> Result<RData, BuildError> {

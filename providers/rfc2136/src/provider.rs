@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RecordType as WireType, TSigner};
+use rtoguard_dns::{Exchange, ExchangeError};
 use rtoguard_provider_api::limits::{Budget, RetryPolicy, retry};
 use rtoguard_provider_api::{
     Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
@@ -18,7 +19,6 @@ use tracing::{debug, info};
 use crate::message::{self, BuildError};
 use crate::response::Asker;
 use crate::settings::Rfc2136Settings;
-use crate::wire::{self, WireError};
 
 /// An RFC 2136 (dynamic update) provider signing with TSIG. Plain record
 /// sets only; compare-and-set through value-dependent prerequisites.
@@ -78,13 +78,24 @@ impl Rfc2136Provider {
         self.bad_request(e.to_string())
     }
 
-    fn wire_error(&self, e: WireError) -> ProviderError {
+    fn wire_error(&self, e: ExchangeError) -> ProviderError {
         let provider = self.settings.name.clone();
         let message = e.to_string();
         match e {
-            WireError::Timeout { .. } => ProviderError::Timeout { provider, message },
-            WireError::Io { .. } => ProviderError::Transport { provider, message },
+            ExchangeError::Timeout { .. } => ProviderError::Timeout { provider, message },
+            ExchangeError::Io { .. } => ProviderError::Transport { provider, message },
+            ExchangeError::Request(_) => ProviderError::BadRequest { provider, message },
         }
+    }
+
+    /// One exchange with the primary: the answer's bytes, checked to answer
+    /// `request` (ID, QR, opcode, question); forged or stray replies are ignored.
+    async fn exchange(&self, request: &[u8]) -> Result<Vec<u8>, ProviderError> {
+        Exchange::new(self.settings.server, self.settings.timeout)
+            .send(request)
+            .await
+            .map(|reply| reply.bytes)
+            .map_err(|e| self.wire_error(e))
     }
 
     /// One query, one attempt, outside the budget (callers take the token).
@@ -93,9 +104,7 @@ impl Rfc2136Provider {
             .to_vec()
             .map_err(|e| self.bad_request(format!("cannot encode query: {e}")))?;
         debug!(server = %self.settings.server, %name, %rtype, "Querying the primary.");
-        let answer = wire::exchange(self.settings.server, &request, self.settings.timeout)
-            .await
-            .map_err(|e| self.wire_error(e))?;
+        let answer = self.exchange(&request).await?;
         self.asker().query_answer(&answer)
     }
 
@@ -171,9 +180,7 @@ impl Rfc2136Provider {
             .to_vec()
             .map_err(|e| self.bad_request(format!("cannot encode update: {e}")))?;
         debug!(server = %self.settings.server, bytes = request.len(), "Sending signed update.");
-        let answer = wire::exchange(self.settings.server, &request, self.settings.timeout)
-            .await
-            .map_err(|e| self.wire_error(e))?;
+        let answer = self.exchange(&request).await?;
         self.asker().update_answer(&answer, verifier)
     }
 
