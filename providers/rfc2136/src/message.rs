@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use hickory_proto::op::{Message, OpCode, Query, UpdateMessage};
+use hickory_proto::op::{Edns, Message, OpCode, Query, UpdateMessage};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType as WireType};
 use rtoguard_provider_api::{RecordSet, RecordType};
@@ -107,6 +107,11 @@ pub(crate) fn update(
             rdata(rtype, value)?,
         ));
     }
+    // EDNS(0) as on queries: BIND 9 accepts it on a TSIG-signed UPDATE (the
+    // OPT record goes before the TSIG record, as RFC 8945 §5.1 requires).
+    let mut edns = Edns::new();
+    edns.set_max_payload(rtoguard_dns::EDNS_PAYLOAD);
+    msg.set_edns(edns);
     Ok(msg)
 }
 
@@ -182,7 +187,10 @@ mod tests {
         assert_eq!(ups[1].data, RData::A(A("127.0.0.4".parse().unwrap())));
         // It survives the wire.
         let bytes = msg.to_vec().unwrap();
-        assert_eq!(Message::from_vec(&bytes).unwrap().prerequisites().len(), 2);
+        let back = Message::from_vec(&bytes).unwrap();
+        assert_eq!(back.prerequisites().len(), 2);
+        let edns = back.edns.expect("an OPT record");
+        assert_eq!(edns.max_payload(), rtoguard_dns::EDNS_PAYLOAD);
     }
 
     #[test]
