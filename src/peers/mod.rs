@@ -19,6 +19,8 @@ mod tests_agent;
 #[cfg(test)]
 mod tests_api;
 #[cfg(test)]
+mod tests_bounds;
+#[cfg(test)]
 mod tests_obs;
 #[cfg(test)]
 mod tests_puller;
@@ -31,7 +33,7 @@ pub use obs::{
 };
 pub use puller::{PeerSet, PeerSpec, PeerView};
 pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
-pub use server::serve;
+pub use server::{limits_for, serve, serve_with};
 pub use tls::TlsFiles;
 
 /// Why talking to a peer (or setting up the peer API) failed.
