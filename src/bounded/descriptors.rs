@@ -2,6 +2,8 @@
 
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
+use tracing::{info, warn};
+
 use super::{CONTROL_MAX_CONNECTIONS, PEER_MAX_CONNECTIONS};
 
 /// Descriptors kept for everything but probes and servers: provider calls,
@@ -42,6 +44,29 @@ pub fn raise_nofile() -> std::io::Result<(Nofile, Nofile)> {
         },
     )?;
     Ok((before, nofile()))
+}
+
+/// At start-up: raise the soft limit to the hard one and log the figure
+/// (a warning when it cannot be raised or stays low).
+pub fn raise_and_log() {
+    match raise_nofile() {
+        Ok((before, after)) => {
+            let (soft, hard, was) = (after.soft, after.hard, before.soft);
+            if after.soft < 4096 {
+                warn!(
+                    soft,
+                    hard, "Descriptor limit is low: raise LimitNOFILE (ulimit -n)."
+                );
+            } else {
+                info!(soft, hard, was, "Descriptor limit set.");
+            }
+        }
+        Err(e) => {
+            let now = nofile();
+            let (soft, hard) = (now.soft, now.hard);
+            warn!(soft, hard, error = %e, "Cannot raise the descriptor limit; keeping it.");
+        }
+    }
 }
 
 /// Descriptors kept from the peer API for probes (`probe_in_flight`, the
