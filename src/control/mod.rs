@@ -114,3 +114,5 @@ pub struct Envelope {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;

@@ -3,12 +3,14 @@
 //! - [`obs`]: what one vantage says about every pool and endpoint, and the
 //!   config digest that says whether two vantages probe the same things.
 //! - [`server`]: `GET /v1/observations`, bearer token, optional TLS.
+//! - [`parse`]: the observation document from untrusted bytes.
 //! - [`puller`]: fetches every peer's observations at the probe interval.
 //! - [`quorum`]: the pure verdict over the local view and the peers' views.
 //! - [`agent`]: a probe-only vantage: probes and the peer API, no providers.
 
 mod agent;
 mod obs;
+mod parse;
 mod puller;
 mod quorum;
 mod server;
@@ -21,6 +23,8 @@ mod tests_api;
 #[cfg(test)]
 mod tests_bounds;
 #[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
 mod tests_obs;
 #[cfg(test)]
 mod tests_puller;
@@ -31,6 +35,7 @@ pub use agent::run_agent;
 pub use obs::{
     EndpointObs, EndpointObsState, Observations, PoolObs, ServiceObs, config_digest, service_obs,
 };
+pub use parse::parse_observations;
 pub use puller::{PeerSet, PeerSpec, PeerView};
 pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
 pub use server::{limits_for, serve, serve_with};
