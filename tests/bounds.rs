@@ -203,7 +203,7 @@ fn a_flood_on_the_peer_port_blinds_nothing() {
     );
     let addr = SocketAddr::new(lo(1), free_port(lo(1)));
     with_peer_api(&tb, addr);
-    let d = Daemon::start_limited(&tb, &[("NO_COLOR", "1")], 1024);
+    let d = Daemon::start_limited(&tb, &[("NO_COLOR", "1")], "-n 1024");
     wait_for(Duration::from_secs(20), || all_up(&tb), || d.log_text());
     let bind = tb.record_bind_states("checkout.example.test.");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -266,4 +266,40 @@ fn a_flood_on_the_peer_port_blinds_nothing() {
         "BIND changed: {:?}",
         states.iter().map(|(_, v, t)| (v, t)).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn the_daemon_raises_its_descriptor_limit_and_sizes_the_peer_cap_from_it() {
+    let hard = rtoguard::bounded::descriptors::nofile().hard;
+    assert!(
+        hard > 512,
+        "this test needs a hard limit above 512, not {hard}"
+    );
+    let tb = Testbed::start(30, 5, "1h");
+    let addr = SocketAddr::new(lo(1), free_port(lo(1)));
+    with_peer_api(&tb, addr);
+    let env = [("NO_COLOR", "1")];
+    // A low soft limit under a higher hard one: raised to the hard one.
+    let d = Daemon::start_limited(&tb, &env, "-Sn 512");
+    wait_for(
+        Duration::from_secs(10),
+        || d.log_text().contains("Peer API listening."),
+        || d.log_text(),
+    );
+    let log = d.stop();
+    assert!(
+        log.contains(&format!("soft={hard} hard={hard} was=512")),
+        "{log}"
+    );
+    assert!(log.contains("max_connections=256"), "{log}");
+    // Both limits at 400: the peer API gets half of what the reserve
+    // (64 probes + 64 control + 128) leaves: (400 - 256) / 2.
+    let d = Daemon::start_limited(&tb, &env, "-n 400");
+    wait_for(
+        Duration::from_secs(10),
+        || d.log_text().contains("Peer API listening."),
+        || d.log_text(),
+    );
+    let log = d.stop();
+    assert!(log.contains("max_connections=72"), "{log}");
 }

@@ -55,7 +55,7 @@ pub fn raise_and_log() {
             if after.soft < 4096 {
                 warn!(
                     soft,
-                    hard, "Descriptor limit is low: raise LimitNOFILE (ulimit -n)."
+                    hard, was, "Descriptor limit is low: raise LimitNOFILE (ulimit -n)."
                 );
             } else {
                 info!(soft, hard, was, "Descriptor limit set.");

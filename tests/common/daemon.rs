@@ -16,10 +16,10 @@ impl Daemon {
         Self::spawn(tb, env, Command::new(env!("CARGO_BIN_EXE_rtoguard")))
     }
 
-    /// Like [`Daemon::start`], under `ulimit -n nofile` (soft and hard).
-    pub fn start_limited(tb: &Testbed, env: &[(&str, &str)], nofile: u32) -> Self {
+    /// Like [`Daemon::start`], after `ulimit {ulimit}` (e.g. `-n 1024`: soft and hard).
+    pub fn start_limited(tb: &Testbed, env: &[(&str, &str)], ulimit: &str) -> Self {
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", &format!("ulimit -n {nofile} && exec \"$0\" \"$@\"")])
+        cmd.args(["-c", &format!("ulimit {ulimit} && exec \"$0\" \"$@\"")])
             .arg(env!("CARGO_BIN_EXE_rtoguard"));
         Self::spawn(tb, env, cmd)
     }
