@@ -156,6 +156,22 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         got
     }
 
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let got = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        if matches!(got, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.moved(false);
+        }
+        got
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.io).poll_flush(cx)
     }

@@ -18,7 +18,8 @@ use tracing::debug;
 use super::activity::{Activity, Watched, WatchedBody};
 use super::{DRAIN_TIMEOUT, Limits};
 
-/// The largest request head (request line and headers), in bytes.
+/// The largest request head (request line and headers), in bytes (hyper
+/// takes no less than 8 KiB).
 const MAX_HEAD: usize = 16 * 1024;
 /// The most headers one request may carry.
 const MAX_HEADERS: usize = 64;
@@ -49,7 +50,7 @@ pub async fn serve_connection<I, T>(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .max_buf_size(MAX_HEAD.max(8192))
+        .max_buf_size(MAX_HEAD)
         .max_headers(MAX_HEADERS);
     let conn = builder.serve_connection(io, svc);
     supervise(conn, &activity, &limits, cancel).await;

@@ -93,11 +93,6 @@ impl Gate {
             source,
         })
     }
-
-    /// Connections held now.
-    pub fn held(&self) -> usize {
-        self.inner.lock().total
-    }
 }
 
 impl Inner {

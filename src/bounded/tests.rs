@@ -231,3 +231,23 @@ async fn connections_over_the_cap_are_closed_at_once_and_places_come_back() {
     assert!(response(&mut ctl).await.starts_with("HTTP/1.1 200"));
     cancel.cancel();
 }
+
+#[tokio::test]
+async fn a_body_that_stops_coming_is_closed_by_the_idle_timeout() {
+    let cancel = CancellationToken::new();
+    let (_d, sock) = control(SHORT, &cancel).await;
+    let mut ctl = UnixStream::connect(&sock).await.unwrap();
+    let head =
+        "POST /v1/services/checkout/pin HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{\"a\":";
+    ctl.write_all(head.as_bytes()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    // The head is whole, so the header timeout no longer applies: the
+    // handler waits on the body until the connection has been silent too long.
+    assert!(
+        eof_within(&mut ctl, SHORT.idle_timeout + SLACK)
+            .await
+            .is_some()
+    );
+    assert!(started.elapsed() >= SHORT.idle_timeout - Duration::from_millis(100));
+    cancel.cancel();
+}
