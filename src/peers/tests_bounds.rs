@@ -81,3 +81,36 @@ async fn one_source_holds_at_most_its_share_of_connections() {
     assert!(response(&mut other).await.starts_with("HTTP/1.1 200"));
     cancel.cancel();
 }
+
+#[tokio::test]
+async fn tls_handshakes_hold_a_place_and_are_cut_at_the_handshake_timeout() {
+    use crate::bounded::Limits;
+    let dir = tempfile::tempdir().unwrap();
+    let files = super::tests_api::make_tls(dir.path());
+    let cancel = CancellationToken::new();
+    let (_tx, rx) = watch::channel(sample("eu-west-1"));
+    let limits = Limits {
+        max_connections: 2,
+        ..Limits::PEER_API
+    };
+    let token = super::tests_api::secret(TOKEN);
+    let any = SocketAddr::new(lo(1), 0);
+    let (addr, _server) = super::serve_with(any, Some(files), token, rx, limits, cancel.clone())
+        .await
+        .expect("TLS peer API starts");
+    // Two clients that never start their handshake fill the cap.
+    let mut silent = [
+        connect_from(lo(1), addr).await,
+        connect_from(lo(2), addr).await,
+    ];
+    let mut third = connect_from(lo(3), addr).await;
+    assert!(
+        eof_within(&mut third, Duration::from_millis(1000))
+            .await
+            .is_some()
+    );
+    for s in &mut silent {
+        assert!(eof_within(s, HEADER_TIMEOUT + SLACK).await.is_some());
+    }
+    cancel.cancel();
+}
