@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
@@ -15,6 +16,8 @@ use super::{DRAIN_TIMEOUT, Gate, Limits};
 
 /// After a failed accept (e.g. out of descriptors), wait this long.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How often a failing accept is logged while it goes on.
+const ACCEPT_WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// A listener the accept loop can take connections from.
 pub trait Acceptor: Send + Sync + 'static {
@@ -69,13 +72,18 @@ where
     let gate = Gate::new(server, limits.max_connections, limits.per_source);
     tokio::spawn(async move {
         let tracker = TaskTracker::new();
+        let mut warned: Option<Instant> = None;
         loop {
             let (io, addr) = tokio::select! {
                 _ = cancel.cancelled() => break,
                 got = listener.accept_one() => match got {
                     Ok(pair) => pair,
                     Err(e) => {
-                        warn!(server, error = %e, "Accept failed.");
+                        // Out of descriptors repeats every backoff: say it every 10 s.
+                        if warned.is_none_or(|at| at.elapsed() >= ACCEPT_WARN_EVERY) {
+                            warn!(server, error = %e, "Accept failed; retrying.");
+                            warned = Some(Instant::now());
+                        }
                         tokio::time::sleep(ACCEPT_BACKOFF).await;
                         continue;
                     }
