@@ -20,6 +20,10 @@ use super::tls::{TlsFiles, handshake, server_config};
 use crate::bounded::{self, Limits, descriptors, serve_connection};
 use crate::config::{Config, Secret};
 
+/// The probe scheduler's smallest in-flight cap (`runtime::specs::limits`):
+/// the reserve [`serve`] keeps when it has no config to size it from.
+const SMALLEST_PROBES_IN_FLIGHT: usize = 64;
+
 #[derive(Clone)]
 struct Shared {
     token: Secret,
@@ -53,7 +57,7 @@ pub async fn serve(
     obs: watch::Receiver<Observations>,
     cancel: CancellationToken,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
-    let limits = limits_with_reserve(descriptors::reserve_for(64));
+    let limits = limits_with_reserve(descriptors::reserve_for(SMALLEST_PROBES_IN_FLIGHT));
     serve_with(addr, tls, token, obs, limits, cancel).await
 }
 
