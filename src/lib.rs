@@ -22,6 +22,8 @@
 //! - [`notify`]: webhooks on incident, flip, recovery and RTO missed.
 //! - [`demo`]: `rtoguard demo`: an embedded authoritative server, two HTTP
 //!   regions, and the real controller, on loopback.
+//! - [`bounded`]: the bounded HTTP/1 server both APIs run on (connection
+//!   caps, header and idle timeouts, body limit) and the descriptor budget.
 //! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
 //! - [`journal`]: the durable SQLite journal of every decision and change.
 //! - [`runtime`]: the daemon: probes, controllers, provider calls, signals, systemd.
@@ -29,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bounded;
 pub mod cli;
 pub mod config;
 pub mod control;

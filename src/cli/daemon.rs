@@ -17,6 +17,7 @@ pub async fn run(a: &RunArgs) -> ExitCode {
     if let Err(code) = load(&a.config.config) {
         return code;
     }
+    crate::bounded::descriptors::raise_and_log();
     match crate::runtime::run(&a.config.config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail_msg(&format!("{e:#}"), 1),
@@ -28,6 +29,7 @@ pub async fn agent(a: &RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    crate::bounded::descriptors::raise_and_log();
     let cancel = tokio_util::sync::CancellationToken::new();
     let c = cancel.clone();
     tokio::spawn(async move {

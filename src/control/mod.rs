@@ -14,6 +14,7 @@
 //! changed) or 5xx status.
 
 pub mod client;
+mod parse;
 mod server;
 mod users;
 
@@ -21,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-pub use server::serve;
+pub use parse::parse_request;
+pub use server::{serve, serve_with};
 
 /// A manual move asked for through the socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,3 +114,5 @@ pub struct Envelope {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;

@@ -1,43 +1,63 @@
-//! The control socket's server side: axum over a Unix listener.
+//! The control socket's server side: the bounded server over a Unix listener, every request parsed by [`parse_request`].
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use axum::extract::connect_info::Connected;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path as UrlPath, State};
-use axum::http::StatusCode;
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::serve::IncomingStream;
-use axum::{Json, Router};
+use http_body_util::BodyExt;
 use tokio::net::UnixListener;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{DrillRequest, Envelope, MoveRequest, Reply, Request, users};
+use super::{Envelope, Reply, Request, parse_request, users};
+use crate::bounded::{self, Limits, serve_connection};
 
-/// Who is on the other end of a connection.
+/// Who is on the other end of a connection (`user:NAME` from SO_PEERCRED).
 #[derive(Debug, Clone)]
 struct Peer(String);
 
-impl Connected<IncomingStream<'_, UnixListener>> for Peer {
-    fn connect_info(s: IncomingStream<'_, UnixListener>) -> Self {
-        Self(
-            s.io()
-                .peer_cred()
-                .map_or_else(|_| "uid:unknown".into(), |c| users::actor_for_uid(c.uid())),
-        )
-    }
-}
-
 /// Listen on `path` (mode 0660; a stale socket file is replaced) and send
-/// every request to `tx` until `cancel` fires.
+/// every request to `tx` until `cancel` fires, within [`Limits::CONTROL`].
 pub async fn serve(
     path: &Path,
     tx: mpsc::Sender<Envelope>,
     cancel: CancellationToken,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    serve_with(path, tx, Limits::CONTROL, cancel).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    path: &Path,
+    tx: mpsc::Sender<Envelope>,
+    limits: Limits,
+    cancel: CancellationToken,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let listener = bind(path)?;
+    let router = Router::new().fallback(handle).with_state(tx);
+    Ok(bounded::serve(
+        "control socket",
+        listener,
+        limits,
+        cancel,
+        move |stream, (), stop| {
+            let peer = Peer(
+                stream
+                    .peer_cred()
+                    .map_or_else(|_| "uid:unknown".into(), |c| users::actor_for_uid(c.uid())),
+            );
+            serve_connection(stream, peer, router.clone(), limits, stop)
+        },
+    ))
+}
+
+/// Bind `path` (mode 0660), replacing a stale socket but never a live one.
+fn bind(path: &Path) -> std::io::Result<UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -52,29 +72,42 @@ pub async fn serve(
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-    let app = Router::new()
-        .route("/v1/status", get(status))
-        .route("/v1/services/{name}/failover", post(failover))
-        .route("/v1/services/{name}/failback", post(failback))
-        .route("/v1/services/{name}/drill", post(drill))
-        .route("/v1/services/{name}/pin", post(pin))
-        .route("/v1/services/{name}/unpin", post(unpin))
-        .fallback(|| async {
-            to_response(Reply::error(
-                404,
-                "no such endpoint; see the control API in the README",
-            ))
-        })
-        .with_state(tx);
-    let svc = app.into_make_service_with_connect_info::<Peer>();
-    Ok(tokio::spawn(async move {
-        let _ = axum::serve(listener, svc)
-            .with_graceful_shutdown(cancel.cancelled_owned())
-            .await;
-    }))
+    Ok(listener)
 }
 
-type Tx = State<mpsc::Sender<Envelope>>;
+/// Every request: read the body (bounded by the server), parse, ask the daemon.
+async fn handle(
+    State(tx): State<mpsc::Sender<Envelope>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    method: Method,
+    uri: Uri,
+    body: Body,
+) -> Response {
+    let bytes = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                // The rest of the body is not worth reading: close after the answer.
+                let mut resp = to_response(Reply::error(413, "request body too large"));
+                let close = axum::http::HeaderValue::from_static("close");
+                resp.headers_mut()
+                    .insert(axum::http::header::CONNECTION, close);
+                resp
+            } else {
+                to_response(Reply::error(
+                    400,
+                    format!("cannot read the request body: {e}"),
+                ))
+            };
+        }
+    };
+    match parse_request(method.as_str(), uri.path(), &bytes) {
+        Ok(request) => ask(&tx, peer.0, request).await,
+        Err(reply) => to_response(reply),
+    }
+}
 
 async fn ask(tx: &mpsc::Sender<Envelope>, actor: String, request: Request) -> Response {
     let (reply, rx) = oneshot::channel();
@@ -98,83 +131,4 @@ async fn ask(tx: &mpsc::Sender<Envelope>, actor: String, request: Request) -> Re
 fn to_response(r: Reply) -> Response {
     let code = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (code, Json(r.body)).into_response()
-}
-
-fn bad_body(e: JsonRejection) -> Response {
-    to_response(Reply::error(
-        400,
-        format!("bad request body: {}", e.body_text()),
-    ))
-}
-
-async fn status(State(tx): Tx, ConnectInfo(p): ConnectInfo<Peer>) -> Response {
-    ask(&tx, p.0, Request::Status).await
-}
-
-async fn failover(
-    State(tx): Tx,
-    ConnectInfo(p): ConnectInfo<Peer>,
-    UrlPath(name): UrlPath<String>,
-    body: Result<Json<MoveRequest>, JsonRejection>,
-) -> Response {
-    match body {
-        Ok(Json(mv)) if mv.to.is_some() => {
-            ask(&tx, p.0, Request::Failover { service: name, mv }).await
-        }
-        Ok(_) => to_response(Reply::error(
-            400,
-            "failover needs a target pool: {\"to\": \"POOL\"}",
-        )),
-        Err(e) => bad_body(e),
-    }
-}
-
-async fn failback(
-    State(tx): Tx,
-    ConnectInfo(p): ConnectInfo<Peer>,
-    UrlPath(name): UrlPath<String>,
-    body: Result<Json<MoveRequest>, JsonRejection>,
-) -> Response {
-    match body {
-        Ok(Json(mv)) => ask(&tx, p.0, Request::Failback { service: name, mv }).await,
-        Err(e) => bad_body(e),
-    }
-}
-
-async fn drill(
-    State(tx): Tx,
-    ConnectInfo(p): ConnectInfo<Peer>,
-    UrlPath(name): UrlPath<String>,
-    body: Result<Json<DrillRequest>, JsonRejection>,
-) -> Response {
-    match body {
-        Ok(Json(drill)) => {
-            ask(
-                &tx,
-                p.0,
-                Request::Drill {
-                    service: name,
-                    drill,
-                },
-            )
-            .await
-        }
-        Err(e) => bad_body(e),
-    }
-}
-
-async fn pin(
-    State(tx): Tx,
-    ConnectInfo(p): ConnectInfo<Peer>,
-    UrlPath(name): UrlPath<String>,
-) -> Response {
-    ask(&tx, p.0, Request::Pin { service: name }).await
-}
-
-async fn unpin(
-    State(tx): Tx,
-    ConnectInfo(p): ConnectInfo<Peer>,
-    UrlPath(name): UrlPath<String>,
-) -> Response {
-    ask(&tx, p.0, Request::Unpin { service: name }).await
 }

@@ -110,3 +110,44 @@ async fn a_second_daemon_on_the_same_socket_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("is in use"), "{err}");
 }
+
+#[tokio::test]
+async fn a_silent_client_is_closed_within_the_header_timeout() {
+    use crate::bounded::test_io::{SLACK, eof_within};
+    let (_d, path, cancel) = echo_server().await;
+    let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let limit = crate::bounded::HEADER_TIMEOUT + SLACK;
+    assert!(eof_within(&mut s, limit).await.is_some(), "still open");
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_are_closed_and_status_still_answers_after() {
+    use crate::bounded::test_io::eof_within;
+    let (_d, path, cancel) = echo_server().await;
+    let mut held = Vec::new();
+    for _ in 0..crate::bounded::CONTROL_MAX_CONNECTIONS {
+        held.push(tokio::net::UnixStream::connect(&path).await.unwrap());
+    }
+    let mut over = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let closed = eof_within(&mut over, std::time::Duration::from_secs(1)).await;
+    assert!(closed.is_some(), "a connection over the cap was kept");
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (code, _) = client::call(&path, "GET", "/v1/status", None)
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_is_refused_with_413() {
+    let (_d, path, cancel) = echo_server().await;
+    let big = json!({ "to": "standby", "pad": "x".repeat(crate::bounded::MAX_BODY) });
+    let (code, body) = client::call(&path, "POST", "/v1/services/checkout/failover", Some(&big))
+        .await
+        .unwrap();
+    assert_eq!(code, 413, "{body}");
+    cancel.cancel();
+}

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
-use super::{Observations, config_digest, serve, service_obs};
+use super::{Observations, config_digest, serve_with, service_obs};
 use crate::config::{Config, Service};
 use crate::probe::{PoolView, ProbeResult, Scheduler};
 use crate::runtime::specs;
@@ -34,7 +34,8 @@ pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Resul
     let mut views = views(&cfg.services);
     let (tx, rx) = watch::channel(publish(&c.id, &digest, &views));
     let stop = cancel.child_token();
-    let (addr, server) = serve(listen, c.peer_tls.clone(), token, rx, stop.clone())
+    let limits = super::limits_for(cfg);
+    let (addr, server) = serve_with(listen, c.peer_tls.clone(), token, rx, limits, stop.clone())
         .await
         .with_context(|| format!("peer API on {listen}"))?;
     let targets = cfg

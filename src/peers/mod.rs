@@ -3,12 +3,14 @@
 //! - [`obs`]: what one vantage says about every pool and endpoint, and the
 //!   config digest that says whether two vantages probe the same things.
 //! - [`server`]: `GET /v1/observations`, bearer token, optional TLS.
+//! - [`parse`]: the observation document from untrusted bytes.
 //! - [`puller`]: fetches every peer's observations at the probe interval.
 //! - [`quorum`]: the pure verdict over the local view and the peers' views.
 //! - [`agent`]: a probe-only vantage: probes and the peer API, no providers.
 
 mod agent;
 mod obs;
+mod parse;
 mod puller;
 mod quorum;
 mod server;
@@ -18,6 +20,10 @@ mod tls;
 mod tests_agent;
 #[cfg(test)]
 mod tests_api;
+#[cfg(test)]
+mod tests_bounds;
+#[cfg(test)]
+mod tests_fuzz;
 #[cfg(test)]
 mod tests_obs;
 #[cfg(test)]
@@ -29,9 +35,10 @@ pub use agent::run_agent;
 pub use obs::{
     EndpointObs, EndpointObsState, Observations, PoolObs, ServiceObs, config_digest, service_obs,
 };
+pub use parse::parse_observations;
 pub use puller::{PeerSet, PeerSpec, PeerView};
 pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
-pub use server::serve;
+pub use server::{limits_for, serve, serve_with};
 pub use tls::TlsFiles;
 
 /// Why talking to a peer (or setting up the peer API) failed.

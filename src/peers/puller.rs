@@ -223,5 +223,5 @@ async fn fetch(
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body).map_err(|e| PeerError::Decode(e.to_string()))
+    super::parse_observations(&body)
 }

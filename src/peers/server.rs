@@ -1,4 +1,4 @@
-//! The peer API: `GET /v1/observations` behind a bearer token, over TCP or TLS.
+//! The peer API: `GET /v1/observations` behind a bearer token, over TCP or TLS, on the bounded server.
 
 use std::net::SocketAddr;
 
@@ -11,12 +11,18 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::Observations;
-use super::tls::{Remote, TlsFiles, TlsListener, server_config};
-use crate::config::Secret;
+use super::tls::{TlsFiles, handshake, server_config};
+use crate::bounded::{self, Limits, descriptors, serve_connection};
+use crate::config::{Config, Secret};
+
+/// The probe scheduler's smallest in-flight cap (`runtime::specs::limits`):
+/// the reserve [`serve`] keeps when it has no config to size it from.
+const SMALLEST_PROBES_IN_FLIGHT: usize = 64;
 
 #[derive(Clone)]
 struct Shared {
@@ -24,9 +30,26 @@ struct Shared {
     obs: watch::Receiver<Observations>,
 }
 
+/// The peer API's bounds for `cfg`: the defaults, with the connection cap
+/// sized so probes (the scheduler's in-flight cap), provider calls and the
+/// control socket keep their descriptors.
+pub fn limits_for(cfg: &Config) -> Limits {
+    let probes = crate::runtime::specs::limits(cfg).max_in_flight;
+    limits_with_reserve(descriptors::reserve_for(probes))
+}
+
+fn limits_with_reserve(reserve: u64) -> Limits {
+    let soft = descriptors::nofile().soft;
+    Limits {
+        max_connections: descriptors::peer_cap(soft, reserve),
+        ..Limits::PEER_API
+    }
+}
+
 /// Serve the peer API on `addr` until `cancel` fires: plain HTTP, or HTTPS
 /// with `tls`. Peers must send `Authorization: Bearer <token>`. Returns the
-/// bound address (port 0 picks one) and the server task.
+/// bound address (port 0 picks one) and the server task. Bounds: the
+/// defaults under the descriptor limit (see [`serve_with`]).
 pub async fn serve(
     addr: SocketAddr,
     tls: Option<TlsFiles>,
@@ -34,15 +57,53 @@ pub async fn serve(
     obs: watch::Receiver<Observations>,
     cancel: CancellationToken,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let limits = limits_with_reserve(descriptors::reserve_for(SMALLEST_PROBES_IN_FLIGHT));
+    serve_with(addr, tls, token, obs, limits, cancel).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    addr: SocketAddr,
+    tls: Option<TlsFiles>,
+    token: Secret,
+    obs: watch::Receiver<Observations>,
+    limits: Limits,
+    cancel: CancellationToken,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     // Read the files before binding, so a bad file fails the call.
     let tls = tls
         .as_ref()
         .map(server_config)
         .transpose()
-        .map_err(std::io::Error::other)?;
+        .map_err(std::io::Error::other)?
+        .map(TlsAcceptor::from);
     let tcp = TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
-    let app = Router::new()
+    let router = router(Shared { token, obs });
+    info!(listen = %local, tls = tls.is_some(), max_connections = limits.max_connections, "Peer API listening.");
+    let handle = bounded::serve("peer API", tcp, limits, cancel, move |tcp, remote, stop| {
+        let (router, tls) = (router.clone(), tls.clone());
+        async move {
+            match tls {
+                None => serve_connection(tcp, remote, router, limits, stop).await,
+                Some(acceptor) => {
+                    let shake = handshake(&acceptor, tcp, remote);
+                    let stream = tokio::select! {
+                        _ = stop.cancelled() => return,
+                        s = shake => s,
+                    };
+                    if let Some(stream) = stream {
+                        serve_connection(stream, remote, router, limits, stop).await;
+                    }
+                }
+            }
+        }
+    });
+    Ok((local, handle))
+}
+
+fn router(shared: Shared) -> Router {
+    Router::new()
         .route("/v1/observations", get(observations))
         .fallback(|| async {
             error(
@@ -50,35 +111,21 @@ pub async fn serve(
                 "no such endpoint: the peer API serves GET /v1/observations",
             )
         })
-        .with_state(Shared { token, obs });
-    let svc = app.into_make_service_with_connect_info::<Remote>();
-    info!(listen = %local, tls = tls.is_some(), "Peer API listening.");
-    let handle = match tls {
-        None => tokio::spawn(async move {
-            let stop = cancel.cancelled_owned();
-            let _ = axum::serve(tcp, svc).with_graceful_shutdown(stop).await;
-        }),
-        Some(config) => {
-            let listener = TlsListener::start(tcp, config, cancel.clone())?;
-            tokio::spawn(async move {
-                let stop = cancel.cancelled_owned();
-                let _ = axum::serve(listener, svc)
-                    .with_graceful_shutdown(stop)
-                    .await;
-            })
-        }
-    };
-    Ok((local, handle))
+        .with_state(shared)
 }
 
 async fn observations(
     State(shared): State<Shared>,
-    ConnectInfo(Remote(remote)): ConnectInfo<Remote>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Response {
     if let Err(reason) = authorize(&headers, &shared.token) {
         warn!(remote = %remote, reason, "Peer API request refused.");
-        return error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+        // Close at once: an unauthenticated client keeps no connection.
+        let mut resp = error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
+        let close = header::HeaderValue::from_static("close");
+        resp.headers_mut().insert(header::CONNECTION, close);
+        return resp;
     }
     let obs = shared.obs.borrow().clone();
     Json(obs).into_response()

@@ -442,11 +442,12 @@ async fn start_peers(
             .context("controller.peer_token_file or peer_token_env is required with peer_listen")?
             .read()
             .map_err(anyhow::Error::msg)?;
-        let (addr, server) = crate::peers::serve(
+        let (addr, server) = crate::peers::serve_with(
             listen,
             cfg.controller.peer_tls.clone(),
             token,
             rx,
+            crate::peers::limits_for(cfg),
             cancel.child_token(),
         )
         .await

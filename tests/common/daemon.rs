@@ -13,6 +13,18 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(tb: &Testbed, env: &[(&str, &str)]) -> Self {
+        Self::spawn(tb, env, Command::new(env!("CARGO_BIN_EXE_rtoguard")))
+    }
+
+    /// Like [`Daemon::start`], after `ulimit {ulimit}` (e.g. `-n 1024`: soft and hard).
+    pub fn start_limited(tb: &Testbed, env: &[(&str, &str)], ulimit: &str) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &format!("ulimit {ulimit} && exec \"$0\" \"$@\"")])
+            .arg(env!("CARGO_BIN_EXE_rtoguard"));
+        Self::spawn(tb, env, cmd)
+    }
+
+    fn spawn(tb: &Testbed, env: &[(&str, &str)], mut cmd: Command) -> Self {
         let log = tb.dir.path().join(format!(
             "daemon-{}.log",
             std::process::id() as u128 + Instant::now().elapsed().as_nanos()
@@ -22,7 +34,7 @@ impl Daemon {
             .append(true)
             .open(&log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        let child = cmd
             .args(["run", "--log-format", "text", "--config", tb.config_str()])
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")
