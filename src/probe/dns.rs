@@ -8,8 +8,8 @@ use hickory_proto::rr::{Name, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UdpSocket;
 
-use super::ProbeError;
 use super::check::{connect_error, connect_from, endpoint_addrs};
+use super::{LocalFault, ProbeError};
 
 /// One query for `(name, type)` to `endpoint:port`, sent from `source` when set.
 pub(super) async fn dns(
@@ -64,7 +64,10 @@ async fn tcp(
 ) -> Result<Message, ProbeError> {
     let mut conn = connect_from(server, source)
         .await
-        .map_err(|e| ProbeError::Dns(format!("over TCP: {}", connect_error(&e))))?;
+        .map_err(|e| match connect_error(&e) {
+            ProbeError::Local(l) => ProbeError::Local(l),
+            other => ProbeError::Dns(format!("over TCP: {other}")),
+        })?;
     let len = u16::try_from(query.len()).map_err(|_| ProbeError::Dns("query too long".into()))?;
     let mut framed = len.to_be_bytes().to_vec();
     framed.extend_from_slice(query);
@@ -94,7 +97,9 @@ fn verdict(resp: &Message) -> Result<String, ProbeError> {
 }
 
 fn io(e: std::io::Error) -> ProbeError {
-    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+    if let Some(l) = LocalFault::from_io(&e) {
+        ProbeError::Local(l)
+    } else if e.kind() == std::io::ErrorKind::ConnectionRefused {
         ProbeError::Dns("port unreachable".into())
     } else {
         ProbeError::Dns(e.to_string())

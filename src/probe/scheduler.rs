@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 
 use super::histogram::Histogram;
-use super::{ProbeResult, Prober, Target, TlsConfigs};
+use super::{LocalFault, ProbeResult, Prober, Target, TlsConfigs};
 
 /// Process-wide limits on probing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +191,9 @@ async fn run_target<C: Check>(
         let mut result = check.check(target.timeout).await;
         result.lateness = lateness;
         drop(permit);
+        if lateness > interval {
+            mark_late(&mut result);
+        }
         if !result.ok {
             debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
                 detail = %result.detail, "Probe failed.");
@@ -204,6 +207,15 @@ async fn run_target<C: Check>(
                 "Probe started late; skipped missed slots.");
         }
     }
+}
+
+/// A probe started more than one interval late: this host is too busy to
+/// keep its schedule, so the result is local whatever it saw.
+fn mark_late(result: &mut ProbeResult) {
+    let fault = LocalFault::Late(result.lateness);
+    result.detail = format!("{fault} (saw: {})", result.detail);
+    result.ok = false;
+    result.local = Some(fault);
 }
 
 /// The first slot after `now` on the grid `planned + k·interval` (missed slots are skipped).
