@@ -18,6 +18,8 @@ mod tls;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
+mod tests_local;
+#[cfg(test)]
 mod tests_net;
 #[cfg(test)]
 mod tests_pool;
