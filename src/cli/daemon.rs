@@ -200,6 +200,10 @@ fn print_service(s: &Value) {
             .map(|e| format!("  PROVIDER DOWN: {e}"))
             .unwrap_or_default()
     );
+    if let Some(reason) = s["vantage"]["impaired"].as_str() {
+        let id = s["vantage"]["id"].as_str().unwrap_or("this vantage");
+        println!("    vantage {id}  impaired: {reason}");
+    }
     for p in s["pools"].as_array().into_iter().flatten() {
         println!(
             "    pool {:<12} {}",
