@@ -13,6 +13,7 @@ mod histogram;
 mod http;
 mod local;
 mod scheduler;
+mod test_hook;
 mod tls;
 
 #[cfg(test)]

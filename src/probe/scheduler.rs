@@ -114,6 +114,7 @@ impl Scheduler {
         limits: Limits,
         cancel: CancellationToken,
     ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+        super::test_hook::spawn_fd_hold(cancel.clone());
         let tls = TlsConfigs::new();
         let items = targets
             .into_iter()

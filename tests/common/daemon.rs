@@ -13,6 +13,22 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(tb: &Testbed, env: &[(&str, &str)]) -> Self {
+        Self::start_cmd(tb, env, Command::new(env!("CARGO_BIN_EXE_rtoguard")))
+    }
+
+    /// Like [`Daemon::start`], under `ulimit -n nofile` (set by a shell that
+    /// then execs the daemon, so the child's pid is the daemon's).
+    pub fn start_with_nofile(tb: &Testbed, env: &[(&str, &str)], nofile: u32) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("ulimit -n {nofile} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_rtoguard"),
+        ]);
+        Self::start_cmd(tb, env, cmd)
+    }
+
+    fn start_cmd(tb: &Testbed, env: &[(&str, &str)], mut cmd: Command) -> Self {
         let log = tb.dir.path().join(format!(
             "daemon-{}.log",
             std::process::id() as u128 + Instant::now().elapsed().as_nanos()
@@ -22,7 +38,7 @@ impl Daemon {
             .append(true)
             .open(&log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        let child = cmd
             .args(["run", "--log-format", "text", "--config", tb.config_str()])
             .envs(env.iter().copied())
             .env("RUST_LOG", "info")

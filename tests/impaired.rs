@@ -1,0 +1,170 @@
+//! An impaired vantage end to end: `rtoguard run` (under `ulimit -n`) against
+//! BIND and two regions, where the daemon's descriptors really run out for a
+//! while and come back, several times. Nothing may flip or change at BIND;
+//! the vantage must say it is impaired while it lasts and recovered after.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::daemon::{Daemon, all_up, wait_for};
+use common::{OutputText, Testbed, run};
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::net::{free_port, lo};
+
+const NAME: &str = "checkout.example.test.";
+const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }";
+const TRIALS: usize = 3;
+const GAUGE: &str = "rtoguard_vantage_impaired{vantage=\"test\"} ";
+
+/// One kept-alive HTTP/1.1 connection to the daemon's metrics listener: it
+/// is accepted before the descriptors run out, so scrapes over it still
+/// work while the daemon cannot accept anything new.
+struct Scraper {
+    addr: SocketAddr,
+    conn: Option<TcpStream>,
+}
+
+impl Scraper {
+    fn gauge(&mut self) -> Option<i64> {
+        let page = self.scrape()?;
+        let line = page.lines().find(|l| l.starts_with(GAUGE))?;
+        line[GAUGE.len()..].trim().parse().ok()
+    }
+
+    fn scrape(&mut self) -> Option<String> {
+        if self.conn.is_none() {
+            let c = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2)).ok()?;
+            c.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+            self.conn = Some(c);
+        }
+        let got = self.conn.as_mut().and_then(get_metrics);
+        if got.is_none() {
+            self.conn = None;
+        }
+        got
+    }
+}
+
+fn get_metrics(c: &mut TcpStream) -> Option<String> {
+    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n")
+        .ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = c.read(&mut chunk).ok().filter(|n| *n > 0)?;
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let len: usize = text[..end].lines().find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .and_then(|v| v.trim().parse().ok())
+        })?;
+        if buf.len() >= end + 4 + len {
+            return Some(String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string());
+        }
+    }
+}
+
+fn status(tb: &Testbed) -> serde_json::Value {
+    let out = run(&["status", "--json", "--config", tb.config_str()]);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("status: {}", out.text()))
+}
+
+fn history(tb: &Testbed) -> String {
+    run(&["history", "--config", tb.config_str()]).text()
+}
+
+/// One episode: descriptors run out for `hold`, then come back.
+fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, flag: &Path, hold: Duration) {
+    wait_for(Duration::from_secs(20), || all_up(tb), || d.log_text());
+    assert_eq!(
+        m.gauge(),
+        Some(0),
+        "impaired before the fault:\n{}",
+        d.log_text()
+    );
+    std::fs::write(flag, b"hold").unwrap();
+    let start = Instant::now();
+    let mut seen_impaired = false;
+    while start.elapsed() < hold {
+        seen_impaired |= m.gauge() == Some(1);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::remove_file(flag).unwrap();
+    assert!(
+        seen_impaired,
+        "vantage_impaired never 1 while descriptors were out:\n{}",
+        d.log_text()
+    );
+    wait_for(
+        Duration::from_secs(20),
+        || m.gauge() == Some(0) && all_up(tb),
+        || d.log_text(),
+    );
+    let s = status(tb);
+    assert!(s["vantage"]["impaired"].is_null(), "still impaired: {s}");
+}
+
+#[test]
+fn running_out_of_descriptors_impairs_the_vantage_and_moves_nothing() {
+    let tb = Testbed::start_with(60, 5, "1s", HEALTH);
+    let metrics = SocketAddr::new(lo(1), free_port(lo(1)));
+    let cfg = std::fs::read_to_string(&tb.config).unwrap().replacen(
+        "[controller]\n",
+        &format!("[controller]\nmetrics_listen = \"{metrics}\"\n"),
+        1,
+    );
+    std::fs::write(&tb.config, cfg).unwrap();
+    let flag = tb.dir.path().join("hold-fds");
+    let flag_s = flag.to_str().unwrap().to_string();
+    let d = Daemon::start_with_nofile(&tb, &[("RTOGUARD_TEST_HOLD_FDS", &flag_s)], 256);
+    let serial = tb.bind.serial();
+    let rec = tb.record_bind_states(NAME);
+    let mut m = Scraper {
+        addr: metrics,
+        conn: None,
+    };
+    wait_for(
+        Duration::from_secs(20),
+        || m.gauge().is_some(),
+        || d.log_text(),
+    );
+    for _ in 0..TRIALS {
+        trial(&tb, &d, &mut m, &flag, Duration::from_secs(3));
+    }
+    let states = rec.stop();
+    assert!(!states.is_empty());
+    for (_, values, ttl) in &states {
+        assert_eq!(
+            (values.as_slice(), *ttl),
+            (&["127.0.0.2".to_string()][..], 60)
+        );
+    }
+    assert_eq!(tb.bind.serial(), serial, "the zone changed");
+    let log = d.log_text();
+    assert!(
+        log.contains("Test hook: now holding every free file descriptor."),
+        "{log}"
+    );
+    let h = history(&tb);
+    assert_eq!(
+        h.matches("vantage test impaired: out of file descriptors")
+            .count(),
+        TRIALS,
+        "{h}"
+    );
+    assert_eq!(h.matches("vantage test recovered").count(), TRIALS, "{h}");
+    for never in ["is Down", "Flip {", "SetTtl", "incident-start"] {
+        assert!(!h.contains(never), "history has {never}:\n{h}\n{log}");
+    }
+    let up = tb.bind.query(NAME, RecordType::A);
+    assert_eq!(up.values, ["127.0.0.2"]);
+    d.stop();
+}
