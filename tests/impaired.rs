@@ -7,6 +7,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,7 @@ impl Scraper {
             c.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
             self.conn = Some(c);
         }
-        let got = self.conn.as_mut().and_then(get_metrics);
+        let got = self.conn.as_mut().and_then(|c| get(c, "/metrics"));
         if got.is_none() {
             self.conn = None;
         }
@@ -49,8 +50,9 @@ impl Scraper {
     }
 }
 
-fn get_metrics(c: &mut TcpStream) -> Option<String> {
-    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n")
+/// One GET over a kept-alive HTTP/1.1 connection; the body.
+fn get<S: Read + Write>(c: &mut S, path: &str) -> Option<String> {
+    c.write_all(format!("GET {path} HTTP/1.1\r\nHost: rtoguard\r\n\r\n").as_bytes())
         .ok()?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -81,27 +83,47 @@ fn history(tb: &Testbed) -> String {
     run(&["history", "--config", tb.config_str()]).text()
 }
 
+/// What the control socket says about the vantage, over a connection
+/// opened before the fault (a new one cannot be accepted meanwhile).
+fn impaired_in_status(c: &mut UnixStream) -> Option<String> {
+    let body = get(c, "/v1/status")?;
+    let v: serde_json::Value = serde_json::from_str(&body).ok()?;
+    v["services"][0]["vantage"]["impaired"]
+        .as_str()
+        .map(str::to_string)
+}
+
 /// One episode: descriptors run out for `hold`, then come back.
 fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, flag: &Path, hold: Duration) {
     wait_for(Duration::from_secs(20), || all_up(tb), || d.log_text());
+    let before = m.gauge();
     assert_eq!(
-        m.gauge(),
+        before,
         Some(0),
         "impaired before the fault:\n{}",
         d.log_text()
     );
+    let mut ctl = UnixStream::connect(tb.dir.path().join("control.sock")).unwrap();
+    ctl.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(impaired_in_status(&mut ctl), None);
     std::fs::write(flag, b"hold").unwrap();
     let start = Instant::now();
-    let mut seen_impaired = false;
+    let (mut gauge, mut said) = (false, None);
     while start.elapsed() < hold {
-        seen_impaired |= m.gauge() == Some(1);
+        gauge |= m.gauge() == Some(1);
+        said = said.or_else(|| impaired_in_status(&mut ctl));
         std::thread::sleep(Duration::from_millis(100));
     }
     std::fs::remove_file(flag).unwrap();
     assert!(
-        seen_impaired,
+        gauge,
         "vantage_impaired never 1 while descriptors were out:\n{}",
         d.log_text()
+    );
+    let said = said.unwrap_or_default();
+    assert!(
+        said.starts_with("out of file descriptors"),
+        "status said {said:?} while descriptors were out"
     );
     wait_for(
         Duration::from_secs(20),
