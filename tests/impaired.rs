@@ -8,7 +8,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::daemon::{Daemon, all_up, wait_for};
@@ -93,8 +93,42 @@ fn impaired_in_status(c: &mut UnixStream) -> Option<String> {
         .map(str::to_string)
 }
 
+/// How descriptors run out in the daemon.
+enum Fault {
+    /// The daemon's test hook holds every descriptor while this file exists.
+    Hook(PathBuf),
+    /// Idle connections to the daemon's metrics listener, as many as its
+    /// descriptor limit and then some (those wait in the listen backlog and
+    /// take any descriptor the daemon frees): the real-world cause.
+    Flood {
+        to: SocketAddr,
+        count: usize,
+        held: Vec<TcpStream>,
+    },
+}
+
+impl Fault {
+    fn start(&mut self) {
+        match self {
+            Fault::Hook(flag) => std::fs::write(flag, b"hold").unwrap(),
+            Fault::Flood { to, count, held } => {
+                for _ in 0..*count {
+                    held.push(TcpStream::connect_timeout(to, Duration::from_secs(2)).unwrap());
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        match self {
+            Fault::Hook(flag) => std::fs::remove_file(flag).unwrap(),
+            Fault::Flood { held, .. } => held.clear(),
+        }
+    }
+}
+
 /// One episode: descriptors run out for `hold`, then come back.
-fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, flag: &Path, hold: Duration) {
+fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, fault: &mut Fault, hold: Duration) {
     wait_for(Duration::from_secs(20), || all_up(tb), || d.log_text());
     let before = m.gauge();
     assert_eq!(
@@ -106,7 +140,7 @@ fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, flag: &Path, hold: Duration)
     let mut ctl = UnixStream::connect(tb.dir.path().join("control.sock")).unwrap();
     ctl.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     assert_eq!(impaired_in_status(&mut ctl), None);
-    std::fs::write(flag, b"hold").unwrap();
+    fault.start();
     let start = Instant::now();
     let (mut gauge, mut said) = (false, None);
     while start.elapsed() < hold {
@@ -114,7 +148,7 @@ fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, flag: &Path, hold: Duration)
         said = said.or_else(|| impaired_in_status(&mut ctl));
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::fs::remove_file(flag).unwrap();
+    fault.stop();
     assert!(
         gauge,
         "vantage_impaired never 1 while descriptors were out:\n{}",
@@ -134,8 +168,8 @@ fn trial(tb: &Testbed, d: &Daemon, m: &mut Scraper, flag: &Path, hold: Duration)
     assert!(s["vantage"]["impaired"].is_null(), "still impaired: {s}");
 }
 
-#[test]
-fn running_out_of_descriptors_impairs_the_vantage_and_moves_nothing() {
+/// A testbed whose daemon serves metrics on a loopback port.
+fn testbed() -> (Testbed, SocketAddr) {
     let tb = Testbed::start_with(60, 5, "1s", HEALTH);
     let metrics = SocketAddr::new(lo(1), free_port(lo(1)));
     let cfg = std::fs::read_to_string(&tb.config).unwrap().replacen(
@@ -144,9 +178,12 @@ fn running_out_of_descriptors_impairs_the_vantage_and_moves_nothing() {
         1,
     );
     std::fs::write(&tb.config, cfg).unwrap();
-    let flag = tb.dir.path().join("hold-fds");
-    let flag_s = flag.to_str().unwrap().to_string();
-    let d = Daemon::start_with_nofile(&tb, &[("RTOGUARD_TEST_HOLD_FDS", &flag_s)], 256);
+    (tb, metrics)
+}
+
+/// Several episodes of `fault`; then nothing may have moved at BIND, and the
+/// journal must hold one impaired and one recovered entry per episode.
+fn episodes(tb: &Testbed, d: Daemon, metrics: SocketAddr, mut fault: Fault) {
     let serial = tb.bind.serial();
     let rec = tb.record_bind_states(NAME);
     let mut m = Scraper {
@@ -159,7 +196,7 @@ fn running_out_of_descriptors_impairs_the_vantage_and_moves_nothing() {
         || d.log_text(),
     );
     for _ in 0..TRIALS {
-        trial(&tb, &d, &mut m, &flag, Duration::from_secs(3));
+        trial(tb, &d, &mut m, &mut fault, Duration::from_secs(3));
     }
     let states = rec.stop();
     assert!(!states.is_empty());
@@ -170,23 +207,35 @@ fn running_out_of_descriptors_impairs_the_vantage_and_moves_nothing() {
         );
     }
     assert_eq!(tb.bind.serial(), serial, "the zone changed");
-    let log = d.log_text();
-    assert!(
-        log.contains("Test hook: now holding every free file descriptor."),
-        "{log}"
-    );
-    let h = history(&tb);
-    assert_eq!(
-        h.matches("vantage test impaired: out of file descriptors")
-            .count(),
-        TRIALS,
-        "{h}"
-    );
+    let (log, h) = (d.log_text(), history(tb));
+    let impaired = "vantage test impaired: out of file descriptors";
+    assert_eq!(h.matches(impaired).count(), TRIALS, "{h}");
     assert_eq!(h.matches("vantage test recovered").count(), TRIALS, "{h}");
     for never in ["is Down", "Flip {", "SetTtl", "incident-start"] {
         assert!(!h.contains(never), "history has {never}:\n{h}\n{log}");
     }
-    let up = tb.bind.query(NAME, RecordType::A);
-    assert_eq!(up.values, ["127.0.0.2"]);
+    assert_eq!(tb.bind.query(NAME, RecordType::A).values, ["127.0.0.2"]);
     d.stop();
+}
+
+#[test]
+fn descriptors_held_by_the_daemon_impair_the_vantage_and_move_nothing() {
+    let (tb, metrics) = testbed();
+    let flag = tb.dir.path().join("hold-fds");
+    let flag_s = flag.to_str().unwrap().to_string();
+    let d = Daemon::start_with_nofile(&tb, &[("RTOGUARD_TEST_HOLD_FDS", &flag_s)], 256);
+    episodes(&tb, d, metrics, Fault::Hook(flag));
+}
+
+#[test]
+fn idle_connections_that_exhaust_the_daemon_impair_the_vantage_and_move_nothing() {
+    const NOFILE: usize = 128;
+    let (tb, metrics) = testbed();
+    let d = Daemon::start_with_nofile(&tb, &[], NOFILE as u32);
+    let flood = Fault::Flood {
+        to: metrics,
+        count: NOFILE + 64,
+        held: Vec::new(),
+    };
+    episodes(&tb, d, metrics, flood);
 }
