@@ -17,6 +17,8 @@ mod test_hook;
 mod tls;
 
 #[cfg(test)]
+mod tests_endpoint;
+#[cfg(test)]
 mod tests_http;
 #[cfg(test)]
 mod tests_local;
