@@ -239,3 +239,44 @@ fn idle_connections_that_exhaust_the_daemon_impair_the_vantage_and_move_nothing(
     };
     episodes(&tb, d, metrics, flood);
 }
+
+/// A stalled daemon (SIGSTOP, then SIGCONT) finds its probe scheduler behind:
+/// the late results are local, the vantage impaired for a moment, and nothing
+/// moves.
+#[test]
+fn a_stalled_scheduler_impairs_the_vantage_and_moves_nothing() {
+    let (tb, _) = testbed();
+    let d = Daemon::start(&tb, &[]);
+    let serial = tb.bind.serial();
+    let rec = tb.record_bind_states(NAME);
+    let recovered = |n: usize| {
+        let h = history(&tb);
+        h.matches("vantage test recovered").count() >= n
+    };
+    for n in 1..=TRIALS {
+        wait_for(Duration::from_secs(20), || all_up(&tb), || d.log_text());
+        d.signal("STOP");
+        std::thread::sleep(Duration::from_millis(1500));
+        d.signal("CONT");
+        wait_for(Duration::from_secs(20), || recovered(n), || history(&tb));
+    }
+    wait_for(Duration::from_secs(20), || all_up(&tb), || d.log_text());
+    let states = rec.stop();
+    assert!(
+        states
+            .iter()
+            .all(|(_, v, ttl)| v == &["127.0.0.2"] && *ttl == 60)
+    );
+    assert_eq!(tb.bind.serial(), serial, "the zone changed");
+    let h = history(&tb);
+    assert!(h.contains("impaired: probe scheduler"), "{h}");
+    let (impaired, recovered) = (
+        h.matches("vantage test impaired").count(),
+        h.matches("vantage test recovered").count(),
+    );
+    assert!(impaired >= TRIALS && impaired == recovered, "{h}");
+    for never in ["is Down", "Flip {", "SetTtl", "incident-start"] {
+        assert!(!h.contains(never), "history has {never}:\n{h}");
+    }
+    d.stop();
+}

@@ -192,8 +192,11 @@ async fn run_target<C: Check>(
         let mut result = check.check(target.timeout).await;
         result.lateness = lateness;
         drop(permit);
-        if lateness > interval {
-            mark_late(&mut result);
+        // A start, or a timeout's timer, more than an interval late: this
+        // process was stalled, so the result says nothing about the endpoint.
+        let overrun = result.latency.saturating_sub(target.timeout);
+        if lateness > interval || overrun > interval {
+            mark_late(&mut result, lateness.max(overrun));
         }
         if !result.ok {
             debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
@@ -210,10 +213,10 @@ async fn run_target<C: Check>(
     }
 }
 
-/// A probe started more than one interval late: this host is too busy to
-/// keep its schedule, so the result is local whatever it saw.
-fn mark_late(result: &mut ProbeResult) {
-    let fault = LocalFault::Late(result.lateness);
+/// A probe started (or ended) more than one interval late: this host is too
+/// busy to keep its schedule, so the result is local whatever it saw.
+fn mark_late(result: &mut ProbeResult, by: Duration) {
+    let fault = LocalFault::Late(by);
     result.detail = format!("{fault} (saw: {})", result.detail);
     result.ok = false;
     result.local = Some(fault);

@@ -158,6 +158,20 @@ async fn a_probe_started_more_than_an_interval_late_is_local() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_probe_whose_timeout_fired_an_interval_late_is_local() {
+    // The fake ignores its 1s timeout and takes 2.5s: what a stalled process
+    // (its timer firing late) looks like from the scheduler.
+    let (items, _) = fakes(1, Duration::from_secs(1), Duration::from_millis(2500));
+    let (mut rx, _handle) = spawn_checks(items, NO_CAP, CancellationToken::new());
+    let (_, r) = rx.recv().await.unwrap();
+    assert!(!r.ok);
+    assert_eq!(
+        r.local,
+        Some(super::LocalFault::Late(Duration::from_millis(1500)))
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn start_rate_is_capped() {
     let limits = Limits {
         max_in_flight: 10_000,
