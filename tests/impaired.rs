@@ -1,7 +1,9 @@
-//! An impaired vantage end to end: `rtoguard run` (under `ulimit -n`) against
-//! BIND and two regions, where the daemon's descriptors really run out for a
-//! while and come back, several times. Nothing may flip or change at BIND;
-//! the vantage must say it is impaired while it lasts and recovered after.
+//! An impaired vantage end to end: `rtoguard run` against BIND and two
+//! regions, where the daemon's descriptors really run out for a while (held
+//! by a test hook, or taken by idle connections past its `ulimit -n`) or the
+//! whole process stalls (SIGSTOP), several times. Nothing may flip or change
+//! at BIND; the vantage must say it is impaired while it lasts and recovered
+//! after.
 
 mod common;
 
