@@ -17,6 +17,7 @@ impl ServiceTask {
             return;
         };
         let before = view.endpoint(&endpoint).map(|e| (e.state(), e.failing()));
+        let settled = view.endpoint(&endpoint).map(|e| e.settled());
         let (m, vantage) = (&self.links.metrics, &self.links.vantages.id);
         if r.local.is_some() {
             m.probe_local(&self.svc.name, &pool, &endpoint, vantage);
@@ -25,10 +26,12 @@ impl ServiceTask {
         }
         if let Some(state) = view.observe(&endpoint, &r) {
             m.set_observation(&self.svc.name, &pool, &endpoint, vantage, state);
-            if r.local.is_none() && was_impaired {
-                tracing::debug!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint probed again.");
-            } else if r.local.is_none() {
+            // A hysteresis transition is news; Unknown while we cannot probe
+            // (and back) is the vantage's, said once by observe_impaired.
+            if view.endpoint(&endpoint).map(|e| e.settled()) != settled {
                 info!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint state changed.");
+            } else {
+                tracing::debug!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint visibility from this vantage changed.");
             }
         } else if !r.ok {
             tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
