@@ -9,6 +9,7 @@
 
 mod families;
 mod http;
+mod impaired;
 mod labels;
 mod metered;
 mod record;
@@ -39,6 +40,8 @@ pub struct Metrics {
 struct Inner {
     registry: Registry,
     f: Families,
+    /// The services that see this vantage impaired now.
+    impaired: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -60,7 +63,11 @@ impl Metrics {
         let f = Families::new();
         f.register(&mut registry);
         Self {
-            inner: Arc::new(Inner { registry, f }),
+            inner: Arc::new(Inner {
+                registry,
+                f,
+                impaired: Default::default(),
+            }),
         }
     }
 
