@@ -35,6 +35,33 @@ impl SecretSource {
     }
 }
 
+/// Why the daemon could not read the secret file at `path`, if it could not:
+/// missing, not a regular file, or not readable by the user running this.
+pub(super) fn unreadable(path: &std::path::Path) -> Option<String> {
+    let user = current_user();
+    match std::fs::metadata(path) {
+        Err(e) => return Some(format!("cannot read {}: {e}", path.display())),
+        Ok(m) if !m.is_file() => {
+            return Some(format!("{} is not a regular file", path.display()));
+        }
+        Ok(_) => {}
+    }
+    std::fs::File::open(path).err().map(|e| {
+        format!(
+            "{} is not readable by {user}, who runs this check: {e} (if the service runs as another User=, check as that user)",
+            path.display()
+        )
+    })
+}
+
+/// The user name (or uid) this process runs as, for messages.
+fn current_user() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "the current user".to_string())
+}
+
 /// A secret value: `Debug` and `Display` print `REDACTED`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

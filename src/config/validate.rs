@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::limits::Floor;
 use super::locate::{Issues, de};
 use super::raw::{RawController, RawPeer, S};
 use super::secret::SecretSource;
@@ -64,13 +65,22 @@ pub(super) fn config(
         Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
         _ => BTreeSet::new(),
     };
-    let services = service::services(
-        issues,
-        root,
-        table.get("services"),
-        &declared,
-        1 + peer_entries,
-    );
+    let known = service::Known {
+        declared: &declared,
+        floors: providers
+            .iter()
+            .map(|(name, p)| {
+                let floor = Floor {
+                    ttl: p.kind.ttl_floor(),
+                    provider: name.clone(),
+                    kind: p.kind.type_name(),
+                };
+                (name.clone(), floor)
+            })
+            .collect(),
+        vantages: 1 + peer_entries,
+    };
+    let services = service::services(issues, root, table.get("services"), &known);
     let notify = notify::notify(issues, root, table.get("notify"));
     Some(Config {
         path: path.to_path_buf(),

@@ -93,7 +93,7 @@ pub async fn run_until(
     mut signals: Stop,
     ready: Option<oneshot::Sender<()>>,
 ) -> anyhow::Result<()> {
-    let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cfg = config::load_checked(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let journal =
         Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
     let (ctl_tx, mut ctl_rx) = mpsc::channel(64);
@@ -151,7 +151,7 @@ async fn reload(
     obs: &Observability,
 ) -> Generation {
     systemd::reloading();
-    let next = match config::load(path) {
+    let next = match config::load_checked(path) {
         Ok(cfg) => {
             if cfg.controller.control_socket != old.cfg.controller.control_socket {
                 warn!("controller.control_socket changed: that takes effect at the next restart.");
@@ -266,13 +266,18 @@ impl Generation {
             .cfg
             .services
             .iter()
-            .map(|s| s.health.interval + s.probe.timeout)
+            .map(|s| s.health.interval.saturating_add(s.probe.timeout))
             .max()
             .unwrap_or_default();
         let all = futures_all(std::mem::take(&mut self.ready));
-        if tokio::time::timeout(longest * 2 + Duration::from_secs(5), all)
-            .await
-            .is_err()
+        if tokio::time::timeout(
+            longest
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(5)),
+            all,
+        )
+        .await
+        .is_err()
         {
             warn!("Not every endpoint answered a first probe in time; reporting ready anyway.");
         }
