@@ -24,6 +24,8 @@ mod values;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
 mod tests_limits;
 #[cfg(test)]
 mod tests_notify;
