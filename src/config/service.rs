@@ -214,8 +214,9 @@ fn failback(issues: &mut Issues<'_>, raw: &RawFailback, field: &str) -> Failback
 fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize) -> Health {
     let f = |k: &str| format!("{field}.health.{k}");
     let interval = issues.duration(&raw.interval, &f("interval"), Duration::from_secs(5), true);
-    let rise = issues.count(&raw.rise, &f("rise"), 5);
-    let fall = issues.count(&raw.fall, &f("fall"), 3);
+    // More than 1000 in a row would take hours to change a verdict.
+    let rise = issues.count_to(&raw.rise, &f("rise"), 5, 1000);
+    let fall = issues.count_to(&raw.fall, &f("fall"), 3, 1000);
     let min_healthy = issues.count(&raw.min_healthy, &f("min_healthy"), 1);
     let max_age = raw.max_age.as_ref().map(|_| {
         issues.duration(
@@ -262,7 +263,7 @@ fn damping(issues: &mut Issues<'_>, raw: &RawDamping, field: &str) -> Damping {
     );
     Damping {
         hold_down,
-        max_flips: issues.count(&raw.max_flips, &f("max_flips"), 3),
+        max_flips: issues.count_to(&raw.max_flips, &f("max_flips"), 3, 1000),
         flip_window,
     }
 }

@@ -214,3 +214,24 @@ fn the_config_file_is_capped_and_must_be_a_regular_file() {
         "{err}"
     );
 }
+
+#[test]
+fn counts_have_a_ceiling() {
+    let text = health("interval = \"5s\", rise = 4294967295, fall = 1001");
+    let field = "services[checkout].health.rise";
+    expect(
+        &text,
+        "health = ",
+        0,
+        field,
+        &["4294967295 is too many", "1 to 1000"],
+    );
+    expect(
+        &text,
+        "health = ",
+        0,
+        "services[checkout].health.fall",
+        &["1001"],
+    );
+    assert!(parse(Path::new("c.toml"), &health("rise = 1000, fall = 1000")).is_ok());
+}

@@ -141,6 +141,24 @@ impl Issues<'_> {
         }
     }
 
+    /// A count from 1 to `max`.
+    pub(super) fn count_to(
+        &mut self,
+        value: &Option<S<u32>>,
+        field: &str,
+        default: u32,
+        max: u32,
+    ) -> u32 {
+        match value {
+            Some(v) if *v.get_ref() > max => {
+                let msg = format!("{} is too many: allowed are 1 to {max}", v.get_ref());
+                self.add(Some(v.span()), field, msg);
+                default
+            }
+            _ => self.count(value, field, default),
+        }
+    }
+
     /// A count that must be at least one.
     pub(super) fn count(&mut self, value: &Option<S<u32>>, field: &str, default: u32) -> u32 {
         match value {
