@@ -3,6 +3,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use serde::de::IgnoredAny;
+
+use super::locate::Issues;
+use super::raw::S;
+
 /// Where a secret is read from: a file or an environment variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
@@ -87,5 +92,52 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("REDACTED")
+    }
+}
+
+impl Issues<'_> {
+    /// A secret from `<key>_file` or `<key>_env`; inline values are refused.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn secret(
+        &mut self,
+        prefix: &str,
+        key: &str,
+        inline: &Option<S<IgnoredAny>>,
+        file: &Option<S<PathBuf>>,
+        env: &Option<S<String>>,
+        table_span: Option<std::ops::Range<usize>>,
+    ) -> Option<SecretSource> {
+        let field = format!("{prefix}.{key}");
+        if let Some(v) = inline {
+            let msg = format!("secrets are not written in the config: use {key}_file or {key}_env");
+            self.add(Some(v.span()), field, msg);
+            return None;
+        }
+        match (file, env) {
+            (Some(f), None) => {
+                if self.check_files
+                    && let Some(why) = unreadable(f.get_ref())
+                {
+                    self.add(Some(f.span()), format!("{field}_file"), why);
+                    return None;
+                }
+                Some(SecretSource::File(f.get_ref().clone()))
+            }
+            (None, Some(e)) if e.get_ref().is_empty() => {
+                self.add(Some(e.span()), format!("{field}_env"), "names no variable");
+                None
+            }
+            (None, Some(e)) => Some(SecretSource::Env(e.get_ref().clone())),
+            (Some(f), Some(_)) => {
+                let msg = format!("both {key}_file and {key}_env are set; set exactly one");
+                self.add(Some(f.span()), format!("{field}_file"), msg);
+                None
+            }
+            (None, None) => {
+                let msg = format!("no secret given: set exactly one of {key}_file or {key}_env");
+                self.add(table_span, field, msg);
+                None
+            }
+        }
     }
 }
