@@ -8,7 +8,13 @@ use common::{OutputText, run};
 /// every secret file it names; returns its path.
 fn example_in(dir: &std::path::Path) -> std::path::PathBuf {
     let example = include_str!("../config.toml.example");
-    for secret in ["peer-token", "tsig.secret", "slack-webhook"] {
+    for secret in [
+        "peer-token",
+        "tsig.secret",
+        "slack-webhook",
+        "peer.crt",
+        "peer.key",
+    ] {
         std::fs::write(dir.join(secret), "c2VjcmV0\n").unwrap();
     }
     let path = dir.join("config.toml.example");

@@ -124,10 +124,7 @@ fn url(
         return Some(WebhookUrl::Inline(Secret::new(u.get_ref().clone())));
     }
     if let Some(f) = &raw.url_file {
-        if issues.check_files
-            && let Some(why) = super::secret::unreadable(f.get_ref())
-        {
-            issues.add(Some(f.span()), format!("{field}.url_file"), why);
+        if !issues.readable(f, &format!("{field}.url_file")) {
             return None;
         }
         return Some(WebhookUrl::Source(SecretSource::File(f.get_ref().clone())));

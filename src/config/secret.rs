@@ -42,7 +42,7 @@ impl SecretSource {
 
 /// Why the daemon could not read the secret file at `path`, if it could not:
 /// missing, not a regular file, or not readable by the user running this.
-pub(super) fn unreadable(path: &std::path::Path) -> Option<String> {
+fn unreadable(path: &std::path::Path) -> Option<String> {
     let user = current_user();
     match std::fs::metadata(path) {
         Err(e) => return Some(format!("cannot read {}: {e}", path.display())),
@@ -96,6 +96,16 @@ impl fmt::Display for Secret {
 }
 
 impl Issues<'_> {
+    /// Whether the file at `f` can be read (always true when files are not
+    /// checked); an issue on `field` when it cannot.
+    pub(super) fn readable(&mut self, f: &S<PathBuf>, field: &str) -> bool {
+        let why = self.check_files.then(|| unreadable(f.get_ref())).flatten();
+        if let Some(why) = &why {
+            self.add(Some(f.span()), field, why.clone());
+        }
+        why.is_none()
+    }
+
     /// A secret from `<key>_file` or `<key>_env`; inline values are refused.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn secret(
@@ -114,15 +124,9 @@ impl Issues<'_> {
             return None;
         }
         match (file, env) {
-            (Some(f), None) => {
-                if self.check_files
-                    && let Some(why) = unreadable(f.get_ref())
-                {
-                    self.add(Some(f.span()), format!("{field}_file"), why);
-                    return None;
-                }
-                Some(SecretSource::File(f.get_ref().clone()))
-            }
+            (Some(f), None) => self
+                .readable(f, &format!("{field}_file"))
+                .then(|| SecretSource::File(f.get_ref().clone())),
             (None, Some(e)) if e.get_ref().is_empty() => {
                 self.add(Some(e.span()), format!("{field}_env"), "names no variable");
                 None

@@ -235,3 +235,32 @@ fn counts_have_a_ceiling() {
     );
     assert!(parse(Path::new("c.toml"), &health("rise = 1000, fall = 1000")).is_ok());
 }
+
+#[test]
+fn checked_loads_refuse_an_unreadable_peer_tls_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (secret, token, cert) = (
+        dir.path().join("tsig.secret"),
+        dir.path().join("peer-token"),
+        dir.path().join("peer.crt"),
+    );
+    for f in [&secret, &token, &cert] {
+        std::fs::write(f, "x").expect("write");
+    }
+    let tls = format!(
+        "id = \"us-east-1\"\npeer_tls_cert_file = \"{}\"\npeer_tls_key_file = \"{}\"\n",
+        cert.display(),
+        dir.path().join("peer.key").display()
+    );
+    let text = BASE
+        .replacen("id = \"us-east-1\"\n", &tls, 1)
+        .replace("/etc/rtoguard/tsig.secret", &secret.display().to_string())
+        .replace("/etc/rtoguard/peer-token", &token.display().to_string());
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, &text).expect("write");
+    let err = load_checked(&path).expect_err("no key file");
+    let line = super::tests_validation::line_of(&text, "peer_tls_key_file", 0);
+    let want = format!("c.toml:{line}: controller.peer_tls_key_file: cannot read");
+    assert!(err.to_string().contains(&want), "{err}");
+    assert_eq!(err.issues.len(), 1, "{err}");
+}

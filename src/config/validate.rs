@@ -176,10 +176,14 @@ fn peer_token(issues: &mut Issues<'_>, raw: &RawController) -> Option<SecretSour
 /// The peer API's certificate and key: both or neither.
 fn peer_tls(issues: &mut Issues<'_>, raw: &RawController) -> Option<PeerTls> {
     match (&raw.peer_tls_cert_file, &raw.peer_tls_key_file) {
-        (Some(cert), Some(key)) => Some(PeerTls {
-            cert_file: cert.get_ref().clone(),
-            key_file: key.get_ref().clone(),
-        }),
+        (Some(cert), Some(key)) => {
+            let cert_ok = issues.readable(cert, "controller.peer_tls_cert_file");
+            let key_ok = issues.readable(key, "controller.peer_tls_key_file");
+            (cert_ok && key_ok).then(|| PeerTls {
+                cert_file: cert.get_ref().clone(),
+                key_file: key.get_ref().clone(),
+            })
+        }
         (None, None) => None,
         (Some(given), None) | (None, Some(given)) => {
             let missing = if raw.peer_tls_cert_file.is_none() {
