@@ -103,7 +103,8 @@ pub(super) fn ttl_floor(
 /// Records served, by (name, type), with the service that owns each.
 pub(super) type Owners = BTreeMap<(String, RecordType), String>;
 
-/// Two services on one record name and type would fight over it.
+/// Two services on one record name and type would fight over it; a CNAME
+/// shares its name with no other record (RFC 1034 section 3.6.2).
 pub(super) fn one_owner(
     issues: &mut Issues<'_>,
     owners: &mut Owners,
@@ -112,17 +113,29 @@ pub(super) fn one_owner(
     field: &str,
 ) {
     // Names are normalised already: lower case, trailing dot.
-    let key = (svc.record.clone(), svc.rtype);
-    match owners.get(&key) {
-        Some(other) => {
+    let clash = owners.iter().find(|((name, rtype), _)| {
+        *name == svc.record
+            && (*rtype == svc.rtype
+                || *rtype == RecordType::CNAME
+                || svc.rtype == RecordType::CNAME)
+    });
+    match clash {
+        Some(((_, rtype), other)) if *rtype == svc.rtype => {
             let msg = format!(
                 "{} {} is also the record of service {other}: one service per record name and type",
                 svc.record, svc.rtype
             );
             issues.add(Some(at), format!("{field}.record"), msg);
         }
+        Some(((_, rtype), other)) => {
+            let msg = format!(
+                "{} is also the {rtype} record of service {other}: a CNAME cannot share its name with another record",
+                svc.record
+            );
+            issues.add(Some(at), format!("{field}.record"), msg);
+        }
         None => {
-            owners.insert(key, svc.name.clone());
+            owners.insert((svc.record.clone(), svc.rtype), svc.name.clone());
         }
     }
 }

@@ -129,6 +129,25 @@ fn two_services_on_one_record_and_type_are_refused() {
         );
     }
     assert!(parse(Path::new("c.toml"), &two_services("shop.example.com.")).is_ok());
+    // An AAAA beside the A is fine; a CNAME beside it is not.
+    let aaaa = beside("AAAA", "\"2001:db8::10\"", "\"2001:db8::11\"");
+    assert!(parse(Path::new("c.toml"), &aaaa).is_ok());
+    let cname = beside("CNAME", "\"lb.us.example.net.\"", "\"lb.eu.example.net.\"");
+    let field = "services[shop].record";
+    expect(
+        &cname,
+        "record = ",
+        1,
+        field,
+        &["A record of service checkout", "CNAME cannot share"],
+    );
+}
+
+/// BASE and a service `shop` of `rtype` on the same name, with its two pools' endpoints.
+fn beside(rtype: &str, a: &str, b: &str) -> String {
+    format!(
+        "{BASE}\n[[services]]\nname = \"shop\"\nprovider = \"bind\"\nzone = \"example.com.\"\nrecord = \"checkout.example.com.\"\ntype = \"{rtype}\"\nrto = \"5m\"\nprobe = {{ type = \"tcp\", port = 80 }}\n\n[[services.pools]]\nname = \"p\"\nregion = \"r\"\nendpoints = [{a}]\n\n[[services.pools]]\nname = \"q\"\nregion = \"r\"\nendpoints = [{b}]\n"
+    )
 }
 
 const CLOUDFLARE: &str = "[providers.cf]\ntype = \"cloudflare\"\napi_token_env = \"CF_TOKEN\"\n";
