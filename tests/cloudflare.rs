@@ -95,6 +95,16 @@ fn a_suspect_pool_on_cloudflare_lowers_the_ttl_once() {
         || served_ttls(&fake) == [60, 60],
         || format!("{:?}\n{}", served_ttls(&fake), d.log_text()),
     );
+    // The daemon journals the write after the fake applied it.
+    wait_for(
+        Duration::from_secs(10),
+        || {
+            run(&["history", "--json", "--config", tb.config_str()])
+                .text()
+                .contains("\"kind\":\"ttl_changed\"")
+        },
+        || d.log_text(),
+    );
     let requests = fake.requests().len();
     let entries = history_len(&tb);
     // 25 probe intervals with the pool suspect all along.
@@ -113,6 +123,11 @@ fn a_suspect_pool_on_cloudflare_lowers_the_ttl_once() {
         "{more} more API requests while suspect:\n{}",
         d.log_text()
     );
-    assert_eq!(history_len(&tb), entries, "the journal grew while suspect");
+    let after = run(&["history", "--json", "--config", tb.config_str()]).text();
+    assert_eq!(
+        history_len(&tb),
+        entries,
+        "the journal grew while suspect:\n{after}"
+    );
     d.stop();
 }
