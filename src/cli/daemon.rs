@@ -14,8 +14,9 @@ use crate::journal::Journal;
 use crate::ops::Output;
 
 pub async fn run(a: &RunArgs) -> ExitCode {
-    if let Err(code) = load(&a.config.config) {
-        return code;
+    if let Err(e) = crate::config::load_checked(&a.config.config) {
+        eprintln!("{e}");
+        return ExitCode::from(64);
     }
     crate::bounded::descriptors::raise_and_log();
     match crate::runtime::run(&a.config.config).await {
@@ -82,12 +83,13 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
         json!({ "reply": reply }),
     );
     let svc = cfg.service(&a.service).cloned();
-    let wait = a.dwell
-        + svc.as_ref().map_or(Duration::from_secs(600), |s| {
+    let wait = a
+        .dwell
+        .saturating_add(svc.as_ref().map_or(Duration::from_secs(600), |s| {
             Duration::from_secs(u64::from(s.ttl.normal) * 2)
-                + s.ttl.restore_after
-                + Duration::from_secs(60)
-        });
+                .saturating_add(s.ttl.restore_after)
+                .saturating_add(Duration::from_secs(60))
+        }));
     let target = reply["to"].as_str().unwrap_or_default().to_string();
     let home = reply["from"].as_str().unwrap_or_default().to_string();
     let code = follow(&cfg, &a.service, &target, &out, wait).await;

@@ -15,6 +15,8 @@ pub(super) struct Issues<'a> {
     file: &'a Path,
     text: &'a str,
     pub(super) list: Vec<ConfigIssue>,
+    /// Check that secret files exist and are readable (not for pure parsing).
+    pub(super) check_files: bool,
 }
 
 impl<'a> Issues<'a> {
@@ -23,6 +25,7 @@ impl<'a> Issues<'a> {
             file,
             text,
             list: Vec::new(),
+            check_files: false,
         }
     }
 

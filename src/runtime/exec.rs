@@ -214,14 +214,15 @@ async fn apply(
 /// hold the daemon between a provider's acceptance and the journal entry for
 /// it, the window a `kill -9` must survive.
 async fn test_hook_after_apply() {
-    if let Some(secs) = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY")
+    if let Some(pause) = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
     {
         warn!(
-            secs,
+            secs = pause.as_secs_f64(),
             "Test hook: pausing after a provider change, before journaling it."
         );
-        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        tokio::time::sleep(pause).await;
     }
 }

@@ -2,12 +2,14 @@
 //! needs it and stopped when dropped.
 //!
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
+//! - [`cloudflare`]: a local fake of the Cloudflare v4 API (no real peer exists).
 //! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
 
 pub mod bind;
+pub mod cloudflare;
 pub mod dns;
 pub mod forger;
 pub mod moto;
