@@ -103,6 +103,8 @@ impl Issues<'_> {
             l.starts_with('[')
                 .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
         });
+        // A bare `[` names no table: leave it to the caller's fallback.
+        let table = table.filter(|t| !t.is_empty());
         match (table, key) {
             (Some(t), Some(k)) => Some(format!("{t}.{k}")),
             (t, k) => t.or(k),

@@ -260,6 +260,19 @@ fn unreadable_file_is_one_issue_without_a_line() {
     );
 }
 
+/// A bare `[` once gave an issue with an empty field name (found by the
+/// property test below).
+#[test]
+fn an_unfinished_table_header_names_a_field() {
+    for text in ["[", "[\n", "a = 1\n["] {
+        let e = parse(Path::new("t.toml"), text).unwrap_err();
+        assert!(
+            e.issues.iter().all(|i| !i.field.is_empty()),
+            "{text:?}: {e}"
+        );
+    }
+}
+
 proptest::proptest! {
     /// Parsing never panics, whatever the text; errors always name a field.
     #[test]
