@@ -40,6 +40,7 @@ pub fn service() -> Service {
         },
         health: Health {
             interval: Duration::from_secs(5),
+            fast_interval: Duration::from_secs(2),
             rise: 5,
             fall: 3,
             quorum: None,

@@ -160,6 +160,7 @@ pub(super) struct RawFailback {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHealth {
     pub interval: Option<S<String>>,
+    pub fast_interval: Option<S<String>>,
     pub rise: Option<S<u32>>,
     pub fall: Option<S<u32>>,
     pub quorum: Option<S<u32>>,

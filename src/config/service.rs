@@ -13,7 +13,7 @@ use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::types::*;
 use super::validate::{as_table, elements, parse_section};
 use super::values::{is_hostname, normalize_name};
-use super::{pools, probe};
+use super::{fast, pools, probe};
 
 /// What the services are checked against: the providers declared (even
 /// broken ones), their TTL floors, and how many vantages probe.
@@ -84,7 +84,7 @@ fn service(
     let floor = known.floors.get(raw.provider.get_ref());
     limits::ttl_floor(issues, &mut ttl, &raw.ttl, floor, field);
     let failback = failback(issues, &raw.failback, field);
-    let health = health(issues, &raw.health, field, known.vantages);
+    let mut health = health(issues, &raw.health, field, known.vantages);
     let damping = damping(issues, &raw.damping, field);
     let probe = probe_value.and_then(|p| probe::probe(issues, root, p, field, &record));
     let timeout_at = probe_value
@@ -92,7 +92,14 @@ fn service(
         .and_then(|t| t.get("timeout"))
         .map(Spanned::span);
     let timeout = probe.as_ref().map(|p| (p.timeout, timeout_at));
-    limits::timing(issues, &health, &raw.health, timeout, field);
+    limits::timing(issues, &health, &raw.health, timeout.clone(), field);
+    fast::check(
+        issues,
+        &mut health,
+        &raw.health,
+        timeout.map(|(t, _)| t),
+        field,
+    );
     let pools = pools::pools(
         issues,
         &raw.pools,
@@ -214,6 +221,13 @@ fn failback(issues: &mut Issues<'_>, raw: &RawFailback, field: &str) -> Failback
 fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize) -> Health {
     let f = |k: &str| format!("{field}.health.{k}");
     let interval = issues.duration(&raw.interval, &f("interval"), Duration::from_secs(5), true);
+    // Checked (and defaulted) against the interval and timeout by fast::check.
+    let fast_interval = issues.duration(
+        &raw.fast_interval,
+        &f("fast_interval"),
+        super::DEFAULT_FAST_INTERVAL,
+        true,
+    );
     // More than 1000 in a row would take hours to change a verdict.
     let rise = issues.count_to(&raw.rise, &f("rise"), 5, 1000);
     let fall = issues.count_to(&raw.fall, &f("fall"), 3, 1000);
@@ -239,6 +253,7 @@ fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize
     });
     Health {
         interval,
+        fast_interval,
         rise,
         fall,
         quorum,

@@ -126,6 +126,7 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
         h.min_healthy,
         show(h.max_age())
     );
+    detection(out, s);
     let _ = writeln!(
         out,
         "    damping hold-down {}, at most {} flips per {}",
@@ -137,6 +138,22 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
         pool(out, p);
     }
     propagation(out, &s.propagation);
+}
+
+fn detection(out: &mut String, s: &Service) {
+    let h = &s.health;
+    let (confirm, worst) = super::fast::detection(h, s.probe.timeout);
+    let fast = if h.fast_interval < h.interval {
+        format!("fast confirmation every {}", show(h.fast_interval))
+    } else {
+        "fast confirmation off".to_string()
+    };
+    let _ = writeln!(
+        out,
+        "    detection: down {} after the first failed probe ({fast}), at most {} after a fault",
+        show(confirm),
+        show(worst)
+    );
 }
 
 fn pool(out: &mut String, p: &Pool) {

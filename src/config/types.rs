@@ -228,6 +228,10 @@ impl FailbackMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Health {
     pub interval: Duration,
+    /// How often an endpoint in doubt (a failure while up, a success while
+    /// down) is probed until rise or fall settles it; equal to `interval`
+    /// turns fast confirmation off.
+    pub fast_interval: Duration,
     pub rise: u32,
     pub fall: u32,
     /// None: a majority of vantages.

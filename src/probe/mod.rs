@@ -4,9 +4,11 @@
 //! - [`EndpointHealth`] / [`PoolView`]: pure hysteresis and pool aggregation,
 //!   driven by results and the time passed in.
 //! - [`Scheduler`]: one shared scheduler for every target in the process, with
-//!   a cap on probes in flight and on the start rate.
+//!   a cap on probes in flight and on the start rate, and fast confirmation
+//!   of an endpoint in doubt.
 
 mod check;
+mod confirm;
 mod dns;
 mod health;
 mod histogram;
@@ -18,6 +20,8 @@ mod tls;
 
 #[cfg(test)]
 mod tests_endpoint;
+#[cfg(test)]
+mod tests_fast;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
@@ -89,6 +93,12 @@ pub struct Target {
     pub endpoint: String,
     pub spec: Arc<ProbeSpec>,
     pub interval: Duration,
+    /// How often to probe while the endpoint is in doubt (a failure while
+    /// up, a success while down) until `rules` settle it; at most
+    /// `interval` (equal turns fast confirmation off).
+    pub fast_interval: Duration,
+    /// The rise/fall rules that settle a doubt.
+    pub rules: Hysteresis,
     pub timeout: Duration,
     /// The local address probes are sent from (else the OS picks).
     pub source: Option<IpAddr>,

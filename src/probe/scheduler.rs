@@ -1,5 +1,6 @@
 //! The shared probe scheduler: every target on its own interval from a random
-//! start offset, under one cap on probes in flight and one on the start rate.
+//! start offset (its fast interval while in doubt), under one cap on probes
+//! in flight and one on the start rate.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::debug;
 
+use super::confirm::Confirm;
 use super::histogram::Histogram;
 use super::{LocalFault, ProbeResult, Prober, Target, TlsConfigs};
 
@@ -169,6 +171,9 @@ fn first_start(start: Instant, interval: Duration) -> Instant {
 }
 
 /// Probe one target forever (until the receiver is gone); the caller cancels.
+///
+/// Every `interval`, or every `fast_interval` while the endpoint is in doubt
+/// (see [`Confirm`]), never starting before the previous probe ended.
 async fn run_target<C: Check>(
     target: Target,
     check: C,
@@ -177,40 +182,66 @@ async fn run_target<C: Check>(
     start: Instant,
 ) {
     let interval = target.interval.max(Duration::from_millis(1));
+    let fast = target
+        .fast_interval
+        .clamp(Duration::from_millis(1), interval);
+    let mut confirm = Confirm::new(target.rules);
     let mut planned = first_start(start, interval);
+    // The spacing this slot was planned with: the late rule is measured on it.
+    let mut gap = interval;
     loop {
         tokio::time::sleep_until(planned).await;
-        // The permit is held for the whole probe; it cannot fail as the
-        // semaphore is never closed, but end quietly if it ever were.
-        let Ok(permit) = shared.in_flight.acquire().await else {
+        let Some(result) = probe_slot(&target, &check, shared, planned, gap).await else {
             return;
         };
-        wait_rate(shared).await;
-        let started = Instant::now();
-        let lateness = started.saturating_duration_since(planned);
-        shared.lateness.record(lateness);
-        let mut result = check.check(target.timeout).await;
-        result.lateness = lateness;
-        drop(permit);
-        // A start, or a timeout's timer, more than an interval late: this
-        // process was stalled, so the result says nothing about the endpoint.
-        let overrun = result.latency.saturating_sub(target.timeout);
-        if lateness > interval || overrun > interval {
-            mark_late(&mut result, lateness.max(overrun));
-        }
-        if !result.ok {
-            debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
-                detail = %result.detail, "Probe failed.");
-        }
+        let lateness = result.lateness;
+        let in_doubt = confirm.observe(&result);
         if tx.send((target.clone(), result)).await.is_err() {
             return;
         }
-        planned = next_slot(planned, interval, Instant::now());
+        let now = Instant::now();
+        (planned, gap) = if in_doubt {
+            ((planned + fast).max(now), fast)
+        } else {
+            (next_slot(planned, interval, now), interval)
+        };
         if lateness > interval {
             debug!(service = %target.service, endpoint = %target.endpoint, ?lateness,
                 "Probe started late; skipped missed slots.");
         }
     }
+}
+
+/// Run the probe of one slot planned for `planned` with spacing `gap`, under
+/// the in-flight and rate caps; None if the in-flight semaphore is closed.
+async fn probe_slot<C: Check>(
+    target: &Target,
+    check: &C,
+    shared: &Shared,
+    planned: Instant,
+    gap: Duration,
+) -> Option<ProbeResult> {
+    // The permit is held for the whole probe; it cannot fail as the
+    // semaphore is never closed, but end quietly if it ever were.
+    let permit = shared.in_flight.acquire().await.ok()?;
+    wait_rate(shared).await;
+    let started = Instant::now();
+    let lateness = started.saturating_duration_since(planned);
+    shared.lateness.record(lateness);
+    let mut result = check.check(target.timeout).await;
+    result.lateness = lateness;
+    drop(permit);
+    // A start, or a timeout's timer, more than the planned spacing late:
+    // this process was stalled, so the result says nothing about the endpoint.
+    let overrun = result.latency.saturating_sub(target.timeout);
+    if lateness > gap || overrun > gap {
+        mark_late(&mut result, lateness.max(overrun));
+    }
+    if !result.ok {
+        debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
+            detail = %result.detail, "Probe failed.");
+    }
+    Some(result)
 }
 
 /// A probe started (or ended) more than one interval late: this host is too

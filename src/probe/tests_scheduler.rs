@@ -48,13 +48,15 @@ impl Check for Fake {
     }
 }
 
-fn target(i: usize, interval: Duration) -> Target {
+pub(super) fn target(i: usize, interval: Duration) -> Target {
     Target {
         service: "checkout".into(),
         pool: "primary".into(),
         endpoint: format!("10.0.0.{i}"),
         spec: Arc::new(ProbeSpec::Tcp { port: 443 }),
         interval,
+        fast_interval: interval,
+        rules: super::Hysteresis { rise: 2, fall: 3 },
         timeout: Duration::from_secs(1),
         source: None,
     }

@@ -61,6 +61,8 @@ pub fn targets(svc: &Service, source: Option<IpAddr>) -> Vec<Target> {
                 endpoint: e.clone(),
                 spec: spec.clone(),
                 interval: svc.health.interval,
+                fast_interval: svc.health.fast_interval,
+                rules: hysteresis(svc),
                 timeout: svc.probe.timeout,
                 source,
             })
@@ -108,26 +110,40 @@ pub fn health(h: crate::probe::PoolHealth) -> controller::PoolHealth {
 }
 
 /// The process-wide probe limits for `cfg`: the start rate is capped at one
-/// and a half times what the config asks for on average (so a large config
-/// cannot burst, yet every probe fits), and the in-flight cap leaves room for
-/// that rate with every probe running to its timeout.
+/// and a half times what the config asks for on average, plus the largest
+/// pool re-probed at its fast interval (a region failing at once puts every
+/// endpoint of it in doubt), so a large config cannot burst, yet every probe
+/// fits; the in-flight cap leaves room for that rate with every probe running
+/// to its timeout.
 pub fn limits(cfg: &crate::config::Config) -> crate::probe::Limits {
-    let rate: f64 = cfg
+    let per_second =
+        |n: usize, every: std::time::Duration| n as f64 / every.as_secs_f64().max(0.001);
+    let base: f64 = cfg
         .services
         .iter()
         .map(|s| {
-            s.pools.iter().map(|p| p.endpoints.len()).sum::<usize>() as f64
-                / s.health.interval.as_secs_f64().max(0.001)
+            let n = s.pools.iter().map(|p| p.endpoints.len()).sum::<usize>();
+            per_second(n, s.health.interval)
         })
         .sum();
+    let fast = cfg
+        .services
+        .iter()
+        .flat_map(|s| {
+            s.pools
+                .iter()
+                .map(|p| per_second(p.endpoints.len(), s.health.fast_interval))
+        })
+        .fold(0.0, f64::max);
+    let starts = base * 1.5 + fast;
     let longest = cfg
         .services
         .iter()
         .map(|s| s.probe.timeout.as_secs_f64())
         .fold(1.0, f64::max);
     crate::probe::Limits {
-        max_in_flight: ((rate * longest * 1.5).ceil() as usize).clamp(64, 8192),
-        starts_per_second: ((rate * 1.5).ceil() as u32).max(100),
+        max_in_flight: ((starts * longest).ceil() as usize).clamp(64, 8192),
+        starts_per_second: (starts.ceil() as u32).max(100),
     }
 }
 
@@ -158,5 +174,13 @@ mod limit_tests {
         let l = super::limits(&cfg);
         assert!(l.starts_per_second >= 2000, "{l:?}");
         assert!(l.max_in_flight >= 2000, "{l:?}");
+        // ... and a pool of 50 re-probed every 100 ms on top (500 a second)
+        for s in &mut cfg.services {
+            s.health.fast_interval = std::time::Duration::from_millis(100);
+        }
+        let fast = super::limits(&cfg);
+        // 1.5 × 2,000 a second at the interval, + 50 endpoints every 100 ms
+        assert!(fast.starts_per_second >= 3500, "{fast:?}");
+        assert!(fast.max_in_flight >= 3500, "{fast:?}");
     }
 }
