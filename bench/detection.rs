@@ -36,7 +36,7 @@ fn main() {
         figures(&slow)
     );
     println!(
-        "  fast_interval 200ms:    {}  floor (interval + (fall-1) x fast) 1.400s",
+        "  fast_interval 200ms:    {}  worst phase (interval + (fall-1) x fast) 1.400s",
         figures(&fast)
     );
 }
