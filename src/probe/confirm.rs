@@ -71,3 +71,66 @@ impl Confirm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::time::Instant;
+
+    use super::*;
+    use crate::probe::LocalFault;
+
+    fn r(ok: bool) -> ProbeResult {
+        ProbeResult {
+            ok,
+            latency: Duration::ZERO,
+            detail: String::new(),
+            at: Instant::now(),
+            lateness: Duration::ZERO,
+            local: None,
+        }
+    }
+
+    fn doubts(rise: u32, fall: u32, oks: &[bool]) -> Vec<bool> {
+        let mut c = Confirm::new(Hysteresis { rise, fall });
+        oks.iter().map(|ok| c.observe(&r(*ok))).collect()
+    }
+
+    #[test]
+    fn unknown_is_in_doubt_only_when_a_failure_follows_successes() {
+        // from the start: failures lean nowhere, so no hurry
+        assert_eq!(doubts(2, 3, &[false, false, false]), [false; 3]);
+        // a success, then failures (leaning up): fast until fall
+        assert_eq!(
+            doubts(3, 3, &[true, false, false, false, false]),
+            [false, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn up_and_down_doubt_until_fall_and_rise() {
+        assert_eq!(
+            doubts(1, 2, &[true, false, false, true, true]),
+            [false, true, false, false, false]
+        );
+        // fall 1: one failure settles it, so there is never doubt while up
+        assert_eq!(
+            doubts(2, 1, &[false, true, true, false]),
+            [false, true, false, false]
+        );
+    }
+
+    #[test]
+    fn a_local_failure_moves_nothing() {
+        let mut c = Confirm::new(Hysteresis { rise: 1, fall: 3 });
+        c.observe(&r(true));
+        assert!(c.observe(&r(false)));
+        let mut local = r(false);
+        local.local = Some(LocalFault::Late(Duration::from_secs(2)));
+        assert!(!c.observe(&local));
+        assert!(c.in_doubt(), "the doubt begun is still there");
+        assert!(c.observe(&r(false)));
+        assert!(!c.observe(&r(false)), "fall 3 reached");
+    }
+}
