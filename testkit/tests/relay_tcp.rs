@@ -286,3 +286,21 @@ fn reset_connections_ends_open_ones_with_a_reset() {
 fn a_relay_refuses_to_listen_off_loopback() {
     let _ = Relay::tcp("0.0.0.0".parse().unwrap(), "127.0.0.1:9".parse().unwrap());
 }
+
+#[tokio::test]
+async fn works_from_async_tests_and_drops_inside_a_runtime() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let echo = Echo::start();
+    let relay = Relay::tcp(lo(1), echo.addr);
+    let mut c = tokio::net::TcpStream::connect(relay.addr()).await.unwrap();
+    relay.cut_one_way(Direction::ToUpstream);
+    c.write_all(b"async").await.unwrap();
+    let mut buf = [0u8; 5];
+    let early = tokio::time::timeout(Duration::from_millis(300), c.read_exact(&mut buf)).await;
+    assert!(early.is_err(), "nothing comes back while cut");
+    relay.heal();
+    let read = tokio::time::timeout(Duration::from_secs(10), c.read_exact(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(5))), "{read:?}");
+    assert_eq!(&buf, b"async");
+    drop(relay);
+}

@@ -50,6 +50,7 @@ async fn from_clients(sock: Arc<UdpSocket>, upstream: SocketAddr, shared: Arc<Sh
     let mut buf = vec![0u8; 65_536];
     loop {
         let Ok((n, client)) = sock.recv_from(&mut buf).await else {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         let up = match clients.get(&client) {
