@@ -56,9 +56,13 @@ async fn accept_loop(
             continue;
         };
         tokio::select! {
-            got = l.accept() => if let Ok((client, _)) = got {
-                shared.clients.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(connection(client, upstream, shared.clone()));
+            got = l.accept() => match got {
+                Ok((client, _)) => {
+                    shared.clients.fetch_add(1, Ordering::SeqCst);
+                    tokio::spawn(connection(client, upstream, shared.clone()));
+                }
+                // Out of descriptors, say: do not spin.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
             changed = state.changed() => if changed.is_err() { return },
         }
