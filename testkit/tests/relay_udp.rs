@@ -1,7 +1,9 @@
-//! The UDP relay in front of a real BIND: answers, losses, one-way cuts, per-client replies, replayable loss patterns.
+//! The UDP (and DNS: UDP + TCP) relay in front of a real BIND: answers, losses, one-way cuts,
+//! per-client replies, replayable loss patterns.
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -154,4 +156,48 @@ fn half_loss_with_a_fixed_seed_replays_the_same_pattern() {
         !first.is_empty() && first.len() < 16,
         "half loss answers some and not all: {first:?}"
     );
+}
+
+/// One query over TCP (RFC 1035 framing) with `wait` for the answer; the A records.
+fn tcp_query(to: SocketAddr, wait: Duration) -> Option<Vec<String>> {
+    let mut c = TcpStream::connect_timeout(&to, Duration::from_secs(2)).ok()?;
+    c.set_read_timeout(Some(wait)).ok()?;
+    let mut m = Message::query();
+    m.metadata.id = 9;
+    m.add_query(Query::query(Name::from_str(WWW).ok()?, RecordType::A));
+    let bytes = m.to_vec().ok()?;
+    let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&bytes);
+    c.write_all(&framed).ok()?;
+    let mut len = [0u8; 2];
+    c.read_exact(&mut len).ok()?;
+    let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    c.read_exact(&mut buf).ok()?;
+    let m = Message::from_vec(&buf).ok()?;
+    let a = m.answers.iter().filter_map(|r| match &r.data {
+        RData::A(a) => Some(a.0.to_string()),
+        _ => None,
+    });
+    Some(a.collect())
+}
+
+#[test]
+fn a_dns_relay_carries_udp_and_tcp_on_one_port_under_one_link() {
+    let bind = bind();
+    let relay = Relay::dns(lo(1), bind.addr);
+    let www = vec!["127.0.0.9".to_string()];
+    let udp = dns::query(relay.addr(), WWW, RecordType::A, false).expect("a UDP answer");
+    assert_eq!(udp.values, www);
+    assert_eq!(
+        tcp_query(relay.addr(), Duration::from_secs(5)),
+        Some(www.clone())
+    );
+    relay.cut();
+    assert!(dns::query(relay.addr(), WWW, RecordType::A, false).is_err());
+    assert_eq!(tcp_query(relay.addr(), Duration::from_millis(500)), None);
+    relay.heal();
+    assert_eq!(tcp_query(relay.addr(), Duration::from_secs(5)), Some(www));
+    // Two UDP clients (a socket per query) and three TCP connections (one
+    // held silent while cut).
+    assert_eq!(relay.stats().clients, 5);
 }

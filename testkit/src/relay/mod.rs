@@ -11,6 +11,9 @@
 //! link.heal();
 //! ```
 //!
+//! [`Relay::tcp`], [`Relay::udp`], or [`Relay::dns`] for both on one port
+//! (a DNS server or an RFC 2136 primary: UDP, then TCP on truncation).
+//!
 //! Each relay runs on its own thread with its own current-thread tokio
 //! runtime, so it works the same from plain `#[test]`s and from
 //! `#[tokio::test]`s; dropping it stops the runtime, which ends every task
@@ -101,8 +104,8 @@ impl Relay {
         let addr = listener.local_addr().expect("relay local addr");
         let shared = Arc::new(Shared::new(seed(options, "tcp", addr, upstream)));
         let (link, s) = (Link::new(shared.clone()), shared);
-        Self::run(addr, upstream, link, move |stop| {
-            tcp::serve(listener, upstream, options.new_connections, s, stop)
+        Self::run(addr, upstream, link, async move {
+            tcp::serve(listener, upstream, options.new_connections, s).await
         })
     }
 
@@ -113,17 +116,36 @@ impl Relay {
         let addr = sock.local_addr().expect("relay local addr");
         let shared = Arc::new(Shared::new(seed(options, "udp", addr, upstream)));
         let (link, s) = (Link::new(shared.clone()), shared);
-        Self::run(addr, upstream, link, move |stop| {
-            udp::serve(sock, upstream, s, stop)
+        Self::run(addr, upstream, link, udp::serve(sock, upstream, s))
+    }
+
+    /// DNS on both transports: UDP and TCP relays on one loopback port
+    /// (any free one), to `upstream`'s UDP and TCP, under one [`Link`] and
+    /// one set of counters (datagrams and TCP chunks together).
+    pub fn dns(listen_ip: IpAddr, upstream: SocketAddr) -> Self {
+        Self::dns_with(listen_ip, upstream, Options::default())
+    }
+
+    /// [`Relay::dns`] with `options` (`port` 0 or a port free for both).
+    pub fn dns_with(listen_ip: IpAddr, upstream: SocketAddr, options: Options) -> Self {
+        let (sock, listener) = bind_both(loopback(listen_ip), options.port);
+        let addr = sock.local_addr().expect("relay local addr");
+        let shared = Arc::new(Shared::new(seed(options, "tcp+udp", addr, upstream)));
+        let (link, s) = (Link::new(shared.clone()), shared);
+        Self::run(addr, upstream, link, async move {
+            let mode = options.new_connections;
+            tokio::join!(
+                tcp::serve(listener, upstream, mode, s.clone()),
+                udp::serve(sock, upstream, s),
+            );
         })
     }
 
-    fn run<F, Fut>(addr: SocketAddr, upstream: SocketAddr, link: Link, serve: F) -> Self
+    fn run<Fut>(addr: SocketAddr, upstream: SocketAddr, link: Link, serve: Fut) -> Self
     where
-        F: FnOnce(oneshot::Receiver<()>) -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = ()>,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
     {
-        let (stop, stopped) = oneshot::channel();
+        let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name(format!("relay-{addr}"))
             .spawn(move || {
@@ -131,7 +153,12 @@ impl Relay {
                     .enable_all()
                     .build()
                     .expect("relay runtime");
-                rt.block_on(serve(stopped));
+                rt.block_on(async {
+                    tokio::select! {
+                        _ = stopped => {}
+                        () = serve => {}
+                    }
+                });
                 // Dropping `rt` here cancels every connection task.
             })
             .expect("spawn the relay thread");
@@ -185,6 +212,20 @@ fn loopback(ip: IpAddr) -> IpAddr {
         "a relay listens on loopback only, not {ip}"
     );
     ip
+}
+
+/// A UDP socket and a TCP listener on the same `port` of `ip` (any free
+/// one when 0).
+fn bind_both(ip: IpAddr, port: u16) -> (std::net::UdpSocket, std::net::TcpListener) {
+    for _ in 0..100 {
+        let udp = std::net::UdpSocket::bind((ip, port)).expect("bind the relay's UDP socket");
+        let got = udp.local_addr().expect("relay local addr").port();
+        if let Ok(tcp) = std::net::TcpListener::bind((ip, got)) {
+            return (udp, tcp);
+        }
+        assert_eq!(port, 0, "TCP port {port} on {ip} is taken");
+    }
+    panic!("no port free for both UDP and TCP on {ip}");
 }
 
 /// The seed to use, printed so that a failing run can be replayed.

@@ -7,27 +7,14 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::link::{Direction, Shared, State};
 use super::{NewConnections, TCP_RETRANSMIT};
 
-/// Accept clients until `stop` fires.
+/// Accept clients (or refuse them) for as long as the relay runs.
 pub async fn serve(
-    listener: std::net::TcpListener,
-    upstream: SocketAddr,
-    mode: NewConnections,
-    shared: Arc<Shared>,
-    stop: oneshot::Receiver<()>,
-) {
-    tokio::select! {
-        _ = stop => {}
-        _ = accept_loop(listener, upstream, mode, shared) => {}
-    }
-}
-
-async fn accept_loop(
     listener: std::net::TcpListener,
     upstream: SocketAddr,
     mode: NewConnections,

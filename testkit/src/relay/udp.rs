@@ -6,26 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
 
 use super::link::{Direction, Shared};
 
-/// Relay datagrams until `stop` fires.
-pub async fn serve(
-    sock: std::net::UdpSocket,
-    upstream: SocketAddr,
-    shared: Arc<Shared>,
-    stop: oneshot::Receiver<()>,
-) {
+/// Relay datagrams for as long as the relay runs.
+pub async fn serve(sock: std::net::UdpSocket, upstream: SocketAddr, shared: Arc<Shared>) {
     let sock = sock
         .set_nonblocking(true)
         .and_then(|()| UdpSocket::from_std(sock));
-    let Ok(sock) = sock else {
-        return;
-    };
-    tokio::select! {
-        _ = stop => {}
-        _ = from_clients(Arc::new(sock), upstream, shared) => {}
+    if let Ok(sock) = sock {
+        from_clients(Arc::new(sock), upstream, shared).await;
     }
 }
 
