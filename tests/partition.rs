@@ -2,17 +2,24 @@
 //!
 //! Two controllers, east and west, pull each other's observations through a
 //! relay each (see `common::pair`); cutting a relay partitions that link
-//! while both processes keep running.
+//! while both processes keep running. A single controller writes to BIND
+//! through a DNS relay (UDP and TCP) to cut it off from its provider.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::daemon::wait_for;
+use common::Testbed;
+use common::cluster::NAME;
+use common::daemon::{Daemon, all_up, wait_for};
 use common::pair::{Pair, Side};
-use rtoguard_testkit::relay::Direction;
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::net::lo;
+use rtoguard_testkit::relay::{Direction, Relay};
 
 const PRIMARY: &str = "127.0.0.2";
+const STANDBY: &str = "127.0.0.3";
+const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }";
 
 /// East counts west stale (and says why), and its pull metric stands still.
 fn wait_stale(p: &Pair, east: &Side) {
@@ -88,4 +95,44 @@ fn a_cut_peer_link_makes_the_peer_stale_and_healing_makes_it_fresh() {
 
     assert_eq!(p.served(), [PRIMARY], "nothing flipped:\n{}", p.logs());
     eprintln!("cut, heal, one-way cut, heal in {:?}", started.elapsed());
+}
+
+#[test]
+fn a_cut_provider_link_delays_the_flip_until_healed() {
+    let tb = Testbed::start_with(30, 5, "1h", HEALTH);
+    let relay = Relay::dns(lo(1), tb.bind.addr);
+    let cfg = std::fs::read_to_string(&tb.config).expect("read config");
+    let via = cfg.replacen(
+        &format!("server = \"{}\"", tb.bind.addr),
+        &format!("server = \"{}\"", relay.addr()),
+        1,
+    );
+    assert_ne!(cfg, via, "the provider's server is the relay");
+    std::fs::write(&tb.config, via).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(30), || all_up(&tb), || d.log_text());
+    let served = || tb.bind.query(NAME, RecordType::A).values;
+    let serial = tb.bind.serial();
+
+    relay.cut();
+    let mut primary = tb.primary;
+    primary.stop();
+    // The first provider call (lowering the TTL) times out and is retried.
+    let failed = |d: &Daemon| d.log_text().contains("Provider request failed");
+    wait_for(Duration::from_secs(20), || failed(&d), || d.log_text());
+    assert_eq!(served(), [PRIMARY], "no write got through the cut");
+    assert_eq!(tb.bind.serial(), serial);
+    let s = relay.stats();
+    assert!(
+        s.to_upstream.dropped > 0,
+        "the daemon's queries were lost: {s:?}"
+    );
+
+    relay.heal();
+    wait_for(
+        Duration::from_secs(30),
+        || served() == [STANDBY],
+        || d.log_text(),
+    );
+    d.stop();
 }
