@@ -47,10 +47,15 @@ impl<'a> Issues<'a> {
         message: impl Into<String>,
     ) {
         let line = span.map(|s| self.line_of(s.start));
+        let mut field = field.into();
+        if field.is_empty() {
+            // An empty key (`"" = 1`) is spelled as TOML spells it.
+            field = "\"\"".to_string();
+        }
         self.list.push(ConfigIssue {
             file: PathBuf::from(self.file),
             line,
-            field: field.into(),
+            field,
             message: message.into(),
         });
     }

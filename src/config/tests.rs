@@ -260,11 +260,17 @@ fn unreadable_file_is_one_issue_without_a_line() {
     );
 }
 
-/// A bare `[` once gave an issue with an empty field name (found by the
-/// property test below).
+/// A bare `[` (found by the property test below) and an empty key (found by
+/// `cargo fuzz`) once gave issues with an empty field name.
 #[test]
-fn an_unfinished_table_header_names_a_field() {
-    for text in ["[", "[\n", "a = 1\n["] {
+fn an_unfinished_header_or_an_empty_key_names_a_field() {
+    for text in [
+        "[",
+        "[\n",
+        "a = 1\n[",
+        "\"\"=\"ZZ\"",
+        "[controller]\n\"\" = 1\n",
+    ] {
         let e = parse(Path::new("t.toml"), text).unwrap_err();
         assert!(
             e.issues.iter().all(|i| !i.field.is_empty()),

@@ -37,6 +37,7 @@ fn peer(id: &str, health: PoolHealth, now: Instant, age: Duration) -> PeerView {
     PeerView {
         id: id.into(),
         last_ok: Some(now - age),
+        last_ok_wall: None,
         last_error: None,
         obs: Some(obs(id, DIGEST, health)),
     }
@@ -132,6 +133,7 @@ fn too_few_fresh_vantages_is_unknown() {
     let never = PeerView {
         id: "eu".into(),
         last_ok: None,
+        last_ok_wall: None,
         last_error: Some("connect refused".into()),
         obs: None,
     };
@@ -250,6 +252,7 @@ proptest! {
             .map(|i| PeerView {
                 id: format!("p{i}"),
                 last_ok: Some(t),
+                last_ok_wall: None,
                 last_error: None,
                 obs: Some(obs("x", DIGEST, Down)),
             })
@@ -283,6 +286,7 @@ fn an_impaired_peer_casts_no_down_vote() {
     let impaired = PeerView {
         id: "eu".into(),
         last_ok: Some(t - Duration::from_secs(1)),
+        last_ok_wall: None,
         last_error: None,
         obs: Some(o),
     };

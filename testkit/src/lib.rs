@@ -7,6 +7,7 @@
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
+//! - [`relay`]: a TCP/UDP relay on a link that cuts, delays or loses its traffic on demand.
 
 pub mod bind;
 pub mod cloudflare;
@@ -15,6 +16,7 @@ pub mod forger;
 pub mod moto;
 pub mod net;
 pub mod region;
+pub mod relay;
 pub mod unbound;
 
 /// Base64 (standard alphabet, padded), for TSIG secrets written into configs.

@@ -18,6 +18,7 @@ use tempfile::TempDir;
 
 pub mod cluster;
 pub mod daemon;
+pub mod pair;
 
 /// BIND + two regions + a config file.
 pub struct Testbed {

@@ -72,10 +72,8 @@ impl ServiceTask {
             .set_quorum_insufficient(&self.svc.name, short);
         if let Some(peers) = &self.links.vantages.peers {
             for p in peers.snapshot() {
-                if let Some(age) = p.age(now) {
-                    self.links
-                        .metrics
-                        .peer_success(&p.id, std::time::SystemTime::now() - age);
+                if let Some(at) = p.last_ok_wall {
+                    self.links.metrics.peer_success(&p.id, at);
                 }
             }
         }
