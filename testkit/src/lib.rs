@@ -7,6 +7,10 @@
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
 
+// Test peers are real processes: they are waited for on the wall clock
+// (std's Instant, not tokio's pausable one) and found on PATH.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 pub mod bind;
 pub mod dns;
 pub mod forger;
