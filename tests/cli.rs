@@ -4,10 +4,30 @@ mod common;
 
 use common::{OutputText, run};
 
+/// The example config with its `/etc/rtoguard/` files in `dir`, which holds
+/// every secret file it names; returns its path.
+fn example_in(dir: &std::path::Path) -> std::path::PathBuf {
+    let example = include_str!("../config.toml.example");
+    for secret in [
+        "peer-token",
+        "tsig.secret",
+        "slack-webhook",
+        "peer.crt",
+        "peer.key",
+    ] {
+        std::fs::write(dir.join(secret), "c2VjcmV0\n").unwrap();
+    }
+    let path = dir.join("config.toml.example");
+    let prefix = format!("{}/", dir.display());
+    std::fs::write(&path, example.replace("/etc/rtoguard/", &prefix)).unwrap();
+    path
+}
+
 #[test]
 fn the_example_config_passes_check_and_is_summarised() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml.example");
-    let out = run(&["check", "--config", example]);
+    let dir = tempfile::tempdir().unwrap();
+    let example = example_in(dir.path());
+    let out = run(&["check", "--config", example.to_str().unwrap()]);
     assert!(out.status.success(), "{}", out.text());
     let text = out.text();
     for want in [
@@ -22,7 +42,7 @@ fn the_example_config_passes_check_and_is_summarised() {
 }
 
 #[test]
-fn check_names_file_line_and_field_and_exits_1() {
+fn check_names_file_line_and_field_and_exits_64() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(
@@ -31,7 +51,7 @@ fn check_names_file_line_and_field_and_exits_1() {
     )
     .unwrap();
     let out = run(&["check", "--config", path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1), "{}", out.text());
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
     let text = out.text();
     assert!(
         text.contains("bad.toml:6: services[a].provider: unknown provider \"nope\""),
@@ -43,7 +63,7 @@ fn check_names_file_line_and_field_and_exits_1() {
     );
     assert!(text.contains("2 error(s)"), "{text}");
     let out = run(&["check", "--json", "--config", path.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(64));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["ok"], false);
     assert_eq!(v["issues"][0]["line"], 6, "{v}");

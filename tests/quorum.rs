@@ -358,7 +358,7 @@ fn stale_peers_do_not_count_and_nothing_flips() {
 #[test]
 fn ten_percent_random_probe_loss_everywhere_does_not_fail_over() {
     let opts = Options {
-        health: "health = { interval = \"50ms\", rise = 2, fall = 3, max_age = \"1s\" }".into(),
+        health: "health = { interval = \"100ms\", rise = 2, fall = 3, max_age = \"1s\" }".into(),
         ..Options::default()
     };
     let c = Cluster::start(opts);

@@ -14,8 +14,9 @@ use crate::journal::Journal;
 use crate::ops::Output;
 
 pub async fn run(a: &RunArgs) -> ExitCode {
-    if let Err(code) = load(&a.config.config) {
-        return code;
+    if let Err(e) = crate::config::load_checked(&a.config.config) {
+        eprintln!("{e}");
+        return ExitCode::from(64);
     }
     crate::bounded::descriptors::raise_and_log();
     match crate::runtime::run(&a.config.config).await {
@@ -82,12 +83,13 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
         json!({ "reply": reply }),
     );
     let svc = cfg.service(&a.service).cloned();
-    let wait = a.dwell
-        + svc.as_ref().map_or(Duration::from_secs(600), |s| {
+    let wait = a
+        .dwell
+        .saturating_add(svc.as_ref().map_or(Duration::from_secs(600), |s| {
             Duration::from_secs(u64::from(s.ttl.normal) * 2)
-                + s.ttl.restore_after
-                + Duration::from_secs(60)
-        });
+                .saturating_add(s.ttl.restore_after)
+                .saturating_add(Duration::from_secs(60))
+        }));
     let target = reply["to"].as_str().unwrap_or_default().to_string();
     let home = reply["from"].as_str().unwrap_or_default().to_string();
     let code = follow(&cfg, &a.service, &target, &out, wait).await;
@@ -189,9 +191,16 @@ pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<E
 }
 
 fn print_service(s: &Value) {
+    print!("{}", service_text(s));
+}
+
+/// One service of `status` as text: a head line, the vantage when impaired,
+/// then each pool and its endpoints.
+pub(super) fn service_text(s: &Value) -> String {
+    use std::fmt::Write;
     let c = &s["controller"];
-    println!(
-        "{}  {}  active pool: {}  ttl {}s{}{}",
+    let mut out = format!(
+        "{}  {}  active pool: {}  ttl {}s{}{}\n",
         s["service"].as_str().unwrap_or("?"),
         s["record"].as_str().unwrap_or(""),
         c["active"].as_str().unwrap_or("none"),
@@ -202,21 +211,29 @@ fn print_service(s: &Value) {
             .map(|e| format!("  PROVIDER DOWN: {e}"))
             .unwrap_or_default()
     );
+    // Writing to a String cannot fail.
+    if let Some(reason) = s["vantage"]["impaired"].as_str() {
+        let id = s["vantage"]["id"].as_str().unwrap_or("this vantage");
+        let _ = writeln!(out, "    vantage {id}  impaired: {reason}");
+    }
     for p in s["pools"].as_array().into_iter().flatten() {
-        println!(
+        let _ = writeln!(
+            out,
             "    pool {:<12} {}",
             p["name"].as_str().unwrap_or("?"),
             p["health"].as_str().unwrap_or("?")
         );
         for e in p["endpoints"].as_array().into_iter().flatten() {
-            println!(
+            let _ = writeln!(
+                out,
                 "        {:<20} {:<8} {}",
                 e["endpoint"].as_str().unwrap_or("?"),
                 e["state"].as_str().unwrap_or("?"),
-                e["last"].as_str().unwrap_or("")
+                e["local"].as_str().or(e["last"].as_str()).unwrap_or("")
             );
         }
     }
+    out
 }
 
 /// A move through the daemon; `None` when no daemon runs.

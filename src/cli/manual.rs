@@ -36,7 +36,7 @@ pub fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 }
 
 pub fn check(a: &CheckArgs) -> ExitCode {
-    let result = config::load(&a.config.config);
+    let result = config::load_checked(&a.config.config);
     if a.json {
         let issues: Vec<serde_json::Value> = match &result {
             Ok(_) => Vec::new(),
@@ -49,7 +49,7 @@ pub fn check(a: &CheckArgs) -> ExitCode {
         return if result.is_ok() {
             ExitCode::SUCCESS
         } else {
-            ExitCode::from(1)
+            ExitCode::from(64)
         };
     }
     match result {
@@ -61,7 +61,7 @@ pub fn check(a: &CheckArgs) -> ExitCode {
         Err(e) => {
             eprintln!("{e}");
             eprintln!("{}: {} error(s)", a.config.config.display(), e.issues.len());
-            ExitCode::from(1)
+            ExitCode::from(64)
         }
     }
 }
@@ -131,8 +131,9 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
         force: m.force,
         dry_run: m.dry_run,
     };
-    let wait =
-        Duration::from_secs(u64::from(svc.ttl.normal)) + svc.ttl.restore_after + m.sync_timeout * 3;
+    let wait = Duration::from_secs(u64::from(svc.ttl.normal))
+        .saturating_add(svc.ttl.restore_after)
+        .saturating_add(m.sync_timeout.saturating_mul(3));
     if let Some(code) =
         super::daemon::move_via_daemon(&cfg, service, to.is_none(), mv, &out, wait).await
     {

@@ -3,6 +3,8 @@
 mod daemon;
 mod manual;
 mod report;
+#[cfg(test)]
+mod tests_status;
 mod watch;
 
 use std::path::PathBuf;

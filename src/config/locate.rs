@@ -15,6 +15,8 @@ pub(super) struct Issues<'a> {
     file: &'a Path,
     text: &'a str,
     pub(super) list: Vec<ConfigIssue>,
+    /// Check that secret files exist and are readable (not for pure parsing).
+    pub(super) check_files: bool,
 }
 
 impl<'a> Issues<'a> {
@@ -23,6 +25,7 @@ impl<'a> Issues<'a> {
             file,
             text,
             list: Vec::new(),
+            check_files: false,
         }
     }
 
@@ -44,10 +47,15 @@ impl<'a> Issues<'a> {
         message: impl Into<String>,
     ) {
         let line = span.map(|s| self.line_of(s.start));
+        let mut field = field.into();
+        if field.is_empty() {
+            // An empty key (`"" = 1`) is spelled as TOML spells it.
+            field = "\"\"".to_string();
+        }
         self.list.push(ConfigIssue {
             file: PathBuf::from(self.file),
             line,
-            field: field.into(),
+            field,
             message: message.into(),
         });
     }
@@ -100,6 +108,8 @@ impl Issues<'_> {
             l.starts_with('[')
                 .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
         });
+        // A bare `[` names no table: leave it to the caller's fallback.
+        let table = table.filter(|t| !t.is_empty());
         match (table, key) {
             (Some(t), Some(k)) => Some(format!("{t}.{k}")),
             (t, k) => t.or(k),

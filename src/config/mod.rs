@@ -5,6 +5,7 @@
 //! uses. Every issue names the file, the line and the field; all of them are
 //! collected, not just the first.
 
+mod limits;
 mod locate;
 mod notify;
 mod pools;
@@ -13,6 +14,7 @@ mod providers;
 mod raw;
 mod secret;
 mod service;
+mod source;
 mod summary;
 mod types;
 mod types_notify;
@@ -21,6 +23,10 @@ mod values;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fuzz;
+#[cfg(test)]
+mod tests_limits;
 #[cfg(test)]
 mod tests_notify;
 #[cfg(test)]
@@ -37,6 +43,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 pub use secret::{Secret, SecretSource};
+pub use source::MAX_CONFIG_BYTES;
 pub use summary::summary;
 pub use types::*;
 pub use types_notify::*;
@@ -82,22 +89,42 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Read, parse and validate the config at `path`.
+/// Read, parse and validate the config at `path` (secret files are not
+/// opened: commands that only talk to the daemon use this).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = source::read(path)?;
+    parse(path, &text)
+}
+
+/// [`load`], and every file the daemon will read (secrets) must exist and be
+/// readable by this user: for `check`, `run` and reloads.
+pub fn load_checked(path: &Path) -> Result<Config, ConfigError> {
+    let text = source::read(path)?;
+    parse_with(path, &text, true)
+}
+
+/// Parse raw bytes as a config (size, UTF-8, then [`parse`]); the entry point
+/// for fuzzing. Never panics; every issue names a line or the whole file.
+pub fn parse_bytes(path_for_messages: &Path, bytes: &[u8]) -> Result<Config, ConfigError> {
+    let text = source::text(bytes).map_err(|message| ConfigError {
         issues: vec![ConfigIssue {
-            file: path.to_path_buf(),
+            file: path_for_messages.to_path_buf(),
             line: None,
             field: "(file)".to_string(),
-            message: format!("cannot read the config: {e}"),
+            message,
         }],
     })?;
-    parse(path, &text)
+    parse(path_for_messages, &text)
 }
 
 /// Parse and validate config `text`; `path_for_messages` names it in issues.
 pub fn parse(path_for_messages: &Path, text: &str) -> Result<Config, ConfigError> {
+    parse_with(path_for_messages, text, false)
+}
+
+fn parse_with(path_for_messages: &Path, text: &str, files: bool) -> Result<Config, ConfigError> {
     let mut issues = locate::Issues::new(path_for_messages, text);
+    issues.check_files = files;
     let (table, errors) = DeTable::parse_recoverable(text);
     let root = Spanned::new(table.span(), DeValue::Table(table.into_inner()));
     for err in &errors {

@@ -124,6 +124,9 @@ fn url(
         return Some(WebhookUrl::Inline(Secret::new(u.get_ref().clone())));
     }
     if let Some(f) = &raw.url_file {
+        if !issues.readable(f, &format!("{field}.url_file")) {
+            return None;
+        }
         return Some(WebhookUrl::Source(SecretSource::File(f.get_ref().clone())));
     }
     let env = raw.url_env.as_ref()?;

@@ -166,6 +166,11 @@ fn cloudflare(
         &format!("{field}.requests_per_second"),
         4,
     );
+    let ttl_floor = issues.ttl(
+        &raw.min_ttl,
+        &format!("{field}.min_ttl"),
+        rtoguard_cloudflare::TTL_FLOOR,
+    );
     Some(CloudflareConfig {
         api_token: token?,
         api_url: raw
@@ -173,5 +178,6 @@ fn cloudflare(
             .map_or_else(|| CLOUDFLARE_API.to_string(), Spanned::into_inner),
         zone_id: raw.zone_id,
         requests_per_second: rps,
+        ttl_floor,
     })
 }

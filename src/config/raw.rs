@@ -110,6 +110,7 @@ pub(super) struct RawCloudflare {
     pub api_url: Option<S<String>>,
     pub zone_id: Option<String>,
     pub requests_per_second: Option<S<u32>>,
+    pub min_ttl: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,12 +1,13 @@
 //! Validation of one `[[services]]` entry: names, TTLs, health, damping.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use rtoguard_provider_api::RecordType;
 use serde_spanned::Spanned;
 use toml::de::DeValue;
 
+use super::limits::{self, Floor, Owners};
 use super::locate::Issues;
 use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::types::*;
@@ -14,15 +15,23 @@ use super::validate::{as_table, elements, parse_section};
 use super::values::{is_hostname, normalize_name};
 use super::{pools, probe};
 
+/// What the services are checked against: the providers declared (even
+/// broken ones), their TTL floors, and how many vantages probe.
+pub(super) struct Known<'a> {
+    pub declared: &'a BTreeSet<String>,
+    pub floors: BTreeMap<String, Floor>,
+    pub vantages: usize,
+}
+
 /// Validate every service; duplicates and broken ones are reported and left out.
 pub(super) fn services(
     issues: &mut Issues<'_>,
     root: &Spanned<DeValue<'_>>,
     value: Option<&Spanned<DeValue<'_>>>,
-    providers: &BTreeSet<String>,
-    vantages: usize,
+    known: &Known<'_>,
 ) -> Vec<Service> {
     let mut seen = BTreeSet::new();
+    let mut owners = Owners::new();
     let mut out = Vec::new();
     for (i, item) in elements(issues, value, "services").iter().enumerate() {
         let Some(raw) = parse_section::<RawService>(issues, root, item, &format!("services[{i}]"))
@@ -36,30 +45,21 @@ pub(super) fn services(
         }
         let probe_value = as_table(item).and_then(|t| t.get("probe"));
         let field = format!("services[{name}]");
-        if let Some(service) = service(
-            issues,
-            root,
-            raw,
-            probe_value,
-            providers,
-            vantages,
-            &field,
-            item.span(),
-        ) {
+        let record_at = raw.record.span();
+        if let Some(service) = service(issues, root, raw, probe_value, known, &field, item.span()) {
+            limits::one_owner(issues, &mut owners, &service, record_at, &field);
             out.push(service);
         }
     }
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn service(
     issues: &mut Issues<'_>,
     root: &Spanned<DeValue<'_>>,
     raw: RawService,
     probe_value: Option<&Spanned<DeValue<'_>>>,
-    providers: &BTreeSet<String>,
-    vantages: usize,
+    known: &Known<'_>,
     field: &str,
     span: std::ops::Range<usize>,
 ) -> Option<Service> {
@@ -70,7 +70,7 @@ fn service(
             "must not be empty",
         );
     }
-    provider_ref(issues, &raw.provider, providers, field);
+    provider_ref(issues, &raw.provider, known.declared, field);
     let rtype = record_type(issues, &raw.rtype, field);
     let (zone, record) = names(issues, &raw.zone, &raw.record, field);
     let rto_field = format!("{field}.rto");
@@ -80,11 +80,19 @@ fn service(
         Duration::from_secs(300),
         true,
     );
-    let ttl = ttl(issues, &raw.ttl, field);
+    let mut ttl = ttl(issues, &raw.ttl, field);
+    let floor = known.floors.get(raw.provider.get_ref());
+    limits::ttl_floor(issues, &mut ttl, &raw.ttl, floor, field);
     let failback = failback(issues, &raw.failback, field);
-    let health = health(issues, &raw.health, field, vantages);
+    let health = health(issues, &raw.health, field, known.vantages);
     let damping = damping(issues, &raw.damping, field);
     let probe = probe_value.and_then(|p| probe::probe(issues, root, p, field, &record));
+    let timeout_at = probe_value
+        .and_then(as_table)
+        .and_then(|t| t.get("timeout"))
+        .map(Spanned::span);
+    let timeout = probe.as_ref().map(|p| (p.timeout, timeout_at));
+    limits::timing(issues, &health, &raw.health, timeout, field);
     let pools = pools::pools(
         issues,
         &raw.pools,
@@ -206,13 +214,18 @@ fn failback(issues: &mut Issues<'_>, raw: &RawFailback, field: &str) -> Failback
 fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize) -> Health {
     let f = |k: &str| format!("{field}.health.{k}");
     let interval = issues.duration(&raw.interval, &f("interval"), Duration::from_secs(5), true);
-    let rise = issues.count(&raw.rise, &f("rise"), 5);
-    let fall = issues.count(&raw.fall, &f("fall"), 3);
+    // More than 1000 in a row would take hours to change a verdict.
+    let rise = issues.count_to(&raw.rise, &f("rise"), 5, 1000);
+    let fall = issues.count_to(&raw.fall, &f("fall"), 3, 1000);
     let min_healthy = issues.count(&raw.min_healthy, &f("min_healthy"), 1);
-    let max_age = raw
-        .max_age
-        .as_ref()
-        .map(|_| issues.duration(&raw.max_age, &f("max_age"), interval * 3, true));
+    let max_age = raw.max_age.as_ref().map(|_| {
+        issues.duration(
+            &raw.max_age,
+            &f("max_age"),
+            interval.saturating_mul(3),
+            true,
+        )
+    });
     let quorum = raw.quorum.as_ref().map(|q| {
         let n = *q.get_ref();
         if n == 0 || n as usize > vantages {
@@ -250,7 +263,7 @@ fn damping(issues: &mut Issues<'_>, raw: &RawDamping, field: &str) -> Damping {
     );
     Damping {
         hold_down,
-        max_flips: issues.count(&raw.max_flips, &f("max_flips"), 3),
+        max_flips: issues.count_to(&raw.max_flips, &f("max_flips"), 3, 1000),
         flip_window,
     }
 }

@@ -79,11 +79,12 @@ fn provider(kind: &ProviderKind) -> String {
             c.requests_per_second
         ),
         ProviderKind::Cloudflare(c) => format!(
-            "cloudflare api {} (token from {}), zone {}, {} req/s",
+            "cloudflare api {} (token from {}), zone {}, {} req/s, TTL floor {}s",
             c.api_url,
             c.api_token.describe(),
             opt(&c.zone_id, "found by name"),
-            c.requests_per_second
+            c.requests_per_second,
+            c.ttl_floor
         ),
     }
 }
@@ -123,7 +124,7 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
         h.fall,
         s.quorum(vantages),
         h.min_healthy,
-        show(h.max_age.unwrap_or(h.interval * 3))
+        show(h.max_age())
     );
     let _ = writeln!(
         out,

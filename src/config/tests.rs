@@ -260,6 +260,25 @@ fn unreadable_file_is_one_issue_without_a_line() {
     );
 }
 
+/// A bare `[` (found by the property test below) and an empty key (found by
+/// `cargo fuzz`) once gave issues with an empty field name.
+#[test]
+fn an_unfinished_header_or_an_empty_key_names_a_field() {
+    for text in [
+        "[",
+        "[\n",
+        "a = 1\n[",
+        "\"\"=\"ZZ\"",
+        "[controller]\n\"\" = 1\n",
+    ] {
+        let e = parse(Path::new("t.toml"), text).unwrap_err();
+        assert!(
+            e.issues.iter().all(|i| !i.field.is_empty()),
+            "{text:?}: {e}"
+        );
+    }
+}
+
 proptest::proptest! {
     /// Parsing never panics, whatever the text; errors always name a field.
     #[test]

@@ -92,6 +92,16 @@ impl ProviderKind {
             Self::Cloudflare(_) => "cloudflare",
         }
     }
+
+    /// The lowest TTL this provider accepts, in seconds: each provider
+    /// crate's own floor, or Cloudflare's `min_ttl` when set.
+    pub fn ttl_floor(&self) -> u32 {
+        match self {
+            Self::Rfc2136(_) => rtoguard_rfc2136::TTL_FLOOR,
+            Self::Route53(_) => rtoguard_route53::TTL_FLOOR,
+            Self::Cloudflare(c) => c.ttl_floor,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +153,8 @@ pub struct CloudflareConfig {
     pub api_url: String,
     pub zone_id: Option<String>,
     pub requests_per_second: u32,
+    /// The zone's lowest TTL: `min_ttl`, else Cloudflare's 60 s.
+    pub ttl_floor: u32,
 }
 
 /// One DNS name served by an ordered list of pools.
@@ -223,6 +235,15 @@ pub struct Health {
     pub min_healthy: u32,
     /// None: 3 × interval.
     pub max_age: Option<Duration>,
+}
+
+impl Health {
+    /// How old an observation may be and still count: `max_age`, or
+    /// 3 × the interval (saturating, so no config value can overflow it).
+    pub fn max_age(&self) -> Duration {
+        self.max_age
+            .unwrap_or_else(|| self.interval.saturating_mul(3))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

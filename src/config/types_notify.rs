@@ -85,14 +85,21 @@ pub enum NotifyEvent {
     Recovery,
     /// The incident took longer than the service's RTO.
     RtoMissed,
+    /// This vantage cannot probe for reasons of its own (descriptors,
+    /// buffers, source address, a late scheduler).
+    VantageImpaired,
+    /// This vantage can probe again.
+    VantageRecovered,
 }
 
 impl NotifyEvent {
-    pub const ALL: [(Self, &'static str); 4] = [
+    pub const ALL: [(Self, &'static str); 6] = [
         (Self::Incident, "incident"),
         (Self::Flip, "flip"),
         (Self::Recovery, "recovery"),
         (Self::RtoMissed, "rto_missed"),
+        (Self::VantageImpaired, "vantage_impaired"),
+        (Self::VantageRecovered, "vantage_recovered"),
     ];
 
     /// The config and JSON word, e.g. "rto_missed".
@@ -102,6 +109,8 @@ impl NotifyEvent {
             Self::Flip => "flip",
             Self::Recovery => "recovery",
             Self::RtoMissed => "rto_missed",
+            Self::VantageImpaired => "vantage_impaired",
+            Self::VantageRecovered => "vantage_recovered",
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::limits::Floor;
 use super::locate::{Issues, de};
 use super::raw::{RawController, RawPeer, S};
 use super::secret::SecretSource;
@@ -64,13 +65,22 @@ pub(super) fn config(
         Some(DeValue::Table(t)) => t.iter().map(|(k, _)| k.get_ref().to_string()).collect(),
         _ => BTreeSet::new(),
     };
-    let services = service::services(
-        issues,
-        root,
-        table.get("services"),
-        &declared,
-        1 + peer_entries,
-    );
+    let known = service::Known {
+        declared: &declared,
+        floors: providers
+            .iter()
+            .map(|(name, p)| {
+                let floor = Floor {
+                    ttl: p.kind.ttl_floor(),
+                    provider: name.clone(),
+                    kind: p.kind.type_name(),
+                };
+                (name.clone(), floor)
+            })
+            .collect(),
+        vantages: 1 + peer_entries,
+    };
+    let services = service::services(issues, root, table.get("services"), &known);
     let notify = notify::notify(issues, root, table.get("notify"));
     Some(Config {
         path: path.to_path_buf(),
@@ -166,10 +176,14 @@ fn peer_token(issues: &mut Issues<'_>, raw: &RawController) -> Option<SecretSour
 /// The peer API's certificate and key: both or neither.
 fn peer_tls(issues: &mut Issues<'_>, raw: &RawController) -> Option<PeerTls> {
     match (&raw.peer_tls_cert_file, &raw.peer_tls_key_file) {
-        (Some(cert), Some(key)) => Some(PeerTls {
-            cert_file: cert.get_ref().clone(),
-            key_file: key.get_ref().clone(),
-        }),
+        (Some(cert), Some(key)) => {
+            let cert_ok = issues.readable(cert, "controller.peer_tls_cert_file");
+            let key_ok = issues.readable(key, "controller.peer_tls_key_file");
+            (cert_ok && key_ok).then(|| PeerTls {
+                cert_file: cert.get_ref().clone(),
+                key_file: key.get_ref().clone(),
+            })
+        }
         (None, None) => None,
         (Some(given), None) | (None, Some(given)) => {
             let missing = if raw.peer_tls_cert_file.is_none() {

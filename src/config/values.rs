@@ -1,15 +1,19 @@
 //! Checks of single values: durations, TTLs, addresses, names, secrets.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use rtoguard_provider_api::RecordType;
-use serde::de::IgnoredAny;
 
 use super::locate::Issues;
 use super::raw::S;
-use super::secret::SecretSource;
+
+/// The longest duration any field accepts: a year. Longer values are typos,
+/// and bounding them keeps every sum and product of config durations finite.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(365 * 86_400);
+
+/// The largest TTL DNS allows (RFC 2181 section 8: 2^31 - 1 seconds).
+pub(crate) const MAX_TTL: u32 = i32::MAX as u32;
 
 const DURATION_FORM: &str = "write a whole number and a unit without spaces, e.g. \"500ms\", \"30s\", \"5m\", \"1h\", \"1d\" (units ms, s, m, h, d; \"1h30m\" is fine)";
 
@@ -46,6 +50,15 @@ pub(super) fn parse_duration(text: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// Whether `text` has the form of a duration (digits and units) even if its
+/// value overflowed: then the message says "too long", not "not a duration".
+fn is_duration_form(text: &str) -> bool {
+    let units: String = text.chars().filter(|c| !c.is_ascii_digit()).collect();
+    text.starts_with(|c: char| c.is_ascii_digit())
+        && text.chars().all(|c| c.is_ascii_alphanumeric())
+        && units.chars().all(|c| "mshd".contains(c))
+}
+
 /// Print a duration the way the config writes it.
 pub(super) fn show(d: Duration) -> String {
     let ms = d.as_millis();
@@ -76,7 +89,17 @@ impl Issues<'_> {
                 self.add(Some(v.span()), field, "must be above zero, e.g. \"30s\"");
                 default
             }
+            Some(d) if d > MAX_DURATION => {
+                let msg = format!("{:?} is too long: at most 365d", v.get_ref());
+                self.add(Some(v.span()), field, msg);
+                default
+            }
             Some(d) => d,
+            None if is_duration_form(v.get_ref()) => {
+                let msg = format!("{:?} is too long: at most 365d", v.get_ref());
+                self.add(Some(v.span()), field, msg);
+                default
+            }
             None => {
                 let msg = format!("{:?} is not a duration: {DURATION_FORM}", v.get_ref());
                 self.add(Some(v.span()), field, msg);
@@ -85,30 +108,52 @@ impl Issues<'_> {
         }
     }
 
-    /// A TTL written as a duration: whole seconds, above zero.
+    /// A TTL written as a duration: whole seconds, 1 s to 2^31-1 s.
     pub(super) fn ttl(&mut self, value: &Option<S<String>>, field: &str, default: u32) -> u32 {
         let Some(v) = value else { return default };
-        let Some(d) = parse_duration(v.get_ref()) else {
-            let msg = format!("{:?} is not a duration: {DURATION_FORM}", v.get_ref());
+        let text = v.get_ref();
+        let Some(d) = parse_duration(text) else {
+            let msg = if is_duration_form(text) {
+                format!("{text:?} is too large for a TTL: at most {MAX_TTL}s (2^31-1)")
+            } else {
+                format!("{text:?} is not a duration: {DURATION_FORM}")
+            };
             self.add(Some(v.span()), field, msg);
             return default;
         };
         if d.is_zero() || d.subsec_nanos() != 0 {
             let msg = format!(
-                "a TTL of {:?} is not allowed: TTLs are whole seconds above zero, e.g. \"30s\", \"5m\"",
-                v.get_ref()
+                "a TTL of {text:?} is not allowed: TTLs are whole seconds above zero, e.g. \"30s\", \"5m\""
             );
             self.add(Some(v.span()), field, msg);
             return default;
         }
-        u32::try_from(d.as_secs()).unwrap_or_else(|_| {
-            self.add(
-                Some(v.span()),
-                field,
-                "is too large for a TTL (at most 2^32-1 seconds)",
-            );
-            default
-        })
+        match u32::try_from(d.as_secs()) {
+            Ok(ttl) if ttl <= MAX_TTL => ttl,
+            _ => {
+                let msg = format!("{text:?} is too large for a TTL: at most {MAX_TTL}s (2^31-1)");
+                self.add(Some(v.span()), field, msg);
+                default
+            }
+        }
+    }
+
+    /// A count from 1 to `max`.
+    pub(super) fn count_to(
+        &mut self,
+        value: &Option<S<u32>>,
+        field: &str,
+        default: u32,
+        max: u32,
+    ) -> u32 {
+        match value {
+            Some(v) if *v.get_ref() > max => {
+                let msg = format!("{} is too many: allowed are 1 to {max}", v.get_ref());
+                self.add(Some(v.span()), field, msg);
+                default
+            }
+            _ => self.count(value, field, default),
+        }
     }
 
     /// A count that must be at least one.
@@ -123,16 +168,33 @@ impl Issues<'_> {
         }
     }
 
-    /// A socket address like "127.0.0.1:9419".
+    /// A socket address like "127.0.0.1:9419", with a port from 1 to 65535.
     pub(super) fn socket(&mut self, value: &S<String>, field: &str) -> Option<SocketAddr> {
-        value.get_ref().parse().ok().or_else(|| {
+        let Ok(addr) = value.get_ref().parse::<SocketAddr>() else {
             let msg = format!(
                 "{:?} is not an address with a port: write e.g. \"127.0.0.1:9419\" or \"[::1]:9419\"",
                 value.get_ref()
             );
             self.add(Some(value.span()), field, msg);
-            None
-        })
+            return None;
+        };
+        self.port_not_zero(addr, value, field)
+    }
+
+    /// `addr`, unless its port is 0 (no peer listens there, and a listener
+    /// on it would move at every start).
+    fn port_not_zero(
+        &mut self,
+        addr: SocketAddr,
+        value: &S<String>,
+        field: &str,
+    ) -> Option<SocketAddr> {
+        if addr.port() != 0 {
+            return Some(addr);
+        }
+        let msg = format!("{:?} has port 0: ports are 1 to 65535", value.get_ref());
+        self.add(Some(value.span()), field, msg);
+        None
     }
 
     /// An IP address without a port.
@@ -153,50 +215,14 @@ impl Issues<'_> {
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Some(SocketAddr::new(ip, 53));
         }
-        text.parse().ok().or_else(|| {
+        let Ok(addr) = text.parse::<SocketAddr>() else {
             let msg = format!(
                 "{text:?} is not an IP address: write e.g. \"127.0.0.1\" (port 53) or \"127.0.0.1:5353\""
             );
             self.add(Some(value.span()), field, msg);
-            None
-        })
-    }
-
-    /// A secret from `<key>_file` or `<key>_env`; inline values are refused.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn secret(
-        &mut self,
-        prefix: &str,
-        key: &str,
-        inline: &Option<S<IgnoredAny>>,
-        file: &Option<S<PathBuf>>,
-        env: &Option<S<String>>,
-        table_span: Option<std::ops::Range<usize>>,
-    ) -> Option<SecretSource> {
-        let field = format!("{prefix}.{key}");
-        if let Some(v) = inline {
-            let msg = format!("secrets are not written in the config: use {key}_file or {key}_env");
-            self.add(Some(v.span()), field, msg);
             return None;
-        }
-        match (file, env) {
-            (Some(f), None) => Some(SecretSource::File(f.get_ref().clone())),
-            (None, Some(e)) if e.get_ref().is_empty() => {
-                self.add(Some(e.span()), format!("{field}_env"), "names no variable");
-                None
-            }
-            (None, Some(e)) => Some(SecretSource::Env(e.get_ref().clone())),
-            (Some(f), Some(_)) => {
-                let msg = format!("both {key}_file and {key}_env are set; set exactly one");
-                self.add(Some(f.span()), format!("{field}_file"), msg);
-                None
-            }
-            (None, None) => {
-                let msg = format!("no secret given: set exactly one of {key}_file or {key}_env");
-                self.add(table_span, field, msg);
-                None
-            }
-        }
+        };
+        self.port_not_zero(addr, value, field)
     }
 }
 

@@ -129,7 +129,7 @@ impl Controller {
             PoolHealth::Unknown => None,
             PoolHealth::Down => self.want_failover(now, active),
             PoolHealth::Suspect => {
-                let lower = (view.ttl > self.policy.ttl_lowered).then_some((now, Want::LowerTtl));
+                let lower = (view.ttl > self.policy.lowered_ttl()).then_some((now, Want::LowerTtl));
                 earliest(self.want_failback(now, active), lower)
             }
             PoolHealth::Up => earliest(self.want_failback(now, active), self.want_restore(active)),
@@ -166,7 +166,7 @@ impl Controller {
     }
 
     fn want_restore(&self, active: &str) -> Option<(Instant, Want)> {
-        if self.ttl() == self.policy.ttl_normal {
+        if self.ttl() == self.policy.normal_ttl() {
             return None;
         }
         let quiet_from = match (self.up_since(active), self.last_change) {
@@ -218,11 +218,11 @@ impl Controller {
                 out.push(alert(AlertLevel::Critical, msg));
             }
             Want::LowerTtl => {
-                let ttl = self.policy.ttl_lowered;
+                let ttl = self.policy.lowered_ttl();
                 self.request_ttl(ttl, TtlReason::Suspect, None, out);
             }
             Want::RestoreTtl => {
-                let ttl = self.policy.ttl_normal;
+                let ttl = self.policy.normal_ttl();
                 self.request_ttl(ttl, TtlReason::Restore, None, out);
             }
             Want::FinishIntent(to) => {

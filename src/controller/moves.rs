@@ -18,7 +18,7 @@ impl Controller {
             return self.issue_flip(mv, out);
         }
         let ttl = self.ttl();
-        let lowered = self.policy.ttl_lowered;
+        let lowered = self.policy.lowered_ttl();
         if ttl > lowered {
             let detail = format!(
                 "planned move to {}: lowering the TTL from {ttl}s to {lowered}s first",
@@ -114,7 +114,7 @@ impl Controller {
             return;
         }
         let old_ttl = self.ttl();
-        let ttl = old_ttl.min(self.policy.ttl_normal);
+        let ttl = old_ttl.min(self.policy.normal_ttl());
         let from = self.active().map(str::to_owned);
         tracing::info!(from, to = mv.to, reason = ?mv.reason, by = ?mv.by, ttl, "Flipping.");
         let detail = format!(

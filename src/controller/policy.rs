@@ -39,6 +39,14 @@ pub struct Policy {
     pub flip_window: Duration,
     /// Wait after a retryable provider failure before trying again.
     pub retry_after: Duration,
+    /// The lowest TTL the provider accepts (its `Capabilities`); TTLs asked
+    /// for are raised to it, so a provider that rounds up is asked once.
+    #[serde(default = "default_ttl_floor")]
+    pub ttl_floor: u32,
+}
+
+fn default_ttl_floor() -> u32 {
+    1
 }
 
 /// Why a policy cannot be used.
@@ -72,7 +80,26 @@ impl Policy {
             max_flips: 3,
             flip_window: Duration::from_secs(3600),
             retry_after: Duration::from_secs(30),
+            ttl_floor: default_ttl_floor(),
         }
+    }
+
+    /// This policy for a provider whose lowest TTL is `floor`.
+    pub fn with_ttl_floor(mut self, floor: u32) -> Self {
+        self.ttl_floor = floor.max(1);
+        self
+    }
+
+    /// The TTL asked for while a pool is suspect or before a planned move:
+    /// `ttl_lowered` raised to the provider's floor, never above
+    /// [`Policy::normal_ttl`].
+    pub fn lowered_ttl(&self) -> u32 {
+        self.ttl_lowered.max(self.ttl_floor).min(self.normal_ttl())
+    }
+
+    /// The TTL asked for in steady state: `ttl_normal` raised to the floor.
+    pub fn normal_ttl(&self) -> u32 {
+        self.ttl_normal.max(self.ttl_floor)
     }
 
     /// Checks what the state machine relies on. The controller still runs

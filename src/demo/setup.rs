@@ -207,7 +207,7 @@ type = "A"
 rto = "30s"
 ttl = {{ normal = "{NORMAL_TTL}s", lowered = "2s", restore_after = "3s" }}
 failback = {{ mode = "manual" }}
-probe = {{ type = "http", port = {port}, path = "/", timeout = "1s" }}
+probe = {{ type = "http", port = {port}, path = "/", timeout = "400ms" }}
 health = {{ interval = "500ms", rise = 2, fall = 2 }}
 damping = {{ hold_down = "1s", max_flips = 10, flip_window = "1h" }}
 

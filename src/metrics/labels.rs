@@ -79,6 +79,11 @@ pub(super) struct PhaseL {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct VantageL {
+    pub vantage: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct PeerL {
     pub peer: String,
 }

@@ -270,5 +270,6 @@ impl Metrics {
         f.ttl.clear();
         f.rto.clear();
         f.quorum_insufficient.clear();
+        self.forget_impaired();
     }
 }

@@ -190,3 +190,23 @@ fn ttl_quorum_phases_peers_and_journal_record_their_values() {
     assert_eq!(v(peer), Some(1_764_000_000.0));
     assert_eq!(v("rtoguard_journal_write_seconds_count"), Some(1.0));
 }
+
+#[test]
+fn the_vantage_is_impaired_while_any_service_says_so_and_local_probes_are_counted_apart() {
+    let m = Metrics::new();
+    let g = r#"rtoguard_vantage_impaired{vantage="us-east-1"}"#;
+    m.set_vantage_impaired("us-east-1", "checkout", false);
+    assert_eq!(sample(&m.render(), g), Some(0.0));
+    m.set_vantage_impaired("us-east-1", "checkout", true);
+    m.set_vantage_impaired("us-east-1", "search", true);
+    m.set_vantage_impaired("us-east-1", "checkout", false);
+    assert_eq!(sample(&m.render(), g), Some(1.0), "search still impaired");
+    m.set_vantage_impaired("us-east-1", "search", false);
+    assert_eq!(sample(&m.render(), g), Some(0.0));
+    m.set_vantage_impaired("us-east-1", "search", true);
+    m.forget_service_state();
+    assert_eq!(sample(&m.render(), g), None, "a reload forgets it");
+    m.probe_local("checkout", "primary", "127.0.0.2", "us-east-1");
+    let local = r#"rtoguard_probe_results_total{service="checkout",pool="primary",endpoint="127.0.0.2",vantage="us-east-1",result="local"}"#;
+    assert_eq!(sample(&m.render(), local), Some(1.0));
+}

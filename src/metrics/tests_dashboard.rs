@@ -33,6 +33,8 @@ fn populated() -> Metrics {
     m.propagation_phase("checkout", Phase::Client, d);
     m.peer_success("eu-west-1", SystemTime::now());
     m.journal_write(d);
+    m.probe_local("checkout", "primary", "127.0.0.2", "us-east-1");
+    m.set_vantage_impaired("us-east-1", "checkout", true);
     m
 }
 
@@ -150,6 +152,7 @@ fn every_family_of_the_brief_is_exposed() {
         "journal_write_seconds_bucket",
         "quorum_insufficient",
         "incident_open",
+        "vantage_impaired",
     ];
     for f in families {
         assert!(

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime};
 pub use crate::config::NotifyEvent as EventKind;
 
 /// One notification. Build it with [`Event::incident`], [`Event::flip`],
-/// [`Event::recovery`] or [`Event::rto_missed`]; they write the summary.
+/// [`Event::recovery`], [`Event::rto_missed`], [`Event::vantage_impaired`]
+/// or [`Event::vantage_recovered`]; they write the summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub kind: EventKind,
@@ -126,6 +127,23 @@ impl Event {
         e.elapsed = Some(elapsed);
         e.rto = Some(rto);
         e
+    }
+
+    /// This vantage cannot probe for reasons of its own (`reason`): its
+    /// endpoints are unknown from here, never down, until it recovers.
+    pub fn vantage_impaired(service: &str, vantage: &str, reason: &str) -> Self {
+        let summary = format!(
+            "{service}: vantage {vantage} impaired: {reason}; its endpoints are unknown from there, never down"
+        );
+        let mut e = Self::new(EventKind::VantageImpaired, service, "", summary);
+        e.reason = Some(reason.to_string());
+        e
+    }
+
+    /// This vantage can probe again.
+    pub fn vantage_recovered(service: &str, vantage: &str) -> Self {
+        let summary = format!("{service}: vantage {vantage} recovered: probes run again");
+        Self::new(EventKind::VantageRecovered, service, "", summary)
     }
 
     /// The same event at another time (tests, replays from the journal).

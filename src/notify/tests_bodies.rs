@@ -163,3 +163,23 @@ fn retryable_failures_are_the_transient_ones() {
         .is_retryable()
     );
 }
+
+#[test]
+fn impairment_events_say_which_vantage_and_why() {
+    let i = Event::vantage_impaired("checkout", "us-east-1", "out of file descriptors");
+    assert_eq!(i.kind.as_str(), "vantage_impaired");
+    assert_eq!(
+        i.summary,
+        "checkout: vantage us-east-1 impaired: out of file descriptors; its endpoints are unknown from there, never down"
+    );
+    let body = json_body(&i, "us-east-1");
+    assert_eq!(body["event"], json!("vantage_impaired"));
+    assert_eq!(body["reason"], json!("out of file descriptors"));
+    assert_eq!(body["incident"], json!(""));
+    let r = Event::vantage_recovered("checkout", "us-east-1");
+    assert_eq!(r.kind.as_str(), "vantage_recovered");
+    assert_eq!(
+        r.summary,
+        "checkout: vantage us-east-1 recovered: probes run again"
+    );
+}

@@ -88,6 +88,7 @@ fn views(services: &[Service]) -> Views {
 }
 
 fn observe(views: &mut Views, service: &str, pool: &str, endpoint: &str, r: &ProbeResult) {
+    let was = impairment(views).is_some();
     let Some(view) = views.get_mut(service).and_then(|s| s.get_mut(pool)) else {
         return;
     };
@@ -96,6 +97,24 @@ fn observe(views: &mut Views, service: &str, pool: &str, endpoint: &str, r: &Pro
     } else if !r.ok {
         debug!(service, pool, endpoint, detail = %r.detail, "Probe failed.");
     }
+    match (was, impairment(views)) {
+        (false, Some(reason)) => {
+            tracing::warn!(
+                reason,
+                "Vantage impaired: probes cannot run here; its endpoints count as unknown, never down."
+            );
+        }
+        (true, None) => info!("Vantage recovered: probes run again."),
+        _ => {}
+    }
+}
+
+/// Why this agent cannot probe some endpoint now, if it cannot.
+fn impairment(views: &Views) -> Option<&str> {
+    views
+        .values()
+        .flat_map(|pools| pools.values())
+        .find_map(PoolView::local)
 }
 
 /// The observations of every service now.

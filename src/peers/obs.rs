@@ -47,6 +47,10 @@ pub struct EndpointObs {
     pub last_detail: String,
     /// Wall-clock ms of the last probe result.
     pub last_at_ms: Option<i64>,
+    /// Why this vantage cannot probe the endpoint now (then `state` is
+    /// unknown, whatever its hysteresis said before); absent when it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
 }
 
 /// An endpoint's state after hysteresis, as it travels between vantages.
@@ -95,7 +99,9 @@ impl Observations {
 }
 
 /// The observations of one service from its pools' views; `now` and
-/// `now_ms` are the same moment on the monotonic and the wall clock.
+/// `now_ms` are the same moment on the monotonic and the wall clock. An
+/// endpoint this vantage cannot probe (a local failure) is published unknown,
+/// and its pool never down because of it, so peers count no vote from us.
 pub fn service_obs(
     service: &str,
     pools: &BTreeMap<String, PoolView>,
@@ -122,6 +128,7 @@ pub fn service_obs(
                     failing: h.failing(),
                     last_detail: h.last_detail().to_string(),
                     last_at_ms: wall(h.last_at()),
+                    local: h.local().map(str::to_string),
                 })
                 .collect(),
         })

@@ -45,6 +45,9 @@ pub struct PeerView {
     pub id: String,
     /// When the last good observations arrived (local clock).
     pub last_ok: Option<Instant>,
+    /// The same moment on the wall clock, for the metric: taken once when
+    /// the pull succeeds, so it holds still until the next one.
+    pub last_ok_wall: Option<std::time::SystemTime>,
     /// The last pull's error; None once a pull succeeds again.
     pub last_error: Option<String>,
     /// The last good observations.
@@ -87,6 +90,7 @@ impl PeerSet {
             .map(|p| PeerView {
                 id: p.id.clone(),
                 last_ok: None,
+                last_ok_wall: None,
                 last_error: None,
                 obs: None,
             })
@@ -167,6 +171,7 @@ impl PeerSet {
                     info!(peer = %id, "Peer answers again.");
                 }
                 view.last_ok = Some(Instant::now());
+                view.last_ok_wall = Some(std::time::SystemTime::now());
                 view.obs = Some(obs);
             }
             Err(e) => {

@@ -50,7 +50,7 @@ pub fn rules_for(cfg: &Config, svc: &Service) -> Rules {
     Rules {
         quorum: usize::try_from(svc.quorum(vantages)).unwrap_or(usize::MAX),
         vantages,
-        max_age: svc.health.max_age.unwrap_or(svc.health.interval * 3),
+        max_age: svc.health.max_age(),
     }
 }
 

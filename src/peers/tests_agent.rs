@@ -20,7 +20,7 @@ fn agent_config(port: u16, listen: SocketAddr, token_file: &std::path::Path) -> 
     );
     CONFIG
         .replacen("id = \"us-east-1\"\n", &controller, 1)
-        .replace("port = 80", &format!("port = {port}"))
+        .replace("port = 80", &format!("port = {port}, timeout = \"80ms\""))
         .replace(
             "interval = \"5s\", rise = 2, fall = 2",
             "interval = \"100ms\", rise = 1, fall = 1",

@@ -142,6 +142,33 @@ fn observations_travel_as_lowercase_words_and_back() {
 }
 
 #[test]
+fn an_endpoint_this_vantage_cannot_probe_is_published_unknown_not_down() {
+    let rules = Hysteresis { rise: 1, fall: 1 };
+    let mut view = PoolView::new(["127.0.0.2"], rules, 1);
+    let t0 = Instant::now();
+    view.record("127.0.0.2", true, t0, "status 200");
+    let local = crate::probe::ProbeResult {
+        ok: false,
+        latency: Duration::ZERO,
+        detail: "out of file descriptors".into(),
+        at: t0 + Duration::from_secs(1),
+        lateness: Duration::ZERO,
+        local: Some(crate::probe::LocalFault::Descriptors("os error 24".into())),
+    };
+    view.observe("127.0.0.2", &local);
+    let pools = BTreeMap::from([("primary".to_string(), view)]);
+    let s = service_obs("checkout", &pools, t0 + Duration::from_secs(2), 5_000);
+    let p = &s.pools[0];
+    assert_eq!(p.health, PoolHealth::Unknown);
+    assert_eq!(p.endpoints[0].state, EndpointObsState::Unknown);
+    assert!(!p.endpoints[0].failing);
+    let why = p.endpoints[0].local.as_deref().unwrap_or_default();
+    assert!(why.contains("file descriptors"), "{why}");
+    let v = serde_json::to_value(&s).expect("serializes");
+    assert_eq!(v["pools"][0]["endpoints"][0]["state"], json!("unknown"));
+}
+
+#[test]
 fn upsert_replaces_a_service() {
     let mut obs = Observations::empty("v", "d", 0);
     let pools = BTreeMap::new();

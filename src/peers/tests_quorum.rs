@@ -37,6 +37,7 @@ fn peer(id: &str, health: PoolHealth, now: Instant, age: Duration) -> PeerView {
     PeerView {
         id: id.into(),
         last_ok: Some(now - age),
+        last_ok_wall: None,
         last_error: None,
         obs: Some(obs(id, DIGEST, health)),
     }
@@ -132,6 +133,7 @@ fn too_few_fresh_vantages_is_unknown() {
     let never = PeerView {
         id: "eu".into(),
         last_ok: None,
+        last_ok_wall: None,
         last_error: Some("connect refused".into()),
         obs: None,
     };
@@ -250,6 +252,7 @@ proptest! {
             .map(|i| PeerView {
                 id: format!("p{i}"),
                 last_ok: Some(t),
+                last_ok_wall: None,
                 last_error: None,
                 obs: Some(obs("x", DIGEST, Down)),
             })
@@ -258,4 +261,36 @@ proptest! {
         prop_assert_ne!(v.health, Down);
         prop_assert_eq!(v.duplicate.len(), n - 1);
     }
+}
+
+#[test]
+fn an_impaired_peer_casts_no_down_vote() {
+    // The peer's primary had gone down by its hysteresis, then it ran out of
+    // descriptors: what it publishes (service_obs) is unknown, not down.
+    let t = now();
+    let rules_ep = crate::probe::Hysteresis { rise: 1, fall: 1 };
+    let mut view = crate::probe::PoolView::new(["127.0.0.2"], rules_ep, 1);
+    view.record("127.0.0.2", false, t, "status 503");
+    let local = crate::probe::ProbeResult {
+        ok: false,
+        latency: Duration::ZERO,
+        detail: String::new(),
+        at: t,
+        lateness: Duration::ZERO,
+        local: Some(crate::probe::LocalFault::Descriptors("os error 24".into())),
+    };
+    view.observe("127.0.0.2", &local);
+    let pools = std::collections::BTreeMap::from([("primary".to_string(), view)]);
+    let mut o = Observations::empty("eu", DIGEST, 0);
+    o.upsert(super::service_obs("checkout", &pools, t, 0));
+    let impaired = PeerView {
+        id: "eu".into(),
+        last_ok: Some(t - Duration::from_secs(1)),
+        last_ok_wall: None,
+        last_error: None,
+        obs: Some(o),
+    };
+    let v = verdict(Down, &[impaired, fresh("ap", Up, t)], t, rules(2, 3));
+    assert_ne!(v.health, Down, "{v:?}");
+    assert_eq!(v.down, ["us"]);
 }

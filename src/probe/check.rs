@@ -12,7 +12,7 @@ use tracing::warn;
 use super::dns::dns;
 use super::http::HttpClient;
 use super::tls::TlsConfigs;
-use super::{ProbeError, ProbeResult, ProbeSpec};
+use super::{LocalFault, ProbeError, ProbeResult, ProbeSpec};
 
 /// A ready-to-run probe of one endpoint: for HTTP(S) it holds one client
 /// (TLS roots loaded once, the endpoint's address pinned), reused by every probe.
@@ -92,9 +92,10 @@ impl Prober {
             Ok(r) => r,
             Err(_) => Err(ProbeError::Timeout(timeout)),
         };
-        let (ok, detail) = match outcome {
-            Ok(d) => (true, d),
-            Err(e) => (false, e.to_string()),
+        let (ok, detail, local) = match outcome {
+            Ok(d) => (true, d, None),
+            Err(ProbeError::Local(l)) => (false, l.to_string(), Some(l)),
+            Err(e) => (false, e.to_string(), None),
         };
         ProbeResult {
             ok,
@@ -102,6 +103,7 @@ impl Prober {
             detail,
             at,
             lateness: Duration::ZERO,
+            local,
         }
     }
 }
@@ -124,7 +126,10 @@ pub(super) async fn endpoint_addrs(
     }
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((endpoint, port))
         .await
-        .map_err(|e| ProbeError::Resolve(endpoint.to_string(), e.to_string()))?
+        .map_err(|e| match LocalFault::from_io(&e) {
+            Some(l) => ProbeError::Local(l),
+            None => ProbeError::Resolve(endpoint.to_string(), e.to_string()),
+        })?
         .collect();
     if addrs.is_empty() {
         return Err(ProbeError::Resolve(
@@ -165,8 +170,12 @@ pub(super) async fn connect_from(
     sock.connect(addr).await
 }
 
+/// A connect's error: this host's own trouble (descriptors, buffers, the
+/// source address) is [`ProbeError::Local`]; anything else is the endpoint's.
 pub(super) fn connect_error(e: &std::io::Error) -> ProbeError {
-    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+    if let Some(l) = LocalFault::from_io(e) {
+        ProbeError::Local(l)
+    } else if e.kind() == std::io::ErrorKind::ConnectionRefused {
         ProbeError::Refused
     } else {
         ProbeError::Connect(e.to_string())

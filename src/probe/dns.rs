@@ -8,8 +8,8 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use rtoguard_dns::{Exchange, ExchangeError};
 
-use super::ProbeError;
 use super::check::endpoint_addrs;
+use super::{LocalFault, ProbeError};
 
 /// A backstop only: the prober's own timeout bounds every probe first.
 const EXCHANGE_BOUND: Duration = Duration::from_secs(60);
@@ -46,11 +46,12 @@ fn verdict(resp: &Message) -> Result<String, ProbeError> {
     Ok(format!("NOERROR, {} answers", resp.answers.len()))
 }
 
-/// A failed exchange as a probe failure. `e.is_local()` tells this vantage's
-/// own faults (descriptors, buffers, addresses) from the endpoint's: those
-/// belong to an "impaired" verdict, not a "down" one, once the probe has a
-/// variant for it; until then they read as `dns: ...` like other failures.
+/// A failed exchange as a probe failure: this vantage's own faults
+/// (descriptors, buffers, the source address) are local, never the endpoint's.
 fn exchange_error(e: ExchangeError) -> ProbeError {
+    if let Some(l) = e.io().and_then(LocalFault::from_io) {
+        return ProbeError::Local(l);
+    }
     match &e {
         ExchangeError::Timeout { .. } => ProbeError::Timeout(EXCHANGE_BOUND),
         ExchangeError::Io { source, .. }

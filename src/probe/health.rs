@@ -32,10 +32,16 @@ pub enum EndpointState {
 /// after `fall` failures in a row, `Up → Down` after `fall` failures in a row,
 /// `Down → Up` after `rise` successes in a row. Any other result only moves
 /// the counters and [`EndpointHealth::failing`].
+///
+/// A local failure (this host could not probe) moves nothing: the endpoint
+/// is only [`EndpointState::Unknown`] from this vantage until the next real
+/// result, when its hysteresis, untouched, shows again.
 #[derive(Debug, Clone)]
 pub struct EndpointHealth {
     rules: Hysteresis,
     state: EndpointState,
+    /// Why the last result was a local failure (None: it was real).
+    local: Option<String>,
     failing: bool,
     successes: u32,
     failures: u32,
@@ -52,6 +58,7 @@ impl EndpointHealth {
                 fall: rules.fall.max(1),
             },
             state: EndpointState::Unknown,
+            local: None,
             failing: false,
             successes: 0,
             failures: 0,
@@ -61,8 +68,13 @@ impl EndpointHealth {
         }
     }
 
-    /// Take one probe outcome at `at`; returns the new state when it changed.
+    /// Take one real probe outcome at `at`; returns the new [`state`] when it
+    /// changed.
+    ///
+    /// [`state`]: EndpointHealth::state
     pub fn record(&mut self, ok: bool, at: Instant, detail: &str) -> Option<EndpointState> {
+        let shown = self.state();
+        self.local = None;
         self.failing = !ok;
         self.last_at = Some(at);
         detail.clone_into(&mut self.last_detail);
@@ -80,21 +92,51 @@ impl EndpointHealth {
         } else {
             self.state
         };
-        if next == self.state {
-            return None;
+        if next != self.state {
+            self.state = next;
+            self.changed_at = Some(at);
         }
-        self.state = next;
-        self.changed_at = Some(at);
-        Some(next)
+        (next != shown).then_some(next)
     }
 
-    /// [`EndpointHealth::record`] for a probe result.
+    /// Take a local failure (`reason`: what kept this host from probing): no
+    /// counter moves; the endpoint shows Unknown until the next real result.
+    /// Returns the new [`state`] when it changed.
+    ///
+    /// [`state`]: EndpointHealth::state
+    pub fn record_local(&mut self, reason: &str) -> Option<EndpointState> {
+        let shown = self.state();
+        self.local = Some(reason.to_string());
+        (shown != EndpointState::Unknown).then_some(EndpointState::Unknown)
+    }
+
+    /// [`EndpointHealth::record`] or [`EndpointHealth::record_local`] for a
+    /// probe result.
     pub fn observe(&mut self, r: &ProbeResult) -> Option<EndpointState> {
-        self.record(r.ok, r.at, &r.detail)
+        match &r.local {
+            Some(l) => self.record_local(&l.to_string()),
+            None => self.record(r.ok, r.at, &r.detail),
+        }
     }
 
+    /// The verdict from this vantage: the hysteresis state, or Unknown while
+    /// the last result was a local failure.
     pub fn state(&self) -> EndpointState {
+        if self.local.is_some() {
+            EndpointState::Unknown
+        } else {
+            self.state
+        }
+    }
+
+    /// The hysteresis state alone, whatever local failures came since.
+    pub fn settled(&self) -> EndpointState {
         self.state
+    }
+
+    /// Why the last result was a local failure (None when it was real).
+    pub fn local(&self) -> Option<&str> {
+        self.local.as_deref()
     }
 
     /// True when the last probe failed (whatever the state).
@@ -166,9 +208,9 @@ impl PoolView {
         self.endpoints.get_mut(endpoint)?.record(ok, at, detail)
     }
 
-    /// [`PoolView::record`] for a probe result.
+    /// [`EndpointHealth::observe`] for `endpoint` (real or local results).
     pub fn observe(&mut self, endpoint: &str, r: &ProbeResult) -> Option<EndpointState> {
-        self.record(endpoint, r.ok, r.at, &r.detail)
+        self.endpoints.get_mut(endpoint)?.observe(r)
     }
 
     pub fn endpoint(&self, endpoint: &str) -> Option<&EndpointHealth> {
@@ -179,14 +221,23 @@ impl PoolView {
         self.endpoints.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// Why some endpoint's last result was a local failure (None: none was).
+    pub fn local(&self) -> Option<&str> {
+        self.endpoints.values().find_map(EndpointHealth::local)
+    }
+
     /// The aggregate, by the rules on [`PoolHealth`].
     pub fn health(&self) -> PoolHealth {
         let all = self.endpoints.values();
-        let up = all.clone().filter(|e| e.state == EndpointState::Up).count();
+        let up = all
+            .clone()
+            .filter(|e| e.state() == EndpointState::Up)
+            .count();
         let troubled = all
             .clone()
-            .any(|e| e.failing || e.state == EndpointState::Down);
-        let all_known = all.clone().all(|e| e.state != EndpointState::Unknown);
+            .any(|e| e.failing || e.state() == EndpointState::Down);
+        // An endpoint we cannot probe is unknown, so never a reason for Down.
+        let all_known = all.clone().all(|e| e.state() != EndpointState::Unknown);
         if up >= self.min_healthy {
             if troubled {
                 PoolHealth::Suspect
@@ -198,91 +249,5 @@ impl PoolView {
         } else {
             PoolHealth::Unknown
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    const RULES: Hysteresis = Hysteresis { rise: 3, fall: 2 };
-
-    /// A fake clock: second `n` after a fixed origin.
-    fn t(origin: Instant, n: u64) -> Instant {
-        origin + Duration::from_secs(n)
-    }
-
-    #[test]
-    fn unknown_until_rise_successes() {
-        let o = Instant::now();
-        let mut h = EndpointHealth::new(RULES);
-        assert_eq!(h.record(true, t(o, 1), "status 200"), None);
-        assert_eq!(h.record(true, t(o, 2), "status 200"), None);
-        assert_eq!(h.state(), EndpointState::Unknown);
-        assert_eq!(
-            h.record(true, t(o, 3), "status 200"),
-            Some(EndpointState::Up)
-        );
-        assert_eq!(h.changed_at(), Some(t(o, 3)));
-        assert!(!h.failing());
-    }
-
-    #[test]
-    fn unknown_until_fall_failures() {
-        let o = Instant::now();
-        let mut h = EndpointHealth::new(RULES);
-        assert_eq!(h.record(false, t(o, 1), "status 503"), None);
-        assert!(h.failing());
-        assert_eq!(
-            h.record(false, t(o, 2), "status 503"),
-            Some(EndpointState::Down)
-        );
-        assert_eq!(h.last_detail(), "status 503");
-    }
-
-    #[test]
-    fn up_needs_fall_failures_in_a_row_to_go_down() {
-        let o = Instant::now();
-        let mut h = EndpointHealth::new(RULES);
-        for i in 0..3 {
-            h.record(true, t(o, i), "ok");
-        }
-        assert_eq!(h.state(), EndpointState::Up);
-        // fail, ok, fail: never two in a row, so stays Up but shows failing
-        assert_eq!(h.record(false, t(o, 4), "x"), None);
-        assert!(h.failing());
-        assert_eq!(h.record(true, t(o, 5), "ok"), None);
-        assert!(!h.failing());
-        assert_eq!(h.record(false, t(o, 6), "x"), None);
-        assert_eq!(h.state(), EndpointState::Up);
-        assert_eq!(h.record(false, t(o, 7), "x"), Some(EndpointState::Down));
-        assert_eq!(h.changed_at(), Some(t(o, 7)));
-    }
-
-    #[test]
-    fn down_needs_rise_successes_in_a_row_to_come_back() {
-        let o = Instant::now();
-        let mut h = EndpointHealth::new(RULES);
-        h.record(false, t(o, 0), "x");
-        h.record(false, t(o, 1), "x");
-        assert_eq!(h.state(), EndpointState::Down);
-        h.record(true, t(o, 2), "ok");
-        h.record(true, t(o, 3), "ok");
-        h.record(false, t(o, 4), "x");
-        h.record(true, t(o, 5), "ok");
-        h.record(true, t(o, 6), "ok");
-        assert_eq!(h.state(), EndpointState::Down);
-        assert!(!h.failing());
-        assert_eq!(h.record(true, t(o, 7), "ok"), Some(EndpointState::Up));
-    }
-
-    #[test]
-    fn zero_rise_and_fall_act_as_one() {
-        let o = Instant::now();
-        let mut h = EndpointHealth::new(Hysteresis { rise: 0, fall: 0 });
-        assert_eq!(h.record(true, t(o, 0), "ok"), Some(EndpointState::Up));
-        assert_eq!(h.record(false, t(o, 1), "x"), Some(EndpointState::Down));
     }
 }

@@ -8,7 +8,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::check::endpoint_addrs;
 use super::tls::{self, TlsConfigs};
-use super::{MAX_BODY, ProbeError, ProbeSpec};
+use super::{LocalFault, MAX_BODY, ProbeError, ProbeSpec};
 
 /// One client for one (spec, endpoint): connects to the endpoint while the URL,
 /// Host header and SNI name `host`; never follows redirects; a new connection
@@ -139,6 +139,9 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 fn send_error(e: reqwest::Error) -> ProbeError {
+    if let Some(l) = LocalFault::in_chain(&e) {
+        return ProbeError::Local(l);
+    }
     let text = chain(&e);
     if e.is_timeout() {
         return ProbeError::Http(text);

@@ -11,11 +11,17 @@ mod dns;
 mod health;
 mod histogram;
 mod http;
+mod local;
 mod scheduler;
+mod test_hook;
 mod tls;
 
 #[cfg(test)]
+mod tests_endpoint;
+#[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_local;
 #[cfg(test)]
 mod tests_net;
 #[cfg(test)]
@@ -35,6 +41,7 @@ use tokio::time::Instant;
 
 pub use check::{Prober, probe_once};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolHealth, PoolView};
+pub use local::LocalFault;
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
 pub use tls::TlsConfigs;
 
@@ -99,10 +106,14 @@ pub struct ProbeResult {
     pub at: Instant,
     /// How late the scheduler started it (zero outside the scheduler).
     pub lateness: Duration,
+    /// Set when this host could not probe (then `ok` is false and the result
+    /// says nothing about the endpoint: it counts toward neither rise nor fall).
+    pub local: Option<LocalFault>,
 }
 
 /// Why a probe failed (or could not be built). Every variant is a verdict on
-/// the endpoint except [`ProbeError::Config`], which a person must fix.
+/// the endpoint except [`ProbeError::Config`], which a person must fix, and
+/// [`ProbeError::Local`], this host's own trouble.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     #[error("timed out after {0:?}")]
@@ -131,6 +142,8 @@ pub enum ProbeError {
     Resolve(String, String),
     #[error("probe misconfigured: {0}")]
     Config(String),
+    #[error("cannot probe from here: {0}")]
+    Local(LocalFault),
 }
 
 impl ProbeError {

@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::debug;
 
 use super::histogram::Histogram;
-use super::{ProbeResult, Prober, Target, TlsConfigs};
+use super::{LocalFault, ProbeResult, Prober, Target, TlsConfigs};
 
 /// Process-wide limits on probing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +114,7 @@ impl Scheduler {
         limits: Limits,
         cancel: CancellationToken,
     ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+        super::test_hook::spawn_fd_hold(cancel.clone());
         let tls = TlsConfigs::new();
         let items = targets
             .into_iter()
@@ -191,6 +192,12 @@ async fn run_target<C: Check>(
         let mut result = check.check(target.timeout).await;
         result.lateness = lateness;
         drop(permit);
+        // A start, or a timeout's timer, more than an interval late: this
+        // process was stalled, so the result says nothing about the endpoint.
+        let overrun = result.latency.saturating_sub(target.timeout);
+        if lateness > interval || overrun > interval {
+            mark_late(&mut result, lateness.max(overrun));
+        }
         if !result.ok {
             debug!(service = %target.service, pool = %target.pool, endpoint = %target.endpoint,
                 detail = %result.detail, "Probe failed.");
@@ -204,6 +211,15 @@ async fn run_target<C: Check>(
                 "Probe started late; skipped missed slots.");
         }
     }
+}
+
+/// A probe started (or ended) more than one interval late: this host is too
+/// busy to keep its schedule, so the result is local whatever it saw.
+fn mark_late(result: &mut ProbeResult, by: Duration) {
+    let fault = LocalFault::Late(by);
+    result.detail = format!("{fault} (saw: {})", result.detail);
+    result.ok = false;
+    result.local = Some(fault);
 }
 
 /// The first slot after `now` on the grid `planned + k·interval` (missed slots are skipped).

@@ -43,6 +43,7 @@ impl Check for Fake {
             detail: "fake".into(),
             at,
             lateness: Duration::ZERO,
+            local: None,
         }
     }
 }
@@ -129,6 +130,45 @@ async fn never_more_probes_in_flight_than_the_cap() {
     let (p50, p99) = handle.lateness_percentiles();
     assert!(p99 >= p50 && p99 > Duration::ZERO, "{p50:?} {p99:?}");
     assert!(handle.probes_started() >= 300);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_started_more_than_an_interval_late_is_local() {
+    let limits = Limits {
+        max_in_flight: 1,
+        starts_per_second: 0,
+    };
+    let interval = Duration::from_secs(1);
+    let (items, _) = fakes(10, interval, Duration::from_millis(800));
+    let (mut rx, _handle) = spawn_checks(items, limits, CancellationToken::new());
+    let (mut late, mut on_time) = (0, 0);
+    for _ in 0..60 {
+        let (_, r) = rx.recv().await.unwrap();
+        if r.lateness > interval {
+            late += 1;
+            assert!(!r.ok, "a late result counts for nothing: {r:?}");
+            assert_eq!(r.local, Some(super::LocalFault::Late(r.lateness)));
+            assert!(r.detail.contains("saw: fake"), "{}", r.detail);
+        } else {
+            on_time += 1;
+            assert!(r.ok && r.local.is_none(), "{r:?}");
+        }
+    }
+    assert!(late > 0 && on_time > 0, "late {late}, on time {on_time}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_probe_whose_timeout_fired_an_interval_late_is_local() {
+    // The fake ignores its 1s timeout and takes 2.5s: what a stalled process
+    // (its timer firing late) looks like from the scheduler.
+    let (items, _) = fakes(1, Duration::from_secs(1), Duration::from_millis(2500));
+    let (mut rx, _handle) = spawn_checks(items, NO_CAP, CancellationToken::new());
+    let (_, r) = rx.recv().await.unwrap();
+    assert!(!r.ok);
+    assert_eq!(
+        r.local,
+        Some(super::LocalFault::Late(Duration::from_millis(1500)))
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -92,8 +92,9 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
                 zone_id: c.zone_id.clone(),
                 requests_per_second: c.requests_per_second,
             };
-            let p =
-                rtoguard_cloudflare::CloudflareProvider::new(s).map_err(|e| err(e.to_string()))?;
+            let p = rtoguard_cloudflare::CloudflareProvider::new(s)
+                .map_err(|e| err(e.to_string()))?
+                .with_ttl_floor(c.ttl_floor);
             Ok(Arc::new(p))
         }
     }

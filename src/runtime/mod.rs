@@ -94,7 +94,7 @@ pub async fn run_until(
     mut signals: Stop,
     ready: Option<oneshot::Sender<()>>,
 ) -> anyhow::Result<()> {
-    let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cfg = config::load_checked(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     let journal =
         Arc::new(Journal::open(&cfg.controller.state_dir).context("opening the journal")?);
     let (ctl_tx, mut ctl_rx) = mpsc::channel(64);
@@ -113,16 +113,29 @@ pub async fn run_until(
     }
     info!("Ready: first probe round done and providers read.");
     let mut watchdog = systemd::watchdog_interval().map(tokio::time::interval);
-    loop {
+    let outcome = loop {
         tokio::select! {
             sig = signals.next() => match sig {
-                signals::Signal::Stop => break,
-                signals::Signal::Reload => generation = reload(path, generation, &journal, &obs).await,
+                signals::Signal::Stop => break Ok(generation),
+                signals::Signal::Reload => match reload(path, generation, &journal, &obs).await {
+                    Ok(g) => generation = g,
+                    Err(e) => break Err(e),
+                },
             },
             Some(env) = ctl_rx.recv() => generation.dispatch(env),
             _ = tick(&mut watchdog) => systemd::watchdog(),
         }
-    }
+    };
+    let generation = match outcome {
+        Ok(g) => g,
+        Err(e) => {
+            systemd::stopping();
+            ctl_cancel.cancel();
+            let _ = ctl.await;
+            let _ = std::fs::remove_file(&socket);
+            return Err(e);
+        }
+    };
     info!("Stopping: waiting for provider calls in flight to finish.");
     systemd::stopping();
     generation.stop().await;
@@ -144,44 +157,45 @@ async fn tick(i: &mut Option<tokio::time::Interval>) {
 
 /// SIGHUP: a valid new config replaces the running one (services restart
 /// and reconcile against the provider); an invalid one is refused and the
-/// old one keeps running.
+/// old one keeps running. Only when the new config fails to start and the
+/// old one then fails to start again is there an error: the daemon stops
+/// (and systemd restarts it) instead of panicking.
 async fn reload(
     path: &Path,
     old: Generation,
     journal: &Arc<Journal>,
     obs: &Observability,
-) -> Generation {
+) -> anyhow::Result<Generation> {
     systemd::reloading();
-    let next = match config::load(path) {
-        Ok(cfg) => {
-            if cfg.controller.control_socket != old.cfg.controller.control_socket {
-                warn!("controller.control_socket changed: that takes effect at the next restart.");
-            }
-            info!(
-                services = cfg.services.len(),
-                "Config reloaded: restarting services with it."
-            );
-            let old_cfg = old.cfg.clone();
-            old.stop().await;
-            obs.metrics.forget_service_state();
-            match Generation::start(cfg, journal.clone(), obs.clone()).await {
-                Ok(g) => g,
-                Err(e) => {
-                    error!(error = %format!("{e:#}"), "The new config failed to start; going back to the old one.");
-                    match Generation::start(old_cfg, journal.clone(), obs.clone()).await {
-                        Ok(g) => g,
-                        Err(e) => panic!("the running config no longer starts: {e:#}"),
-                    }
-                }
-            }
-        }
+    let cfg = match config::load_checked(path) {
+        Ok(cfg) => cfg,
         Err(e) => {
             error!(config = %path.display(), "Reload refused, the running config stays:\n{e}");
-            old
+            systemd::ready();
+            return Ok(old);
+        }
+    };
+    if cfg.controller.control_socket != old.cfg.controller.control_socket {
+        warn!("controller.control_socket changed: that takes effect at the next restart.");
+    }
+    info!(
+        services = cfg.services.len(),
+        "Config reloaded: restarting services with it."
+    );
+    let old_cfg = old.cfg.clone();
+    old.stop().await;
+    obs.metrics.forget_service_state();
+    let next = match Generation::start(cfg, journal.clone(), obs.clone()).await {
+        Ok(g) => g,
+        Err(e) => {
+            error!(error = %format!("{e:#}"), "The new config failed to start; going back to the old one.");
+            Generation::start(old_cfg, journal.clone(), obs.clone())
+                .await
+                .context("the running config no longer starts after a failed reload")?
         }
     };
     systemd::ready();
-    next
+    Ok(next)
 }
 
 /// Everything that runs for one config: the probe scheduler and one task per service.
@@ -267,13 +281,18 @@ impl Generation {
             .cfg
             .services
             .iter()
-            .map(|s| s.health.interval + s.probe.timeout)
+            .map(|s| s.health.interval.saturating_add(s.probe.timeout))
             .max()
             .unwrap_or_default();
         let all = futures_all(std::mem::take(&mut self.ready));
-        if tokio::time::timeout(longest * 2 + Duration::from_secs(5), all)
-            .await
-            .is_err()
+        if tokio::time::timeout(
+            longest
+                .saturating_mul(2)
+                .saturating_add(Duration::from_secs(5)),
+            all,
+        )
+        .await
+        .is_err()
         {
             warn!("Not every endpoint answered a first probe in time; reporting ready anyway.");
         }

@@ -92,6 +92,8 @@ pub fn policy(svc: &Service) -> Policy {
         max_flips: svc.damping.max_flips,
         flip_window: svc.damping.flip_window,
         retry_after: svc.health.interval.max(std::time::Duration::from_secs(5)),
+        // The provider's own floor replaces this once it is built.
+        ttl_floor: 1,
     }
 }
 

@@ -10,12 +10,17 @@ use std::time::Duration;
 pub async fn pause_after_apply() {
     #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
     let var = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY");
-    if let Some(secs) = var.ok().and_then(|v| v.parse::<f64>().ok()) {
+    // A bad value is ignored, never a panic.
+    if let Some(pause) = var
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+    {
         tracing::warn!(
-            secs,
+            secs = pause.as_secs_f64(),
             "Test hook: pausing after a provider change, before journaling it."
         );
-        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        tokio::time::sleep(pause).await;
     }
 }
 

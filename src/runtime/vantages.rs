@@ -52,7 +52,11 @@ impl Vantages {
             peers,
             publish,
             writers,
-            grace: (svc.health.interval * 3).max(Duration::from_secs(5)),
+            grace: svc
+                .health
+                .interval
+                .saturating_mul(3)
+                .max(Duration::from_secs(5)),
         }
     }
 
@@ -98,7 +102,8 @@ impl Vantages {
             order.insert(0, first);
         }
         let rank = order.iter().position(|w| *w == self.id).unwrap_or(0);
-        self.grace * u32::try_from(rank).unwrap_or(u32::MAX)
+        self.grace
+            .saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX))
     }
 }
 

@@ -2,21 +2,25 @@
 //! needs it and stopped when dropped.
 //!
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
+//! - [`cloudflare`]: a local fake of the Cloudflare v4 API (no real peer exists).
 //! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
+//! - [`relay`]: a TCP/UDP relay on a link that cuts, delays or loses its traffic on demand.
 
 // Test peers are real processes: they are waited for on the wall clock
 // (std's Instant, not tokio's pausable one) and found on PATH.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 pub mod bind;
+pub mod cloudflare;
 pub mod dns;
 pub mod forger;
 pub mod moto;
 pub mod net;
 pub mod region;
+pub mod relay;
 pub mod unbound;
 
 /// Base64 (standard alphabet, padded), for TSIG secrets written into configs.

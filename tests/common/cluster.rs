@@ -82,6 +82,30 @@ impl Node {
         self.child = Some(child);
     }
 
+    /// Start `rtoguard run` (or `rtoguard agent`) as vantage `id` with
+    /// `config`, logging to `log`; for set-ups other than [`Cluster`]'s.
+    pub fn spawn(
+        id: &'static str,
+        ip: IpAddr,
+        port: u16,
+        config: PathBuf,
+        log: PathBuf,
+        agent: bool,
+    ) -> Self {
+        let mut n = Self {
+            id,
+            ip,
+            port,
+            config,
+            log,
+            agent,
+            env: Vec::new(),
+            child: None,
+        };
+        n.start();
+        n
+    }
+
     /// SIGKILL: no goodbye to peers, nothing drained.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -16,12 +16,19 @@ impl Daemon {
         Self::spawn(tb, env, Command::new(env!("CARGO_BIN_EXE_rtoguard")))
     }
 
-    /// Like [`Daemon::start`], after `ulimit {ulimit}` (e.g. `-n 1024`: soft and hard).
+    /// Like [`Daemon::start`], after `ulimit {ulimit}` (e.g. `-n 1024`: soft
+    /// and hard), set by a shell that then execs the daemon, so the child's
+    /// pid is the daemon's.
     pub fn start_limited(tb: &Testbed, env: &[(&str, &str)], ulimit: &str) -> Self {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", &format!("ulimit {ulimit} && exec \"$0\" \"$@\"")])
             .arg(env!("CARGO_BIN_EXE_rtoguard"));
         Self::spawn(tb, env, cmd)
+    }
+
+    /// Like [`Daemon::start`], under `ulimit -n nofile`.
+    pub fn start_with_nofile(tb: &Testbed, env: &[(&str, &str)], nofile: u32) -> Self {
+        Self::start_limited(tb, env, &format!("-n {nofile}"))
     }
 
     fn spawn(tb: &Testbed, env: &[(&str, &str)], mut cmd: Command) -> Self {

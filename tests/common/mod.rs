@@ -21,6 +21,7 @@ use tempfile::TempDir;
 
 pub mod cluster;
 pub mod daemon;
+pub mod pair;
 
 /// BIND + two regions + a config file.
 pub struct Testbed {
@@ -176,7 +177,7 @@ record = "checkout.example.test."
 type = "A"
 rto = "5m"
 {ttl}
-probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "1s" }}
+probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "{timeout}" }}
 {extra}
 
 [[services.pools]]
@@ -197,7 +198,24 @@ marker = {{ header = "x-region", value = "standby" }}
         secret = secret.display(),
         primary = regions.0,
         standby = regions.1,
+        timeout = probe_timeout(extra),
     )
+}
+
+/// A probe timeout that fits the health interval written in `extra` (a
+/// config whose timeout is not below the interval is refused): three
+/// quarters of it, at most 1s; 1s when no interval is written (default 5s).
+pub fn probe_timeout(extra: &str) -> String {
+    let interval = extra
+        .split("interval = \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|v| match v.strip_suffix("ms") {
+            Some(ms) => ms.parse::<u64>().ok(),
+            None => v.strip_suffix('s')?.parse::<u64>().ok().map(|s| s * 1000),
+        });
+    let ms = interval.map_or(1000, |i| (i * 3 / 4).min(1000));
+    format!("{ms}ms")
 }
 
 /// Run the rtoguard binary with `args`, no stdin.

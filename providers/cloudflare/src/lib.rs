@@ -86,6 +86,7 @@ pub struct CloudflareProvider {
     client: Client,
     zones: records::Zones,
     page_size: u32,
+    ttl_floor: u32,
 }
 
 impl CloudflareProvider {
@@ -118,7 +119,15 @@ impl CloudflareProvider {
             client,
             zones: records::Zones::new(s.zone_id),
             page_size: records::DEFAULT_PAGE_SIZE,
+            ttl_floor: TTL_FLOOR,
         })
+    }
+
+    /// The lowest TTL this zone accepts, when it is not [`TTL_FLOOR`]
+    /// (Enterprise zones accept lower); clamped to at least 1.
+    pub fn with_ttl_floor(mut self, floor: u32) -> Self {
+        self.ttl_floor = floor.max(1);
+        self
     }
 
     /// Records per page when listing (5 to 5000; default 100).
@@ -231,7 +240,7 @@ impl Provider for CloudflareProvider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             weighted: false,
-            ttl_floor: TTL_FLOOR,
+            ttl_floor: self.ttl_floor,
             cas: CasMode::ReadCompareWrite,
         }
     }
@@ -247,12 +256,13 @@ impl Provider for CloudflareProvider {
     }
 
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
-        plan::check(&self.name, change)?;
+        plan::check(&self.name, change, self.ttl_floor)?;
         let zone_id = self.zones.id(&self.client, zone).await?;
         let current = self
             .current(&zone_id, change.name(), change.rtype())
             .await?;
-        let batch = plan::plan(&self.name, change, &current.iter().collect::<Vec<_>>())?;
+        let current: Vec<_> = current.iter().collect();
+        let batch = plan::plan_with_floor(&self.name, change, &current, self.ttl_floor)?;
         if batch == Batch::default() {
             info!(provider = %self.name, name = change.name(), rtype = %change.rtype(), "Records already as desired, nothing written.");
             return Ok(Receipt {

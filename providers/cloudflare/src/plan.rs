@@ -68,7 +68,11 @@ pub fn serves(change: &Change, records: &[&DnsRecord]) -> bool {
 }
 
 /// Check what the provider can't do before any request is sent.
-pub fn check<'a>(provider: &str, change: &'a Change) -> Result<&'a RecordSet, ProviderError> {
+pub fn check<'a>(
+    provider: &str,
+    change: &'a Change,
+    ttl_floor: u32,
+) -> Result<&'a RecordSet, ProviderError> {
     let refuse = |why: &str| Err(ProviderError::Refused(format!("{provider}: {why}")));
     let [desired] = change.desired() else {
         return refuse("Cloudflare holds one record set per name and type (no weights)");
@@ -76,9 +80,9 @@ pub fn check<'a>(provider: &str, change: &'a Change) -> Result<&'a RecordSet, Pr
     if desired.set_id.is_some() {
         return refuse("Cloudflare has no weighted records");
     }
-    if desired.ttl != TTL_AUTO && desired.ttl < TTL_FLOOR {
+    if desired.ttl != TTL_AUTO && desired.ttl < ttl_floor {
         return refuse(&format!(
-            "TTL {} is below Cloudflare's floor of {TTL_FLOOR}s (use 1 for automatic)",
+            "TTL {} is below this zone's floor of {ttl_floor}s (use 1 for automatic)",
             desired.ttl
         ));
     }
@@ -89,12 +93,23 @@ pub fn check<'a>(provider: &str, change: &'a Change) -> Result<&'a RecordSet, Pr
 /// replaces them: `patches` when only the TTL changes, else `deletes` of the
 /// ids read and `posts` of the new values, keeping `proxied`, `comment` and
 /// `tags` of the records replaced. An empty batch means nothing to do.
+#[cfg(test)]
 pub fn plan(
     provider: &str,
     change: &Change,
     current: &[&DnsRecord],
 ) -> Result<Batch, ProviderError> {
-    let desired = check(provider, change)?;
+    plan_with_floor(provider, change, current, TTL_FLOOR)
+}
+
+/// [`plan`] for a zone whose lowest TTL is `ttl_floor`.
+pub fn plan_with_floor(
+    provider: &str,
+    change: &Change,
+    current: &[&DnsRecord],
+    ttl_floor: u32,
+) -> Result<Batch, ProviderError> {
+    let desired = check(provider, change, ttl_floor)?;
     let found = to_sets(change.name(), change.rtype(), current);
     if !same(&found, change.expected()) {
         return Err(ProviderError::Conflict {

@@ -1,13 +1,13 @@
 //! Changes through the Cloudflare provider against the local fake: flips, TTL, conflicts, throttling, refusals.
 
 mod common;
-mod fake;
 
 use std::time::Duration;
 
 use common::*;
 use fake::Fake;
 use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet, RecordType, SyncState};
+use rtoguard_testkit::cloudflare as fake;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 //! Reading through the Cloudflare provider against the local fake: pages, odd types, auth, budget, retries.
 
 mod common;
-mod fake;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use common::*;
 use fake::Fake;
 use rtoguard_cloudflare::{CloudflareProvider, CloudflareSettings, Record};
 use rtoguard_provider_api::{Provider, ProviderError, RecordType};
+use rtoguard_testkit::cloudflare as fake;
 use serde_json::json;
 
 #[tokio::test]

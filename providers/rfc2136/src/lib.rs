@@ -17,5 +17,8 @@ pub mod provider;
 mod response;
 pub mod settings;
 
+/// The lowest TTL this provider accepts, in seconds (its `Capabilities`).
+pub const TTL_FLOOR: u32 = 1;
+
 pub use provider::Rfc2136Provider;
 pub use settings::{Rfc2136Settings, TsigAlgorithm};

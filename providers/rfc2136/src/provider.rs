@@ -250,7 +250,7 @@ impl Provider for Rfc2136Provider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             weighted: false,
-            ttl_floor: 1,
+            ttl_floor: crate::TTL_FLOOR,
             cas: CasMode::Native,
         }
     }

@@ -17,6 +17,9 @@ pub mod sdk;
 
 use std::fmt;
 
+/// The lowest TTL this provider accepts, in seconds (its `Capabilities`).
+pub const TTL_FLOOR: u32 = 1;
+
 pub use api::Route53Api;
 pub use provider::Route53Provider;
 

@@ -147,7 +147,7 @@ impl Provider for Route53Provider {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             weighted: true,
-            ttl_floor: 1,
+            ttl_floor: crate::TTL_FLOOR,
             cas: CasMode::Native,
         }
     }

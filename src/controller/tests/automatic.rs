@@ -102,6 +102,24 @@ fn nothing_happens_while_the_active_pool_is_unknown() {
 }
 
 #[test]
+fn an_active_pool_turning_unknown_moves_nothing_whatever_the_others_say() {
+    // An impaired vantage: the active pool goes from Up to Unknown (its
+    // probes cannot run), and on recovery the standby is heard first.
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    h.health(1, "standby", PoolHealth::Up);
+    h.health(1, "primary", PoolHealth::Up);
+    let mut out = h.health(10, "primary", PoolHealth::Unknown);
+    out.extend(h.health(10, "standby", PoolHealth::Unknown));
+    out.extend(h.health(20, "standby", PoolHealth::Up));
+    for t in 21..900 {
+        out.extend(h.ev(t, Event::Tick));
+    }
+    out.extend(h.health(900, "primary", PoolHealth::Up));
+    assert!(flips(&out).is_empty() && ttls(&out).is_empty(), "{out:?}");
+    assert_eq!(h.c.status().active.as_deref(), Some("primary"));
+}
+
+#[test]
 fn nothing_is_decided_before_started() {
     let mut h = Harness::bare(Policy::with_defaults(pools()));
     h.health(0, "standby", PoolHealth::Up);

@@ -8,6 +8,7 @@ use super::*;
 
 mod answers;
 mod automatic;
+mod floor;
 mod moves;
 
 pub(super) struct Harness {

@@ -43,6 +43,13 @@ async fn forged_answers_do_not_converge_anything() {
     assert!(out.authoritatives[0].converged_ms.is_none(), "{out:#?}");
     assert_ne!(out.resolvers[0].state, PathState::Converged, "{out:#?}");
     assert!(out.resolvers[0].switched_ms.is_none(), "{out:#?}");
+    // Counted, and visible at /metrics (the count is process-wide).
+    let page = crate::metrics::Metrics::new().render();
+    let ignored = page
+        .lines()
+        .find_map(|l| l.strip_prefix("rtoguard_dns_replies_ignored_total "))
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    assert!(ignored.is_some_and(|n| n > 0), "{page}");
 }
 
 #[tokio::test]

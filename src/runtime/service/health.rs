@@ -12,19 +12,35 @@ use crate::runtime::specs;
 
 impl ServiceTask {
     pub(super) fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
+        let was_impaired = self.impairment().is_some();
         let Some(view) = self.pools.get_mut(&pool) else {
             return;
         };
         let before = view.endpoint(&endpoint).map(|e| (e.state(), e.failing()));
+        let settled = view.endpoint(&endpoint).map(|e| e.settled());
         let (m, vantage) = (&self.links.metrics, &self.links.vantages.id);
-        m.probe(&self.svc.name, &pool, &endpoint, vantage, r.ok, r.latency);
+        if r.local.is_some() {
+            m.probe_local(&self.svc.name, &pool, &endpoint, vantage);
+        } else {
+            m.probe(&self.svc.name, &pool, &endpoint, vantage, r.ok, r.latency);
+        }
         if let Some(state) = view.observe(&endpoint, &r) {
             m.set_observation(&self.svc.name, &pool, &endpoint, vantage, state);
-            info!(service = %self.svc.name, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
+            // A hysteresis transition is news; Unknown while we cannot probe
+            // (and back) is the vantage's, said once by observe_impaired.
+            if view.endpoint(&endpoint).map(|e| e.settled()) != settled {
+                info!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint state changed.");
+            } else {
+                tracing::debug!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint visibility from this vantage changed.");
+            }
         } else if !r.ok {
             tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
         }
         let moved = view.endpoint(&endpoint).map(|e| (e.state(), e.failing())) != before;
+        let impaired = self.impairment();
+        if impaired.is_some() != was_impaired {
+            self.observe_impaired(impaired.as_deref());
+        }
         self.seen.insert((pool.clone(), endpoint));
         let all: usize = self.svc.pools.iter().map(|p| p.endpoints.len()).sum();
         if self.ready.is_some() && self.seen.len() >= all {
@@ -56,14 +72,26 @@ impl ServiceTask {
             .set_quorum_insufficient(&self.svc.name, short);
         if let Some(peers) = &self.links.vantages.peers {
             for p in peers.snapshot() {
-                if let Some(age) = p.age(now) {
-                    self.links
-                        .metrics
-                        .peer_success(&p.id, std::time::SystemTime::now() - age);
+                if let Some(at) = p.last_ok_wall {
+                    self.links.metrics.peer_success(&p.id, at);
                 }
             }
         }
+        self.links.metrics.set_vantage_impaired(
+            &self.links.vantages.id,
+            &self.svc.name,
+            self.impairment().is_some(),
+        );
         self.check_rto();
+    }
+
+    /// Why this vantage cannot probe some endpoint of this service now
+    /// (its last result there was a local failure), if it cannot.
+    pub(super) fn impairment(&self) -> Option<String> {
+        self.pools
+            .values()
+            .find_map(|v| v.local())
+            .map(str::to_string)
     }
 
     /// One pool's verdict; when it changed, journal it and tell the
@@ -161,6 +189,15 @@ impl ServiceTask {
         );
         warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
         self.observe_incident_start(&id, pool, health, seen_by);
+    }
+}
+
+/// An endpoint state in words: `up`, `down`, `unknown`.
+fn words(state: crate::probe::EndpointState) -> &'static str {
+    match state {
+        crate::probe::EndpointState::Up => "up",
+        crate::probe::EndpointState::Down => "down",
+        crate::probe::EndpointState::Unknown => "unknown",
     }
 }
 

@@ -150,7 +150,9 @@ impl ServiceTask {
                 )
             })
             .collect();
-        let controller = Controller::new(specs::policy(&svc));
+        // The provider's own floor, so the controller asks for a TTL it can get.
+        let floor = provider.as_ref().map_or(1, |p| p.capabilities().ttl_floor);
+        let controller = Controller::new(specs::policy(&svc).with_ttl_floor(floor));
         Self {
             svc,
             provider,

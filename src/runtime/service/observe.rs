@@ -107,6 +107,37 @@ impl ServiceTask {
         }
     }
 
+    /// This vantage became impaired (`Some(reason)`) or recovered (`None`):
+    /// said once per episode, in the log, the journal, the gauge and a webhook.
+    pub(super) fn observe_impaired(&self, reason: Option<&str>) {
+        let (service, vantage) = (&self.svc.name, &self.links.vantages.id);
+        self.links
+            .metrics
+            .set_vantage_impaired(vantage, service, reason.is_some());
+        match reason {
+            Some(reason) => {
+                tracing::warn!(%service, %vantage, reason, "Vantage impaired: probes cannot run here; its endpoints count as unknown, never down.");
+                self.journal_entry(
+                    "vantage-impaired",
+                    &format!("vantage {vantage} impaired: {reason}"),
+                    serde_json::json!({ "vantage": vantage, "reason": reason }),
+                );
+                let e = notify::Event::vantage_impaired(service, vantage, reason);
+                self.links.notify.send(e);
+            }
+            None => {
+                tracing::info!(%service, %vantage, "Vantage recovered: probes run again.");
+                self.journal_entry(
+                    "vantage-recovered",
+                    &format!("vantage {vantage} recovered"),
+                    serde_json::json!({ "vantage": vantage }),
+                );
+                let e = notify::Event::vantage_recovered(service, vantage);
+                self.links.notify.send(e);
+            }
+        }
+    }
+
     /// The propagation phases of a finished incident's report.
     pub(super) fn observe_phases(&self, r: &crate::report::Report) {
         use crate::metrics::Phase;

@@ -35,7 +35,7 @@ impl ServiceTask {
             .pools
             .iter()
             .map(|(name, v)| {
-                let eps: Vec<Value> = v.endpoints().map(|(e, h)| json!({ "endpoint": e, "state": format!("{:?}", h.state()).to_lowercase(), "failing": h.failing(), "last": h.last_detail() })).collect();
+                let eps: Vec<Value> = v.endpoints().map(|(e, h)| json!({ "endpoint": e, "state": format!("{:?}", h.state()).to_lowercase(), "failing": h.failing(), "last": h.last_detail(), "local": h.local() })).collect();
                 let (health, quorum) = self.reported.get(name).cloned().unwrap_or((crate::controller::PoolHealth::Unknown, None));
                 json!({ "name": name, "health": health.to_string(), "local": format!("{:?}", v.health()).to_lowercase(), "quorum": quorum, "endpoints": eps })
             })
@@ -51,6 +51,7 @@ impl ServiceTask {
             "incident": self.incident,
             "peers": self.links.vantages.peers.as_ref().map(|p| p.snapshot().iter().map(|v| v.status(Instant::now())).collect::<Vec<_>>()),
             "short_of_quorum": self.short_of_quorum,
+            "vantage": { "id": self.links.vantages.id, "impaired": self.impairment() },
         })
     }
 }

@@ -1,0 +1,29 @@
+//! `rtoguard status` as text, from the daemon's JSON.
+
+use serde_json::json;
+
+use super::daemon::service_text;
+
+#[test]
+fn an_impaired_vantage_is_named_with_its_reason() {
+    let s = json!({
+        "service": "checkout", "record": "checkout.example.test.",
+        "controller": { "active": "primary", "ttl": 60 },
+        "vantage": { "id": "us-east-1", "impaired": "out of file descriptors (Too many open files (os error 24))" },
+        "pools": [{ "name": "primary", "health": "unknown", "endpoints": [
+            { "endpoint": "127.0.0.2", "state": "unknown", "last": "status 200",
+              "local": "out of file descriptors (Too many open files (os error 24))" }
+        ]}]
+    });
+    let text = service_text(&s);
+    assert_eq!(
+        text,
+        "checkout  checkout.example.test.  active pool: primary  ttl 60s\n\
+         \x20   vantage us-east-1  impaired: out of file descriptors (Too many open files (os error 24))\n\
+         \x20   pool primary      unknown\n\
+         \x20       127.0.0.2            unknown  out of file descriptors (Too many open files (os error 24))\n"
+    );
+    let mut well = s.clone();
+    well["vantage"]["impaired"] = json!(null);
+    assert!(!service_text(&well).contains("impaired"));
+}
