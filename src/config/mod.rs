@@ -5,6 +5,7 @@
 //! uses. Every issue names the file, the line and the field; all of them are
 //! collected, not just the first.
 
+mod compiled;
 mod limits;
 mod locate;
 mod notify;
@@ -24,6 +25,8 @@ mod values;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compiled;
+#[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_limits;
@@ -42,6 +45,7 @@ use std::path::{Path, PathBuf};
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
+pub use compiled::{compiled_out, provider_compiled};
 pub use secret::{Secret, SecretSource};
 pub use source::MAX_CONFIG_BYTES;
 pub use summary::summary;
