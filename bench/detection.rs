@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench --bench detection` (RUNS=N to change the count).
 
+// Benchmarks measure wall-clock time (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -5,6 +5,9 @@
 //!
 //! Run: `cargo bench --bench probe_scale`.
 
+// Benchmarks measure wall-clock time (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::process::{Command, Stdio};

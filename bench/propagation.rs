@@ -9,6 +9,9 @@
 //! Run: `cargo bench --bench propagation`; RUNS (sudden, default 5),
 //! BROWNOUT_RUNS (3), PLANNED_RUNS (3), ONLY=sudden|brownout|planned.
 
+// Benchmarks measure wall-clock time (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -21,7 +21,8 @@
 //! - [`metrics`]: Prometheus metrics and a provider wrapper that meters calls.
 //! - [`notify`]: webhooks on incident, flip, recovery and RTO missed.
 //! - [`demo`]: `rtoguard demo`: an embedded authoritative server, two HTTP
-//!   regions, and the real controller, on loopback.
+//!   regions, and the real controller, on loopback (features `embedded`, the
+//!   server, and `demo`, the rest).
 //! - [`bounded`]: the bounded HTTP/1 server both APIs run on (connection
 //!   caps, header and idle timeouts, body limit) and the descriptor budget.
 //! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
@@ -36,6 +37,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod controller;
+#[cfg(feature = "embedded")]
 pub mod demo;
 pub mod journal;
 pub mod metrics;

@@ -9,7 +9,10 @@ use rtoguard::cli::{Cli, LogFormat};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo tells its own story on stdout; the daemon inside it only warns.
+    #[cfg(feature = "demo")]
     let quiet = matches!(cli.command, rtoguard::cli::Command::Demo(_));
+    #[cfg(not(feature = "demo"))]
+    let quiet = false;
     init_tracing(cli.log_format, cli.verbose, quiet);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

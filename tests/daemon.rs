@@ -1,6 +1,9 @@
 //! The daemon end to end: `rtoguard run` as a child process against BIND 9
 //! and two HTTP regions, all on loopback.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::time::{Duration, Instant};

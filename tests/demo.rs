@@ -1,5 +1,9 @@
 //! `rtoguard demo` end to end: the binary, non-interactive, with its own TMPDIR.
 
+#![cfg(feature = "demo")]
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

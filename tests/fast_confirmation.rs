@@ -2,6 +2,9 @@
 //! regions; the failing probes the primary region sees come `fast_interval`
 //! apart until `fall` confirms it down, then `interval` apart again.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,6 +5,9 @@
 //! at BIND; the vantage must say it is impaired while it lasts and recovered
 //! after.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::io::{Read, Write};

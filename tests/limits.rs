@@ -1,6 +1,9 @@
 //! Configs that cannot work: `check` refuses each one (exit 64, line and
 //! field), and a running daemon given one on SIGHUP keeps its old config.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::path::Path;

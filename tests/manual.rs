@@ -1,6 +1,9 @@
 //! Manual operations end to end: the real binary against BIND 9 and HTTP
 //! regions started by the test on loopback.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::time::Duration;

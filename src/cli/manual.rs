@@ -150,10 +150,10 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
     };
     let interrupts = Interrupts::listen();
     let journal = (!m.dry_run).then(|| open_journal(&cfg)).flatten();
-    let actor = format!(
-        "user:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
+    // Who ran the command, for the journal: the login's name is the only source.
+    #[allow(clippy::disallowed_methods)]
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let actor = format!("user:{user}");
     let opts = MoveOptions {
         planned,
         dry_run: m.dry_run,

@@ -72,9 +72,11 @@ pub enum Command {
     /// Print the man page (roff) to standard output.
     Man,
     /// Run the whole failover loop on this machine: two regions, an authority, a fault, the RTO report.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
 }
 
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Leave the regions, the authority and the controller running afterwards, until Ctrl-C.
@@ -285,6 +287,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::History(a) => daemon::history(&a),
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),
+        #[cfg(feature = "demo")]
         Command::Demo(a) => {
             crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
         }

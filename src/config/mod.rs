@@ -5,6 +5,7 @@
 //! uses. Every issue names the file, the line and the field; all of them are
 //! collected, not just the first.
 
+mod compiled;
 mod fast;
 mod limits;
 mod locate;
@@ -24,6 +25,8 @@ mod values;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_compiled;
 #[cfg(test)]
 mod tests_fast;
 #[cfg(test)]
@@ -45,6 +48,7 @@ use std::path::{Path, PathBuf};
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
+pub use compiled::{compiled_out, provider_compiled};
 pub use fast::{DEFAULT_FAST_INTERVAL, MIN_FAST_INTERVAL, detection};
 pub use secret::{Secret, SecretSource};
 pub use source::MAX_CONFIG_BYTES;

@@ -10,7 +10,7 @@ use toml::de::DeValue;
 use super::locate::Issues;
 use super::raw::{RawCloudflare, RawRfc2136, RawRoute53};
 use super::types::*;
-use super::validate::{parse_section, tag, url_check};
+use super::validate::{as_table, parse_section, tag, url_check};
 use super::values::{is_hostname, normalize_name};
 
 const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare";
@@ -51,7 +51,17 @@ fn provider(
     item: &Spanned<DeValue<'_>>,
 ) -> Option<ProviderKind> {
     let field = format!("providers.{name}");
-    match tag(issues, item, &field, PROVIDER_TYPES)? {
+    let kind = tag(issues, item, &field, PROVIDER_TYPES)?;
+    if !super::compiled::provider_compiled(kind) {
+        let span = as_table(item).and_then(|t| t.get("type")).map(|t| t.span());
+        issues.add(
+            span,
+            format!("{field}.type"),
+            super::compiled::compiled_out(kind),
+        );
+        return None;
+    }
+    match kind {
         "rfc2136" => {
             let raw = parse_section::<RawRfc2136>(issues, root, item, &field)?;
             rfc2136(issues, raw, &field, item.span()).map(ProviderKind::Rfc2136)
@@ -169,7 +179,7 @@ fn cloudflare(
     let ttl_floor = issues.ttl(
         &raw.min_ttl,
         &format!("{field}.min_ttl"),
-        rtoguard_cloudflare::TTL_FLOOR,
+        super::compiled::CLOUDFLARE_TTL_FLOOR,
     );
     Some(CloudflareConfig {
         api_token: token?,

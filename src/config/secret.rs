@@ -21,6 +21,8 @@ impl SecretSource {
         let raw = match self {
             Self::File(path) => std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read secret {}: {e}", self.describe()))?,
+            // A `*_env` secret: the environment is where the config said it is.
+            #[allow(clippy::disallowed_methods)]
             Self::Env(var) => std::env::var(var)
                 .map_err(|e| format!("cannot read secret {}: {e}", self.describe()))?,
         };
@@ -61,6 +63,8 @@ fn unreadable(path: &std::path::Path) -> Option<String> {
 
 /// The user name (or uid) this process runs as, for messages.
 fn current_user() -> String {
+    // Only to name the user in a message: the login's name is the only source.
+    #[allow(clippy::disallowed_methods)]
     std::env::var("USER")
         .ok()
         .filter(|u| !u.is_empty())

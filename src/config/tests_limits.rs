@@ -162,6 +162,10 @@ fn on_cloudflare(ttl: &str, provider_extra: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(feature = "route53", feature = "cloudflare")),
+    ignore = "needs every provider built in"
+)]
 fn ttls_respect_the_provider_floor() {
     let text = on_cloudflare("ttl = { normal = \"300s\", lowered = \"30s\" }", "");
     let field = "services[checkout].ttl.lowered";

@@ -97,8 +97,8 @@ impl ProviderKind {
     /// crate's own floor, or Cloudflare's `min_ttl` when set.
     pub fn ttl_floor(&self) -> u32 {
         match self {
-            Self::Rfc2136(_) => rtoguard_rfc2136::TTL_FLOOR,
-            Self::Route53(_) => rtoguard_route53::TTL_FLOOR,
+            Self::Rfc2136(_) => super::compiled::RFC2136_TTL_FLOOR,
+            Self::Route53(_) => super::compiled::ROUTE53_TTL_FLOOR,
             Self::Cloudflare(c) => c.ttl_floor,
         }
     }

@@ -11,26 +11,37 @@
 //!   writes the daemon's config, `story` (private) kills the primary and
 //!   fails back, `follow` (private) turns the journal into live lines.
 
+#[cfg(feature = "demo")]
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 
 pub mod authority;
-mod follow;
 mod prereq;
-pub mod region;
-pub mod run;
-mod setup;
-mod story;
 mod zone;
 
-#[cfg(test)]
+// The rest is `rtoguard demo` itself (feature `demo`; the authority above is
+// feature `embedded`, which `demo` needs).
+#[cfg(feature = "demo")]
+mod follow;
+#[cfg(feature = "demo")]
+pub mod region;
+#[cfg(feature = "demo")]
+pub mod run;
+#[cfg(feature = "demo")]
+mod setup;
+#[cfg(feature = "demo")]
+mod story;
+
+#[cfg(all(test, feature = "demo"))]
 mod tests;
 
 pub use authority::{Authority, AuthorityConfig};
+#[cfg(feature = "demo")]
 pub use region::DemoRegion;
 
 /// The addresses of the two demo regions: 127.0.0.2 and 127.0.0.3 where this
 /// machine lets us bind them (Linux does), else 127.0.0.1 for both (then the
 /// regions must use different ports).
+#[cfg(feature = "demo")]
 pub fn loopback_plan() -> (IpAddr, IpAddr) {
     let primary = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
     let standby = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
@@ -43,6 +54,7 @@ pub fn loopback_plan() -> (IpAddr, IpAddr) {
 }
 
 /// Whether a TCP listener can be bound on `ip` (it is closed at once).
+#[cfg(feature = "demo")]
 fn can_bind(ip: IpAddr) -> bool {
     TcpListener::bind((ip, 0)).is_ok()
 }

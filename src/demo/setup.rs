@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use rand::RngCore;
+use rand::Rng;
 
 use super::{Authority, AuthorityConfig, DemoRegion, loopback_plan};
 

@@ -1,15 +1,25 @@
 //! TEST ONLY: `RTOGUARD_TEST_HOLD_FDS=FLAG_FILE` makes the daemon hold every
 //! file descriptor it can open while FLAG_FILE exists, so its probes meet a
-//! real EMFILE (the tests of an impaired vantage). Unset, nothing runs.
+//! real EMFILE (the tests of an impaired vantage). Unset, nothing runs; without
+//! the `test-hooks` feature (the package), it is not compiled at all.
 
+#[cfg(feature = "test-hooks")]
 use std::path::{Path, PathBuf};
+#[cfg(feature = "test-hooks")]
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+#[cfg(feature = "test-hooks")]
 use tracing::warn;
 
+/// Without the test hooks: nothing to start.
+#[cfg(not(feature = "test-hooks"))]
+pub(super) fn spawn_fd_hold(_cancel: CancellationToken) {}
+
 /// Start the hook when the variable is set (within a tokio runtime).
+#[cfg(feature = "test-hooks")]
 pub(super) fn spawn_fd_hold(cancel: CancellationToken) {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
     let Some(flag) = std::env::var_os("RTOGUARD_TEST_HOLD_FDS").map(PathBuf::from) else {
         return;
     };
@@ -37,6 +47,7 @@ pub(super) fn spawn_fd_hold(cancel: CancellationToken) {
 
 /// Open /dev/null until the process has no descriptor left (any freed since
 /// the last call is taken again).
+#[cfg(feature = "test-hooks")]
 fn top_up(held: &mut Vec<std::fs::File>) {
     let was = held.len();
     while held.len() < 1_000_000 {

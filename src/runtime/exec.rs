@@ -170,7 +170,7 @@ async fn apply(
     match p.apply(&svc.zone, change).await {
         Ok(receipt) => {
             let accepted_ms = crate::journal::now_ms();
-            test_hook_after_apply().await;
+            super::test_hooks::pause_after_apply().await;
             let in_sync_ms = match p
                 .wait_in_sync(&svc.zone, change, &receipt, SYNC_TIMEOUT)
                 .await
@@ -207,22 +207,5 @@ async fn apply(
             }
         }
         Err(e) => Err(e),
-    }
-}
-
-/// Tests of crash recovery set `RTOGUARD_TEST_PAUSE_AFTER_APPLY=SECONDS` to
-/// hold the daemon between a provider's acceptance and the journal entry for
-/// it, the window a `kill -9` must survive.
-async fn test_hook_after_apply() {
-    if let Some(pause) = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY")
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .and_then(|v| Duration::try_from_secs_f64(v).ok())
-    {
-        warn!(
-            secs = pause.as_secs_f64(),
-            "Test hook: pausing after a provider change, before journaling it."
-        );
-        tokio::time::sleep(pause).await;
     }
 }

@@ -15,6 +15,7 @@ mod service;
 pub mod signals;
 pub mod specs;
 mod systemd;
+mod test_hooks;
 mod vantages;
 pub mod watch;
 

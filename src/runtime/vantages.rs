@@ -91,7 +91,7 @@ impl Vantages {
     /// How long this controller waits before an automatic write that moves
     /// traffic to a pool in `region`.
     pub fn writer_delay(&self, region: Option<&str>) -> Duration {
-        if test_hook_no_writer_delay() {
+        if super::test_hooks::no_writer_delay() {
             return Duration::ZERO;
         }
         let mut order: Vec<&str> = self.writers.iter().map(String::as_str).collect();
@@ -105,16 +105,6 @@ impl Vantages {
         self.grace
             .saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX))
     }
-}
-
-/// TEST ONLY: the multi-region tests set `RTOGUARD_TEST_WRITER_DELAY=0` so
-/// every controller writes at once and only compare-and-set decides.
-fn test_hook_no_writer_delay() -> bool {
-    let zero = std::env::var("RTOGUARD_TEST_WRITER_DELAY").is_ok_and(|v| v.trim() == "0");
-    if zero {
-        tracing::warn!("Test hook: no writer delay; compare-and-set alone decides.");
-    }
-    zero
 }
 
 #[cfg(test)]

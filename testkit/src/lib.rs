@@ -9,6 +9,10 @@
 //! - [`net`]: free loopback ports and waiting for them.
 //! - [`relay`]: a TCP/UDP relay on a link that cuts, delays or loses its traffic on demand.
 
+// Test peers are real processes: they are waited for on the wall clock
+// (std's Instant, not tokio's pausable one) and found on PATH.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 pub mod bind;
 pub mod cloudflare;
 pub mod dns;

@@ -1,5 +1,8 @@
 //! The TCP relay against a real echo server on loopback: pass, cut, one-way cut, delay, loss, refuse, reset.
 
+// The relay is timed on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;

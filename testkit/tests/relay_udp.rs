@@ -1,6 +1,9 @@
 //! The UDP (and DNS: UDP + TCP) relay in front of a real BIND: answers, losses, one-way cuts,
 //! per-client replies, replayable loss patterns.
 
+// The relay is timed on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};

@@ -1,5 +1,8 @@
 //! Shared set-up for the binary's integration tests: BIND 9 with the demo
 //! zone, two HTTP regions on 127.0.0.2 / 127.0.0.3, and a config for them.
+
+// Test harness: real processes waited for on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(dead_code)]
 
 use std::net::SocketAddr;

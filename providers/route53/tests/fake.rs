@@ -1,6 +1,9 @@
 //! The Route 53 provider against a strict in-memory fake: compare-and-set,
 //! PENDING→INSYNC, throttling, the request budget, refusals.
 
+// Request times come from the fake's wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::sync::Arc;

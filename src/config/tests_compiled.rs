@@ -1,0 +1,62 @@
+//! Tests that a config naming a provider this build left out is told exactly that.
+
+use std::path::Path;
+
+use super::tests_validation::BASE;
+use super::{parse, provider_compiled};
+
+/// BASE plus one provider of `kind` (the fields it needs) named `extra`.
+fn with_provider(kind: &str) -> String {
+    let table = match kind {
+        "route53" => "[providers.extra]\ntype = \"route53\"\nregion = \"us-east-1\"\n",
+        _ => "[providers.extra]\ntype = \"cloudflare\"\napi_token_env = \"CF_TOKEN\"\n",
+    };
+    format!("{BASE}\n{table}")
+}
+
+/// The issues of `text` that name `providers.extra`, as "line: field: message".
+fn extra_issues(text: &str) -> Vec<String> {
+    match parse(Path::new("config.toml"), text) {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .issues
+            .into_iter()
+            .filter(|i| i.field.starts_with("providers.extra"))
+            .map(|i| format!("{}: {}: {}", i.line.unwrap_or(0), i.field, i.message))
+            .collect(),
+    }
+}
+
+#[test]
+fn a_left_out_provider_is_named_with_its_feature_and_a_built_one_parses() {
+    for kind in ["route53", "cloudflare"] {
+        let text = with_provider(kind);
+        let line = text
+            .lines()
+            .position(|l| l == format!("type = \"{kind}\""))
+            .map(|i| i + 1);
+        let got = extra_issues(&text);
+        if provider_compiled(kind) {
+            assert!(got.is_empty(), "{kind} is built in: {got:?}");
+        } else {
+            let want = format!(
+                "{}: providers.extra.type: provider type `{kind}` is not compiled into this \
+                 rtoguard (built without the `{kind}` feature); use a build with it, such as the \
+                 Debian package (every provider)",
+                line.unwrap_or(0)
+            );
+            assert_eq!(got, vec![want], "{kind}");
+        }
+    }
+}
+
+#[test]
+fn the_build_knows_which_providers_it_carries() {
+    assert_eq!(provider_compiled("rfc2136"), cfg!(feature = "rfc2136"));
+    assert_eq!(provider_compiled("route53"), cfg!(feature = "route53"));
+    assert_eq!(
+        provider_compiled("cloudflare"),
+        cfg!(feature = "cloudflare")
+    );
+    assert!(!provider_compiled("powerdns"));
+}

@@ -1,0 +1,46 @@
+//! The `RTOGUARD_TEST_*` environment hooks: compiled only with the `test-hooks` feature (the test suite's), no-ops in the package.
+
+#[cfg(feature = "test-hooks")]
+use std::time::Duration;
+
+/// Tests of crash recovery set `RTOGUARD_TEST_PAUSE_AFTER_APPLY=SECONDS` to
+/// hold the daemon between a provider's acceptance and the journal entry for
+/// it, the window a `kill -9` must survive.
+#[cfg(feature = "test-hooks")]
+pub async fn pause_after_apply() {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY");
+    // A bad value is ignored, never a panic.
+    if let Some(pause) = var
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+    {
+        tracing::warn!(
+            secs = pause.as_secs_f64(),
+            "Test hook: pausing after a provider change, before journaling it."
+        );
+        tokio::time::sleep(pause).await;
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub async fn pause_after_apply() {}
+
+/// The multi-region tests set `RTOGUARD_TEST_WRITER_DELAY=0` so every
+/// controller writes at once and only compare-and-set decides.
+#[cfg(feature = "test-hooks")]
+pub fn no_writer_delay() -> bool {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var("RTOGUARD_TEST_WRITER_DELAY");
+    let zero = var.is_ok_and(|v| v.trim() == "0");
+    if zero {
+        tracing::warn!("Test hook: no writer delay; compare-and-set alone decides.");
+    }
+    zero
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub fn no_writer_delay() -> bool {
+    false
+}
