@@ -74,10 +74,17 @@ fn duplicate_service(good: &str) -> String {
     format!("{good}\n{second}")
 }
 
-/// `rtoguard check` on `path`, killed if it runs past 20 s.
+/// `rtoguard check --strict` on `path`, killed if it runs past 20 s.
 fn check(path: &Path) -> (Option<i32>, String) {
+    check_with(path, &["--strict"])
+}
+
+/// `rtoguard check` with `flags` on `path`, killed if it runs past 20 s.
+fn check_with(path: &Path, flags: &[&str]) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
-        .args(["check", "--config", path.to_str().expect("utf-8 path")])
+        .arg("check")
+        .args(flags)
+        .args(["--config", path.to_str().expect("utf-8 path")])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -134,6 +141,28 @@ fn check_refuses_each_unworkable_value_naming_line_and_field() {
         out.contains(&want) && out.contains("service checkout"),
         "{out}"
     );
+}
+
+/// Without --strict a secret file this user cannot read is a warning (a
+/// review machine has none): exit 0, the line and field named; `run` still
+/// refuses it (the reload test above sends the same config).
+#[test]
+fn plain_check_warns_about_unreadable_secret_files() {
+    let tb = Testbed::start(30, 5, "1h");
+    let good = std::fs::read_to_string(&tb.config).unwrap();
+    let bad = bad_values(&tb).pop().expect("the missing secret is last");
+    assert_eq!(bad.field, "providers.bind.tsig_secret_file");
+    let text = apply(&good, &bad);
+    let path = tb.dir.path().join("review.toml");
+    std::fs::write(&path, &text).unwrap();
+    let (code, out) = check_with(&path, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    let line = line_of(&text, &bad.new);
+    let want = format!("warning: {}:{line}: {}: ", path.display(), bad.field);
+    assert!(out.contains(&want), "want {want:?}:\n{out}");
+    assert!(out.contains("OK, with 1 warning(s)"), "{out}");
+    let (code, out) = check_with(&path, &["--strict", "--json"]);
+    assert_eq!(code, Some(64), "{out}");
 }
 
 #[test]

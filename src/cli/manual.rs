@@ -36,33 +36,59 @@ pub fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 }
 
 pub fn check(a: &CheckArgs) -> ExitCode {
-    let result = config::load_checked(&a.config.config);
+    let path = &a.config.config;
+    let (result, warnings) = match config::load_checked(path) {
+        // Files this user cannot read: a warning unless --strict (the
+        // config itself is valid, so load it without the file checks).
+        Err(e) if !a.strict && e.only_unreadable_files() => (config::load(path), e.issues),
+        other => (other, Vec::new()),
+    };
     if a.json {
-        let issues: Vec<serde_json::Value> = match &result {
-            Ok(_) => Vec::new(),
-            Err(e) => e.issues.iter().map(|i| serde_json::json!({ "file": i.file, "line": i.line, "field": i.field, "message": i.message })).collect(),
-        };
-        println!(
-            "{}",
-            serde_json::json!({ "ok": result.is_ok(), "config": a.config.config, "issues": issues })
-        );
-        return if result.is_ok() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(64)
-        };
+        return check_json(a, &result, &warnings);
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
     }
     match result {
         Ok(cfg) => {
             print!("{}", config::summary(&cfg));
-            println!("{}: OK", a.config.config.display());
+            match warnings.len() {
+                0 => println!("{}: OK", path.display()),
+                n => println!(
+                    "{}: OK, with {n} warning(s): `rtoguard run` refuses files it cannot read; check as the service's user, or with --strict",
+                    path.display()
+                ),
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("{}: {} error(s)", a.config.config.display(), e.issues.len());
+            eprintln!("{}: {} error(s)", path.display(), e.issues.len());
             ExitCode::from(64)
         }
+    }
+}
+
+fn check_json(
+    a: &CheckArgs,
+    result: &Result<Config, config::ConfigError>,
+    warnings: &[config::ConfigIssue],
+) -> ExitCode {
+    let list = |issues: &[config::ConfigIssue]| -> Vec<serde_json::Value> {
+        issues.iter().map(|i| serde_json::json!({ "file": i.file, "line": i.line, "field": i.field, "message": i.message })).collect()
+    };
+    let issues = match result {
+        Ok(_) => Vec::new(),
+        Err(e) => list(&e.issues),
+    };
+    println!(
+        "{}",
+        serde_json::json!({ "ok": result.is_ok(), "config": a.config.config, "issues": issues, "warnings": list(warnings) })
+    );
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(64)
     }
 }
 

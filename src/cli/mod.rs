@@ -213,9 +213,16 @@ pub struct ConfigArg {
 pub struct CheckArgs {
     #[command(flatten)]
     pub config: ConfigArg,
-    /// Print the verdict as JSON: {"ok": bool, "issues": [{file, line, field, message}]}.
+    /// Print the verdict as JSON: {"ok": bool, "issues": [{file, line, field,
+    /// message}], "warnings": [...]}.
     #[arg(long)]
     pub json: bool,
+    /// Refuse (exit 64) secret and TLS files this user cannot read, as
+    /// `rtoguard run` and reloads always do; without it they are warnings,
+    /// for a review machine or a user other than the service's. The units'
+    /// ExecStartPre uses it.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

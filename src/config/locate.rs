@@ -56,6 +56,7 @@ impl<'a> Issues<'a> {
             file: PathBuf::from(self.file),
             line,
             field,
+            unreadable_file: false,
             message: message.into(),
         });
     }

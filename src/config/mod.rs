@@ -71,6 +71,10 @@ pub struct ConfigIssue {
     /// The field path, e.g. `services[checkout].ttl.lowered`.
     pub field: String,
     pub message: String,
+    /// A file the config names (a secret, a TLS key) that this user cannot
+    /// read: `run` and reloads refuse it; plain `check` warns, since it may
+    /// run on a review machine or as another user than the service's.
+    pub unreadable_file: bool,
 }
 
 impl fmt::Display for ConfigIssue {
@@ -97,6 +101,14 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl ConfigError {
+    /// True when every issue is a file this user cannot read (the config
+    /// itself is valid).
+    pub fn only_unreadable_files(&self) -> bool {
+        self.issues.iter().all(|i| i.unreadable_file)
+    }
+}
+
 /// Read, parse and validate the config at `path` (secret files are not
 /// opened: commands that only talk to the daemon use this).
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -120,6 +132,7 @@ pub fn parse_bytes(path_for_messages: &Path, bytes: &[u8]) -> Result<Config, Con
             line: None,
             field: "(file)".to_string(),
             message,
+            unreadable_file: false,
         }],
     })?;
     parse(path_for_messages, &text)

@@ -106,6 +106,9 @@ impl Issues<'_> {
         let why = self.check_files.then(|| unreadable(f.get_ref())).flatten();
         if let Some(why) = &why {
             self.add(Some(f.span()), field, why.clone());
+            if let Some(last) = self.list.last_mut() {
+                last.unreadable_file = true;
+            }
         }
         why.is_none()
     }

@@ -16,6 +16,7 @@ pub(super) fn read(path: &Path) -> Result<String, ConfigError> {
             line: None,
             field: "(file)".to_string(),
             message,
+            unreadable_file: false,
         }],
     };
     // Looked at before opening: opening a FIFO would block until a writer came.
