@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Limits;
 use super::test_io::{connect_from, eof_within, response, trickle};
-use crate::control::{Envelope, Reply};
+use crate::control::{Envelope, Reply, StatusReply};
 
 /// Short bounds, so each test takes a second or two.
 pub(crate) const SHORT: Limits = Limits {
@@ -52,7 +52,11 @@ async fn control(limits: Limits, cancel: &CancellationToken) -> (tempfile::TempD
         .expect("control socket starts");
     tokio::spawn(async move {
         while let Some(e) = rx.recv().await {
-            let _ = e.reply.send(Reply::ok(serde_json::json!({ "ok": true })));
+            let _ = e.reply.send(Reply::status(StatusReply {
+                controller: "test".into(),
+                daemon: true,
+                services: Vec::new(),
+            }));
         }
     });
     (dir, path)

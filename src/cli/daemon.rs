@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use super::manual::{fail_msg, load};
 use super::{DrillArgs, HistoryArgs, PinArgs, RunArgs};
 use crate::config::Config;
-use crate::control::{MoveRequest, client};
+use crate::control::{
+    Client, ClientError, DrillRequest, MoveRequest, ReplyBody, Request, ServiceStatus, client,
+};
 use crate::journal::Journal;
 use crate::ops::Output;
 
@@ -59,28 +61,36 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
             64,
         );
     }
-    let body =
-        json!({ "to": a.to, "simulate_fault": a.simulate_fault, "dwell_secs": a.dwell.as_secs() });
-    let path = format!("/v1/services/{}/drill", a.service);
+    let request = Request::Drill {
+        service: a.service.clone(),
+        drill: DrillRequest {
+            to: a.to.clone(),
+            simulate_fault: a.simulate_fault,
+            dwell_secs: a.dwell.as_secs(),
+        },
+    };
     let out = Output::new(false);
-    let (code, reply) =
-        match client::call(&cfg.controller.control_socket, "POST", &path, Some(&body)).await {
-            Ok(r) => r,
-            Err(e) => return fail_msg(&format!("{e}; a drill needs the running daemon"), 1),
-        };
-    if code != 202 {
-        return fail_msg(&error_text(&reply), if code < 500 { 64 } else { 1 });
-    }
-    let id = reply["drill"].as_str().unwrap_or_default().to_string();
+    let started = match Client::new(&cfg.controller.control_socket)
+        .ask(&request)
+        .await
+    {
+        Ok(ReplyBody::Drill(d)) => d,
+        Ok(_) => return fail_msg("the daemon answered a drill with something else", 1),
+        Err(e @ ClientError::Refused { status, .. }) => {
+            return fail_msg(&e.to_string(), if status < 500 { 64 } else { 1 });
+        }
+        Err(e) => return fail_msg(&format!("{e}; a drill needs the running daemon"), 1),
+    };
+    let id = started.drill.clone();
     out.step(
         "drill",
         &format!(
             "drill {id} started: {} -> {}, failing back after {}s",
-            reply["from"],
-            reply["to"],
+            started.from,
+            started.to,
             a.dwell.as_secs()
         ),
-        json!({ "reply": reply }),
+        json!({ "reply": started }),
     );
     let svc = cfg.service(&a.service).cloned();
     let wait = a
@@ -90,13 +100,11 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
                 .saturating_add(s.ttl.restore_after)
                 .saturating_add(Duration::from_secs(60))
         }));
-    let target = reply["to"].as_str().unwrap_or_default().to_string();
-    let home = reply["from"].as_str().unwrap_or_default().to_string();
-    let code = follow(&cfg, &a.service, &target, &out, wait).await;
+    let code = follow(&cfg, &a.service, &started.to, &out, wait).await;
     if code != ExitCode::SUCCESS {
         return code;
     }
-    let code = follow(&cfg, &a.service, &home, &out, wait).await;
+    let code = follow(&cfg, &a.service, &started.from, &out, wait).await;
     out.step(
         "drill",
         &format!("drill over; its report: rtoguard report {id}"),
@@ -163,73 +171,55 @@ fn error_text(body: &Value) -> String {
 
 /// `status` through the daemon; `None` when no daemon runs.
 pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<ExitCode> {
-    let (code, body) =
-        match client::call(&cfg.controller.control_socket, "GET", "/v1/status", None).await {
-            Ok(r) => r,
-            Err(e) if client::is_no_daemon(&e) => return None,
-            Err(e) => return Some(fail_msg(&e.to_string(), 1)),
-        };
-    if code != 200 {
-        return Some(fail_msg(&error_text(&body), 1));
-    }
-    let services: Vec<&Value> = body["services"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|s| only.is_none_or(|n| s["service"] == n))
-                .collect()
-        })
-        .unwrap_or_default();
-    for s in &services {
+    let reply = match Client::new(&cfg.controller.control_socket).status().await {
+        Ok(r) => r,
+        Err(e) if e.is_no_daemon() => return None,
+        Err(e) => return Some(fail_msg(&e.to_string(), 1)),
+    };
+    for s in reply
+        .services
+        .iter()
+        .filter(|s| only.is_none_or(|n| s.service == n))
+    {
         if as_json {
-            println!("{s}");
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
         } else {
-            print_service(s);
+            print!("{}", service_text(s));
         }
     }
     Some(ExitCode::SUCCESS)
 }
 
-fn print_service(s: &Value) {
-    print!("{}", service_text(s));
-}
-
 /// One service of `status` as text: a head line, the vantage when impaired,
 /// then each pool and its endpoints.
-pub(super) fn service_text(s: &Value) -> String {
+pub(super) fn service_text(s: &ServiceStatus) -> String {
     use std::fmt::Write;
-    let c = &s["controller"];
+    let c = &s.controller;
     let mut out = format!(
-        "{}  {}  active pool: {}  ttl {}s{}{}\n",
-        s["service"].as_str().unwrap_or("?"),
-        s["record"].as_str().unwrap_or(""),
-        c["active"].as_str().unwrap_or("none"),
-        c["ttl"],
-        if c["pinned"] == true { "  PINNED" } else { "" },
-        s["provider_error"]
-            .as_str()
+        "{}  {}  active pool: {}  ttl {}{}{}\n",
+        s.service,
+        s.record,
+        c.active.as_deref().unwrap_or("none"),
+        c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
+        if c.pinned { "  PINNED" } else { "" },
+        s.provider_error
+            .as_ref()
             .map(|e| format!("  PROVIDER DOWN: {e}"))
             .unwrap_or_default()
     );
     // Writing to a String cannot fail.
-    if let Some(reason) = s["vantage"]["impaired"].as_str() {
-        let id = s["vantage"]["id"].as_str().unwrap_or("this vantage");
-        let _ = writeln!(out, "    vantage {id}  impaired: {reason}");
+    if let Some(reason) = &s.vantage.impaired {
+        let _ = writeln!(out, "    vantage {}  impaired: {reason}", s.vantage.id);
     }
-    for p in s["pools"].as_array().into_iter().flatten() {
-        let _ = writeln!(
-            out,
-            "    pool {:<12} {}",
-            p["name"].as_str().unwrap_or("?"),
-            p["health"].as_str().unwrap_or("?")
-        );
-        for e in p["endpoints"].as_array().into_iter().flatten() {
+    for p in &s.pools {
+        let _ = writeln!(out, "    pool {:<12} {}", p.name, p.health);
+        for e in &p.endpoints {
             let _ = writeln!(
                 out,
                 "        {:<20} {:<8} {}",
-                e["endpoint"].as_str().unwrap_or("?"),
-                e["state"].as_str().unwrap_or("?"),
-                e["local"].as_str().or(e["last"].as_str()).unwrap_or("")
+                e.endpoint,
+                e.state.to_string(),
+                e.local.as_deref().unwrap_or(&e.last)
             );
         }
     }
@@ -246,38 +236,54 @@ pub async fn move_via_daemon(
     wait: Duration,
 ) -> Option<ExitCode> {
     let verb = if failback { "failback" } else { "failover" };
-    let path = format!("/v1/services/{service}/{verb}");
-    let body = serde_json::to_value(&mv).unwrap_or(Value::Null);
-    let (code, reply) =
-        match client::call(&cfg.controller.control_socket, "POST", &path, Some(&body)).await {
-            Ok(r) => r,
-            Err(e) if client::is_no_daemon(&e) => return None,
-            Err(e) => return Some(fail_msg(&e.to_string(), 1)),
-        };
-    match code {
-        200 => {
-            print!("{}", reply["text"].as_str().unwrap_or_default());
+    let service_name = service.to_string();
+    let target = mv
+        .to
+        .clone()
+        .or_else(|| cfg.service(service).map(|s| s.pools[0].name.clone()))
+        .unwrap_or_default();
+    let request = if failback {
+        Request::Failback {
+            service: service_name,
+            mv,
+        }
+    } else {
+        Request::Failover {
+            service: service_name,
+            mv,
+        }
+    };
+    match Client::new(&cfg.controller.control_socket)
+        .ask(&request)
+        .await
+    {
+        Ok(ReplyBody::DryRun(plan)) => {
+            print!("{}", plan.text);
             Some(ExitCode::SUCCESS)
         }
-        202 => {
+        Ok(reply) => {
             out.step(
                 "accepted",
                 &format!("the daemon accepted the {verb} of {service}"),
                 json!({ "reply": reply }),
             );
-            let target = mv
-                .to
-                .clone()
-                .or_else(|| cfg.service(service).map(|s| s.pools[0].name.clone()))
-                .unwrap_or_default();
             Some(follow(cfg, service, &target, out, wait).await)
         }
-        c if c < 500 => Some(fail_msg(&error_text(&reply), if c == 409 { 1 } else { 64 })),
-        _ => Some(fail_msg(&error_text(&reply), 1)),
+        Err(e) if e.is_no_daemon() => None,
+        Err(e @ ClientError::Refused { status, .. }) => {
+            let code = if status == 409 || status >= 500 {
+                1
+            } else {
+                64
+            };
+            Some(fail_msg(&e.to_string(), code))
+        }
+        Err(e) => Some(fail_msg(&e.to_string(), 1)),
     }
 }
 
-/// Poll the daemon until the service serves `target` with nothing in flight.
+/// Follow the daemon's status until the service serves `target` with
+/// nothing in flight, printing each change of its progress.
 async fn follow(
     cfg: &Config,
     service: &str,
@@ -285,47 +291,43 @@ async fn follow(
     out: &Output,
     wait: Duration,
 ) -> ExitCode {
-    let deadline = tokio::time::Instant::now() + wait;
     let mut last = String::new();
-    while tokio::time::Instant::now() < deadline {
-        if let Ok((200, body)) =
-            client::call(&cfg.controller.control_socket, "GET", "/v1/status", None).await
-        {
-            let s = body["services"]
-                .as_array()
-                .and_then(|a| a.iter().find(|s| s["service"] == service))
-                .cloned()
-                .unwrap_or(Value::Null);
-            let c = &s["controller"];
+    let client = Client::new(&cfg.controller.control_socket);
+    let reached = client
+        .wait_until(wait, POLL, |reply| {
+            let s = reply.service(service)?;
+            let c = &s.controller;
             let line = format!(
-                "active pool {}, ttl {}s, {}",
-                c["active"].as_str().unwrap_or("none"),
-                c["ttl"],
-                c["phase"]
-                    .as_str()
-                    .map_or_else(|| c["phase"].to_string(), str::to_string)
+                "active pool {}, ttl {}, {}",
+                c.active.as_deref().unwrap_or("none"),
+                c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
+                c.phase
             );
             if line != last {
                 out.step("progress", &line, json!({ "controller": c }));
                 last = line;
             }
-            let idle = s["busy"].is_null() && c["phase"].as_str().is_none_or(|p| p == "idle");
-            if c["active"] == target && idle {
-                out.step(
-                    "done",
-                    &format!("{service} now serves pool {target}"),
-                    json!({}),
-                );
-                return ExitCode::SUCCESS;
-            }
+            s.settled_on(target).then_some(())
+        })
+        .await;
+    match reached {
+        Ok(()) => {
+            out.step(
+                "done",
+                &format!("{service} now serves pool {target}"),
+                json!({}),
+            );
+            ExitCode::SUCCESS
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    fail_msg(
-        &format!(
-            "{service} did not reach pool {target} within {}s; see `rtoguard status` and `rtoguard history {service}`",
-            wait.as_secs()
+        Err(e) => fail_msg(
+            &format!(
+                "{service} did not reach pool {target} within {}s; see `rtoguard status` and `rtoguard history {service}`",
+                e.limit.as_secs()
+            ),
+            1,
         ),
-        1,
-    )
+    }
 }
+
+/// How often a command that follows the daemon reads its status.
+const POLL: Duration = Duration::from_millis(250);

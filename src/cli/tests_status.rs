@@ -3,18 +3,24 @@
 use serde_json::json;
 
 use super::daemon::service_text;
+use crate::control::ServiceStatus;
 
 #[test]
 fn an_impaired_vantage_is_named_with_its_reason() {
     let s = json!({
         "service": "checkout", "record": "checkout.example.test.",
-        "controller": { "active": "primary", "ttl": 60 },
+        "provider": "corp-bind", "busy": null, "short_of_quorum": false,
+        "controller": {
+            "started": true, "active": "primary", "ttl": 60, "phase": "idle", "pools": [],
+            "pinned": false, "failback_mode": "manual", "automatic_flips_in_window": 0
+        },
         "vantage": { "id": "us-east-1", "impaired": "out of file descriptors (Too many open files (os error 24))" },
-        "pools": [{ "name": "primary", "health": "unknown", "endpoints": [
-            { "endpoint": "127.0.0.2", "state": "unknown", "last": "status 200",
+        "pools": [{ "name": "primary", "health": "unknown", "local": "unknown", "endpoints": [
+            { "endpoint": "127.0.0.2", "state": "unknown", "failing": false, "last": "status 200",
               "local": "out of file descriptors (Too many open files (os error 24))" }
         ]}]
     });
+    let s: ServiceStatus = serde_json::from_value(s).unwrap();
     let text = service_text(&s);
     assert_eq!(
         text,
@@ -24,6 +30,6 @@ fn an_impaired_vantage_is_named_with_its_reason() {
          \x20       127.0.0.2            unknown  out of file descriptors (Too many open files (os error 24))\n"
     );
     let mut well = s.clone();
-    well["vantage"]["impaired"] = json!(null);
+    well.vantage.impaired = None;
     assert!(!service_text(&well).contains("impaired"));
 }

@@ -11,97 +11,26 @@
 //! | POST | `/v1/services/{name}/pin` / `unpin` | |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
-//! changed) or 5xx status.
+//! changed) or 5xx status. Requests ([`Request`]) and answers ([`ReplyBody`])
+//! are typed and shared by the server and [`Client`].
 
 pub mod client;
 mod parse;
+mod reply;
+mod request;
 mod server;
 mod users;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tokio::sync::oneshot;
 
+pub use client::{Client, ClientError, WaitTimeout};
 pub use parse::parse_request;
+pub use reply::{
+    Accepted, DrillStarted, DryRun, ErrorBody, Reply, ReplyBody, ServiceEndpoint, ServicePool,
+    ServiceStatus, StatusReply, VantageState,
+};
+pub use request::{DrillRequest, MoveRequest, Request, Wire};
 pub use server::{serve, serve_with};
-
-/// A manual move asked for through the socket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MoveRequest {
-    /// Target pool; `None` for a failback (the first pool).
-    #[serde(default)]
-    pub to: Option<String>,
-    #[serde(default)]
-    pub planned: bool,
-    #[serde(default)]
-    pub force: bool,
-    #[serde(default)]
-    pub dry_run: bool,
-}
-
-/// A drill (game day) asked for through the socket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrillRequest {
-    /// Target pool of a planned drill; default: the next pool after the active one.
-    #[serde(default)]
-    pub to: Option<String>,
-    /// Treat the active pool as down (probes keep running) instead of a planned move.
-    #[serde(default)]
-    pub simulate_fault: bool,
-    /// How long to stay on the other pool before failing back, in seconds.
-    #[serde(default = "default_dwell")]
-    pub dwell_secs: u64,
-}
-
-fn default_dwell() -> u64 {
-    60
-}
-
-/// What the daemon is asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    Status,
-    Failover {
-        service: String,
-        mv: MoveRequest,
-    },
-    Failback {
-        service: String,
-        mv: MoveRequest,
-    },
-    Drill {
-        service: String,
-        drill: DrillRequest,
-    },
-    Pin {
-        service: String,
-    },
-    Unpin {
-        service: String,
-    },
-}
-
-/// The daemon's answer: an HTTP status and a JSON body.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn ok(body: Value) -> Self {
-        Self { status: 200, body }
-    }
-    /// A 4xx/5xx with `{"error": message}`.
-    pub fn error(status: u16, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: serde_json::json!({ "error": message.into() }),
-        }
-    }
-}
 
 /// One request from the socket to the daemon, with who sent it.
 #[derive(Debug)]
@@ -116,3 +45,5 @@ pub struct Envelope {
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_wire;

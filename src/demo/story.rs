@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
 use super::follow::{Follower, Out, offset};
 use super::setup::{Peers, SERVICE, Scratch};
-use crate::control::client;
+use crate::control::{Client, MoveRequest, Request};
+use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
 use crate::propagation::{self, Progress};
 use crate::report::{self, Report};
@@ -28,8 +28,8 @@ const POLL: Duration = Duration::from_millis(150);
 pub async fn tell(scratch: &Scratch, peers: &mut Peers, out: &Out) -> anyhow::Result<()> {
     let socket = scratch.socket_path();
     out.waiting("waiting for both pools to be up");
-    wait_pool(&socket, "primary", "up", UP_LIMIT).await?;
-    wait_pool(&socket, "standby", "up", UP_LIMIT).await?;
+    wait_pool(&socket, "primary", PoolHealth::Up, UP_LIMIT).await?;
+    wait_pool(&socket, "standby", PoolHealth::Up, UP_LIMIT).await?;
     out.line("Controller ready: both pools are up, www points at the primary.");
     let journal = Journal::open(&scratch.state_dir()).context("cannot open the journal")?;
     let seen_reports = report_ids(&journal)?;
@@ -123,12 +123,18 @@ async fn failback(
         offset(t0, t0)
     ));
     out.waiting("waiting for the primary pool to be up");
-    wait_pool(&socket, "primary", "up", UP_LIMIT).await?;
-    let body = json!({ "planned": true });
-    let path = format!("/v1/services/{SERVICE}/failback");
-    let (code, reply) = client::call(&socket, "POST", &path, Some(&body)).await?;
-    if !(200..300).contains(&code) {
-        bail!("the controller refused the failback ({code}): {reply}");
+    wait_pool(&socket, "primary", PoolHealth::Up, UP_LIMIT).await?;
+    let request = Request::Failback {
+        service: SERVICE.into(),
+        mv: MoveRequest {
+            to: None,
+            planned: true,
+            force: false,
+            dry_run: false,
+        },
+    };
+    if let Err(e) = Client::new(&socket).ask(&request).await {
+        bail!("the controller refused the failback: {e}");
     }
     out.line(&format!(
         "{} failback: the controller accepted a planned failback to the primary (TTL lowered and drained first)",
@@ -164,22 +170,25 @@ async fn settle(
     follower: &mut Follower,
     out: &Out,
 ) -> anyhow::Result<()> {
-    let deadline = Instant::now() + UP_LIMIT;
     out.waiting("waiting for the controller to finish the flip back");
-    loop {
-        for line in follower.poll(journal)? {
-            out.line(&line);
-        }
-        if let Ok((200, body)) = client::call(socket, "GET", "/v1/status", None).await {
-            let s = &body["services"][0];
-            if s["controller"]["active"] == "primary" && s["busy"].is_null() {
-                return Ok(());
+    // The journal is followed on every status read; its first error ends the wait.
+    let done = Client::new(socket)
+        .wait_until(UP_LIMIT, POLL, |status| {
+            match follower.poll(journal) {
+                Ok(lines) => lines.iter().for_each(|l| out.line(l)),
+                Err(e) => return Some(Err(e)),
             }
-        }
-        if Instant::now() > deadline {
-            bail!("the controller did not settle on the primary within {UP_LIMIT:?}");
-        }
-        sleep(POLL).await;
+            let s = status.services.first()?;
+            (s.controller.active.as_deref() == Some("primary") && s.busy.is_none())
+                .then_some(Ok(()))
+        })
+        .await;
+    match done {
+        Ok(r) => r,
+        Err(e) => bail!(
+            "the controller did not settle on the primary within {}s",
+            e.limit.as_secs()
+        ),
     }
 }
 
@@ -240,23 +249,27 @@ fn failback_progress(p: &Progress, out: &Out) {
 }
 
 /// Until the daemon's status shows `pool` with `health` (bounded).
-async fn wait_pool(socket: &Path, pool: &str, health: &str, limit: Duration) -> anyhow::Result<()> {
-    let deadline = Instant::now() + limit;
-    let mut last = Value::Null;
-    while Instant::now() < deadline {
-        if let Ok((200, body)) = client::call(socket, "GET", "/v1/status", None).await {
-            let pools = &body["services"][0]["pools"];
-            let found = pools
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|p| p["name"] == pool);
-            if found.is_some_and(|p| p["health"] == health) {
-                return Ok(());
-            }
-            last = pools.clone();
-        }
-        sleep(POLL).await;
-    }
-    bail!("pool {pool} was not {health} within {limit:?}; last status: {last}")
+async fn wait_pool(
+    socket: &Path,
+    pool: &str,
+    health: PoolHealth,
+    limit: Duration,
+) -> anyhow::Result<()> {
+    let found = Client::new(socket)
+        .wait_until(limit, POLL, |status| {
+            let p = status.services.first()?.pool(pool)?;
+            (p.health == health).then_some(())
+        })
+        .await;
+    found.map_err(|e| {
+        let last = e
+            .last
+            .and_then(|s| s.services.into_iter().next())
+            .map(|s| serde_json::to_string(&s.pools).unwrap_or_default())
+            .unwrap_or_else(|| "none read".into());
+        anyhow!(
+            "pool {pool} was not {health} within {}s; last status: {last}",
+            limit.as_secs()
+        )
+    })
 }

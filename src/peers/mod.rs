@@ -36,7 +36,7 @@ pub use obs::{
     EndpointObs, EndpointObsState, Observations, PoolObs, ServiceObs, config_digest, service_obs,
 };
 pub use parse::parse_observations;
-pub use puller::{PeerSet, PeerSpec, PeerView};
+pub use puller::{PeerSet, PeerSpec, PeerStatus, PeerView};
 pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
 pub use server::{limits_for, serve, serve_with};
 pub use tls::TlsFiles;

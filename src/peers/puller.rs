@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -68,17 +68,32 @@ impl PeerView {
     }
 
     /// The peer as `rtoguard status` shows it.
-    pub fn status(&self, now: Instant) -> Value {
+    pub fn status(&self, now: Instant) -> PeerStatus {
         let obs = self.obs.as_ref();
-        json!({
-            "id": self.id,
-            "age_ms": self.age(now).map(|a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX)),
-            "last_error": self.last_error,
-            "vantage": obs.map(|o| &o.vantage),
-            "config_digest": obs.map(|o| &o.config_digest),
-            "generated_at_ms": obs.map(|o| o.generated_at_ms),
-        })
+        PeerStatus {
+            id: self.id.clone(),
+            age_ms: self
+                .age(now)
+                .map(|a| u64::try_from(a.as_millis()).unwrap_or(u64::MAX)),
+            last_error: self.last_error.clone(),
+            vantage: obs.map(|o| o.vantage.clone()),
+            config_digest: obs.map(|o| o.config_digest.clone()),
+            generated_at_ms: obs.map(|o| o.generated_at_ms),
+        }
     }
+}
+
+/// One peer as `rtoguard status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerStatus {
+    pub id: String,
+    /// Milliseconds since its last good observations (`None`: never).
+    pub age_ms: Option<u64>,
+    pub last_error: Option<String>,
+    /// The vantage its last observations came from.
+    pub vantage: Option<String>,
+    pub config_digest: Option<String>,
+    pub generated_at_ms: Option<i64>,
 }
 
 impl PeerSet {

@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::puller::PeerView;
@@ -55,7 +55,7 @@ pub fn rules_for(cfg: &Config, svc: &Service) -> Rules {
 }
 
 /// The pool's health by quorum, with who said what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuorumVerdict {
     pub health: PoolHealth,
     /// Fresh vantages, this one included.

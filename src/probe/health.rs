@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::ProbeResult;
@@ -18,12 +19,23 @@ pub struct Hysteresis {
 }
 
 /// One vantage's verdict on one endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EndpointState {
     /// Neither `rise` successes nor `fall` failures in a row yet.
     Unknown,
     Up,
     Down,
+}
+
+impl std::fmt::Display for EndpointState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => "unknown",
+            Self::Up => "up",
+            Self::Down => "down",
+        })
+    }
 }
 
 /// Hysteresis for one endpoint as seen from one vantage.

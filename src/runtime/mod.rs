@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -406,9 +405,11 @@ impl Generation {
                     out.push(v);
                 }
             }
-            let _ = reply.send(Reply::ok(
-                json!({ "controller": id, "daemon": true, "services": out }),
-            ));
+            let _ = reply.send(Reply::status(control::StatusReply {
+                controller: id,
+                daemon: true,
+                services: out,
+            }));
         });
     }
 }

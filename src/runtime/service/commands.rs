@@ -5,7 +5,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::ServiceTask;
-use crate::control::Reply;
+use crate::control::{Accepted, DryRun, Reply};
 use crate::controller::{Action, Command, Event};
 
 impl ServiceTask {
@@ -53,10 +53,11 @@ impl ServiceTask {
         self.run_actions(actions);
         let _ = reply.send(match refused {
             Some(m) => Reply::error(409, m),
-            None => Reply {
-                status: 202,
-                body: json!({ "accepted": true, "service": self.svc.name, "actions": summary }),
-            },
+            None => Reply::accepted(Accepted {
+                accepted: true,
+                service: self.svc.name.clone(),
+                actions: summary,
+            }),
         });
     }
 
@@ -76,9 +77,11 @@ impl ServiceTask {
                         &p.capabilities(),
                         &cur,
                     ) {
-                        Ok(plan) => Reply::ok(
-                            json!({ "dry_run": true, "text": plan.to_string(), "plan": plan }),
-                        ),
+                        Ok(plan) => Reply::dry_run(DryRun {
+                            dry_run: true,
+                            text: plan.to_string(),
+                            plan: serde_json::to_value(&plan).unwrap_or_default(),
+                        }),
                         Err(e) => Reply::error(400, e.to_string()),
                     },
                 },

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::{Input, ServiceTask};
-use crate::control::{DrillRequest, Reply};
+use crate::control::{DrillRequest, DrillStarted, Reply};
 use crate::controller::{Command, Event};
 
 impl ServiceTask {
@@ -96,7 +96,13 @@ impl ServiceTask {
             tokio::time::sleep(dwell).await;
             let _ = tx.send(Input::DrillEnd).await;
         });
-        let _ = reply.send(Reply { status: 202, body: json!({ "accepted": true, "drill": id, "from": active, "to": to, "dwell_secs": d.dwell_secs }) });
+        let _ = reply.send(Reply::drill(DrillStarted {
+            accepted: true,
+            drill: id,
+            from: active,
+            to,
+            dwell_secs: d.dwell_secs,
+        }));
     }
 
     /// The dwell is over: lift any simulated fault and fail back (planned).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtoguard_provider_api::Provider;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -48,7 +48,7 @@ pub enum Input {
         reply: oneshot::Sender<Reply>,
     },
     Status {
-        reply: oneshot::Sender<Value>,
+        reply: oneshot::Sender<crate::control::ServiceStatus>,
     },
     /// Start a drill.
     Drill {

@@ -1,10 +1,11 @@
 //! The journal entries a service writes, and its status for `rtoguard status`.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
 use tracing::error;
 
 use super::ServiceTask;
+use crate::control::{ServiceEndpoint, ServicePool, ServiceStatus, VantageState};
 use crate::journal::NewEntry;
 
 impl ServiceTask {
@@ -30,28 +31,56 @@ impl ServiceTask {
     }
 
     /// The service as `rtoguard status` shows it.
-    pub fn status(&self) -> Value {
-        let pools: Vec<Value> = self
+    pub fn status(&self) -> ServiceStatus {
+        let pools = self
             .pools
             .iter()
             .map(|(name, v)| {
-                let eps: Vec<Value> = v.endpoints().map(|(e, h)| json!({ "endpoint": e, "state": format!("{:?}", h.state()).to_lowercase(), "failing": h.failing(), "last": h.last_detail(), "local": h.local() })).collect();
-                let (health, quorum) = self.reported.get(name).cloned().unwrap_or((crate::controller::PoolHealth::Unknown, None));
-                json!({ "name": name, "health": health.to_string(), "local": format!("{:?}", v.health()).to_lowercase(), "quorum": quorum, "endpoints": eps })
+                let endpoints = v
+                    .endpoints()
+                    .map(|(e, h)| ServiceEndpoint {
+                        endpoint: e.to_string(),
+                        state: h.state(),
+                        failing: h.failing(),
+                        last: h.last_detail().to_string(),
+                        local: h.local().map(str::to_string),
+                    })
+                    .collect();
+                let (health, quorum) = self
+                    .reported
+                    .get(name)
+                    .cloned()
+                    .unwrap_or((crate::controller::PoolHealth::Unknown, None));
+                ServicePool {
+                    name: name.clone(),
+                    health,
+                    local: crate::runtime::specs::health(v.health()),
+                    quorum,
+                    endpoints,
+                }
             })
             .collect();
-        json!({
-            "service": self.name(),
-            "record": self.svc.record,
-            "provider": self.svc.provider,
-            "provider_error": (!self.started).then(|| self.provider_error()),
-            "controller": self.controller.status(),
-            "pools": pools,
-            "busy": self.inflight.as_ref().map(|f| f.what.clone()),
-            "incident": self.incident,
-            "peers": self.links.vantages.peers.as_ref().map(|p| p.snapshot().iter().map(|v| v.status(Instant::now())).collect::<Vec<_>>()),
-            "short_of_quorum": self.short_of_quorum,
-            "vantage": { "id": self.links.vantages.id, "impaired": self.impairment() },
-        })
+        let now = Instant::now();
+        ServiceStatus {
+            service: self.name().to_string(),
+            record: self.svc.record.clone(),
+            provider: self.svc.provider.clone(),
+            provider_error: (!self.started).then(|| self.provider_error()),
+            controller: self.controller.status(),
+            pools,
+            busy: self.inflight.as_ref().map(|f| f.what.clone()),
+            incident: self.incident.clone(),
+            peers: self
+                .links
+                .vantages
+                .peers
+                .as_ref()
+                .map(|p| p.snapshot().iter().map(|v| v.status(now)).collect()),
+            short_of_quorum: self.short_of_quorum,
+            vantage: VantageState {
+                id: self.links.vantages.id.clone(),
+                impaired: self.impairment(),
+            },
+        }
     }
 }

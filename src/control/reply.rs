@@ -1,0 +1,185 @@
+//! What the daemon answers: an HTTP status and one typed body per kind of request.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::controller::PoolHealth;
+use crate::peers::{PeerStatus, QuorumVerdict};
+use crate::probe::EndpointState;
+
+/// The daemon's answer: an HTTP status and its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: ReplyBody,
+}
+
+impl Reply {
+    /// 200 with every service's status.
+    pub fn status(body: StatusReply) -> Self {
+        Self {
+            status: 200,
+            body: ReplyBody::Status(body),
+        }
+    }
+    /// 202: a command or pin was handed to the controller.
+    pub fn accepted(body: Accepted) -> Self {
+        Self {
+            status: 202,
+            body: ReplyBody::Accepted(body),
+        }
+    }
+    /// 202: a drill started.
+    pub fn drill(body: DrillStarted) -> Self {
+        Self {
+            status: 202,
+            body: ReplyBody::Drill(body),
+        }
+    }
+    /// 200: what a move would do; nothing was changed.
+    pub fn dry_run(body: DryRun) -> Self {
+        Self {
+            status: 200,
+            body: ReplyBody::DryRun(body),
+        }
+    }
+    /// A 4xx/5xx with `{"error": message}`.
+    pub fn error(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ReplyBody::Error(ErrorBody {
+                error: message.into(),
+            }),
+        }
+    }
+}
+
+/// Every body the daemon sends. On the wire each is a plain JSON object;
+/// the client knows which to expect from its request and the status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ReplyBody {
+    Status(StatusReply),
+    Accepted(Accepted),
+    Drill(DrillStarted),
+    DryRun(DryRun),
+    Error(ErrorBody),
+}
+
+/// `GET /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReply {
+    /// This controller's id (`controller.id`).
+    pub controller: String,
+    /// Always true: the answer comes from the running daemon.
+    pub daemon: bool,
+    pub services: Vec<ServiceStatus>,
+}
+
+impl StatusReply {
+    pub fn service(&self, name: &str) -> Option<&ServiceStatus> {
+        self.services.iter().find(|s| s.service == name)
+    }
+}
+
+/// One service as `rtoguard status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    pub service: String,
+    pub record: String,
+    pub provider: String,
+    /// Why the provider could not be read yet (the service cannot act).
+    pub provider_error: Option<String>,
+    pub controller: crate::controller::Status,
+    pub pools: Vec<ServicePool>,
+    /// The provider call in flight.
+    pub busy: Option<String>,
+    /// The open incident's id.
+    pub incident: Option<String>,
+    /// The peers pulled from (`None`: no peers configured).
+    pub peers: Option<Vec<PeerStatus>>,
+    /// Too few fresh vantages for a quorum.
+    pub short_of_quorum: bool,
+    pub vantage: VantageState,
+}
+
+impl ServiceStatus {
+    /// Serving `pool` with nothing in flight and the controller idle.
+    pub fn settled_on(&self, pool: &str) -> bool {
+        self.controller.active.as_deref() == Some(pool)
+            && self.busy.is_none()
+            && self.controller.phase == "idle"
+    }
+
+    pub fn pool(&self, name: &str) -> Option<&ServicePool> {
+        self.pools.iter().find(|p| p.name == name)
+    }
+}
+
+/// One pool of a service: its health by quorum, this vantage's own view, and its endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePool {
+    pub name: String,
+    /// The health handed to the controller (by quorum when there are peers).
+    pub health: PoolHealth,
+    /// This vantage's own view.
+    pub local: PoolHealth,
+    pub quorum: Option<QuorumVerdict>,
+    pub endpoints: Vec<ServiceEndpoint>,
+}
+
+/// One endpoint as this vantage sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceEndpoint {
+    pub endpoint: String,
+    pub state: EndpointState,
+    pub failing: bool,
+    /// What the last probe saw (`"status 503"`).
+    pub last: String,
+    /// Why the last result was a local failure of this vantage.
+    pub local: Option<String>,
+}
+
+/// This vantage, and why it cannot probe when it cannot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VantageState {
+    pub id: String,
+    pub impaired: Option<String>,
+}
+
+/// A command (move, pin, unpin) handed to the service's controller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub accepted: bool,
+    pub service: String,
+    /// What the controller decided to do, one line each.
+    pub actions: Vec<String>,
+}
+
+/// A drill under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillStarted {
+    pub accepted: bool,
+    /// The drill's id (its report's name).
+    pub drill: String,
+    pub from: String,
+    pub to: String,
+    pub dwell_secs: u64,
+}
+
+/// What a move would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DryRun {
+    pub dry_run: bool,
+    /// The plan for people.
+    pub text: String,
+    /// The plan as the planner serialises it, for programs; the CLI prints
+    /// `text`, so this stays the planner's own JSON.
+    pub plan: Value,
+}
+
+/// Any 4xx/5xx.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
