@@ -107,7 +107,7 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
         t.normal,
         t.lowered,
         show(t.restore_after),
-        f.mode.as_str(),
+        f.mode,
         show(f.stable_for)
     );
     let _ = writeln!(

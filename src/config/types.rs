@@ -6,9 +6,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use rtoguard_provider_api::RecordType;
-use serde::Deserialize;
 
 use super::secret::SecretSource;
+
+// Concepts owned elsewhere that the validated config carries.
+pub use crate::controller::FailbackMode;
+pub use crate::propagation::Marker;
+pub use rtoguard_provider_api::TsigAlgorithm;
 
 /// The whole validated config.
 #[derive(Debug, Clone)]
@@ -114,31 +118,6 @@ pub struct Rfc2136Config {
     pub requests_per_second: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TsigAlgorithm {
-    HmacSha256,
-    HmacSha384,
-    HmacSha512,
-}
-
-impl TsigAlgorithm {
-    /// Every algorithm with its config word.
-    pub const ALL: [(Self, &'static str); 3] = [
-        (Self::HmacSha256, "hmac-sha256"),
-        (Self::HmacSha384, "hmac-sha384"),
-        (Self::HmacSha512, "hmac-sha512"),
-    ];
-
-    /// The config word, e.g. "hmac-sha256".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::HmacSha256 => "hmac-sha256",
-            Self::HmacSha384 => "hmac-sha384",
-            Self::HmacSha512 => "hmac-sha512",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Route53Config {
     pub region: Option<String>,
@@ -205,24 +184,6 @@ pub struct Ttl {
 pub struct Failback {
     pub mode: FailbackMode,
     pub stable_for: Duration,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailbackMode {
-    #[default]
-    Manual,
-    Auto,
-}
-
-impl FailbackMode {
-    /// The config word: "manual" or "auto".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::Auto => "auto",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -294,13 +255,6 @@ pub struct Pool {
     /// Normalised with `rtoguard_provider_api::normalize_value`.
     pub endpoints: Vec<String>,
     pub marker: Option<Marker>,
-}
-
-/// How a client recognises the pool that answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Marker {
-    Header { name: String, value: String },
-    Body(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,14 +5,25 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// How the service returns to its preferred (first) pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FailbackMode {
     /// Only an operator's `Failback` command moves the service back.
+    #[default]
     Manual,
     /// Move back, as a planned move, once the preferred pool has been `Up`
     /// continuously for `stable_for`.
     Auto,
+}
+
+impl std::fmt::Display for FailbackMode {
+    /// The config word: `manual` or `auto`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Manual => "manual",
+            Self::Auto => "auto",
+        })
+    }
 }
 
 /// The rules for one service. Build it from the validated config; check it

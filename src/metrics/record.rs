@@ -4,7 +4,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::Metrics;
 use super::labels::*;
-use crate::probe::{EndpointState, PoolHealth};
+use crate::controller::PoolHealth;
+use crate::probe::EndpointState;
 
 fn s(v: &str) -> String {
     v.to_string()

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::*;
-use crate::probe::{EndpointState, PoolHealth};
+use crate::controller::PoolHealth;
+use crate::probe::EndpointState;
 
 /// The value of the sample written exactly as `series` (name and labels).
 pub(super) fn sample(text: &str, series: &str) -> Option<f64> {

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use super::{IncidentKind, Metrics, Phase, RequestResult};
-use crate::probe::{EndpointState, PoolHealth};
+use crate::controller::PoolHealth;
+use crate::probe::EndpointState;
 
 const DASHBOARD: &str = include_str!("../../contrib/grafana-dashboard.json");
 

@@ -11,11 +11,11 @@ use tracing::{debug, info};
 
 use super::{Observations, config_digest, serve_with, service_obs};
 use crate::config::{Config, Service};
-use crate::probe::{PoolView, ProbeResult, Scheduler};
+use crate::probe::{PoolEndpoints, ProbeResult, Scheduler};
 use crate::runtime::specs;
 
 /// The pools of every service, as this vantage sees them.
-type Views = BTreeMap<String, BTreeMap<String, PoolView>>;
+type Views = BTreeMap<String, BTreeMap<String, PoolEndpoints>>;
 
 /// Probe every endpoint of `cfg` and serve the observations on
 /// `controller.peer_listen` until `cancel` fires. Providers are never built.
@@ -78,7 +78,7 @@ fn views(services: &[Service]) -> Views {
                 .map(|p| {
                     (
                         p.name.clone(),
-                        PoolView::new(p.endpoints.clone(), rules, min),
+                        PoolEndpoints::new(p.endpoints.clone(), rules, min),
                     )
                 })
                 .collect();
@@ -114,7 +114,7 @@ fn impairment(views: &Views) -> Option<&str> {
     views
         .values()
         .flat_map(|pools| pools.values())
-        .find_map(PoolView::local)
+        .find_map(PoolEndpoints::local)
 }
 
 /// The observations of every service now.

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use crate::config::Config;
 use crate::controller::PoolHealth;
-use crate::probe::{EndpointState, PoolView};
+use crate::probe::{EndpointState, PoolEndpoints};
 
 /// Everything one vantage observes, as served on `GET /v1/observations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,7 +104,7 @@ impl Observations {
 /// and its pool never down because of it, so peers count no vote from us.
 pub fn service_obs(
     service: &str,
-    pools: &BTreeMap<String, PoolView>,
+    pools: &BTreeMap<String, PoolEndpoints>,
     now: Instant,
     now_ms: i64,
 ) -> ServiceObs {
@@ -118,7 +118,7 @@ pub fn service_obs(
         .iter()
         .map(|(name, view)| PoolObs {
             pool: name.clone(),
-            health: crate::runtime::specs::health(view.health()),
+            health: view.health(),
             endpoints: view
                 .endpoints()
                 .map(|(e, h)| EndpointObs {

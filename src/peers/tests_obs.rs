@@ -11,7 +11,7 @@ use super::obs::fnv_for_tests;
 use super::{EndpointObsState, Observations, config_digest, service_obs};
 use crate::config::{Config, parse};
 use crate::controller::PoolHealth;
-use crate::probe::{Hysteresis, PoolView};
+use crate::probe::{Hysteresis, PoolEndpoints};
 
 pub(super) const CONFIG: &str = r#"[controller]
 id = "us-east-1"
@@ -90,7 +90,7 @@ fn digest_changes_with_an_endpoint_a_probe_or_the_health_rules() {
 #[test]
 fn service_obs_reports_states_and_wall_times() {
     let rules = Hysteresis { rise: 1, fall: 2 };
-    let mut primary = PoolView::new(["127.0.0.2", "127.0.0.5"], rules, 1);
+    let mut primary = PoolEndpoints::new(["127.0.0.2", "127.0.0.5"], rules, 1);
     let t0 = Instant::now();
     primary.record("127.0.0.2", true, t0, "connected");
     primary.record(
@@ -121,7 +121,7 @@ fn service_obs_reports_states_and_wall_times() {
 #[test]
 fn observations_travel_as_lowercase_words_and_back() {
     let rules = Hysteresis { rise: 1, fall: 1 };
-    let mut view = PoolView::new(["127.0.0.2"], rules, 1);
+    let mut view = PoolEndpoints::new(["127.0.0.2"], rules, 1);
     view.record("127.0.0.2", false, Instant::now(), "status 503");
     let pools = BTreeMap::from([("primary".to_string(), view)]);
     let mut obs = Observations::empty("us-east-1", "fnv1a64:00", 1);
@@ -144,7 +144,7 @@ fn observations_travel_as_lowercase_words_and_back() {
 #[test]
 fn an_endpoint_this_vantage_cannot_probe_is_published_unknown_not_down() {
     let rules = Hysteresis { rise: 1, fall: 1 };
-    let mut view = PoolView::new(["127.0.0.2"], rules, 1);
+    let mut view = PoolEndpoints::new(["127.0.0.2"], rules, 1);
     let t0 = Instant::now();
     view.record("127.0.0.2", true, t0, "status 200");
     let local = crate::probe::ProbeResult {

@@ -269,7 +269,7 @@ fn an_impaired_peer_casts_no_down_vote() {
     // descriptors: what it publishes (service_obs) is unknown, not down.
     let t = now();
     let rules_ep = crate::probe::Hysteresis { rise: 1, fall: 1 };
-    let mut view = crate::probe::PoolView::new(["127.0.0.2"], rules_ep, 1);
+    let mut view = crate::probe::PoolEndpoints::new(["127.0.0.2"], rules_ep, 1);
     view.record("127.0.0.2", false, t, "status 503");
     let local = crate::probe::ProbeResult {
         ok: false,

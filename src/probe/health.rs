@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::ProbeResult;
+use crate::controller::PoolHealth;
 
 /// Consecutive results that change a verdict (HAProxy's words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,27 +173,14 @@ impl EndpointHealth {
     }
 }
 
-/// A pool's health as one vantage sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PoolHealth {
-    /// Not enough is known yet.
-    Unknown,
-    /// At least `min_healthy` endpoints Up and none failing.
-    Up,
-    /// At least `min_healthy` Up, but some endpoint failing or Down.
-    Suspect,
-    /// Fewer than `min_healthy` Up, and every endpoint's state known.
-    Down,
-}
-
 /// The endpoints of one pool, from one vantage.
 #[derive(Debug, Clone)]
-pub struct PoolView {
+pub struct PoolEndpoints {
     min_healthy: usize,
     endpoints: BTreeMap<String, EndpointHealth>,
 }
 
-impl PoolView {
+impl PoolEndpoints {
     /// A view of `endpoints`, all Unknown; `min_healthy` is at least 1.
     pub fn new<I, S>(endpoints: I, rules: Hysteresis, min_healthy: usize) -> Self
     where
@@ -238,7 +226,11 @@ impl PoolView {
         self.endpoints.values().find_map(EndpointHealth::local)
     }
 
-    /// The aggregate, by the rules on [`PoolHealth`].
+    /// The pool's health as this vantage sees it: `Up` when at least
+    /// `min_healthy` endpoints are Up and none is failing; `Suspect` when at
+    /// least `min_healthy` are Up but some endpoint is failing or Down;
+    /// `Down` when fewer than `min_healthy` are Up and every endpoint's state
+    /// is known; else `Unknown`.
     pub fn health(&self) -> PoolHealth {
         let all = self.endpoints.values();
         let up = all

@@ -1,7 +1,7 @@
 //! Health probes (HTTP(S), TCP, DNS), their scheduler, and rise/fall hysteresis.
 //!
 //! - [`probe_once`] / [`Prober`]: one bounded check of one endpoint.
-//! - [`EndpointHealth`] / [`PoolView`]: pure hysteresis and pool aggregation,
+//! - [`EndpointHealth`] / [`PoolEndpoints`]: pure hysteresis and pool aggregation,
 //!   driven by results and the time passed in.
 //! - [`Scheduler`]: one shared scheduler for every target in the process, with
 //!   a cap on probes in flight and on the start rate, and fast confirmation
@@ -44,7 +44,7 @@ use hickory_proto::rr::RecordType;
 use tokio::time::Instant;
 
 pub use check::{Prober, probe_once};
-pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolHealth, PoolView};
+pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolEndpoints};
 pub use local::LocalFault;
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
 pub use tls::TlsConfigs;

@@ -6,9 +6,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tokio::time::Instant;
 
-use super::{
-    EndpointHealth, EndpointState, Hysteresis, LocalFault, PoolHealth, PoolView, ProbeResult,
-};
+use super::{EndpointHealth, EndpointState, Hysteresis, LocalFault, PoolEndpoints, ProbeResult};
+use crate::controller::PoolHealth;
 
 const RULES: Hysteresis = Hysteresis { rise: 2, fall: 2 };
 
@@ -80,7 +79,7 @@ fn local_failures_between_real_failures_neither_reset_nor_add_to_fall() {
 #[test]
 fn a_pool_we_cannot_probe_is_unknown_never_down() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a", "b"], RULES, 1);
+    let mut v = PoolEndpoints::new(["a", "b"], RULES, 1);
     for n in 0..2 {
         v.observe("a", &result(o, n, true, false));
         v.observe("b", &result(o, n, true, false));
@@ -103,7 +102,7 @@ fn a_pool_we_cannot_probe_is_unknown_never_down() {
 #[test]
 fn a_down_pool_stays_unknown_not_down_while_blind_and_down_after() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a"], RULES, 1);
+    let mut v = PoolEndpoints::new(["a"], RULES, 1);
     v.observe("a", &result(o, 0, false, false));
     v.observe("a", &result(o, 1, false, false));
     assert_eq!(v.health(), PoolHealth::Down);

@@ -5,12 +5,13 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tokio::time::Instant;
 
-use super::{EndpointState, Hysteresis, PoolHealth, PoolView};
+use super::{EndpointState, Hysteresis, PoolEndpoints};
+use crate::controller::PoolHealth;
 
 const RULES: Hysteresis = Hysteresis { rise: 2, fall: 2 };
 
 /// Feed `ok` to `endpoint` `n` times on a fake clock starting at second `from`.
-fn feed(v: &mut PoolView, o: Instant, from: u64, endpoint: &str, ok: bool, n: u64) {
+fn feed(v: &mut PoolEndpoints, o: Instant, from: u64, endpoint: &str, ok: bool, n: u64) {
     for i in 0..n {
         v.record(endpoint, ok, o + Duration::from_secs(from + i), "probe");
     }
@@ -19,7 +20,7 @@ fn feed(v: &mut PoolView, o: Instant, from: u64, endpoint: &str, ok: bool, n: u6
 #[test]
 fn unknown_until_enough_is_known() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a", "b"], RULES, 1);
+    let mut v = PoolEndpoints::new(["a", "b"], RULES, 1);
     assert_eq!(v.health(), PoolHealth::Unknown);
     feed(&mut v, o, 0, "a", false, 2);
     assert_eq!(v.endpoint("a").unwrap().state(), EndpointState::Down);
@@ -32,7 +33,7 @@ fn unknown_until_enough_is_known() {
 #[test]
 fn up_when_min_healthy_up_and_none_failing() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a", "b"], RULES, 1);
+    let mut v = PoolEndpoints::new(["a", "b"], RULES, 1);
     feed(&mut v, o, 0, "a", true, 2);
     // b Unknown and not failing: a alone is enough
     assert_eq!(v.health(), PoolHealth::Up);
@@ -43,7 +44,7 @@ fn up_when_min_healthy_up_and_none_failing() {
 #[test]
 fn suspect_on_a_failing_probe_then_down_after_fall() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a", "b"], RULES, 2);
+    let mut v = PoolEndpoints::new(["a", "b"], RULES, 2);
     feed(&mut v, o, 0, "a", true, 2);
     feed(&mut v, o, 0, "b", true, 2);
     assert_eq!(v.health(), PoolHealth::Up);
@@ -64,7 +65,7 @@ fn suspect_on_a_failing_probe_then_down_after_fall() {
 #[test]
 fn suspect_when_enough_up_but_one_down() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a", "b", "c"], RULES, 2);
+    let mut v = PoolEndpoints::new(["a", "b", "c"], RULES, 2);
     for e in ["a", "b", "c"] {
         feed(&mut v, o, 0, e, true, 2);
     }
@@ -77,7 +78,7 @@ fn suspect_when_enough_up_but_one_down() {
 #[test]
 fn results_for_strangers_are_ignored() {
     let o = Instant::now();
-    let mut v = PoolView::new(["a"], RULES, 1);
+    let mut v = PoolEndpoints::new(["a"], RULES, 1);
     assert_eq!(v.record("z", false, o, "x"), None);
     assert_eq!(v.endpoints().count(), 1);
     assert_eq!(v.health(), PoolHealth::Unknown);
@@ -92,7 +93,7 @@ proptest! {
     ) {
         let o = Instant::now();
         let names = ["a", "b", "c"];
-        let mut v = PoolView::new(names, Hysteresis { rise: 3, fall: 2 }, min);
+        let mut v = PoolEndpoints::new(names, Hysteresis { rise: 3, fall: 2 }, min);
         for (i, (e, ok)) in seq.iter().enumerate() {
             v.record(names[*e], *ok, o + Duration::from_secs(i as u64), "p");
             let eps: Vec<_> = v.endpoints().map(|(_, h)| h.clone()).collect();

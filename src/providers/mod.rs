@@ -6,7 +6,6 @@ use std::sync::Arc;
 use rtoguard_provider_api::Provider;
 
 #[cfg(feature = "rfc2136")]
-use crate::config::TsigAlgorithm;
 use crate::config::{Config, ProviderKind};
 
 /// A provider could not be built (bad secret source, unreachable endpoint
@@ -71,11 +70,7 @@ fn rfc2136(name: &str, c: &crate::config::Rfc2136Config) -> Result<Arc<dyn Provi
         name: name.to_string(),
         server: c.server,
         key_name: c.tsig_key_name.clone(),
-        algorithm: match c.tsig_algorithm {
-            TsigAlgorithm::HmacSha256 => rtoguard_rfc2136::TsigAlgorithm::HmacSha256,
-            TsigAlgorithm::HmacSha384 => rtoguard_rfc2136::TsigAlgorithm::HmacSha384,
-            TsigAlgorithm::HmacSha512 => rtoguard_rfc2136::TsigAlgorithm::HmacSha512,
-        },
+        algorithm: c.tsig_algorithm,
         secret_base64: secret.expose().to_string(),
         timeout: c.timeout,
         requests_per_second: c.requests_per_second,

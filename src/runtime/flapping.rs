@@ -8,18 +8,18 @@ use tokio::time::Instant;
 
 use super::specs;
 use crate::controller::{Action, Controller, Event};
-use crate::probe::{Hysteresis, PoolView};
+use crate::probe::{Hysteresis, PoolEndpoints};
 
 /// Run 10 minutes of 5 s probes with the defaults (rise 5, fall 3, hold-down
 /// 2m, 3 flips an hour, auto failback after 5m) while the primary fails
 /// `fail_ratio` of its probes; return the flips as (from, to).
 fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
     let mut svc = crate::test_support::service();
-    svc.failback.mode = crate::config::FailbackMode::Auto;
+    svc.failback.mode = crate::controller::FailbackMode::Auto;
     let mut c = Controller::new(specs::policy(&svc));
     let rules = Hysteresis { rise: 5, fall: 3 };
-    let mut primary = PoolView::new(["127.0.0.2"], rules, 1);
-    let mut standby = PoolView::new(["127.0.0.3"], rules, 1);
+    let mut primary = PoolEndpoints::new(["127.0.0.2"], rules, 1);
+    let mut standby = PoolEndpoints::new(["127.0.0.3"], rules, 1);
     let mut rng = StdRng::seed_from_u64(seed);
     let t0 = Instant::now();
     let mut flips = Vec::new();
@@ -68,7 +68,7 @@ fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
                 now,
                 "sim",
             );
-            let health = specs::health(view.health());
+            let health = view.health();
             feed(
                 &mut c,
                 now,

@@ -3,8 +3,8 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use crate::config::{self, ProbeKind, Service};
-use crate::controller::{self, Policy};
+use crate::config::{ProbeKind, Service};
+use crate::controller::Policy;
 use crate::probe::{Hysteresis, ProbeSpec, Target};
 
 /// The probe of `svc` as the probe layer takes it.
@@ -85,10 +85,7 @@ pub fn policy(svc: &Service) -> Policy {
         ttl_normal: svc.ttl.normal,
         ttl_lowered: svc.ttl.lowered,
         restore_after: svc.ttl.restore_after,
-        failback_mode: match svc.failback.mode {
-            config::FailbackMode::Manual => controller::FailbackMode::Manual,
-            config::FailbackMode::Auto => controller::FailbackMode::Auto,
-        },
+        failback_mode: svc.failback.mode,
         stable_for: svc.failback.stable_for,
         hold_down: svc.damping.hold_down,
         max_flips: svc.damping.max_flips,
@@ -96,16 +93,6 @@ pub fn policy(svc: &Service) -> Policy {
         retry_after: svc.health.interval.max(std::time::Duration::from_secs(5)),
         // The provider's own floor replaces this once it is built.
         ttl_floor: 1,
-    }
-}
-
-/// The probe layer's pool health as the controller's.
-pub fn health(h: crate::probe::PoolHealth) -> controller::PoolHealth {
-    match h {
-        crate::probe::PoolHealth::Unknown => controller::PoolHealth::Unknown,
-        crate::probe::PoolHealth::Up => controller::PoolHealth::Up,
-        crate::probe::PoolHealth::Suspect => controller::PoolHealth::Suspect,
-        crate::probe::PoolHealth::Down => controller::PoolHealth::Down,
     }
 }
 

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, Marker, ProviderKind, Service};
+use crate::config::{Config, ProviderKind, Service};
 use crate::propagation::{self, ClientCheck, Server, WatchSpec};
 
 /// Where the provider's own primary answers, for RFC 2136 (used as the
@@ -17,16 +17,6 @@ pub fn provider_primary(cfg: &Config, svc: &Service) -> Option<SocketAddr> {
     match &cfg.providers.get(&svc.provider)?.kind {
         ProviderKind::Rfc2136(c) => Some(c.server),
         _ => None,
-    }
-}
-
-fn marker(m: &Marker) -> propagation::Marker {
-    match m {
-        Marker::Header { name, value } => propagation::Marker::Header {
-            name: name.clone(),
-            value: value.clone(),
-        },
-        Marker::Body(b) => propagation::Marker::Body(b.clone()),
     }
 }
 
@@ -71,10 +61,10 @@ pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchS
             .from
             .and_then(|f| svc.pool(f))
             .and_then(|p| p.marker.as_ref())
-            .map(marker);
+            .cloned();
         Some(ClientCheck {
             url: url.clone(),
-            marker: marker(m),
+            marker: m.clone(),
             old_marker: old,
         })
     });

@@ -5,18 +5,21 @@
 //!   checked at construction so an empty record set can never be sent.
 //! - [`Provider`]: read, apply, wait-in-sync, capabilities.
 //! - [`ProviderError`]: one error type that says whether a retry can help.
+//! - [`TsigAlgorithm`]: the TSIG algorithms the config and RFC 2136 share.
 //! - [`limits`]: the shared request budget (`governor`) and retry with backoff.
 
 #![forbid(unsafe_code)]
 
 pub mod limits;
 mod record;
+mod tsig;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub use record::{Change, RecordSet, RecordType, normalize_name, normalize_value, sorted};
+pub use tsig::TsigAlgorithm;
 
 /// What a provider can do; the planner adapts flips to it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

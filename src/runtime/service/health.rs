@@ -8,7 +8,6 @@ use tracing::{info, warn};
 use super::ServiceTask;
 use crate::controller::{Event, PoolHealth};
 use crate::probe::ProbeResult;
-use crate::runtime::specs;
 
 impl ServiceTask {
     pub(super) fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
@@ -101,7 +100,7 @@ impl ServiceTask {
         let mut local = self
             .pools
             .get(pool)
-            .map_or(PoolHealth::Unknown, |v| specs::health(v.health()));
+            .map_or(PoolHealth::Unknown, |v| v.health());
         if self.simulated_down.as_deref() == Some(pool) {
             // A drill's simulated fault: this vantage says down, probes or not.
             local = PoolHealth::Down;
@@ -118,11 +117,9 @@ impl ServiceTask {
         if !changed {
             return short;
         }
-        self.links.metrics.set_pool_health(
-            &self.svc.name,
-            pool,
-            super::observe::probe_health(health),
-        );
+        self.links
+            .metrics
+            .set_pool_health(&self.svc.name, pool, health);
         let seen_by = verdict
             .as_ref()
             .map(|v| [v.down.clone(), v.suspect.clone()].concat())

@@ -85,7 +85,7 @@ impl ServiceTask {
         let healthy = self
             .pools
             .get(&active)
-            .is_some_and(|v| v.health() == crate::probe::PoolHealth::Up);
+            .is_some_and(|v| v.health() == crate::controller::PoolHealth::Up);
         if healthy && self.inflight.is_none() && self.incident.is_some() {
             self.journal_entry(
                 "incident-end",

@@ -27,7 +27,7 @@ use crate::config::Service;
 use crate::control::Reply;
 use crate::controller::{Action, AlertLevel, Command, Controller, Event, Intent};
 use crate::journal::Journal;
-use crate::probe::{PoolView, ProbeResult};
+use crate::probe::{PoolEndpoints, ProbeResult};
 
 /// What a service task is told.
 #[derive(Debug)]
@@ -80,7 +80,7 @@ pub struct ServiceTask {
     provider: Result<Arc<dyn Provider>, String>,
     journal: Arc<Journal>,
     controller: Controller,
-    pools: BTreeMap<String, PoolView>,
+    pools: BTreeMap<String, PoolEndpoints>,
     seen: BTreeSet<(String, String)>,
     started: bool,
     inflight: Option<Inflight>,
@@ -146,7 +146,7 @@ impl ServiceTask {
             .map(|p| {
                 (
                     p.name.clone(),
-                    PoolView::new(p.endpoints.clone(), rules, svc.health.min_healthy as usize),
+                    PoolEndpoints::new(p.endpoints.clone(), rules, svc.health.min_healthy as usize),
                 )
             })
             .collect();
@@ -239,7 +239,7 @@ impl ServiceTask {
         let health: Vec<_> = self
             .pools
             .iter()
-            .map(|(n, v)| (n.clone(), specs::health(v.health())))
+            .map(|(n, v)| (n.clone(), v.health()))
             .collect();
         for (pool, health) in health {
             self.feed(Event::PoolHealth { pool, health });

@@ -8,16 +8,6 @@ use crate::controller::{Action, Event, Initiator, PoolHealth};
 use crate::metrics::IncidentKind;
 use crate::notify;
 
-/// The controller's pool health as the metrics label it.
-pub fn probe_health(h: PoolHealth) -> crate::probe::PoolHealth {
-    match h {
-        PoolHealth::Unknown => crate::probe::PoolHealth::Unknown,
-        PoolHealth::Up => crate::probe::PoolHealth::Up,
-        PoolHealth::Suspect => crate::probe::PoolHealth::Suspect,
-        PoolHealth::Down => crate::probe::PoolHealth::Down,
-    }
-}
-
 impl ServiceTask {
     pub(super) fn observe_incident_start(
         &self,

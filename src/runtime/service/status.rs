@@ -54,7 +54,7 @@ impl ServiceTask {
                 ServicePool {
                     name: name.clone(),
                     health,
-                    local: crate::runtime::specs::health(v.health()),
+                    local: v.health(),
                     quorum,
                     endpoints,
                 }
