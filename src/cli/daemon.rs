@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::manual::{fail_msg, load};
+use super::shared::{fail_msg, load};
 use super::{DrillArgs, HistoryArgs, PinArgs, RunArgs};
 use crate::config::Config;
 use crate::control::{

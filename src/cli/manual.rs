@@ -3,37 +3,13 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::shared::{fail, load};
 use crate::config::{self, Config};
 use crate::journal::Journal;
 use crate::ops::{self, Interrupts, MoveContext, MoveOptions, OpError, Output};
 use crate::providers::Providers;
 
 use super::{CheckArgs, FailbackArgs, FailoverArgs, MoveArgs, StatusArgs};
-
-/// Print an error with its whole cause chain and return its exit code.
-fn fail(err: &dyn std::error::Error, code: u8) -> ExitCode {
-    let mut msg = format!("error: {err}");
-    let mut src = err.source();
-    while let Some(s) = src {
-        msg.push_str(&format!(": {s}"));
-        src = s.source();
-    }
-    eprintln!("{msg}");
-    ExitCode::from(code)
-}
-
-/// Print `msg` as an error and return `code`.
-pub fn fail_msg(msg: &str, code: u8) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::from(code)
-}
-
-pub fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
-    config::load(path).map_err(|e| {
-        eprintln!("{e}");
-        ExitCode::from(64)
-    })
-}
 
 pub fn check(a: &CheckArgs) -> ExitCode {
     let path = &a.config.config;

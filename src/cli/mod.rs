@@ -3,6 +3,7 @@
 mod daemon;
 mod manual;
 mod report;
+mod shared;
 #[cfg(test)]
 mod tests_status;
 mod watch;
@@ -307,7 +308,7 @@ pub async fn run(cli: Cli) -> ExitCode {
             let cmd = <Cli as clap::CommandFactory>::command();
             match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => manual::fail_msg(&e.to_string(), 1),
+                Err(e) => shared::fail_msg(&e.to_string(), 1),
             }
         }
         Command::Check(a) => manual::check(&a),

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::manual::{fail_msg, load};
+use super::shared::{fail_msg, load};
 use super::{ReportArgs, ReportFormat};
 use crate::journal::Journal;
 use crate::report::{self, Report};

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::WatchArgs;
-use super::manual::{fail_msg, load};
+use super::shared::{fail_msg, load};
 use crate::propagation::{self, EndReason, Server, WatchSpec};
 
 /// `ADDR` or `ADDR:PORT` (port 53 by default).

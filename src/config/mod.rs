@@ -18,6 +18,7 @@ mod secret;
 mod service;
 mod source;
 mod summary;
+mod tables;
 mod types;
 mod types_notify;
 mod validate;

@@ -8,8 +8,8 @@ use toml::de::DeValue;
 use super::locate::Issues;
 use super::raw::{RawNotify, RawWebhook, S};
 use super::secret::{Secret, SecretSource};
+use super::tables::{elements, parse_section};
 use super::types_notify::*;
-use super::validate::{elements, parse_section};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const DEFAULT_RETRIES: u32 = 3;

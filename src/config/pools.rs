@@ -8,8 +8,8 @@ use rtoguard_provider_api::{RecordType, normalize_value};
 
 use super::locate::Issues;
 use super::raw::{RawMarker, RawNamedServer, RawPool, RawPropagation, S};
+use super::tables::url_check;
 use super::types::*;
-use super::validate::url_check;
 use super::values::endpoint_problem;
 
 /// The pools in preference order; issues for each problem found.

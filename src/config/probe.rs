@@ -8,8 +8,8 @@ use toml::de::DeValue;
 
 use super::locate::Issues;
 use super::raw::{RawDnsProbe, RawHttpProbe, RawStatus, RawTcpProbe, S};
+use super::tables::{parse_section, tag};
 use super::types::{Probe, ProbeKind};
-use super::validate::{parse_section, tag};
 
 const PROBE_TYPES: &str = "http, tcp, dns";
 

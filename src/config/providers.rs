@@ -9,8 +9,8 @@ use toml::de::DeValue;
 
 use super::locate::Issues;
 use super::raw::{RawCloudflare, RawRfc2136, RawRoute53};
+use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
-use super::validate::{as_table, parse_section, tag, url_check};
 use super::values::{is_hostname, normalize_name};
 
 const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare";

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::{self, IgnoredAny, Visitor};
 use serde_spanned::Spanned;
 
-use super::types::FailbackMode;
+use crate::controller::FailbackMode;
 
 pub(super) type S<T> = Spanned<T>;
 

@@ -10,8 +10,8 @@ use toml::de::DeValue;
 use super::limits::{self, Floor, Owners};
 use super::locate::Issues;
 use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
+use super::tables::{as_table, elements, parse_section};
 use super::types::*;
-use super::validate::{as_table, elements, parse_section};
 use super::values::{is_hostname, normalize_name};
 use super::{fast, pools, probe};
 

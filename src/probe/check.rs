@@ -1,18 +1,17 @@
 //! One bounded probe of one endpoint: the [`Prober`] and the TCP and DNS checks.
 
-use std::net::{IpAddr, SocketAddr};
-use std::str::FromStr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::Instant;
 use tracing::warn;
 
+use super::connect::tcp;
 use super::dns::dns;
 use super::http::HttpClient;
 use super::tls::TlsConfigs;
-use super::{LocalFault, ProbeError, ProbeResult, ProbeSpec};
+use super::{ProbeError, ProbeResult, ProbeSpec};
 
 /// A ready-to-run probe of one endpoint: for HTTP(S) it holds one client
 /// (TLS roots loaded once, the endpoint's address pinned), reused by every probe.
@@ -114,70 +113,4 @@ pub async fn probe_once(spec: &ProbeSpec, endpoint: &str, timeout: Duration) -> 
     Prober::new(Arc::new(spec.clone()), endpoint)
         .probe(timeout)
         .await
-}
-
-/// The socket addresses of `endpoint` (an IP, or a host name looked up).
-pub(super) async fn endpoint_addrs(
-    endpoint: &str,
-    port: u16,
-) -> Result<Vec<SocketAddr>, ProbeError> {
-    if let Ok(ip) = IpAddr::from_str(endpoint.trim_start_matches('[').trim_end_matches(']')) {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((endpoint, port))
-        .await
-        .map_err(|e| match LocalFault::from_io(&e) {
-            Some(l) => ProbeError::Local(l),
-            None => ProbeError::Resolve(endpoint.to_string(), e.to_string()),
-        })?
-        .collect();
-    if addrs.is_empty() {
-        return Err(ProbeError::Resolve(
-            endpoint.to_string(),
-            "no addresses".into(),
-        ));
-    }
-    Ok(addrs)
-}
-
-async fn tcp(endpoint: &str, port: u16, source: Option<IpAddr>) -> Result<String, ProbeError> {
-    let addrs = endpoint_addrs(endpoint, port).await?;
-    let mut last = None;
-    for addr in addrs {
-        match connect_from(addr, source).await {
-            Ok(_) => return Ok("connected".into()),
-            Err(e) => last = Some(e),
-        }
-    }
-    // endpoint_addrs never returns an empty list.
-    Err(connect_error(&last.expect("at least one address")))
-}
-
-/// A TCP connection to `addr`, bound first to `source` when set.
-pub(super) async fn connect_from(
-    addr: SocketAddr,
-    source: Option<IpAddr>,
-) -> std::io::Result<TcpStream> {
-    let Some(ip) = source else {
-        return TcpStream::connect(addr).await;
-    };
-    let sock = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    sock.bind(SocketAddr::new(ip, 0))?;
-    sock.connect(addr).await
-}
-
-/// A connect's error: this host's own trouble (descriptors, buffers, the
-/// source address) is [`ProbeError::Local`]; anything else is the endpoint's.
-pub(super) fn connect_error(e: &std::io::Error) -> ProbeError {
-    if let Some(l) = LocalFault::from_io(e) {
-        ProbeError::Local(l)
-    } else if e.kind() == std::io::ErrorKind::ConnectionRefused {
-        ProbeError::Refused
-    } else {
-        ProbeError::Connect(e.to_string())
-    }
 }

@@ -8,7 +8,7 @@ use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use rtoguard_dns::{Exchange, ExchangeError};
 
-use super::check::endpoint_addrs;
+use super::connect::endpoint_addrs;
 use super::{LocalFault, ProbeError};
 
 /// A backstop only: the prober's own timeout bounds every probe first.

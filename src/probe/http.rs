@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use super::check::endpoint_addrs;
+use super::connect::endpoint_addrs;
 use super::tls::{self, TlsConfigs};
 use super::{LocalFault, MAX_BODY, ProbeError, ProbeSpec};
 
@@ -159,7 +159,7 @@ fn send_error(e: reqwest::Error) -> ProbeError {
             .rev()
             .find_map(|c| c.downcast_ref::<std::io::Error>())
         {
-            return super::check::connect_error(io);
+            return super::connect::connect_error(io);
         }
         return ProbeError::Connect(text);
     }

@@ -9,6 +9,7 @@
 
 mod check;
 mod confirm;
+mod connect;
 mod dns;
 mod health;
 mod histogram;

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::clock::{dur, offset};
+use super::escape::esc;
 use super::svg;
 use super::text::{costliest_line, verdict_line};
 use super::types::{Report, Verdict};
@@ -17,22 +18,6 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}tr.late td{background:#f
 .chart .rto{fill:#d32f2f;font-weight:600}.chart .rec{fill:#222;font-weight:600}\
 .chart .val{fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}\
 .muted{color:#666}";
-
-/// Escape text for HTML (element content and attribute values).
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
 
 fn opt(v: Option<i64>) -> String {
     v.map_or_else(|| "-".into(), offset)

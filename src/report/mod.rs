@@ -11,6 +11,7 @@
 
 mod build;
 mod clock;
+mod escape;
 mod facts;
 mod html;
 mod paths;

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::clock::dur;
-use super::html::esc;
+use super::escape::esc;
 use super::types::{PhaseName, Report};
 
 const W: i64 = 880;
