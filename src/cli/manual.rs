@@ -78,7 +78,7 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
     {
         return fail(&unknown_service(&cfg, name), 64);
     }
-    if let Some(code) = super::daemon::status(&cfg, a.service.as_deref(), a.json).await {
+    if let Some(code) = super::status::status(&cfg, a.service.as_deref(), a.json).await {
         return code;
     }
     let mut providers = Providers::default();

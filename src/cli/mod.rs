@@ -4,6 +4,7 @@ mod daemon;
 mod manual;
 mod report;
 mod shared;
+mod status;
 #[cfg(test)]
 mod tests_status;
 mod watch;

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::daemon::service_text;
+use super::status::service_text;
 use crate::control::ServiceStatus;
 
 #[test]

@@ -1,0 +1,64 @@
+//! `rtoguard status` through the daemon: every service as text or JSON.
+
+use std::process::ExitCode;
+
+use super::shared::fail_msg;
+use crate::config::Config;
+use crate::control::{Client, ServiceStatus};
+
+/// `status` through the daemon; `None` when no daemon runs.
+pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<ExitCode> {
+    let reply = match Client::new(&cfg.controller.control_socket).status().await {
+        Ok(r) => r,
+        Err(e) if e.is_no_daemon() => return None,
+        Err(e) => return Some(fail_msg(&e.to_string(), 1)),
+    };
+    for s in reply
+        .services
+        .iter()
+        .filter(|s| only.is_none_or(|n| s.service == n))
+    {
+        if as_json {
+            println!("{}", serde_json::to_string(s).unwrap_or_default());
+        } else {
+            print!("{}", service_text(s));
+        }
+    }
+    Some(ExitCode::SUCCESS)
+}
+
+/// One service of `status` as text: a head line, the vantage when impaired,
+/// then each pool and its endpoints.
+pub(super) fn service_text(s: &ServiceStatus) -> String {
+    use std::fmt::Write;
+    let c = &s.controller;
+    let mut out = format!(
+        "{}  {}  active pool: {}  ttl {}{}{}\n",
+        s.service,
+        s.record,
+        c.active.as_deref().unwrap_or("none"),
+        c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
+        if c.pinned { "  PINNED" } else { "" },
+        s.provider_error
+            .as_ref()
+            .map(|e| format!("  PROVIDER DOWN: {e}"))
+            .unwrap_or_default()
+    );
+    // Writing to a String cannot fail.
+    if let Some(reason) = &s.vantage.impaired {
+        let _ = writeln!(out, "    vantage {}  impaired: {reason}", s.vantage.id);
+    }
+    for p in &s.pools {
+        let _ = writeln!(out, "    pool {:<12} {}", p.name, p.health);
+        for e in &p.endpoints {
+            let _ = writeln!(
+                out,
+                "        {:<20} {:<8} {}",
+                e.endpoint,
+                e.state.to_string(),
+                e.local.as_deref().unwrap_or(&e.last)
+            );
+        }
+    }
+    out
+}
