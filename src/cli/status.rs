@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use super::shared::fail_msg;
 use crate::config::Config;
-use crate::control::{Client, ServiceStatus};
+use crate::control::{Client, DaemonService};
 
 /// `status` through the daemon; `None` when no daemon runs.
 pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<ExitCode> {
@@ -29,7 +29,7 @@ pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<E
 
 /// One service of `status` as text: a head line, the vantage when impaired,
 /// then each pool and its endpoints.
-pub(super) fn service_text(s: &ServiceStatus) -> String {
+pub(super) fn service_text(s: &DaemonService) -> String {
     use std::fmt::Write;
     let c = &s.controller;
     let mut out = format!(

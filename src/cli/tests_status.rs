@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::status::service_text;
-use crate::control::ServiceStatus;
+use crate::control::DaemonService;
 
 #[test]
 fn an_impaired_vantage_is_named_with_its_reason() {
@@ -20,7 +20,7 @@ fn an_impaired_vantage_is_named_with_its_reason() {
               "local": "out of file descriptors (Too many open files (os error 24))" }
         ]}]
     });
-    let s: ServiceStatus = serde_json::from_value(s).unwrap();
+    let s: DaemonService = serde_json::from_value(s).unwrap();
     let text = service_text(&s);
     assert_eq!(
         text,

@@ -26,8 +26,8 @@ use tokio::sync::oneshot;
 pub use client::{Client, ClientError, WaitTimeout};
 pub use parse::parse_request;
 pub use reply::{
-    Accepted, DrillStarted, DryRun, ErrorBody, Reply, ReplyBody, ServiceEndpoint, ServicePool,
-    ServiceStatus, StatusReply, VantageState,
+    Accepted, DaemonService, DrillStarted, DryRun, ErrorBody, Reply, ReplyBody, ServiceEndpoint,
+    ServicePool, StatusReply, VantageState,
 };
 pub use request::{DrillRequest, MoveRequest, Request, Wire};
 pub use server::{serve, serve_with};

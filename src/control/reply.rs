@@ -73,18 +73,19 @@ pub struct StatusReply {
     pub controller: String,
     /// Always true: the answer comes from the running daemon.
     pub daemon: bool,
-    pub services: Vec<ServiceStatus>,
+    pub services: Vec<DaemonService>,
 }
 
 impl StatusReply {
-    pub fn service(&self, name: &str) -> Option<&ServiceStatus> {
+    pub fn service(&self, name: &str) -> Option<&DaemonService> {
         self.services.iter().find(|s| s.service == name)
     }
 }
 
-/// One service as `rtoguard status` shows it.
+/// One service as the running daemon sees it (`rtoguard status`); without
+/// a daemon, `status` shows [`crate::ops::ServiceStatus`] instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceStatus {
+pub struct DaemonService {
     pub service: String,
     pub record: String,
     pub provider: String,
@@ -103,7 +104,7 @@ pub struct ServiceStatus {
     pub vantage: VantageState,
 }
 
-impl ServiceStatus {
+impl DaemonService {
     /// Serving `pool` with nothing in flight and the controller idle.
     pub fn settled_on(&self, pool: &str) -> bool {
         self.controller.active.as_deref() == Some(pool)

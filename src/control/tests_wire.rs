@@ -83,9 +83,9 @@ fn request_bodies_keep_their_field_names() {
     );
 }
 
-fn service_status() -> ServiceStatus {
+fn service_status() -> DaemonService {
     let policy = Policy::with_defaults(vec!["primary".into(), "standby".into()]);
-    ServiceStatus {
+    DaemonService {
         service: "checkout".into(),
         record: "checkout.example.test.".into(),
         provider: "corp-bind".into(),

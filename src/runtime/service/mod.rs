@@ -48,7 +48,7 @@ pub enum Input {
         reply: oneshot::Sender<Reply>,
     },
     Status {
-        reply: oneshot::Sender<crate::control::ServiceStatus>,
+        reply: oneshot::Sender<crate::control::DaemonService>,
     },
     /// Start a drill.
     Drill {

@@ -5,7 +5,7 @@ use tokio::time::Instant;
 use tracing::error;
 
 use super::ServiceTask;
-use crate::control::{ServiceEndpoint, ServicePool, ServiceStatus, VantageState};
+use crate::control::{DaemonService, ServiceEndpoint, ServicePool, VantageState};
 use crate::journal::NewEntry;
 
 impl ServiceTask {
@@ -31,7 +31,7 @@ impl ServiceTask {
     }
 
     /// The service as `rtoguard status` shows it.
-    pub fn status(&self) -> ServiceStatus {
+    pub fn status(&self) -> DaemonService {
         let pools = self
             .pools
             .iter()
@@ -61,7 +61,7 @@ impl ServiceTask {
             })
             .collect();
         let now = Instant::now();
-        ServiceStatus {
+        DaemonService {
             service: self.name().to_string(),
             record: self.svc.record.clone(),
             provider: self.svc.provider.clone(),
