@@ -2,13 +2,13 @@
 //! `status`, `failover`, `failback`, `pin` and `unpin` reach the running
 //! daemon, so manual moves are serialised with automation and journaled.
 //!
-//! | method | path | body |
-//! | --- | --- | --- |
-//! | GET | `/v1/status` | |
-//! | POST | `/v1/services/{name}/failover` | `{"to": "standby", "planned": false, "force": false, "dry_run": false}` |
-//! | POST | `/v1/services/{name}/failback` | `{"planned": true, "force": false, "dry_run": false}` |
-//! | POST | `/v1/services/{name}/drill` | `{"simulate_fault": true, "dwell_secs": 60, "to": null}` |
-//! | POST | `/v1/services/{name}/pin` / `unpin` | |
+//! | method | path | body | answer |
+//! | --- | --- | --- | --- |
+//! | GET | `/v1/status` | | 200 [`StatusReply`] |
+//! | POST | `/v1/services/{name}/failover` | `{"to": "standby", "planned": false, "force": false, "dry_run": false}` | 202 [`Accepted`], or 200 [`DryRun`] |
+//! | POST | `/v1/services/{name}/failback` | `{"planned": true, "force": false, "dry_run": false}` | 202 [`Accepted`], or 200 [`DryRun`] |
+//! | POST | `/v1/services/{name}/drill` | `{"simulate_fault": true, "dwell_secs": 60, "to": null}` | 202 [`DrillStarted`] |
+//! | POST | `/v1/services/{name}/pin` / `unpin` | | 202 [`Accepted`] |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
 //! changed) or 5xx status. Requests ([`Request`]) and answers ([`ReplyBody`])
