@@ -249,3 +249,23 @@ fn an_error_that_is_not_json_keeps_its_text() {
     let back = decode(&Request::Status, 200, b"{\"controller\": 1}");
     assert!(back.is_err_and(|e| e.contains("unexpected answer")));
 }
+
+#[test]
+fn command_answers_keep_their_old_json() {
+    let bodies: Vec<Value> = replies()
+        .into_iter()
+        .skip(1)
+        .map(|(_, r)| serde_json::to_value(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            json!({ "dry_run": true, "text": "1. flip\n", "plan": { "service": "checkout", "steps": [] } }),
+            json!({ "accepted": true, "service": "checkout", "actions": ["Flip to dr"] }),
+            json!({ "accepted": true, "drill": "drill-checkout-1", "from": "primary", "to": "standby", "dwell_secs": 5 }),
+            json!({ "accepted": true, "service": ODD, "actions": [] }),
+            json!({ "error": "already unpinned" }),
+            json!({ "error": "shutting down" }),
+        ]
+    );
+}
