@@ -248,3 +248,40 @@ fn a_journal_that_cannot_be_written_stops_the_write_and_says_so() {
     );
     d.stop();
 }
+
+#[test]
+fn a_daemon_dry_run_refuses_an_unhealthy_target_as_the_real_command_does() {
+    let mut tb = Testbed::start_with(4, 1, "1h", FAST);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    tb.standby.stop();
+    let standby_down = || {
+        let out = run(&["status", "--json", "--config", tb.config_str()]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["pools"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "standby").cloned())
+            .is_some_and(|p| p["health"] == "down")
+    };
+    wait_for(Duration::from_secs(15), standby_down, || d.log_text());
+    let serial = tb.bind.serial();
+    let failover = |extra: &str| {
+        let mut args = vec!["failover", "checkout", "--to", "standby", "--yes"];
+        args.push(extra);
+        args.extend(["--config", tb.config_str()]);
+        run(&args)
+    };
+    let dry = failover("--dry-run");
+    let real = failover("--planned");
+    assert!(!real.status.success(), "{}", real.text());
+    assert!(!dry.status.success(), "the dry run promised a move:\n{}", dry.text());
+    assert!(dry.text().contains("refused"), "{}", dry.text());
+    assert!(
+        dry.text().contains("standby") && real.text().contains("standby"),
+        "dry run:\n{}\nreal:\n{}",
+        dry.text(),
+        real.text()
+    );
+    assert_eq!(tb.bind.serial(), serial);
+    d.stop();
+}
