@@ -274,7 +274,11 @@ fn a_daemon_dry_run_refuses_an_unhealthy_target_as_the_real_command_does() {
     let dry = failover("--dry-run");
     let real = failover("--planned");
     assert!(!real.status.success(), "{}", real.text());
-    assert!(!dry.status.success(), "the dry run promised a move:\n{}", dry.text());
+    assert!(
+        !dry.status.success(),
+        "the dry run promised a move:\n{}",
+        dry.text()
+    );
     assert!(dry.text().contains("refused"), "{}", dry.text());
     assert!(
         dry.text().contains("standby") && real.text().contains("standby"),

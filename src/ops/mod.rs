@@ -38,6 +38,8 @@ pub enum OpError {
         "target pool {pool} failed its probe ({detail}); nothing was changed. Use --force to flip anyway"
     )]
     TargetUnhealthy { pool: String, detail: String },
+    #[error("{0}; nothing was changed")]
+    Journal(#[from] crate::engine::IntentError),
     #[error("aborted by Ctrl-C {when}")]
     Aborted { when: String },
 }

@@ -51,6 +51,7 @@ impl ServiceTask {
             "incident": self.incident,
             "peers": self.links.vantages.peers.as_ref().map(|p| p.snapshot().iter().map(|v| v.status(Instant::now())).collect::<Vec<_>>()),
             "short_of_quorum": self.short_of_quorum,
+            "journal_error": self.journal_fault,
             "vantage": { "id": self.links.vantages.id, "impaired": self.impairment() },
         })
     }
