@@ -190,6 +190,13 @@ fn race(env: Vec<(String, String)>) {
         );
         let h = history(c.node(id).config_str());
         assert!(h.contains("done by another writer"), "{id}:\n{h}");
+        let flipped = c
+            .node(id)
+            .history()
+            .iter()
+            .filter(|e| e["kind"] == "flipped")
+            .count();
+        assert_eq!(flipped, 0, "{id} journals a flip it did not make:\n{h}");
     }
     assert_eq!(total(&c), 1, "one outage, one report:\n{}", c.logs());
 }

@@ -142,3 +142,77 @@ pub fn served(svc: &Service, change: &Change, now: &[RecordSet]) -> bool {
 pub fn serves(svc: &Service, sets: &[RecordSet], to: &str) -> bool {
     classify(svc, sets).pool() == Some(to)
 }
+
+#[cfg(test)]
+mod tests {
+    use rtoguard_provider_api::RecordType;
+
+    use super::*;
+
+    const NAME: &str = "checkout.example.test.";
+
+    fn set(ip: &str, ttl: u32) -> Vec<RecordSet> {
+        vec![RecordSet::new(NAME, RecordType::A, ttl, [ip])]
+    }
+
+    fn flip(ttl: u32) -> Change {
+        // Fixed, valid records: building the change cannot fail.
+        Change::new(
+            NAME,
+            RecordType::A,
+            set("127.0.0.2", 300),
+            set("127.0.0.3", ttl),
+        )
+        .expect("a valid change")
+    }
+
+    #[test]
+    fn the_desired_records_are_served() {
+        let svc = crate::test_support::service();
+        assert!(served(&svc, &flip(30), &set("127.0.0.3", 30)));
+    }
+
+    #[test]
+    fn a_flip_to_the_same_pool_at_another_ttl_is_served() {
+        let svc = crate::test_support::service();
+        assert!(served(&svc, &flip(30), &set("127.0.0.3", 300)));
+    }
+
+    #[test]
+    fn the_old_pool_or_a_mix_is_not_served() {
+        let svc = crate::test_support::service();
+        assert!(!served(&svc, &flip(30), &set("127.0.0.2", 300)));
+        let mix = vec![RecordSet::new(
+            NAME,
+            RecordType::A,
+            30,
+            ["127.0.0.2", "127.0.0.3"],
+        )];
+        assert!(!served(&svc, &flip(30), &mix));
+    }
+
+    #[test]
+    fn a_ttl_change_is_served_only_at_its_ttl() {
+        let svc = crate::test_support::service();
+        let ttl = Change::new(
+            NAME,
+            RecordType::A,
+            set("127.0.0.2", 300),
+            set("127.0.0.2", 30),
+        )
+        .expect("a valid change");
+        assert!(served(&svc, &ttl, &set("127.0.0.2", 30)));
+        assert!(!served(&svc, &ttl, &set("127.0.0.2", 300)));
+    }
+
+    #[test]
+    fn outcome_words_close_the_intent() {
+        assert_eq!(Outcome::DoneByOther { seen_ms: 0 }.word(), "done-by-other");
+        let t = Timing {
+            accepted_ms: 1,
+            in_sync_ms: None,
+            receipt: None,
+        };
+        assert_eq!(Outcome::Applied(t).word(), "done");
+    }
+}

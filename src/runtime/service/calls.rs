@@ -235,32 +235,21 @@ impl ServiceTask {
         if let Some(id) = fl.intent {
             crate::engine::close_intent(&self.journal, id, outcome, msg);
         }
-        self.observe_done(&fl.action, &done.event);
-        if done.by_other {
-            self.feed_not_ours(done.event);
-        } else {
-            self.feed(done.event);
-        }
-        self.maybe_close_incident();
-    }
-
-    /// Another writer made the change: the controller takes it as done, but
-    /// the propagation watch and the report are the writer's, not ours (one
-    /// outage, one report).
-    fn feed_not_ours(&mut self, event: Event) {
-        let actions = self.controller.handle(Instant::now(), event);
-        for a in actions {
-            match a {
-                Action::StartWatch { to, .. } => {
-                    info!(service = %self.svc.name, pool = %to, "Another writer made the flip: its writer watches and reports it.");
-                    self.journal_entry(
-                        "watch-skipped",
-                        &format!("flip to {to} made by another writer; the report is its writer's"),
-                        json!({ "to": to, "by_other": true }),
-                    );
-                }
-                a => self.run_action(a),
+        let event = if done.by_other {
+            // Not our write: the controller hears a lost compare-and-set,
+            // re-reads, and journals the flip as done by another writer;
+            // it starts no watch, so the report is the writer's alone.
+            Event::ProviderFailed {
+                op: ProviderOp::Flip,
+                retryable: false,
+                conflict: true,
             }
-        }
+        } else {
+            done.event
+        };
+        // No flip metric or webhook for a flip this controller did not make.
+        self.observe_done(&fl.action, &event);
+        self.feed(event);
+        self.maybe_close_incident();
     }
 }
