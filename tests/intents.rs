@@ -1,6 +1,8 @@
-//! Operator flips found unfinished at start-up: re-validated (target health,
-//! `controller.intent_max_age`), never replayed with `force`. The intent is
-//! written to the journal as a daemon killed mid-flip would have left it.
+//! Operator intents: journaled before the provider is called (the direct
+//! CLI refuses to move when it cannot), and found unfinished at start-up
+//! re-validated (target health, `controller.intent_max_age`), never
+//! replayed with `force`. An unfinished intent is written to the journal as
+//! a daemon killed mid-flip would have left it.
 
 // Integration tests time a real daemon on the wall clock.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -98,4 +100,29 @@ fn a_recent_operator_flip_to_a_healthy_target_is_finished_once() {
     let h = history(&tb);
     assert_eq!(h.matches("about to Flip").count(), 1, "{h}");
     d.stop();
+}
+
+#[test]
+fn the_direct_cli_does_not_move_when_the_journal_cannot_take_the_intent() {
+    let tb = Testbed::start(300, 30, "1m");
+    let flag = tb.dir.path().join("journal-fails");
+    std::fs::write(&flag, "").expect("flag");
+    let serial = tb.bind.serial();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        .args([
+            "failover", "checkout", "--to", "standby", "--yes", "--force",
+        ])
+        .args(["--config", tb.config_str()])
+        .env("RTOGUARD_TEST_JOURNAL_FAILS_WHILE", &flag)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run rtoguard");
+    assert!(!out.status.success(), "{}", out.text());
+    assert!(
+        out.text().contains("cannot journal the intent"),
+        "{}",
+        out.text()
+    );
+    assert_eq!(tb.bind.serial(), serial, "{}", out.text());
+    assert_eq!(served(&tb), ["127.0.0.2"]);
 }
