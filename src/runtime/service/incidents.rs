@@ -31,8 +31,13 @@ impl ServiceTask {
         }
         let last = open.last()?;
         let intent = serde_json::from_value::<Intent>(last.payload.clone()).ok()?;
-        if let Some(id) = &last.incident {
-            self.resume_incident(id);
+        match &last.incident {
+            Some(id) => self.resume_incident(id),
+            None => self.journal_entry(
+                "note",
+                "the unfinished call belonged to no incident: its outcome gets no RTO report",
+                json!({ "intent": last.payload }),
+            ),
         }
         let age = SystemTime::now()
             .duration_since(intent.requested_at)
