@@ -1,8 +1,10 @@
 //! The move engine: one way to carry out a provider change, for the daemon
-//! and the direct CLI alike. Journal the intent (no journal, no write),
-//! apply with compare-and-set, confirm in sync, re-read after a retryable
-//! error or a lost compare-and-set, and say honestly who made the change.
+//! and the direct CLI alike. Build the change from the intent and what is
+//! served, journal the intent (no journal, no write), apply with
+//! compare-and-set, confirm in sync, re-read after a retryable error or a
+//! lost compare-and-set, and say honestly who made the change.
 
+mod change;
 mod intent;
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use rtoguard_provider_api::{Change, Provider, ProviderError, Receipt, RecordSet,
 use crate::config::Service;
 use crate::plan::classify;
 
+pub use change::{Prepared, flip_change, ttl_change};
 pub use intent::{IntentError, IntentRecord, close_intent, journal_intent};
 
 /// Wall-clock milestones of one applied change.

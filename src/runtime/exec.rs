@@ -8,11 +8,11 @@ use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet};
 use tracing::{info, warn};
 
 pub use crate::engine::Timing;
-use crate::engine::{self, Outcome};
+use crate::engine::{self, Outcome, Prepared};
 
 use crate::config::Service;
 use crate::controller::{Event, ProviderOp};
-use crate::plan::{self, classify};
+use crate::plan::classify;
 
 /// How long to wait for the provider to report a change in sync.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
@@ -69,26 +69,21 @@ pub fn state_event(svc: &Service, sets: &[RecordSet]) -> Event {
 
 /// Change only the TTL of what is served.
 pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
-    let current = match p.read(&svc.zone, &svc.record, svc.rtype).await {
-        Ok(c) => c,
+    let floor = p.capabilities().ttl_floor;
+    let change = match engine::ttl_change(svc, p, ttl).await {
+        Ok(Prepared::Change(c)) => c,
+        Ok(Prepared::Served) => {
+            info!(service = %svc.name, ttl, "TTL already published (another writer, or an earlier attempt).");
+            return unchanged(
+                Event::TtlApplied {
+                    ttl: ttl.max(floor),
+                },
+                false,
+            );
+        }
         Err(e) => return failed(ProviderOp::SetTtl, e, None),
     };
-    let ttl = ttl.max(p.capabilities().ttl_floor);
-    if !current.is_empty() && current.iter().all(|s| s.ttl == ttl) {
-        info!(service = %svc.name, ttl, "TTL already published (another writer, or an earlier attempt).");
-        return Done {
-            event: Event::TtlApplied { ttl },
-            change: None,
-            error: None,
-            timing: None,
-            by_other: false,
-        };
-    }
-    let desired: Vec<RecordSet> = current.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
-    let change = match Change::new(&svc.record, svc.rtype, current, desired) {
-        Ok(c) => c,
-        Err(e) => return failed(ProviderOp::SetTtl, e, None),
-    };
+    let ttl = ttl.max(floor);
     match engine::apply(svc, p, &change, SYNC_TIMEOUT, &Logged(svc)).await {
         Ok(outcome) => {
             info!(service = %svc.name, ttl, outcome = outcome.word(), "TTL changed.");
@@ -106,39 +101,12 @@ pub async fn flip(
     to: &str,
     ttl: u32,
 ) -> Done {
-    let current = match p.read(&svc.zone, &svc.record, svc.rtype).await {
-        Ok(c) => c,
-        Err(e) => return failed(ProviderOp::Flip, e, None),
-    };
-    let served = classify(svc, &current);
-    if served.pool() == Some(to) {
-        info!(service = %svc.name, pool = to, "Already served: another writer made this flip.");
-        return Done {
-            event: Event::Flipped { to: to.to_string() },
-            change: None,
-            error: None,
-            timing: None,
-            by_other: true,
-        };
-    }
-    if from.is_some() && served.pool() != from {
-        let e = ProviderError::Conflict {
-            provider: p.name().to_string(),
-            message: format!(
-                "expected pool {} to be served, found {served}",
-                from.unwrap_or("-")
-            ),
-        };
-        return failed(ProviderOp::Flip, e, None);
-    }
-    let Some(pool) = svc.pool(to) else {
-        let e = ProviderError::Refused(format!("service {} has no pool {to}", svc.name));
-        return failed(ProviderOp::Flip, e, None);
-    };
-    let caps = p.capabilities();
-    let desired = plan::desired_for(svc, &caps, &current, pool, ttl.max(caps.ttl_floor));
-    let change = match Change::new(&svc.record, svc.rtype, current, desired) {
-        Ok(c) => c,
+    let change = match engine::flip_change(svc, p, from, to, ttl).await {
+        Ok(Prepared::Change(c)) => c,
+        Ok(Prepared::Served) => {
+            info!(service = %svc.name, pool = to, "Already served: another writer made this flip.");
+            return unchanged(Event::Flipped { to: to.to_string() }, true);
+        }
         Err(e) => return failed(ProviderOp::Flip, e, None),
     };
     match engine::apply(svc, p, &change, SYNC_TIMEOUT, &Logged(svc)).await {
@@ -147,6 +115,17 @@ pub async fn flip(
             done(Event::Flipped { to: to.to_string() }, change, outcome)
         }
         Err(e) => failed(ProviderOp::Flip, e, Some(change)),
+    }
+}
+
+/// Nothing was written: what was asked is served already.
+fn unchanged(event: Event, by_other: bool) -> Done {
+    Done {
+        event,
+        change: None,
+        error: None,
+        timing: None,
+        by_other,
     }
 }
 
