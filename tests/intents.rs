@@ -70,6 +70,28 @@ fn an_operator_flip_older_than_intent_max_age_is_dropped_not_replayed() {
 }
 
 #[test]
+fn intent_max_age_from_the_config_bounds_the_replay() {
+    let tb = Testbed::start_with(4, 1, "1h", FAST);
+    let text = std::fs::read_to_string(&tb.config).expect("config");
+    let text = text.replacen(
+        "id = \"test\"\n",
+        "id = \"test\"\nintent_max_age = \"2s\"\n",
+        1,
+    );
+    std::fs::write(&tb.config, text).expect("config");
+    leave_open_flip(&tb, Duration::from_secs(5));
+    let d = Daemon::start(&tb, &[]);
+    wait_for(
+        Duration::from_secs(15),
+        || history(&tb).contains("intent_max_age (2s)"),
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(served(&tb), ["127.0.0.2"], "{}", history(&tb));
+    d.stop();
+}
+
+#[test]
 fn a_recent_operator_flip_to_an_unhealthy_target_is_not_forced() {
     let mut tb = Testbed::start_with(4, 1, "1h", FAST);
     tb.standby.stop();
