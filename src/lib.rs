@@ -9,6 +9,9 @@
 //! - [`controller`]: the sans-IO state machine per service: events and `now`
 //!   in, actions out. No clock, socket or sleep inside.
 //! - [`plan`]: turns "move service S to pool P" into checked provider changes.
+//! - [`engine`]: the move engine: journal the intent, apply with
+//!   compare-and-set, confirm in sync, say who made the change; for the
+//!   daemon and the direct CLI.
 //! - [`ops`]: manual operations (status, failover, failback) run directly
 //!   against a provider.
 //! - [`providers`]: builds `Arc<dyn Provider>` from the config.
@@ -39,6 +42,7 @@ pub mod control;
 pub mod controller;
 #[cfg(feature = "embedded")]
 pub mod demo;
+pub mod engine;
 pub mod journal;
 pub mod metrics;
 pub mod notify;

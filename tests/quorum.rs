@@ -249,7 +249,8 @@ fn simultaneous_writers_make_one_change() {
             let conflict = r["detail"]["diff"]["error"]
                 .as_str()
                 .is_some_and(|e| e.contains("onflict") || e.contains("expected"));
-            let done_already = r["detail"]["diff"]["desired"].is_null() && msg.ends_with("done");
+            let done_already =
+                r["detail"]["diff"]["desired"].is_null() && msg.ends_with("done by another writer");
             assert!(conflict || done_already, "{}: {r}\n{}", n.id, c.logs());
         }
     }

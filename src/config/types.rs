@@ -54,6 +54,9 @@ pub struct Controller {
     pub peer_tls: Option<PeerTls>,
     /// The local address this vantage's probes are sent from (else the OS picks).
     pub probe_source: Option<IpAddr>,
+    /// An operator's flip found unfinished at start-up is dropped when it
+    /// was asked longer ago than this (else re-validated, never forced).
+    pub intent_max_age: std::time::Duration,
 }
 
 /// The peer API's TLS certificate chain and private key (PEM files).

@@ -92,6 +92,9 @@ pub(super) fn config(
     })
 }
 
+/// `controller.intent_max_age` when unset: ten minutes.
+pub const DEFAULT_INTENT_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
 fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller> {
     if raw.id.get_ref().trim().is_empty() {
         issues.add(
@@ -114,7 +117,14 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         .probe_source
         .as_ref()
         .and_then(|v| issues.ip(v, "controller.probe_source"));
+    let intent_max_age = issues.duration(
+        &raw.intent_max_age,
+        "controller.intent_max_age",
+        DEFAULT_INTENT_MAX_AGE,
+        true,
+    );
     Some(Controller {
+        intent_max_age,
         id: raw.id.into_inner(),
         state_dir: raw.state_dir,
         control_socket: raw.control_socket,

@@ -101,6 +101,10 @@ pub struct DaemonService {
     pub peers: Option<Vec<PeerStatus>>,
     /// Too few fresh vantages for a quorum.
     pub short_of_quorum: bool,
+    /// Why the journal cannot be written now (no provider call is made
+    /// until it can).
+    #[serde(default)]
+    pub journal_error: Option<String>,
     pub vantage: VantageState,
 }
 

@@ -115,6 +115,7 @@ fn service_status() -> DaemonService {
             generated_at_ms: Some(1_700_000_000_000),
         }]),
         short_of_quorum: false,
+        journal_error: None,
         vantage: VantageState {
             id: "us-east-1".into(),
             impaired: None,

@@ -190,7 +190,10 @@ impl Controller {
         if target == PoolHealth::Unknown || leaving == Some(PoolHealth::Unknown) {
             return None;
         }
-        if target == PoolHealth::Up && leaving.is_none_or(|h| h == PoolHealth::Down) {
+        // An operator's flip stands while its target is healthy; an
+        // automatic one only while the active pool is still down.
+        let operator = intent.by == Initiator::Operator;
+        if target == PoolHealth::Up && (operator || leaving.is_none_or(|h| h == PoolHealth::Down)) {
             return Some((now, Want::FinishIntent(to.clone())));
         }
         let why = match leaving {
@@ -226,7 +229,10 @@ impl Controller {
                 self.request_ttl(ttl, TtlReason::Restore, None, out);
             }
             Want::FinishIntent(to) => {
-                self.pending_intent = None;
+                let by = self
+                    .pending_intent
+                    .take()
+                    .map_or(Initiator::Automation, |i| i.by);
                 let detail = "finishing the flip left unfinished by a restart";
                 out.push(entry(
                     EntryKind::Reconciled,
@@ -234,7 +240,9 @@ impl Controller {
                     Some(Reason::Reconcile),
                     detail,
                 ));
-                self.issue_flip(automatic_move(to, Reason::Reconcile, false), out);
+                let mut mv = automatic_move(to, Reason::Reconcile, false);
+                mv.by = by;
+                self.issue_flip(mv, out);
             }
             Want::AbandonIntent(why) => {
                 let intent = self.pending_intent.take();

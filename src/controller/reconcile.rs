@@ -4,7 +4,7 @@ use tokio::time::Instant;
 
 use super::action::{EntryKind, Initiator, Reason, entry};
 use super::event::{Intent, IntentKind};
-use super::state::{Move, Phase, ProviderView};
+use super::state::{Phase, ProviderView};
 use super::{Action, Controller};
 
 impl Controller {
@@ -35,9 +35,11 @@ impl Controller {
 
     /// Settles an intent the journal says never finished. A flip is done at
     /// most once: if the provider already serves the target it is recorded
-    /// as completed; an operator's flip is finished at once; an automatic
-    /// one waits until health is known and is finished only if the target
-    /// is still `Up` and the active pool still `Down`.
+    /// as completed and its propagation watch starts (for its report); else
+    /// it waits until health is known: an operator's flip is finished only
+    /// if its target is `Up` (never with `force`; the runtime drops one
+    /// older than `controller.intent_max_age`), an automatic one only if
+    /// the target is `Up` and the active pool still `Down`.
     /// A TTL change is never repeated: the state decides afresh.
     fn reconcile_ttl(&self, ttl: u32, out: &mut Vec<Action>) {
         let (kind, detail) = if self.ttl() == ttl {
@@ -58,13 +60,18 @@ impl Controller {
         if self.active() == Some(to.as_str()) {
             self.damping
                 .record(now, intent.by == Initiator::Automation, &self.policy);
-            let detail = format!("flip to {to} completed before the restart");
+            let detail = format!(
+                "flip to {to} completed before the restart (controller restarted during the flip)"
+            );
             out.push(entry(
                 EntryKind::Reconciled,
                 Some(&to),
                 Some(intent.reason),
                 detail,
             ));
+            // Its propagation was never timed: time it now, for its report.
+            let old_ttl = self.policy.normal_ttl().max(self.ttl());
+            out.push(Action::StartWatch { to, old_ttl });
             return;
         }
         if !self.policy.has_pool(&to) {
@@ -77,25 +84,14 @@ impl Controller {
             ));
             return;
         }
-        if intent.by == Initiator::Operator {
-            let detail = "finishing the operator's flip left unfinished by a restart";
-            out.push(entry(
-                EntryKind::Reconciled,
-                Some(&to),
-                Some(Reason::Reconcile),
-                detail,
-            ));
-            let mv = Move {
-                to,
-                reason: Reason::Reconcile,
-                by: Initiator::Operator,
-                planned: false,
-                force: true,
-            };
-            self.issue_flip(mv, out);
-            return;
-        }
-        let detail = "unfinished automatic flip: waiting for health to finish or drop it";
+        let detail = match intent.by {
+            Initiator::Operator => {
+                "unfinished operator's flip: finished only if its target is healthy (never forced)"
+            }
+            Initiator::Automation => {
+                "unfinished automatic flip: waiting for health to finish or drop it"
+            }
+        };
         out.push(entry(
             EntryKind::Decision,
             Some(&to),
@@ -187,10 +183,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unfinished_operator_flip_is_finished_at_once() {
+    fn an_unfinished_operator_flip_waits_for_a_healthy_target_and_is_not_forced() {
         let mut h = Harness::bare(Policy::with_defaults(pools()));
         let intent = flip_intent(Initiator::Operator);
-        let out = h.ev(0, started(Some("primary"), 300, Some(intent)));
+        let out = h.ev(0, started(Some("primary"), 300, Some(intent.clone())));
+        assert!(flips(&out).is_empty(), "replayed before health is known");
+        h.health(1, "primary", PoolHealth::Up);
+        let out = h.health(2, "standby", PoolHealth::Up);
         assert_eq!(
             flips(&out),
             vec![(
@@ -199,6 +198,24 @@ mod tests {
                 300,
                 Reason::Reconcile
             )]
+        );
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        h.ev(0, started(Some("primary"), 300, Some(intent)));
+        h.health(1, "primary", PoolHealth::Up);
+        let out = h.health(2, "standby", PoolHealth::Down);
+        assert!(flips(&out).is_empty(), "flipped to an unhealthy target");
+        assert!(kinds(&out).contains(&EntryKind::Abandoned));
+    }
+
+    #[test]
+    fn a_flip_found_done_at_start_starts_its_propagation_watch() {
+        let mut h = Harness::bare(Policy::with_defaults(pools()));
+        let intent = flip_intent(Initiator::Automation);
+        let out = h.ev(0, started(Some("standby"), 30, Some(intent)));
+        assert!(
+            out.iter()
+                .any(|a| matches!(a, Action::StartWatch { to, old_ttl: 300 } if to == "standby")),
+            "{out:?}"
         );
     }
 

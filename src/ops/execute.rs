@@ -1,11 +1,11 @@
-//! Executes a plan step by step against a provider, with compare-and-set
-//! recovery, countdowns, Ctrl-C handling and journal entries.
+//! Executes a plan step by step through the move engine, with countdowns,
+//! Ctrl-C handling and journal entries.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet, SyncState, sorted};
+use rtoguard_provider_api::{Change, Provider, RecordSet};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -266,121 +266,6 @@ impl Run<'_, '_> {
                     out.step("interrupt", &format!("Ctrl-C: press it again to abort {what_aborts}"), json!({}));
                 }
             }
-        }
-    }
-
-    /// Apply one change (journaled as an intent, then its result with the
-    /// times the provider accepted it and reported it in sync); on a conflict
-    /// or a retryable failure, re-read: if the desired state is already
-    /// served (another writer, or our own earlier attempt), that is success.
-    /// Returns when the provider accepted the change.
-    async fn apply(&self, change: &Change, done: &str) -> Result<Instant, OpError> {
-        let (svc, p, out) = (self.cx.service, &self.cx.provider, self.cx.out);
-        let diff = json!({ "expected": change.expected(), "desired": change.desired() });
-        let intent = self.open_intent(change, done);
-        let result = p.apply(&svc.zone, change).await;
-        let accepted = Instant::now();
-        let accepted_ms = crate::journal::now_ms();
-        match result {
-            Ok(receipt) => {
-                out.step(
-                    "applied",
-                    &format!(
-                        "{done} (provider {}: {} {})",
-                        p.name(),
-                        receipt.status,
-                        receipt.id
-                    ),
-                    json!({ "receipt": receipt, "change": diff }),
-                );
-                let in_sync_ms = match p
-                    .wait_in_sync(&svc.zone, change, &receipt, self.cx.opts.sync_timeout)
-                    .await
-                {
-                    Ok(SyncState::InSync) => {
-                        out.step("in-sync", "provider reports the change in sync", json!({}));
-                        Some(crate::journal::now_ms())
-                    }
-                    Ok(SyncState::Pending) => {
-                        out.step(
-                            "pending",
-                            "provider has not reported the change in sync yet; going on",
-                            json!({}),
-                        );
-                        None
-                    }
-                    Err(e) => {
-                        out.step(
-                            "pending",
-                            &format!("could not confirm the change is in sync: {e}"),
-                            json!({ "error": e.to_string() }),
-                        );
-                        None
-                    }
-                };
-                self.close(intent, "done", format!("{done}: done"), json!({ "diff": diff, "accepted_ms": accepted_ms, "in_sync_ms": in_sync_ms, "receipt": receipt, "actor": self.cx.actor }));
-                Ok(accepted)
-            }
-            Err(e) if matches!(e, ProviderError::Conflict { .. }) || e.is_retryable() => {
-                let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
-                if sorted(&now) == sorted(change.desired()) {
-                    out.step(
-                        "already-applied",
-                        &format!("{done}: already served (another writer made this change)"),
-                        json!({ "error": e.to_string() }),
-                    );
-                    self.close(intent, "done-by-other", format!("{done}: done by another writer"), json!({ "diff": diff, "accepted_ms": accepted_ms, "in_sync_ms": accepted_ms }));
-                    return Ok(accepted);
-                }
-                self.close(intent, "failed", format!("{done}: failed: {e}"), json!({ "diff": { "expected": change.expected(), "desired": change.desired(), "error": e.to_string() }, "served": now }));
-                Err(e.into())
-            }
-            Err(e) => {
-                self.close(intent, "failed", format!("{done}: failed: {e}"), json!({ "diff": { "expected": change.expected(), "desired": change.desired(), "error": e.to_string() } }));
-                Err(e.into())
-            }
-        }
-    }
-
-    /// The intent of a change, as the daemon's controller words it.
-    fn open_intent(&self, change: &Change, done: &str) -> Option<i64> {
-        let j = self.cx.journal?;
-        let svc = self.cx.service;
-        let ttl_only = change
-            .expected()
-            .iter()
-            .map(|s| &s.values)
-            .eq(change.desired().iter().map(|s| &s.values))
-            && !change.expected().is_empty();
-        let kind = if ttl_only {
-            json!({ "kind": "set_ttl", "ttl": change.desired().first().map_or(0, |s| s.ttl) })
-        } else {
-            let from = crate::plan::classify(svc, change.expected());
-            let to = crate::plan::classify(svc, change.desired());
-            json!({ "kind": "flip", "from": from.pool(), "to": to.pool() })
-        };
-        let payload = json!({ "kind": kind, "reason": "manual", "by": "operator", "requested_at": { "secs_since_epoch": crate::journal::now_ms() / 1000, "nanos_since_epoch": 0 } });
-        j.open_intent(
-            &svc.name,
-            self.incident.as_deref(),
-            self.cx.actor,
-            format!("about to: {done}"),
-            payload,
-        )
-        .map_err(|e| tracing::warn!(error = %e, "Journal write failed; continuing without it."))
-        .ok()
-    }
-
-    fn close(
-        &self,
-        intent: Option<i64>,
-        outcome: &str,
-        message: String,
-        detail: serde_json::Value,
-    ) {
-        self.journal("provider-result", message.clone(), detail);
-        if let (Some(j), Some(id)) = (self.cx.journal, intent) {
-            let _ = j.close_intent(id, outcome, message, json!(null));
         }
     }
 }

@@ -2,6 +2,7 @@
 //! failback. Each step prints what it did and when (`--json`: one JSON object
 //! a line), and a change is journaled when the state directory is writable.
 
+mod apply;
 mod execute;
 mod follow;
 mod interrupt;
@@ -38,6 +39,8 @@ pub enum OpError {
         "target pool {pool} failed its probe ({detail}); nothing was changed. Use --force to flip anyway"
     )]
     TargetUnhealthy { pool: String, detail: String },
+    #[error("{0}; nothing was changed")]
+    Journal(#[from] crate::engine::IntentError),
     #[error("aborted by Ctrl-C {when}")]
     Aborted { when: String },
 }

@@ -246,6 +246,9 @@ fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Vec<Milestone> {
 
 fn notes(f: &Facts, view: Option<&View>, p: &Paths) -> Vec<String> {
     let mut n = Vec::new();
+    if f.restarted {
+        n.push("controller restarted during the flip: the provider's acceptance was found at start-up, not journaled when it happened".into());
+    }
     if view.is_none() {
         n.push("no propagation watch: recovery measured to the provider being in sync".into());
     } else if p.clients.is_empty() && !p.resolvers.is_empty() {

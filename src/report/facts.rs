@@ -41,6 +41,9 @@ pub struct Facts {
     pub errors: Vec<String>,
     /// The last journaled `watch-result`.
     pub watch: Option<Value>,
+    /// The controller restarted during the flip: its result was found at
+    /// start-up (a `reconciled` entry), not journaled when it happened.
+    pub restarted: bool,
 }
 
 /// Which provider call a `provider-result` answers.
@@ -102,6 +105,7 @@ pub fn read(entries: &[Entry]) -> Facts {
                 ttl_changed_fallback = Some((e.at_ms, None));
             }
             "watch-result" => f.watch = Some(d.clone()),
+            "reconciled" => reconciled(&mut f, e),
             "incident-end" if f.end_ms.is_none() => f.end_ms = Some(e.at_ms),
             _ => {}
         }
@@ -146,6 +150,17 @@ fn intent(f: &mut Facts, e: &Entry) -> Pending {
             Pending::Flip
         }
         _ => Pending::None,
+    }
+}
+
+/// A flip found done at start-up completes the flip the intent began.
+fn reconciled(f: &mut Facts, e: &Entry) {
+    let Some(flip) = f.flip.as_mut().filter(|x| x.result_ms.is_none()) else {
+        return;
+    };
+    if text(&e.detail, "pool").is_some_and(|p| flip.to.as_deref() == Some(p.as_str())) {
+        flip.result_ms = Some(e.at_ms);
+        f.restarted = true;
     }
 }
 

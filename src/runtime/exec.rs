@@ -7,9 +7,12 @@ use std::time::Duration;
 use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet};
 use tracing::{info, warn};
 
+pub use crate::engine::Timing;
+use crate::engine::{self, Outcome, Prepared};
+
 use crate::config::Service;
 use crate::controller::{Event, ProviderOp};
-use crate::plan::{self, classify};
+use crate::plan::classify;
 
 /// How long to wait for the provider to report a change in sync.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,14 +25,8 @@ pub struct Done {
     pub error: Option<ProviderError>,
     /// When the provider accepted the change and reported it in sync (wall ms).
     pub timing: Option<Timing>,
-}
-
-/// Wall-clock milestones of one applied change.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Timing {
-    pub accepted_ms: i64,
-    pub in_sync_ms: Option<i64>,
-    pub receipt: Option<rtoguard_provider_api::Receipt>,
+    /// The change is served but another writer made it: no report of ours.
+    pub by_other: bool,
 }
 
 fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
@@ -43,6 +40,7 @@ fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
         change,
         error: Some(e),
         timing: None,
+        by_other: false,
     }
 }
 
@@ -54,6 +52,7 @@ pub async fn reread(svc: &Service, p: &Arc<dyn Provider>) -> Done {
             change: None,
             error: None,
             timing: None,
+            by_other: false,
         },
         Err(e) => failed(ProviderOp::Read, e, None),
     }
@@ -70,34 +69,25 @@ pub fn state_event(svc: &Service, sets: &[RecordSet]) -> Event {
 
 /// Change only the TTL of what is served.
 pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
-    let current = match p.read(&svc.zone, &svc.record, svc.rtype).await {
-        Ok(c) => c,
+    let floor = p.capabilities().ttl_floor;
+    let change = match engine::ttl_change(svc, p, ttl).await {
+        Ok(Prepared::Change(c)) => c,
+        Ok(Prepared::Served) => {
+            info!(service = %svc.name, ttl, "TTL already published (another writer, or an earlier attempt).");
+            return unchanged(
+                Event::TtlApplied {
+                    ttl: ttl.max(floor),
+                },
+                false,
+            );
+        }
         Err(e) => return failed(ProviderOp::SetTtl, e, None),
     };
-    let ttl = ttl.max(p.capabilities().ttl_floor);
-    if !current.is_empty() && current.iter().all(|s| s.ttl == ttl) {
-        info!(service = %svc.name, ttl, "TTL already published (another writer, or an earlier attempt).");
-        return Done {
-            event: Event::TtlApplied { ttl },
-            change: None,
-            error: None,
-            timing: None,
-        };
-    }
-    let desired: Vec<RecordSet> = current.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
-    let change = match Change::new(&svc.record, svc.rtype, current, desired) {
-        Ok(c) => c,
-        Err(e) => return failed(ProviderOp::SetTtl, e, None),
-    };
-    match apply(svc, p, &change).await {
-        Ok(timing) => {
-            info!(service = %svc.name, ttl, "TTL changed.");
-            Done {
-                event: Event::TtlApplied { ttl },
-                change: Some(change),
-                error: None,
-                timing: Some(timing),
-            }
+    let ttl = ttl.max(floor);
+    match engine::apply(svc, p, &change, SYNC_TIMEOUT, &Logged(svc)).await {
+        Ok(outcome) => {
+            info!(service = %svc.name, ttl, outcome = outcome.word(), "TTL changed.");
+            done(Event::TtlApplied { ttl }, change, outcome)
         }
         Err(e) => failed(ProviderOp::SetTtl, e, Some(change)),
     }
@@ -111,101 +101,56 @@ pub async fn flip(
     to: &str,
     ttl: u32,
 ) -> Done {
-    let current = match p.read(&svc.zone, &svc.record, svc.rtype).await {
-        Ok(c) => c,
+    let change = match engine::flip_change(svc, p, from, to, ttl).await {
+        Ok(Prepared::Change(c)) => c,
+        Ok(Prepared::Served) => {
+            info!(service = %svc.name, pool = to, "Already served: another writer made this flip.");
+            return unchanged(Event::Flipped { to: to.to_string() }, true);
+        }
         Err(e) => return failed(ProviderOp::Flip, e, None),
     };
-    let served = classify(svc, &current);
-    if served.pool() == Some(to) {
-        info!(service = %svc.name, pool = to, "Already served: another writer made this flip.");
-        return Done {
-            event: Event::Flipped { to: to.to_string() },
-            change: None,
-            error: None,
-            timing: None,
-        };
-    }
-    if from.is_some() && served.pool() != from {
-        let e = ProviderError::Conflict {
-            provider: p.name().to_string(),
-            message: format!(
-                "expected pool {} to be served, found {served}",
-                from.unwrap_or("-")
-            ),
-        };
-        return failed(ProviderOp::Flip, e, None);
-    }
-    let Some(pool) = svc.pool(to) else {
-        let e = ProviderError::Refused(format!("service {} has no pool {to}", svc.name));
-        return failed(ProviderOp::Flip, e, None);
-    };
-    let caps = p.capabilities();
-    let desired = plan::desired_for(svc, &caps, &current, pool, ttl.max(caps.ttl_floor));
-    let change = match Change::new(&svc.record, svc.rtype, current, desired) {
-        Ok(c) => c,
-        Err(e) => return failed(ProviderOp::Flip, e, None),
-    };
-    match apply(svc, p, &change).await {
-        Ok(timing) => {
-            info!(service = %svc.name, from = from.unwrap_or("-"), to, "Flipped.");
-            Done {
-                event: Event::Flipped { to: to.to_string() },
-                change: Some(change),
-                error: None,
-                timing: Some(timing),
-            }
+    match engine::apply(svc, p, &change, SYNC_TIMEOUT, &Logged(svc)).await {
+        Ok(outcome) => {
+            info!(service = %svc.name, from = from.unwrap_or("-"), to, outcome = outcome.word(), "Flipped.");
+            done(Event::Flipped { to: to.to_string() }, change, outcome)
         }
         Err(e) => failed(ProviderOp::Flip, e, Some(change)),
     }
 }
 
-/// Apply and wait for sync. A retryable failure is followed by a re-read:
-/// if the desired state is served, the change went through.
-async fn apply(
-    svc: &Service,
-    p: &Arc<dyn Provider>,
-    change: &Change,
-) -> Result<Timing, ProviderError> {
-    use rtoguard_provider_api::SyncState;
-    match p.apply(&svc.zone, change).await {
-        Ok(receipt) => {
-            let accepted_ms = crate::journal::now_ms();
-            super::test_hooks::pause_after_apply().await;
-            let in_sync_ms = match p
-                .wait_in_sync(&svc.zone, change, &receipt, SYNC_TIMEOUT)
-                .await
-            {
-                Ok(SyncState::InSync) => Some(crate::journal::now_ms()),
-                Ok(SyncState::Pending) => {
-                    warn!(service = %svc.name, "The provider has not reported the change in sync yet.");
-                    None
-                }
-                Err(e) => {
-                    warn!(service = %svc.name, error = %e, "Could not confirm the change is in sync.");
-                    None
-                }
-            };
-            Ok(Timing {
-                accepted_ms,
-                in_sync_ms,
-                receipt: Some(receipt),
-            })
-        }
-        Err(e) if e.is_retryable() => {
-            let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
-            let at = crate::journal::now_ms();
-            if rtoguard_provider_api::sorted(&now)
-                == rtoguard_provider_api::sorted(change.desired())
-            {
-                Ok(Timing {
-                    accepted_ms: at,
-                    in_sync_ms: Some(at),
-                    receipt: None,
-                })
-            } else {
-                Err(e)
+/// Nothing was written: what was asked is served already.
+fn unchanged(event: Event, by_other: bool) -> Done {
+    Done {
+        event,
+        change: None,
+        error: None,
+        timing: None,
+        by_other,
+    }
+}
+
+fn done(event: Event, change: Change, outcome: Outcome) -> Done {
+    Done {
+        event,
+        change: Some(change),
+        error: None,
+        by_other: matches!(outcome, Outcome::DoneByOther { .. }),
+        timing: outcome.timing().cloned(),
+    }
+}
+
+/// The daemon's progress: a warning when a change is not confirmed in sync.
+struct Logged<'a>(&'a Service);
+
+impl engine::Progress for Logged<'_> {
+    fn pending(&self, error: Option<&ProviderError>) {
+        match error {
+            None => {
+                warn!(service = %self.0.name, "The provider has not reported the change in sync yet.")
+            }
+            Some(e) => {
+                warn!(service = %self.0.name, error = %e, "Could not confirm the change is in sync.")
             }
         }
-        Err(e) => Err(e),
     }
 }

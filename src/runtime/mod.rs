@@ -15,7 +15,7 @@ mod service;
 pub mod signals;
 pub mod specs;
 mod systemd;
-mod test_hooks;
+pub(crate) mod test_hooks;
 mod vantages;
 pub mod watch;
 
@@ -226,6 +226,7 @@ impl Generation {
             let links = service::Links {
                 tx: tx.clone(),
                 primary: watch::provider_primary(&cfg, svc),
+                intent_max_age: cfg.controller.intent_max_age,
                 metrics: obs.metrics.clone(),
                 notify: obs.notify.clone(),
                 vantages: vantages::Vantages::new(
@@ -338,20 +339,19 @@ impl Generation {
             ));
             return;
         };
-        let first = self
-            .cfg
-            .service(&service)
-            .map(|s| s.pools[0].name.clone())
-            .unwrap_or_default();
         let input = match request {
             Request::Failover { mv, .. } if mv.dry_run => Input::DryRun {
-                to: mv.to.unwrap_or_default(),
-                planned: mv.planned,
+                command: Command::Failover {
+                    to: mv.to.unwrap_or_default(),
+                    planned: mv.planned,
+                    force: mv.force,
+                },
                 reply,
             },
             Request::Failback { mv, .. } if mv.dry_run => Input::DryRun {
-                to: first,
-                planned: mv.planned,
+                command: Command::Failback {
+                    planned: mv.planned,
+                },
                 reply,
             },
             Request::Failover { mv, .. } => Input::Command {

@@ -44,3 +44,19 @@ pub fn no_writer_delay() -> bool {
 pub fn no_writer_delay() -> bool {
     false
 }
+
+/// The journal tests set `RTOGUARD_TEST_JOURNAL_FAILS_WHILE=PATH`: while
+/// that file exists, journaling an intent fails, as a full or read-only
+/// disk would make it (the daemon runs as root in the tests, so `chmod`
+/// cannot).
+#[cfg(feature = "test-hooks")]
+pub fn journal_fails() -> bool {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var_os("RTOGUARD_TEST_JOURNAL_FAILS_WHILE");
+    var.is_some_and(|p| std::path::Path::new(&p).exists())
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub fn journal_fails() -> bool {
+    false
+}

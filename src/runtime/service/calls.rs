@@ -4,10 +4,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use super::{Inflight, ServiceTask};
-use crate::controller::{Action, Event};
+use crate::controller::{Action, Event, ProviderOp};
 use crate::runtime::exec::{self, Done};
 
 impl ServiceTask {
@@ -21,20 +21,9 @@ impl ServiceTask {
             return;
         }
         let actor = self.actor_of(&a);
-        let intent = a.intent(SystemTime::now()).and_then(|i| {
-            let msg = format!("about to {a:?}");
-            let mut payload = serde_json::to_value(&i).ok()?;
-            payload["vantages"] = self.vantages_behind(&a);
-            self.journal
-                .open_intent(
-                    &self.svc.name,
-                    self.incident.as_deref(),
-                    &actor,
-                    msg,
-                    payload,
-                )
-                .ok()
-        });
+        let Ok(intent) = self.journal_intent(&a, &actor) else {
+            return;
+        };
         let svc = self.svc.clone();
         let what = format!("{a:?}");
         let action_copy = a.clone();
@@ -59,6 +48,46 @@ impl ServiceTask {
             what,
             actor,
         });
+    }
+
+    /// Journal the intent of `a` before any provider call. When that
+    /// fails the provider is not called: the failure is raised (ERROR, the
+    /// status) and the controller backs off and asks again later.
+    fn journal_intent(&mut self, a: &Action, actor: &str) -> Result<Option<i64>, ()> {
+        use crate::engine::{IntentRecord, journal_intent};
+        // A read changes nothing: no intent to journal.
+        let Some(i) = a.intent(SystemTime::now()) else {
+            return Ok(None);
+        };
+        let mut payload = serde_json::to_value(&i).unwrap_or(Value::Null);
+        payload["vantages"] = self.vantages_behind(a);
+        let record = IntentRecord {
+            service: &self.svc.name,
+            incident: self.incident.as_deref(),
+            actor,
+            message: format!("about to {a:?}"),
+            payload,
+        };
+        match journal_intent(&self.journal, record) {
+            Ok(id) => {
+                self.journal_fault = None;
+                Ok(Some(id))
+            }
+            Err(e) => {
+                error!(service = %self.svc.name, error = %e, "Journal write failed: not calling the provider; will retry.");
+                self.journal_fault = Some(e.to_string());
+                let op = match a {
+                    Action::SetTtl { .. } => ProviderOp::SetTtl,
+                    _ => ProviderOp::Flip,
+                };
+                self.feed(Event::ProviderFailed {
+                    op,
+                    retryable: true,
+                    conflict: false,
+                });
+                Err(())
+            }
+        }
     }
 
     /// Who asked for this provider call: the operator behind the last
@@ -170,6 +199,7 @@ impl ServiceTask {
                 "provider task failed: {e}"
             ))),
             timing: None,
+            by_other: false,
         });
         if let Some(t) = &done.timing {
             let ago = Duration::from_millis(
@@ -179,30 +209,47 @@ impl ServiceTask {
             );
             self.last_accept = Instant::now().checked_sub(ago);
         }
-        let outcome = if done.error.is_some() {
-            "failed"
-        } else {
-            "done"
+        let outcome = match (&done.error, done.by_other) {
+            (Some(_), _) => "failed",
+            (None, true) => "done-by-other",
+            (None, false) => "done",
         };
-        let diff = json!({ "expected": done.change.as_ref().map(|c| c.expected()), "desired": done.change.as_ref().map(|c| c.desired()), "error": done.error.as_ref().map(|e| e.to_string()) });
+        // A change another writer made is not ours: its diff is not shown as applied.
+        let ours = done.change.as_ref().filter(|_| !done.by_other);
+        let diff = json!({ "expected": ours.map(|c| c.expected()), "desired": ours.map(|c| c.desired()), "error": done.error.as_ref().map(|e| e.to_string()) });
         let msg = match &done.error {
             Some(e) => format!("{}: failed: {e}", fl.what),
+            None if done.by_other => format!("{}: done by another writer", fl.what),
             None => format!("{}: done", fl.what),
         };
         let t = done.timing.as_ref();
         let detail = json!({
             "actor": fl.actor,
             "diff": diff,
+            "by_other": done.by_other,
             "accepted_ms": t.map(|t| t.accepted_ms),
             "in_sync_ms": t.and_then(|t| t.in_sync_ms),
             "receipt": t.and_then(|t| t.receipt.clone()),
         });
         self.journal_entry("provider-result", &msg, detail);
         if let Some(id) = fl.intent {
-            let _ = self.journal.close_intent(id, outcome, msg, json!(null));
+            crate::engine::close_intent(&self.journal, id, outcome, msg);
         }
-        self.observe_done(&fl.action, &done.event);
-        self.feed(done.event);
+        let event = if done.by_other {
+            // Not our write: the controller hears a lost compare-and-set,
+            // re-reads, and journals the flip as done by another writer;
+            // it starts no watch, so the report is the writer's alone.
+            Event::ProviderFailed {
+                op: ProviderOp::Flip,
+                retryable: false,
+                conflict: true,
+            }
+        } else {
+            done.event
+        };
+        // No flip metric or webhook for a flip this controller did not make.
+        self.observe_done(&fl.action, &event);
+        self.feed(event);
         self.maybe_close_incident();
     }
 }

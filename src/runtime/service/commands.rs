@@ -61,32 +61,69 @@ impl ServiceTask {
         });
     }
 
-    pub(super) fn dry_run(&self, to: String, planned: bool, reply: oneshot::Sender<Reply>) {
+    /// What the real command would do: a clone of the controller takes it
+    /// (so a refusal, e.g. an unhealthy target, is the real one), then the
+    /// plan for the move it accepts is built from what the provider serves.
+    pub(super) fn dry_run(&self, command: Command, reply: oneshot::Sender<Reply>) {
+        if !self.started {
+            let msg = format!(
+                "service {} cannot act: its provider has not been read yet ({})",
+                self.svc.name,
+                self.provider_error()
+            );
+            let _ = reply.send(Reply::error(503, msg));
+            return;
+        }
+        let mut clone = self.controller.clone();
+        let actions = clone.handle(Instant::now(), Event::Command(command.clone()));
+        if let Some(m) = actions.iter().find_map(|a| match a {
+            Action::Refused { message, .. } => Some(message.clone()),
+            _ => None,
+        }) {
+            let _ = reply.send(Reply::error(
+                409,
+                format!("dry run: the command would be refused: {m}"),
+            ));
+            return;
+        }
+        let (to, planned) = match command {
+            Command::Failover { to, planned, .. } => (to, planned),
+            Command::Failback { planned } => (self.svc.pools[0].name.clone(), planned),
+            Command::Pin | Command::Unpin => (String::new(), false),
+        };
         let (svc, provider) = (self.svc.clone(), self.provider.clone());
         tokio::spawn(async move {
-            let r = match provider {
-                Err(e) => Reply::error(503, e),
-                Ok(p) => match p.read(&svc.zone, &svc.record, svc.rtype).await {
-                    Err(e) => Reply::error(502, e.to_string()),
-                    Ok(cur) => match crate::plan::build(
-                        crate::plan::Request {
-                            service: &svc,
-                            to: &to,
-                            planned,
-                        },
-                        &p.capabilities(),
-                        &cur,
-                    ) {
-                        Ok(plan) => Reply::dry_run(DryRun {
-                            dry_run: true,
-                            text: plan.to_string(),
-                            plan: serde_json::to_value(&plan).unwrap_or_default(),
-                        }),
-                        Err(e) => Reply::error(400, e.to_string()),
-                    },
-                },
-            };
-            let _ = reply.send(r);
+            let _ = reply.send(plan_reply(&svc, provider, &to, planned).await);
         });
+    }
+}
+
+/// The plan the provider's state gives for moving `svc` to `to`.
+async fn plan_reply(
+    svc: &crate::config::Service,
+    provider: Result<std::sync::Arc<dyn rtoguard_provider_api::Provider>, String>,
+    to: &str,
+    planned: bool,
+) -> Reply {
+    let p = match provider {
+        Err(e) => return Reply::error(503, e),
+        Ok(p) => p,
+    };
+    let cur = match p.read(&svc.zone, &svc.record, svc.rtype).await {
+        Err(e) => return Reply::error(502, e.to_string()),
+        Ok(c) => c,
+    };
+    let req = crate::plan::Request {
+        service: svc,
+        to,
+        planned,
+    };
+    match crate::plan::build(req, &p.capabilities(), &cur) {
+        Ok(plan) => Reply::dry_run(DryRun {
+            dry_run: true,
+            text: plan.to_string(),
+            plan: serde_json::to_value(&plan).unwrap_or_default(),
+        }),
+        Err(e) => Reply::error(400, e.to_string()),
     }
 }

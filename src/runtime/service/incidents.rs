@@ -1,13 +1,81 @@
-//! Propagation watches after flips, and when an incident ends.
+//! Incidents: taken up again at a restart, propagation watches after
+//! flips, and when an incident ends.
+
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::{Input, ServiceTask};
+use crate::controller::{Initiator, Intent};
 use crate::journal::NewEntry;
 
 impl ServiceTask {
+    /// The last unfinished intent from the journal (closing every open
+    /// one), with its incident taken up again so the outcome lands in it.
+    /// An operator's flip asked longer ago than `controller.intent_max_age`
+    /// is dropped, never replayed.
+    pub(super) fn take_open_intent(&mut self) -> Option<Intent> {
+        let open = self
+            .journal
+            .open_intents(&self.svc.name)
+            .unwrap_or_default();
+        for i in &open {
+            crate::engine::close_intent(
+                &self.journal,
+                i.id,
+                "interrupted",
+                "the controller restarted before this call's result was journaled".into(),
+            );
+        }
+        let last = open.last()?;
+        let intent = serde_json::from_value::<Intent>(last.payload.clone()).ok()?;
+        match &last.incident {
+            Some(id) => self.resume_incident(id),
+            None => self.journal_entry(
+                "note",
+                "the unfinished call belonged to no incident: its outcome gets no RTO report",
+                json!({ "intent": last.payload }),
+            ),
+        }
+        let age = SystemTime::now()
+            .duration_since(intent.requested_at)
+            .unwrap_or_default();
+        if intent.by == Initiator::Operator && age > self.links.intent_max_age {
+            let max = self.links.intent_max_age;
+            warn!(service = %self.svc.name, age_s = age.as_secs(), max_s = max.as_secs(), "Unfinished operator flip is too old; dropped, not replayed.");
+            self.journal_entry(
+                "abandoned",
+                &format!(
+                    "operator's unfinished flip asked {}s ago, longer than controller.intent_max_age ({}s): dropped, not replayed",
+                    age.as_secs(),
+                    max.as_secs()
+                ),
+                json!({ "intent": last.payload, "age_ms": age.as_millis() as u64 }),
+            );
+            return None;
+        }
+        Some(intent)
+    }
+
+    /// Take up incident `id` again after a restart, its start from the journal.
+    fn resume_incident(&mut self, id: &str) {
+        let first = self
+            .journal
+            .incident_entries(id)
+            .ok()
+            .and_then(|es| es.iter().map(|e| e.at_ms).min());
+        let ago = first.map(|at| {
+            Duration::from_millis(crate::journal::now_ms().saturating_sub(at).max(0) as u64)
+        });
+        self.incident = Some(id.to_string());
+        self.incident_start = ago
+            .and_then(|a| Instant::now().checked_sub(a))
+            .or_else(|| Some(Instant::now()));
+        info!(service = %self.svc.name, incident = id, "Incident taken up again after a restart.");
+    }
+
     /// Time the propagation of the flip just made.
     pub(super) fn start_watch(&mut self, to: &str, old_ttl: u32) {
         if let Some(old) = self.watching.take() {

@@ -25,7 +25,7 @@ use super::exec::{self, Done};
 use super::specs;
 use crate::config::Service;
 use crate::control::Reply;
-use crate::controller::{Action, AlertLevel, Command, Controller, Event, Intent};
+use crate::controller::{Action, AlertLevel, Command, Controller, Event};
 use crate::journal::Journal;
 use crate::probe::{PoolEndpoints, ProbeResult};
 
@@ -42,9 +42,9 @@ pub enum Input {
         actor: String,
         reply: oneshot::Sender<Reply>,
     },
+    /// What `command` would do, from a clone of the controller; nothing changes.
     DryRun {
-        to: String,
-        planned: bool,
+        command: Command,
         reply: oneshot::Sender<Reply>,
     },
     Status {
@@ -116,6 +116,8 @@ pub struct ServiceTask {
     /// The incident in which this controller first waited its writer delay,
     /// and since when: later writes in it wait only what is left.
     waiting_since: Option<(String, Instant)>,
+    /// Why the last intent could not be journaled (no provider call until it can).
+    journal_fault: Option<String>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -129,6 +131,8 @@ pub struct Links {
     pub notify: crate::notify::Notifier,
     /// The RFC 2136 primary, watched when nothing else is configured.
     pub primary: Option<std::net::SocketAddr>,
+    /// `controller.intent_max_age`: older unfinished operator flips are dropped.
+    pub intent_max_age: Duration,
 }
 
 impl ServiceTask {
@@ -176,6 +180,7 @@ impl ServiceTask {
             drill: None,
             simulated_down: None,
             waiting_since: None,
+            journal_fault: None,
         }
     }
 
@@ -246,26 +251,6 @@ impl ServiceTask {
         }
     }
 
-    /// The last unfinished intent from the journal (closing older ones).
-    fn take_open_intent(&mut self) -> Option<Intent> {
-        let open = self
-            .journal
-            .open_intents(&self.svc.name)
-            .unwrap_or_default();
-        let last = open
-            .last()
-            .and_then(|i| serde_json::from_value::<Intent>(i.payload.clone()).ok());
-        for i in &open {
-            let _ = self.journal.close_intent(
-                i.id,
-                "interrupted",
-                "the controller restarted before this call's result was journaled".into(),
-                json!(null),
-            );
-        }
-        last
-    }
-
     async fn on_input(&mut self, input: Input) {
         match input {
             Input::Probe {
@@ -278,7 +263,7 @@ impl ServiceTask {
                 actor,
                 reply,
             } => self.on_command(command, actor, reply),
-            Input::DryRun { to, planned, reply } => self.dry_run(to, planned, reply),
+            Input::DryRun { command, reply } => self.dry_run(command, reply),
             Input::Status { reply } => {
                 let _ = reply.send(self.status());
             }

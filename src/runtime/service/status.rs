@@ -77,6 +77,7 @@ impl ServiceTask {
                 .as_ref()
                 .map(|p| p.snapshot().iter().map(|v| v.status(now)).collect()),
             short_of_quorum: self.short_of_quorum,
+            journal_error: self.journal_fault.clone(),
             vantage: VantageState {
                 id: self.links.vantages.id.clone(),
                 impaired: self.impairment(),

@@ -1,0 +1,70 @@
+//! The change an intent stands for, built from what the provider serves now.
+
+use std::sync::Arc;
+
+use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet};
+
+use crate::config::Service;
+use crate::plan::{self, classify};
+
+/// What must be written for an intent.
+#[derive(Debug)]
+pub enum Prepared {
+    /// Write this change (compare-and-set against what was read).
+    Change(Change),
+    /// Nothing to write: what the intent wants is served already.
+    Served,
+}
+
+async fn read(svc: &Service, p: &Arc<dyn Provider>) -> Result<Vec<RecordSet>, ProviderError> {
+    p.read(&svc.zone, &svc.record, svc.rtype).await
+}
+
+/// The TTL change to `ttl` (at least the provider's floor) of what is served.
+pub async fn ttl_change(
+    svc: &Service,
+    p: &Arc<dyn Provider>,
+    ttl: u32,
+) -> Result<Prepared, ProviderError> {
+    let current = read(svc, p).await?;
+    let ttl = ttl.max(p.capabilities().ttl_floor);
+    if !current.is_empty() && current.iter().all(|s| s.ttl == ttl) {
+        return Ok(Prepared::Served);
+    }
+    let desired: Vec<RecordSet> = current.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
+    Change::new(&svc.record, svc.rtype, current, desired).map(Prepared::Change)
+}
+
+/// The flip to pool `to` at `ttl`, refused as a conflict unless `from` (when
+/// given) is what is served.
+pub async fn flip_change(
+    svc: &Service,
+    p: &Arc<dyn Provider>,
+    from: Option<&str>,
+    to: &str,
+    ttl: u32,
+) -> Result<Prepared, ProviderError> {
+    let current = read(svc, p).await?;
+    let served = classify(svc, &current);
+    if served.pool() == Some(to) {
+        return Ok(Prepared::Served);
+    }
+    if from.is_some() && served.pool() != from {
+        return Err(ProviderError::Conflict {
+            provider: p.name().to_string(),
+            message: format!(
+                "expected pool {} to be served, found {served}",
+                from.unwrap_or("-")
+            ),
+        });
+    }
+    let Some(pool) = svc.pool(to) else {
+        return Err(ProviderError::Refused(format!(
+            "service {} has no pool {to}",
+            svc.name
+        )));
+    };
+    let caps = p.capabilities();
+    let desired = plan::desired_for(svc, &caps, &current, pool, ttl.max(caps.ttl_floor));
+    Change::new(&svc.record, svc.rtype, current, desired).map(Prepared::Change)
+}

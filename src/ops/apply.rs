@@ -1,0 +1,160 @@
+//! One change of a manual move, carried out by the move engine: its
+//! intent journaled first, its steps shown, its result journaled.
+
+use rtoguard_provider_api::{Change, ProviderError, Receipt};
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::execute::Run;
+use super::{OpError, Output};
+use crate::controller::{Initiator, Intent, IntentKind, Reason};
+use crate::engine::{self, Outcome};
+
+impl Run<'_, '_> {
+    /// Apply one change through the move engine: journaled as an intent
+    /// first (a journal that cannot take it stops the move before the
+    /// provider is called), then its result with the times the provider
+    /// accepted it and reported it in sync. A change found served after a
+    /// lost compare-and-set or a retryable error is success; one made by
+    /// another writer says so. Returns when the provider accepted it.
+    pub(super) async fn apply(&self, change: &Change, done: &str) -> Result<Instant, OpError> {
+        let (svc, p, out) = (self.cx.service, &self.cx.provider, self.cx.out);
+        let diff = json!({ "expected": change.expected(), "desired": change.desired() });
+        let intent = self.open_intent(change, done)?;
+        let shown = Shown {
+            out,
+            done,
+            provider: p.name(),
+        };
+        let result = engine::apply(svc, p, change, self.cx.opts.sync_timeout, &shown).await;
+        let accepted = Instant::now();
+        match result {
+            Ok(Outcome::Applied(t)) => {
+                self.close(intent, "done", format!("{done}: done"), json!({ "diff": diff, "accepted_ms": t.accepted_ms, "in_sync_ms": t.in_sync_ms, "receipt": t.receipt, "actor": self.cx.actor }));
+                Ok(accepted)
+            }
+            Ok(Outcome::DoneByOther { seen_ms }) => {
+                out.step(
+                    "already-applied",
+                    &format!("{done}: already served (another writer made this change)"),
+                    json!({}),
+                );
+                self.close(
+                    intent,
+                    "done-by-other",
+                    format!("{done}: done by another writer"),
+                    json!({ "diff": diff, "by_other": true, "seen_ms": seen_ms }),
+                );
+                Ok(accepted)
+            }
+            Err(e) => {
+                self.close(intent, "failed", format!("{done}: failed: {e}"), json!({ "diff": { "expected": change.expected(), "desired": change.desired(), "error": e.to_string() } }));
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The intent of a change, in the daemon controller's own type.
+    fn open_intent(&self, change: &Change, done: &str) -> Result<Option<i64>, OpError> {
+        let Some(j) = self.cx.journal else {
+            return Ok(None);
+        };
+        let svc = self.cx.service;
+        let ttl_only = change
+            .expected()
+            .iter()
+            .map(|s| &s.values)
+            .eq(change.desired().iter().map(|s| &s.values))
+            && !change.expected().is_empty();
+        let kind = if ttl_only {
+            IntentKind::SetTtl {
+                ttl: change.desired().first().map_or(0, |s| s.ttl),
+            }
+        } else {
+            let from = crate::plan::classify(svc, change.expected());
+            let to = crate::plan::classify(svc, change.desired());
+            IntentKind::Flip {
+                from: from.pool().map(str::to_string),
+                to: to.pool().unwrap_or_default().to_string(),
+            }
+        };
+        let reason = if self.cx.opts.planned {
+            Reason::Planned
+        } else {
+            Reason::Manual
+        };
+        let intent = Intent {
+            kind,
+            reason,
+            by: Initiator::Operator,
+            requested_at: std::time::SystemTime::now(),
+        };
+        let record = engine::IntentRecord {
+            service: &svc.name,
+            incident: self.incident.as_deref(),
+            actor: self.cx.actor,
+            message: format!("about to: {done}"),
+            payload: serde_json::to_value(&intent).unwrap_or(serde_json::Value::Null),
+        };
+        match engine::journal_intent(j, record) {
+            Ok(id) => Ok(Some(id)),
+            Err(e) => {
+                tracing::error!(service = %svc.name, error = %e, "Journal write failed: not calling the provider.");
+                Err(OpError::Journal(e))
+            }
+        }
+    }
+
+    fn close(
+        &self,
+        intent: Option<i64>,
+        outcome: &str,
+        message: String,
+        detail: serde_json::Value,
+    ) {
+        self.journal("provider-result", message.clone(), detail);
+        if let (Some(j), Some(id)) = (self.cx.journal, intent) {
+            engine::close_intent(j, id, outcome, message);
+        }
+    }
+}
+
+/// The CLI's view of the engine's steps: one line (or JSON object) each.
+struct Shown<'a> {
+    out: &'a Output,
+    done: &'a str,
+    provider: &'a str,
+}
+
+impl engine::Progress for Shown<'_> {
+    fn applied(&self, receipt: &Receipt) {
+        self.out.step(
+            "applied",
+            &format!(
+                "{} (provider {}: {} {})",
+                self.done, self.provider, receipt.status, receipt.id
+            ),
+            json!({ "receipt": receipt }),
+        );
+    }
+
+    fn in_sync(&self) {
+        self.out
+            .step("in-sync", "provider reports the change in sync", json!({}));
+    }
+
+    fn pending(&self, error: Option<&ProviderError>) {
+        match error {
+            None => self.out.step(
+                "pending",
+                "provider has not reported the change in sync yet; going on",
+                json!({}),
+            ),
+            Some(e) => self.out.step(
+                "pending",
+                &format!("could not confirm the change is in sync: {e}"),
+                json!({ "error": e.to_string() }),
+            ),
+        }
+    }
+}
