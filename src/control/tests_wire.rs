@@ -197,6 +197,7 @@ fn status_json_keeps_the_keys_clients_read() {
             "busy",
             "controller",
             "incident",
+            "journal_error",
             "peers",
             "pools",
             "provider",
