@@ -325,7 +325,14 @@ fn a_pinned_service_is_observed_but_never_moved_until_unpinned() {
     let mut tb = Testbed::start_with(2, 1, "1s", FAST);
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
-    let out = run(&["pin", "checkout", "--config", tb.config_str()]);
+    let out = run(&[
+        "pin",
+        "checkout",
+        "--reason",
+        "maintenance",
+        "--config",
+        tb.config_str(),
+    ]);
     assert!(out.status.success(), "{}", out.text());
     assert!(
         run(&["status", "--config", tb.config_str()])

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::manual::{fail_msg, load};
-use super::{DrillArgs, HistoryArgs, PinArgs, RunArgs};
+use super::{ConfigArg, DrillArgs, HistoryArgs, RunArgs};
 use crate::config::Config;
 use crate::control::{MoveRequest, client};
 use crate::journal::Journal;
@@ -105,17 +105,17 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
     code
 }
 
-pub async fn pin(a: &PinArgs, pin: bool) -> ExitCode {
-    let cfg = match load(&a.config.config) {
+/// `pin` (with its body: reason and duration) or `unpin` (no body) through the daemon.
+pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>) -> ExitCode {
+    let cfg = match load(&config.config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let verb = if pin { "pin" } else { "unpin" };
-    let path = format!("/v1/services/{}/{verb}", a.service);
-    match client::call(&cfg.controller.control_socket, "POST", &path, None).await {
-        Ok((code, body)) if code < 300 => {
-            println!("{}: {verb}ned", a.service);
-            let _ = body;
+    let verb = if body.is_some() { "pin" } else { "unpin" };
+    let path = format!("/v1/services/{service}/{verb}");
+    match client::call(&cfg.controller.control_socket, "POST", &path, body.as_ref()).await {
+        Ok((code, _)) if code < 300 => {
+            println!("{service}: {verb}ned");
             ExitCode::SUCCESS
         }
         Ok((code, body)) => fail_msg(&error_text(&body), if code < 500 { 64 } else { 1 }),
@@ -205,7 +205,7 @@ pub(super) fn service_text(s: &Value) -> String {
         s["record"].as_str().unwrap_or(""),
         c["active"].as_str().unwrap_or("none"),
         c["ttl"],
-        if c["pinned"] == true { "  PINNED" } else { "" },
+        pin_text(&c["pin"], c["pinned"] == true),
         s["provider_error"]
             .as_str()
             .map(|e| format!("  PROVIDER DOWN: {e}"))
@@ -234,6 +234,20 @@ pub(super) fn service_text(s: &Value) -> String {
         }
     }
     out
+}
+
+/// `  PINNED by WHO until WHEN: WHY` for the status head line, or nothing.
+fn pin_text(pin: &Value, pinned: bool) -> String {
+    if !pinned {
+        return String::new();
+    }
+    let until = pin["until"].as_str().unwrap_or("unpinned");
+    format!(
+        "  PINNED by {} until {}: {}",
+        pin["by"].as_str().unwrap_or("?"),
+        until,
+        pin["reason"].as_str().unwrap_or("")
+    )
 }
 
 /// A move through the daemon; `None` when no daemon runs.

@@ -8,7 +8,8 @@
 //! | POST | `/v1/services/{name}/failover` | `{"to": "standby", "planned": false, "force": false, "dry_run": false}` |
 //! | POST | `/v1/services/{name}/failback` | `{"planned": true, "force": false, "dry_run": false}` |
 //! | POST | `/v1/services/{name}/drill` | `{"simulate_fault": true, "dwell_secs": 60, "to": null}` |
-//! | POST | `/v1/services/{name}/pin` / `unpin` | |
+//! | POST | `/v1/services/{name}/pin` | `{"reason": "db maintenance", "for_secs": 7200}` |
+//! | POST | `/v1/services/{name}/unpin` | |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
 //! changed) or 5xx status.
@@ -55,6 +56,15 @@ pub struct DrillRequest {
     pub dwell_secs: u64,
 }
 
+/// A pin asked for through the socket: why, and for how long (default: until unpinned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub for_secs: Option<u64>,
+}
+
 fn default_dwell() -> u64 {
     60
 }
@@ -77,6 +87,7 @@ pub enum Request {
     },
     Pin {
         service: String,
+        pin: PinRequest,
     },
     Unpin {
         service: String,

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{DrillRequest, MoveRequest, Reply, Request};
+use super::{DrillRequest, MoveRequest, PinRequest, Reply, Request};
 
 /// The request that `method path` with `body` asks for, or the 4xx to answer.
 pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, Reply> {
@@ -41,7 +41,16 @@ pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, R
             service,
             drill: json::<DrillRequest>(body)?,
         }),
-        "pin" => Ok(Request::Pin { service }),
+        "pin" => {
+            let pin: PinRequest = json(body)?;
+            if pin.reason.trim().is_empty() {
+                return Err(Reply::error(
+                    400,
+                    "a pin needs a reason: {\"reason\": \"...\"}",
+                ));
+            }
+            Ok(Request::Pin { service, pin })
+        }
         _ => Ok(Request::Unpin { service }),
     }
 }

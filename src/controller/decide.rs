@@ -116,7 +116,7 @@ impl Controller {
     /// an event, is pinned or halted, or a move is under way.
     pub(super) fn want(&self, now: Instant) -> Option<(Instant, Want)> {
         let view = self.view.as_ref()?;
-        if self.phase != Phase::Idle || self.stale || self.pinned || self.halted.is_some() {
+        if self.phase != Phase::Idle || self.stale || self.pinned() || self.halted.is_some() {
             return None;
         }
         if self.pending_intent.is_some() {
@@ -264,24 +264,6 @@ impl Controller {
             Some(Reason::ActiveDown),
             &msg,
         ));
-        out.push(alert(AlertLevel::Critical, msg));
-    }
-
-    /// Stops automation until an operator command.
-    pub(super) fn halt(&mut self, why: Halt, out: &mut Vec<Action>) {
-        if self.halted.is_some() {
-            return;
-        }
-        self.halted = Some(why);
-        let msg = match why {
-            Halt::FlipCap => "flip cap reached: automation stopped for this service",
-            Halt::ProviderRejected => {
-                "provider refused a change: automation stopped for this service"
-            }
-            Halt::Conflicts => "compare-and-set keeps losing: automation stopped for this service",
-        };
-        tracing::error!(?why, "Automation stopped until an operator command.");
-        out.push(entry(EntryKind::Halted, None, None, msg));
         out.push(alert(AlertLevel::Critical, msg));
     }
 }

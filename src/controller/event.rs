@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Initiator, Reason};
+use super::durable::Durable;
 
 /// A pool's health as the probe layer aggregated it (hysteresis and quorum
 /// happen outside; the controller trusts `Down` as confirmed by quorum).
@@ -44,10 +45,16 @@ pub enum Command {
     },
     /// Move back to the preferred pool, which must be `Up`.
     Failback { planned: bool },
-    /// Observe only: never move (or change the TTL) automatically.
-    Pin,
+    /// Observe only: never move (or change the TTL) automatically, until
+    /// `Unpin` or the wall-clock time `until`.
+    Pin {
+        by: String,
+        reason: String,
+        #[serde(with = "super::durable::wall::opt", default)]
+        until: Option<SystemTime>,
+    },
     /// Resume automation.
-    Unpin,
+    Unpin { by: String },
 }
 
 /// One input to [`Controller::handle`](super::Controller::handle).
@@ -55,11 +62,15 @@ pub enum Command {
 pub enum Event {
     /// The runtime read the provider at start-up. `active` is the pool the
     /// provider serves now (`None`: none, or a mix); `intent` is the last
-    /// unfinished intent from the journal.
+    /// unfinished intent from the journal; `wall` is the wall-clock time
+    /// now (the controller maps journaled times to its clock with it) and
+    /// `restored` the durable state rebuilt from the journal.
     Started {
         active: Option<String>,
         ttl: u32,
         intent: Option<Intent>,
+        wall: SystemTime,
+        restored: Box<Durable>,
     },
     /// The aggregated health of one pool changed (repeats are harmless).
     PoolHealth { pool: String, health: PoolHealth },

@@ -40,8 +40,10 @@ mod action;
 mod command;
 mod damping;
 mod decide;
+pub mod durable;
 mod event;
 mod moves;
+mod pinning;
 mod policy;
 mod provider;
 mod reconcile;
@@ -56,12 +58,14 @@ mod tests;
 use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, Initiator, Reason, TtlReason};
+pub use durable::{Change, Drill, Durable, Pin};
 pub use event::{Command, Event, Intent, IntentKind, PoolHealth, ProviderOp};
 pub use policy::{FailbackMode, Policy, PolicyError};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
 
 use damping::Damping;
+use durable::WallAnchor;
 use state::{Phase, PoolView, ProviderView, Raised};
 
 /// The failover state machine of one service.
@@ -73,8 +77,13 @@ pub struct Controller {
     view: Option<ProviderView>,
     phase: Phase,
     damping: Damping,
-    pinned: bool,
+    /// The operator's pin, if any (observe only).
+    pin: Option<Pin>,
     halted: Option<Halt>,
+    /// Maps wall-clock times (pins, journaled history) to `Instant`s; set by `Started`.
+    anchor: Option<WallAnchor>,
+    /// A drill under way (the failback at the end of its dwell).
+    drill: Option<Drill>,
     raised: Raised,
     /// An operator command waiting for the outstanding call to finish.
     queued: Option<Command>,
@@ -110,8 +119,10 @@ impl Controller {
             view: None,
             phase: Phase::Idle,
             damping: Damping::default(),
-            pinned: false,
+            pin: None,
             halted: None,
+            anchor: None,
+            drill: None,
             raised: Raised::default(),
             queued: None,
             pending_intent: None,
@@ -128,12 +139,18 @@ impl Controller {
         let now = self.now.map_or(now, |last| last.max(now));
         self.now = Some(now);
         let mut out = Vec::new();
+        self.expire_pin(now, &mut out);
         match event {
             Event::Started {
                 active,
                 ttl,
                 intent,
-            } => self.on_started(now, active, ttl, intent, &mut out),
+                wall,
+                restored,
+            } => {
+                self.restore(now, wall, *restored, &mut out);
+                self.on_started(now, active, ttl, intent, &mut out)
+            }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}
             Event::Command(command) => self.on_command(now, command, &mut out),
@@ -155,11 +172,19 @@ impl Controller {
     /// When the runtime must send `Event::Tick` next; `None` while a
     /// provider call is outstanding or nothing is scheduled.
     pub fn next_deadline(&self) -> Option<Instant> {
-        match &self.phase {
+        let phase = match &self.phase {
             Phase::Backoff { until, .. } | Phase::Draining { until, .. } => Some(*until),
-            Phase::Idle => self.want(self.now?).map(|(at, _)| at),
+            Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
             _ => None,
+        };
+        match (phase, self.pin_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
+    }
+
+    fn pinned(&self) -> bool {
+        self.pin.is_some()
     }
 
     /// The policy this controller applies.

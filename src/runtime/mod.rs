@@ -328,7 +328,7 @@ impl Generation {
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
             | Request::Drill { service, .. }
-            | Request::Pin { service }
+            | Request::Pin { service, .. }
             | Request::Unpin { service } => service.clone(),
         };
         let Some(tx) = self.services.get(&service).cloned() else {
@@ -376,13 +376,19 @@ impl Generation {
                 actor,
                 reply,
             },
-            Request::Pin { .. } => Input::Command {
-                command: Command::Pin,
+            Request::Pin { pin, .. } => Input::Command {
+                command: Command::Pin {
+                    by: actor.clone(),
+                    reason: pin.reason,
+                    until: pin
+                        .for_secs
+                        .map(|s| std::time::SystemTime::now() + std::time::Duration::from_secs(s)),
+                },
                 actor,
                 reply,
             },
             Request::Unpin { .. } => Input::Command {
-                command: Command::Unpin,
+                command: Command::Unpin { by: actor.clone() },
                 actor,
                 reply,
             },

@@ -25,8 +25,8 @@ use super::exec::{self, Done};
 use super::specs;
 use crate::config::Service;
 use crate::control::Reply;
-use crate::controller::{Action, AlertLevel, Command, Controller, Event, Intent};
-use crate::journal::Journal;
+use crate::controller::{Action, AlertLevel, Command, Controller, Durable, Event, Intent};
+use crate::journal::{Journal, JournalEvent};
 use crate::probe::{PoolView, ProbeResult};
 
 /// What a service task is told.
@@ -224,6 +224,7 @@ impl ServiceTask {
             return;
         };
         let intent = self.take_open_intent();
+        let restored = self.restore_durable();
         self.started = true;
         let pools: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
         self.links
@@ -235,6 +236,8 @@ impl ServiceTask {
             active,
             ttl,
             intent,
+            wall: std::time::SystemTime::now(),
+            restored: Box::new(restored),
         });
         let health: Vec<_> = self
             .pools
@@ -243,6 +246,18 @@ impl ServiceTask {
             .collect();
         for (pool, health) in health {
             self.feed(Event::PoolHealth { pool, health });
+        }
+    }
+
+    /// The core's durable state, rebuilt from the journal's typed events.
+    /// A journal that cannot be read restores nothing, loudly.
+    fn restore_durable(&self) -> Durable {
+        match self.journal.core_events(&self.svc.name) {
+            Ok(events) => Durable::replay(events.into_iter().map(JournalEvent::into_change)),
+            Err(e) => {
+                error!(service = %self.svc.name, error = %e, "Cannot read the durable state from the journal; starting without it.");
+                Durable::default()
+            }
         }
     }
 
@@ -311,11 +326,11 @@ impl ServiceTask {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_else(|| format!("{:?}", e.kind));
-                self.journal_entry(
-                    &kind,
-                    &e.detail,
-                    json!({ "pool": e.pool, "reason": e.reason }),
-                );
+                let detail = json!({ "pool": e.pool, "reason": e.reason, "change": e.change });
+                match e.change {
+                    Some(change) => self.journal_change(&kind, &e.detail, detail, change.into()),
+                    None => self.journal_entry(&kind, &e.detail, detail),
+                }
             }
             Action::Alert { level, message } => {
                 match level {

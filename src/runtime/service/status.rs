@@ -5,7 +5,7 @@ use tokio::time::Instant;
 use tracing::error;
 
 use super::ServiceTask;
-use crate::journal::NewEntry;
+use crate::journal::{JournalEvent, NewEntry};
 
 impl ServiceTask {
     pub(super) fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
@@ -19,6 +19,28 @@ impl ServiceTask {
         };
         if let Err(err) = self.journal.append(e) {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
+        }
+    }
+
+    /// An entry with the change of the core's durable state it records, in
+    /// one transaction.
+    pub(super) fn journal_change(
+        &self,
+        kind: &str,
+        message: &str,
+        detail: Value,
+        event: JournalEvent,
+    ) {
+        let e = NewEntry {
+            service: &self.svc.name,
+            incident: self.incident.as_deref(),
+            kind,
+            actor: &self.actor,
+            message: message.to_string(),
+            detail,
+        };
+        if let Err(err) = self.journal.append_with_event(e, &event) {
+            error!(service = %self.svc.name, error = %err, "Journal write of a durable change failed.");
         }
     }
 
