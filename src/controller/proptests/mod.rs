@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use super::*;
 
+mod durable;
 mod flapping;
 
 const POOLS: [&str; 3] = ["primary", "standby", "dr"];
