@@ -186,3 +186,92 @@ fn a_flip_cap_halt_survives_a_restart() {
     assert_eq!(served(&tb), [STANDBY], "a restart bypassed the flip cap");
     d.stop();
 }
+
+/// Starts a drill through the CLI, which follows it; killed on drop.
+struct DrillCli(std::process::Child);
+
+impl DrillCli {
+    fn start(tb: &Testbed, extra: &[&str], dwell: &str) -> Self {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+            .args(["drill", "checkout", "--dwell", dwell, "--yes"])
+            .args(extra)
+            .args(["--config", tb.config_str()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn rtoguard drill");
+        Self(child)
+    }
+}
+
+impl Drop for DrillCli {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_restart_during_a_drills_dwell_still_fails_back() {
+    let tb = Testbed::start_with(2, 1, "1s", &fast(3));
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let _cli = DrillCli::start(&tb, &[], "12s");
+    wait_for(
+        Duration::from_secs(15),
+        || served(&tb) == [STANDBY],
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    let d = restart(&tb, d, true);
+    wait_for(
+        Duration::from_secs(20),
+        || controller(&tb).is_some(),
+        || d.log_text(),
+    );
+    let c = controller(&tb).unwrap_or_default();
+    assert_eq!(
+        c["drill"]["home"], "primary",
+        "the drill was forgotten: {c}"
+    );
+    assert_eq!(served(&tb), [STANDBY], "failed back before the dwell ended");
+    wait_for(
+        Duration::from_secs(40),
+        || served(&tb) == [PRIMARY],
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    let h = history(&tb);
+    assert!(
+        h.contains("ended: dwell over: failing back to primary"),
+        "{h}"
+    );
+    d.stop();
+}
+
+#[test]
+fn a_drill_whose_home_pool_died_during_a_restart_is_reported_aborted() {
+    let mut tb = Testbed::start_with(2, 1, "1s", &fast(3));
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let _cli = DrillCli::start(&tb, &["--simulate-fault"], "3s");
+    wait_for(
+        Duration::from_secs(15),
+        || served(&tb) == [STANDBY],
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    d.signal("KILL");
+    drop(d);
+    tb.primary.stop();
+    // The dwell ends while no daemon runs.
+    std::thread::sleep(Duration::from_secs(4));
+    let d = Daemon::start(&tb, &[]);
+    wait_for(
+        Duration::from_secs(20),
+        || history(&tb).contains("aborted: primary is down"),
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    let c = controller(&tb).unwrap_or_default();
+    assert_eq!(c["drill"], Value::Null, "{c}");
+    assert_eq!(served(&tb), [STANDBY], "failed back to a dead pool");
+    d.stop();
+}

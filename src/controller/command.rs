@@ -15,6 +15,7 @@ impl Controller {
         match command {
             Command::Pin { by, reason, until } => self.pin(now, by, reason, until, out),
             Command::Unpin { by } => self.unpin(by, out),
+            Command::Drill { .. } => self.start_drill(now, command, out),
             Command::Failover { .. } | Command::Failback { .. } => {
                 if let Err(message) = self.check_target(&command) {
                     return refuse(command, message, out);
@@ -24,7 +25,7 @@ impl Controller {
         }
     }
 
-    fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
+    pub(super) fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         self.lift_halt(out);
         let busy = self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. });
         if self.view.is_none() || self.stale || busy {
@@ -80,7 +81,7 @@ impl Controller {
                 Some(p) => (p.to_owned(), *planned, false, Reason::Failback),
                 None => return refuse(command, "this service has no pools".into(), out),
             },
-            Command::Pin { .. } | Command::Unpin { .. } => return,
+            Command::Pin { .. } | Command::Unpin { .. } | Command::Drill { .. } => return,
         };
         if let Err(message) = self.check_target(&command) {
             return refuse(command, message, out);

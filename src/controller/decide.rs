@@ -36,6 +36,7 @@ impl Controller {
     /// a queued command, automatic decisions. Each step changes the state,
     /// so the loop ends; the bound is a guard.
     pub(super) fn settle(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.end_drill_if_due(now, out);
         for _ in 0..8 {
             if !self.step(now, out) {
                 return;
@@ -140,7 +141,7 @@ impl Controller {
         let target = self
             .pools
             .iter()
-            .find(|p| p.health == PoolHealth::Up && p.name != active);
+            .find(|p| self.health(&p.name) == PoolHealth::Up && p.name != active);
         let Some(target) = target else {
             return (!self.raised.no_target).then_some((now, Want::NoTarget));
         };
@@ -157,6 +158,9 @@ impl Controller {
             return None;
         }
         let preferred = self.pools.first().filter(|p| p.name != active)?;
+        if self.health(&preferred.name) != PoolHealth::Up {
+            return None;
+        }
         let due = (preferred.up_since? + self.policy.stable_for).max(now);
         match self.damping.gate(due, &self.policy) {
             Gate::Open => Some((due, Want::Failback(preferred.name.clone()))),

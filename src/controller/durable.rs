@@ -72,6 +72,8 @@ pub enum Change {
     DrillStarted {
         drill: Drill,
     },
+    /// The dwell of a simulated-fault drill is over: the pool is judged by its probes again.
+    DrillFaultLifted,
     /// The drill ended (`aborted`: without its failback), with why.
     DrillEnded {
         aborted: bool,
@@ -119,6 +121,11 @@ impl Durable {
                 }
             }
             Change::DrillStarted { drill } => self.drill = Some(drill),
+            Change::DrillFaultLifted => {
+                if let Some(d) = self.drill.as_mut() {
+                    d.simulated_down = None;
+                }
+            }
             Change::DrillEnded { .. } => self.drill = None,
         }
     }

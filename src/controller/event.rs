@@ -55,6 +55,15 @@ pub enum Command {
     },
     /// Resume automation.
     Unpin { by: String },
+    /// A drill `id`: a planned failover to `to` (or, with `simulate_fault`,
+    /// the active pool treated as down), then after `dwell_secs` a planned
+    /// failback to the pool it left.
+    Drill {
+        id: String,
+        to: String,
+        simulate_fault: bool,
+        dwell_secs: u64,
+    },
 }
 
 /// One input to [`Controller::handle`](super::Controller::handle).

@@ -40,6 +40,7 @@ mod action;
 mod command;
 mod damping;
 mod decide;
+mod drill;
 pub mod durable;
 mod event;
 mod moves;
@@ -177,10 +178,10 @@ impl Controller {
             Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
             _ => None,
         };
-        match (phase, self.pin_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [phase, self.pin_deadline(), self.drill_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn pinned(&self) -> bool {
@@ -216,7 +217,11 @@ impl Controller {
         }
     }
 
+    /// A pool's health; a drill's simulated fault is `Down` whatever was reported.
     fn health(&self, pool: &str) -> PoolHealth {
+        if self.simulated_down() == Some(pool) {
+            return PoolHealth::Down;
+        }
         self.pools
             .iter()
             .find(|p| p.name == pool)

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::durable::Pin;
+use super::durable::{Drill, Pin};
 use super::event::{Command, Intent, PoolHealth};
 use super::state::Halt;
 use super::{Controller, FailbackMode};
@@ -25,6 +25,8 @@ pub struct Status {
     pub pinned: bool,
     /// Who pinned, why and until when.
     pub pin: Option<Pin>,
+    /// The drill under way: where it returns to and when its dwell ends.
+    pub drill: Option<Drill>,
     /// Why automation stopped, until an operator command.
     pub halted: Option<Halt>,
     pub failback_mode: FailbackMode,
@@ -71,6 +73,7 @@ impl Controller {
                 .collect(),
             pinned: self.pin.is_some(),
             pin: self.pin.clone(),
+            drill: self.drill.clone(),
             halted: self.halted,
             failback_mode: self.policy.failback_mode,
             automatic_flips_in_window: now.map_or(0, |n| self.damping.in_window(n, &self.policy)),

@@ -8,6 +8,7 @@ use super::*;
 
 mod answers;
 mod automatic;
+mod drills;
 mod durable;
 mod floor;
 mod moves;

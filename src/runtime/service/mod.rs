@@ -56,8 +56,6 @@ pub enum Input {
         actor: String,
         reply: oneshot::Sender<Reply>,
     },
-    /// A drill's dwell is over.
-    DrillEnd,
     /// A propagation watch finished.
     Watched {
         incident: Option<String>,
@@ -109,10 +107,6 @@ pub struct ServiceTask {
     short_of_quorum: bool,
     /// The open incident outlived the RTO and that was said.
     rto_missed_sent: bool,
-    /// A drill is under way; the pool to come back to.
-    drill: Option<String>,
-    /// A drill treats this pool as down whatever its probes say.
-    simulated_down: Option<String>,
     /// The incident in which this controller first waited its writer delay,
     /// and since when: later writes in it wait only what is left.
     waiting_since: Option<(String, Instant)>,
@@ -173,8 +167,6 @@ impl ServiceTask {
             reported: BTreeMap::new(),
             short_of_quorum: false,
             rto_missed_sent: false,
-            drill: None,
-            simulated_down: None,
             waiting_since: None,
         }
     }
@@ -225,6 +217,11 @@ impl ServiceTask {
         };
         let intent = self.take_open_intent();
         let restored = self.restore_durable();
+        if let Some(drill) = &restored.drill {
+            // The drill's report goes on under its own id.
+            self.incident = Some(drill.id.clone());
+            self.incident_start = Some(Instant::now());
+        }
         self.started = true;
         let pools: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
         self.links
@@ -303,14 +300,19 @@ impl ServiceTask {
                 actor,
                 reply,
             } => self.on_drill(drill, actor, reply),
-            Input::DrillEnd => self.on_drill_end(),
         }
     }
 
     /// Hand one event to the controller and carry out what it returns.
     fn feed(&mut self, event: Event) {
+        let simulated = self.controller.simulated_down().map(str::to_owned);
         let actions = self.controller.handle(Instant::now(), event);
         self.run_actions(actions);
+        if simulated.is_some() && self.controller.simulated_down().is_none() {
+            // The drill's dwell is over: judge the pool by its probes again
+            // before the controller decides the failback.
+            self.reevaluate(Some("drill: simulated fault lifted"));
+        }
     }
 
     fn run_actions(&mut self, actions: Vec<Action>) {
