@@ -205,7 +205,7 @@ pub(super) fn service_text(s: &Value) -> String {
         s["record"].as_str().unwrap_or(""),
         c["active"].as_str().unwrap_or("none"),
         c["ttl"],
-        pin_text(&c["pin"], c["pinned"] == true),
+        pin_text(&c["pin"], c["pinned"] == true) + &drill_text(&c["drill"]),
         s["provider_error"]
             .as_str()
             .map(|e| format!("  PROVIDER DOWN: {e}"))
@@ -248,6 +248,18 @@ fn pin_text(pin: &Value, pinned: bool) -> String {
         until,
         pin["reason"].as_str().unwrap_or("")
     )
+}
+
+/// `  DRILL ID back to POOL at WHEN` for the status head line, or nothing.
+fn drill_text(drill: &Value) -> String {
+    match drill["id"].as_str() {
+        Some(id) => format!(
+            "  DRILL {id} back to {} at {}",
+            drill["home"].as_str().unwrap_or("?"),
+            drill["dwell_until"].as_str().unwrap_or("?")
+        ),
+        None => String::new(),
+    }
 }
 
 /// A move through the daemon; `None` when no daemon runs.

@@ -110,7 +110,7 @@ impl Controller {
 }
 
 pub(super) fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
-    tracing::warn!(?command, message, "Command refused.");
+    tracing::warn!(%command, message, "Command refused.");
     out.push(entry(EntryKind::Refused, None, None, &message));
     out.push(Action::Refused { command, message });
 }

@@ -121,6 +121,41 @@ pub enum IntentKind {
     SetTtl { ttl: u32 },
 }
 
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = |planned: bool| if planned { "planned" } else { "now" };
+        match self {
+            Command::Failover { to, planned, force } => {
+                let force = if *force { ", forced" } else { "" };
+                write!(f, "failover to {to} ({}{force})", how(*planned))
+            }
+            Command::Failback { planned } => write!(f, "failback ({})", how(*planned)),
+            Command::Pin { reason, until, .. } => match until {
+                Some(u) => write!(
+                    f,
+                    "pin until {}: {reason}",
+                    humantime::format_rfc3339_seconds(*u)
+                ),
+                None => write!(f, "pin until unpinned: {reason}"),
+            },
+            Command::Unpin { .. } => f.write_str("unpin"),
+            Command::Drill {
+                id,
+                to,
+                simulate_fault,
+                dwell_secs,
+            } => {
+                let mode = if *simulate_fault {
+                    "simulated fault".to_owned()
+                } else {
+                    format!("planned failover to {to}")
+                };
+                write!(f, "drill {id} ({mode}, dwell {dwell_secs}s)")
+            }
+        }
+    }
+}
+
 impl std::fmt::Display for PoolHealth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {

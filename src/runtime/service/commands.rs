@@ -35,7 +35,7 @@ impl ServiceTask {
         self.actor = actor.clone();
         self.journal_entry(
             "command",
-            &format!("{actor} asked: {command:?}"),
+            &format!("{actor} asked: {command}"),
             json!({ "command": command, "actor": actor }),
         );
         let actions = self

@@ -25,7 +25,7 @@ use super::exec::{self, Done};
 use super::specs;
 use crate::config::Service;
 use crate::control::Reply;
-use crate::controller::{Action, AlertLevel, Command, Controller, Durable, Event, Intent};
+use crate::controller::{Action, AlertLevel, Change, Command, Controller, Durable, Event, Intent};
 use crate::journal::{Journal, JournalEvent};
 use crate::probe::{PoolView, ProbeResult};
 
@@ -330,7 +330,17 @@ impl ServiceTask {
                     .unwrap_or_else(|| format!("{:?}", e.kind));
                 let detail = json!({ "pool": e.pool, "reason": e.reason, "change": e.change });
                 match e.change {
-                    Some(change) => self.journal_change(&kind, &e.detail, detail, change.into()),
+                    Some(change) => {
+                        // What the controller decided itself is its own act;
+                        // a pin, unpin or resume is the operator's.
+                        let actor = match change {
+                            Change::Pinned { .. } | Change::Unpinned { .. } | Change::Resumed => {
+                                self.actor.clone()
+                            }
+                            _ => "rtoguard".to_owned(),
+                        };
+                        self.journal_change(&kind, &actor, &e.detail, detail, change.into())
+                    }
                     None => self.journal_entry(&kind, &e.detail, detail),
                 }
             }

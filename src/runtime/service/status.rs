@@ -27,6 +27,7 @@ impl ServiceTask {
     pub(super) fn journal_change(
         &self,
         kind: &str,
+        actor: &str,
         message: &str,
         detail: Value,
         event: JournalEvent,
@@ -35,7 +36,7 @@ impl ServiceTask {
             service: &self.svc.name,
             incident: self.incident.as_deref(),
             kind,
-            actor: &self.actor,
+            actor,
             message: message.to_string(),
             detail,
         };
