@@ -43,6 +43,15 @@ pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, R
         }),
         "pin" => {
             let pin: PinRequest = json(body)?;
+            if pin
+                .for_secs
+                .is_some_and(|s| s > crate::controller::durable::MAX_PIN.as_secs())
+            {
+                return Err(Reply::error(
+                    400,
+                    "a pin with an end lasts at most ten years; pin without --for",
+                ));
+            }
             if pin.reason.trim().is_empty() {
                 return Err(Reply::error(
                     400,

@@ -174,3 +174,10 @@ fn a_pin_needs_a_reason_and_may_carry_a_duration() {
         assert_eq!(pin(bad).map_err(|r| r.status), Err(400), "{bad}");
     }
 }
+
+#[test]
+fn a_pin_longer_than_ten_years_is_refused() {
+    let body = format!(r#"{{"reason": "x", "for_secs": {}}}"#, u64::MAX);
+    let r = parse_request("POST", "/v1/services/checkout/pin", body.as_bytes());
+    assert_eq!(r.map_err(|r| r.status), Err(400));
+}

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::action::{AlertLevel, EntryKind, alert, durable_entry};
 use super::command::refuse;
-use super::durable::{Change, Drill};
+use super::durable::{Change, Drill, MAX_DWELL};
 use super::event::{Command, PoolHealth};
 use super::{Action, Controller};
 
@@ -40,6 +40,13 @@ impl Controller {
             let why = "the service serves no single pool now; a drill needs one";
             return refuse(command, why.into(), out);
         };
+        if dwell > MAX_DWELL {
+            let why = format!(
+                "a dwell lasts at most {}",
+                humantime::format_duration(MAX_DWELL)
+            );
+            return refuse(command, why, out);
+        }
         if let Some(d) = &self.drill {
             let why = format!("drill {} is already under way", d.id);
             return refuse(command, why, out);
@@ -94,8 +101,7 @@ impl Controller {
     /// back to has no known health yet (its health arriving decides).
     pub(super) fn drill_deadline(&self) -> Option<Instant> {
         let d = self.drill.as_ref()?;
-        let anchor = self.anchor?;
-        let at = anchor.instant(d.dwell_until).unwrap_or(anchor.mono);
+        let at = self.anchor?.deadline(d.dwell_until)?;
         let waiting = self.now.is_some_and(|now| at <= now)
             && d.simulated_down.is_none()
             && self.health(&d.home) == PoolHealth::Unknown;

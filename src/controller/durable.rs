@@ -8,7 +8,7 @@
 //! same after a restart; the controller maps them to its monotonic clock
 //! relative to the wall time that `Started` carries.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -17,6 +17,12 @@ use super::state::Halt;
 
 /// At most this many automatic flips are kept (far above any sane `max_flips`).
 const KEEP_FLIPS: usize = 64;
+
+/// The longest pin with an end (longer ones are refused: pin without one).
+pub const MAX_PIN: Duration = Duration::from_secs(3650 * 24 * 3600);
+
+/// The longest dwell of a drill.
+pub const MAX_DWELL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// An operator's pin: observe only until unpinned or `until` passes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,8 +150,17 @@ impl WallAnchor {
     /// monotonic clock's origin (long past).
     pub(crate) fn instant(&self, at: SystemTime) -> Option<Instant> {
         match at.duration_since(self.wall) {
-            Ok(ahead) => Some(self.mono + ahead),
+            Ok(ahead) => self.mono.checked_add(ahead),
             Err(e) => self.mono.checked_sub(e.duration()),
+        }
+    }
+
+    /// A deadline at `at` on the monotonic clock: one that passed before
+    /// the clock's origin is due now; `None`: too far ahead to ever come.
+    pub(crate) fn deadline(&self, at: SystemTime) -> Option<Instant> {
+        match at.duration_since(self.wall) {
+            Ok(ahead) => self.mono.checked_add(ahead),
+            Err(e) => Some(self.mono.checked_sub(e.duration()).unwrap_or(self.mono)),
         }
     }
 
@@ -161,14 +176,39 @@ impl WallAnchor {
     }
 }
 
+/// A wall-clock time for people: RFC 3339 in UTC to the second, or what it
+/// is when that cannot be written (before 1970, after 9999).
+pub fn format_wall(t: SystemTime) -> String {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= wall::LAST_SECOND => {
+            humantime::format_rfc3339_seconds(t).to_string()
+        }
+        Ok(_) => "after the year 9999".into(),
+        Err(_) => "before 1970".into(),
+    }
+}
+
 /// Wall-clock times as RFC 3339 strings (UTC, milliseconds), for people and the journal.
 pub mod wall {
     use std::time::SystemTime;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// The last second RFC 3339 can write (the end of the year 9999).
+    pub(crate) const LAST_SECOND: u64 = 253_402_300_799;
+
+    /// The time as text, or why it cannot be written.
+    fn text(t: SystemTime) -> Result<String, &'static str> {
+        match t.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) if d.as_secs() <= LAST_SECOND => {
+                Ok(humantime::format_rfc3339_millis(t).to_string())
+            }
+            _ => Err("a time outside 1970 to 9999"),
+        }
+    }
+
     pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&humantime::format_rfc3339_millis(*t))
+        s.serialize_str(&text(*t).map_err(serde::ser::Error::custom)?)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
@@ -182,7 +222,7 @@ pub mod wall {
 
         pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
             match t {
-                Some(t) => s.collect_str(&humantime::format_rfc3339_millis(*t)),
+                Some(t) => s.serialize_str(&text(*t).map_err(serde::ser::Error::custom)?),
                 None => s.serialize_none(),
             }
         }
@@ -205,7 +245,7 @@ pub mod wall {
         pub fn serialize<S: Serializer>(ts: &[SystemTime], s: S) -> Result<S::Ok, S::Error> {
             let mut seq = s.serialize_seq(Some(ts.len()))?;
             for t in ts {
-                seq.serialize_element(&humantime::format_rfc3339_millis(*t).to_string())?;
+                seq.serialize_element(&text(*t).map_err(serde::ser::Error::custom)?)?;
             }
             seq.end()
         }

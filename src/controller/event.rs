@@ -131,11 +131,7 @@ impl std::fmt::Display for Command {
             }
             Command::Failback { planned } => write!(f, "failback ({})", how(*planned)),
             Command::Pin { reason, until, .. } => match until {
-                Some(u) => write!(
-                    f,
-                    "pin until {}: {reason}",
-                    humantime::format_rfc3339_seconds(*u)
-                ),
+                Some(u) => write!(f, "pin until {}: {reason}", super::durable::format_wall(*u)),
                 None => write!(f, "pin until unpinned: {reason}"),
             },
             Command::Unpin { .. } => f.write_str("unpin"),

@@ -7,7 +7,7 @@ use tokio::time::Instant;
 
 use super::action::{AlertLevel, EntryKind, alert, durable_entry};
 use super::command::refuse;
-use super::durable::{Change, Durable, Pin, WallAnchor};
+use super::durable::{Change, Durable, MAX_PIN, Pin, WallAnchor};
 use super::event::Command;
 use super::state::{Halt, Phase};
 use super::{Action, Controller};
@@ -37,6 +37,10 @@ impl Controller {
         let since = anchor.wall(now);
         if until.is_some_and(|u| u <= since) {
             return refuse(command, "the pin would end before it starts".into(), out);
+        }
+        if until.is_some_and(|u| u.duration_since(since).is_ok_and(|d| d > MAX_PIN)) {
+            let why = "a pin with an end lasts at most ten years; pin without one";
+            return refuse(command, why.into(), out);
         }
         let pin = Pin {
             by,
@@ -91,9 +95,7 @@ impl Controller {
     /// When the pin ends, on the controller's clock.
     pub(super) fn pin_deadline(&self) -> Option<Instant> {
         let until = self.pin.as_ref()?.until?;
-        let anchor = self.anchor?;
-        // A time before what the clock can hold has passed long ago.
-        Some(anchor.instant(until).unwrap_or(anchor.mono))
+        self.anchor?.deadline(until)
     }
 
     /// Drops an automatic move that is draining (the service was pinned).
@@ -200,7 +202,7 @@ impl Controller {
 /// A pin as people read it: who, why and until when.
 pub(crate) fn describe(pin: &Pin) -> String {
     let until = match pin.until {
-        Some(u) => format!("until {}", humantime::format_rfc3339_seconds(u)),
+        Some(u) => format!("until {}", super::durable::format_wall(u)),
         None => "until unpinned".into(),
     };
     format!("by {}, {until}: {}", pin.by, pin.reason)

@@ -380,9 +380,12 @@ impl Generation {
                 command: Command::Pin {
                     by: actor.clone(),
                     reason: pin.reason,
-                    until: pin
-                        .for_secs
-                        .map(|s| std::time::SystemTime::now() + std::time::Duration::from_secs(s)),
+                    // Bounded by the parser; an end out of range is refused by the controller.
+                    until: pin.for_secs.map(|s| {
+                        let now = std::time::SystemTime::now();
+                        now.checked_add(std::time::Duration::from_secs(s))
+                            .unwrap_or(now)
+                    }),
                 },
                 actor,
                 reply,

@@ -172,3 +172,33 @@ fn changes_round_trip_through_json_with_readable_times() {
     assert!(text.contains("2027-01-15T10:00:00"), "{text}");
     assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), change);
 }
+
+#[test]
+fn ends_out_of_range_are_refused_not_panicked_on() {
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    let far = Command::Pin {
+        by: "user:alice".into(),
+        reason: "forever and a day".into(),
+        until: wall(0).checked_add(Duration::from_secs(u64::MAX / 4)),
+    };
+    assert!(refusal(&h.cmd(10, far)).is_some());
+    let dwell = Command::Drill {
+        id: "d".into(),
+        to: "standby".into(),
+        simulate_fault: false,
+        dwell_secs: u64::MAX,
+    };
+    assert!(refusal(&h.cmd(10, dwell)).is_some());
+    assert_eq!((h.c.status().pin, h.c.status().drill), (None, None));
+    // Times that RFC 3339 cannot write are said in words, and never stored.
+    let far = wall(0) + Duration::from_secs(400_000_000_000);
+    assert_eq!(
+        crate::controller::durable::format_wall(far),
+        "after the year 9999"
+    );
+    let change = Change::FlippedForDamping {
+        at: far,
+        automatic: true,
+    };
+    assert!(serde_json::to_string(&change).is_err());
+}
