@@ -83,7 +83,7 @@ fn primary_down_fails_over_and_manual_failback_waits_for_an_operator() {
         "incident-start",
         "SetTtl { ttl: 1",
         "Flip { from: Some(\"primary\"), to: \"standby\"",
-        "user:root asked: Failback",
+        "user:root asked: failback",
         "Flip { from: Some(\"standby\"), to: \"primary\"",
     ] {
         assert!(h.contains(want), "history lacks {want}:\n{h}");
