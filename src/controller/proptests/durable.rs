@@ -1,6 +1,6 @@
 //! Property tests of the durable state: random event orders and clock jumps
 //! with restarts (a fresh controller restored from the journaled changes)
-//! in the middle never lose or invent a pin, a halt or the flip count.
+//! in the middle never lose or invent a pin, a halt, a drill or the flip count.
 
 use std::time::SystemTime;
 
@@ -14,6 +14,8 @@ enum Step {
     Pin(Option<u64>),
     Unpin,
     Failover(usize),
+    /// A drill: simulated fault or planned to this pool, with this dwell.
+    Drill(bool, usize, u64),
     Restart,
 }
 
@@ -24,6 +26,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => prop::option::of(1..3000u64).prop_map(Step::Pin),
         1 => Just(Step::Unpin),
         1 => (0..3usize).prop_map(Step::Failover),
+        1 => (any::<bool>(), 0..3usize, 1..2000u64).prop_map(|(s, p, d)| Step::Drill(s, p, d)),
         2 => Just(Step::Restart),
     ]
 }
@@ -44,7 +47,7 @@ struct Life {
     journal: Vec<Change>,
 }
 
-type Kept = (Option<Pin>, Option<Halt>, usize);
+type Kept = (Option<Pin>, Option<Halt>, usize, Option<Drill>);
 
 impl Life {
     fn new(policy: Policy) -> Result<Self, TestCaseError> {
@@ -67,7 +70,7 @@ impl Life {
 
     fn kept(&self) -> Kept {
         let s = self.c.status();
-        (s.pin, s.halted, s.automatic_flips_in_window)
+        (s.pin, s.halted, s.automatic_flips_in_window, s.drill)
     }
 
     /// `Started` with what the journal holds, then every pool's health.
@@ -158,6 +161,14 @@ impl Life {
                 planned: false,
                 force: true,
             })),
+            Step::Drill(simulate_fault, to, dwell_secs) => {
+                self.send(Event::Command(Command::Drill {
+                    id: format!("drill-{}", self.secs),
+                    to: POOLS[*to].into(),
+                    simulate_fault: *simulate_fault,
+                    dwell_secs: *dwell_secs,
+                }))
+            }
             Step::Restart => {
                 self.c = Controller::new(self.c.policy().clone());
                 self.start()
@@ -168,7 +179,7 @@ impl Life {
 
 /// What may change a pin and a halt: only an operator's command or the pin's end.
 fn check(step: &Step, before: &Kept, after: &Kept, now: SystemTime) -> Result<(), TestCaseError> {
-    let (pin, halted, flips) = before;
+    let (pin, halted, flips, drill) = before;
     let operator = matches!(step, Step::Unpin | Step::Failover(_) | Step::Pin(_));
     if let Some(pin) = pin
         && after.0.is_none()
@@ -182,7 +193,22 @@ fn check(step: &Step, before: &Kept, after: &Kept, now: SystemTime) -> Result<()
     if halted.is_some() && after.1.is_none() {
         prop_assert!(operator, "halt lifted by {step:?}");
     }
+    if let Some(d) = drill
+        && after.3.is_none()
+    {
+        prop_assert!(
+            d.dwell_until <= now,
+            "drill ended before its dwell by {step:?}"
+        );
+    }
+    if after.3.is_some() && drill.is_none() {
+        prop_assert!(
+            matches!(step, Step::Drill(..)),
+            "drill invented by {step:?}"
+        );
+    }
     if matches!(step, Step::Restart) {
+        prop_assert_eq!(&after.3, drill, "restart changed the drill");
         prop_assert_eq!(&after.0, pin, "restart changed the pin");
         prop_assert_eq!(&after.1, halted, "restart changed the halt");
         prop_assert!(after.2 >= *flips, "restart forgot automatic flips");
