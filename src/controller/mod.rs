@@ -25,13 +25,36 @@
 //!   automation waits and commands queue (the latest wins); everything is
 //!   decided afresh when the answer arrives.
 //! - *Pinned*: observe only (no automatic flip or TTL change); operator
-//!   commands still run. `Unpin` or an accepted failover/failback also
-//!   lifts a halt.
+//!   commands still run. A pin names who set it and why, and may carry a
+//!   wall-clock end: at that deadline the pin lifts itself ("pin expired").
+//!   `Unpin` or an accepted failover/failback also lifts a halt.
+//! - *Drills*: a planned failover (or a simulated fault: the active pool is
+//!   `Down` for the controller whatever is reported), a dwell ending at a
+//!   wall-clock deadline, then a planned failback to the pool the drill
+//!   left; aborted, with why, when that pool is not `Up` (see `drill`).
 //! - *Conflicts*: a lost compare-and-set re-reads the provider; if the
 //!   target is already active the flip is journaled as done by another
 //!   writer and never repeated. Nothing is decided on a doubtful view.
 //! - *Restart*: `Started` carries the journal's unfinished intent; a flip
 //!   is never done twice (see `reconcile`).
+//! - *Durable state* ([`durable`]): the pin, the halt, the damping history
+//!   (completed flips as wall times) and the drill. Every change of it is
+//!   a [`Change`] on the journal entry of the decision, written in the same
+//!   transaction; `Started` carries the wall time and the state rebuilt from
+//!   the journal, and journaled times become `Instant`s relative to `now`.
+//!
+//! The durable state and what changes it:
+//!
+//! ```text
+//! pin:     none --Pin{by,reason,until}--> pinned --Unpin / until passed--> none
+//! halt:    none --flip cap, provider refusal, conflicts--> halted
+//!               --Unpin, accepted failover/failback--> none
+//! damping: each completed flip appends its wall time (automatic ones count
+//!          towards max_flips within flip_window; any starts a hold-down)
+//! drill:   none --Drill--> under way (simulated fault?) --dwell deadline-->
+//!          fault lifted --next event, home Up--> failback, none
+//!                       --next event, home not Up--> aborted, none
+//! ```
 //!
 //! The runtime journals `action.intent(now)` before each provider call and
 //! answers every `SetTtl`, `Flip` and `Reread` with exactly one result event.
