@@ -123,10 +123,6 @@ fn a_pin_with_for_survives_reload_restart_and_kill_then_lifts_itself() {
     assert_pinned(&tb, &d, "kill -9");
     wait_down(&tb, &d, "primary");
     assert_eq!(served(&tb), [PRIMARY], "a pinned service moved");
-    assert!(
-        pinned_at.elapsed() < Duration::from_secs(38),
-        "the steps took too long to show the pin held until its end"
-    );
 
     // At the end of the pin automation resumes by itself: the primary is down.
     wait_for(
