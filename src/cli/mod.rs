@@ -60,7 +60,7 @@ pub enum Command {
     /// Stop automation for a service: it is observed but never moved automatically (needs the daemon).
     ///
     /// The pin is journaled with who set it and why, and survives reloads,
-    /// restarts and crashes; with --for it lifts itself at that time.
+    /// restarts and crashes; with --for it lifts itself when that time is up.
     Pin(PinArgs),
     /// Resume automation for a pinned service (needs the daemon).
     Unpin(UnpinArgs),
@@ -188,7 +188,7 @@ pub struct PinArgs {
     #[arg(long, required = true)]
     pub reason: String,
     /// Lift the pin by itself after this long (2h, 30m); default: until `unpin`.
-    #[arg(long = "for", value_parser = humantime::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub for_: Option<Duration>,
     #[command(flatten)]
     pub config: ConfigArg,
