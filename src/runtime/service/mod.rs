@@ -25,8 +25,8 @@ use super::exec::{self, Done};
 use super::specs;
 use crate::config::Service;
 use crate::control::Reply;
-use crate::controller::{Action, AlertLevel, Change, Command, Controller, Durable, Event, Intent};
-use crate::journal::{Journal, JournalEvent};
+use crate::controller::{Action, AlertLevel, Change, Command, Controller, Event, Intent};
+use crate::journal::Journal;
 use crate::probe::{PoolView, ProbeResult};
 
 /// What a service task is told.
@@ -243,18 +243,6 @@ impl ServiceTask {
             .collect();
         for (pool, health) in health {
             self.feed(Event::PoolHealth { pool, health });
-        }
-    }
-
-    /// The core's durable state, rebuilt from the journal's typed events.
-    /// A journal that cannot be read restores nothing, loudly.
-    fn restore_durable(&self) -> Durable {
-        match self.journal.core_events(&self.svc.name) {
-            Ok(events) => Durable::replay(events.into_iter().map(JournalEvent::into_change)),
-            Err(e) => {
-                error!(service = %self.svc.name, error = %e, "Cannot read the durable state from the journal; starting without it.");
-                Durable::default()
-            }
         }
     }
 

@@ -5,6 +5,7 @@ use tokio::time::Instant;
 use tracing::error;
 
 use super::ServiceTask;
+use crate::controller::Durable;
 use crate::journal::{JournalEvent, NewEntry};
 
 impl ServiceTask {
@@ -42,6 +43,18 @@ impl ServiceTask {
         };
         if let Err(err) = self.journal.append_with_event(e, &event) {
             error!(service = %self.svc.name, error = %err, "Journal write of a durable change failed.");
+        }
+    }
+
+    /// The core's durable state, rebuilt from the journal's typed events.
+    /// A journal that cannot be read restores nothing, loudly.
+    pub(super) fn restore_durable(&self) -> Durable {
+        match self.journal.core_events(&self.svc.name) {
+            Ok(events) => Durable::replay(events.into_iter().map(JournalEvent::into_change)),
+            Err(e) => {
+                error!(service = %self.svc.name, error = %e, "Cannot read the durable state from the journal; starting without it.");
+                Durable::default()
+            }
         }
     }
 
