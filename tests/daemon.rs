@@ -83,7 +83,7 @@ fn primary_down_fails_over_and_manual_failback_waits_for_an_operator() {
         "incident-start",
         "SetTtl { ttl: 1",
         "Flip { from: Some(\"primary\"), to: \"standby\"",
-        "user:root asked: Failback",
+        "user:root asked: failback",
         "Flip { from: Some(\"standby\"), to: \"primary\"",
     ] {
         assert!(h.contains(want), "history lacks {want}:\n{h}");
@@ -325,7 +325,14 @@ fn a_pinned_service_is_observed_but_never_moved_until_unpinned() {
     let mut tb = Testbed::start_with(2, 1, "1s", FAST);
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
-    let out = run(&["pin", "checkout", "--config", tb.config_str()]);
+    let out = run(&[
+        "pin",
+        "checkout",
+        "--reason",
+        "maintenance",
+        "--config",
+        tb.config_str(),
+    ]);
     assert!(out.status.success(), "{}", out.text());
     assert!(
         run(&["status", "--config", tb.config_str()])

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::shared::{fail_msg, load};
-use super::{DrillArgs, HistoryArgs, PinArgs, RunArgs};
+use super::{ConfigArg, DrillArgs, HistoryArgs, RunArgs};
 use crate::config::Config;
 use crate::control::{Client, ClientError, DrillRequest, MoveRequest, ReplyBody, Request, client};
 use crate::journal::Journal;
@@ -111,17 +111,17 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
     code
 }
 
-pub async fn pin(a: &PinArgs, pin: bool) -> ExitCode {
-    let cfg = match load(&a.config.config) {
+/// `pin` (with its body: reason and duration) or `unpin` (no body) through the daemon.
+pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>) -> ExitCode {
+    let cfg = match load(&config.config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let verb = if pin { "pin" } else { "unpin" };
-    let path = format!("/v1/services/{}/{verb}", a.service);
-    match client::call(&cfg.controller.control_socket, "POST", &path, None).await {
-        Ok((code, body)) if code < 300 => {
-            println!("{}: {verb}ned", a.service);
-            let _ = body;
+    let verb = if body.is_some() { "pin" } else { "unpin" };
+    let path = format!("/v1/services/{service}/{verb}");
+    match client::call(&cfg.controller.control_socket, "POST", &path, body.as_ref()).await {
+        Ok((code, _)) if code < 300 => {
+            println!("{service}: {verb}ned");
             ExitCode::SUCCESS
         }
         Ok((code, body)) => fail_msg(&error_text(&body), if code < 500 { 64 } else { 1 }),

@@ -60,9 +60,12 @@ pub enum Command {
     /// A game day: a real planned failover (or --simulate-fault), a dwell, then a planned failback; reported as a drill (needs the daemon).
     Drill(DrillArgs),
     /// Stop automation for a service: it is observed but never moved automatically (needs the daemon).
+    ///
+    /// The pin is journaled with who set it and why, and survives reloads,
+    /// restarts and crashes; with --for it lifts itself when that time is up.
     Pin(PinArgs),
     /// Resume automation for a pinned service (needs the daemon).
-    Unpin(PinArgs),
+    Unpin(UnpinArgs),
     /// Time a DNS change as authoritative servers, resolvers and clients see it.
     Watch(WatchArgs),
     /// Print an RTO report (the latest, or INCIDENT), list them, or summarise posture over time.
@@ -183,6 +186,20 @@ pub struct DrillArgs {
 pub struct PinArgs {
     /// The service.
     pub service: String,
+    /// Why (journaled and shown by status), e.g. "database maintenance, ticket OPS-12".
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// Lift the pin by itself after this long (2h, 30m); default: until `unpin`.
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub for_: Option<Duration>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+#[derive(Debug, Args)]
+pub struct UnpinArgs {
+    /// The service.
+    pub service: String,
     #[command(flatten)]
     pub config: ConfigArg,
 }
@@ -290,9 +307,12 @@ pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(a) => daemon::run(&a).await,
         Command::Agent(a) => daemon::agent(&a).await,
-        Command::Pin(a) => daemon::pin(&a, true).await,
+        Command::Pin(a) => {
+            let body = serde_json::json!({ "reason": a.reason, "for_secs": a.for_.map(|d| d.as_secs().max(1)) });
+            daemon::pin(&a.service, &a.config, Some(body)).await
+        }
         Command::Drill(a) => daemon::drill(&a).await,
-        Command::Unpin(a) => daemon::pin(&a, false).await,
+        Command::Unpin(a) => daemon::pin(&a.service, &a.config, None).await,
         Command::History(a) => daemon::history(&a),
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),

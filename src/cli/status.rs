@@ -38,7 +38,7 @@ pub(super) fn service_text(s: &DaemonService) -> String {
         s.record,
         c.active.as_deref().unwrap_or("none"),
         c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-        if c.pinned { "  PINNED" } else { "" },
+        pin_text(c) + &drill_text(c),
         s.provider_error
             .as_ref()
             .map(|e| format!("  PROVIDER DOWN: {e}"))
@@ -61,4 +61,32 @@ pub(super) fn service_text(s: &DaemonService) -> String {
         }
     }
     out
+}
+
+/// `  PINNED by WHO until WHEN: WHY` for the status head line, or nothing.
+fn pin_text(c: &crate::controller::Status) -> String {
+    match (&c.pin, c.pinned) {
+        (Some(pin), true) => format!(
+            "  PINNED by {} until {}: {}",
+            pin.by,
+            pin.until
+                .map_or_else(|| "unpinned".into(), crate::controller::format_wall),
+            pin.reason
+        ),
+        (None, true) => "  PINNED".into(),
+        _ => String::new(),
+    }
+}
+
+/// `  DRILL ID back to POOL at WHEN` for the status head line, or nothing.
+fn drill_text(c: &crate::controller::Status) -> String {
+    match &c.drill {
+        Some(d) => format!(
+            "  DRILL {} back to {} at {}",
+            d.id,
+            d.home,
+            crate::controller::format_wall(d.dwell_until)
+        ),
+        None => String::new(),
+    }
 }

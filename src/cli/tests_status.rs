@@ -33,3 +33,31 @@ fn an_impaired_vantage_is_named_with_its_reason() {
     well.vantage.impaired = None;
     assert!(!service_text(&well).contains("impaired"));
 }
+
+#[test]
+fn a_pin_and_a_drill_are_shown_with_who_why_and_until_when() {
+    let s = json!({
+        "service": "checkout", "record": "checkout.example.test.",
+        "provider": "corp-bind", "busy": null, "short_of_quorum": false,
+        "controller": {
+            "started": true, "active": "standby", "ttl": 60, "phase": "idle", "pools": [],
+            "pinned": true, "failback_mode": "manual", "automatic_flips_in_window": 0,
+            "pin": { "by": "user:alice", "reason": "db maintenance", "since": "2026-12-02T03:00:00.000Z", "until": "2026-12-02T05:00:00.000Z" },
+            "drill": { "id": "drill-checkout-1", "home": "primary", "simulated_down": null, "dwell_until": "2026-12-02T04:00:00.000Z" }
+        },
+        "vantage": { "id": "us-east-1", "impaired": null },
+        "pools": []
+    });
+    let s: DaemonService = serde_json::from_value(s).unwrap();
+    assert_eq!(
+        service_text(&s),
+        "checkout  checkout.example.test.  active pool: standby  ttl 60s  \
+         PINNED by user:alice until 2026-12-02T05:00:00Z: db maintenance  \
+         DRILL drill-checkout-1 back to primary at 2026-12-02T04:00:00Z\n"
+    );
+    let mut open = s.clone();
+    if let Some(pin) = open.controller.pin.as_mut() {
+        pin.until = None;
+    }
+    assert!(service_text(&open).contains("PINNED by user:alice until unpinned: db maintenance"));
+}

@@ -8,7 +8,8 @@
 //! | POST | `/v1/services/{name}/failover` | `{"to": "standby", "planned": false, "force": false, "dry_run": false}` | 202 [`Accepted`], or 200 [`DryRun`] |
 //! | POST | `/v1/services/{name}/failback` | `{"planned": true, "force": false, "dry_run": false}` | 202 [`Accepted`], or 200 [`DryRun`] |
 //! | POST | `/v1/services/{name}/drill` | `{"simulate_fault": true, "dwell_secs": 60, "to": null}` | 202 [`DrillStarted`] |
-//! | POST | `/v1/services/{name}/pin` / `unpin` | | 202 [`Accepted`] |
+//! | POST | `/v1/services/{name}/pin` | `{"reason": "db maintenance", "for_secs": 7200}` | 202 [`Accepted`] |
+//! | POST | `/v1/services/{name}/unpin` | | 202 [`Accepted`] |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
 //! changed) or 5xx status. Requests ([`Request`]) and answers ([`ReplyBody`])
@@ -29,7 +30,7 @@ pub use reply::{
     Accepted, DaemonService, DrillStarted, DryRun, ErrorBody, Reply, ReplyBody, ServiceEndpoint,
     ServicePool, StatusReply, VantageState,
 };
-pub use request::{DrillRequest, MoveRequest, Request, Wire};
+pub use request::{DrillRequest, MoveRequest, PinRequest, Request, Wire};
 pub use server::{serve, serve_with};
 
 /// One request from the socket to the daemon, with who sent it.

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{DrillRequest, MoveRequest, Reply, Request};
+use super::{DrillRequest, MoveRequest, PinRequest, Reply, Request};
 
 /// The request that `method path` with `body` asks for, or the 4xx to answer.
 pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, Reply> {
@@ -41,7 +41,25 @@ pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, R
             service,
             drill: json::<DrillRequest>(body)?,
         }),
-        "pin" => Ok(Request::Pin { service }),
+        "pin" => {
+            let pin: PinRequest = json(body)?;
+            if pin
+                .for_secs
+                .is_some_and(|s| s > crate::controller::durable::MAX_PIN.as_secs())
+            {
+                return Err(Reply::error(
+                    400,
+                    "a pin with an end lasts at most ten years; pin without --for",
+                ));
+            }
+            if pin.reason.trim().is_empty() {
+                return Err(Reply::error(
+                    400,
+                    "a pin needs a reason: {\"reason\": \"...\"}",
+                ));
+            }
+            Ok(Request::Pin { service, pin })
+        }
         _ => Ok(Request::Unpin { service }),
     }
 }

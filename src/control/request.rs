@@ -33,6 +33,15 @@ pub struct DrillRequest {
     pub dwell_secs: u64,
 }
 
+/// A pin asked for through the socket: why, and for how long (default: until unpinned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub for_secs: Option<u64>,
+}
+
 fn default_dwell() -> u64 {
     60
 }
@@ -55,6 +64,7 @@ pub enum Request {
     },
     Pin {
         service: String,
+        pin: PinRequest,
     },
     Unpin {
         service: String,
@@ -87,7 +97,7 @@ impl Request {
             Self::Failover { service, mv } => post(service, "failover", body(mv)),
             Self::Failback { service, mv } => post(service, "failback", body(mv)),
             Self::Drill { service, drill } => post(service, "drill", body(drill)),
-            Self::Pin { service } => post(service, "pin", None),
+            Self::Pin { service, pin } => post(service, "pin", body(pin)),
             Self::Unpin { service } => post(service, "unpin", None),
         }
     }
@@ -99,7 +109,7 @@ impl Request {
             Self::Failover { service, .. }
             | Self::Failback { service, .. }
             | Self::Drill { service, .. }
-            | Self::Pin { service }
+            | Self::Pin { service, .. }
             | Self::Unpin { service } => Some(service),
         }
     }

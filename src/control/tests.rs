@@ -231,3 +231,33 @@ async fn a_refusal_carries_the_daemons_status_and_reason() {
     }
     cancel.cancel();
 }
+
+#[test]
+fn a_pin_needs_a_reason_and_may_carry_a_duration() {
+    let pin = |body: &str| parse_request("POST", "/v1/services/checkout/pin", body.as_bytes());
+    assert_eq!(
+        pin(r#"{"reason": "db maintenance", "for_secs": 7200}"#),
+        Ok(Request::Pin {
+            service: "checkout".into(),
+            pin: PinRequest {
+                reason: "db maintenance".into(),
+                for_secs: Some(7200),
+            },
+        })
+    );
+    for bad in [
+        "",
+        "{}",
+        r#"{"reason": "  "}"#,
+        r#"{"reason": "x", "for": 1}"#,
+    ] {
+        assert_eq!(pin(bad).map_err(|r| r.status), Err(400), "{bad}");
+    }
+}
+
+#[test]
+fn a_pin_longer_than_ten_years_is_refused() {
+    let body = format!(r#"{{"reason": "x", "for_secs": {}}}"#, u64::MAX);
+    let r = parse_request("POST", "/v1/services/checkout/pin", body.as_bytes());
+    assert_eq!(r.map_err(|r| r.status), Err(400));
+}

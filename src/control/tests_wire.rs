@@ -53,7 +53,20 @@ fn requests() -> Vec<Request> {
                 dwell_secs: 60,
             },
         },
-        Request::Pin { service: service() },
+        Request::Pin {
+            service: service(),
+            pin: PinRequest {
+                reason: "db maintenance".into(),
+                for_secs: Some(7200),
+            },
+        },
+        Request::Pin {
+            service: "checkout".into(),
+            pin: PinRequest {
+                reason: "deploy".into(),
+                for_secs: None,
+            },
+        },
         Request::Unpin { service: service() },
     ]
 }

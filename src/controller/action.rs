@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
 
 /// Why a flip happens.
@@ -74,8 +75,15 @@ pub enum EntryKind {
     Halted,
     Pinned,
     Unpinned,
+    PinExpired,
+    DrillStarted,
+    DrillEnded,
+    /// A completed flip, recorded for flap damping.
+    Damping,
     Resumed,
     Queued,
+    /// Durable state (pin, halt, damping, drill) taken from the journal at start-up.
+    Restored,
 }
 
 /// A structured decision record for the journal.
@@ -85,6 +93,9 @@ pub struct Entry {
     pub pool: Option<String>,
     pub reason: Option<Reason>,
     pub detail: String,
+    /// The change of the durable state this decision makes, journaled with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
 }
 
 /// One thing the runtime must do, in order.
@@ -158,6 +169,18 @@ pub(crate) fn entry(
         pool: pool.map(str::to_owned),
         reason,
         detail: detail.into(),
+        change: None,
+    })
+}
+
+/// Builds a journal entry that changes the durable state.
+pub(crate) fn durable_entry(kind: EntryKind, detail: impl Into<String>, change: Change) -> Action {
+    Action::Journal(Entry {
+        kind,
+        pool: None,
+        reason: None,
+        detail: detail.into(),
+        change: Some(change),
     })
 }
 

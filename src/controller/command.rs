@@ -13,13 +13,9 @@ impl Controller {
     /// `Unpin` and an accepted failover or failback lift a halt.
     pub(super) fn on_command(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         match command {
-            Command::Pin => self.pin(out),
-            Command::Unpin => {
-                self.lift_halt(out);
-                self.pinned = false;
-                tracing::info!("Service unpinned.");
-                out.push(entry(EntryKind::Unpinned, None, None, "automation resumes"));
-            }
+            Command::Pin { by, reason, until } => self.pin(now, by, reason, until, out),
+            Command::Unpin { by } => self.unpin(by, out),
+            Command::Drill { .. } => self.start_drill(now, command, out),
             Command::Failover { .. } | Command::Failback { .. } => {
                 if let Err(message) = self.check_target(&command) {
                     return refuse(command, message, out);
@@ -29,38 +25,7 @@ impl Controller {
         }
     }
 
-    fn pin(&mut self, out: &mut Vec<Action>) {
-        self.pinned = true;
-        tracing::info!("Service pinned.");
-        out.push(entry(
-            EntryKind::Pinned,
-            None,
-            None,
-            "observe only: no automatic moves",
-        ));
-        if let Phase::Draining { mv, .. } = &self.phase
-            && mv.automatic()
-        {
-            let detail = "service pinned: automatic move dropped";
-            out.push(entry(
-                EntryKind::Aborted,
-                Some(&mv.to),
-                Some(mv.reason),
-                detail,
-            ));
-            self.phase = Phase::Idle;
-        }
-    }
-
-    fn lift_halt(&mut self, out: &mut Vec<Action>) {
-        if let Some(why) = self.halted.take() {
-            tracing::info!(?why, "Automation resumes after an operator command.");
-            let detail = format!("operator command: automation resumes (was halted: {why:?})");
-            out.push(entry(EntryKind::Resumed, None, None, detail));
-        }
-    }
-
-    fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
+    pub(super) fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         self.lift_halt(out);
         let busy = self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. });
         if self.view.is_none() || self.stale || busy {
@@ -116,7 +81,7 @@ impl Controller {
                 Some(p) => (p.to_owned(), *planned, false, Reason::Failback),
                 None => return refuse(command, "this service has no pools".into(), out),
             },
-            Command::Pin | Command::Unpin => return,
+            Command::Pin { .. } | Command::Unpin { .. } | Command::Drill { .. } => return,
         };
         if let Err(message) = self.check_target(&command) {
             return refuse(command, message, out);
@@ -145,7 +110,7 @@ impl Controller {
 }
 
 pub(super) fn refuse(command: Command, message: String, out: &mut Vec<Action>) {
-    tracing::warn!(?command, message, "Command refused.");
+    tracing::warn!(%command, message, "Command refused.");
     out.push(entry(EntryKind::Refused, None, None, &message));
     out.push(Action::Refused { command, message });
 }

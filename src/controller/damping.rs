@@ -36,6 +36,20 @@ impl Damping {
         }
     }
 
+    /// The history rebuilt from the journal (times already on this clock).
+    pub(crate) fn restore(
+        &mut self,
+        last_flip: Option<Instant>,
+        automatic: Vec<Instant>,
+        policy: &Policy,
+    ) {
+        self.last_flip = last_flip;
+        self.automatic = automatic.into();
+        while self.automatic.len() > policy.max_flips as usize + 1 {
+            self.automatic.pop_front();
+        }
+    }
+
     /// Whether an automatic flip may happen at `now`.
     pub(crate) fn gate(&self, now: Instant, policy: &Policy) -> Gate {
         if let Some(last) = self.last_flip {

@@ -36,6 +36,7 @@ impl Controller {
     /// a queued command, automatic decisions. Each step changes the state,
     /// so the loop ends; the bound is a guard.
     pub(super) fn settle(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.end_drill_if_due(now, out);
         for _ in 0..8 {
             if !self.step(now, out) {
                 return;
@@ -116,7 +117,7 @@ impl Controller {
     /// an event, is pinned or halted, or a move is under way.
     pub(super) fn want(&self, now: Instant) -> Option<(Instant, Want)> {
         let view = self.view.as_ref()?;
-        if self.phase != Phase::Idle || self.stale || self.pinned || self.halted.is_some() {
+        if self.phase != Phase::Idle || self.stale || self.pinned() || self.halted.is_some() {
             return None;
         }
         if self.pending_intent.is_some() {
@@ -140,7 +141,7 @@ impl Controller {
         let target = self
             .pools
             .iter()
-            .find(|p| p.health == PoolHealth::Up && p.name != active);
+            .find(|p| self.health(&p.name) == PoolHealth::Up && p.name != active);
         let Some(target) = target else {
             return (!self.raised.no_target).then_some((now, Want::NoTarget));
         };
@@ -157,6 +158,9 @@ impl Controller {
             return None;
         }
         let preferred = self.pools.first().filter(|p| p.name != active)?;
+        if self.health(&preferred.name) != PoolHealth::Up {
+            return None;
+        }
         let due = (preferred.up_since? + self.policy.stable_for).max(now);
         match self.damping.gate(due, &self.policy) {
             Gate::Open => Some((due, Want::Failback(preferred.name.clone()))),
@@ -272,24 +276,6 @@ impl Controller {
             Some(Reason::ActiveDown),
             &msg,
         ));
-        out.push(alert(AlertLevel::Critical, msg));
-    }
-
-    /// Stops automation until an operator command.
-    pub(super) fn halt(&mut self, why: Halt, out: &mut Vec<Action>) {
-        if self.halted.is_some() {
-            return;
-        }
-        self.halted = Some(why);
-        let msg = match why {
-            Halt::FlipCap => "flip cap reached: automation stopped for this service",
-            Halt::ProviderRejected => {
-                "provider refused a change: automation stopped for this service"
-            }
-            Halt::Conflicts => "compare-and-set keeps losing: automation stopped for this service",
-        };
-        tracing::error!(?why, "Automation stopped until an operator command.");
-        out.push(entry(EntryKind::Halted, None, None, msg));
         out.push(alert(AlertLevel::Critical, msg));
     }
 }

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Initiator, Reason};
+use super::durable::Durable;
 
 /// A pool's health as the probe layer aggregated it (hysteresis and quorum
 /// happen outside; the controller trusts `Down` as confirmed by quorum).
@@ -44,10 +45,25 @@ pub enum Command {
     },
     /// Move back to the preferred pool, which must be `Up`.
     Failback { planned: bool },
-    /// Observe only: never move (or change the TTL) automatically.
-    Pin,
+    /// Observe only: never move (or change the TTL) automatically, until
+    /// `Unpin` or the wall-clock time `until`.
+    Pin {
+        by: String,
+        reason: String,
+        #[serde(with = "super::durable::wall::opt", default)]
+        until: Option<SystemTime>,
+    },
     /// Resume automation.
-    Unpin,
+    Unpin { by: String },
+    /// A drill `id`: a planned failover to `to` (or, with `simulate_fault`,
+    /// the active pool treated as down), then after `dwell_secs` a planned
+    /// failback to the pool it left.
+    Drill {
+        id: String,
+        to: String,
+        simulate_fault: bool,
+        dwell_secs: u64,
+    },
 }
 
 /// One input to [`Controller::handle`](super::Controller::handle).
@@ -55,11 +71,15 @@ pub enum Command {
 pub enum Event {
     /// The runtime read the provider at start-up. `active` is the pool the
     /// provider serves now (`None`: none, or a mix); `intent` is the last
-    /// unfinished intent from the journal.
+    /// unfinished intent from the journal; `wall` is the wall-clock time
+    /// now (the controller maps journaled times to its clock with it) and
+    /// `restored` the durable state rebuilt from the journal.
     Started {
         active: Option<String>,
         ttl: u32,
         intent: Option<Intent>,
+        wall: SystemTime,
+        restored: Box<Durable>,
     },
     /// The aggregated health of one pool changed (repeats are harmless).
     PoolHealth { pool: String, health: PoolHealth },
@@ -99,6 +119,37 @@ pub struct Intent {
 pub enum IntentKind {
     Flip { from: Option<String>, to: String },
     SetTtl { ttl: u32 },
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = |planned: bool| if planned { "planned" } else { "now" };
+        match self {
+            Command::Failover { to, planned, force } => {
+                let force = if *force { ", forced" } else { "" };
+                write!(f, "failover to {to} ({}{force})", how(*planned))
+            }
+            Command::Failback { planned } => write!(f, "failback ({})", how(*planned)),
+            Command::Pin { reason, until, .. } => match until {
+                Some(u) => write!(f, "pin until {}: {reason}", super::durable::format_wall(*u)),
+                None => write!(f, "pin until unpinned: {reason}"),
+            },
+            Command::Unpin { .. } => f.write_str("unpin"),
+            Command::Drill {
+                id,
+                to,
+                simulate_fault,
+                dwell_secs,
+            } => {
+                let mode = if *simulate_fault {
+                    "simulated fault".to_owned()
+                } else {
+                    format!("planned failover to {to}")
+                };
+                write!(f, "drill {id} ({mode}, dwell {dwell_secs}s)")
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for PoolHealth {

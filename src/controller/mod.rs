@@ -25,13 +25,36 @@
 //!   automation waits and commands queue (the latest wins); everything is
 //!   decided afresh when the answer arrives.
 //! - *Pinned*: observe only (no automatic flip or TTL change); operator
-//!   commands still run. `Unpin` or an accepted failover/failback also
-//!   lifts a halt.
+//!   commands still run. A pin names who set it and why, and may carry a
+//!   wall-clock end: at that deadline the pin lifts itself ("pin expired").
+//!   `Unpin` or an accepted failover/failback also lifts a halt.
+//! - *Drills*: a planned failover (or a simulated fault: the active pool is
+//!   `Down` for the controller whatever is reported), a dwell ending at a
+//!   wall-clock deadline, then a planned failback to the pool the drill
+//!   left; aborted, with why, when that pool is not `Up` (see `drill`).
 //! - *Conflicts*: a lost compare-and-set re-reads the provider; if the
 //!   target is already active the flip is journaled as done by another
 //!   writer and never repeated. Nothing is decided on a doubtful view.
 //! - *Restart*: `Started` carries the journal's unfinished intent; a flip
 //!   is never done twice (see `reconcile`).
+//! - *Durable state* ([`durable`]): the pin, the halt, the damping history
+//!   (completed flips as wall times) and the drill. Every change of it is
+//!   a [`Change`] on the journal entry of the decision, written in the same
+//!   transaction; `Started` carries the wall time and the state rebuilt from
+//!   the journal, and journaled times become `Instant`s relative to `now`.
+//!
+//! The durable state and what changes it:
+//!
+//! ```text
+//! pin:     none --Pin{by,reason,until}--> pinned --Unpin / until passed--> none
+//! halt:    none --flip cap, provider refusal, conflicts--> halted
+//!               --Unpin, accepted failover/failback--> none
+//! damping: each completed flip appends its wall time (automatic ones count
+//!          towards max_flips within flip_window; any starts a hold-down)
+//! drill:   none --Drill--> under way (simulated fault?) --dwell deadline-->
+//!          fault lifted --next event, home Up--> failback, none
+//!                       --next event, home not Up--> aborted, none
+//! ```
 //!
 //! The runtime journals `action.intent(now)` before each provider call and
 //! answers every `SetTtl`, `Flip` and `Reread` with exactly one result event.
@@ -40,8 +63,11 @@ mod action;
 mod command;
 mod damping;
 mod decide;
+mod drill;
+pub mod durable;
 mod event;
 mod moves;
+mod pinning;
 mod policy;
 mod provider;
 mod reconcile;
@@ -56,12 +82,14 @@ mod tests;
 use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, Initiator, Reason, TtlReason};
+pub use durable::{Change, Drill, Durable, Pin, format_wall};
 pub use event::{Command, Event, Intent, IntentKind, PoolHealth, ProviderOp};
 pub use policy::{FailbackMode, Policy, PolicyError};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
 
 use damping::Damping;
+use durable::WallAnchor;
 use state::{Phase, PoolView, ProviderView, Raised};
 
 /// The failover state machine of one service.
@@ -73,8 +101,13 @@ pub struct Controller {
     view: Option<ProviderView>,
     phase: Phase,
     damping: Damping,
-    pinned: bool,
+    /// The operator's pin, if any (observe only).
+    pin: Option<Pin>,
     halted: Option<Halt>,
+    /// Maps wall-clock times (pins, journaled history) to `Instant`s; set by `Started`.
+    anchor: Option<WallAnchor>,
+    /// A drill under way (the failback at the end of its dwell).
+    drill: Option<Drill>,
     raised: Raised,
     /// An operator command waiting for the outstanding call to finish.
     queued: Option<Command>,
@@ -110,8 +143,10 @@ impl Controller {
             view: None,
             phase: Phase::Idle,
             damping: Damping::default(),
-            pinned: false,
+            pin: None,
             halted: None,
+            anchor: None,
+            drill: None,
             raised: Raised::default(),
             queued: None,
             pending_intent: None,
@@ -128,12 +163,18 @@ impl Controller {
         let now = self.now.map_or(now, |last| last.max(now));
         self.now = Some(now);
         let mut out = Vec::new();
+        self.expire_pin(now, &mut out);
         match event {
             Event::Started {
                 active,
                 ttl,
                 intent,
-            } => self.on_started(now, active, ttl, intent, &mut out),
+                wall,
+                restored,
+            } => {
+                self.restore(now, wall, *restored, &mut out);
+                self.on_started(now, active, ttl, intent, &mut out)
+            }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}
             Event::Command(command) => self.on_command(now, command, &mut out),
@@ -155,11 +196,19 @@ impl Controller {
     /// When the runtime must send `Event::Tick` next; `None` while a
     /// provider call is outstanding or nothing is scheduled.
     pub fn next_deadline(&self) -> Option<Instant> {
-        match &self.phase {
+        let phase = match &self.phase {
             Phase::Backoff { until, .. } | Phase::Draining { until, .. } => Some(*until),
-            Phase::Idle => self.want(self.now?).map(|(at, _)| at),
+            Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
             _ => None,
-        }
+        };
+        [phase, self.pin_deadline(), self.drill_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn pinned(&self) -> bool {
+        self.pin.is_some()
     }
 
     /// The policy this controller applies.
@@ -191,7 +240,11 @@ impl Controller {
         }
     }
 
+    /// A pool's health; a drill's simulated fault is `Down` whatever was reported.
     fn health(&self, pool: &str) -> PoolHealth {
+        if self.simulated_down() == Some(pool) {
+            return PoolHealth::Down;
+        }
         self.pools
             .iter()
             .find(|p| p.name == pool)

@@ -83,7 +83,7 @@ impl Controller {
                 false => Err(format!("pool {} is {health}, not up", mv.to)),
             };
         }
-        if self.pinned || self.halted.is_some() {
+        if self.pinned() || self.halted.is_some() {
             return Err("automation is pinned or halted".into());
         }
         let stable = self

@@ -51,7 +51,7 @@ impl Controller {
             view.active = Some(to.clone());
             view.ttl = ttl;
         }
-        self.damping.record(now, mv.automatic(), &self.policy);
+        self.record_flip(now, mv.automatic(), out);
         self.last_change = Some(now);
         self.raised = Default::default();
         self.conflict_streak = 0;
@@ -193,7 +193,7 @@ impl Controller {
             return;
         };
         if self.active() == Some(mv.to.as_str()) {
-            self.damping.record(now, false, &self.policy);
+            self.record_flip(now, false, out);
             self.last_change = Some(now);
             self.raised.no_target = false;
             self.conflict_streak = 0;
@@ -230,7 +230,7 @@ impl Controller {
         if let Some(view) = self.view.as_mut() {
             view.active = active.clone();
         }
-        self.damping.record(now, false, &self.policy);
+        self.record_flip(now, false, out);
         self.last_change = Some(now);
         let pool = active.as_deref();
         tracing::warn!(active = pool, "Records changed outside this controller.");

@@ -58,8 +58,7 @@ impl Controller {
             IntentKind::Flip { to, .. } => to.clone(),
         };
         if self.active() == Some(to.as_str()) {
-            self.damping
-                .record(now, intent.by == Initiator::Automation, &self.policy);
+            self.record_flip(now, intent.by == Initiator::Automation, out);
             let detail = format!(
                 "flip to {to} completed before the restart (controller restarted during the flip)"
             );

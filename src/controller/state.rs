@@ -137,6 +137,16 @@ pub enum Halt {
     Conflicts,
 }
 
+impl std::fmt::Display for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Halt::FlipCap => "flip cap reached",
+            Halt::ProviderRejected => "provider refused a change",
+            Halt::Conflicts => "compare-and-set keeps losing",
+        })
+    }
+}
+
 /// One pool's health and since when it has been `Up` without a break.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PoolView {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::durable::{Drill, Pin};
 use super::event::{Command, Intent, PoolHealth};
 use super::state::Halt;
 use super::{Controller, FailbackMode};
@@ -22,6 +23,10 @@ pub struct Status {
     pub moving_to: Option<String>,
     pub pools: Vec<PoolStatus>,
     pub pinned: bool,
+    /// Who pinned, why and until when.
+    pub pin: Option<Pin>,
+    /// The drill under way: where it returns to and when its dwell ends.
+    pub drill: Option<Drill>,
     /// Why automation stopped, until an operator command.
     pub halted: Option<Halt>,
     pub failback_mode: FailbackMode,
@@ -66,7 +71,9 @@ impl Controller {
                     up_for_secs: p.up_since.and_then(secs_since),
                 })
                 .collect(),
-            pinned: self.pinned,
+            pinned: self.pin.is_some(),
+            pin: self.pin.clone(),
+            drill: self.drill.clone(),
             halted: self.halted,
             failback_mode: self.policy.failback_mode,
             automatic_flips_in_window: now.map_or(0, |n| self.damping.in_window(n, &self.policy)),

@@ -6,6 +6,7 @@
 //! Operators can read it with `sqlite3`. The schema is versioned with
 //! `PRAGMA user_version` (see [`schema`]).
 
+mod event;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
+
+pub use event::JournalEvent;
 
 /// Journal errors: the database could not be opened, migrated or written.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,12 @@ pub enum JournalError {
         path: PathBuf,
         found: i64,
         known: i64,
+    },
+    #[error("journal {path}: cannot encode an event: {source}")]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
     },
     #[error("journal {path}: cannot create the state directory: {source}")]
     Dir {

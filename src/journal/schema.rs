@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::JournalError;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: entries, intents, reports.
     "CREATE TABLE entries (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -37,6 +37,14 @@ const MIGRATIONS: &[&str] = &[
         at_ms INTEGER NOT NULL,
         report TEXT NOT NULL
     );",
+    // 2: typed changes of the core's durable state (pins, halts, damping, drills).
+    "CREATE TABLE core_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        entry_seq INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        event TEXT NOT NULL
+    );
+    CREATE INDEX core_events_service ON core_events(service, id);",
 ];
 
 /// Bring the database to the newest schema, one transaction per step.

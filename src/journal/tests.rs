@@ -83,3 +83,63 @@ fn reports_round_trip() {
     assert_eq!(j.reports().unwrap().len(), 1);
     assert_eq!(j.report("nope").unwrap(), None);
 }
+
+#[test]
+fn durable_changes_are_written_with_their_entry_and_read_back_in_order() {
+    use crate::controller::{Change, Durable, Halt};
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    let halted = JournalEvent::from(Change::Halted { why: Halt::FlipCap });
+    let seq = j
+        .append_with_event(entry("checkout", "halted"), &halted)
+        .unwrap();
+    j.append_with_event(entry("search", "resumed"), &Change::Resumed.into())
+        .unwrap();
+    drop(j);
+    let j = Journal::open(dir.path()).unwrap();
+    assert_eq!(j.entries(Some("checkout"), 0).unwrap()[0].seq, seq);
+    let events = j.core_events("checkout").unwrap();
+    assert_eq!(events, vec![halted]);
+    let d = Durable::replay(events.into_iter().map(JournalEvent::into_change));
+    assert_eq!(d.halted, Some(Halt::FlipCap));
+    let stored: String = j
+        .with(|c| c.query_row("SELECT event FROM core_events LIMIT 1", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(stored, r#"{"v":"1","event":"halted","why":"flip_cap"}"#);
+}
+
+#[test]
+fn an_event_from_a_newer_version_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.with(|c| {
+        c.execute(
+            "INSERT INTO core_events (entry_seq, service, event) VALUES (1, 'checkout', '{\"v\":\"9\",\"event\":\"warp\"}')",
+            [],
+        )
+    })
+    .unwrap();
+    assert!(j.core_events("checkout").unwrap().is_empty());
+}
+
+#[test]
+fn a_journal_of_schema_version_one_opens_and_gains_the_events_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.sqlite3");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(&format!(
+            "BEGIN; {}; PRAGMA user_version = 1; COMMIT;",
+            schema::MIGRATIONS[0]
+        ))
+        .unwrap();
+        c.execute(
+            "INSERT INTO entries (at_ms, service, kind, actor, message, detail) VALUES (1, 'checkout', 'pinned', 'cli', 'old', '{}')",
+            [],
+        )
+        .unwrap();
+    }
+    let j = Journal::open_file(&path).unwrap();
+    assert_eq!(j.entries(None, 0).unwrap().len(), 1);
+    assert!(j.core_events("checkout").unwrap().is_empty());
+}

@@ -47,6 +47,8 @@ fn simulate(seed: u64, fail_ratio: f64) -> Vec<(Option<String>, String)> {
             active: Some("primary".into()),
             ttl: 300,
             intent: None,
+            wall: std::time::SystemTime::now(),
+            restored: Box::default(),
         },
         &mut pending,
         &mut flips,

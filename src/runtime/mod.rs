@@ -328,7 +328,7 @@ impl Generation {
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
             | Request::Drill { service, .. }
-            | Request::Pin { service }
+            | Request::Pin { service, .. }
             | Request::Unpin { service } => service.clone(),
         };
         let Some(tx) = self.services.get(&service).cloned() else {
@@ -375,13 +375,22 @@ impl Generation {
                 actor,
                 reply,
             },
-            Request::Pin { .. } => Input::Command {
-                command: Command::Pin,
+            Request::Pin { pin, .. } => Input::Command {
+                command: Command::Pin {
+                    by: actor.clone(),
+                    reason: pin.reason,
+                    // Bounded by the parser; an end out of range is refused by the controller.
+                    until: pin.for_secs.map(|s| {
+                        let now = std::time::SystemTime::now();
+                        now.checked_add(std::time::Duration::from_secs(s))
+                            .unwrap_or(now)
+                    }),
+                },
                 actor,
                 reply,
             },
             Request::Unpin { .. } => Input::Command {
-                command: Command::Unpin,
+                command: Command::Unpin { by: actor.clone() },
                 actor,
                 reply,
             },

@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use super::*;
 
+mod durable;
 mod flapping;
 
 const POOLS: [&str; 3] = ["primary", "standby", "dr"];
@@ -67,8 +68,14 @@ fn command() -> impl Strategy<Value = Command> {
             }
         }),
         any::<bool>().prop_map(|planned| Command::Failback { planned }),
-        Just(Command::Pin),
-        Just(Command::Unpin),
+        Just(Command::Pin {
+            by: "user:alice".into(),
+            reason: "maintenance".into(),
+            until: None
+        }),
+        Just(Command::Unpin {
+            by: "user:alice".into()
+        }),
     ]
 }
 
@@ -133,6 +140,8 @@ impl Sim {
             active: sim.active.clone(),
             ttl: 300,
             intent: None,
+            wall: std::time::SystemTime::UNIX_EPOCH,
+            restored: Box::default(),
         };
         sim.send(started)?;
         Ok(sim)
@@ -170,8 +179,8 @@ impl Sim {
             Op::Answer(a) => self.answer(a),
             Op::Command(cmd) => {
                 match &cmd {
-                    Command::Pin => self.pinned = true,
-                    Command::Unpin => self.pinned = false,
+                    Command::Pin { .. } => self.pinned = true,
+                    Command::Unpin { .. } => self.pinned = false,
                     Command::Failover { force: true, .. } => self.forced = true,
                     _ => {}
                 }

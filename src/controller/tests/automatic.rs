@@ -175,7 +175,7 @@ fn flip_cap_halts_automation_until_an_operator_command() {
 #[test]
 fn a_pinned_service_is_never_moved_automatically() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
-    h.cmd(5, Command::Pin);
+    h.cmd(5, pin(None));
     let out = h.health(10, "primary", PoolHealth::Suspect);
     assert!(ttls(&out).is_empty());
     assert!(flips(&h.health(20, "primary", PoolHealth::Down)).is_empty());
@@ -192,6 +192,6 @@ fn a_pinned_service_is_never_moved_automatically() {
     h.ev(31, flipped("dr"));
     h.health(40, "dr", PoolHealth::Down);
     assert!(flips(&h.ev(1000, Event::Tick)).is_empty());
-    let out = h.cmd(1001, Command::Unpin);
+    let out = h.cmd(1001, unpin());
     assert_eq!(flips(&out)[0].1, "standby");
 }

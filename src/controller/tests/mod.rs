@@ -8,6 +8,8 @@ use super::*;
 
 mod answers;
 mod automatic;
+mod drills;
+mod durable;
 mod floor;
 mod moves;
 
@@ -63,6 +65,38 @@ pub(super) fn started(active: Option<&str>, ttl: u32, intent: Option<Intent>) ->
         active: active.map(str::to_owned),
         ttl,
         intent,
+        wall: wall(0),
+        restored: Box::default(),
+    }
+}
+
+/// The wall-clock time `secs` after `t0` (t0 is 2027-01-15).
+pub(super) fn wall(secs: u64) -> std::time::SystemTime {
+    std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+}
+
+/// The durable-state changes among the actions, in order.
+pub(super) fn changes(out: &[Action]) -> Vec<Change> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::Journal(e) => e.change.clone(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An operator's pin, until `until` seconds after `t0` (or until unpinned).
+pub(super) fn pin(until: Option<u64>) -> Command {
+    Command::Pin {
+        by: "user:alice".into(),
+        reason: "database maintenance".into(),
+        until: until.map(wall),
+    }
+}
+
+pub(super) fn unpin() -> Command {
+    Command::Unpin {
+        by: "user:alice".into(),
     }
 }
 

@@ -1,17 +1,17 @@
-//! Drills (game days): a real planned failover, or a simulated fault of the
-//! active pool (probes keep running), then a planned failback after a dwell.
-//! A drill is journaled and reported like an incident, marked as a drill.
-
-use std::time::Duration;
+//! Drills (game days) asked for through the control socket: the checks that
+//! need the config, the drill's incident, then the controller takes over
+//! (it owns the drill, its dwell deadline and the failback; see
+//! `controller::drill`). A drill is journaled and reported like an
+//! incident, marked as a drill.
 
 use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::warn;
 
-use super::{Input, ServiceTask};
+use super::ServiceTask;
 use crate::control::{DrillRequest, DrillStarted, Reply};
-use crate::controller::{Command, Event};
+use crate::controller::{Action, Command, Event};
 
 impl ServiceTask {
     pub(super) fn on_drill(
@@ -20,82 +20,48 @@ impl ServiceTask {
         actor: String,
         reply: oneshot::Sender<Reply>,
     ) {
+        let name = self.svc.name.clone();
         let Some(active) = self.controller.status().active.clone() else {
-            let _ = reply.send(Reply::error(
-                409,
-                format!(
-                    "service {} serves no single pool now; a drill needs one",
-                    self.svc.name
-                ),
-            ));
+            let msg = format!("service {name} serves no single pool now; a drill needs one");
+            let _ = reply.send(Reply::error(409, msg));
             return;
         };
-        if self.incident.is_some() || self.drill.is_some() {
-            let _ = reply.send(Reply::error(
-                409,
-                format!(
-                    "service {} is already in an incident or drill",
-                    self.svc.name
-                ),
-            ));
+        if self.incident.is_some() || self.controller.drill().is_some() {
+            let msg = format!("service {name} is already in an incident or drill");
+            let _ = reply.send(Reply::error(409, msg));
             return;
         }
-        let to = d.to.clone().or_else(|| {
-            self.svc
-                .pools
-                .iter()
-                .map(|p| p.name.clone())
-                .find(|p| *p != active)
-        });
-        let Some(to) = to.filter(|t| self.svc.pool(t).is_some()) else {
-            let valid = self
-                .svc
-                .pools
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            let _ = reply.send(Reply::error(
-                400,
-                format!("no such pool for a drill; pools are: {valid}"),
-            ));
+        let Some(to) = self.drill_target(&d, &active) else {
+            let valid: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
+            let msg = format!("no such pool for a drill; pools are: {}", valid.join(", "));
+            let _ = reply.send(Reply::error(400, msg));
             return;
         };
-        let id = format!("drill-{}-{}", self.svc.name, crate::journal::now_ms());
-        self.incident = Some(id.clone());
-        self.incident_start = Some(Instant::now());
-        self.actor = actor.clone();
-        let mode = if d.simulate_fault {
-            "simulated fault"
-        } else {
-            "planned failover"
+        let id = format!("drill-{name}-{}", crate::journal::now_ms());
+        let command = Command::Drill {
+            id: id.clone(),
+            to: to.clone(),
+            simulate_fault: d.simulate_fault,
+            dwell_secs: d.dwell_secs,
         };
-        self.journal_entry(
-            "incident-start",
-            &format!("drill ({mode}) asked by {actor}: {active} -> {to}"),
-            json!({ "pool": active, "drill": true, "simulate_fault": d.simulate_fault, "to": to }),
-        );
-        self.links
-            .metrics
-            .incident_started(&self.svc.name, crate::metrics::IncidentKind::Drill);
-        self.drill = Some(active.clone());
+        let actions = self
+            .controller
+            .handle(Instant::now(), Event::Command(command));
+        let refused = actions.iter().find_map(|a| match a {
+            Action::Refused { message, .. } => Some(message.clone()),
+            _ => None,
+        });
+        if let Some(message) = refused {
+            self.run_actions(actions);
+            let _ = reply.send(Reply::error(409, message));
+            return;
+        }
+        self.open_drill_incident(&id, &actor, &active, &to, d.simulate_fault);
+        self.run_actions(actions);
         if d.simulate_fault {
-            self.simulated_down = Some(active.clone());
-            warn!(service = %self.svc.name, pool = %active, "Drill: treating the active pool as down (its probes keep running).");
+            warn!(service = %name, pool = %active, "Drill: treating the active pool as down (its probes keep running).");
             self.reevaluate(Some("drill: simulated fault"));
-        } else {
-            self.feed(Event::Command(Command::Failover {
-                to: to.clone(),
-                planned: true,
-                force: false,
-            }));
         }
-        let tx = self.links.tx.clone();
-        let dwell = Duration::from_secs(d.dwell_secs);
-        tokio::spawn(async move {
-            tokio::time::sleep(dwell).await;
-            let _ = tx.send(Input::DrillEnd).await;
-        });
         let _ = reply.send(Reply::drill(DrillStarted {
             accepted: true,
             drill: id,
@@ -105,19 +71,34 @@ impl ServiceTask {
         }));
     }
 
-    /// The dwell is over: lift any simulated fault and fail back (planned).
-    pub(super) fn on_drill_end(&mut self) {
-        let Some(home) = self.drill.take() else {
-            return;
+    /// The drill's target: the one asked for, else the next pool after the active one.
+    fn drill_target(&self, d: &DrillRequest, active: &str) -> Option<String> {
+        let to = d.to.clone().or_else(|| {
+            self.svc
+                .pools
+                .iter()
+                .map(|p| p.name.clone())
+                .find(|p| p != active)
+        });
+        to.filter(|t| self.svc.pool(t).is_some())
+    }
+
+    fn open_drill_incident(&mut self, id: &str, actor: &str, active: &str, to: &str, fault: bool) {
+        self.incident = Some(id.to_owned());
+        self.incident_start = Some(Instant::now());
+        self.actor = actor.to_owned();
+        let mode = if fault {
+            "simulated fault"
+        } else {
+            "planned failover"
         };
-        if self.simulated_down.take().is_some() {
-            self.reevaluate(Some("drill: simulated fault lifted"));
-        }
         self.journal_entry(
-            "command",
-            &format!("drill over: failing back to {home}"),
-            json!({ "command": { "command": "failback", "planned": true }, "actor": "drill" }),
+            "incident-start",
+            &format!("drill ({mode}) asked by {actor}: {active} -> {to}"),
+            json!({ "pool": active, "drill": true, "simulate_fault": fault, "to": to }),
         );
-        self.feed(Event::Command(Command::Failback { planned: true }));
+        self.links
+            .metrics
+            .incident_started(&self.svc.name, crate::metrics::IncidentKind::Drill);
     }
 }

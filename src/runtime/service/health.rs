@@ -101,7 +101,7 @@ impl ServiceTask {
             .pools
             .get(pool)
             .map_or(PoolHealth::Unknown, |v| v.health());
-        if self.simulated_down.as_deref() == Some(pool) {
+        if self.controller.simulated_down() == Some(pool) {
             // A drill's simulated fault: this vantage says down, probes or not.
             local = PoolHealth::Down;
         }

@@ -25,7 +25,7 @@ use super::exec::{self, Done};
 use super::specs;
 use crate::config::Service;
 use crate::control::Reply;
-use crate::controller::{Action, AlertLevel, Command, Controller, Event};
+use crate::controller::{Action, AlertLevel, Change, Command, Controller, Event};
 use crate::journal::Journal;
 use crate::probe::{PoolEndpoints, ProbeResult};
 
@@ -56,8 +56,6 @@ pub enum Input {
         actor: String,
         reply: oneshot::Sender<Reply>,
     },
-    /// A drill's dwell is over.
-    DrillEnd,
     /// A propagation watch finished.
     Watched {
         incident: Option<String>,
@@ -109,10 +107,6 @@ pub struct ServiceTask {
     short_of_quorum: bool,
     /// The open incident outlived the RTO and that was said.
     rto_missed_sent: bool,
-    /// A drill is under way; the pool to come back to.
-    drill: Option<String>,
-    /// A drill treats this pool as down whatever its probes say.
-    simulated_down: Option<String>,
     /// The incident in which this controller first waited its writer delay,
     /// and since when: later writes in it wait only what is left.
     waiting_since: Option<(String, Instant)>,
@@ -177,8 +171,6 @@ impl ServiceTask {
             reported: BTreeMap::new(),
             short_of_quorum: false,
             rto_missed_sent: false,
-            drill: None,
-            simulated_down: None,
             waiting_since: None,
             journal_fault: None,
         }
@@ -229,6 +221,12 @@ impl ServiceTask {
             return;
         };
         let intent = self.take_open_intent();
+        let restored = self.restore_durable();
+        if let Some(drill) = &restored.drill {
+            // The drill's report goes on under its own id.
+            self.incident = Some(drill.id.clone());
+            self.incident_start = Some(Instant::now());
+        }
         self.started = true;
         let pools: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
         self.links
@@ -240,6 +238,8 @@ impl ServiceTask {
             active,
             ttl,
             intent,
+            wall: std::time::SystemTime::now(),
+            restored: Box::new(restored),
         });
         let health: Vec<_> = self
             .pools
@@ -273,14 +273,19 @@ impl ServiceTask {
                 actor,
                 reply,
             } => self.on_drill(drill, actor, reply),
-            Input::DrillEnd => self.on_drill_end(),
         }
     }
 
     /// Hand one event to the controller and carry out what it returns.
     fn feed(&mut self, event: Event) {
+        let simulated = self.controller.simulated_down().map(str::to_owned);
         let actions = self.controller.handle(Instant::now(), event);
         self.run_actions(actions);
+        if simulated.is_some() && self.controller.simulated_down().is_none() {
+            // The drill's dwell is over: judge the pool by its probes again
+            // before the controller decides the failback.
+            self.reevaluate(Some("drill: simulated fault lifted"));
+        }
     }
 
     fn run_actions(&mut self, actions: Vec<Action>) {
@@ -296,11 +301,21 @@ impl ServiceTask {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_else(|| format!("{:?}", e.kind));
-                self.journal_entry(
-                    &kind,
-                    &e.detail,
-                    json!({ "pool": e.pool, "reason": e.reason }),
-                );
+                let detail = json!({ "pool": e.pool, "reason": e.reason, "change": e.change });
+                match e.change {
+                    Some(change) => {
+                        // What the controller decided itself is its own act;
+                        // a pin, unpin or resume is the operator's.
+                        let actor = match change {
+                            Change::Pinned { .. } | Change::Unpinned { .. } | Change::Resumed => {
+                                self.actor.clone()
+                            }
+                            _ => "rtoguard".to_owned(),
+                        };
+                        self.journal_change(&kind, &actor, &e.detail, detail, change.into())
+                    }
+                    None => self.journal_entry(&kind, &e.detail, detail),
+                }
             }
             Action::Alert { level, message } => {
                 match level {

@@ -6,7 +6,8 @@ use tracing::error;
 
 use super::ServiceTask;
 use crate::control::{DaemonService, ServiceEndpoint, ServicePool, VantageState};
-use crate::journal::NewEntry;
+use crate::controller::Durable;
+use crate::journal::{JournalEvent, NewEntry};
 
 impl ServiceTask {
     pub(super) fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
@@ -20,6 +21,41 @@ impl ServiceTask {
         };
         if let Err(err) = self.journal.append(e) {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
+        }
+    }
+
+    /// An entry with the change of the core's durable state it records, in
+    /// one transaction.
+    pub(super) fn journal_change(
+        &self,
+        kind: &str,
+        actor: &str,
+        message: &str,
+        detail: Value,
+        event: JournalEvent,
+    ) {
+        let e = NewEntry {
+            service: &self.svc.name,
+            incident: self.incident.as_deref(),
+            kind,
+            actor,
+            message: message.to_string(),
+            detail,
+        };
+        if let Err(err) = self.journal.append_with_event(e, &event) {
+            error!(service = %self.svc.name, error = %err, "Journal write of a durable change failed.");
+        }
+    }
+
+    /// The core's durable state, rebuilt from the journal's typed events.
+    /// A journal that cannot be read restores nothing, loudly.
+    pub(super) fn restore_durable(&self) -> Durable {
+        match self.journal.core_events(&self.svc.name) {
+            Ok(events) => Durable::replay(events.into_iter().map(JournalEvent::into_change)),
+            Err(e) => {
+                error!(service = %self.svc.name, error = %e, "Cannot read the durable state from the journal; starting without it.");
+                Durable::default()
+            }
         }
     }
 

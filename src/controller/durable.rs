@@ -1,0 +1,260 @@
+//! The core's durable state: what must survive a reload, a restart or a crash.
+//!
+//! The controller announces each change of it as a [`Change`] attached to
+//! the journal entry of the decision (the runtime writes both in one
+//! transaction); at start-up the runtime folds the journaled changes back
+//! into a [`Durable`] with [`Durable::replay`] and hands it over in
+//! `Event::Started`. Times are wall-clock (`SystemTime`) so they mean the
+//! same after a restart; the controller maps them to its monotonic clock
+//! relative to the wall time that `Started` carries.
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use super::state::Halt;
+
+/// At most this many automatic flips are kept (far above any sane `max_flips`).
+const KEEP_FLIPS: usize = 64;
+
+/// The longest pin with an end (longer ones are refused: pin without one).
+pub const MAX_PIN: Duration = Duration::from_secs(3650 * 24 * 3600);
+
+/// The longest dwell of a drill.
+pub const MAX_DWELL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// An operator's pin: observe only until unpinned or `until` passes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// Who pinned (`user:alice`).
+    pub by: String,
+    /// Why, in the operator's words.
+    pub reason: String,
+    /// When the pin was set.
+    #[serde(with = "wall")]
+    pub since: SystemTime,
+    /// When the pin lifts by itself; `None`: only by `unpin`.
+    #[serde(with = "wall::opt", default)]
+    pub until: Option<SystemTime>,
+}
+
+/// A drill under way: the pool to come back to and when the dwell ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drill {
+    /// The drill's incident id.
+    pub id: String,
+    /// The pool to fail back to at the end of the dwell.
+    pub home: String,
+    /// The pool treated as down whatever its probes say, for a simulated fault.
+    pub simulated_down: Option<String>,
+    /// When the dwell ends.
+    #[serde(with = "wall")]
+    pub dwell_until: SystemTime,
+}
+
+/// One change of the durable state, as journaled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Change {
+    Pinned {
+        pin: Pin,
+    },
+    Unpinned {
+        by: String,
+    },
+    PinExpired,
+    Halted {
+        why: Halt,
+    },
+    Resumed,
+    /// A completed flip (any flip starts a hold-down; automatic ones count
+    /// towards the flip cap).
+    FlippedForDamping {
+        #[serde(with = "wall")]
+        at: SystemTime,
+        automatic: bool,
+    },
+    DrillStarted {
+        drill: Drill,
+    },
+    /// The dwell of a simulated-fault drill is over: the pool is judged by its probes again.
+    DrillFaultLifted,
+    /// The drill ended (`aborted`: without its failback), with why.
+    DrillEnded {
+        aborted: bool,
+        reason: String,
+    },
+}
+
+/// The core's durable state, rebuilt from the journaled [`Change`]s.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Durable {
+    pub pin: Option<Pin>,
+    pub halted: Option<Halt>,
+    /// When the last flip completed.
+    #[serde(with = "wall::opt", default)]
+    pub last_flip: Option<SystemTime>,
+    /// When the latest automatic flips completed, oldest first.
+    #[serde(with = "wall::many", default)]
+    pub automatic_flips: Vec<SystemTime>,
+    pub drill: Option<Drill>,
+}
+
+impl Durable {
+    /// Folds changes, oldest first, into the state they leave.
+    pub fn replay(changes: impl IntoIterator<Item = Change>) -> Self {
+        let mut d = Self::default();
+        for c in changes {
+            d.apply(c);
+        }
+        d
+    }
+
+    /// Applies one change.
+    pub fn apply(&mut self, change: Change) {
+        match change {
+            Change::Pinned { pin } => self.pin = Some(pin),
+            Change::Unpinned { .. } | Change::PinExpired => self.pin = None,
+            Change::Halted { why } => self.halted = Some(why),
+            Change::Resumed => self.halted = None,
+            Change::FlippedForDamping { at, automatic } => {
+                self.last_flip = Some(self.last_flip.map_or(at, |l| l.max(at)));
+                if automatic {
+                    self.automatic_flips.push(at);
+                    let over = self.automatic_flips.len().saturating_sub(KEEP_FLIPS);
+                    self.automatic_flips.drain(..over);
+                }
+            }
+            Change::DrillStarted { drill } => self.drill = Some(drill),
+            Change::DrillFaultLifted => {
+                if let Some(d) = self.drill.as_mut() {
+                    d.simulated_down = None;
+                }
+            }
+            Change::DrillEnded { .. } => self.drill = None,
+        }
+    }
+}
+
+/// Maps wall-clock times to the controller's monotonic clock, from one
+/// moment when both were read together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WallAnchor {
+    pub(crate) mono: Instant,
+    pub(crate) wall: SystemTime,
+}
+
+impl WallAnchor {
+    /// The monotonic instant of `at`; `None` for a time before the
+    /// monotonic clock's origin (long past).
+    pub(crate) fn instant(&self, at: SystemTime) -> Option<Instant> {
+        match at.duration_since(self.wall) {
+            Ok(ahead) => self.mono.checked_add(ahead),
+            Err(e) => self.mono.checked_sub(e.duration()),
+        }
+    }
+
+    /// A deadline at `at` on the monotonic clock: one that passed before
+    /// the clock's origin is due now; `None`: too far ahead to ever come.
+    pub(crate) fn deadline(&self, at: SystemTime) -> Option<Instant> {
+        match at.duration_since(self.wall) {
+            Ok(ahead) => self.mono.checked_add(ahead),
+            Err(e) => Some(self.mono.checked_sub(e.duration()).unwrap_or(self.mono)),
+        }
+    }
+
+    /// The wall-clock time of `at`.
+    pub(crate) fn wall(&self, at: Instant) -> SystemTime {
+        match at.checked_duration_since(self.mono) {
+            Some(ahead) => self.wall + ahead,
+            None => self
+                .wall
+                .checked_sub(self.mono.duration_since(at))
+                .unwrap_or(self.wall),
+        }
+    }
+}
+
+/// A wall-clock time for people: RFC 3339 in UTC to the second, or what it
+/// is when that cannot be written (before 1970, after 9999).
+pub fn format_wall(t: SystemTime) -> String {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= wall::LAST_SECOND => {
+            humantime::format_rfc3339_seconds(t).to_string()
+        }
+        Ok(_) => "after the year 9999".into(),
+        Err(_) => "before 1970".into(),
+    }
+}
+
+/// Wall-clock times as RFC 3339 strings (UTC, milliseconds), for people and the journal.
+pub mod wall {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// The last second RFC 3339 can write (the end of the year 9999).
+    pub(crate) const LAST_SECOND: u64 = 253_402_300_799;
+
+    /// The time as text, or why it cannot be written.
+    fn text(t: SystemTime) -> Result<String, &'static str> {
+        match t.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) if d.as_secs() <= LAST_SECOND => {
+                Ok(humantime::format_rfc3339_millis(t).to_string())
+            }
+            _ => Err("a time outside 1970 to 9999"),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text(*t).map_err(serde::ser::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for `Option<SystemTime>`.
+    pub mod opt {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => s.serialize_str(&text(*t).map_err(serde::ser::Error::custom)?),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SystemTime>, D::Error> {
+            let text = Option::<String>::deserialize(d)?;
+            text.map(|t| humantime::parse_rfc3339(&t).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+
+    /// The same for a list of times.
+    pub mod many {
+        use serde::ser::SerializeSeq;
+
+        use super::*;
+
+        pub fn serialize<S: Serializer>(ts: &[SystemTime], s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(ts.len()))?;
+            for t in ts {
+                seq.serialize_element(&text(*t).map_err(serde::ser::Error::custom)?)?;
+            }
+            seq.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SystemTime>, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .iter()
+                .map(|t| humantime::parse_rfc3339(t).map_err(serde::de::Error::custom))
+                .collect()
+        }
+    }
+}
