@@ -27,6 +27,13 @@ impl Controller {
 
     pub(super) fn accept_move(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         self.lift_halt(out);
+        self.queue_or_run(now, command, out);
+    }
+
+    /// Runs a move now, or queues it behind the provider call under way.
+    /// A drill's own failback comes here directly: it was asked before any
+    /// halt that came since, so it does not lift one.
+    pub(super) fn queue_or_run(&mut self, now: Instant, command: Command, out: &mut Vec<Action>) {
         let busy = self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. });
         if self.view.is_none() || self.stale || busy {
             if let Some(old) = self.queued.replace(command) {

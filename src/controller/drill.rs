@@ -152,7 +152,7 @@ impl Controller {
             planned: true,
             force: false,
         };
-        self.accept_move(now, back, out);
+        self.queue_or_run(now, back, out);
     }
 
     fn finish_drill(&mut self, id: &str, aborted: bool, reason: String, out: &mut Vec<Action>) {

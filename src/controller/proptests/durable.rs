@@ -180,7 +180,11 @@ impl Life {
 /// What may change a pin and a halt: only an operator's command or the pin's end.
 fn check(step: &Step, before: &Kept, after: &Kept, now: SystemTime) -> Result<(), TestCaseError> {
     let (pin, halted, flips, drill) = before;
-    let operator = matches!(step, Step::Unpin | Step::Failover(_) | Step::Pin(_));
+    // A drill starts with an operator's planned failover, which lifts a halt too.
+    let operator = matches!(
+        step,
+        Step::Unpin | Step::Failover(_) | Step::Pin(_) | Step::Drill(..)
+    );
     if let Some(pin) = pin
         && after.0.is_none()
     {
