@@ -129,6 +129,8 @@ pub struct Links {
     pub notify: crate::notify::Notifier,
     /// The RFC 2136 primary, watched when nothing else is configured.
     pub primary: Option<std::net::SocketAddr>,
+    /// Beaten on every turn of the task's loop (the watchdog checks it).
+    pub heartbeat: super::heartbeat::Heartbeat,
 }
 
 impl ServiceTask {
@@ -186,6 +188,7 @@ impl ServiceTask {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.try_start().await;
         loop {
+            self.links.heartbeat.beat().await;
             let deadline = self.controller.next_deadline();
             tokio::select! {
                 biased;
