@@ -1,0 +1,175 @@
+//! The systemd watchdog: pinged from the service tasks' heartbeats, so a
+//! long stop drain keeps it fed and a wedged service task starves it. The
+//! test owns the notify socket (`NOTIFY_SOCKET`) as systemd would.
+
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Testbed;
+use common::daemon::{Daemon, all_up, wait_for};
+
+const FAST: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }";
+/// systemd's `WatchdogSec=2s`: the daemon pings every second.
+const WATCHDOG_USEC: &str = "2000000";
+
+/// A notify socket in the testbed's directory, recording every datagram.
+struct NotifySocket {
+    path: String,
+    got: Arc<Mutex<Vec<(Instant, String)>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl NotifySocket {
+    fn bind(tb: &Testbed) -> Self {
+        let path = tb.dir.path().join("notify.sock");
+        let sock = UnixDatagram::bind(&path).expect("bind the notify socket");
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (g, s) = (got.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while !s.load(Ordering::SeqCst) {
+                if let Ok(n) = sock.recv(&mut buf) {
+                    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    g.lock().unwrap().push((Instant::now(), text));
+                }
+            }
+        });
+        Self {
+            path: path.to_str().expect("utf-8 temp path").to_string(),
+            got,
+            stop,
+        }
+    }
+
+    /// When each `WATCHDOG=1` arrived.
+    fn pings(&self) -> Vec<Instant> {
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, m)| m.lines().any(|l| l == "WATCHDOG=1"))
+            .map(|(t, _)| *t)
+            .collect()
+    }
+}
+
+impl Drop for NotifySocket {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The longest stretch without a ping between `from` and `to`.
+fn longest_gap(pings: &[Instant], from: Instant, to: Instant) -> Duration {
+    let mut marks: Vec<Instant> = pings
+        .iter()
+        .copied()
+        .filter(|t| *t > from && *t < to)
+        .collect();
+    marks.insert(0, from);
+    marks.push(to);
+    marks
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_watchdog_is_pinged_through_a_sixty_second_stop_drain() {
+    let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    let ns = NotifySocket::bind(&tb);
+    let mut d = Daemon::start_watched(
+        &tb,
+        &[
+            ("NOTIFY_SOCKET", &ns.path),
+            ("WATCHDOG_USEC", WATCHDOG_USEC),
+            ("RTOGUARD_TEST_PAUSE_AFTER_APPLY", "60"),
+        ],
+    );
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    tb.primary.stop();
+    // A provider change was accepted and its call is held for 60 s.
+    wait_for(
+        Duration::from_secs(30),
+        || {
+            d.log_text()
+                .contains("Test hook: pausing after a provider change")
+        },
+        || d.log_text(),
+    );
+    let term = Instant::now();
+    d.signal("TERM");
+    let status = loop {
+        if let Some(s) = d.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            term.elapsed() < Duration::from_secs(120),
+            "no exit:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let exited = Instant::now();
+    assert!(status.success(), "{status}:\n{}", d.log_text());
+    let drained = exited - term;
+    assert!(
+        drained > Duration::from_secs(40),
+        "the drain did not wait for the held call ({drained:?}):\n{}",
+        d.log_text()
+    );
+    let gap = longest_gap(&ns.pings(), term, exited);
+    assert!(
+        gap < Duration::from_secs(4),
+        "the watchdog went unfed for {gap:?} of a {drained:?} drain (WatchdogSec=2s):\n{}",
+        d.log_text()
+    );
+}
+
+#[test]
+fn a_wedged_service_task_stops_the_watchdog_and_is_named() {
+    let tb = Testbed::start_with(4, 1, "1s", FAST);
+    let ns = NotifySocket::bind(&tb);
+    let d = Daemon::start_watched(
+        &tb,
+        &[
+            ("NOTIFY_SOCKET", &ns.path),
+            ("WATCHDOG_USEC", WATCHDOG_USEC),
+            ("RTOGUARD_TEST_WEDGE_SERVICE", "checkout:6"),
+        ],
+    );
+    wait_for(
+        Duration::from_secs(10),
+        || ns.pings().len() >= 3,
+        || d.log_text(),
+    );
+    wait_for(
+        Duration::from_secs(40),
+        || d.log_text().contains("Service task stalled"),
+        || d.log_text(),
+    );
+    let log = d.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.contains("Service task stalled"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("checkout"),
+        "the stalled service is not named: {line}"
+    );
+    let since = Instant::now();
+    std::thread::sleep(Duration::from_secs(5));
+    let late = ns.pings().iter().filter(|t| **t > since).count();
+    assert_eq!(late, 0, "the watchdog was still pinged:\n{}", d.log_text());
+}
