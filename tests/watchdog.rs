@@ -1,5 +1,6 @@
-//! The systemd watchdog: pinged from the service tasks' heartbeats, so a
-//! long stop drain keeps it fed and a wedged service task starves it. The
+//! Stopping under systemd: the watchdog is pinged from the service tasks'
+//! heartbeats, so a long stop drain keeps it fed and a wedged service task
+//! starves it, and the drain is bounded by `controller.stop_timeout`. The
 //! test owns the notify socket (`NOTIFY_SOCKET`) as systemd would.
 
 // Integration tests time a real daemon on the wall clock (std's Instant).
@@ -88,6 +89,10 @@ fn longest_gap(pings: &[Instant], from: Instant, to: Instant) -> Duration {
 #[test]
 fn the_watchdog_is_pinged_through_a_sixty_second_stop_drain() {
     let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    // The drain may outlast the held call.
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let text = text.replace("[controller]\n", "[controller]\nstop_timeout = \"90s\"\n");
+    std::fs::write(&tb.config, text).unwrap();
     let ns = NotifySocket::bind(&tb);
     let mut d = Daemon::start_watched(
         &tb,
@@ -172,4 +177,40 @@ fn a_wedged_service_task_stops_the_watchdog_and_is_named() {
     std::thread::sleep(Duration::from_secs(5));
     let late = ns.pings().iter().filter(|t| **t > since).count();
     assert_eq!(late, 0, "the watchdog was still pinged:\n{}", d.log_text());
+}
+
+#[test]
+fn a_stop_abandons_a_provider_call_held_past_stop_timeout() {
+    let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let text = text.replace("[controller]\n", "[controller]\nstop_timeout = \"3s\"\n");
+    std::fs::write(&tb.config, text).unwrap();
+    let mut d = Daemon::start(&tb, &[("RTOGUARD_TEST_PAUSE_AFTER_APPLY", "60")]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    tb.primary.stop();
+    wait_for(
+        Duration::from_secs(30),
+        || {
+            d.log_text()
+                .contains("Test hook: pausing after a provider change")
+        },
+        || d.log_text(),
+    );
+    let term = Instant::now();
+    d.signal("TERM");
+    // Well inside the 60 s hold: the drain stopped at its bound.
+    while d.child.try_wait().unwrap().is_none() {
+        assert!(
+            term.elapsed() < Duration::from_secs(30),
+            "no exit:\n{}",
+            d.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(term.elapsed() >= Duration::from_secs(3), "{}", d.log_text());
+    let log = d.log_text();
+    assert!(
+        log.contains("Provider call still in flight at the stop limit"),
+        "{log}"
+    );
 }

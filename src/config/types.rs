@@ -50,7 +50,13 @@ pub struct Controller {
     pub peer_tls: Option<PeerTls>,
     /// The local address this vantage's probes are sent from (else the OS picks).
     pub probe_source: Option<IpAddr>,
+    /// How long a stop (or a reload's restart of a service) waits for
+    /// provider calls in flight; the unit's `TimeoutStopSec` must exceed it.
+    pub stop_timeout: Duration,
 }
+
+/// `controller.stop_timeout` when not written.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The peer API's TLS certificate chain and private key (PEM files).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -143,6 +143,12 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         .probe_source
         .as_ref()
         .and_then(|v| issues.ip(v, "controller.probe_source"));
+    let stop_timeout = issues.duration(
+        &raw.stop_timeout,
+        "controller.stop_timeout",
+        super::types::DEFAULT_STOP_TIMEOUT,
+        true,
+    );
     Some(Controller {
         id: raw.id.into_inner(),
         state_dir: raw.state_dir,
@@ -152,6 +158,7 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         peer_token,
         peer_tls,
         probe_source,
+        stop_timeout,
     })
 }
 

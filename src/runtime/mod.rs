@@ -26,13 +26,14 @@ mod systemd;
 mod test_hooks;
 #[cfg(test)]
 mod tests_reload;
+#[cfg(test)]
+mod tests_systemd;
 mod unit;
 mod vantages;
 pub mod watch;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
@@ -68,9 +69,6 @@ pub fn watch_move(to: &str) -> watch::Move<'_> {
         changed_at: None,
     }
 }
-
-/// How long a stop may take: in-flight provider calls finish first.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Run the daemon until SIGTERM/SIGINT.
 pub async fn run(path: &Path) -> anyhow::Result<()> {
@@ -153,7 +151,8 @@ pub async fn run_until(
     }
     info!("Stopping: waiting for provider calls in flight to finish.");
     systemd::stopping();
-    generation.stop(DRAIN_TIMEOUT).await;
+    let limit = generation.cfg.controller.stop_timeout;
+    generation.stop(limit).await;
     ctl_cancel.cancel();
     let _ = ctl.await;
     let _ = std::fs::remove_file(&socket);
@@ -188,8 +187,9 @@ async fn reload(
         warn!("controller.state_dir changed: that takes effect at the next restart.");
     }
     outputs.reload(&cfg).await;
+    let limit = cfg.controller.stop_timeout;
     let plan = generation
-        .apply(cfg, DRAIN_TIMEOUT)
+        .apply(cfg, limit)
         .await
         .context("the running config no longer starts after a failed reload")?;
     info!(
