@@ -8,67 +8,15 @@
 
 mod common;
 
-use std::os::unix::net::UnixDatagram;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::Testbed;
 use common::daemon::{Daemon, all_up, wait_for};
+use common::notify::NotifySocket;
 
 const FAST: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }";
 /// systemd's `WatchdogSec=2s`: the daemon pings every second.
 const WATCHDOG_USEC: &str = "2000000";
-
-/// A notify socket in the testbed's directory, recording every datagram.
-struct NotifySocket {
-    path: String,
-    got: Arc<Mutex<Vec<(Instant, String)>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl NotifySocket {
-    fn bind(tb: &Testbed) -> Self {
-        let path = tb.dir.path().join("notify.sock");
-        let sock = UnixDatagram::bind(&path).expect("bind the notify socket");
-        sock.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (g, s) = (got.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while !s.load(Ordering::SeqCst) {
-                if let Ok(n) = sock.recv(&mut buf) {
-                    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-                    g.lock().unwrap().push((Instant::now(), text));
-                }
-            }
-        });
-        Self {
-            path: path.to_str().expect("utf-8 temp path").to_string(),
-            got,
-            stop,
-        }
-    }
-
-    /// When each `WATCHDOG=1` arrived.
-    fn pings(&self) -> Vec<Instant> {
-        self.got
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(_, m)| m.lines().any(|l| l == "WATCHDOG=1"))
-            .map(|(t, _)| *t)
-            .collect()
-    }
-}
-
-impl Drop for NotifySocket {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-    }
-}
 
 /// The longest stretch without a ping between `from` and `to`.
 fn longest_gap(pings: &[Instant], from: Instant, to: Instant) -> Duration {

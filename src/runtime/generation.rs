@@ -195,31 +195,17 @@ impl Generation {
         }
     }
 
-    /// Until every service has probed each endpoint once (bounded).
-    pub async fn wait_ready(&mut self) {
-        let longest = self
-            .cfg
-            .services
+    /// Every service's readiness, by name.
+    pub fn readiness(
+        &self,
+    ) -> Vec<(
+        String,
+        tokio::sync::watch::Receiver<super::readiness::Missing>,
+    )> {
+        self.services
             .iter()
-            .map(|s| s.health.interval.saturating_add(s.probe.timeout))
-            .max()
-            .unwrap_or_default();
-        let rxs: Vec<_> = self
-            .services
-            .values_mut()
-            .filter_map(|u| u.ready.take())
-            .collect();
-        let all = async {
-            for rx in rxs {
-                let _ = rx.await;
-            }
-        };
-        let limit = longest
-            .saturating_mul(2)
-            .saturating_add(Duration::from_secs(5));
-        if tokio::time::timeout(limit, all).await.is_err() {
-            warn!("Not every endpoint answered a first probe in time; reporting ready anyway.");
-        }
+            .map(|(n, u)| (n.clone(), u.readiness.clone()))
+            .collect()
     }
 
     /// Stop everything; provider calls in flight get at most `limit` to finish.

@@ -18,6 +18,7 @@ mod generation;
 mod heartbeat;
 mod outputs;
 mod peering;
+mod readiness;
 pub mod reports;
 mod service;
 pub mod signals;
@@ -122,15 +123,25 @@ pub async fn run_until(
         obs: outputs.obs.clone(),
         heartbeats,
     };
+    let limit = readiness::limit(&cfg);
     let mut generation = Generation::start(cfg, shared).await?;
-    generation.wait_ready().await;
-    systemd::ready();
-    if let Some(r) = ready {
-        let _ = r.send(());
-    }
-    info!("Ready: first probe round done and providers read.");
+    let (done_tx, mut done) = oneshot::channel();
+    let report = readiness::report(
+        generation.readiness(),
+        limit,
+        done_tx,
+        ctl_cancel.child_token(),
+    );
+    tokio::spawn(report);
+    let mut ready = ready;
     let outcome = loop {
         tokio::select! {
+            r = &mut done, if ready.is_some() => {
+                let tell = ready.take();
+                if r.is_ok() {
+                    let _ = tell.map(|t| t.send(()));
+                }
+            }
             sig = signals.next() => match sig {
                 signals::Signal::Stop => break Ok(()),
                 signals::Signal::Reload => {
@@ -283,14 +294,23 @@ impl Generation {
 
     fn status(&self, reply: oneshot::Sender<Reply>) {
         let id = self.cfg.controller.id.clone();
-        let txs: Vec<_> = self.services.values().map(|u| u.tx.clone()).collect();
+        let txs: Vec<_> = self
+            .services
+            .values()
+            .map(|u| (u.tx.clone(), u.readiness.clone()))
+            .collect();
         tokio::spawn(async move {
             let mut out = Vec::new();
-            for tx in txs {
+            for (tx, readiness) in txs {
                 let (rtx, rrx) = oneshot::channel();
                 if tx.send(Input::Status { reply: rtx }).await.is_ok()
-                    && let Ok(v) = rrx.await
+                    && let Ok(mut v) = rrx.await
                 {
+                    // Ready: the provider answered an authenticated read and
+                    // every pool's health is known; else what is missing.
+                    let missing = readiness.borrow().clone();
+                    v["ready"] = json!(missing.is_empty());
+                    v["not_ready"] = json!(missing);
                     out.push(v);
                 }
             }

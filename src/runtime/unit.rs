@@ -30,8 +30,8 @@ pub(super) struct Unit {
     pub tx: mpsc::Sender<Input>,
     /// The settings it runs with (see [`fingerprint`]).
     pub fingerprint: String,
-    /// Told once every endpoint was probed once.
-    pub ready: Option<oneshot::Receiver<()>>,
+    /// What the service still waits for before it is ready (empty: ready).
+    pub readiness: tokio::sync::watch::Receiver<super::readiness::Missing>,
     cancel: CancellationToken,
     task: JoinHandle<()>,
 }
@@ -52,7 +52,9 @@ impl Unit {
     /// Start the task of `svc`.
     pub fn spawn(cfg: &Config, svc: &Service, shared: &Shared, peering: &Peering) -> Self {
         let (tx, rx) = mpsc::channel(256);
-        let (rtx, rrx) = oneshot::channel();
+        // The first probe round is not what readiness waits for (see readiness).
+        let (rtx, _) = oneshot::channel();
+        let (state, readiness) = tokio::sync::watch::channel(vec!["starting".to_string()]);
         let cancel = CancellationToken::new();
         let heartbeat = shared.heartbeats.register(&svc.name, svc.health.interval);
         shared.obs.metrics.init_service(&svc.name, svc.rto);
@@ -77,11 +79,20 @@ impl Unit {
             cancel.clone(),
         );
         let metrics = shared.obs.metrics.clone();
+        let ready_tx = tx.clone();
         let task = tokio::spawn(async move {
             let provider = crate::providers::build(&cfg2, &svc2.provider)
                 .await
-                .map(|p| crate::metrics::Metered::wrap(p, metrics))
+                .map(|p| crate::metrics::Metered::wrap(p, metrics.clone()))
                 .map_err(|e| e.to_string());
+            tokio::spawn(super::readiness::watch_service(
+                svc2.clone(),
+                provider.clone(),
+                ready_tx,
+                state,
+                metrics,
+                c.child_token(),
+            ));
             ServiceTask::new(svc2, provider, j, rtx, links)
                 .run(rx, c)
                 .await;
@@ -90,7 +101,7 @@ impl Unit {
         Self {
             tx,
             fingerprint: fingerprint(cfg, svc),
-            ready: Some(rrx),
+            readiness,
             cancel,
             task,
         }
