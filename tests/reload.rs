@@ -167,3 +167,102 @@ fn reload_keeps_an_unchanged_service_and_restarts_a_changed_one() {
     );
     d.stop();
 }
+
+/// `GET /metrics` at `addr`, or `None` when nothing answers there.
+fn scrape(addr: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn services(tb: &Testbed) -> Vec<String> {
+    healths(tb).into_iter().map(|(s, _)| s).collect()
+}
+
+#[test]
+fn reloads_that_remove_add_move_metrics_or_fail_to_start_peers_never_stop_the_daemon() {
+    let tb = testbed();
+    let d = Daemon::start(&tb, &[]);
+    wait_for(
+        Duration::from_secs(15),
+        || all_up(&tb, "cart"),
+        || d.log_text(),
+    );
+    let full = std::fs::read_to_string(&tb.config).unwrap();
+    let reload = |text: &str, n: usize| {
+        std::fs::write(&tb.config, text).unwrap();
+        d.signal("HUP");
+        wait_for(
+            Duration::from_secs(15),
+            || plain(&d.log_text()).matches("Config reloaded.").count() >= n,
+            || d.log_text(),
+        );
+    };
+    // Peers that cannot start (their port is taken): the old config stays.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token = tb.dir.path().join("peer.token");
+    std::fs::write(&token, "a-peer-token-of-some-length\n").unwrap();
+    let peered = full.replace(
+        "[controller]\n",
+        &format!(
+            "[controller]\npeer_listen = \"{}\"\npeer_token_file = \"{}\"\n",
+            busy.local_addr().unwrap(),
+            token.display()
+        ),
+    );
+    reload(&peered, 1);
+    assert!(
+        d.log_text()
+            .contains("failed to start; going back to the old config"),
+        "{}",
+        d.log_text()
+    );
+    wait_for(
+        Duration::from_secs(15),
+        || all_up(&tb, "checkout"),
+        || d.log_text(),
+    );
+    // cart removed.
+    let cut = full.find("\n[[services]]\nname = \"cart\"").unwrap();
+    reload(&full[..cut], 2);
+    wait_for(
+        Duration::from_secs(10),
+        || services(&tb) == ["checkout"],
+        || d.log_text(),
+    );
+    // cart back, and metrics served from now on.
+    let metrics = rtoguard_testkit::net::free_port(lo(1));
+    let with_metrics = full.replace(
+        "[controller]\n",
+        &format!("[controller]\nmetrics_listen = \"127.0.0.1:{metrics}\"\n"),
+    );
+    reload(&with_metrics, 3);
+    wait_for(
+        Duration::from_secs(15),
+        || all_up(&tb, "cart"),
+        || d.log_text(),
+    );
+    let addr = format!("127.0.0.1:{metrics}");
+    wait_for(
+        Duration::from_secs(10),
+        || {
+            scrape(&addr)
+                .unwrap_or_default()
+                .contains("rtoguard_service_ready{service=\"cart\"} 1")
+        },
+        || scrape(&addr).unwrap_or_default(),
+    );
+    // Metrics off again: the old address is closed.
+    reload(&full, 4);
+    wait_for(
+        Duration::from_secs(10),
+        || scrape(&addr).is_none(),
+        || d.log_text(),
+    );
+    let log = d.stop();
+    assert!(!log.contains("panicked"), "{log}");
+}
