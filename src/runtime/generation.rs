@@ -155,6 +155,7 @@ impl Generation {
             .filter_map(|n| self.services.remove(n).map(|u| (n.clone(), u)))
             .collect();
         unit::stop_all(stopping, limit).await;
+        self.forget_metrics(&going);
         let cfg = if peers_changed {
             self.restart_peering(cfg).await?
         } else {
@@ -173,6 +174,16 @@ impl Generation {
             old.stop();
         }
         Ok(plan)
+    }
+
+    /// Drop the gauges of `services` as the running config has them.
+    fn forget_metrics(&self, services: &[String]) {
+        let vantages: Vec<String> = std::iter::once(self.cfg.controller.id.clone())
+            .chain(self.cfg.peers.iter().map(|p| p.id.clone()))
+            .collect();
+        for svc in services.iter().filter_map(|n| self.cfg.service(n)) {
+            self.shared.obs.metrics.forget_service(svc, &vantages);
+        }
     }
 
     /// Replace the peer machinery (every service is stopped by then); the
