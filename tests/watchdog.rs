@@ -93,6 +93,14 @@ fn the_watchdog_is_pinged_through_a_sixty_second_stop_drain() {
 #[test]
 fn a_wedged_service_task_stops_the_watchdog_and_is_named() {
     let tb = Testbed::start_with(4, 1, "1s", FAST);
+    // A short provider timeout: a task counts as wedged once silent for
+    // longer than its slowest provider read (5 s + 1 s + 10 s here).
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let text = text.replace(
+        "type = \"rfc2136\"\n",
+        "type = \"rfc2136\"\ntimeout = \"1s\"\n",
+    );
+    std::fs::write(&tb.config, text).unwrap();
     let ns = NotifySocket::bind(&tb);
     let d = Daemon::start_watched(
         &tb,

@@ -10,10 +10,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
-/// A heartbeat older than this (or four health intervals, if longer) means
-/// the service task is wedged.
-const MIN_STALE: Duration = Duration::from_secs(10);
-
 struct Beat {
     service: String,
     /// Milliseconds since the registry's origin, at the last beat.
@@ -59,13 +55,14 @@ impl Heartbeats {
         u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Register a service task that beats at least every `interval`.
-    pub fn register(&self, service: &str, interval: Duration) -> Heartbeat {
+    /// Register a service task; silent for longer than `stale_after`, it
+    /// counts as wedged.
+    pub fn register(&self, service: &str, stale_after: Duration) -> Heartbeat {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let beat = Arc::new(Beat {
             service: service.to_string(),
             last_ms: AtomicU64::new(self.now_ms()),
-            stale_after: interval.saturating_mul(4).max(MIN_STALE),
+            stale_after,
         });
         self.lock().insert(id, beat.clone());
         Heartbeat {
@@ -144,8 +141,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_task_that_stops_beating_is_named_and_a_retired_one_is_not() {
         let hb = Heartbeats::new();
-        let a = hb.register("a", Duration::from_secs(1));
-        let b = hb.register("b", Duration::from_secs(1));
+        let a = hb.register("a", Duration::from_secs(10));
+        let b = hb.register("b", Duration::from_secs(10));
         tokio::time::advance(Duration::from_secs(8)).await;
         a.beat().await;
         assert!(hb.stale().is_empty());

@@ -48,6 +48,27 @@ pub(super) fn fingerprint(cfg: &Config, svc: &Service) -> String {
     )
 }
 
+/// How long the task of `svc` may go without a heartbeat before it counts
+/// as wedged: four health intervals, and longer than its slowest provider
+/// read with retries (its loop waits for one while it starts the service).
+pub(super) fn stale_after(cfg: &Config, svc: &Service) -> Duration {
+    use crate::config::ProviderKind;
+    let read = match cfg.providers.get(&svc.provider).map(|p| &p.kind) {
+        // The RFC 2136 retry deadline, and the last attempt's timeout.
+        Some(ProviderKind::Rfc2136(c)) => c
+            .timeout
+            .saturating_mul(3)
+            .max(Duration::from_secs(5))
+            .saturating_add(c.timeout),
+        // The API providers' retry deadline (60 s), and room for the last attempt.
+        _ => Duration::from_secs(90),
+    };
+    svc.health
+        .interval
+        .saturating_mul(4)
+        .max(read.saturating_add(Duration::from_secs(10)))
+}
+
 impl Unit {
     /// Start the task of `svc`.
     pub fn spawn(cfg: &Config, svc: &Service, shared: &Shared, peering: &Peering) -> Self {
@@ -56,7 +77,7 @@ impl Unit {
         let (rtx, _) = oneshot::channel();
         let (state, readiness) = tokio::sync::watch::channel(vec!["starting".to_string()]);
         let cancel = CancellationToken::new();
-        let heartbeat = shared.heartbeats.register(&svc.name, svc.health.interval);
+        let heartbeat = shared.heartbeats.register(&svc.name, stale_after(cfg, svc));
         shared.obs.metrics.init_service(&svc.name, svc.rto);
         let links = service::Links {
             tx: tx.clone(),
