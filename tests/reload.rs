@@ -266,3 +266,70 @@ fn reloads_that_remove_add_move_metrics_or_fail_to_start_peers_never_stop_the_da
     let log = d.stop();
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// Where `needle` first appears in the plain log, if it does.
+fn at(log: &str, needle: &str) -> Option<usize> {
+    plain(log).find(needle)
+}
+
+#[test]
+fn a_restart_waiting_for_a_held_provider_call_holds_up_neither_the_reload_nor_status() {
+    let mut tb = testbed();
+    let d = Daemon::start(&tb, &[("RTOGUARD_TEST_PAUSE_AFTER_APPLY", "8")]);
+    wait_for(
+        Duration::from_secs(15),
+        || all_up(&tb, "checkout") && all_up(&tb, "cart"),
+        || d.log_text(),
+    );
+    tb.primary.stop();
+    // Both services moved, and both provider calls are held for 8 s.
+    wait_for(
+        Duration::from_secs(20),
+        || plain(&d.log_text()).matches("Test hook: pausing").count() >= 2,
+        || d.log_text(),
+    );
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    std::fs::write(
+        &tb.config,
+        text.replace(&cart(tb.port, "5m"), &cart(tb.port, "7m")),
+    )
+    .unwrap();
+    d.signal("HUP");
+    wait_for(
+        Duration::from_secs(10),
+        || d.log_text().contains("Config reloaded"),
+        || d.log_text(),
+    );
+    // While cart's old task still holds its call, status answers for both.
+    let during = healths(&tb);
+    let log = d.log_text();
+    let stopped = "Service stopped. service=cart";
+    assert!(
+        at(&log, stopped).is_none(),
+        "cart's old task ended before the status was taken; the hold is too short:\n{log}"
+    );
+    let checkout = during.iter().find(|(s, _)| s == "checkout");
+    assert!(
+        checkout.is_some_and(|(_, h)| !h.is_empty()),
+        "checkout did not answer during cart's drain: {during:?}"
+    );
+    assert!(during.iter().any(|(s, _)| s == "cart"), "{during:?}");
+    // Then cart's new task starts, after its old one ended.
+    wait_for(
+        Duration::from_secs(20),
+        || starts(&d.log_text(), "cart") == 2,
+        || d.log_text(),
+    );
+    let log = d.log_text();
+    let reloaded = at(&log, "Config reloaded.").unwrap_or(usize::MAX);
+    let old_end = at(&log, stopped).unwrap_or(0);
+    let second = plain(&log)
+        .match_indices("Service started. service=cart ")
+        .nth(1)
+        .map_or(0, |(i, _)| i);
+    assert!(
+        reloaded < old_end,
+        "the reload waited for the drain:\n{log}"
+    );
+    assert!(old_end < second, "two tasks of cart at once:\n{log}");
+}

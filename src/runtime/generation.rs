@@ -57,7 +57,9 @@ impl Probes {
                         endpoint: t.endpoint,
                         result,
                     };
-                    let _ = tx.send(input).await;
+                    // Never wait on one service (a task still waiting for its
+                    // old one to drain): a full queue drops this result.
+                    let _ = tx.try_send(input);
                 }
             }
         });
@@ -117,7 +119,12 @@ impl Generation {
         let services: BTreeMap<String, Unit> = cfg
             .services
             .iter()
-            .map(|s| (s.name.clone(), Unit::spawn(&cfg, s, &shared, &peering)))
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    Unit::spawn(&cfg, s, &shared, &peering, None),
+                )
+            })
             .collect();
         let probes = Probes::start(&cfg, &services);
         Ok(Self {
@@ -150,11 +157,13 @@ impl Generation {
         let reprobe = peers_changed
             || plan.changes_services()
             || specs::limits(&cfg) != specs::limits(&self.cfg);
-        let stopping = going
+        // Old tasks drain in the background; a restarted service's new task
+        // waits for its old one, and nothing else waits at all.
+        let mut draining: BTreeMap<String, tokio::task::JoinHandle<bool>> = going
             .iter()
             .filter_map(|n| self.services.remove(n).map(|u| (n.clone(), u)))
+            .map(|(n, u)| (n.clone(), unit::stop_in_background(n, u, limit)))
             .collect();
-        unit::stop_all(stopping, limit).await;
         self.forget_metrics(&going);
         let cfg = if peers_changed {
             self.restart_peering(cfg).await?
@@ -163,7 +172,8 @@ impl Generation {
         };
         for svc in &cfg.services {
             if !self.services.contains_key(&svc.name) {
-                let u = Unit::spawn(&cfg, svc, &self.shared, &self.peering);
+                let after = draining.remove(&svc.name);
+                let u = Unit::spawn(&cfg, svc, &self.shared, &self.peering, after);
                 self.services.insert(svc.name.clone(), u);
             }
         }
@@ -186,11 +196,9 @@ impl Generation {
         }
     }
 
-    /// Replace the peer machinery (every service is stopped by then); the
+    /// Replace the peer machinery (every service is stopping by then); the
     /// config to run: `cfg`, or the old one when `cfg`'s peers cannot start.
     async fn restart_peering(&mut self, cfg: Config) -> anyhow::Result<Config> {
-        let all: Vec<_> = std::mem::take(&mut self.services).into_iter().collect();
-        unit::stop_all(all, Duration::from_secs(1)).await;
         let old = std::mem::replace(&mut self.peering, Peering::placeholder(&self.cfg));
         old.stop().await;
         match Peering::start(&cfg).await {

@@ -134,6 +134,16 @@ impl Heartbeat {
     }
 }
 
+/// Retires its heartbeat when dropped: when the task ends, however it ends
+/// (an aborted task included).
+pub struct Retire(pub Heartbeat);
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        self.0.retire();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

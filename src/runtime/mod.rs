@@ -71,6 +71,9 @@ pub fn watch_move(to: &str) -> watch::Move<'_> {
     }
 }
 
+/// How long `status` waits for one service task's answer.
+const STATUS_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Run the daemon until SIGTERM/SIGINT.
 pub async fn run(path: &Path) -> anyhow::Result<()> {
     let signals = signals::Signals::install().context("installing signal handlers")?;
@@ -296,23 +299,29 @@ impl Generation {
         let id = self.cfg.controller.id.clone();
         let txs: Vec<_> = self
             .services
-            .values()
-            .map(|u| (u.tx.clone(), u.readiness.clone()))
+            .iter()
+            .map(|(n, u)| (n.clone(), u.tx.clone(), u.readiness.clone()))
             .collect();
         tokio::spawn(async move {
             let mut out = Vec::new();
-            for (tx, readiness) in txs {
-                let (rtx, rrx) = oneshot::channel();
-                if tx.send(Input::Status { reply: rtx }).await.is_ok()
-                    && let Ok(mut v) = rrx.await
-                {
-                    // Ready: the provider answered an authenticated read and
-                    // every pool's health is known; else what is missing.
-                    let missing = readiness.borrow().clone();
-                    v["ready"] = json!(missing.is_empty());
-                    v["not_ready"] = json!(missing);
-                    out.push(v);
-                }
+            for (name, tx, readiness) in txs {
+                // A task still waiting for its old one to drain (or wedged)
+                // does not hold up the others: it is shown as not answering.
+                let ask = async {
+                    let (rtx, rrx) = oneshot::channel();
+                    tx.send(Input::Status { reply: rtx }).await.ok()?;
+                    rrx.await.ok()
+                };
+                let answer = tokio::time::timeout(STATUS_WAIT, ask).await.ok().flatten();
+                let mut v = answer.unwrap_or_else(|| {
+                    json!({ "service": name, "pools": [], "busy": "not answering (starting, or its previous task is still stopping)" })
+                });
+                // Ready: the provider answered an authenticated read and
+                // every pool's health is known; else what is missing.
+                let missing = readiness.borrow().clone();
+                v["ready"] = json!(missing.is_empty());
+                v["not_ready"] = json!(missing);
+                out.push(v);
             }
             let _ = reply.send(Reply::ok(
                 json!({ "controller": id, "daemon": true, "services": out }),

@@ -70,54 +70,43 @@ pub(super) fn stale_after(cfg: &Config, svc: &Service) -> Duration {
 }
 
 impl Unit {
-    /// Start the task of `svc`.
-    pub fn spawn(cfg: &Config, svc: &Service, shared: &Shared, peering: &Peering) -> Self {
+    /// Start the task of `svc`; when `after` is given (the same service's
+    /// old task draining), the task waits for it before it starts, so one
+    /// service never has two tasks at once.
+    pub fn spawn(
+        cfg: &Config,
+        svc: &Service,
+        shared: &Shared,
+        peering: &Peering,
+        after: Option<JoinHandle<bool>>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(256);
-        // The first probe round is not what readiness waits for (see readiness).
-        let (rtx, _) = oneshot::channel();
         let (state, readiness) = tokio::sync::watch::channel(vec!["starting".to_string()]);
         let cancel = CancellationToken::new();
-        let heartbeat = shared.heartbeats.register(&svc.name, stale_after(cfg, svc));
         shared.obs.metrics.init_service(&svc.name, svc.rto);
-        let links = service::Links {
-            tx: tx.clone(),
-            primary: watch::provider_primary(cfg, svc),
-            metrics: shared.obs.metrics.clone(),
-            notify: shared.obs.notify.clone(),
-            vantages: vantages::Vantages::new(
-                cfg,
-                svc,
-                &peering.digest(),
-                peering.peers.clone(),
-                peering.publish.clone(),
-            ),
-            heartbeat: heartbeat.clone(),
-        };
-        let (cfg2, svc2, j, c) = (
-            cfg.clone(),
-            svc.clone(),
-            shared.journal.clone(),
-            cancel.clone(),
+        let vantages = vantages::Vantages::new(
+            cfg,
+            svc,
+            &peering.digest(),
+            peering.peers.clone(),
+            peering.publish.clone(),
         );
-        let metrics = shared.obs.metrics.clone();
-        let ready_tx = tx.clone();
+        let start = Start {
+            cfg: cfg.clone(),
+            svc: svc.clone(),
+            shared: shared.clone(),
+            tx: tx.clone(),
+            vantages,
+            state,
+        };
+        let c = cancel.clone();
         let task = tokio::spawn(async move {
-            let provider = crate::providers::build(&cfg2, &svc2.provider)
-                .await
-                .map(|p| crate::metrics::Metered::wrap(p, metrics.clone()))
-                .map_err(|e| e.to_string());
-            tokio::spawn(super::readiness::watch_service(
-                svc2.clone(),
-                provider.clone(),
-                ready_tx,
-                state,
-                metrics,
-                c.child_token(),
-            ));
-            ServiceTask::new(svc2, provider, j, rtx, links)
-                .run(rx, c)
-                .await;
-            heartbeat.retire();
+            if let Some(old) = after {
+                let _ = old.await;
+            }
+            if !c.is_cancelled() {
+                start.run(rx, c).await;
+            }
         });
         Self {
             tx,
@@ -151,6 +140,73 @@ impl Unit {
             }
         }
     }
+}
+
+/// What a unit's task starts with.
+struct Start {
+    cfg: Config,
+    svc: Service,
+    shared: Shared,
+    tx: mpsc::Sender<Input>,
+    vantages: vantages::Vantages,
+    state: tokio::sync::watch::Sender<super::readiness::Missing>,
+}
+
+impl Start {
+    /// Build the provider, watch readiness, run the service task to its end.
+    async fn run(self, rx: mpsc::Receiver<Input>, cancel: CancellationToken) {
+        let Self {
+            cfg,
+            svc,
+            shared,
+            tx,
+            vantages,
+            state,
+        } = self;
+        let heartbeat = shared
+            .heartbeats
+            .register(&svc.name, stale_after(&cfg, &svc));
+        let _retire = super::heartbeat::Retire(heartbeat.clone());
+        let metrics = shared.obs.metrics.clone();
+        let provider = crate::providers::build(&cfg, &svc.provider)
+            .await
+            .map(|p| crate::metrics::Metered::wrap(p, metrics.clone()))
+            .map_err(|e| e.to_string());
+        tokio::spawn(super::readiness::watch_service(
+            svc.clone(),
+            provider.clone(),
+            tx.clone(),
+            state,
+            metrics.clone(),
+            cancel.child_token(),
+        ));
+        let links = service::Links {
+            tx,
+            primary: watch::provider_primary(&cfg, &svc),
+            metrics,
+            notify: shared.obs.notify.clone(),
+            vantages,
+            heartbeat: heartbeat.clone(),
+        };
+        // The first probe round is not what readiness waits for (see readiness).
+        let (first_round, _) = oneshot::channel();
+        ServiceTask::new(svc, provider, shared.journal, first_round, links)
+            .run(rx, cancel)
+            .await;
+    }
+}
+
+/// Stop `unit` in the background, at most `limit`; the handle says whether
+/// it ended in time (a new task of the same service waits for it).
+pub(super) fn stop_in_background(name: String, unit: Unit, limit: Duration) -> JoinHandle<bool> {
+    unit.cancel();
+    tokio::spawn(async move {
+        let ended = unit.join(limit).await;
+        if !ended {
+            error!(service = %name, limit_s = limit.as_secs(), "Provider call still in flight at the stop limit; abandoned.");
+        }
+        ended
+    })
 }
 
 /// Stop every unit at once and wait for them all, at most `limit` in total.
