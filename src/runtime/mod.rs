@@ -99,8 +99,8 @@ impl Stop {
     }
 }
 
-/// Run the daemon until `stop` says so; `ready` is told once the first
-/// probe round is done.
+/// Run the daemon until `stop` says so; `ready` is told once READY was
+/// sent (see [`readiness`]).
 pub async fn run_until(
     path: &Path,
     mut signals: Stop,
@@ -117,25 +117,7 @@ pub async fn run_until(
         .with_context(|| format!("control socket {}", socket.display()))?;
     info!(controller = %cfg.controller.id, services = cfg.services.len(), socket = %socket.display(), "Starting.");
     let mut outputs = Outputs::start(&cfg, &ctl_cancel).await?;
-    let heartbeats = heartbeat::Heartbeats::new();
-    if let Some(every) = systemd::watchdog_interval() {
-        tokio::spawn(heartbeats.clone().watchdog(every, ctl_cancel.child_token()));
-    }
-    let shared = unit::Shared {
-        journal,
-        obs: outputs.obs.clone(),
-        heartbeats,
-    };
-    let limit = readiness::limit(&cfg);
-    let mut generation = Generation::start(cfg, shared).await?;
-    let (done_tx, mut done) = oneshot::channel();
-    let report = readiness::report(
-        generation.readiness(),
-        limit,
-        done_tx,
-        ctl_cancel.child_token(),
-    );
-    tokio::spawn(report);
+    let (mut generation, mut done) = start(cfg, journal, &outputs, &ctl_cancel).await?;
     let mut ready = ready;
     let outcome = loop {
         tokio::select! {
@@ -156,22 +138,49 @@ pub async fn run_until(
             Some(env) = ctl_rx.recv() => generation.dispatch(env),
         }
     };
-    if let Err(e) = outcome {
-        systemd::stopping();
-        ctl_cancel.cancel();
-        let _ = ctl.await;
-        let _ = std::fs::remove_file(&socket);
-        return Err(e);
-    }
-    info!("Stopping: waiting for provider calls in flight to finish.");
     systemd::stopping();
-    let limit = generation.cfg.controller.stop_timeout;
-    generation.stop(limit).await;
+    if outcome.is_ok() {
+        info!("Stopping: waiting for provider calls in flight to finish.");
+        let limit = generation.cfg.controller.stop_timeout;
+        generation.stop(limit).await;
+    }
     ctl_cancel.cancel();
     let _ = ctl.await;
     let _ = std::fs::remove_file(&socket);
-    info!("Stopped.");
-    Ok(())
+    if outcome.is_ok() {
+        info!("Stopped.");
+    }
+    outcome
+}
+
+/// Start the watchdog task, every service and the readiness report; the
+/// receiver is told when READY was sent.
+async fn start(
+    cfg: Config,
+    journal: Arc<Journal>,
+    outputs: &Outputs,
+    cancel: &CancellationToken,
+) -> anyhow::Result<(Generation, oneshot::Receiver<()>)> {
+    let heartbeats = heartbeat::Heartbeats::new();
+    if let Some(every) = systemd::watchdog_interval() {
+        tokio::spawn(heartbeats.clone().watchdog(every, cancel.child_token()));
+    }
+    let shared = unit::Shared {
+        journal,
+        obs: outputs.obs.clone(),
+        heartbeats,
+    };
+    let limit = readiness::limit(&cfg);
+    let generation = Generation::start(cfg, shared).await?;
+    let (done_tx, done) = oneshot::channel();
+    let services = generation.readiness();
+    tokio::spawn(readiness::report(
+        services,
+        limit,
+        done_tx,
+        cancel.child_token(),
+    ));
+    Ok((generation, done))
 }
 
 /// SIGHUP: a valid new config replaces the running one: services whose
