@@ -60,6 +60,24 @@ fn ready_waits_for_every_pools_health_and_says_so() {
             .any(|m| m.contains("STATUS=Not ready") && m.contains("health unknown")),
         "no STATUS= said what was missing before READY: {before:?}"
     );
+    // A reload that restarts the service: STATUS= says what it lacks, then Ready.
+    let seen = ns.messages().len();
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    std::fs::write(&tb.config, text.replace("rto = \"5m\"", "rto = \"6m\"")).unwrap();
+    d.signal("HUP");
+    let after = || ns.messages().split_off(seen);
+    wait_for(
+        Duration::from_secs(20),
+        || after().last().is_some_and(|m| m.contains("STATUS=Ready.")),
+        || format!("{:?}\n{}", after(), d.log_text()),
+    );
+    assert!(
+        after()
+            .iter()
+            .any(|m| m.contains("STATUS=Ready, degraded: checkout:")),
+        "{:?}",
+        after()
+    );
     d.stop();
 }
 

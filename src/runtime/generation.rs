@@ -20,6 +20,8 @@ pub(super) struct Generation {
     pub cfg: Config,
     pub services: BTreeMap<String, Unit>,
     pub shared: Shared,
+    /// Stops the readiness report of this config (a reload starts another).
+    pub reporting: CancellationToken,
     peering: Peering,
     probes: Probes,
 }
@@ -131,6 +133,7 @@ impl Generation {
             cfg,
             services,
             shared,
+            reporting: CancellationToken::new(),
             peering,
             probes,
         })

@@ -35,6 +35,7 @@ pub mod watch;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
@@ -72,7 +73,7 @@ pub fn watch_move(to: &str) -> watch::Move<'_> {
 }
 
 /// How long `status` waits for one service task's answer.
-const STATUS_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+const STATUS_WAIT: Duration = Duration::from_secs(2);
 
 /// Run the daemon until SIGTERM/SIGINT.
 pub async fn run(path: &Path) -> anyhow::Result<()> {
@@ -139,6 +140,7 @@ pub async fn run_until(
         }
     };
     systemd::stopping();
+    generation.reporting.cancel();
     if outcome.is_ok() {
         info!("Stopping: waiting for provider calls in flight to finish.");
         let limit = generation.cfg.controller.stop_timeout;
@@ -171,15 +173,12 @@ async fn start(
         heartbeats,
     };
     let limit = readiness::limit(&cfg);
-    let generation = Generation::start(cfg, shared).await?;
+    let mut generation = Generation::start(cfg, shared).await?;
+    generation.reporting = cancel.child_token();
     let (done_tx, done) = oneshot::channel();
     let services = generation.readiness();
-    tokio::spawn(readiness::report(
-        services,
-        limit,
-        done_tx,
-        cancel.child_token(),
-    ));
+    let stop = generation.reporting.clone();
+    tokio::spawn(readiness::report(services, limit, Some(done_tx), stop));
     Ok((generation, done))
 }
 
@@ -223,6 +222,12 @@ async fn reload(
         "Config reloaded."
     );
     systemd::ready();
+    // From now on STATUS= says what the new and restarted services still lack.
+    generation.reporting.cancel();
+    generation.reporting = CancellationToken::new();
+    let services = generation.readiness();
+    let stop = generation.reporting.clone();
+    tokio::spawn(readiness::report(services, Duration::ZERO, None, stop));
     Ok(())
 }
 

@@ -132,16 +132,16 @@ fn missing(services: &[(String, watch::Receiver<Missing>)]) -> Vec<String> {
 
 /// Tell systemd what is missing until every service is ready, then READY;
 /// at `limit` READY anyway as "ready, degraded" with the reasons (kept up to
-/// date until every service is ready). `done` is told when READY was sent.
+/// date until every service is ready). `done` is told when READY was sent;
+/// without it (after a reload, READY already sent) only `STATUS=` changes.
 pub(super) async fn report(
     services: Vec<(String, watch::Receiver<Missing>)>,
     limit: Duration,
-    done: oneshot::Sender<()>,
+    mut done: Option<oneshot::Sender<()>>,
     cancel: CancellationToken,
 ) {
     let deadline = Instant::now() + limit;
     let mut said = String::new();
-    let mut done = Some(done);
     loop {
         let now_missing = missing(&services);
         if now_missing.is_empty() {
