@@ -32,6 +32,7 @@ pub(super) struct RawController {
     pub peer_tls_key_file: Option<S<PathBuf>>,
     pub probe_source: Option<S<String>>,
     pub intent_max_age: Option<S<String>>,
+    pub stop_timeout: Option<S<String>>,
 }
 
 fn default_state_dir() -> PathBuf {

@@ -57,7 +57,13 @@ pub struct Controller {
     /// An operator's flip found unfinished at start-up is dropped when it
     /// was asked longer ago than this (else re-validated, never forced).
     pub intent_max_age: std::time::Duration,
+    /// How long a stop (or a reload's restart of a service) waits for
+    /// provider calls in flight; the unit's `TimeoutStopSec` must exceed it.
+    pub stop_timeout: Duration,
 }
+
+/// `controller.stop_timeout` when not written.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The peer API's TLS certificate chain and private key (PEM files).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -123,6 +123,12 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         DEFAULT_INTENT_MAX_AGE,
         true,
     );
+    let stop_timeout = issues.duration(
+        &raw.stop_timeout,
+        "controller.stop_timeout",
+        super::types::DEFAULT_STOP_TIMEOUT,
+        true,
+    );
     Some(Controller {
         intent_max_age,
         id: raw.id.into_inner(),
@@ -133,6 +139,7 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         peer_token,
         peer_tls,
         probe_source,
+        stop_timeout,
     })
 }
 

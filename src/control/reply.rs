@@ -84,7 +84,7 @@ impl StatusReply {
 
 /// One service as the running daemon sees it (`rtoguard status`); without
 /// a daemon, `status` shows [`crate::ops::ServiceStatus`] instead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DaemonService {
     pub service: String,
     pub record: String,
@@ -106,9 +106,26 @@ pub struct DaemonService {
     #[serde(default)]
     pub journal_error: Option<String>,
     pub vantage: VantageState,
+    /// The provider answered an authenticated read and every pool's health
+    /// is known.
+    #[serde(default)]
+    pub ready: bool,
+    /// What this service still lacks to be ready, in words.
+    #[serde(default)]
+    pub not_ready: Vec<String>,
 }
 
 impl DaemonService {
+    /// A stand-in for a service whose task did not answer in time (starting,
+    /// or its previous task still stopping after a reload).
+    pub fn not_answering(service: &str) -> Self {
+        Self {
+            service: service.to_string(),
+            busy: Some("not answering (starting, or its previous task is still stopping)".into()),
+            ..Self::default()
+        }
+    }
+
     /// Serving `pool` with nothing in flight and the controller idle.
     pub fn settled_on(&self, pool: &str) -> bool {
         self.controller.active.as_deref() == Some(pool)
@@ -146,7 +163,7 @@ pub struct ServiceEndpoint {
 }
 
 /// This vantage, and why it cannot probe when it cannot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VantageState {
     pub id: String,
     pub impaired: Option<String>,

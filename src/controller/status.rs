@@ -9,7 +9,7 @@ use super::{Controller, FailbackMode};
 
 /// One service's controller as people see it. Times are seconds relative
 /// to the last event the controller saw.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     /// Whether `Started` arrived (the provider's state is known).
     pub started: bool,

@@ -69,6 +69,7 @@ pub(super) struct Families {
     pub peer_last_success: Family<PeerL, Gauge<f64, AtomicU64>>,
     pub journal_write: Histogram,
     pub quorum_insufficient: Family<ServiceL, Gauge>,
+    pub service_ready: Family<ServiceL, Gauge>,
     pub vantage_impaired: Family<VantageL, Gauge>,
     pub dns_replies_ignored: Counter,
 }
@@ -95,6 +96,7 @@ impl Families {
             peer_last_success: Family::default(),
             journal_write: journal_buckets(),
             quorum_insufficient: Family::default(),
+            service_ready: Family::default(),
             vantage_impaired: Family::default(),
             dns_replies_ignored: Counter::default(),
         }
@@ -191,6 +193,7 @@ impl Families {
             s,
             self.journal_write.clone(),
         );
+        r.register("service_ready", "1 once the service's provider answered an authenticated read and every pool's health is known", self.service_ready.clone());
         r.register("quorum_insufficient", "1 when too few vantages have fresh observations to decide a service's failover; nothing flips automatically then", self.quorum_insufficient.clone());
         r.register("dns_replies_ignored", "DNS messages received that did not answer our query (another ID, QR clear, another opcode or question, garbage), by probes, provider reads and propagation watches: ignored, never taken as an answer", self.dns_replies_ignored.clone());
         r.register("vantage_impaired", "1 while this vantage cannot probe for reasons of its own (descriptors, buffers, source address, a late scheduler); it publishes unknown, never down, meanwhile", self.vantage_impaired.clone());

@@ -59,6 +59,18 @@ impl Provider for Metered {
         r
     }
 
+    async fn check_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<(), ProviderError> {
+        let started = Instant::now();
+        let r = self.inner.check_access(zone, name, rtype).await;
+        self.record("check-access", started, &r);
+        r
+    }
+
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
         let started = Instant::now();
         let r = self.inner.apply(zone, change).await;

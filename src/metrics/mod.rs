@@ -8,6 +8,7 @@
 //!   and `provider_request_duration_seconds` around the provider it wraps.
 
 mod families;
+mod forget;
 mod http;
 mod impaired;
 mod labels;

@@ -252,6 +252,14 @@ impl Metrics {
         self.f().journal_write.observe(took.as_secs_f64());
     }
 
+    /// 1 once `service` is ready (provider read, every pool's health known).
+    pub fn set_service_ready(&self, service: &str, ready: bool) {
+        self.f()
+            .service_ready
+            .get_or_create(&svc(service))
+            .set(i64::from(ready));
+    }
+
     /// Whether too few vantages have fresh observations to decide.
     pub fn set_quorum_insufficient(&self, service: &str, insufficient: bool) {
         self.f()

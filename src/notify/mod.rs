@@ -71,10 +71,11 @@ impl NotifyError {
 }
 
 /// Sends events to the configured webhooks without ever waiting. Cheap to
-/// clone; with no webhooks, `send` does nothing.
+/// clone (clones share their webhooks, see [`Notifier::replace_with`]); with
+/// no webhooks, `send` does nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Notifier {
-    queues: Arc<[Queue]>,
+    queues: Arc<std::sync::RwLock<Arc<[Queue]>>>,
 }
 
 #[derive(Debug)]
@@ -130,7 +131,7 @@ impl Notifier {
         });
         Ok((
             Self {
-                queues: queues.into(),
+                queues: Arc::new(std::sync::RwLock::new(queues.into())),
             },
             all,
         ))
@@ -139,7 +140,7 @@ impl Notifier {
     /// Queue `event` for every webhook that wants its kind; never waits.
     pub fn send(&self, event: Event) {
         for q in self
-            .queues
+            .current()
             .iter()
             .filter(|q| q.events.contains(&event.kind))
         {
@@ -157,6 +158,25 @@ impl Notifier {
 
     /// How many webhooks are configured.
     pub fn webhooks(&self) -> usize {
-        self.queues.len()
+        self.current().len()
+    }
+
+    /// From now on this notifier and every clone of it send to `other`'s
+    /// webhooks (a reload); the old workers end once their queues drain.
+    pub fn replace_with(&self, other: &Notifier) {
+        let new = other.current();
+        // A panic while holding this lock leaves a value that is still whole.
+        *self
+            .queues
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new;
+    }
+
+    fn current(&self) -> Arc<[Queue]> {
+        // A panic while holding this lock leaves a value that is still whole.
+        self.queues
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }

@@ -9,6 +9,16 @@ pub fn ready() {
     let _ = sd_notify::notify(false, &[NotifyState::Ready]);
 }
 
+/// READY with a `STATUS=` line saying how ready.
+pub fn ready_with(status: &str) {
+    let _ = sd_notify::notify(false, &[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+/// A `STATUS=` line (what the daemon waits for, or how it runs).
+pub fn status(status: &str) {
+    let _ = sd_notify::notify(false, &[NotifyState::Status(status)]);
+}
+
 pub fn reloading() {
     let _ = sd_notify::notify(false, &[NotifyState::Reloading]);
 }

@@ -60,3 +60,22 @@ pub fn journal_fails() -> bool {
 pub fn journal_fails() -> bool {
     false
 }
+
+/// The watchdog tests set `RTOGUARD_TEST_WEDGE_SERVICE=NAME:SECONDS` to wedge
+/// that service's task (its loop stops turning) this long after it starts.
+#[cfg(feature = "test-hooks")]
+pub fn wedge_after(service: &str) -> Option<Duration> {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var("RTOGUARD_TEST_WEDGE_SERVICE").ok()?;
+    let (name, secs) = var.split_once(':')?;
+    // A bad value is ignored, never a panic.
+    (name == service)
+        .then(|| secs.parse::<f64>().ok())
+        .flatten()
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub fn wedge_after(_service: &str) -> Option<std::time::Duration> {
+    None
+}

@@ -26,6 +26,15 @@ impl Daemon {
         Self::spawn(tb, env, cmd)
     }
 
+    /// Like [`Daemon::start`], with `WATCHDOG_PID` set to the daemon's own
+    /// pid as systemd sets it (a shell exports it, then execs the daemon).
+    pub fn start_watched(tb: &Testbed, env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "export WATCHDOG_PID=$$; exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_rtoguard"));
+        Self::spawn(tb, env, cmd)
+    }
+
     /// Like [`Daemon::start`], under `ulimit -n nofile`.
     pub fn start_with_nofile(tb: &Testbed, env: &[(&str, &str)], nofile: u32) -> Self {
         Self::start_limited(tb, env, &format!("-n {nofile}"))

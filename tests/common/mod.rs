@@ -21,6 +21,7 @@ use tempfile::TempDir;
 
 pub mod cluster;
 pub mod daemon;
+pub mod notify;
 pub mod pair;
 
 /// BIND + two regions + a config file.

@@ -3,7 +3,7 @@
 //! - [`RecordSet`], [`RecordType`]: what a provider serves at one name.
 //! - [`Change`]: a compare-and-set change (the state expected, the state wanted),
 //!   checked at construction so an empty record set can never be sent.
-//! - [`Provider`]: read, apply, wait-in-sync, capabilities.
+//! - [`Provider`]: read, apply, wait-in-sync, capabilities, an access check.
 //! - [`ProviderError`]: one error type that says whether a retry can help.
 //! - [`TsigAlgorithm`]: the TSIG algorithms the config and RFC 2136 share.
 //! - [`limits`]: the shared request budget (`governor`) and retry with backoff.
@@ -81,6 +81,20 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         name: &str,
         rtype: RecordType,
     ) -> Result<Vec<RecordSet>, ProviderError>;
+
+    /// Prove the credentials work with an authenticated request that changes
+    /// nothing (the daemon is not ready until every provider answered one).
+    /// The default reads `name`: right for providers whose every read is
+    /// authenticated (API providers); a provider whose reads are anonymous
+    /// (RFC 2136 queries) must override it.
+    async fn check_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<(), ProviderError> {
+        self.read(zone, name, rtype).await.map(|_| ())
+    }
 
     /// Apply `change` only if the provider still serves `change.expected()`.
     /// A mismatch is [`ProviderError::Conflict`] and changes nothing.

@@ -115,6 +115,21 @@ async fn a_refused_token_names_its_source_and_never_the_token() {
 }
 
 #[tokio::test]
+async fn the_access_check_is_an_authenticated_read() {
+    let fake = Fake::start(TOKEN, ZONE);
+    provider(&fake)
+        .check_access(ZONE, WWW, RecordType::A)
+        .await
+        .expect("the right token reads");
+    let wrong = CloudflareProvider::new(settings(&fake, "wrong-token-7a7a7a", 100)).unwrap();
+    let err = wrong
+        .check_access(ZONE, WWW, RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Auth { .. }), "{err}");
+}
+
+#[tokio::test]
 async fn a_burst_of_fifty_operations_stays_within_the_budget() {
     const RPS: u32 = 10;
     let fake = Fake::start(TOKEN, ZONE);

@@ -115,6 +115,25 @@ pub(crate) fn update(
     Ok(msg)
 }
 
+/// An UPDATE with one prerequisite the zone always meets (its apex "name is
+/// in use", RFC 2136 §2.4.4: class ANY, type ANY, TTL 0, no RDATA) and no
+/// update section: signed, it tests the key and changes nothing.
+pub(crate) fn access_check(zone: &str) -> Result<Message, BuildError> {
+    let zone_name = parse_name("zone", zone)?;
+    let mut msg = Message::query();
+    msg.metadata.id = rand::random();
+    msg.metadata.op_code = OpCode::Update;
+    msg.metadata.recursion_desired = false;
+    msg.add_zone(Query::query(zone_name.clone(), WireType::SOA));
+    let mut in_use = Record::update0(zone_name, 0, WireType::ANY);
+    in_use.dns_class = DNSClass::ANY;
+    msg.add_pre_requisite(in_use);
+    let mut edns = Edns::new();
+    edns.set_max_payload(rtoguard_dns::EDNS_PAYLOAD);
+    msg.set_edns(edns);
+    Ok(msg)
+}
+
 /// The record set of `rtype` at `name` in an answer; `None` when there is none.
 pub(crate) fn answer_set(answer: &Message, name: &Name, rtype: RecordType) -> Option<RecordSet> {
     let wtype = wire_type(rtype);

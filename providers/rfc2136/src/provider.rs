@@ -269,6 +269,20 @@ impl Provider for Rfc2136Provider {
         Ok(set.into_iter().collect())
     }
 
+    /// A signed, prerequisite-only UPDATE that changes nothing: proves the
+    /// key is known and allowed to update the zone (a signed query would not).
+    async fn check_access(
+        &self,
+        zone: &str,
+        name: &str,
+        _rtype: RecordType,
+    ) -> Result<(), ProviderError> {
+        self.names(zone, name)?;
+        let msg = message::access_check(zone).map_err(|e| self.build_error(e))?;
+        self.budget.acquire().await;
+        self.send_update(&msg).await
+    }
+
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
         let (zone_name, owner) = self.names(zone, change.name())?;
         let (expected, desired) = self.plain_sets(change)?;

@@ -127,6 +127,8 @@ pub struct Links {
     pub primary: Option<std::net::SocketAddr>,
     /// `controller.intent_max_age`: older unfinished operator flips are dropped.
     pub intent_max_age: Duration,
+    /// Beaten on every turn of the task's loop (the watchdog checks it).
+    pub heartbeat: super::heartbeat::Heartbeat,
 }
 
 impl ServiceTask {
@@ -183,6 +185,7 @@ impl ServiceTask {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.try_start().await;
         loop {
+            self.links.heartbeat.beat().await;
             let deadline = self.controller.next_deadline();
             tokio::select! {
                 biased;

@@ -118,6 +118,9 @@ impl ServiceTask {
                 id: self.links.vantages.id.clone(),
                 impaired: self.impairment(),
             },
+            // Filled in by the daemon from the service's readiness.
+            ready: false,
+            not_ready: Vec::new(),
         }
     }
 }
