@@ -117,3 +117,78 @@ fn completions_and_man_page_are_generated_from_the_cli() {
         "{man}"
     );
 }
+
+/// Every command, with the arguments it needs to get past the parser.
+const COMMANDS: &[&[&str]] = &[
+    &["run"],
+    &["agent"],
+    &["check"],
+    &["status"],
+    &["failover", "checkout", "--to", "standby"],
+    &["failback", "checkout"],
+    &["drill", "checkout"],
+    &["pin", "checkout"],
+    &["unpin", "checkout"],
+    &["watch", "checkout.example.com.", "--expect", "192.0.2.1"],
+    &["report"],
+    &["history"],
+    &["completions", "bash"],
+    &["man"],
+    &["demo"],
+];
+
+#[test]
+fn every_commands_usage_error_exits_64_with_clap_s_message() {
+    for args in COMMANDS {
+        let mut bad = args.to_vec();
+        bad.push("--no-such-flag");
+        let out = run(&bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.text());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"),
+            "{bad:?}: {}",
+            out.text()
+        );
+    }
+    for bad in [
+        &[][..],
+        &["no-such-command"],
+        &["failover", "checkout"],
+        &["watch", "a.example."],
+        &["completions", "no-such-shell"],
+        &["report", "--since", "soon", "--summary"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.text());
+    }
+}
+
+#[test]
+fn help_and_version_exit_0_on_stdout() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["check", "--help"],
+        &["help"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out.text());
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn every_command_with_a_config_exits_64_on_a_bad_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[controller]\nid = \"x\"\nbogus = 1\n").unwrap();
+    let config = path.to_str().unwrap();
+    let without = ["completions", "man", "demo"];
+    for args in COMMANDS.iter().filter(|a| !without.contains(&a[0])) {
+        let mut bad = args.to_vec();
+        bad.extend(["--config", config]);
+        let out = run(&bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.text());
+        assert!(out.text().contains("bad.toml:3"), "{bad:?}: {}", out.text());
+    }
+}
