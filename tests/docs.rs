@@ -1,9 +1,15 @@
 //! The setup guides in docs/ stay true: BIND accepts their configuration, the
 //! IAM policy grants exactly what the route53 provider calls, links resolve.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::OutputText;
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::bind::Bind;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -87,6 +93,56 @@ fn the_rfc2136_guide_s_bind_configuration_passes_named_checkconf() {
     assert!(
         !ok && out.contains("NOSUCHTYPE"),
         "named-checkconf passed:\n{out}"
+    );
+}
+
+/// The guide's `grant` line for checkout, on the test zone.
+fn guide_grant() -> String {
+    let doc = read("docs/setup-rfc2136.md");
+    let zone = blocks(&doc, "conf").pop().expect("the zone block");
+    let grant = zone
+        .lines()
+        .find(|l| l.contains("grant "))
+        .expect("a grant rule")
+        .trim()
+        .replace("example.com.", "example.test.");
+    assert_eq!(grant, "grant rtoguard. name checkout.example.test. A;");
+    grant
+}
+
+#[test]
+fn the_rfc2136_guide_s_policy_lets_rtoguard_flip_its_record_and_nothing_else() {
+    let bind = Bind::builder("example.test.")
+        .records(&["checkout 2 IN A 127.0.0.2", "other 2 IN A 127.0.0.2"])
+        .update_policy(&guide_grant())
+        .start();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = bind.secret_file();
+    let text = common::config_text(&bind, &secret, dir.path(), 9, 2, 1, "1s", "");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, &text).unwrap();
+    let flip = |config: &Path| {
+        let args = [
+            "failover", "checkout", "--to", "standby", "--yes", "--force",
+        ];
+        common::run(&[&args[..], &["--config", config.to_str().unwrap()]].concat())
+    };
+    let out = flip(&config);
+    assert!(out.status.success(), "{}", out.text());
+    let a = bind.query("checkout.example.test.", RecordType::A);
+    assert_eq!(a.values, ["127.0.0.3"], "{}", out.text());
+    // The same key on another name of the zone: BIND refuses it.
+    let other = dir.path().join("other.toml");
+    let text = text.replace("checkout.example.test.", "other.example.test.");
+    std::fs::write(&other, text).unwrap();
+    let out = flip(&other);
+    assert_eq!(out.status.code(), Some(1), "{}", out.text());
+    let a = bind.query("other.example.test.", RecordType::A);
+    assert_eq!(a.values, ["127.0.0.2"], "{}", out.text());
+    assert!(
+        bind.log().contains("rejected by secure update (REFUSED)"),
+        "{}",
+        bind.log()
     );
 }
 
