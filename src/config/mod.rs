@@ -59,7 +59,7 @@ pub use source::MAX_CONFIG_BYTES;
 pub use summary::summary;
 pub use types::*;
 pub use types_notify::*;
-pub use warnings::{WRITE_CLOUDFLARE, WRITE_RFC2136, WRITE_ROUTE53, write_time};
+pub use warnings::{Budget, WRITE_CLOUDFLARE, WRITE_RFC2136, WRITE_ROUTE53, write_time};
 
 /// Everything wrong with one config file.
 #[derive(Debug)]

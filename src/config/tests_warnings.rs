@@ -158,3 +158,17 @@ fn the_example_config_has_no_warnings() {
     let shown: Vec<String> = cfg.warnings.iter().map(ToString::to_string).collect();
     assert!(shown.is_empty(), "{}", shown.join("\n"));
 }
+
+#[test]
+fn the_summary_shows_the_budget_and_its_margin() {
+    let cfg = parse(Path::new("w.toml"), &clean()).expect("valid");
+    let text = super::summary(&cfg);
+    let want = "rto 10m: detection 11s + write 1s + ttl.normal 5m = 312s (288s to spare)";
+    assert!(text.contains(want), "{text}");
+    let cfg = parse(Path::new("w.toml"), &with("rto = \"10m\"", "rto = \"5m\"")).expect("valid");
+    assert!(
+        super::summary(&cfg).contains("= 312s (12s over: see the warning)"),
+        "{}",
+        super::summary(&cfg)
+    );
+}

@@ -64,6 +64,36 @@ fn first_writer(warnings: &mut Issues<'_>, root: &Spanned<DeValue<'_>>, config: 
     warnings.add(span, "controller.id", msg);
 }
 
+/// The RTO budget of a service: what the time from a fault to clients on
+/// the new pool is made of, at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// From the fault to the `fall`-th failed probe ([`detection`]).
+    pub detection: Duration,
+    /// The provider's expected write time ([`write_time`]).
+    pub write: Duration,
+    /// Caches holding the answer published before: `ttl.normal`.
+    pub ttl: Duration,
+}
+
+impl Budget {
+    /// The service's budget; None when its provider is unknown.
+    pub fn of(config: &Config, svc: &Service) -> Option<Self> {
+        let provider = config.providers.get(&svc.provider)?;
+        Some(Self {
+            detection: detection(&svc.health, svc.probe.timeout).1,
+            write: write_time(&provider.kind),
+            ttl: Duration::from_secs(u64::from(svc.ttl.normal)),
+        })
+    }
+
+    pub fn total(&self) -> Duration {
+        self.detection
+            .saturating_add(self.write)
+            .saturating_add(self.ttl)
+    }
+}
+
 /// Detection, the provider's write and the caches' normal TTL against the
 /// service's `rto`: warn with the figures when the sum exceeds it.
 fn rto_budget(
@@ -72,13 +102,11 @@ fn rto_budget(
     config: &Config,
     svc: &Service,
 ) {
-    let Some(provider) = config.providers.get(&svc.provider) else {
+    let (Some(b), Some(provider)) = (Budget::of(config, svc), config.providers.get(&svc.provider))
+    else {
         return;
     };
-    let (_, detect) = detection(&svc.health, svc.probe.timeout);
-    let write = write_time(&provider.kind);
-    let ttl = Duration::from_secs(u64::from(svc.ttl.normal));
-    let total = detect.saturating_add(write).saturating_add(ttl);
+    let total = b.total();
     if total <= svc.rto {
         return;
     }
@@ -89,14 +117,14 @@ fn rto_budget(
          holding the old answer up to ttl.normal {ttl} = {total}, {over} over; lower ttl.normal, \
          detect faster, or raise rto",
         rto = show(svc.rto),
-        detect = show(detect),
+        detect = show(b.detection),
         interval = show(h.interval),
         fall = h.fall,
         fast = show(h.fast_interval),
         timeout = show(svc.probe.timeout),
         kind = provider.kind.type_name(),
-        write = show(write),
-        ttl = show(ttl),
+        write = show(b.write),
+        ttl = show(b.ttl),
         total = show(total),
         over = show(total.saturating_sub(svc.rto)),
     );
