@@ -237,7 +237,8 @@ fn check_strict_refuses_warnings_with_exit_64() {
     assert_eq!(out.status.code(), Some(64), "{}", out.text());
     let text = out.text();
     assert!(
-        text.contains("services[checkout].rto: 10s cannot be met") && text.contains("1 error(s)"),
+        text.contains("services[checkout].rto: 10s cannot be met")
+            && text.contains("1 error(s) (warnings, refused by --strict"),
         "{text}"
     );
     assert!(!text.contains("warning:"), "{text}");

@@ -21,6 +21,7 @@ pub fn check(a: &CheckArgs) -> ExitCode {
     };
     // What validates but cannot work as written: warnings, or with
     // --strict errors.
+    let only_warnings = matches!(&result, Ok(cfg) if a.strict && !cfg.warnings.is_empty());
     let result = match result {
         Ok(cfg) if a.strict && !cfg.warnings.is_empty() => Err(config::ConfigError {
             issues: cfg.warnings,
@@ -45,7 +46,12 @@ pub fn check(a: &CheckArgs) -> ExitCode {
         }
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("{}: {} error(s)", path.display(), e.issues.len());
+            let refused = if only_warnings {
+                " (warnings, refused by --strict: the config is otherwise valid)"
+            } else {
+                ""
+            };
+            eprintln!("{}: {} error(s){refused}", path.display(), e.issues.len());
             ExitCode::from(64)
         }
     }
