@@ -3,7 +3,8 @@
 //! Two steps: `raw` holds the TOML as written (serde, `deny_unknown_fields`),
 //! `validate`, `service` and `probe` turn it into the `types` the program
 //! uses. Every issue names the file, the line and the field; all of them are
-//! collected, not just the first.
+//! collected, not just the first. A config that validates then gets its
+//! `warnings` (what cannot work as written), in the same form.
 
 mod compiled;
 mod fast;
