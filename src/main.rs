@@ -4,10 +4,14 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::Error as ClapError;
 use rtoguard::cli::{Cli, LogFormat};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(&e),
+    };
     // The demo tells its own story on stdout; the daemon inside it only warns.
     #[cfg(feature = "demo")]
     let quiet = matches!(cli.command, rtoguard::cli::Command::Demo(_));
@@ -26,6 +30,20 @@ fn main() -> ExitCode {
         }
     };
     rt.block_on(rtoguard::cli::run(cli))
+}
+
+/// Help and version go to stdout with exit 0; any other parse error is a
+/// usage error: clap's message on stderr and exit 64 (EX_USAGE), as README
+/// documents, not clap's own 2.
+fn usage(e: &ClapError) -> ExitCode {
+    // Printing can only fail on a closed stdout or stderr; the exit code
+    // still says what happened.
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitCode::from(64)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn init_tracing(format: LogFormat, verbose: u8, quiet: bool) {

@@ -117,3 +117,153 @@ fn completions_and_man_page_are_generated_from_the_cli() {
         "{man}"
     );
 }
+
+/// Every command, with the arguments it needs to get past the parser.
+const COMMANDS: &[&[&str]] = &[
+    &["run"],
+    &["agent"],
+    &["check"],
+    &["status"],
+    &["failover", "checkout", "--to", "standby"],
+    &["failback", "checkout"],
+    &["drill", "checkout"],
+    &["pin", "checkout"],
+    &["unpin", "checkout"],
+    &["watch", "checkout.example.com.", "--expect", "192.0.2.1"],
+    &["report"],
+    &["history"],
+    &["completions", "bash"],
+    &["man"],
+    &["demo"],
+];
+
+#[test]
+fn every_commands_usage_error_exits_64_with_clap_s_message() {
+    for args in COMMANDS {
+        let mut bad = args.to_vec();
+        bad.push("--no-such-flag");
+        let out = run(&bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.text());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"),
+            "{bad:?}: {}",
+            out.text()
+        );
+    }
+    for bad in [
+        &[][..],
+        &["no-such-command"],
+        &["failover", "checkout"],
+        &["watch", "a.example."],
+        &["completions", "no-such-shell"],
+        &["report", "--since", "soon", "--summary"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.text());
+    }
+}
+
+#[test]
+fn help_and_version_exit_0_on_stdout() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["check", "--help"],
+        &["help"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", out.text());
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn every_command_with_a_config_exits_64_on_a_bad_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[controller]\nid = \"x\"\nbogus = 1\n").unwrap();
+    let config = path.to_str().unwrap();
+    let without = ["completions", "man", "demo"];
+    for args in COMMANDS.iter().filter(|a| !without.contains(&a[0])) {
+        let mut bad = args.to_vec();
+        bad.extend(["--config", config]);
+        let out = run(&bad);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {}", out.text());
+        assert!(out.text().contains("bad.toml:3"), "{bad:?}: {}", out.text());
+    }
+}
+
+/// A valid config whose RTO (10s) its 300s TTL cannot meet, in `dir`.
+fn unmeetable_rto(dir: &std::path::Path) -> std::path::PathBuf {
+    let example = example_in(dir);
+    let text = std::fs::read_to_string(&example).unwrap();
+    let text = text.replacen("rto = \"10m\"", "rto = \"10s\"", 1);
+    std::fs::write(&example, &text).unwrap();
+    example
+}
+
+#[test]
+fn check_prints_warnings_with_file_and_line_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = unmeetable_rto(dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().position(|l| l == "rto = \"10s\"").unwrap() + 1;
+    let out = run(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.text());
+    let want = format!(
+        "warning: {}:{line}: services[checkout].rto: 10s cannot be met",
+        path.display()
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&want), "{want}\n{}", out.text());
+    assert!(stderr.contains("302s over"), "{}", out.text());
+    assert!(
+        out.text().contains("OK, with 1 warning(s)"),
+        "{}",
+        out.text()
+    );
+    let out = run(&["check", "--json", "--config", path.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["warnings"][0]["line"], line, "{v}");
+    assert_eq!(v["warnings"][0]["field"], "services[checkout].rto", "{v}");
+}
+
+#[test]
+fn check_strict_refuses_warnings_with_exit_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = unmeetable_rto(dir.path());
+    let out = run(&["check", "--strict", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    let text = out.text();
+    assert!(
+        text.contains("services[checkout].rto: 10s cannot be met")
+            && text.contains("1 error(s) (warnings, refused by --strict"),
+        "{text}"
+    );
+    assert!(!text.contains("warning:"), "{text}");
+    let out = run(&[
+        "check",
+        "--strict",
+        "--json",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["issues"][0]["field"], "services[checkout].rto", "{v}");
+}
+
+#[test]
+fn the_example_config_passes_check_strict_without_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = example_in(dir.path());
+    let out = run(&["check", "--strict", "--config", example.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.text());
+    assert!(!out.text().contains("warning"), "{}", out.text());
+    assert!(
+        out.text().contains("config.toml.example: OK\n"),
+        "{}",
+        out.text()
+    );
+}

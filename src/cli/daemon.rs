@@ -14,9 +14,18 @@ use crate::journal::Journal;
 use crate::ops::Output;
 
 pub async fn run(a: &RunArgs) -> ExitCode {
-    if let Err(e) = crate::config::load_checked(&a.config.config) {
-        eprintln!("{e}");
-        return ExitCode::from(64);
+    match crate::config::load_checked(&a.config.config) {
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(64);
+        }
+        // What `check` warns about: the daemon runs, and says so once.
+        Ok(cfg) => {
+            for w in &cfg.warnings {
+                let (field, reason) = (&w.field, &w.message);
+                tracing::warn!(field, line = w.line, reason, "Config warning.");
+            }
+        }
     }
     crate::bounded::descriptors::raise_and_log();
     match crate::runtime::run(&a.config.config).await {

@@ -13,11 +13,24 @@ use super::{CheckArgs, FailbackArgs, FailoverArgs, MoveArgs, StatusArgs};
 
 pub fn check(a: &CheckArgs) -> ExitCode {
     let path = &a.config.config;
-    let (result, warnings) = match config::load_checked(path) {
+    let (result, mut warnings) = match config::load_checked(path) {
         // Files this user cannot read: a warning unless --strict (the
         // config itself is valid, so load it without the file checks).
         Err(e) if !a.strict && e.only_unreadable_files() => (config::load(path), e.issues),
         other => (other, Vec::new()),
+    };
+    // What validates but cannot work as written: warnings, or with
+    // --strict errors.
+    let only_warnings = matches!(&result, Ok(cfg) if a.strict && !cfg.warnings.is_empty());
+    let result = match result {
+        Ok(cfg) if a.strict && !cfg.warnings.is_empty() => Err(config::ConfigError {
+            issues: cfg.warnings,
+        }),
+        Ok(cfg) => {
+            warnings.extend(cfg.warnings.iter().cloned());
+            Ok(cfg)
+        }
+        Err(e) => Err(e),
     };
     if a.json {
         return check_json(a, &result, &warnings);
@@ -28,20 +41,32 @@ pub fn check(a: &CheckArgs) -> ExitCode {
     match result {
         Ok(cfg) => {
             print!("{}", config::summary(&cfg));
-            match warnings.len() {
-                0 => println!("{}: OK", path.display()),
-                n => println!(
-                    "{}: OK, with {n} warning(s): `rtoguard run` refuses files it cannot read; check as the service's user, or with --strict",
-                    path.display()
-                ),
-            }
+            println!("{}", verdict(path, &warnings));
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("{e}");
-            eprintln!("{}: {} error(s)", path.display(), e.issues.len());
+            let refused = if only_warnings {
+                " (warnings, refused by --strict: the config is otherwise valid)"
+            } else {
+                ""
+            };
+            eprintln!("{}: {} error(s){refused}", path.display(), e.issues.len());
             ExitCode::from(64)
         }
+    }
+}
+
+/// The last line of a passing `check`.
+fn verdict(path: &std::path::Path, warnings: &[config::ConfigIssue]) -> String {
+    let hint = if warnings.iter().any(|w| w.unreadable_file) {
+        "`rtoguard run` refuses files it cannot read; check as the service's user, or with --strict"
+    } else {
+        "`check --strict` (the units' ExecStartPre) refuses them"
+    };
+    match warnings.len() {
+        0 => format!("{}: OK", path.display()),
+        n => format!("{}: OK, with {n} warning(s): {hint}", path.display()),
     }
 }
 

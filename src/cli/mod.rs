@@ -236,10 +236,10 @@ pub struct CheckArgs {
     /// message}], "warnings": [...]}.
     #[arg(long)]
     pub json: bool,
-    /// Refuse (exit 64) secret and TLS files this user cannot read, as
-    /// `rtoguard run` and reloads always do; without it they are warnings,
-    /// for a review machine or a user other than the service's. The units'
-    /// ExecStartPre uses it.
+    /// Refuse (exit 64) what is otherwise a warning: secret and TLS files
+    /// this user cannot read (as `rtoguard run` and reloads always do), an
+    /// RTO the TTL and detection cannot meet, a controller that is no pool's
+    /// region, a marker nothing reads. The units' ExecStartPre uses it.
     #[arg(long)]
     pub strict: bool,
 }

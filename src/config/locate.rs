@@ -197,7 +197,11 @@ fn locate_in(value: &DeValue<'_>, offset: usize, path: String) -> Option<String>
 }
 
 /// Find `key` directly inside the table at display path `path`.
-fn find_key(root: &Spanned<DeValue<'_>>, path: &str, key: &str) -> Option<(String, Range<usize>)> {
+pub(super) fn find_key(
+    root: &Spanned<DeValue<'_>>,
+    path: &str,
+    key: &str,
+) -> Option<(String, Range<usize>)> {
     let mut found = None;
     walk(root.get_ref(), String::new(), &mut |p, table| {
         if found.is_none()

@@ -3,7 +3,8 @@
 //! Two steps: `raw` holds the TOML as written (serde, `deny_unknown_fields`),
 //! `validate`, `service` and `probe` turn it into the `types` the program
 //! uses. Every issue names the file, the line and the field; all of them are
-//! collected, not just the first.
+//! collected, not just the first. A config that validates then gets its
+//! `warnings` (what cannot work as written), in the same form.
 
 mod compiled;
 mod fast;
@@ -23,6 +24,7 @@ mod types;
 mod types_notify;
 mod validate;
 mod values;
+mod warnings;
 
 #[cfg(test)]
 mod tests;
@@ -42,6 +44,8 @@ mod tests_peers;
 mod tests_validation;
 #[cfg(test)]
 mod tests_values;
+#[cfg(test)]
+mod tests_warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -56,6 +60,7 @@ pub use source::MAX_CONFIG_BYTES;
 pub use summary::summary;
 pub use types::*;
 pub use types_notify::*;
+pub use warnings::{Budget, WRITE_CLOUDFLARE, WRITE_RFC2136, WRITE_ROUTE53, write_time};
 
 /// Everything wrong with one config file.
 #[derive(Debug)]
@@ -159,7 +164,12 @@ fn parse_with(path_for_messages: &Path, text: &str, files: bool) -> Result<Confi
     }
     let config = validate::config(&mut issues, &root, path_for_messages);
     match config {
-        Some(config) if issues.list.is_empty() => Ok(config),
+        Some(mut config) if issues.list.is_empty() => {
+            let mut warnings = locate::Issues::new(path_for_messages, text);
+            warnings::check(&mut warnings, &root, &config);
+            config.warnings = warnings.list;
+            Ok(config)
+        }
         _ => {
             if issues.list.is_empty() {
                 issues.add(None, "(document)", "the config is incomplete");

@@ -16,7 +16,7 @@ pub fn summary(cfg: &Config) -> String {
     }
     out.push_str("services:\n");
     for s in &cfg.services {
-        service(&mut out, s, cfg.vantages());
+        service(&mut out, s, cfg);
     }
     for w in &cfg.notify.webhooks {
         let events: Vec<&str> = w.events.iter().map(|e| e.as_str()).collect();
@@ -89,7 +89,8 @@ fn provider(kind: &ProviderKind) -> String {
     }
 }
 
-fn service(out: &mut String, s: &Service, vantages: usize) {
+fn service(out: &mut String, s: &Service, cfg: &Config) {
+    let vantages = cfg.vantages();
     let (t, h, d, f) = (&s.ttl, &s.health, &s.damping, &s.failback);
     let _ = writeln!(
         out,
@@ -127,6 +128,7 @@ fn service(out: &mut String, s: &Service, vantages: usize) {
         show(h.max_age())
     );
     detection(out, s);
+    budget(out, cfg, s);
     let _ = writeln!(
         out,
         "    damping hold-down {}, at most {} flips per {}",
@@ -153,6 +155,30 @@ fn detection(out: &mut String, s: &Service) {
         "    detection: down {} after the first failed probe ({fast}), at most {} after a fault",
         show(confirm),
         show(worst)
+    );
+}
+
+/// The RTO budget, and how much of the objective it leaves.
+fn budget(out: &mut String, cfg: &Config, s: &Service) {
+    let Some(b) = super::warnings::Budget::of(cfg, s) else {
+        return;
+    };
+    let total = b.total();
+    let margin = match s.rto.checked_sub(total) {
+        Some(spare) => format!("{} to spare", show(spare)),
+        None => format!(
+            "{} over: see the warning",
+            show(total.saturating_sub(s.rto))
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "    rto {}: detection {} + write {} + ttl.normal {} = {} ({margin})",
+        show(s.rto),
+        show(b.detection),
+        show(b.write),
+        show(b.ttl),
+        show(total)
     );
 }
 

@@ -25,6 +25,10 @@ pub struct Config {
     pub services: Vec<Service>,
     /// `[notify]`; no webhooks when the section is left out.
     pub notify: super::types_notify::Notify,
+    /// What validates but cannot work as written (an RTO the TTL cannot
+    /// meet, a controller that is no pool's region): `check` prints them,
+    /// `check --strict` refuses them.
+    pub warnings: Vec<super::ConfigIssue>,
 }
 
 impl Config {

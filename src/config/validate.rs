@@ -89,6 +89,7 @@ pub(super) fn config(
         providers,
         services,
         notify,
+        warnings: Vec::new(),
     })
 }
 

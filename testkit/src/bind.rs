@@ -35,6 +35,9 @@ pub struct BindBuilder {
     primary: Option<SocketAddr>,
     notify: Vec<SocketAddr>,
     port: Option<u16>,
+    /// The primary's `update-policy` rules (default: the key may change
+    /// anything in the zone).
+    policy: Option<String>,
 }
 
 impl BindBuilder {
@@ -69,6 +72,11 @@ impl BindBuilder {
     /// Send NOTIFY to these servers after every change (for secondaries).
     pub fn notify(mut self, to: SocketAddr) -> Self {
         self.notify.push(to);
+        self
+    }
+    /// Use these `update-policy` rules instead of `grant KEY zonesub ANY;`.
+    pub fn update_policy(mut self, rules: &str) -> Self {
+        self.policy = Some(rules.to_string());
         self
     }
     /// Start `named`; panics with its log when it does not come up.
@@ -109,6 +117,7 @@ impl Bind {
             primary: None,
             notify: Vec::new(),
             port: None,
+            policy: None,
         }
     }
 
@@ -239,10 +248,13 @@ fn write_files(dir: &Path, b: &BindBuilder, port: u16) -> std::io::Result<()> {
                 .collect();
             let _ = write!(
                 conf,
-                "zone \"{z}\" {{\n  type primary;\n  file \"{f}\";\n  update-policy {{ grant {name} zonesub ANY; }};\n  allow-transfer {{ any; }};\n{also_line}}};\n",
+                "zone \"{z}\" {{\n  type primary;\n  file \"{f}\";\n  update-policy {{ {policy} }};\n  allow-transfer {{ any; }};\n{also_line}}};\n",
                 z = b.zone,
                 f = zone_file.display(),
-                name = k.name,
+                policy = b
+                    .policy
+                    .clone()
+                    .unwrap_or_else(|| format!("grant {} zonesub ANY;", k.name)),
                 also_line = if also.is_empty() {
                     String::new()
                 } else {

@@ -185,13 +185,11 @@ probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "{timeout}
 name = "primary"
 region = "{primary}"
 endpoints = ["127.0.0.2"]
-marker = {{ header = "x-region", value = "primary" }}
 
 [[services.pools]]
 name = "standby"
 region = "{standby}"
 endpoints = ["127.0.0.3"]
-marker = {{ header = "x-region", value = "standby" }}
 "#,
         server = bind.addr,
         key = bind.key.name,
