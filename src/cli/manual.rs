@@ -28,6 +28,9 @@ pub fn check(a: &CheckArgs) -> ExitCode {
     match result {
         Ok(cfg) => {
             print!("{}", config::summary(&cfg));
+            config::topology_warnings(&cfg)
+                .iter()
+                .for_each(|w| eprintln!("warning: {w}"));
             match warnings.len() {
                 0 => println!("{}: OK", path.display()),
                 n => println!(

@@ -19,6 +19,7 @@ pub(super) type S<T> = Spanned<T>;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawController {
     pub id: S<String>,
+    pub region: Option<S<String>>,
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
     #[serde(default = "default_control_socket")]
@@ -45,6 +46,7 @@ fn default_control_socket() -> PathBuf {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPeer {
     pub id: S<String>,
+    pub region: Option<S<String>>,
     pub url: S<String>,
     pub token: Option<S<IgnoredAny>>,
     pub token_file: Option<S<PathBuf>>,
@@ -166,6 +168,7 @@ pub(super) struct RawHealth {
     pub quorum: Option<S<u32>>,
     pub min_healthy: Option<S<u32>>,
     pub max_age: Option<S<String>>,
+    pub accept_single_region_risk: Option<S<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -82,6 +82,9 @@ pub(super) fn config(
     };
     let services = service::services(issues, root, table.get("services"), &known);
     let notify = notify::notify(issues, root, table.get("notify"));
+    if let Some(c) = controller.as_ref().filter(|_| peers.len() == peer_entries) {
+        super::topology::check(issues, root, c, &peers, &services);
+    }
     Some(Config {
         path: path.to_path_buf(),
         controller: controller?,
@@ -114,7 +117,9 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         .probe_source
         .as_ref()
         .and_then(|v| issues.ip(v, "controller.probe_source"));
+    let region = region(issues, &raw.region, "controller.region");
     Some(Controller {
+        region: region.unwrap_or_else(|| raw.id.get_ref().clone()),
         id: raw.id.into_inner(),
         state_dir: raw.state_dir,
         control_socket: raw.control_socket,
@@ -200,8 +205,10 @@ fn peers(
             &raw.token_env,
             Some(item.span()),
         );
+        let region = region(issues, &raw.region, &format!("{field}.region"));
         if let Some(token) = token {
             out.push(Peer {
+                region: region.unwrap_or_else(|| id.clone()),
                 id,
                 url: raw.url.into_inner(),
                 token,
@@ -210,4 +217,14 @@ fn peers(
         }
     }
     out
+}
+
+/// A vantage's `region`: not empty when given.
+fn region(issues: &mut Issues<'_>, raw: &Option<Spanned<String>>, field: &str) -> Option<String> {
+    let r = raw.as_ref()?;
+    if r.get_ref().trim().is_empty() {
+        let msg = "must not be empty: name where this vantage runs, e.g. \"eu-west-1\", or leave it out to use its id";
+        issues.add(Some(r.span()), field, msg);
+    }
+    Some(r.get_ref().clone())
 }
