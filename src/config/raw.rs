@@ -52,6 +52,7 @@ pub(super) struct RawPeer {
     pub token_file: Option<S<PathBuf>>,
     pub token_env: Option<S<String>>,
     pub ca_file: Option<PathBuf>,
+    pub max_clock_skew: Option<S<String>>,
 }
 
 /// `[notify]`; its webhooks are checked one by one.

@@ -58,11 +58,12 @@ fn controller(out: &mut String, cfg: &Config) {
     for p in &cfg.peers {
         let _ = writeln!(
             out,
-            "peer {} in region {} at {} (token from {})",
+            "peer {} in region {} at {} (token from {}, max clock skew {})",
             p.id,
             p.region,
             p.url,
-            p.token.describe()
+            p.token.describe(),
+            show(p.max_clock_skew)
         );
     }
 }

@@ -75,6 +75,8 @@ pub struct Peer {
     pub token: SecretSource,
     /// PEM file of the only CA trusted for this peer (else the system roots).
     pub ca_file: Option<PathBuf>,
+    /// A peer whose clock is further from ours than this is stale (default 2 s).
+    pub max_clock_skew: Duration,
 }
 
 /// One configured DNS provider.

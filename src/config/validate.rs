@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_spanned::Spanned;
 use toml::de::DeValue;
@@ -206,6 +207,12 @@ fn peers(
             Some(item.span()),
         );
         let region = region(issues, &raw.region, &format!("{field}.region"));
+        let max_clock_skew = issues.duration(
+            &raw.max_clock_skew,
+            &format!("{field}.max_clock_skew"),
+            Duration::from_secs(2),
+            true,
+        );
         if let Some(token) = token {
             out.push(Peer {
                 region: region.unwrap_or_else(|| id.clone()),
@@ -213,6 +220,7 @@ fn peers(
                 url: raw.url.into_inner(),
                 token,
                 ca_file: raw.ca_file,
+                max_clock_skew,
             });
         }
     }

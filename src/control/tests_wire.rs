@@ -113,6 +113,7 @@ fn service_status() -> DaemonService {
             vantage: Some("eu-west-1".into()),
             config_digest: Some("abc".into()),
             generated_at_ms: Some(1_700_000_000_000),
+            clock_skew_ms: Some(-40),
         }]),
         short_of_quorum: false,
         vantage: VantageState {
@@ -226,6 +227,7 @@ fn status_json_keeps_the_keys_clients_read() {
         keys(&v["peers"][0]),
         [
             "age_ms",
+            "clock_skew_ms",
             "config_digest",
             "generated_at_ms",
             "id",
