@@ -101,3 +101,36 @@ fn the_readme_setup_without_its_witness_is_refused_naming_the_region() {
         "{text}"
     );
 }
+
+#[test]
+fn quorum_one_without_the_witness_passes_with_a_partition_warning() {
+    let text = readme_config().replace(WITNESS, "").replace(
+        "health = { interval = \"5s\", rise = 5, fall = 3 }",
+        "health = { interval = \"5s\", rise = 5, fall = 3, quorum = 1 }",
+    );
+    assert!(
+        text.contains("quorum = 1"),
+        "the README's health line moved"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), &text);
+    let path = path.to_str().expect("utf-8");
+    let out = run(&["check", "--strict", "--config", path]);
+    let shown = out.text();
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("warning: ") && shown.contains("(a partition risk)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("partition risk: a lone vantage reaches quorum 1"),
+        "{shown}"
+    );
+    let out = run(&["check", "--strict", "--json", "--config", path]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(
+        v["warnings"][0]["field"], "services[checkout].health.quorum",
+        "{v}"
+    );
+}

@@ -129,7 +129,11 @@ fn quorum_one_is_a_partition_risk_not_a_refusal() {
     let cfg = parse(Path::new("config.toml"), &text).expect("quorum 1 survives any loss");
     let warnings = super::topology_warnings(&cfg);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("services[checkout].health.quorum: quorum 1 of 2 vantages"));
+    let shown = warnings[0].to_string();
+    assert!(
+        shown.starts_with("config.toml: services[checkout].health.quorum: quorum 1 of 2 vantages"),
+        "{shown}"
+    );
     assert!(summary(&cfg).contains("partition risk: a lone vantage reaches quorum 1"));
 }
 

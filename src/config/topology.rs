@@ -13,6 +13,7 @@ use std::ops::Range;
 use serde_spanned::Spanned;
 use toml::de::DeValue;
 
+use super::ConfigIssue;
 use super::locate::Issues;
 use super::tables::as_table;
 use super::types::{Config, Controller, Peer, Service};
@@ -158,19 +159,20 @@ pub(super) fn check(
 }
 
 /// Warnings for `check`: every service a lone vantage can flip.
-pub fn warnings(cfg: &Config) -> Vec<String> {
+pub fn warnings(cfg: &Config) -> Vec<ConfigIssue> {
     cfg.services
         .iter()
         .filter_map(|s| {
             let t = Topology::of(&cfg.controller, &cfg.peers, s);
-            t.lone_vantage_decides().then(|| {
-                format!(
-                    "{}: services[{}].health.quorum: quorum {} of {} vantages: one vantage cut off from the others can flip on its own view (a partition risk)",
-                    cfg.path.display(),
-                    s.name,
-                    t.quorum,
-                    t.vantages
-                )
+            t.lone_vantage_decides().then(|| ConfigIssue {
+                file: cfg.path.clone(),
+                line: None,
+                field: format!("services[{}].health.quorum", s.name),
+                message: format!(
+                    "quorum {} of {} vantages: one vantage cut off from the others can flip on its own view (a partition risk)",
+                    t.quorum, t.vantages
+                ),
+                unreadable_file: false,
             })
         })
         .collect()
