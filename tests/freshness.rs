@@ -4,6 +4,7 @@
 //! vantage with `max_age = "2s"` and a 200 ms interval). The test hook
 //! `RTOGUARD_TEST_FREEZE_PROBES` freezes the agent's probe scheduler only
 //! (its probes leave from 127.0.0.14); its peer API keeps answering.
+//! `RTOGUARD_TEST_CLOCK_OFFSET` runs the agent's clock 10 s off instead.
 
 // Integration tests time a real daemon on the wall clock (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -90,4 +91,39 @@ fn a_peer_whose_probes_stopped_goes_stale_after_max_age_while_its_api_answers() 
         || stale(c11).is_some_and(|s| s.is_empty()),
         || format!("{}\n{}", c11.status(), c.logs()),
     );
+}
+
+#[test]
+fn a_peer_with_a_clock_10s_off_is_flagged_once_and_not_counted() {
+    let env = (
+        "RTOGUARD_TEST_CLOCK_OFFSET".to_string(),
+        "c14:10000".to_string(),
+    );
+    // Its votes never count, so the other three (3 of 4) bring the cluster up.
+    let c = Cluster::start(Options {
+        env: vec![env],
+        ..Options::default()
+    });
+    let c11 = c.node("c11");
+    wait_for(
+        Duration::from_secs(10),
+        || stale(c11).is_some_and(|s| s == ["c14"]),
+        || format!("{}\n{}", c11.status(), c.logs()),
+    );
+    let p = peer(c11, "c14");
+    let skew = p["clock_skew_ms"].as_i64().unwrap_or_default();
+    assert!((9_500..=10_500).contains(&skew), "measured near 10 s: {p}");
+    assert!(p["last_error"].is_null(), "it answers: {p}");
+    assert!(
+        c.node("c14")
+            .log_text()
+            .contains("wall clock peers see is off"),
+        "the hook shifted the agent's clock"
+    );
+    // Raised once, though pulled every 200 ms since.
+    std::thread::sleep(Duration::from_secs(1));
+    let log = c11.log_text();
+    let raised = log.matches("Peer clock beyond max_clock_skew").count();
+    assert_eq!(raised, 1, "{log}");
+    assert_eq!(stale(c11).as_deref(), Some(&["c14".to_string()][..]));
 }

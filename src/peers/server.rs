@@ -128,7 +128,7 @@ async fn observations(
         return resp;
     }
     let mut obs = shared.obs.borrow().clone();
-    obs.served_at_ms = Some(crate::journal::now_ms());
+    obs.served_at_ms = Some(super::skew::wall_ms());
     Json(obs).into_response()
 }
 

@@ -35,3 +35,49 @@ pub fn raise(peer: &str, was: Option<i64>, now: i64, bound: Duration) {
         _ => {}
     }
 }
+
+/// This vantage's wall clock as peers see it, in ms since the epoch: what
+/// it publishes and answers with.
+pub fn wall_ms() -> i64 {
+    crate::journal::now_ms().saturating_add(test_hook::offset_ms())
+}
+
+/// TEST ONLY: `RTOGUARD_TEST_CLOCK_OFFSET=ID:MS` runs the wall clock that
+/// agent `ID` shows its peers MS off (the tests of a skewed peer); without
+/// the `test-hooks` feature it is not compiled.
+pub mod test_hook {
+    #[cfg(feature = "test-hooks")]
+    static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+
+    /// Read the variable for vantage `id` (once, at start).
+    #[cfg(feature = "test-hooks")]
+    pub fn init(id: &str) {
+        #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+        let var = std::env::var("RTOGUARD_TEST_CLOCK_OFFSET").unwrap_or_default();
+        let ms = var
+            .split_once(':')
+            .filter(|(who, _)| *who == id)
+            .and_then(|(_, ms)| ms.trim().parse::<i64>().ok());
+        if let Some(ms) = ms {
+            tracing::warn!(
+                ms,
+                "Test hook: the wall clock peers see is off by this much."
+            );
+            let _ = OFFSET.set(ms);
+        }
+    }
+
+    #[cfg(feature = "test-hooks")]
+    pub(super) fn offset_ms() -> i64 {
+        OFFSET.get().copied().unwrap_or(0)
+    }
+
+    /// Without the test hooks: nothing to read.
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn init(_id: &str) {}
+
+    #[cfg(not(feature = "test-hooks"))]
+    pub(super) fn offset_ms() -> i64 {
+        0
+    }
+}
