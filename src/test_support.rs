@@ -46,6 +46,7 @@ pub fn service() -> Service {
             quorum: None,
             min_healthy: 1,
             max_age: None,
+            accept_single_region_risk: false,
         },
         damping: Damping {
             hold_down: Duration::from_secs(120),

@@ -133,6 +133,7 @@ async fn flood(tb: &Testbed, addr: SocketAddr) -> Seen {
         url: format!("http://{addr}"),
         token,
         ca_file: None,
+        max_clock_skew: std::time::Duration::from_secs(2),
     };
     let cancel = CancellationToken::new();
     let peers = PeerSet::spawn(vec![spec], Duration::from_millis(200), cancel.clone());

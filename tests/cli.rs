@@ -27,7 +27,7 @@ fn example_in(dir: &std::path::Path) -> std::path::PathBuf {
 fn the_example_config_passes_check_and_is_summarised() {
     let dir = tempfile::tempdir().unwrap();
     let example = example_in(dir.path());
-    let out = run(&["check", "--config", example.to_str().unwrap()]);
+    let out = run(&["check", "--strict", "--config", example.to_str().unwrap()]);
     assert!(out.status.success(), "{}", out.text());
     let text = out.text();
     for want in [
@@ -35,6 +35,7 @@ fn the_example_config_passes_check_and_is_summarised() {
         "checkout",
         "pool primary",
         "pool standby",
+        "losing region us-east-1 (pool primary) leaves 2: fails over",
         "config.toml.example: OK",
     ] {
         assert!(text.contains(want), "summary lacks {want:?}:\n{text}");
@@ -127,7 +128,7 @@ const COMMANDS: &[&[&str]] = &[
     &["failover", "checkout", "--to", "standby"],
     &["failback", "checkout"],
     &["drill", "checkout"],
-    &["pin", "checkout"],
+    &["pin", "checkout", "--reason", "db maintenance"],
     &["unpin", "checkout"],
     &["watch", "checkout.example.com.", "--expect", "192.0.2.1"],
     &["report"],

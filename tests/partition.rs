@@ -36,9 +36,21 @@ fn wait_stale(p: &Pair, east: &Side) {
         peer["last_error"].is_string(),
         "the pull error is shown: {peer}"
     );
-    assert!(
-        peer["age_ms"].as_u64().is_some_and(|a| a > 2000),
-        "older than max_age: {peer}"
+    // Stale by its observation's age (its probes' age when it last answered
+    // plus the time since), which can come before the pull itself is older
+    // than max_age; that follows, and the peer stays stale.
+    wait_for(
+        Duration::from_secs(5),
+        || {
+            east.peer("west")["age_ms"]
+                .as_u64()
+                .is_some_and(|a| a > 2000)
+        },
+        || format!("older than max_age: {}", east.peer("west")),
+    );
+    assert_eq!(
+        east.stale("primary").as_deref(),
+        Some(&["west".to_string()][..])
     );
     let before = east.peer_last_success("west");
     std::thread::sleep(Duration::from_secs(1));

@@ -41,6 +41,9 @@ pub fn check(a: &CheckArgs) -> ExitCode {
     match result {
         Ok(cfg) => {
             print!("{}", config::summary(&cfg));
+            config::topology_warnings(&cfg)
+                .iter()
+                .for_each(|w| eprintln!("warning: {w}"));
             println!("{}", verdict(path, &warnings));
             ExitCode::SUCCESS
         }
@@ -78,13 +81,14 @@ fn check_json(
     let list = |issues: &[config::ConfigIssue]| -> Vec<serde_json::Value> {
         issues.iter().map(|i| serde_json::json!({ "file": i.file, "line": i.line, "field": i.field, "message": i.message })).collect()
     };
-    let issues = match result {
-        Ok(_) => Vec::new(),
-        Err(e) => list(&e.issues),
+    let (issues, topology) = match result {
+        Ok(cfg) => (Vec::new(), config::topology_warnings(cfg)),
+        Err(e) => (list(&e.issues), Vec::new()),
     };
+    let warnings = [warnings, &topology[..]].concat();
     println!(
         "{}",
-        serde_json::json!({ "ok": result.is_ok(), "config": a.config.config, "issues": issues, "warnings": list(warnings) })
+        serde_json::json!({ "ok": result.is_ok(), "config": a.config.config, "issues": issues, "warnings": list(&warnings) })
     );
     if result.is_ok() {
         ExitCode::SUCCESS

@@ -24,7 +24,7 @@ pub(super) struct Floor {
 }
 
 /// `health.interval` at least 100 ms, the probe timeout below it, and
-/// `max_age` at least it. `timeout` is the probe's, with where it is written.
+/// `max_age` at least 2 × interval + timeout. `timeout` is the probe's, with where it is written.
 pub(super) fn timing(
     issues: &mut Issues<'_>,
     health: &Health,
@@ -33,6 +33,7 @@ pub(super) fn timing(
     field: &str,
 ) {
     let interval_at = raw.interval.as_ref().map(|v| v.span());
+    let t = timeout.as_ref().map_or(Duration::ZERO, |(t, _)| *t);
     if health.interval < MIN_INTERVAL {
         let msg = format!(
             "{} is too short: allowed are 100ms and more (each probe is a request to every endpoint)",
@@ -54,13 +55,20 @@ pub(super) fn timing(
         };
         issues.add(at, format!("{field}.{key}"), msg);
     }
+    // A fresh peer's observation is up to an interval and a timeout old
+    // when it answers (its last probe), and up to an interval more by our
+    // next pull: a shorter max_age counts live peers stale.
+    let floor = health.interval.saturating_mul(2).saturating_add(t);
     if let (Some(m), Some(v)) = (health.max_age, &raw.max_age)
-        && m < health.interval
+        && m < floor
     {
         let msg = format!(
-            "{} is shorter than health.interval {}: every observation would be stale; allowed: at least the interval (default 3 × interval)",
+            "{} is shorter than 2 × health.interval {} + the probe timeout {}: a live peer's observation can be {} old (its last probe, then the wait for our next pull), so it would count as stale; allowed: at least {} (default 3 × interval)",
             show(m),
-            show(health.interval)
+            show(health.interval),
+            show(t),
+            show(floor),
+            show(floor)
         );
         issues.add(Some(v.span()), format!("{field}.health.max_age"), msg);
     }

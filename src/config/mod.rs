@@ -20,6 +20,7 @@ mod service;
 mod source;
 mod summary;
 mod tables;
+mod topology;
 mod types;
 mod types_notify;
 mod validate;
@@ -41,6 +42,8 @@ mod tests_notify;
 #[cfg(test)]
 mod tests_peers;
 #[cfg(test)]
+mod tests_topology;
+#[cfg(test)]
 mod tests_validation;
 #[cfg(test)]
 mod tests_values;
@@ -58,6 +61,7 @@ pub use fast::{DEFAULT_FAST_INTERVAL, MIN_FAST_INTERVAL, detection};
 pub use secret::{Secret, SecretSource};
 pub use source::MAX_CONFIG_BYTES;
 pub use summary::summary;
+pub use topology::{Loss, Topology, warnings as topology_warnings};
 pub use types::*;
 pub use types_notify::*;
 pub use warnings::{Budget, WRITE_CLOUDFLARE, WRITE_RFC2136, WRITE_ROUTE53, write_time};

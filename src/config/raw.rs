@@ -19,6 +19,7 @@ pub(super) type S<T> = Spanned<T>;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawController {
     pub id: S<String>,
+    pub region: Option<S<String>>,
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
     #[serde(default = "default_control_socket")]
@@ -47,11 +48,13 @@ fn default_control_socket() -> PathBuf {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPeer {
     pub id: S<String>,
+    pub region: Option<S<String>>,
     pub url: S<String>,
     pub token: Option<S<IgnoredAny>>,
     pub token_file: Option<S<PathBuf>>,
     pub token_env: Option<S<String>>,
     pub ca_file: Option<PathBuf>,
+    pub max_clock_skew: Option<S<String>>,
 }
 
 /// `[notify]`; its webhooks are checked one by one.
@@ -168,6 +171,7 @@ pub(super) struct RawHealth {
     pub quorum: Option<S<u32>>,
     pub min_healthy: Option<S<u32>>,
     pub max_age: Option<S<String>>,
+    pub accept_single_region_risk: Option<S<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -259,6 +259,10 @@ fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize
         quorum,
         min_healthy,
         max_age,
+        accept_single_region_risk: raw
+            .accept_single_region_risk
+            .as_ref()
+            .is_some_and(|a| *a.get_ref()),
     }
 }
 

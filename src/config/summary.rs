@@ -17,6 +17,11 @@ pub fn summary(cfg: &Config) -> String {
     out.push_str("services:\n");
     for s in &cfg.services {
         service(&mut out, s, cfg);
+        let _ = write!(
+            out,
+            "{}",
+            super::Topology::of(&cfg.controller, &cfg.peers, s)
+        );
     }
     for w in &cfg.notify.webhooks {
         let events: Vec<&str> = w.events.iter().map(|e| e.as_str()).collect();
@@ -42,8 +47,9 @@ fn controller(out: &mut String, cfg: &Config) {
     let c = &cfg.controller;
     let _ = writeln!(
         out,
-        "controller {} (state {}, control {}, metrics {}, peer api {})",
+        "controller {} (region {}, state {}, control {}, metrics {}, peer api {})",
         c.id,
+        c.region,
         c.state_dir.display(),
         c.control_socket.display(),
         opt(&c.metrics_listen, "off"),
@@ -52,10 +58,12 @@ fn controller(out: &mut String, cfg: &Config) {
     for p in &cfg.peers {
         let _ = writeln!(
             out,
-            "peer {} at {} (token from {})",
+            "peer {} in region {} at {} (token from {}, max clock skew {})",
             p.id,
+            p.region,
             p.url,
-            p.token.describe()
+            p.token.describe(),
+            show(p.max_clock_skew)
         );
     }
 }

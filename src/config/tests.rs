@@ -24,7 +24,7 @@ fn example() -> Config {
 fn example_validates_with_every_provider_kind() {
     let cfg = example();
     assert_eq!(cfg.controller.id, "us-east-1");
-    assert_eq!(cfg.vantages(), 2);
+    assert_eq!(cfg.vantages(), 3, "two controllers and the witness");
     let kinds: Vec<&str> = cfg.providers.values().map(|p| p.kind.type_name()).collect();
     for kind in ["rfc2136", "route53", "cloudflare"] {
         assert!(kinds.contains(&kind), "{kinds:?}");
@@ -72,6 +72,11 @@ control_socket = "/run/rtoguard/control.sock"
 [[peers]]                              # the other regions' controllers
 id = "eu-west-1"
 url = "https://rtoguard.eu-west-1.example.net:9420"
+token_file = "/etc/rtoguard/peer-token"
+
+[[peers]]                              # a witness agent in a third place (issue: region loss)
+id = "witness"
+url = "https://rtoguard-witness.example.net:9420"
 token_file = "/etc/rtoguard/peer-token"
 
 [providers.corp-bind]

@@ -1,6 +1,7 @@
 //! Tests of the limits `check` enforces: no value can panic or pass unworkable.
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::tests_validation::{BASE, expect, with};
 use super::{load, load_checked, parse, summary};
@@ -62,17 +63,19 @@ fn interval_has_a_floor_and_the_timeout_must_fit_in_it() {
 }
 
 #[test]
-fn max_age_must_cover_an_interval() {
-    let text = health("interval = \"5s\", max_age = \"1s\"");
+fn max_age_must_cover_two_intervals_and_a_timeout() {
     let field = "services[checkout].health.max_age";
+    let text = health("interval = \"5s\", max_age = \"1s\"");
     expect(&text, "health = ", 0, field, &["1s", "interval 5s"]);
-    assert!(
-        parse(
-            Path::new("c.toml"),
-            &health("interval = \"5s\", max_age = \"5s\"")
-        )
-        .is_ok()
-    );
+    // Observations are aged by their probes: one interval is not enough.
+    let text = health("interval = \"5s\", max_age = \"5s\"");
+    expect(&text, "health = ", 0, field, &["allowed: at least"]);
+    let ok = |h: &str| parse(Path::new("c.toml"), &health(h)).is_ok();
+    // 2 × 5s + the default probe timeout (2s).
+    let floor = Duration::from_secs(12);
+    let at = |d: Duration| format!("interval = \"5s\", max_age = \"{}ms\"", d.as_millis());
+    assert!(ok(&at(floor)), "{floor:?}");
+    assert!(!ok(&at(floor - Duration::from_millis(1))));
 }
 
 #[test]

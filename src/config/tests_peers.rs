@@ -1,6 +1,7 @@
 //! Tests of the peer API settings: token, TLS files and a peer's CA.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::tests_validation::{BASE, expect, issues, with};
 use super::{PeerTls, SecretSource, parse};
@@ -36,6 +37,30 @@ fn example_has_peer_token_tls_and_ca() {
     assert_eq!(
         cfg.peers[0].ca_file,
         Some(PathBuf::from("/etc/rtoguard/peer-ca.pem"))
+    );
+    assert_eq!(cfg.peers[0].max_clock_skew, Duration::from_secs(2));
+}
+
+#[test]
+fn max_clock_skew_defaults_to_2s_and_is_checked() {
+    let cfg = parse(Path::new("config.toml"), BASE).expect("BASE is valid");
+    assert_eq!(cfg.peers[0].max_clock_skew, Duration::from_secs(2));
+    let text = with(
+        "url = \"https://eu.example.net:9420\"\n",
+        "url = \"https://eu.example.net:9420\"\nmax_clock_skew = \"500ms\"\n",
+    );
+    let cfg = parse(Path::new("config.toml"), &text).expect("a skew bound");
+    assert_eq!(cfg.peers[0].max_clock_skew, Duration::from_millis(500));
+    let text = with(
+        "url = \"https://eu.example.net:9420\"\n",
+        "url = \"https://eu.example.net:9420\"\nmax_clock_skew = \"0s\"\n",
+    );
+    expect(
+        &text,
+        "max_clock_skew",
+        0,
+        "peers[eu-west-1].max_clock_skew",
+        &["above zero"],
     );
 }
 

@@ -4,13 +4,19 @@ use std::path::Path;
 
 use super::{ConfigIssue, parse};
 
-/// A small valid config the cases below break one way each.
+/// A small valid config the cases below break one way each: a controller
+/// in each pool's region and a witness agent in a third.
 pub(super) const BASE: &str = r#"[controller]
 id = "us-east-1"
 
 [[peers]]
 id = "eu-west-1"
 url = "https://eu.example.net:9420"
+token_file = "/etc/rtoguard/peer-token"
+
+[[peers]]
+id = "witness"
+url = "https://witness.example.net:9420"
 token_file = "/etc/rtoguard/peer-token"
 
 [providers.bind]

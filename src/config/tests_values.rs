@@ -87,15 +87,15 @@ fn quorum_zero_or_above_the_vantages() {
         "quorum",
         0,
         "services[checkout].health.quorum",
-        &["allowed: 1 to 2"],
+        &["allowed: 1 to 3"],
     );
-    let text = with("fall = 3 }", "fall = 3, quorum = 3 }");
+    let text = with("fall = 3 }", "fall = 3, quorum = 4 }");
     expect(
         &text,
         "quorum",
         0,
         "services[checkout].health.quorum",
-        &["2 vantage(s)"],
+        &["3 vantage(s)"],
     );
 }
 
@@ -281,9 +281,10 @@ fn expect_status_codes_and_ranges() {
 
 #[test]
 fn a_broken_peer_does_not_shrink_the_vantages() {
-    let text = with("fall = 3 }", "fall = 3, quorum = 2 }").replace(
+    let text = with("fall = 3 }", "fall = 3, quorum = 3 }").replacen(
         "token_file = \"/etc/rtoguard/peer-token\"",
         "token_env = \"\"",
+        1,
     );
     let all = issues(&text);
     assert_eq!(all.len(), 1, "{all:?}");

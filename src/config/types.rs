@@ -48,6 +48,8 @@ impl Config {
 pub struct Controller {
     /// This instance's vantage name.
     pub id: String,
+    /// Where it runs: `region`, else its `id` (see `topology`).
+    pub region: String,
     pub state_dir: PathBuf,
     pub control_socket: PathBuf,
     pub metrics_listen: Option<SocketAddr>,
@@ -80,10 +82,14 @@ pub struct PeerTls {
 #[derive(Debug, Clone)]
 pub struct Peer {
     pub id: String,
+    /// Where it runs: `region`, else its `id` (see `topology`).
+    pub region: String,
     pub url: String,
     pub token: SecretSource,
     /// PEM file of the only CA trusted for this peer (else the system roots).
     pub ca_file: Option<PathBuf>,
+    /// A peer whose clock is further from ours than this is stale (default 2 s).
+    pub max_clock_skew: Duration,
 }
 
 /// One configured DNS provider.
@@ -213,6 +219,9 @@ pub struct Health {
     pub min_healthy: u32,
     /// None: 3 × interval.
     pub max_age: Option<Duration>,
+    /// With an explicit `quorum`: run although losing one pool's region
+    /// leaves fewer vantages than the quorum (see `topology`).
+    pub accept_single_region_risk: bool,
 }
 
 impl Health {

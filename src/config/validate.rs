@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Duration;
 
 use serde_spanned::Spanned;
 use toml::de::DeValue;
@@ -82,6 +83,9 @@ pub(super) fn config(
     };
     let services = service::services(issues, root, table.get("services"), &known);
     let notify = notify::notify(issues, root, table.get("notify"));
+    if let Some(c) = controller.as_ref().filter(|_| peers.len() == peer_entries) {
+        super::topology::check(issues, root, c, &peers, &services);
+    }
     Some(Config {
         path: path.to_path_buf(),
         controller: controller?,
@@ -130,7 +134,9 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         super::types::DEFAULT_STOP_TIMEOUT,
         true,
     );
+    let region = region(issues, &raw.region, "controller.region");
     Some(Controller {
+        region: region.unwrap_or_else(|| raw.id.get_ref().clone()),
         intent_max_age,
         id: raw.id.into_inner(),
         state_dir: raw.state_dir,
@@ -218,14 +224,33 @@ fn peers(
             &raw.token_env,
             Some(item.span()),
         );
+        let region = region(issues, &raw.region, &format!("{field}.region"));
+        let max_clock_skew = issues.duration(
+            &raw.max_clock_skew,
+            &format!("{field}.max_clock_skew"),
+            Duration::from_secs(2),
+            true,
+        );
         if let Some(token) = token {
             out.push(Peer {
+                region: region.unwrap_or_else(|| id.clone()),
                 id,
                 url: raw.url.into_inner(),
                 token,
                 ca_file: raw.ca_file,
+                max_clock_skew,
             });
         }
     }
     out
+}
+
+/// A vantage's `region`: not empty when given.
+fn region(issues: &mut Issues<'_>, raw: &Option<Spanned<String>>, field: &str) -> Option<String> {
+    let r = raw.as_ref()?;
+    if r.get_ref().trim().is_empty() {
+        let msg = "must not be empty: name where this vantage runs, e.g. \"eu-west-1\", or leave it out to use its id";
+        issues.add(Some(r.span()), field, msg);
+    }
+    Some(r.get_ref().clone())
 }

@@ -126,6 +126,7 @@ fn service_status() -> DaemonService {
             vantage: Some("eu-west-1".into()),
             config_digest: Some("abc".into()),
             generated_at_ms: Some(1_700_000_000_000),
+            clock_skew_ms: Some(-40),
         }]),
         short_of_quorum: false,
         journal_error: None,
@@ -245,6 +246,7 @@ fn status_json_keeps_the_keys_clients_read() {
         keys(&v["peers"][0]),
         [
             "age_ms",
+            "clock_skew_ms",
             "config_digest",
             "generated_at_ms",
             "id",

@@ -67,6 +67,7 @@ pub(super) struct Families {
     pub provider_duration: Hist<ProviderOpL>,
     pub propagation_phase: Hist<PhaseL>,
     pub peer_last_success: Family<PeerL, Gauge<f64, AtomicU64>>,
+    pub peer_clock_skew: Family<PeerL, Gauge<f64, AtomicU64>>,
     pub journal_write: Histogram,
     pub quorum_insufficient: Family<ServiceL, Gauge>,
     pub service_ready: Family<ServiceL, Gauge>,
@@ -94,6 +95,7 @@ impl Families {
             provider_duration: Family::new_with_constructor(provider_buckets),
             propagation_phase: Family::new_with_constructor(phase_buckets),
             peer_last_success: Family::default(),
+            peer_clock_skew: Family::default(),
             journal_write: journal_buckets(),
             quorum_insufficient: Family::default(),
             service_ready: Family::default(),
@@ -186,6 +188,12 @@ impl Families {
             "Unix time of the last successful exchange with each peer controller",
             s.clone(),
             self.peer_last_success.clone(),
+        );
+        r.register_with_unit(
+            "peer_clock_skew",
+            "Each peer's clock minus ours, measured on the last good pull (beyond its max_clock_skew it is stale)",
+            s.clone(),
+            self.peer_clock_skew.clone(),
         );
         r.register_with_unit(
             "journal_write",

@@ -247,6 +247,16 @@ impl Metrics {
             .set(t);
     }
 
+    /// Peer `peer`'s clock minus ours, in ms, when measured (None: not yet).
+    pub fn peer_clock_skew(&self, peer: &str, skew_ms: Option<i64>) {
+        if let Some(ms) = skew_ms {
+            self.f()
+                .peer_clock_skew
+                .get_or_create(&PeerL { peer: s(peer) })
+                .set(ms as f64 / 1000.0);
+        }
+    }
+
     /// One journal commit took `took`.
     pub fn journal_write(&self, took: Duration) {
         self.f().journal_write.observe(took.as_secs_f64());

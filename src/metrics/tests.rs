@@ -177,6 +177,8 @@ fn ttl_quorum_phases_peers_and_journal_record_their_values() {
     m.propagation_phase("checkout", Phase::Resolver, Duration::from_secs(31));
     let at = std::time::UNIX_EPOCH + Duration::from_secs(1_764_000_000);
     m.peer_success("eu-west-1", at);
+    m.peer_clock_skew("eu-west-1", None);
+    m.peer_clock_skew("ap-south-1", Some(-10_250));
     m.journal_write(Duration::from_millis(2));
     let t = m.render();
     let v = |series: &str| sample(&t, series);
@@ -189,6 +191,13 @@ fn ttl_quorum_phases_peers_and_journal_record_their_values() {
     assert_eq!(v(phase), Some(1.0));
     let peer = r#"rtoguard_peer_last_success_timestamp_seconds{peer="eu-west-1"}"#;
     assert_eq!(v(peer), Some(1_764_000_000.0));
+    let skew = |p: &str| {
+        v(&format!(
+            r#"rtoguard_peer_clock_skew_seconds{{peer="{p}"}}"#
+        ))
+    };
+    assert_eq!(skew("ap-south-1"), Some(-10.25));
+    assert_eq!(skew("eu-west-1"), None, "not measured, not shown");
     assert_eq!(v("rtoguard_journal_write_seconds_count"), Some(1.0));
 }
 

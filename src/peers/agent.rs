@@ -30,6 +30,7 @@ pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Resul
         .context("controller.peer_token_file or peer_token_env is required")?
         .read()
         .map_err(anyhow::Error::msg)?;
+    super::skew::test_hook::init(&c.id);
     let digest = config_digest(cfg);
     let mut views = views(&cfg.services);
     let (tx, rx) = watch::channel(publish(&c.id, &digest, &views));
@@ -119,7 +120,7 @@ fn impairment(views: &Views) -> Option<&str> {
 
 /// The observations of every service now.
 fn publish(vantage: &str, digest: &str, views: &Views) -> Observations {
-    let (now, now_ms) = (Instant::now(), crate::journal::now_ms());
+    let (now, now_ms) = (Instant::now(), super::skew::wall_ms());
     let mut obs = Observations::empty(vantage, digest, now_ms);
     for (service, pools) in views {
         obs.upsert(service_obs(service, pools, now, now_ms));

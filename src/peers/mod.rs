@@ -6,6 +6,7 @@
 //! - [`parse`]: the observation document from untrusted bytes.
 //! - [`puller`]: fetches every peer's observations at the probe interval.
 //! - [`quorum`]: the pure verdict over the local view and the peers' views.
+//! - [`skew`]: clock skew between vantages, measured on every pull and bounded.
 //! - [`agent`]: a probe-only vantage: probes and the peer API, no providers.
 
 mod agent;
@@ -14,6 +15,7 @@ mod parse;
 mod puller;
 mod quorum;
 mod server;
+mod skew;
 mod tls;
 
 #[cfg(test)]
@@ -30,6 +32,8 @@ mod tests_obs;
 mod tests_puller;
 #[cfg(test)]
 mod tests_quorum;
+#[cfg(test)]
+mod tests_skew;
 
 pub use agent::run_agent;
 pub use obs::{
@@ -39,6 +43,7 @@ pub use parse::parse_observations;
 pub use puller::{PeerSet, PeerSpec, PeerStatus, PeerView};
 pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
 pub use server::{limits_for, serve, serve_with};
+pub use skew::clock_skew_ms;
 pub use tls::TlsFiles;
 
 /// Why talking to a peer (or setting up the peer API) failed.

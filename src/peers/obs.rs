@@ -15,8 +15,13 @@ use crate::probe::{EndpointState, PoolEndpoints};
 pub struct Observations {
     /// The vantage's id (`controller.id`).
     pub vantage: String,
-    /// Wall-clock milliseconds since the epoch when this was built.
+    /// Wall-clock milliseconds since the epoch when this was built (the
+    /// vantage's clock at publishing).
     pub generated_at_ms: i64,
+    /// The vantage's wall clock when it answered this pull (set by the peer
+    /// API on each answer): what clock skew is measured against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served_at_ms: Option<i64>,
     /// [`config_digest`] of the vantage's config.
     pub config_digest: String,
     pub services: Vec<ServiceObs>,
@@ -78,6 +83,7 @@ impl Observations {
         Self {
             vantage: vantage.to_string(),
             generated_at_ms,
+            served_at_ms: None,
             config_digest: config_digest.to_string(),
             services: Vec::new(),
         }
@@ -95,6 +101,23 @@ impl Observations {
     pub fn pool(&self, service: &str, pool: &str) -> Option<&PoolObs> {
         let svc = self.services.iter().find(|s| s.service == service)?;
         svc.pools.iter().find(|p| p.pool == pool)
+    }
+
+    /// The vantage's clock when it answered (or, from an older vantage
+    /// that does not say, when it published).
+    pub fn peer_clock_ms(&self) -> i64 {
+        self.served_at_ms.unwrap_or(self.generated_at_ms)
+    }
+
+    /// How old `pool`'s observation was when the vantage answered, on its
+    /// own clock (so no skew enters): its clock then minus its oldest
+    /// probe of the pool. None when no endpoint has been probed yet.
+    pub fn age_when_served(&self, pool: &PoolObs) -> Option<std::time::Duration> {
+        let probed = pool.endpoints.iter().filter_map(|e| e.last_at_ms).min()?;
+        let ms = self.peer_clock_ms().saturating_sub(probed).max(0);
+        Some(std::time::Duration::from_millis(
+            u64::try_from(ms).unwrap_or(0),
+        ))
     }
 }
 

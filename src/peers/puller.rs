@@ -25,6 +25,8 @@ pub struct PeerSpec {
     pub token: Secret,
     /// PEM file of the only CA trusted for this peer (else the system roots).
     pub ca_file: Option<PathBuf>,
+    /// Beyond this clock skew the peer is stale.
+    pub max_clock_skew: Duration,
 }
 
 impl PeerSpec {
@@ -35,6 +37,7 @@ impl PeerSpec {
             url: p.url.clone(),
             token: p.token.read().map_err(PeerError::Setup)?,
             ca_file: p.ca_file.clone(),
+            max_clock_skew: p.max_clock_skew,
         })
     }
 }
@@ -52,6 +55,10 @@ pub struct PeerView {
     pub last_error: Option<String>,
     /// The last good observations.
     pub obs: Option<Observations>,
+    /// Its clock minus ours at the last good pull, in ms (see `skew`).
+    pub skew_ms: Option<i64>,
+    /// Beyond this skew its observations are stale.
+    pub max_clock_skew: Duration,
 }
 
 /// Every peer's latest observations, pulled in the background.
@@ -67,6 +74,22 @@ impl PeerView {
         self.last_ok.map(|at| now.saturating_duration_since(at))
     }
 
+    /// Keep good observations that arrived at `at`, and measure the peer's
+    /// clock skew from `wall` (our clock when the pull was sent and answered).
+    pub fn accept(&mut self, obs: Observations, at: Instant, wall: (i64, i64)) {
+        let skew = super::skew::clock_skew_ms(obs.peer_clock_ms(), wall.0, wall.1);
+        super::skew::raise(&self.id, self.skew_ms, skew, self.max_clock_skew);
+        self.skew_ms = Some(skew);
+        self.last_ok = Some(at);
+        self.last_ok_wall = Some(std::time::SystemTime::now());
+        self.obs = Some(obs);
+    }
+
+    /// True unless its clock was measured beyond `max_clock_skew`.
+    pub fn clock_ok(&self) -> bool {
+        super::skew::within(self.skew_ms, self.max_clock_skew)
+    }
+
     /// The peer as `rtoguard status` shows it.
     pub fn status(&self, now: Instant) -> PeerStatus {
         let obs = self.obs.as_ref();
@@ -79,6 +102,7 @@ impl PeerView {
             vantage: obs.map(|o| o.vantage.clone()),
             config_digest: obs.map(|o| o.config_digest.clone()),
             generated_at_ms: obs.map(|o| o.generated_at_ms),
+            clock_skew_ms: self.skew_ms,
         }
     }
 }
@@ -94,6 +118,9 @@ pub struct PeerStatus {
     pub vantage: Option<String>,
     pub config_digest: Option<String>,
     pub generated_at_ms: Option<i64>,
+    /// Its clock minus ours, measured on the last good pull.
+    #[serde(default)]
+    pub clock_skew_ms: Option<i64>,
 }
 
 impl PeerSet {
@@ -108,6 +135,8 @@ impl PeerSet {
                 last_ok_wall: None,
                 last_error: None,
                 obs: None,
+                skew_ms: None,
+                max_clock_skew: p.max_clock_skew,
             })
             .collect();
         let set = Self {
@@ -168,16 +197,27 @@ impl PeerSet {
                 _ = cancel.cancelled() => return,
                 _ = tick.tick() => {}
             }
+            let sent_ms = crate::journal::now_ms();
             let got = tokio::select! {
                 _ = cancel.cancelled() => return,
                 got = fetch(&client, &url, &peer.token) => got,
             };
-            self.record(slot, &peer.id, got);
+            let wall = (sent_ms, crate::journal::now_ms());
+            self.record(slot, &peer.id, got, Instant::now(), wall);
         }
     }
 
-    /// Keep a good answer with its arrival time, or the error.
-    fn record(&self, slot: usize, id: &str, got: Result<Observations, PeerError>) {
+    /// Keep a good answer with its arrival time `at` and the peer's clock
+    /// skew (from `wall`: our clock when the pull was sent and answered), or
+    /// the error.
+    fn record(
+        &self,
+        slot: usize,
+        id: &str,
+        got: Result<Observations, PeerError>,
+        at: Instant,
+        wall: (i64, i64),
+    ) {
         let mut views = self.lock();
         let view = &mut views[slot];
         match got {
@@ -185,9 +225,7 @@ impl PeerSet {
                 if view.last_error.take().is_some() {
                     info!(peer = %id, "Peer answers again.");
                 }
-                view.last_ok = Some(Instant::now());
-                view.last_ok_wall = Some(std::time::SystemTime::now());
-                view.obs = Some(obs);
+                view.accept(obs, at, wall);
             }
             Err(e) => {
                 let msg = e.to_string();

@@ -2,8 +2,12 @@
 //!
 //! Rules, in order:
 //! 1. Each vantage counts once: this one (always fresh) and every peer whose
-//!    last good observations arrived within `max_age`; older ones are stale
-//!    and do not count.
+//!    last good observations arrived within `max_age`, whose clock is within
+//!    its `max_clock_skew` of ours, and whose observation of the pool is
+//!    itself within `max_age`: the age of its oldest probe of the pool when
+//!    it answered (its own clock) plus the time since that answer (ours). A
+//!    peer whose API answers but whose probes stopped goes stale this way.
+//!    Stale ones do not count.
 //! 2. Fewer than `quorum` fresh vantages: **Unknown** (nothing flips; raise it).
 //! 3. At least `quorum` fresh vantages say down: **Down**.
 //! 4. At least `quorum` say up and this vantage sees no trouble: **Up**.
@@ -161,10 +165,14 @@ fn ballot(
         let fresh = peer
             .last_ok
             .is_some_and(|at| now.saturating_duration_since(at) <= max_age);
-        let Some(obs) = peer.obs.as_ref().filter(|_| fresh) else {
+        let Some(obs) = peer.obs.as_ref().filter(|_| fresh && peer.clock_ok()) else {
             b.stale.push(peer.id.clone());
             continue;
         };
+        if observation_age(obs, service, pool, peer, now).is_some_and(|a| a > max_age) {
+            b.stale.push(peer.id.clone());
+            continue;
+        }
         if seen.contains(peer.id.as_str()) || !seen.insert(obs.vantage.as_str()) {
             b.duplicate.push(peer.id.clone());
             continue;
@@ -179,4 +187,19 @@ fn ballot(
         b.votes.push((peer.id.clone(), health));
     }
     b
+}
+
+/// How old `peer`'s observation of the pool is at `now`: its age when the
+/// peer answered (on the peer's clock) plus the time since (on ours). None
+/// when the peer has not probed the pool yet (its health says so).
+pub(super) fn observation_age(
+    obs: &super::Observations,
+    service: &str,
+    pool: &str,
+    peer: &PeerView,
+    now: Instant,
+) -> Option<Duration> {
+    let at_answer = obs.age_when_served(obs.pool(service, pool)?)?;
+    let since = peer.age(now)?;
+    Some(at_answer.saturating_add(since))
 }

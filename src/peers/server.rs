@@ -127,7 +127,8 @@ async fn observations(
         resp.headers_mut().insert(header::CONNECTION, close);
         return resp;
     }
-    let obs = shared.obs.borrow().clone();
+    let mut obs = shared.obs.borrow().clone();
+    obs.served_at_ms = Some(super::skew::wall_ms());
     Json(obs).into_response()
 }
 

@@ -58,6 +58,7 @@ async fn an_agent_probes_and_serves_its_observations() {
         url: format!("http://{listen}"),
         token: token(&token_file),
         ca_file: None,
+        max_clock_skew: std::time::Duration::from_secs(2),
     };
     let set = PeerSet::spawn(vec![peer], Duration::from_millis(50), cancel.clone());
     let settled = |v: &super::PeerView| {

@@ -21,6 +21,11 @@ id = "eu-west-1"
 url = "http://127.0.0.1:9420"
 token_env = "RTOGUARD_TEST_PEER_TOKEN"
 
+[[peers]]
+id = "witness"
+url = "http://127.0.0.1:9421"
+token_env = "RTOGUARD_TEST_PEER_TOKEN"
+
 [providers.bind]
 type = "rfc2136"
 server = "127.0.0.1:53"

@@ -6,7 +6,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::tests_api::{TOKEN, sample, secret, start, until};
+use super::tests_api::{TOKEN, sample, secret, served, start, until};
 use super::{Local, PeerSet, PeerSpec, Rules, decide};
 use crate::controller::PoolHealth;
 
@@ -18,6 +18,7 @@ fn spec(addr: std::net::SocketAddr, token: &str) -> PeerSpec {
         url: format!("http://{addr}/"),
         token: secret(token),
         ca_file: None,
+        max_clock_skew: std::time::Duration::from_secs(2),
     }
 }
 
@@ -37,12 +38,12 @@ async fn the_puller_follows_updates_and_marks_a_silent_peer_stale() {
     let pulls = CancellationToken::new();
     let set = PeerSet::spawn(vec![spec(addr, TOKEN)], INTERVAL, pulls.clone());
     let first = until(&set, |v| v.obs.is_some()).await;
-    assert_eq!(first.obs, Some(sample("eu-west-1")));
+    assert_eq!(first.obs.map(served), Some(sample("eu-west-1")));
 
     let mut next = sample("eu-west-1");
     next.generated_at_ms += 1000;
     tx.send_replace(next.clone());
-    let view = until(&set, |v| v.obs.as_ref() == Some(&next)).await;
+    let view = until(&set, |v| v.obs.clone().map(served).as_ref() == Some(&next)).await;
     let max_age = INTERVAL * 3;
     let rules = Rules {
         quorum: 2,
@@ -64,7 +65,7 @@ async fn the_puller_follows_updates_and_marks_a_silent_peer_stale() {
     let silent = until(&set, |v| v.last_error.is_some()).await;
     let last_ok = silent.last_ok.expect("it answered before");
     assert_eq!(
-        silent.obs,
+        silent.obs.map(served),
         Some(next.clone()),
         "the last good observations are kept"
     );

@@ -38,6 +38,8 @@ fn peer(id: &str, health: PoolHealth, now: Instant, age: Duration) -> PeerView {
         id: id.into(),
         last_ok: Some(now - age),
         last_ok_wall: None,
+        skew_ms: None,
+        max_clock_skew: Duration::from_secs(2),
         last_error: None,
         obs: Some(obs(id, DIGEST, health)),
     }
@@ -134,6 +136,8 @@ fn too_few_fresh_vantages_is_unknown() {
         id: "eu".into(),
         last_ok: None,
         last_ok_wall: None,
+        skew_ms: None,
+        max_clock_skew: Duration::from_secs(2),
         last_error: Some("connect refused".into()),
         obs: None,
     };
@@ -253,6 +257,8 @@ proptest! {
                 id: format!("p{i}"),
                 last_ok: Some(t),
                 last_ok_wall: None,
+                skew_ms: None,
+                max_clock_skew: Duration::from_secs(2),
                 last_error: None,
                 obs: Some(obs("x", DIGEST, Down)),
             })
@@ -287,6 +293,8 @@ fn an_impaired_peer_casts_no_down_vote() {
         id: "eu".into(),
         last_ok: Some(t - Duration::from_secs(1)),
         last_ok_wall: None,
+        skew_ms: None,
+        max_clock_skew: Duration::from_secs(2),
         last_error: None,
         obs: Some(o),
     };

@@ -191,6 +191,7 @@ async fn run_target<C: Check>(
     let mut gap = interval;
     loop {
         tokio::time::sleep_until(planned).await;
+        super::test_hook::while_frozen(target.source).await;
         let Some(result) = probe_slot(&target, &check, shared, planned, gap).await else {
             return;
         };

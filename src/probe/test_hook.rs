@@ -2,6 +2,7 @@
 //! file descriptor it can open while FLAG_FILE exists, so its probes meet a
 //! real EMFILE (the tests of an impaired vantage). Unset, nothing runs; without
 //! the `test-hooks` feature (the package), it is not compiled at all.
+//! `RTOGUARD_TEST_FREEZE_PROBES` (below) freezes one vantage's probes.
 
 #[cfg(feature = "test-hooks")]
 use std::path::{Path, PathBuf};
@@ -63,3 +64,27 @@ fn top_up(held: &mut Vec<std::fs::File>) {
         );
     }
 }
+
+/// TEST ONLY: `RTOGUARD_TEST_FREEZE_PROBES=DIR` holds every probe sent from
+/// source address IP while `DIR/freeze-IP` exists (`freeze-any` for probes
+/// without `probe_source`): that vantage's probe scheduler stands still
+/// while the rest of the daemon, its peer API included, runs on.
+#[cfg(feature = "test-hooks")]
+pub(super) async fn while_frozen(source: Option<std::net::IpAddr>) {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let Some(dir) = std::env::var_os("RTOGUARD_TEST_FREEZE_PROBES").map(PathBuf::from) else {
+        return;
+    };
+    let name = source.map_or_else(|| "any".to_string(), |ip| ip.to_string());
+    let flag = dir.join(format!("freeze-{name}"));
+    if flag.exists() {
+        warn!(flag = %flag.display(), "Test hook: probes frozen while the flag file exists.");
+    }
+    while flag.exists() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Without the test hooks: never frozen.
+#[cfg(not(feature = "test-hooks"))]
+pub(super) async fn while_frozen(_source: Option<std::net::IpAddr>) {}

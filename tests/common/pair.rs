@@ -17,7 +17,8 @@ use super::daemon::wait_for;
 use super::{provider_and_service, shared_port};
 
 const TOKEN: &str = "pair-test-token-5be21d";
-const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2, max_age = \"2s\" }";
+// Two controllers and no witness: 2 of 2, the region-loss risk accepted on purpose.
+const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2, max_age = \"2s\", quorum = 2, accept_single_region_risk = true }";
 
 /// One controller of the pair and where its metrics are served.
 pub struct Side {

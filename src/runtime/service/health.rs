@@ -71,6 +71,7 @@ impl ServiceTask {
             .set_quorum_insufficient(&self.svc.name, short);
         if let Some(peers) = &self.links.vantages.peers {
             for p in peers.snapshot() {
+                self.links.metrics.peer_clock_skew(&p.id, p.skew_ms);
                 if let Some(at) = p.last_ok_wall {
                     self.links.metrics.peer_success(&p.id, at);
                 }
