@@ -55,5 +55,6 @@ pub mod providers;
 pub mod report;
 pub mod runtime;
 
+pub(crate) mod test_hooks;
 #[cfg(test)]
 mod test_support;

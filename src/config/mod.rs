@@ -18,6 +18,7 @@ mod raw;
 mod secret;
 mod service;
 mod source;
+pub mod specs;
 mod summary;
 mod tables;
 mod types;

@@ -147,7 +147,7 @@ async fn failback(
     // The watch's offsets count from the same moment as the journal lines.
     let since = Duration::from_millis(now_ms().saturating_sub(t0).max(0) as u64);
     let now = Instant::now();
-    let mv = runtime::watch::Move {
+    let mv = crate::propagation::flip::Move {
         from: Some("standby"),
         start: now.checked_sub(since).unwrap_or(now),
         ..runtime::watch_move("primary")

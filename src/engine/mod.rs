@@ -83,7 +83,7 @@ pub async fn apply(
         Ok(receipt) => {
             let accepted_ms = crate::journal::now_ms();
             progress.applied(&receipt);
-            crate::runtime::test_hooks::pause_after_apply().await;
+            crate::test_hooks::pause_after_apply().await;
             let in_sync_ms = match p
                 .wait_in_sync(&svc.zone, change, &receipt, sync_timeout)
                 .await

@@ -11,6 +11,7 @@
 mod auth;
 mod client;
 mod error;
+pub mod flip;
 mod outcome;
 mod progress;
 mod query;

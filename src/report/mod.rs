@@ -16,6 +16,7 @@ mod facts;
 mod html;
 mod paths;
 mod phases;
+mod save;
 mod summary;
 mod svg;
 mod text;
@@ -36,6 +37,7 @@ mod tests_summary;
 pub use build::{build, kind_of};
 pub use clock::{dur as format_duration, wall as format_wall};
 pub use html::render_html;
+pub use save::save;
 pub use summary::{
     ServiceSummary, Stat, Summary, render_summary_json, render_summary_text, summary,
 };

@@ -1,7 +1,6 @@
 //! The daemon (`rtoguard run`): probes, controllers, provider calls, the
 //! control socket, signals and systemd notification, wired together.
 //!
-//! - [`specs`]: config → probe targets and controller policy.
 //! - [`generation`]: the running config; a reload replaces what changed.
 //! - [`unit`]: one service's task, started and stopped on its own.
 //! - [`service`]: one task per service: health in, decisions out.
@@ -19,19 +18,15 @@ mod heartbeat;
 mod outputs;
 mod peering;
 mod readiness;
-pub mod reports;
 mod service;
 pub mod signals;
-pub mod specs;
 mod systemd;
-pub(crate) mod test_hooks;
 #[cfg(test)]
 mod tests_reload;
 #[cfg(test)]
 mod tests_systemd;
 mod unit;
 mod vantages;
-pub mod watch;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -55,14 +50,18 @@ use service::Input;
 pub fn watch_spec(
     cfg: &Config,
     svc: &crate::config::Service,
-    mv: &watch::Move<'_>,
+    mv: &crate::propagation::flip::Move<'_>,
 ) -> crate::propagation::WatchSpec {
-    watch::spec(svc, watch::provider_primary(cfg, svc), mv)
+    crate::propagation::flip::spec(
+        svc,
+        crate::propagation::flip::provider_primary(cfg, svc),
+        mv,
+    )
 }
 
 /// A move to `to` starting now, for [`watch_spec`].
-pub fn watch_move(to: &str) -> watch::Move<'_> {
-    watch::Move {
+pub fn watch_move(to: &str) -> crate::propagation::flip::Move<'_> {
+    crate::propagation::flip::Move {
         to,
         from: None,
         old_ttl: 0,
