@@ -13,9 +13,9 @@ use super::setup::{Peers, SERVICE, Scratch};
 use crate::control::{Client, MoveRequest, Request};
 use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
+use crate::propagation::flip;
 use crate::propagation::{self, Progress};
 use crate::report::{self, Report};
-use crate::runtime;
 
 /// How long the daemon may take to see a pool up.
 const UP_LIMIT: Duration = Duration::from_secs(20);
@@ -147,12 +147,12 @@ async fn failback(
     // The watch's offsets count from the same moment as the journal lines.
     let since = Duration::from_millis(now_ms().saturating_sub(t0).max(0) as u64);
     let now = Instant::now();
-    let mv = crate::propagation::flip::Move {
+    let mv = flip::Move {
         from: Some("standby"),
         start: now.checked_sub(since).unwrap_or(now),
-        ..runtime::watch_move("primary")
+        ..flip::Move::now("primary")
     };
-    let spec = runtime::watch_spec(&cfg, svc, &mv);
+    let spec = flip::spec_from_config(&cfg, svc, &mv);
     let served = follow_failback(spec, journal, follower, out).await?;
     settle(&socket, journal, follower, out).await?;
     out.line(&format!(

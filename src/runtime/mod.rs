@@ -45,31 +45,6 @@ use generation::Generation;
 use outputs::{Observability, Outputs};
 use service::Input;
 
-/// A watch spec for `svc` moving to pool `mv.to`, from the config (for `rtoguard watch`
-/// and manual moves).
-pub fn watch_spec(
-    cfg: &Config,
-    svc: &crate::config::Service,
-    mv: &crate::propagation::flip::Move<'_>,
-) -> crate::propagation::WatchSpec {
-    crate::propagation::flip::spec(
-        svc,
-        crate::propagation::flip::provider_primary(cfg, svc),
-        mv,
-    )
-}
-
-/// A move to `to` starting now, for [`watch_spec`].
-pub fn watch_move(to: &str) -> crate::propagation::flip::Move<'_> {
-    crate::propagation::flip::Move {
-        to,
-        from: None,
-        old_ttl: 0,
-        start: tokio::time::Instant::now(),
-        changed_at: None,
-    }
-}
-
 /// How long `status` waits for one service task's answer.
 const STATUS_WAIT: Duration = Duration::from_secs(2);
 
