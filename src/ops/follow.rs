@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::execute::Run;
+use super::context::Run;
 use crate::plan::Plan;
 use crate::propagation::{self, WatchOutcome};
 
