@@ -36,7 +36,13 @@ fn an_unchanged_config_keeps_every_service() {
 fn a_changed_service_restarts_a_missing_one_stops_and_the_rest_are_kept() {
     let old = example(|t| t);
     let new = example(|t| {
-        let t = t.replacen("rto = \"10m\"", "rto = \"11m\"", 1);
+        // The first `rto = "10m"` after the api service's name is its own.
+        let api = t.find("name = \"api\"").expect("api is in the example");
+        let t = format!(
+            "{}{}",
+            &t[..api],
+            t[api..].replacen("rto = \"10m\"", "rto = \"11m\"", 1)
+        );
         let cut = t
             .find("[[services]]\nname = \"resolver\"")
             .expect("resolver is in the example");
