@@ -10,8 +10,8 @@
 //!   in, actions out. No clock, socket or sleep inside.
 //! - [`plan`]: turns "move service S to pool P" into checked provider changes.
 //! - [`engine`]: the move engine: journal the intent, apply with
-//!   compare-and-set, confirm in sync, say who made the change; for the
-//!   daemon and the direct CLI.
+//!   compare-and-set, confirm in sync, say who made the change, time the
+//!   propagation after a flip; for the daemon and the direct CLI.
 //! - [`ops`]: manual operations (status, failover, failback) run directly
 //!   against a provider.
 //! - [`providers`]: builds `Arc<dyn Provider>` from the config.

@@ -13,7 +13,6 @@ use super::setup::{Peers, SERVICE, Scratch};
 use crate::control::{Client, MoveRequest, Request};
 use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
-use crate::propagation::flip;
 use crate::propagation::{self, Progress};
 use crate::report::{self, Report};
 
@@ -147,12 +146,12 @@ async fn failback(
     // The watch's offsets count from the same moment as the journal lines.
     let since = Duration::from_millis(now_ms().saturating_sub(t0).max(0) as u64);
     let now = Instant::now();
-    let mv = flip::Move {
+    let mv = crate::engine::watch::Move {
         from: Some("standby"),
         start: now.checked_sub(since).unwrap_or(now),
-        ..flip::Move::now("primary")
+        ..crate::engine::watch::Move::now("primary")
     };
-    let spec = flip::spec_from_config(&cfg, svc, &mv);
+    let spec = crate::engine::watch::spec_from_config(&cfg, svc, &mv);
     let served = follow_failback(spec, journal, follower, out).await?;
     settle(&socket, journal, follower, out).await?;
     out.line(&format!(

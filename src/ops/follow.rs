@@ -30,14 +30,14 @@ pub(super) fn start(
 ) -> Watching {
     let cx = run.cx;
     let old_ttl = change.expected().iter().map(|s| s.ttl).max().unwrap_or(0);
-    let mv = crate::propagation::flip::Move {
+    let mv = crate::engine::watch::Move {
         to: &plan.to,
         from: plan.from.pool(),
         old_ttl,
         start: cx.out.start(),
         changed_at: Some(accepted),
     };
-    let spec = crate::propagation::flip::spec(cx.service, cx.primary, &mv);
+    let spec = crate::engine::watch::spec(cx.service, cx.primary, &mv);
     let (progress, render) = if cx.out.is_json() {
         (None, None)
     } else {

@@ -11,7 +11,6 @@
 mod auth;
 mod client;
 mod error;
-pub mod flip;
 mod outcome;
 mod progress;
 mod query;

@@ -6,8 +6,9 @@
 //! the recovery split into phases, the verdict against the RTO, and the
 //! predicted-vs-observed switch of every resolver. [`render_text`],
 //! [`render_json`] and [`render_html`] show it; [`summary`] folds many
-//! reports into a service's posture over time. The JSON schema is
-//! documented in `docs/report.md`.
+//! reports into a service's posture over time; [`save`] stores an
+//! incident's report in the journal. The JSON schema is documented in
+//! `docs/report.md`.
 
 mod build;
 mod clock;

@@ -182,7 +182,7 @@ impl Start {
         ));
         let links = service::Links {
             tx,
-            primary: crate::propagation::flip::provider_primary(&cfg, &svc),
+            primary: crate::engine::watch::provider_primary(&cfg, &svc),
             intent_max_age: cfg.controller.intent_max_age,
             metrics,
             notify: shared.obs.notify.clone(),
