@@ -1,7 +1,8 @@
 //! Imports go one way: within each listed module of `src/`, no file reaches a
-//! sibling that reaches back to it, directly or around a loop; and between
-//! modules, the layers hold: the sans-IO controller names no layer above it
-//! and nothing that does I/O, and only the CLI and the demo use the daemon.
+//! sibling that reaches back to it, directly or around a loop, nor does any
+//! module of the crate reach one that reaches back; and the layers hold:
+//! the sans-IO controller names no layer above it and nothing that does
+//! I/O, and only the CLI and the demo use the daemon.
 
 #[path = "imports/paths.rs"]
 mod paths;
@@ -128,6 +129,17 @@ fn imports_within_each_module_go_one_way() {
         .filter_map(|m| a_loop(&graph(&root.join("src").join(m), m)).map(|l| format!("{m}: {l}")))
         .collect();
     assert!(loops.is_empty(), "import loops:\n{}", loops.join("\n"));
+}
+
+#[test]
+fn the_crate_s_modules_import_one_way() {
+    let g = paths::crate_graph(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(g.len() > 15, "too few modules read: {:?}", g.keys());
+    assert!(
+        g["runtime"].contains("controller"),
+        "the graph misses edges"
+    );
+    assert_eq!(a_loop(&g), None, "modules of the crate import each other");
 }
 
 #[test]

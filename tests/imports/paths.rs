@@ -2,7 +2,7 @@
 //! every path under a root (`crate`, `tokio`, `std`) with brace groups
 //! expanded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// `text` without the items marked `#[cfg(test)]` (a `mod x;` line or a
@@ -127,4 +127,35 @@ pub fn sources(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The modules of the crate under `src` (each directory, and each file but
+/// `lib.rs`, `main.rs` and the test support) and, for each, the others its
+/// non-test code names as `crate::OTHER`.
+pub fn crate_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let modules: BTreeMap<String, Vec<PathBuf>> = sources(src)
+        .into_iter()
+        .filter_map(|p| {
+            let top = p.strip_prefix(src).ok()?.components().next()?;
+            let name = Path::new(top.as_os_str()).file_stem()?;
+            let name = name.to_string_lossy().into_owned();
+            (!["lib", "main"].contains(&name.as_str())).then_some((name, p))
+        })
+        .fold(BTreeMap::new(), |mut m, (name, p)| {
+            m.entry(name).or_insert_with(Vec::new).push(p);
+            m
+        });
+    let known: BTreeSet<&String> = modules.keys().collect();
+    modules
+        .iter()
+        .map(|(name, files)| {
+            let uses = files
+                .iter()
+                .flat_map(|f| paths(&non_test(&std::fs::read_to_string(f).unwrap()), "crate"))
+                .filter_map(|p| p.split("::").nth(1).map(str::to_string))
+                .filter(|m| m != name && known.contains(m))
+                .collect();
+            (name.clone(), uses)
+        })
+        .collect()
 }
