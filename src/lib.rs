@@ -30,8 +30,14 @@
 //!   caps, header and idle timeouts, body limit) and the descriptor budget.
 //! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
 //! - [`journal`]: the durable SQLite journal of every decision and change.
-//! - [`runtime`]: the daemon: probes, controllers, provider calls, signals, systemd.
+//! - [`runtime`]: the daemon: probes, controllers, provider calls, signals,
+//!   systemd; only [`cli`] and [`demo`] use it.
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
+//! - `test_hooks`: the `RTOGUARD_TEST_*` environment hooks of the test
+//!   suite (feature `test-hooks`); no-ops in the package.
+//!
+//! Imports go one way, between these modules and between the files of each
+//! (`tests/imports.rs` checks it).
 
 #![forbid(unsafe_code)]
 
