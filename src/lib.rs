@@ -10,8 +10,8 @@
 //!   in, actions out. No clock, socket or sleep inside.
 //! - [`plan`]: turns "move service S to pool P" into checked provider changes.
 //! - [`engine`]: the move engine: journal the intent, apply with
-//!   compare-and-set, confirm in sync, say who made the change; for the
-//!   daemon and the direct CLI.
+//!   compare-and-set, confirm in sync, say who made the change, time the
+//!   propagation after a flip; for the daemon and the direct CLI.
 //! - [`ops`]: manual operations (status, failover, failback) run directly
 //!   against a provider.
 //! - [`providers`]: builds `Arc<dyn Provider>` from the config.
@@ -30,8 +30,14 @@
 //!   caps, header and idle timeouts, body limit) and the descriptor budget.
 //! - [`control`]: the control socket (Unix socket, HTTP/JSON) of the daemon.
 //! - [`journal`]: the durable SQLite journal of every decision and change.
-//! - [`runtime`]: the daemon: probes, controllers, provider calls, signals, systemd.
+//! - [`runtime`]: the daemon: probes, controllers, provider calls, signals,
+//!   systemd; only [`cli`] and [`demo`] use it.
 //! - [`cli`]: the command line (the binary is a thin wrapper around it).
+//! - `test_hooks`: the `RTOGUARD_TEST_*` environment hooks of the test
+//!   suite (feature `test-hooks`); no-ops in the package.
+//!
+//! Imports go one way, between these modules and between the files of each
+//! (`tests/imports.rs` checks it).
 
 #![forbid(unsafe_code)]
 
@@ -55,5 +61,6 @@ pub mod providers;
 pub mod report;
 pub mod runtime;
 
+pub(crate) mod test_hooks;
 #[cfg(test)]
 mod test_support;

@@ -201,7 +201,7 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
         interrupts: &interrupts,
         journal: journal.as_ref(),
         actor: &actor,
-        primary: crate::runtime::watch::provider_primary(&cfg, svc),
+        primary: crate::engine::watch::provider_primary(&cfg, svc),
     };
     match ops::run_move(cx, async |pool| crate::ops::preflight(svc, pool).await).await {
         Ok(_) => ExitCode::SUCCESS,

@@ -62,8 +62,8 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
                         .any(|x| rtoguard_provider_api::normalize_value(svc.rtype, x) == *e)
                 })
             });
-            let mv = crate::runtime::watch_move(to.map_or("", |p| p.name.as_str()));
-            let from_cfg = crate::runtime::watch_spec(&cfg, svc, &mv);
+            let mv = crate::engine::watch::Move::now(to.map_or("", |p| p.name.as_str()));
+            let from_cfg = crate::engine::watch::spec_from_config(&cfg, svc, &mv);
             spec.zone = a.zone.clone().unwrap_or(from_cfg.zone);
             spec.resolvers = from_cfg.resolvers;
             spec.authoritatives = from_cfg.authoritatives;

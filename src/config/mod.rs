@@ -4,7 +4,8 @@
 //! `validate`, `service` and `probe` turn it into the `types` the program
 //! uses. Every issue names the file, the line and the field; all of them are
 //! collected, not just the first. A config that validates then gets its
-//! `warnings` (what cannot work as written), in the same form.
+//! `warnings` (what cannot work as written), in the same form. [`specs`]
+//! turns a service into what the probe layer and the controller take.
 
 mod compiled;
 mod fast;
@@ -18,6 +19,7 @@ mod raw;
 mod secret;
 mod service;
 mod source;
+pub mod specs;
 mod summary;
 mod tables;
 mod topology;

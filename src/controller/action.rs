@@ -6,31 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
-
-/// Why a flip happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// The active pool is down (confirmed by quorum): automatic, unplanned.
-    ActiveDown,
-    /// An operator's unplanned failover.
-    Manual,
-    /// A move back to the preferred pool (automatic or by command).
-    Failback,
-    /// An operator's planned failover (lower TTL, drain, flip).
-    Planned,
-    /// Finishing an intent left unfinished by a restart.
-    Reconcile,
-}
-
-/// Who asked for a change: automation counts towards the flip cap and stops
-/// when the service is pinned; an operator's commands always run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Initiator {
-    Automation,
-    Operator,
-}
+use super::vocab::{Initiator, Reason};
 
 /// Why the TTL changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

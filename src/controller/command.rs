@@ -2,9 +2,10 @@
 
 use tokio::time::Instant;
 
-use super::action::{EntryKind, Initiator, Reason, entry};
-use super::event::{Command, PoolHealth};
+use super::action::{EntryKind, entry};
+use super::event::Command;
 use super::state::{Move, Phase};
+use super::vocab::{Initiator, PoolHealth, Reason};
 use super::{Action, Controller};
 
 impl Controller {

@@ -2,11 +2,12 @@
 
 use tokio::time::Instant;
 
-use super::action::{AlertLevel, EntryKind, Initiator, Reason, TtlReason, alert, entry};
+use super::action::{AlertLevel, EntryKind, TtlReason, alert, entry};
 use super::command::refuse;
 use super::damping::Gate;
-use super::event::{IntentKind, PoolHealth};
+use super::event::IntentKind;
 use super::state::{Halt, Move, Phase, Resume};
+use super::vocab::{Initiator, PoolHealth, Reason};
 use super::{Action, Controller, FailbackMode};
 
 /// One automatic decision.

@@ -15,7 +15,8 @@ use tokio::time::Instant;
 use super::action::{AlertLevel, EntryKind, alert, durable_entry};
 use super::command::refuse;
 use super::durable::{Change, Drill, MAX_DWELL};
-use super::event::{Command, PoolHealth};
+use super::event::Command;
+use super::vocab::PoolHealth;
 use super::{Action, Controller};
 
 impl Controller {

@@ -4,23 +4,8 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use super::action::{Initiator, Reason};
 use super::durable::Durable;
-
-/// A pool's health as the probe layer aggregated it (hysteresis and quorum
-/// happen outside; the controller trusts `Down` as confirmed by quorum).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PoolHealth {
-    /// Not enough fresh observations to say anything.
-    Unknown,
-    /// Healthy.
-    Up,
-    /// Up, but some probes are failing: the moment to lower the TTL.
-    Suspect,
-    /// Down, confirmed by quorum.
-    Down,
-}
+use super::vocab::{Initiator, PoolHealth, Reason};
 
 /// The provider operation a result or failure refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,16 +134,5 @@ impl std::fmt::Display for Command {
                 write!(f, "drill {id} ({mode}, dwell {dwell_secs}s)")
             }
         }
-    }
-}
-
-impl std::fmt::Display for PoolHealth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PoolHealth::Unknown => "unknown",
-            PoolHealth::Up => "up",
-            PoolHealth::Suspect => "suspect",
-            PoolHealth::Down => "down",
-        })
     }
 }

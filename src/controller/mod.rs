@@ -73,6 +73,7 @@ mod provider;
 mod reconcile;
 pub mod state;
 mod status;
+mod vocab;
 
 #[cfg(test)]
 mod proptests;
@@ -81,12 +82,13 @@ mod tests;
 
 use tokio::time::Instant;
 
-pub use action::{Action, AlertLevel, Entry, EntryKind, Initiator, Reason, TtlReason};
+pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
 pub use durable::{Change, Drill, Durable, Pin, format_wall};
-pub use event::{Command, Event, Intent, IntentKind, PoolHealth, ProviderOp};
+pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use policy::{FailbackMode, Policy, PolicyError};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
+pub use vocab::{Initiator, PoolHealth, Reason};
 
 use damping::Damping;
 use durable::WallAnchor;

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::action::{AlertLevel, EntryKind, Reason, TtlReason, alert, entry};
+use super::action::{AlertLevel, EntryKind, TtlReason, alert, entry};
 use super::damping::Gate;
-use super::event::PoolHealth;
 use super::state::{Move, Phase};
+use super::vocab::{PoolHealth, Reason};
 use super::{Action, Controller};
 
 impl Controller {

@@ -2,9 +2,10 @@
 
 use tokio::time::Instant;
 
-use super::action::{EntryKind, Initiator, Reason, entry};
+use super::action::{EntryKind, entry};
 use super::event::{Intent, IntentKind};
 use super::state::{Phase, ProviderView};
+use super::vocab::{Initiator, Reason};
 use super::{Action, Controller};
 
 impl Controller {

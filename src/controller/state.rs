@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::action::{Initiator, Reason};
-use super::event::PoolHealth;
+use super::vocab::{Initiator, PoolHealth, Reason};
 
 /// Where the controller stands. At most one provider call is outstanding,
 /// and only in `SettingTtl`, `Flipping` and `Rereading`.

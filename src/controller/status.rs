@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::durable::{Drill, Pin};
-use super::event::{Command, Intent, PoolHealth};
+use super::event::{Command, Intent};
 use super::state::Halt;
+use super::vocab::PoolHealth;
 use super::{Controller, FailbackMode};
 
 /// One service's controller as people see it. Times are seconds relative

@@ -15,7 +15,6 @@ use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
 use crate::propagation::{self, Progress};
 use crate::report::{self, Report};
-use crate::runtime;
 
 /// How long the daemon may take to see a pool up.
 const UP_LIMIT: Duration = Duration::from_secs(20);
@@ -147,12 +146,12 @@ async fn failback(
     // The watch's offsets count from the same moment as the journal lines.
     let since = Duration::from_millis(now_ms().saturating_sub(t0).max(0) as u64);
     let now = Instant::now();
-    let mv = runtime::watch::Move {
+    let mv = crate::engine::watch::Move {
         from: Some("standby"),
         start: now.checked_sub(since).unwrap_or(now),
-        ..runtime::watch_move("primary")
+        ..crate::engine::watch::Move::now("primary")
     };
-    let spec = runtime::watch_spec(&cfg, svc, &mv);
+    let spec = crate::engine::watch::spec_from_config(&cfg, svc, &mv);
     let served = follow_failback(spec, journal, follower, out).await?;
     settle(&socket, journal, follower, out).await?;
     out.line(&format!(

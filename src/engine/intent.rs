@@ -24,7 +24,7 @@ pub struct IntentRecord<'a> {
 
 /// Journal the intent; an error means: do not call the provider.
 pub fn journal_intent(journal: &Journal, r: IntentRecord<'_>) -> Result<i64, IntentError> {
-    if crate::runtime::test_hooks::journal_fails() {
+    if crate::test_hooks::journal_fails() {
         return Err(IntentError::TestHook);
     }
     Ok(journal.open_intent(r.service, r.incident, r.actor, r.message, r.payload)?)

@@ -2,10 +2,12 @@
 //! and the direct CLI alike. Build the change from the intent and what is
 //! served, journal the intent (no journal, no write), apply with
 //! compare-and-set, confirm in sync, re-read after a retryable error or a
-//! lost compare-and-set, and say honestly who made the change.
+//! lost compare-and-set, and say honestly who made the change. After a
+//! flip, [`watch`] times its propagation.
 
 mod change;
 mod intent;
+pub mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,7 +85,7 @@ pub async fn apply(
         Ok(receipt) => {
             let accepted_ms = crate::journal::now_ms();
             progress.applied(&receipt);
-            crate::runtime::test_hooks::pause_after_apply().await;
+            crate::test_hooks::pause_after_apply().await;
             let in_sync_ms = match p
                 .wait_in_sync(&svc.zone, change, &receipt, sync_timeout)
                 .await

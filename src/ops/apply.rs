@@ -5,7 +5,7 @@ use rtoguard_provider_api::{Change, ProviderError, Receipt};
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::execute::Run;
+use super::context::Run;
 use super::{OpError, Output};
 use crate::controller::{Initiator, Intent, IntentKind, Reason};
 use crate::engine::{self, Outcome};

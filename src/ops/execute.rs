@@ -2,16 +2,15 @@
 //! Ctrl-C handling and journal entries.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
-use rtoguard_provider_api::{Change, Provider, RecordSet};
+use rtoguard_provider_api::{Change, RecordSet};
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::{Interrupts, MoveOptions, OpError, Output};
-use crate::config::{Pool, Service};
-use crate::journal::{Journal, NewEntry};
+use super::context::{MoveContext, Run};
+use super::{OpError, Output};
+use crate::config::Pool;
 use crate::plan::{self, Plan, Step};
 
 /// What a move did.
@@ -21,21 +20,6 @@ pub struct MoveOutcome {
     pub dry_run: bool,
     /// Incident id in the journal, when journaled.
     pub incident: Option<String>,
-}
-
-/// Everything a move needs.
-pub struct MoveContext<'a> {
-    pub service: &'a Service,
-    pub provider: Arc<dyn Provider>,
-    pub to: &'a str,
-    pub opts: MoveOptions,
-    pub out: &'a Output,
-    pub interrupts: &'a Interrupts,
-    pub journal: Option<&'a Journal>,
-    /// Who asked: `user:NAME` or `cli`.
-    pub actor: &'a str,
-    /// The RFC 2136 primary, watched after the flip when no authoritative is configured.
-    pub primary: Option<std::net::SocketAddr>,
 }
 
 /// Read, plan, show, confirm, check the target, then apply each step.
@@ -153,27 +137,7 @@ fn confirm(yes: bool) -> Result<(), OpError> {
     }
 }
 
-pub(super) struct Run<'a, 'b> {
-    pub(super) cx: &'a MoveContext<'b>,
-    pub(super) incident: Option<String>,
-}
-
 impl Run<'_, '_> {
-    pub(super) fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
-        let Some(j) = self.cx.journal else { return };
-        let e = NewEntry {
-            service: &self.cx.service.name,
-            incident: self.incident.as_deref(),
-            kind,
-            actor: self.cx.actor,
-            message,
-            detail,
-        };
-        if let Err(err) = j.append(e) {
-            tracing::warn!(error = %err, "Journal write failed; continuing without it.");
-        }
-    }
-
     async fn steps(&self, plan: &Plan) -> Result<Option<super::follow::Watching>, OpError> {
         let mut watch = None;
         let mut iter = plan.steps.iter().peekable();

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::execute::Run;
+use super::context::Run;
 use crate::plan::Plan;
 use crate::propagation::{self, WatchOutcome};
 
@@ -30,14 +30,14 @@ pub(super) fn start(
 ) -> Watching {
     let cx = run.cx;
     let old_ttl = change.expected().iter().map(|s| s.ttl).max().unwrap_or(0);
-    let mv = crate::runtime::watch::Move {
+    let mv = crate::engine::watch::Move {
         to: &plan.to,
         from: plan.from.pool(),
         old_ttl,
         start: cx.out.start(),
         changed_at: Some(accepted),
     };
-    let spec = crate::runtime::watch::spec(cx.service, cx.primary, &mv);
+    let spec = crate::engine::watch::spec(cx.service, cx.primary, &mv);
     let (progress, render) = if cx.out.is_json() {
         (None, None)
     } else {
@@ -96,7 +96,7 @@ pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
         );
         return;
     };
-    if let Some(r) = crate::runtime::reports::save(j, id, run.cx.service, Some(&outcome)) {
+    if let Some(r) = crate::report::save(j, id, run.cx.service, Some(&outcome)) {
         let achieved = r.rto.achieved_ms.map_or("not reached".into(), |ms| {
             crate::report::format_duration(ms)
         });

@@ -3,6 +3,7 @@
 //! a line), and a change is journaled when the state directory is writable.
 
 mod apply;
+mod context;
 mod execute;
 mod follow;
 mod interrupt;
@@ -12,7 +13,8 @@ mod status;
 
 use std::time::Duration;
 
-pub use execute::{MoveContext, MoveOutcome, run_move};
+pub use context::MoveContext;
+pub use execute::{MoveOutcome, run_move};
 pub use interrupt::Interrupts;
 pub use output::Output;
 pub use preflight::preflight;

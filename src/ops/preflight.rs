@@ -4,7 +4,7 @@ use crate::config::{Pool, Service};
 
 /// Probe every endpoint of `pool` once; Ok when at least `min_healthy` pass.
 pub async fn preflight(svc: &Service, pool: &Pool) -> Result<(), String> {
-    let spec = crate::runtime::specs::probe_spec(svc);
+    let spec = crate::config::specs::probe_spec(svc);
     let mut ok = 0u32;
     let mut failures = Vec::new();
     for ep in &pool.endpoints {

@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
 use super::{Observations, config_digest, serve_with, service_obs};
+use crate::config::specs;
 use crate::config::{Config, Service};
 use crate::probe::{PoolEndpoints, ProbeResult, Scheduler};
-use crate::runtime::specs;
 
 /// The pools of every service, as this vantage sees them.
 type Views = BTreeMap<String, BTreeMap<String, PoolEndpoints>>;

@@ -20,7 +20,7 @@ use super::tls::{TlsFiles, handshake, server_config};
 use crate::bounded::{self, Limits, descriptors, serve_connection};
 use crate::config::{Config, Secret};
 
-/// The probe scheduler's smallest in-flight cap (`runtime::specs::limits`):
+/// The probe scheduler's smallest in-flight cap (`config::specs::limits`):
 /// the reserve [`serve`] keeps when it has no config to size it from.
 const SMALLEST_PROBES_IN_FLIGHT: usize = 64;
 
@@ -34,7 +34,7 @@ struct Shared {
 /// sized so probes (the scheduler's in-flight cap), provider calls and the
 /// control socket keep their descriptors.
 pub fn limits_for(cfg: &Config) -> Limits {
-    let probes = crate::runtime::specs::limits(cfg).max_in_flight;
+    let probes = crate::config::specs::limits(cfg).max_in_flight;
     limits_with_reserve(descriptors::reserve_for(probes))
 }
 

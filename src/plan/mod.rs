@@ -4,7 +4,9 @@
 //! config, before anything is sent: every step's change names the state it
 //! expects to replace (the previous step's result), and [`Change::new`]
 //! refuses any step that would publish an empty record set. `--dry-run`
-//! prints the plan; execution ([`crate::ops`]) applies it step by step.
+//! prints the plan; the manual operations apply it step by step through
+//! the move engine (which sit above this module and name it, not the
+//! other way round).
 
 mod active;
 

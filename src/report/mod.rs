@@ -6,8 +6,9 @@
 //! the recovery split into phases, the verdict against the RTO, and the
 //! predicted-vs-observed switch of every resolver. [`render_text`],
 //! [`render_json`] and [`render_html`] show it; [`summary`] folds many
-//! reports into a service's posture over time. The JSON schema is
-//! documented in `docs/report.md`.
+//! reports into a service's posture over time; [`save`] stores an
+//! incident's report in the journal. The JSON schema is documented in
+//! `docs/report.md`.
 
 mod build;
 mod clock;
@@ -16,6 +17,7 @@ mod facts;
 mod html;
 mod paths;
 mod phases;
+mod save;
 mod summary;
 mod svg;
 mod text;
@@ -36,6 +38,7 @@ mod tests_summary;
 pub use build::{build, kind_of};
 pub use clock::{dur as format_duration, wall as format_wall};
 pub use html::render_html;
+pub use save::save;
 pub use summary::{
     ServiceSummary, Stat, Summary, render_summary_json, render_summary_text, summary,
 };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use tokio::time::Instant;
 
-use super::specs;
+use crate::config::specs;
 use crate::controller::{Action, Controller, Event};
 use crate::probe::{Hysteresis, PoolEndpoints};
 

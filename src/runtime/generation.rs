@@ -10,9 +10,9 @@ use tracing::{info, warn};
 
 use super::peering::{self, Peering};
 use super::service::Input;
-use super::specs;
 use super::unit::{self, Shared, Unit};
 use crate::config::Config;
+use crate::config::specs;
 use crate::probe::{Scheduler, SchedulerHandle};
 
 /// Everything that runs for the current config.

@@ -70,7 +70,7 @@ impl Heartbeats {
             origin: self.origin,
             beat,
             registry: self.clone(),
-            wedge_at: super::test_hooks::wedge_after(service).map(|d| Instant::now() + d),
+            wedge_at: crate::test_hooks::wedge_after(service).map(|d| Instant::now() + d),
         }
     }
 

@@ -1,7 +1,6 @@
 //! The daemon (`rtoguard run`): probes, controllers, provider calls, the
 //! control socket, signals and systemd notification, wired together.
 //!
-//! - [`specs`]: config → probe targets and controller policy.
 //! - [`generation`]: the running config; a reload replaces what changed.
 //! - [`unit`]: one service's task, started and stopped on its own.
 //! - [`service`]: one task per service: health in, decisions out.
@@ -19,19 +18,15 @@ mod heartbeat;
 mod outputs;
 mod peering;
 mod readiness;
-pub mod reports;
 mod service;
 pub mod signals;
-pub mod specs;
 mod systemd;
-pub(crate) mod test_hooks;
 #[cfg(test)]
 mod tests_reload;
 #[cfg(test)]
 mod tests_systemd;
 mod unit;
 mod vantages;
-pub mod watch;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,27 +44,6 @@ use crate::journal::Journal;
 use generation::Generation;
 use outputs::{Observability, Outputs};
 use service::Input;
-
-/// A watch spec for `svc` moving to pool `mv.to`, from the config (for `rtoguard watch`
-/// and manual moves).
-pub fn watch_spec(
-    cfg: &Config,
-    svc: &crate::config::Service,
-    mv: &watch::Move<'_>,
-) -> crate::propagation::WatchSpec {
-    watch::spec(svc, watch::provider_primary(cfg, svc), mv)
-}
-
-/// A move to `to` starting now, for [`watch_spec`].
-pub fn watch_move(to: &str) -> watch::Move<'_> {
-    watch::Move {
-        to,
-        from: None,
-        old_ttl: 0,
-        start: tokio::time::Instant::now(),
-        changed_at: None,
-    }
-}
 
 /// How long `status` waits for one service task's answer.
 const STATUS_WAIT: Duration = Duration::from_secs(2);

@@ -13,7 +13,7 @@ use tracing::error;
 use super::heartbeat::Heartbeats;
 use super::peering::Peering;
 use super::service::{self, Input, ServiceTask};
-use super::{Observability, vantages, watch};
+use super::{Observability, vantages};
 use crate::config::{Config, Service};
 use crate::journal::Journal;
 
@@ -182,7 +182,7 @@ impl Start {
         ));
         let links = service::Links {
             tx,
-            primary: watch::provider_primary(&cfg, &svc),
+            primary: crate::engine::watch::provider_primary(&cfg, &svc),
             intent_max_age: cfg.controller.intent_max_age,
             metrics,
             notify: shared.obs.notify.clone(),

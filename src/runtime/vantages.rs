@@ -91,7 +91,7 @@ impl Vantages {
     /// How long this controller waits before an automatic write that moves
     /// traffic to a pool in `region`.
     pub fn writer_delay(&self, region: Option<&str>) -> Duration {
-        if super::test_hooks::no_writer_delay() {
+        if crate::test_hooks::no_writer_delay() {
             return Duration::ZERO;
         }
         let mut order: Vec<&str> = self.writers.iter().map(String::as_str).collect();

@@ -82,14 +82,14 @@ impl ServiceTask {
             old.cancel();
         }
         let start = self.incident_start.unwrap_or_else(Instant::now);
-        let mv = crate::runtime::watch::Move {
+        let mv = crate::engine::watch::Move {
             to,
             from: None,
             old_ttl,
             start,
             changed_at: self.last_accept,
         };
-        let spec = crate::runtime::watch::spec(&self.svc, self.links.primary, &mv);
+        let spec = crate::engine::watch::spec(&self.svc, self.links.primary, &mv);
         self.journal_entry(
             "watch-start",
             &format!("watching propagation of pool {to} (old TTL {old_ttl}s)"),
@@ -98,7 +98,7 @@ impl ServiceTask {
         let cancel = self.stop.child_token();
         self.watching = Some(cancel.clone());
         let incident = self.incident.clone();
-        crate::runtime::watch::spawn(spec, cancel, self.links.tx.clone(), move |o| {
+        crate::engine::watch::spawn(spec, cancel, self.links.tx.clone(), move |o| {
             Input::Watched {
                 incident,
                 outcome: Box::new(o),
@@ -130,8 +130,7 @@ impl ServiceTask {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }
         if let Some(id) = &incident
-            && let Some(r) =
-                crate::runtime::reports::save(&self.journal, id, &self.svc, Some(&outcome))
+            && let Some(r) = crate::report::save(&self.journal, id, &self.svc, Some(&outcome))
         {
             self.observe_phases(&r);
         }

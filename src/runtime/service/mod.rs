@@ -22,8 +22,8 @@ mod observe;
 mod status;
 
 use super::exec::{self, Done};
-use super::specs;
 use crate::config::Service;
+use crate::config::specs;
 use crate::control::Reply;
 use crate::controller::{Action, AlertLevel, Change, Command, Controller, Event};
 use crate::journal::Journal;

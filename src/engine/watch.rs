@@ -32,6 +32,26 @@ pub struct Move<'a> {
     pub changed_at: Option<Instant>,
 }
 
+impl<'a> Move<'a> {
+    /// A move to `to` starting now, with nothing known of the old answer.
+    pub fn now(to: &'a str) -> Self {
+        Move {
+            to,
+            from: None,
+            old_ttl: 0,
+            start: Instant::now(),
+            changed_at: None,
+        }
+    }
+}
+
+/// The watch spec for a move of `svc`, from the config: the provider's
+/// primary stands in when nothing else is configured (for `rtoguard watch`
+/// and the demo).
+pub fn spec_from_config(cfg: &Config, svc: &Service, mv: &Move<'_>) -> WatchSpec {
+    spec(svc, provider_primary(cfg, svc), mv)
+}
+
 /// The watch spec for a move of `svc`.
 pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchSpec {
     let rtype = match svc.rtype {

@@ -1,0 +1,48 @@
+//! What a manual move carries from step to step: its context, and the run
+//! that journals each step under the move's incident.
+
+use std::sync::Arc;
+
+use rtoguard_provider_api::Provider;
+
+use super::{Interrupts, MoveOptions, Output};
+use crate::config::Service;
+use crate::journal::{Journal, NewEntry};
+
+/// Everything a move needs.
+pub struct MoveContext<'a> {
+    pub service: &'a Service,
+    pub provider: Arc<dyn Provider>,
+    pub to: &'a str,
+    pub opts: MoveOptions,
+    pub out: &'a Output,
+    pub interrupts: &'a Interrupts,
+    pub journal: Option<&'a Journal>,
+    /// Who asked: `user:NAME` or `cli`.
+    pub actor: &'a str,
+    /// The RFC 2136 primary, watched after the flip when no authoritative is configured.
+    pub primary: Option<std::net::SocketAddr>,
+}
+
+/// One move under way: its context and the incident it is journaled under.
+pub(super) struct Run<'a, 'b> {
+    pub(super) cx: &'a MoveContext<'b>,
+    pub(super) incident: Option<String>,
+}
+
+impl Run<'_, '_> {
+    pub(super) fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
+        let Some(j) = self.cx.journal else { return };
+        let e = NewEntry {
+            service: &self.cx.service.name,
+            incident: self.incident.as_deref(),
+            kind,
+            actor: self.cx.actor,
+            message,
+            detail,
+        };
+        if let Err(err) = j.append(e) {
+            tracing::warn!(error = %err, "Journal write failed; continuing without it.");
+        }
+    }
+}
