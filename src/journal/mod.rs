@@ -7,7 +7,10 @@
 //! `PRAGMA user_version` (see [`schema`]).
 
 mod event;
+pub mod history;
+mod kinds;
 mod schema;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,7 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-pub use event::JournalEvent;
+pub use event::{Event, JournalEvent, Source};
+pub use kinds::{Behind, Diff, Opened, Outcome, ProviderCall, Tally};
 
 /// Journal errors: the database could not be opened, migrated or written.
 #[derive(Debug, thiserror::Error)]
@@ -67,17 +71,6 @@ pub struct Entry {
     /// A short human sentence.
     pub message: String,
     /// Structured detail (record diff, error, vantages).
-    pub detail: serde_json::Value,
-}
-
-/// A new entry to append.
-#[derive(Debug, Clone)]
-pub struct NewEntry<'a> {
-    pub service: &'a str,
-    pub incident: Option<&'a str>,
-    pub kind: &'a str,
-    pub actor: &'a str,
-    pub message: String,
     pub detail: serde_json::Value,
 }
 
@@ -146,50 +139,37 @@ impl Journal {
         })
     }
 
-    /// Append one entry; it is durable when this returns. Returns its sequence number.
-    pub fn append(&self, e: NewEntry<'_>) -> Result<i64, JournalError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO entries (at_ms, service, incident, kind, actor, message, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![now_ms(), e.service, e.incident, e.kind, e.actor, e.message, e.detail.to_string()],
-            )?;
-            Ok(c.last_insert_rowid())
-        })
-    }
-
     /// Write an intent (and an `intent` entry) before acting on it.
     pub fn open_intent(
         &self,
-        service: &str,
-        incident: Option<&str>,
-        actor: &str,
-        message: String,
-        payload: serde_json::Value,
+        src: Source<'_>,
+        intent: &crate::controller::Intent,
+        behind: Option<Behind>,
     ) -> Result<i64, JournalError> {
-        let seq = self.append(NewEntry {
-            service,
-            incident,
-            kind: "intent",
-            actor,
-            message,
-            detail: payload.clone(),
+        let payload = serde_json::to_string(intent).map_err(|e| JournalError::Encode {
+            path: self.path.clone(),
+            source: e,
         })?;
+        let event = Event::Intent {
+            intent: intent.clone(),
+            behind,
+        };
+        let seq = self.record(src, &event)?;
         self.with(|c| {
             c.execute(
                 "INSERT INTO intents (service, incident, payload, opened_seq) VALUES (?1, ?2, ?3, ?4)",
-                params![service, incident, payload.to_string(), seq],
+                params![src.service, src.incident, payload, seq],
             )?;
             Ok(c.last_insert_rowid())
         })
     }
 
-    /// Close an intent with its outcome (`done`, `failed`, `conflict`, `done-by-other`, ...).
+    /// Close an intent with its outcome and a note on it.
     pub fn close_intent(
         &self,
         id: i64,
-        outcome: &str,
-        message: String,
-        detail: serde_json::Value,
+        outcome: Outcome,
+        note: String,
     ) -> Result<(), JournalError> {
         let (service, incident): (String, Option<String>) = self.with(|c| {
             c.query_row(
@@ -198,18 +178,22 @@ impl Journal {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
         })?;
-        let seq = self.append(NewEntry {
+        let src = Source {
             service: &service,
             incident: incident.as_deref(),
-            kind: "intent-closed",
             actor: "rtoguard",
-            message,
-            detail: serde_json::json!({ "intent": id, "outcome": outcome, "detail": detail }),
-        })?;
+        };
+        let event = Event::IntentClosed {
+            intent: id,
+            outcome,
+            note,
+        };
+        let seq = self.record(src, &event)?;
+        let word = event_word(outcome);
         self.with(|c| {
             c.execute(
                 "UPDATE intents SET outcome = ?1, closed_seq = ?2 WHERE id = ?3",
-                params![outcome, seq, id],
+                params![word, seq, id],
             )
             .map(|_| ())
         })
@@ -292,6 +276,15 @@ impl Journal {
             rows.collect()
         })
     }
+}
+
+/// An outcome as the `intents` table stores it (`done`, `done-by-other`, ...).
+fn event_word(o: Outcome) -> String {
+    // A unit variant always serializes to a string.
+    serde_json::to_value(o)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {

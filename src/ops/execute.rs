@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::{Interrupts, MoveOptions, OpError, Output};
 use crate::config::{Pool, Service};
-use crate::journal::{Journal, NewEntry};
+use crate::journal::{Event, Journal, Opened, Source};
 use crate::plan::{self, Plan, Step};
 
 /// What a move did.
@@ -90,24 +90,35 @@ where
         cx: &cx,
         incident: cx.journal.map(|_| incident.clone()),
     };
-    run.journal(
-        "incident-start",
-        format!("{} asked to move {} to {}", cx.actor, svc.name, plan.to),
-        json!({ "pool": plan.from.pool(), "manual": true }),
-    );
-    run.journal(
-        "command",
-        format!("{} asked: failover to {} (planned: {})", cx.actor, plan.to, plan.planned),
-        json!({ "command": { "command": "failover", "to": plan.to, "planned": plan.planned }, "actor": cx.actor }),
-    );
-    run.journal(
-        "decision",
-        format!(
+    run.journal(Event::IncidentStart {
+        pool: plan.from.pool().map(str::to_string),
+        cause: Opened::Manual {
+            actor: cx.actor.to_string(),
+            to: plan.to.clone(),
+        },
+    });
+    run.journal(Event::Command {
+        actor: cx.actor.to_string(),
+        command: crate::controller::Command::Failover {
+            to: plan.to.clone(),
+            planned: plan.planned,
+            force: cx.opts.force,
+        },
+    });
+    run.journal(Event::Decision {
+        decision: crate::controller::EntryKind::Decision,
+        pool: Some(plan.to.clone()),
+        reason: Some(if plan.planned {
+            crate::controller::Reason::Planned
+        } else {
+            crate::controller::Reason::Manual
+        }),
+        note: format!(
             "{} moves {} from {} to {}",
             cx.actor, svc.name, plan.from, plan.to
         ),
-        json!({ "plan": &plan }),
-    );
+        change: None,
+    });
     let watch = run.steps(&plan).await?;
     cx.out.step(
         "done",
@@ -159,17 +170,14 @@ pub(super) struct Run<'a, 'b> {
 }
 
 impl Run<'_, '_> {
-    pub(super) fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
+    pub(super) fn journal(&self, event: Event) {
         let Some(j) = self.cx.journal else { return };
-        let e = NewEntry {
+        let src = Source {
             service: &self.cx.service.name,
             incident: self.incident.as_deref(),
-            kind,
             actor: self.cx.actor,
-            message,
-            detail,
         };
-        if let Err(err) = j.append(e) {
+        if let Err(err) = j.record(src, &event) {
             tracing::warn!(error = %err, "Journal write failed; continuing without it.");
         }
     }
