@@ -177,7 +177,7 @@ fn kill_9_between_flip_and_journal_reconciles_without_a_second_flip() {
     let before = history(&tb);
     assert_eq!(before.matches("about to flip").count(), 1, "{before}");
     assert!(
-        !before.contains("to: \"standby\", ttl: 1, reason: ActiveDown, by: Automation }: done"),
+        !before.contains("flip from pool primary to pool standby: done"),
         "the flip result was journaled before the kill:\n{before}"
     );
     let d2 = Daemon::start(&tb, &[]);
