@@ -3,7 +3,7 @@
 use std::fmt::{Display, Formatter, Result};
 
 use super::kinds::{Event, Opened, Outcome, ProviderCall};
-use crate::controller::{Initiator, Intent, Reason};
+use crate::controller::{Initiator, Intent, ProviderOp, Reason, TtlReason};
 
 impl Display for Event {
     fn fmt(&self, f: &mut Formatter<'_>) -> Result {
@@ -79,18 +79,48 @@ fn opened(f: &mut Formatter<'_>, pool: Option<&str>, cause: &Opened) -> Result {
 /// What an intent is about to do, and why: "flip from pool a to pool b
 /// (the active pool is down; automation)".
 fn about(i: &Intent) -> String {
-    let why = match i.reason {
-        Reason::ActiveDown => "the active pool is down",
-        Reason::Manual => "an operator's failover",
-        Reason::Failback => "a failback",
-        Reason::Planned => "an operator's planned move",
-        Reason::Reconcile => "finishing an unfinished call",
-    };
-    let by = match i.by {
-        Initiator::Automation => "automation",
-        Initiator::Operator => "operator",
-    };
-    format!("{} ({why}; {by})", ProviderCall::from(&i.kind))
+    format!("{} ({}; {})", ProviderCall::from(&i.kind), i.reason, i.by)
+}
+
+impl Display for Reason {
+    fn fmt(&self, f: &mut Formatter<'_>) -> Result {
+        f.write_str(match self {
+            Reason::ActiveDown => "the active pool is down",
+            Reason::Manual => "an operator's failover",
+            Reason::Failback => "a failback",
+            Reason::Planned => "an operator's planned move",
+            Reason::Reconcile => "finishing an unfinished call",
+        })
+    }
+}
+
+impl Display for Initiator {
+    fn fmt(&self, f: &mut Formatter<'_>) -> Result {
+        f.write_str(match self {
+            Initiator::Automation => "automation",
+            Initiator::Operator => "operator",
+        })
+    }
+}
+
+impl Display for TtlReason {
+    fn fmt(&self, f: &mut Formatter<'_>) -> Result {
+        f.write_str(match self {
+            TtlReason::Suspect => "the active pool is suspect",
+            TtlReason::Drain => "draining before a planned move",
+            TtlReason::Restore => "quiet again",
+        })
+    }
+}
+
+impl Display for ProviderOp {
+    fn fmt(&self, f: &mut Formatter<'_>) -> Result {
+        f.write_str(match self {
+            ProviderOp::SetTtl => "TTL change",
+            ProviderOp::Flip => "flip",
+            ProviderOp::Read => "read",
+        })
+    }
 }
 
 impl Display for ProviderCall {
