@@ -75,7 +75,7 @@ pub fn read(entries: &[Entry]) -> Facts {
             Event::Command { .. } => {
                 f.operator_commands += 1;
                 if f.command.is_none() {
-                    f.command = Some((at, e.message.clone()));
+                    f.command = Some((at, event.to_string()));
                 }
             }
             Event::Observation {
