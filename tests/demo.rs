@@ -159,7 +159,7 @@ fn demo_fails_over_reports_and_fails_back() {
     assert!(status.success(), "exit {status}:\n{}", demo.transcript());
 
     assert_has(&out, "fault: the primary region (127.0.0.2:");
-    assert_has(&out, "detection: pool primary is Down");
+    assert_has(&out, "detection: pool primary is down");
     assert_has(&out, "flipped from primary to standby");
     assert_has(&out, "authoritative demo-authority serves 127.0.0.3");
     assert_has(&out, "clients reach the new pool at 127.0.0.3:");

@@ -101,7 +101,7 @@ fn kill_between_acceptance_and_journal(kill_after: Duration) {
     std::thread::sleep(Duration::from_secs(3));
     let after = history(tb.config_str());
     assert_eq!(
-        after.matches("about to Flip").count(),
+        after.matches("about to flip").count(),
         1,
         "flipped twice:\n{after}"
     );
@@ -144,7 +144,7 @@ fn flip_results(n: &Node) -> Vec<(String, bool)> {
         .filter_map(|e| {
             let msg = e["message"].as_str()?.to_string();
             let changed = !e["detail"]["diff"]["desired"].is_null();
-            msg.starts_with("Flip").then_some((msg, changed))
+            msg.starts_with("flip").then_some((msg, changed))
         })
         .collect()
 }
@@ -250,7 +250,7 @@ fn a_journal_that_cannot_be_written_stops_the_write_and_says_so() {
         || d.log_text(),
     );
     let h = history(tb.config_str());
-    assert_eq!(h.matches("about to Flip").count(), 1, "{h}");
+    assert_eq!(h.matches("about to flip").count(), 1, "{h}");
     println!(
         "flipped {} ms after the journal came back",
         start.elapsed().as_millis()

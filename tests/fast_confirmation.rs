@@ -66,7 +66,7 @@ fn a_failure_is_confirmed_by_probes_fast_interval_apart() {
         let mut down = None;
         let start = Instant::now();
         while down.is_none() && start.elapsed() < Duration::from_secs(15) {
-            if history(&tb).contains("pool primary is Down") {
+            if history(&tb).contains("pool primary is down") {
                 down = Some(Instant::now());
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -216,7 +216,7 @@ fn episodes(tb: &Testbed, d: Daemon, metrics: SocketAddr, mut fault: Fault) {
     let impaired = "vantage test impaired: out of file descriptors";
     assert_eq!(h.matches(impaired).count(), TRIALS, "{h}");
     assert_eq!(h.matches("vantage test recovered").count(), TRIALS, "{h}");
-    for never in ["is Down", "Flip {", "SetTtl", "incident-start"] {
+    for never in ["is down", "about to flip", "set the TTL", "incident-start"] {
         assert!(!h.contains(never), "history has {never}:\n{h}\n{log}");
     }
     assert_eq!(tb.bind.query(NAME, RecordType::A).values, ["127.0.0.2"]);
@@ -280,7 +280,7 @@ fn a_stalled_scheduler_impairs_the_vantage_and_moves_nothing() {
         h.matches("vantage test recovered").count(),
     );
     assert!(impaired >= TRIALS && impaired == recovered, "{h}");
-    for never in ["is Down", "Flip {", "SetTtl", "incident-start"] {
+    for never in ["is down", "about to flip", "set the TTL", "incident-start"] {
         assert!(!h.contains(never), "history has {never}:\n{h}");
     }
     d.stop();

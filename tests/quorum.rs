@@ -17,7 +17,7 @@ use serde_json::Value;
 const PRIMARY: &str = "127.0.0.2";
 const STANDBY: &str = "127.0.0.3";
 
-/// The journal's `provider-result` entries for `op` ("Flip" or "SetTtl").
+/// The journal's `provider-result` entries for `op` ("flip" or "set the TTL").
 fn results(n: &Node, op: &str) -> Vec<Value> {
     n.history()
         .into_iter()
@@ -62,9 +62,9 @@ fn changes(c: &Cluster) -> (Vec<&'static str>, usize) {
     let mut flips = Vec::new();
     let mut ttls = std::collections::BTreeSet::new();
     for n in c.controllers() {
-        flips.extend(applied(n, "Flip").iter().map(|_| n.id));
+        flips.extend(applied(n, "flip").iter().map(|_| n.id));
         ttls.extend(
-            applied(n, "SetTtl")
+            applied(n, "set the TTL")
                 .iter()
                 .map(|e| e["detail"]["diff"].to_string()),
         );
@@ -129,13 +129,13 @@ fn primary_down_one_writer_flips_and_every_controller_agrees() {
     for id in ["c11", "c12"] {
         let n = c.node(id);
         assert!(
-            results(n, "Flip").len() == found_done(n, "Flip").len(),
+            results(n, "flip").len() == found_done(n, "flip").len(),
             "{id} did more than find the flip served:\n{}",
             c.logs()
         );
     }
     let writer = c.node("c13");
-    let done = applied(writer, "Flip");
+    let done = applied(writer, "flip");
     assert!(done[0]["message"].as_str().unwrap().ends_with(": done"));
     let report = writer.report().expect("the writer's report");
     let who = milestone(&report, "confirmed_down").unwrap_or_default();
@@ -215,8 +215,8 @@ fn a_dead_first_writer_is_replaced_after_one_grace_period() {
     );
     let c12 = c.node("c12");
     assert_eq!(
-        results(c12, "Flip").len(),
-        found_done(c12, "Flip").len(),
+        results(c12, "flip").len(),
+        found_done(c12, "flip").len(),
         "{}",
         c.logs()
     );
@@ -242,7 +242,7 @@ fn simultaneous_writers_make_one_change() {
     let moved = c.bind.serial() - serial0;
     assert_eq!(moved as usize, 1 + ttls, "{}", c.logs());
     for n in c.controllers().filter(|n| n.id != flips[0]) {
-        let rs = results(n, "Flip");
+        let rs = results(n, "flip");
         assert!(!rs.is_empty(), "{} never tried:\n{}", n.id, c.logs());
         for r in rs {
             let msg = r["message"].as_str().unwrap_or_default();

@@ -149,19 +149,11 @@ pub fn history(a: &HistoryArgs) -> ExitCode {
     };
     match j.entries(a.service.as_deref(), 0) {
         Ok(entries) => {
-            for e in entries {
+            for e in &entries {
                 if a.json {
-                    println!("{}", serde_json::to_string(&e).unwrap_or_default());
+                    println!("{}", crate::journal::history::json_line(e));
                 } else {
-                    println!(
-                        "{:>6} {} {:<12} {:<18} {:<14} {}",
-                        e.seq,
-                        crate::report::format_wall(e.at_ms),
-                        e.service,
-                        e.kind,
-                        e.actor,
-                        e.message
-                    );
+                    println!("{}", crate::journal::history::text_line(e));
                 }
             }
             ExitCode::SUCCESS

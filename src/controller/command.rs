@@ -38,7 +38,7 @@ impl Controller {
         let busy = self.phase.awaits_provider() || matches!(self.phase, Phase::Backoff { .. });
         if self.view.is_none() || self.stale || busy {
             if let Some(old) = self.queued.replace(command) {
-                let detail = format!("{old:?} superseded by a newer command");
+                let detail = format!("{old} superseded by a newer command");
                 out.push(entry(EntryKind::Aborted, None, None, detail));
             }
             out.push(entry(

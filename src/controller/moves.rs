@@ -153,7 +153,7 @@ impl Controller {
     ) {
         let old = self.ttl();
         tracing::info!(old, ttl, ?reason, "Changing the TTL.");
-        let detail = format!("TTL {old}s to {ttl}s ({reason:?})");
+        let detail = format!("TTL {old}s to {ttl}s ({reason})");
         out.push(entry(EntryKind::Decision, self.active(), None, detail));
         out.push(Action::SetTtl { ttl, reason });
         self.phase = Phase::SettingTtl { ttl, then };

@@ -58,10 +58,7 @@ impl Controller {
         self.stale = false;
         let from = from.as_deref().unwrap_or("none");
         tracing::info!(from, to, reason = ?mv.reason, "Flipped.");
-        let detail = format!(
-            "flipped from {from} to {to} ({:?}, by {:?})",
-            mv.reason, mv.by
-        );
+        let detail = format!("flipped from {from} to {to} ({}; {})", mv.reason, mv.by);
         out.push(entry(
             EntryKind::Flipped,
             Some(&to),
@@ -95,7 +92,7 @@ impl Controller {
         } else {
             EntryKind::ProviderError
         };
-        let detail = format!("{op:?} failed (retryable: {retryable}, conflict: {conflict})");
+        let detail = format!("{op} failed (retryable: {retryable}, conflict: {conflict})");
         tracing::warn!(?op, retryable, conflict, "Provider call failed.");
         out.push(entry(
             kind,
@@ -108,7 +105,7 @@ impl Controller {
         } else if retryable || conflict {
             self.back_off(now, op, mv, out);
         } else {
-            let msg = format!("provider refused {op:?} for good; a person must look");
+            let msg = format!("provider refused the {op} for good; a person must look");
             out.push(alert(AlertLevel::Critical, msg));
             // Without a readable provider state nothing can be decided.
             if automatic || op == ProviderOp::Read {
@@ -127,7 +124,7 @@ impl Controller {
         };
         let until = now + self.policy.retry_after;
         let secs = self.policy.retry_after.as_secs();
-        let msg = format!("provider {op:?} failed; trying again in {secs}s");
+        let msg = format!("provider {op} failed; trying again in {secs}s");
         out.push(alert(AlertLevel::Warning, msg));
         self.phase = Phase::Backoff { until, resume };
     }

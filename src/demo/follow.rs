@@ -6,7 +6,10 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
-use crate::journal::{Entry, now_ms};
+use serde::Deserialize;
+
+use crate::controller::PoolHealth;
+use crate::journal::{Entry, Event, now_ms};
 
 /// Where the demo writes: a spinner with lines above it on a TTY, plain lines otherwise.
 #[derive(Debug)]
@@ -103,29 +106,41 @@ impl Follower {
         Ok(out)
     }
 
-    /// Zero or more lines for one entry.
+    /// Zero or more lines for one entry (none for one without a typed event).
     fn describe(&self, e: &Entry) -> Vec<String> {
+        let Some(event) = e.event() else {
+            return Vec::new();
+        };
         let at = offset(self.t0_ms, e.at_ms);
-        let d = &e.detail;
         let one = |label: &str| vec![format!("{at} {label}: {}", e.message)];
-        match e.kind.as_str() {
-            "intent" | "intent-closed" => Vec::new(),
-            "observation" => match d["health"].as_str() {
-                Some("Suspect" | "Down") => one("detection"),
+        match &event {
+            Event::Intent { .. } | Event::IntentClosed { .. } => Vec::new(),
+            Event::Observation { health, .. } => match health {
+                PoolHealth::Suspect | PoolHealth::Down => one("detection"),
                 _ => one("health"),
             },
-            "incident-start" => one("incident opened"),
-            "incident-end" => one("incident closed"),
-            "provider-result" => self.provider_lines(e, &at),
-            "watch-start" => one("propagation"),
-            "watch-result" => self.watch_lines(e),
-            kind => one(&kind.replace(['_', '-'], " ")),
+            Event::IncidentStart { .. } => one("incident opened"),
+            Event::IncidentEnd { .. } => one("incident closed"),
+            Event::ProviderResult {
+                accepted_ms,
+                in_sync_ms,
+                ..
+            } => self.provider_lines(e, &at, *accepted_ms, *in_sync_ms),
+            Event::WatchStart { .. } => one("propagation"),
+            Event::WatchResult { watch, .. } => self.watch_lines(e, watch),
+            _ => one(&event.kind().replace(['_', '-'], " ")),
         }
     }
 
     /// The provider's answer, and when it said the change was in sync.
-    fn provider_lines(&self, e: &Entry, at: &str) -> Vec<String> {
-        let mut lines = match e.detail["accepted_ms"].as_i64() {
+    fn provider_lines(
+        &self,
+        e: &Entry,
+        at: &str,
+        accepted_ms: Option<i64>,
+        in_sync_ms: Option<i64>,
+    ) -> Vec<String> {
+        let mut lines = match accepted_ms {
             Some(ms) => vec![format!(
                 "{} provider accepted: {}",
                 offset(self.t0_ms, ms),
@@ -133,7 +148,7 @@ impl Follower {
             )],
             None => vec![format!("{at} provider: {}", e.message)],
         };
-        if let Some(ms) = e.detail["in_sync_ms"].as_i64() {
+        if let Some(ms) = in_sync_ms {
             lines.push(format!(
                 "{} provider in sync: every server of the zone has the change",
                 offset(self.t0_ms, ms)
@@ -143,40 +158,33 @@ impl Follower {
     }
 
     /// What the propagation watch saw, path by path, then its end.
-    fn watch_lines(&self, e: &Entry) -> Vec<String> {
-        let d = &e.detail;
+    fn watch_lines(&self, e: &Entry, watch: &Value) -> Vec<String> {
+        let w: Paths = serde_json::from_value(watch.clone()).unwrap_or_default();
         let start = e
             .incident
             .as_ref()
             .and_then(|id| self.starts.get(id).copied())
             .unwrap_or(e.at_ms);
-        let at = |ms: &Value| ms.as_i64().map(|ms| offset(self.t0_ms, start + ms));
+        let at = |ms: Option<i64>| ms.map(|ms| offset(self.t0_ms, start + ms));
+        let expected = w.expected.join(", ");
         let mut lines = Vec::new();
-        for a in d["authoritatives"].as_array().into_iter().flatten() {
-            if let Some(t) = at(&a["converged_ms"]) {
-                lines.push(format!(
-                    "{t} authoritative {} serves {}",
-                    text(&a["name"]),
-                    values(&d["expected"])
-                ));
+        for a in &w.authoritatives {
+            if let Some(t) = at(a.converged_ms) {
+                lines.push(format!("{t} authoritative {} serves {expected}", a.name));
             }
         }
-        for r in d["resolvers"].as_array().into_iter().flatten() {
-            if let Some(t) = at(&r["switched_ms"]) {
-                lines.push(format!(
-                    "{t} resolver path {} hands out {}",
-                    text(&r["name"]),
-                    values(&d["expected"])
-                ));
+        for r in &w.resolvers {
+            if let Some(t) = at(r.switched_ms) {
+                lines.push(format!("{t} resolver path {} hands out {expected}", r.name));
             }
         }
-        for c in d["clients"].as_array().into_iter().flatten() {
-            if let Some(t) = at(&c["reached_ms"]) {
+        for c in &w.clients {
+            if let Some(t) = at(c.reached_ms) {
                 lines.push(format!(
                     "{t} clients reach the new pool at {} (via {}; {} requests failed before)",
-                    text(&c["last_addr"]),
-                    text(&c["resolver"]),
-                    c["failed"].as_u64().unwrap_or(0)
+                    c.last_addr.as_deref().unwrap_or("?"),
+                    c.resolver,
+                    c.failed
                 ));
             }
         }
@@ -189,97 +197,35 @@ impl Follower {
     }
 }
 
-fn text(v: &Value) -> String {
-    v.as_str().unwrap_or("?").to_string()
+/// The parts of a propagation watch's report the demo shows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Paths {
+    expected: Vec<String>,
+    authoritatives: Vec<Path>,
+    resolvers: Vec<Path>,
+    clients: Vec<Clients>,
 }
 
-fn values(v: &Value) -> String {
-    let list: Vec<String> = v
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x.as_str().map(str::to_string))
-        .collect();
-    list.join(", ")
+/// One authoritative server or resolver path and when it served the change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Path {
+    name: String,
+    converged_ms: Option<i64>,
+    switched_ms: Option<i64>,
+}
+
+/// The clients behind one resolver and when they reached the new pool.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Clients {
+    resolver: String,
+    reached_ms: Option<i64>,
+    last_addr: Option<String>,
+    failed: u64,
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn entry(seq: i64, at_ms: i64, kind: &str, message: &str, detail: Value) -> Entry {
-        Entry {
-            seq,
-            at_ms,
-            service: "www".into(),
-            incident: Some("www-1".into()),
-            kind: kind.into(),
-            actor: "rtoguard".into(),
-            message: message.into(),
-            detail,
-        }
-    }
-
-    #[test]
-    fn lines_carry_offsets_and_skip_intents() {
-        let mut f = Follower::new(1_000, 0);
-        f.starts.insert("www-1".into(), 1_500);
-        let obs = entry(
-            1,
-            2_250,
-            "observation",
-            "pool primary is Down (was Suspect)",
-            json!({"health": "Down"}),
-        );
-        assert_eq!(
-            f.describe(&obs),
-            ["+1.2s detection: pool primary is Down (was Suspect)"]
-        );
-        let intent = entry(2, 2_300, "intent", "about to Flip", json!({}));
-        assert!(f.describe(&intent).is_empty());
-        let result = entry(
-            3,
-            3_000,
-            "provider-result",
-            "Flip: done",
-            json!({"accepted_ms": 2_900, "in_sync_ms": 3_400}),
-        );
-        assert_eq!(
-            f.describe(&result),
-            [
-                "+1.9s provider accepted: Flip: done",
-                "+2.4s provider in sync: every server of the zone has the change"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_watch_result_lists_each_path_from_the_incident_start() {
-        let mut f = Follower::new(1_000, 0);
-        f.starts.insert("www-1".into(), 1_500);
-        let watch = entry(
-            4,
-            9_000,
-            "watch-result",
-            "propagation all converged: 0 outstanding",
-            json!({
-                "expected": ["127.0.0.3"],
-                "authoritatives": [{"name": "demo-authority", "converged_ms": 2_000}],
-                "resolvers": [{"name": "demo-authority", "switched_ms": 2_100}],
-                "clients": [{"resolver": "demo-authority", "reached_ms": 2_500,
-                             "last_addr": "127.0.0.3:8080", "failed": 3}],
-            }),
-        );
-        assert_eq!(
-            f.describe(&watch),
-            [
-                "+2.5s authoritative demo-authority serves 127.0.0.3",
-                "+2.6s resolver path demo-authority hands out 127.0.0.3",
-                "+3.0s clients reach the new pool at 127.0.0.3:8080 (via demo-authority; 3 requests failed before)",
-                "+8.0s propagation: propagation all converged: 0 outstanding",
-            ]
-        );
-    }
-}
+#[path = "tests_follow.rs"]
+mod tests;

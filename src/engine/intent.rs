@@ -1,8 +1,7 @@
 //! Journaling an intent before the provider is called, and closing it after.
 
-use serde_json::{Value, json};
-
-use crate::journal::Journal;
+use crate::controller::Intent;
+use crate::journal::{Behind, Journal, Outcome, Source};
 
 /// The intent could not be journaled, so the provider must not be called.
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +17,9 @@ pub struct IntentRecord<'a> {
     pub service: &'a str,
     pub incident: Option<&'a str>,
     pub actor: &'a str,
-    pub message: String,
-    pub payload: Value,
+    pub intent: &'a Intent,
+    /// Whose votes stand behind the call, when a quorum or a vantage decided it.
+    pub behind: Option<Behind>,
 }
 
 /// Journal the intent; an error means: do not call the provider.
@@ -27,13 +27,18 @@ pub fn journal_intent(journal: &Journal, r: IntentRecord<'_>) -> Result<i64, Int
     if crate::test_hooks::journal_fails() {
         return Err(IntentError::TestHook);
     }
-    Ok(journal.open_intent(r.service, r.incident, r.actor, r.message, r.payload)?)
+    let src = Source {
+        service: r.service,
+        incident: r.incident,
+        actor: r.actor,
+    };
+    Ok(journal.open_intent(src, r.intent, r.behind)?)
 }
 
-/// Close an intent with its outcome word; a failure is logged (the intent
+/// Close an intent with its outcome; a failure is logged (the intent
 /// stays open and is settled at the next start).
-pub fn close_intent(journal: &Journal, id: i64, outcome: &str, message: String) {
-    if let Err(e) = journal.close_intent(id, outcome, message, json!(null)) {
+pub fn close_intent(journal: &Journal, id: i64, outcome: Outcome, note: String) {
+    if let Err(e) = journal.close_intent(id, outcome, note) {
         tracing::error!(intent = id, error = %e, "Cannot close the intent in the journal; it is settled at the next start.");
     }
 }

@@ -4,10 +4,15 @@
 //! `synchronous = FULL`: an entry is on disk before the call that wrote it
 //! returns, so a controller killed at any point can reconcile on restart.
 //! Operators can read it with `sqlite3`. The schema is versioned with
-//! `PRAGMA user_version` (see [`schema`]).
+//! `PRAGMA user_version` (see [`schema`]). Every entry is written from a
+//! typed [`Event`] ([`Journal::record`]) and read back with [`Entry::event`].
 
 mod event;
+pub mod history;
+mod intents;
+mod kinds;
 mod schema;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,7 +21,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-pub use event::JournalEvent;
+pub use event::{Event, JournalEvent, Source};
+pub use intents::Intent;
+pub use kinds::{Behind, Diff, Opened, Outcome, ProviderCall, Tally};
 
 /// Journal errors: the database could not be opened, migrated or written.
 #[derive(Debug, thiserror::Error)]
@@ -59,37 +66,16 @@ pub struct Entry {
     pub service: String,
     /// The incident (or manual operation) this entry belongs to, if any.
     pub incident: Option<String>,
-    /// What happened: `decision`, `intent`, `provider-request`,
-    /// `provider-result`, `observation`, `alert`, ...
+    /// What happened, the [`Event`]'s kind: `observation`, `intent`,
+    /// `provider-result`, `alert`, or a decision's own (`flipped`, ...).
     pub kind: String,
     /// Who or what triggered it: `rule:active-down`, `user:alice`, `cli`.
     pub actor: String,
-    /// A short human sentence.
+    /// The event in one sentence (its `Display`).
     pub message: String,
-    /// Structured detail (record diff, error, vantages).
+    /// The versioned event itself (`{"v": "2", "kind": ...}`); free JSON in
+    /// entries written before events were typed. Read it with [`Entry::event`].
     pub detail: serde_json::Value,
-}
-
-/// A new entry to append.
-#[derive(Debug, Clone)]
-pub struct NewEntry<'a> {
-    pub service: &'a str,
-    pub incident: Option<&'a str>,
-    pub kind: &'a str,
-    pub actor: &'a str,
-    pub message: String,
-    pub detail: serde_json::Value,
-}
-
-/// An intent: something rtoguard is about to do at the provider, written
-/// before the request and closed after the result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Intent {
-    pub id: i64,
-    pub service: String,
-    pub incident: Option<String>,
-    pub payload: serde_json::Value,
-    pub opened_seq: i64,
 }
 
 /// The journal. Cheap to share behind an `Arc`; calls are short and blocking.
@@ -143,87 +129,6 @@ impl Journal {
         f(&conn).map_err(|source| JournalError::Sqlite {
             path: self.path.clone(),
             source,
-        })
-    }
-
-    /// Append one entry; it is durable when this returns. Returns its sequence number.
-    pub fn append(&self, e: NewEntry<'_>) -> Result<i64, JournalError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO entries (at_ms, service, incident, kind, actor, message, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![now_ms(), e.service, e.incident, e.kind, e.actor, e.message, e.detail.to_string()],
-            )?;
-            Ok(c.last_insert_rowid())
-        })
-    }
-
-    /// Write an intent (and an `intent` entry) before acting on it.
-    pub fn open_intent(
-        &self,
-        service: &str,
-        incident: Option<&str>,
-        actor: &str,
-        message: String,
-        payload: serde_json::Value,
-    ) -> Result<i64, JournalError> {
-        let seq = self.append(NewEntry {
-            service,
-            incident,
-            kind: "intent",
-            actor,
-            message,
-            detail: payload.clone(),
-        })?;
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO intents (service, incident, payload, opened_seq) VALUES (?1, ?2, ?3, ?4)",
-                params![service, incident, payload.to_string(), seq],
-            )?;
-            Ok(c.last_insert_rowid())
-        })
-    }
-
-    /// Close an intent with its outcome (`done`, `failed`, `conflict`, `done-by-other`, ...).
-    pub fn close_intent(
-        &self,
-        id: i64,
-        outcome: &str,
-        message: String,
-        detail: serde_json::Value,
-    ) -> Result<(), JournalError> {
-        let (service, incident): (String, Option<String>) = self.with(|c| {
-            c.query_row(
-                "SELECT service, incident FROM intents WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-        })?;
-        let seq = self.append(NewEntry {
-            service: &service,
-            incident: incident.as_deref(),
-            kind: "intent-closed",
-            actor: "rtoguard",
-            message,
-            detail: serde_json::json!({ "intent": id, "outcome": outcome, "detail": detail }),
-        })?;
-        self.with(|c| {
-            c.execute(
-                "UPDATE intents SET outcome = ?1, closed_seq = ?2 WHERE id = ?3",
-                params![outcome, seq, id],
-            )
-            .map(|_| ())
-        })
-    }
-
-    /// The newest intent of `service` that was opened and never closed.
-    pub fn open_intents(&self, service: &str) -> Result<Vec<Intent>, JournalError> {
-        self.with(|c| {
-            let mut st = c.prepare("SELECT id, service, incident, payload, opened_seq FROM intents WHERE service = ?1 AND closed_seq IS NULL ORDER BY id")?;
-            let rows = st.query_map([service], |r| {
-                let payload: String = r.get(3)?;
-                Ok(Intent { id: r.get(0)?, service: r.get(1)?, incident: r.get(2)?, payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null), opened_seq: r.get(4)? })
-            })?;
-            rows.collect()
         })
     }
 
@@ -316,4 +221,8 @@ pub fn now_ms() -> i64 {
 }
 
 #[cfg(test)]
+mod strategies;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_event;

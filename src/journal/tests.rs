@@ -1,16 +1,34 @@
 //! Journal tests against a real SQLite file.
 
-use super::*;
 use serde_json::json;
 
-fn entry<'a>(service: &'a str, kind: &'a str) -> NewEntry<'a> {
-    NewEntry {
+use super::*;
+
+fn src(service: &str) -> Source<'_> {
+    Source {
         service,
         incident: Some("inc-1"),
-        kind,
         actor: "test",
-        message: format!("{kind} happened"),
-        detail: json!({ "k": kind }),
+    }
+}
+
+fn alert(message: &str) -> Event {
+    Event::Alert {
+        level: crate::controller::AlertLevel::Info,
+        message: message.into(),
+    }
+}
+
+fn flip_intent() -> crate::controller::Intent {
+    use crate::controller::{Initiator, Intent, IntentKind, Reason};
+    Intent {
+        kind: IntentKind::Flip {
+            from: Some("primary".into()),
+            to: "standby".into(),
+        },
+        reason: Reason::Manual,
+        by: Initiator::Operator,
+        requested_at: std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
     }
 }
 
@@ -18,8 +36,8 @@ fn entry<'a>(service: &'a str, kind: &'a str) -> NewEntry<'a> {
 fn appends_in_order_and_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
-    let a = j.append(entry("checkout", "decision")).unwrap();
-    let b = j.append(entry("search", "decision")).unwrap();
+    let a = j.record(src("checkout"), &alert("one")).unwrap();
+    let b = j.record(src("search"), &alert("two")).unwrap();
     assert!(b > a);
     drop(j);
     let j = Journal::open(dir.path()).unwrap();
@@ -27,7 +45,11 @@ fn appends_in_order_and_survives_reopen() {
     assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![a, b]);
     let only = j.entries(Some("search"), 0).unwrap();
     assert_eq!(only.len(), 1);
-    assert_eq!(only[0].detail, json!({ "k": "decision" }));
+    assert_eq!(
+        (only[0].kind.as_str(), only[0].message.as_str()),
+        ("alert", "two")
+    );
+    assert_eq!(only[0].event(), Some(alert("two")));
     assert_eq!(j.incident_entries("inc-1").unwrap().len(), 2);
 }
 
@@ -36,27 +58,28 @@ fn open_intents_are_found_until_closed() {
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
     let id = j
-        .open_intent(
-            "checkout",
-            None,
-            "cli",
-            "flip to standby".into(),
-            json!({ "flip": "standby" }),
-        )
+        .open_intent(src("checkout"), &flip_intent(), None)
         .unwrap();
     let open = j.open_intents("checkout").unwrap();
     assert_eq!(open.len(), 1);
-    assert_eq!(open[0].payload, json!({ "flip": "standby" }));
-    j.close_intent(id, "done", "flipped".into(), json!(null))
+    assert_eq!(
+        open[0].payload,
+        serde_json::to_value(flip_intent()).unwrap()
+    );
+    j.close_intent(id, Outcome::DoneByOther, "flipped".into())
         .unwrap();
     assert!(j.open_intents("checkout").unwrap().is_empty());
-    let kinds: Vec<_> = j
-        .entries(None, 0)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let entries = j.entries(None, 0).unwrap();
+    let kinds: Vec<_> = entries.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, vec!["intent", "intent-closed"]);
+    assert_eq!(
+        entries[1].message,
+        format!("intent {id} closed (done by another writer): flipped")
+    );
+    let word: String = j
+        .with(|c| c.query_row("SELECT outcome FROM intents", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(word, "done-by-other");
 }
 
 #[test]
@@ -86,26 +109,52 @@ fn reports_round_trip() {
 
 #[test]
 fn durable_changes_are_written_with_their_entry_and_read_back_in_order() {
-    use crate::controller::{Change, Durable, Halt};
+    use crate::controller::{Change, Durable, EntryKind, Halt};
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path()).unwrap();
-    let halted = JournalEvent::from(Change::Halted { why: Halt::FlipCap });
+    let decision = |kind, change| Event::Decision {
+        decision: kind,
+        pool: None,
+        reason: None,
+        note: "noted".into(),
+        change: Some(change),
+    };
+    let halted = Change::Halted { why: Halt::FlipCap };
     let seq = j
-        .append_with_event(entry("checkout", "halted"), &halted)
+        .record(
+            src("checkout"),
+            &decision(EntryKind::Halted, halted.clone()),
+        )
         .unwrap();
-    j.append_with_event(entry("search", "resumed"), &Change::Resumed.into())
-        .unwrap();
+    j.record(
+        src("search"),
+        &decision(EntryKind::Resumed, Change::Resumed),
+    )
+    .unwrap();
+    j.record(src("checkout"), &alert("not durable")).unwrap();
     drop(j);
     let j = Journal::open(dir.path()).unwrap();
     assert_eq!(j.entries(Some("checkout"), 0).unwrap()[0].seq, seq);
-    let events = j.core_events("checkout").unwrap();
-    assert_eq!(events, vec![halted]);
-    let d = Durable::replay(events.into_iter().map(JournalEvent::into_change));
+    assert_eq!(j.entries(Some("checkout"), 0).unwrap()[0].kind, "halted");
+    let changes = j.core_events("checkout").unwrap();
+    assert_eq!(changes, vec![halted]);
+    assert_eq!(Durable::replay(changes).halted, Some(Halt::FlipCap));
+}
+
+#[test]
+fn a_version_one_change_still_restores() {
+    use crate::controller::{Durable, Halt};
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::open(dir.path()).unwrap();
+    j.with(|c| {
+        c.execute(
+            "INSERT INTO core_events (entry_seq, service, event) VALUES (1, 'checkout', '{\"v\":\"1\",\"event\":\"halted\",\"why\":\"flip_cap\"}')",
+            [],
+        )
+    })
+    .unwrap();
+    let d = Durable::replay(j.core_events("checkout").unwrap());
     assert_eq!(d.halted, Some(Halt::FlipCap));
-    let stored: String = j
-        .with(|c| c.query_row("SELECT event FROM core_events LIMIT 1", [], |r| r.get(0)))
-        .unwrap();
-    assert_eq!(stored, r#"{"v":"1","event":"halted","why":"flip_cap"}"#);
 }
 
 #[test]
@@ -140,6 +189,8 @@ fn a_journal_of_schema_version_one_opens_and_gains_the_events_table() {
         .unwrap();
     }
     let j = Journal::open_file(&path).unwrap();
-    assert_eq!(j.entries(None, 0).unwrap().len(), 1);
+    let old = j.entries(None, 0).unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].event(), None, "a row from before typed events");
     assert!(j.core_events("checkout").unwrap().is_empty());
 }

@@ -9,6 +9,7 @@ use super::context::Run;
 use super::{OpError, Output};
 use crate::controller::{Initiator, Intent, IntentKind, Reason};
 use crate::engine::{self, Outcome};
+use crate::journal::{Diff, Event, Outcome as Done, ProviderCall};
 
 impl Run<'_, '_> {
     /// Apply one change through the move engine: journaled as an intent
@@ -19,8 +20,8 @@ impl Run<'_, '_> {
     /// another writer says so. Returns when the provider accepted it.
     pub(super) async fn apply(&self, change: &Change, done: &str) -> Result<Instant, OpError> {
         let (svc, p, out) = (self.cx.service, &self.cx.provider, self.cx.out);
-        let diff = json!({ "expected": change.expected(), "desired": change.desired() });
-        let intent = self.open_intent(change, done)?;
+        let call = ProviderCall::from(&self.intent_kind(change));
+        let intent = self.open_intent(change)?;
         let shown = Shown {
             out,
             done,
@@ -30,7 +31,19 @@ impl Run<'_, '_> {
         let accepted = Instant::now();
         match result {
             Ok(Outcome::Applied(t)) => {
-                self.close(intent, "done", format!("{done}: done"), json!({ "diff": diff, "accepted_ms": t.accepted_ms, "in_sync_ms": t.in_sync_ms, "receipt": t.receipt, "actor": self.cx.actor }));
+                self.close(
+                    intent,
+                    Event::ProviderResult {
+                        call,
+                        actor: self.cx.actor.to_string(),
+                        outcome: Done::Done,
+                        diff: Diff::of(Some(change), None),
+                        accepted_ms: Some(t.accepted_ms),
+                        in_sync_ms: t.in_sync_ms,
+                        seen_ms: None,
+                        receipt: t.receipt,
+                    },
+                );
                 Ok(accepted)
             }
             Ok(Outcome::DoneByOther { seen_ms }) => {
@@ -41,24 +54,40 @@ impl Run<'_, '_> {
                 );
                 self.close(
                     intent,
-                    "done-by-other",
-                    format!("{done}: done by another writer"),
-                    json!({ "diff": diff, "by_other": true, "seen_ms": seen_ms }),
+                    Event::ProviderResult {
+                        call,
+                        actor: self.cx.actor.to_string(),
+                        outcome: Done::DoneByOther,
+                        diff: Diff::default(),
+                        accepted_ms: None,
+                        in_sync_ms: None,
+                        seen_ms: Some(seen_ms),
+                        receipt: None,
+                    },
                 );
                 Ok(accepted)
             }
             Err(e) => {
-                self.close(intent, "failed", format!("{done}: failed: {e}"), json!({ "diff": { "expected": change.expected(), "desired": change.desired(), "error": e.to_string() } }));
+                self.close(
+                    intent,
+                    Event::ProviderResult {
+                        call,
+                        actor: self.cx.actor.to_string(),
+                        outcome: Done::Failed,
+                        diff: Diff::of(Some(change), Some(e.to_string())),
+                        accepted_ms: None,
+                        in_sync_ms: None,
+                        seen_ms: None,
+                        receipt: None,
+                    },
+                );
                 Err(e.into())
             }
         }
     }
 
-    /// The intent of a change, in the daemon controller's own type.
-    fn open_intent(&self, change: &Change, done: &str) -> Result<Option<i64>, OpError> {
-        let Some(j) = self.cx.journal else {
-            return Ok(None);
-        };
+    /// What a change does, in the daemon controller's own type.
+    fn intent_kind(&self, change: &Change) -> IntentKind {
         let svc = self.cx.service;
         let ttl_only = change
             .expected()
@@ -66,7 +95,7 @@ impl Run<'_, '_> {
             .map(|s| &s.values)
             .eq(change.desired().iter().map(|s| &s.values))
             && !change.expected().is_empty();
-        let kind = if ttl_only {
+        if ttl_only {
             IntentKind::SetTtl {
                 ttl: change.desired().first().map_or(0, |s| s.ttl),
             }
@@ -77,7 +106,16 @@ impl Run<'_, '_> {
                 from: from.pool().map(str::to_string),
                 to: to.pool().unwrap_or_default().to_string(),
             }
+        }
+    }
+
+    /// The intent of a change, journaled before the provider is called.
+    fn open_intent(&self, change: &Change) -> Result<Option<i64>, OpError> {
+        let Some(j) = self.cx.journal else {
+            return Ok(None);
         };
+        let svc = self.cx.service;
+        let kind = self.intent_kind(change);
         let reason = if self.cx.opts.planned {
             Reason::Planned
         } else {
@@ -93,8 +131,8 @@ impl Run<'_, '_> {
             service: &svc.name,
             incident: self.incident.as_deref(),
             actor: self.cx.actor,
-            message: format!("about to: {done}"),
-            payload: serde_json::to_value(&intent).unwrap_or(serde_json::Value::Null),
+            intent: &intent,
+            behind: None,
         };
         match engine::journal_intent(j, record) {
             Ok(id) => Ok(Some(id)),
@@ -105,16 +143,16 @@ impl Run<'_, '_> {
         }
     }
 
-    fn close(
-        &self,
-        intent: Option<i64>,
-        outcome: &str,
-        message: String,
-        detail: serde_json::Value,
-    ) {
-        self.journal("provider-result", message.clone(), detail);
+    /// Journal the provider's result, then close the intent with it.
+    fn close(&self, intent: Option<i64>, result: Event) {
+        let outcome = match &result {
+            Event::ProviderResult { outcome, .. } => *outcome,
+            _ => Done::Failed,
+        };
+        let note = result.to_string();
+        self.journal(result);
         if let (Some(j), Some(id)) = (self.cx.journal, intent) {
-            engine::close_intent(j, id, outcome, message);
+            engine::close_intent(j, id, outcome, note);
         }
     }
 }

@@ -7,7 +7,7 @@ use rtoguard_provider_api::Provider;
 
 use super::{Interrupts, MoveOptions, Output};
 use crate::config::Service;
-use crate::journal::{Journal, NewEntry};
+use crate::journal::Journal;
 
 /// Everything a move needs.
 pub struct MoveContext<'a> {
@@ -31,17 +31,14 @@ pub(super) struct Run<'a, 'b> {
 }
 
 impl Run<'_, '_> {
-    pub(super) fn journal(&self, kind: &str, message: String, detail: serde_json::Value) {
+    pub(super) fn journal(&self, event: crate::journal::Event) {
         let Some(j) = self.cx.journal else { return };
-        let e = NewEntry {
+        let src = crate::journal::Source {
             service: &self.cx.service.name,
             incident: self.incident.as_deref(),
-            kind,
             actor: self.cx.actor,
-            message,
-            detail,
         };
-        if let Err(err) = j.append(e) {
+        if let Err(err) = j.record(src, &event) {
             tracing::warn!(error = %err, "Journal write failed; continuing without it.");
         }
     }

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::context::{MoveContext, Run};
 use super::{OpError, Output};
 use crate::config::Pool;
+use crate::journal::{Event, Opened};
 use crate::plan::{self, Plan, Step};
 
 /// What a move did.
@@ -74,24 +75,35 @@ where
         cx: &cx,
         incident: cx.journal.map(|_| incident.clone()),
     };
-    run.journal(
-        "incident-start",
-        format!("{} asked to move {} to {}", cx.actor, svc.name, plan.to),
-        json!({ "pool": plan.from.pool(), "manual": true }),
-    );
-    run.journal(
-        "command",
-        format!("{} asked: failover to {} (planned: {})", cx.actor, plan.to, plan.planned),
-        json!({ "command": { "command": "failover", "to": plan.to, "planned": plan.planned }, "actor": cx.actor }),
-    );
-    run.journal(
-        "decision",
-        format!(
+    run.journal(Event::IncidentStart {
+        pool: plan.from.pool().map(str::to_string),
+        cause: Opened::Manual {
+            actor: cx.actor.to_string(),
+            to: plan.to.clone(),
+        },
+    });
+    run.journal(Event::Command {
+        actor: cx.actor.to_string(),
+        command: crate::controller::Command::Failover {
+            to: plan.to.clone(),
+            planned: plan.planned,
+            force: cx.opts.force,
+        },
+    });
+    run.journal(Event::Decision {
+        decision: crate::controller::EntryKind::Decision,
+        pool: Some(plan.to.clone()),
+        reason: Some(if plan.planned {
+            crate::controller::Reason::Planned
+        } else {
+            crate::controller::Reason::Manual
+        }),
+        note: format!(
             "{} moves {} from {} to {}",
             cx.actor, svc.name, plan.from, plan.to
         ),
-        json!({ "plan": &plan }),
-    );
+        change: None,
+    });
     let watch = run.steps(&plan).await?;
     cx.out.step(
         "done",

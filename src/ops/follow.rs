@@ -78,16 +78,12 @@ pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
         outcome.outstanding.len()
     );
     out.step("propagation", &msg, json!({ "watch": outcome }));
-    run.journal(
-        "watch-result",
-        msg,
-        serde_json::to_value(&outcome).unwrap_or_default(),
-    );
-    run.journal(
-        "incident-end",
-        format!("{} serves pool {}", run.cx.service.name, w.to),
-        json!({ "pool": w.to }),
-    );
+    run.journal(crate::journal::Event::WatchResult {
+        end: outcome.end.to_string(),
+        outstanding: outcome.outstanding.clone(),
+        watch: serde_json::to_value(&outcome).unwrap_or_default(),
+    });
+    run.journal(crate::journal::Event::IncidentEnd { pool: w.to.clone() });
     let (Some(j), Some(id)) = (run.cx.journal, run.incident.as_deref()) else {
         out.step(
             "report",

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::journal::Entry;
+use crate::controller::{EntryKind, Intent, IntentKind, PoolHealth};
+use crate::journal::{Entry, Event, Opened};
 
 /// The flip, as its intent and its provider result tell it.
 #[derive(Debug, Clone, Default)]
@@ -54,27 +55,8 @@ enum Pending {
     Flip,
 }
 
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-/// Vantage names, as strings or as objects with a name.
-fn vantages(v: &Value) -> Vec<String> {
-    let Some(list) = v.get("vantages").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    list.iter()
-        .map(|x| match x {
-            Value::String(s) => s.clone(),
-            other => ["vantage", "name", "id"]
-                .iter()
-                .find_map(|k| text(other, k))
-                .unwrap_or_else(|| other.to_string()),
-        })
-        .collect()
-}
-
-/// Read the entries of one incident, in sequence order.
+/// Read the entries of one incident, in sequence order. Entries without
+/// a typed event (written by an older rtoguard) are left out.
 pub fn read(entries: &[Entry]) -> Facts {
     let mut sorted: Vec<&Entry> = entries.iter().collect();
     sorted.sort_by_key(|e| e.seq);
@@ -82,31 +64,49 @@ pub fn read(entries: &[Entry]) -> Facts {
     let mut pending = Pending::None;
     let mut ttl_changed_fallback = None;
     for e in sorted {
-        let d = &e.detail;
-        match e.kind.as_str() {
-            "incident-start" if f.start_ms.is_none() => {
-                f.start_ms = Some(e.at_ms);
-                f.pool = text(d, "pool");
-                f.drill = d.get("drill").and_then(Value::as_bool).unwrap_or(false);
+        let Some(event) = e.event() else { continue };
+        let at = e.at_ms;
+        match event {
+            Event::IncidentStart { pool, cause } if f.start_ms.is_none() => {
+                f.start_ms = Some(at);
+                f.pool = pool;
+                f.drill = matches!(cause, Opened::Drill { .. });
             }
-            "command" => {
+            Event::Command { .. } => {
                 f.operator_commands += 1;
                 if f.command.is_none() {
-                    f.command = Some((e.at_ms, e.message.clone()));
+                    f.command = Some((at, event.to_string()));
                 }
             }
-            "observation" => observation(&mut f, e),
-            "intent" => pending = intent(&mut f, e),
-            "provider-result" => {
-                result(&mut f, e, pending);
+            Event::Observation {
+                pool,
+                health,
+                vantages,
+                ..
+            } => observation(&mut f, at, &pool, health, vantages),
+            Event::Intent { intent, .. } => pending = self::intent(&mut f, at, &intent),
+            Event::ProviderResult {
+                diff,
+                accepted_ms,
+                in_sync_ms,
+                ..
+            } => {
+                result(&mut f, at, pending, diff.error, (accepted_ms, in_sync_ms));
                 pending = Pending::None;
             }
-            "ttl_changed" if f.flip.is_none() && ttl_changed_fallback.is_none() => {
-                ttl_changed_fallback = Some((e.at_ms, None));
+            Event::Decision {
+                decision: EntryKind::TtlChanged,
+                ..
+            } if f.flip.is_none() && ttl_changed_fallback.is_none() => {
+                ttl_changed_fallback = Some((at, None));
             }
-            "watch-result" => f.watch = Some(d.clone()),
-            "reconciled" => reconciled(&mut f, e),
-            "incident-end" if f.end_ms.is_none() => f.end_ms = Some(e.at_ms),
+            Event::Decision {
+                decision: EntryKind::Reconciled,
+                pool,
+                ..
+            } => reconciled(&mut f, at, pool.as_deref()),
+            Event::WatchResult { watch, .. } => f.watch = Some(watch),
+            Event::IncidentEnd { .. } if f.end_ms.is_none() => f.end_ms = Some(at),
             _ => {}
         }
     }
@@ -114,63 +114,70 @@ pub fn read(entries: &[Entry]) -> Facts {
     f
 }
 
-fn observation(f: &mut Facts, e: &Entry) {
-    let d = &e.detail;
-    let pool = text(d, "pool");
-    if f.pool.is_some() && pool != f.pool {
+fn observation(
+    f: &mut Facts,
+    at: i64,
+    pool: &str,
+    health: PoolHealth,
+    vantages: Option<Vec<String>>,
+) {
+    if f.pool.as_deref().is_some_and(|p| p != pool) {
         return;
     }
-    match d.get("health").and_then(Value::as_str) {
-        Some("Suspect") if f.suspect_ms.is_none() && f.down.is_none() => {
-            f.suspect_ms = Some(e.at_ms);
+    match health {
+        PoolHealth::Suspect if f.suspect_ms.is_none() && f.down.is_none() => {
+            f.suspect_ms = Some(at);
         }
-        Some("Down") if f.down.is_none() => f.down = Some((e.at_ms, vantages(d))),
+        PoolHealth::Down if f.down.is_none() => f.down = Some((at, vantages.unwrap_or_default())),
         _ => {}
     }
 }
 
-fn intent(f: &mut Facts, e: &Entry) -> Pending {
-    let d = &e.detail;
-    let Some(kind) = d.get("kind") else {
-        return Pending::None;
-    };
-    match kind.get("kind").and_then(Value::as_str) {
-        Some("set_ttl") => Pending::SetTtl(kind.get("ttl").and_then(Value::as_u64)),
-        Some("flip") => {
+fn intent(f: &mut Facts, at: i64, i: &Intent) -> Pending {
+    match &i.kind {
+        IntentKind::SetTtl { ttl } => Pending::SetTtl(Some(u64::from(*ttl))),
+        IntentKind::Flip { from, to } => {
             if f.flip.is_none() {
                 f.flip = Some(Flip {
-                    requested_ms: e.at_ms,
-                    from: text(kind, "from"),
-                    to: text(kind, "to"),
-                    by: text(d, "by"),
-                    reason: text(d, "reason"),
+                    requested_ms: at,
+                    from: from.clone(),
+                    to: Some(to.clone()),
+                    by: Some(word(&i.by)),
+                    reason: Some(word(&i.reason)),
                     ..Flip::default()
                 });
             }
             Pending::Flip
         }
-        _ => Pending::None,
     }
 }
 
+/// A unit enum's serde name (`automation`, `active_down`).
+fn word(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A flip found done at start-up completes the flip the intent began.
-fn reconciled(f: &mut Facts, e: &Entry) {
+fn reconciled(f: &mut Facts, at: i64, pool: Option<&str>) {
     let Some(flip) = f.flip.as_mut().filter(|x| x.result_ms.is_none()) else {
         return;
     };
-    if text(&e.detail, "pool").is_some_and(|p| flip.to.as_deref() == Some(p.as_str())) {
-        flip.result_ms = Some(e.at_ms);
+    if pool.is_some_and(|p| flip.to.as_deref() == Some(p)) {
+        flip.result_ms = Some(at);
         f.restarted = true;
     }
 }
 
-fn result(f: &mut Facts, e: &Entry, pending: Pending) {
-    let d = &e.detail;
-    let error = d
-        .get("diff")
-        .and_then(|x| x.get("error"))
-        .filter(|x| !x.is_null())
-        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string));
+fn result(
+    f: &mut Facts,
+    at: i64,
+    pending: Pending,
+    error: Option<String>,
+    (accepted_ms, in_sync_ms): (Option<i64>, Option<i64>),
+) {
     if let Some(err) = error {
         f.provider_errors += 1;
         f.errors.push(err);
@@ -178,13 +185,13 @@ fn result(f: &mut Facts, e: &Entry, pending: Pending) {
     }
     match pending {
         Pending::SetTtl(ttl) if f.flip.is_none() && f.ttl_lowered.is_none() => {
-            f.ttl_lowered = Some((e.at_ms, ttl));
+            f.ttl_lowered = Some((at, ttl));
         }
         Pending::Flip => {
             if let Some(flip) = f.flip.as_mut().filter(|x| x.result_ms.is_none()) {
-                flip.result_ms = Some(e.at_ms);
-                flip.accepted_ms = d.get("accepted_ms").and_then(Value::as_i64);
-                flip.in_sync_ms = d.get("in_sync_ms").and_then(Value::as_i64);
+                flip.result_ms = Some(at);
+                flip.accepted_ms = accepted_ms;
+                flip.in_sync_ms = in_sync_ms;
             }
         }
         _ => {}

@@ -1,8 +1,11 @@
 //! A realistic journal of one automatic failover and its watch outcome, for the tests.
 
-use serde_json::{Value, json};
+use std::time::{Duration, UNIX_EPOCH};
 
-use crate::journal::Entry;
+use rtoguard_provider_api::{RecordSet, RecordType};
+
+use crate::controller::{EntryKind, Initiator, Intent, IntentKind, PoolHealth, Reason};
+use crate::journal::{Diff, Entry, Event, Opened, Outcome, ProviderCall, Source};
 use crate::propagation::{
     AuthOutcome, ClientOutcome, EndReason, PathState, Queries, ResolverOutcome, WatchOutcome,
 };
@@ -10,106 +13,147 @@ use crate::propagation::{
 /// Incident start: 2025-11-24T16:00:00.000Z.
 pub const T0: i64 = 1_764_000_000_000;
 
-pub fn entry(seq: i64, off: i64, kind: &str, actor: &str, message: &str, detail: Value) -> Entry {
-    Entry {
-        seq,
-        at_ms: T0 + off,
-        service: "checkout".into(),
-        incident: Some("checkout-1764000000000".into()),
-        kind: kind.into(),
-        actor: actor.into(),
-        message: message.into(),
-        detail,
+/// The entry the journal writes for `event`, `off` ms after [`T0`].
+pub fn entry(seq: i64, off: i64, actor: &str, event: Event) -> Entry {
+    let src = Source {
+        service: "checkout",
+        incident: Some("checkout-1764000000000"),
+        actor,
+    };
+    Entry::from_event(seq, T0 + off, src, &event)
+}
+
+/// An intent of `kind`, asked `off` ms after [`T0`].
+pub fn intent(off: i64, kind: IntentKind, reason: Reason, by: Initiator) -> Event {
+    let requested_at = UNIX_EPOCH + Duration::from_millis((T0 + off) as u64);
+    Event::Intent {
+        intent: Intent {
+            kind,
+            reason,
+            by,
+            requested_at,
+        },
+        behind: None,
+    }
+}
+
+/// A flip from primary to standby.
+pub fn flip() -> IntentKind {
+    IntentKind::Flip {
+        from: Some("primary".into()),
+        to: "standby".into(),
+    }
+}
+
+/// A provider result of `call`, failed when `error` says why.
+pub fn result(call: ProviderCall, error: Option<&str>, times: (Option<i64>, Option<i64>)) -> Event {
+    let a = |v: &str| RecordSet {
+        name: "checkout.example.test.".into(),
+        rtype: RecordType::A,
+        ttl: 30,
+        values: vec![v.into()],
+        set_id: None,
+        weight: None,
+    };
+    Event::ProviderResult {
+        call,
+        actor: "rtoguard".into(),
+        outcome: if error.is_some() {
+            Outcome::Failed
+        } else {
+            Outcome::Done
+        },
+        diff: Diff {
+            expected: Some(vec![a("192.0.2.10")]),
+            desired: Some(vec![a("198.51.100.10")]),
+            error: error.map(str::to_owned),
+        },
+        accepted_ms: times.0,
+        in_sync_ms: times.1,
+        seen_ms: None,
+        receipt: None,
+    }
+}
+
+fn observation(health: PoolHealth, was: PoolHealth, vantages: &[&str]) -> Event {
+    Event::Observation {
+        pool: "primary".into(),
+        health,
+        was,
+        detail: None,
+        vantages: Some(vantages.iter().map(|v| v.to_string()).collect()),
+        tally: None,
+    }
+}
+
+fn decision(decision: EntryKind, pool: &str, note: &str) -> Event {
+    Event::Decision {
+        decision,
+        pool: Some(pool.into()),
+        reason: Some(Reason::ActiveDown),
+        note: note.into(),
+        change: None,
     }
 }
 
 /// The journal: suspect at 0.4 s, TTL lowered, down at 2.1 s, flip, accepted, in sync.
 pub fn entries() -> Vec<Entry> {
-    let flip = json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"},
-        "reason": "active_down", "by": "automation"});
-    let diff = json!({"expected": ["192.0.2.10"], "desired": ["198.51.100.10"], "error": null});
+    let (r, auto) = ("rtoguard", Initiator::Automation);
+    let start = Event::IncidentStart {
+        pool: Some("primary".into()),
+        cause: Opened::Health {
+            health: PoolHealth::Suspect,
+        },
+    };
+    let ttl = IntentKind::SetTtl { ttl: 30 };
+    let flipped = (Some(T0 + 2_600), Some(T0 + 3_300));
     vec![
-        entry(
-            1,
-            0,
-            "incident-start",
-            "rtoguard",
-            "pool primary is Suspect",
-            json!({"pool": "primary"}),
-        ),
+        entry(1, 0, r, start),
         entry(
             2,
             400,
-            "observation",
-            "rtoguard",
-            "pool primary is Suspect (was Up)",
-            json!({"pool": "primary", "health": "Suspect", "was": "Up", "vantages": ["us-east-1"]}),
+            r,
+            observation(PoolHealth::Suspect, PoolHealth::Up, &["us-east-1"]),
         ),
-        entry(
-            3,
-            420,
-            "intent",
-            "rtoguard",
-            "about to SetTtl",
-            json!({"kind": {"kind": "set_ttl", "ttl": 30}, "reason": "reconcile", "by": "automation"}),
-        ),
-        entry(
-            4,
-            900,
-            "provider-result",
-            "rtoguard",
-            "SetTtl: done",
-            json!({"diff": {"expected": ["192.0.2.10"], "desired": ["192.0.2.10"], "error": null}}),
-        ),
+        entry(3, 420, r, intent(420, ttl.clone(), Reason::Reconcile, auto)),
+        entry(4, 900, r, result((&ttl).into(), None, (None, None))),
         entry(
             5,
             905,
-            "ttl_changed",
-            "rtoguard",
-            "TTL lowered to 30s",
-            json!({"pool": "primary"}),
+            r,
+            decision(EntryKind::TtlChanged, "primary", "TTL lowered to 30s"),
         ),
         entry(
             6,
             2_100,
-            "observation",
-            "rtoguard",
-            "pool primary is Down (was Suspect)",
-            json!({"pool": "primary", "health": "Down", "was": "Suspect",
-                   "vantages": ["us-east-1", "eu-west-1", {"vantage": "ap-south-1"}]}),
+            r,
+            observation(
+                PoolHealth::Down,
+                PoolHealth::Suspect,
+                &["us-east-1", "eu-west-1", "ap-south-1"],
+            ),
         ),
         entry(
             7,
             2_110,
-            "decision",
-            "rtoguard",
-            "flip to standby",
-            json!({"pool": "standby", "reason": "active_down"}),
+            r,
+            decision(EntryKind::Decision, "standby", "flip to standby"),
         ),
-        entry(8, 2_150, "intent", "rtoguard", "about to Flip", flip),
-        entry(
-            9,
-            3_400,
-            "provider-result",
-            "rtoguard",
-            "Flip: done",
-            json!({"diff": diff, "accepted_ms": T0 + 2_600, "in_sync_ms": T0 + 3_300}),
-        ),
+        entry(8, 2_150, r, intent(2_150, flip(), Reason::ActiveDown, auto)),
+        entry(9, 3_400, r, result((&flip()).into(), None, flipped)),
         entry(
             10,
             3_405,
-            "flipped",
-            "rtoguard",
-            "flipped to standby",
-            json!({"pool": "standby"}),
+            r,
+            decision(EntryKind::Flipped, "standby", "flipped to standby"),
         ),
         entry(
             11,
             61_500,
-            "incident-end",
-            "rtoguard",
-            "pool standby serves and is healthy",
-            json!({"pool": "standby"}),
+            r,
+            Event::IncidentEnd {
+                pool: "standby".into(),
+            },
         ),
     ]
 }

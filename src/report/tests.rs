@@ -208,15 +208,13 @@ fn without_client_check_measures_to_resolvers() {
 #[test]
 fn journaled_watch_result_gives_the_same_report() {
     let mut e = entries();
-    let detail = serde_json::to_value(outcome()).expect("outcome serialises");
-    e.push(entry(
-        12,
-        51_200,
-        "watch-result",
-        "rtoguard",
-        "watch ended",
-        detail,
-    ));
+    let watch = serde_json::to_value(outcome()).expect("outcome serialises");
+    let event = crate::journal::Event::WatchResult {
+        end: "converged".into(),
+        outstanding: Vec::new(),
+        watch,
+    };
+    e.push(entry(12, 51_200, "rtoguard", event));
     let from_journal = build(
         "checkout-1764000000000",
         "checkout",

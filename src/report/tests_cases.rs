@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use proptest::prelude::*;
-use serde_json::json;
-
-use super::fixture::{entries, entry, outcome};
+use super::fixture::{entries, entry, flip, intent, outcome, result};
 use super::phases::{self, Marks};
 use super::*;
+use crate::controller::{Command, Initiator, Reason};
+use crate::journal::{Entry, Event, Opened, ProviderCall};
+use proptest::prelude::*;
 
 const MIN5: Duration = Duration::from_secs(300);
 
@@ -43,58 +43,47 @@ fn unfinished_watch_is_missed_past_the_objective_else_unknown() {
     assert_eq!((r.rto.verdict, r.rto.margin_ms), (Verdict::Unknown, None));
 }
 
+/// The first entries of a manual move by `user:ops`: start, command, intent.
+fn manual_start() -> Vec<Entry> {
+    let ops = "user:ops";
+    let start = Event::IncidentStart {
+        pool: Some("primary".into()),
+        cause: Opened::Manual {
+            actor: ops.into(),
+            to: "standby".into(),
+        },
+    };
+    let command = Event::Command {
+        actor: ops.into(),
+        command: Command::Failover {
+            to: "standby".into(),
+            planned: false,
+            force: false,
+        },
+    };
+    let ask = |off| intent(off, flip(), Reason::Manual, Initiator::Operator);
+    vec![
+        entry(1, 0, ops, start),
+        entry(2, 5, ops, command),
+        entry(3, 10, ops, ask(10)),
+    ]
+}
+
 #[test]
 fn manual_move_starts_at_the_command() {
-    let e = vec![
-        entry(
-            1,
-            0,
-            "incident-start",
-            "user:ops",
-            "failover asked",
-            json!({"pool": "primary"}),
-        ),
-        entry(
-            2,
-            5,
-            "command",
-            "user:ops",
-            "user:ops asked: Failover",
-            json!({"command": {"failover": {"to": "standby"}}, "actor": "user:ops"}),
-        ),
-        entry(
-            3,
-            10,
-            "intent",
-            "user:ops",
-            "about to Flip",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
-        ),
-        entry(
-            4,
-            900,
-            "provider-result",
-            "user:ops",
-            "Flip: failed",
-            json!({"diff": {"error": "throttled"}}),
-        ),
+    let ops = "user:ops";
+    let call = || ProviderCall::from(&flip());
+    let mut e = manual_start();
+    e.extend([
+        entry(4, 900, ops, result(call(), Some("throttled"), (None, None))),
         entry(
             5,
             1_000,
-            "intent",
-            "user:ops",
-            "about to Flip (retry)",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
+            ops,
+            intent(1_000, flip(), Reason::Manual, Initiator::Operator),
         ),
-        entry(
-            6,
-            1_500,
-            "provider-result",
-            "user:ops",
-            "Flip: done",
-            json!({"diff": {"error": null}}),
-        ),
-    ];
+        entry(6, 1_500, ops, result(call(), None, (None, None))),
+    ]);
     let r = build("m", "checkout", Kind::Manual, MIN5, &e, None);
     assert_eq!(at(&r, "command").0, 5);
     assert_eq!(at(&r, "flip_requested").0, 10);
@@ -114,34 +103,17 @@ fn manual_move_starts_at_the_command() {
 fn kind_from_the_entries() {
     assert_eq!(kind_of(&entries()), Kind::Incident);
     let mut drill = entries();
-    drill[0].detail = json!({"pool": "primary", "drill": true});
+    let start = Event::IncidentStart {
+        pool: Some("primary".into()),
+        cause: Opened::Drill {
+            actor: "user:ops".into(),
+            to: "standby".into(),
+            simulate_fault: false,
+        },
+    };
+    drill[0] = entry(1, 0, "user:ops", start);
     assert_eq!(kind_of(&drill), Kind::Drill);
-    let manual = vec![
-        entry(
-            1,
-            0,
-            "incident-start",
-            "user:ops",
-            "failover asked",
-            json!({"pool": "primary"}),
-        ),
-        entry(
-            2,
-            5,
-            "command",
-            "user:ops",
-            "asked: Failover",
-            json!({"actor": "user:ops"}),
-        ),
-        entry(
-            3,
-            10,
-            "intent",
-            "user:ops",
-            "about to Flip",
-            json!({"kind": {"kind": "flip", "from": "primary", "to": "standby"}, "reason": "manual", "by": "operator"}),
-        ),
-    ];
+    let manual = manual_start();
     assert_eq!(kind_of(&manual), Kind::Manual);
 }
 

@@ -46,7 +46,7 @@ pub enum CasMode {
 }
 
 /// What a provider said when it accepted a change: enough to wait for it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Receipt {
     /// The provider's id for the change (Route 53 change id, SOA serial, ...).
     pub id: String,

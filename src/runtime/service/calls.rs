@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
@@ -25,7 +25,7 @@ impl ServiceTask {
             return;
         };
         let svc = self.svc.clone();
-        let what = format!("{a:?}");
+        let what = crate::journal::ProviderCall::of(&a).to_string();
         let action_copy = a.clone();
         let delay = self.remaining_delay(self.writer_delay(&a));
         if !delay.is_zero() {
@@ -59,14 +59,12 @@ impl ServiceTask {
         let Some(i) = a.intent(SystemTime::now()) else {
             return Ok(None);
         };
-        let mut payload = serde_json::to_value(&i).unwrap_or(Value::Null);
-        payload["vantages"] = self.vantages_behind(a);
         let record = IntentRecord {
             service: &self.svc.name,
             incident: self.incident.as_deref(),
             actor,
-            message: format!("about to {a:?}"),
-            payload,
+            intent: &i,
+            behind: Some(self.vantages_behind(a)),
         };
         match journal_intent(&self.journal, record) {
             Ok(id) => {
@@ -111,16 +109,16 @@ impl ServiceTask {
     }
 
     /// The vantages whose votes made the active pool's health what it is.
-    pub(super) fn vantages_behind(&self, a: &Action) -> Value {
+    pub(super) fn vantages_behind(&self, a: &Action) -> crate::journal::Behind {
         let pool = match a {
             Action::Flip { from: Some(f), .. } => f.clone(),
             _ => self.controller.status().active.unwrap_or_default(),
         };
         match self.reported.get(&pool).and_then(|r| r.1.as_ref()) {
-            Some(v) => {
-                json!({ "down": v.down, "suspect": v.suspect, "up": v.up, "stale": v.stale })
-            }
-            None => json!({ "local": self.links.vantages.id }),
+            Some(v) => crate::journal::Behind::Quorum { tally: v.into() },
+            None => crate::journal::Behind::Local {
+                vantage: self.links.vantages.id.clone(),
+            },
         }
     }
 
@@ -209,29 +207,27 @@ impl ServiceTask {
             );
             self.last_accept = Instant::now().checked_sub(ago);
         }
+        use crate::journal::{Diff, Outcome, ProviderCall};
         let outcome = match (&done.error, done.by_other) {
-            (Some(_), _) => "failed",
-            (None, true) => "done-by-other",
-            (None, false) => "done",
+            (Some(_), _) => Outcome::Failed,
+            (None, true) => Outcome::DoneByOther,
+            (None, false) => Outcome::Done,
         };
         // A change another writer made is not ours: its diff is not shown as applied.
         let ours = done.change.as_ref().filter(|_| !done.by_other);
-        let diff = json!({ "expected": ours.map(|c| c.expected()), "desired": ours.map(|c| c.desired()), "error": done.error.as_ref().map(|e| e.to_string()) });
-        let msg = match &done.error {
-            Some(e) => format!("{}: failed: {e}", fl.what),
-            None if done.by_other => format!("{}: done by another writer", fl.what),
-            None => format!("{}: done", fl.what),
-        };
         let t = done.timing.as_ref();
-        let detail = json!({
-            "actor": fl.actor,
-            "diff": diff,
-            "by_other": done.by_other,
-            "accepted_ms": t.map(|t| t.accepted_ms),
-            "in_sync_ms": t.and_then(|t| t.in_sync_ms),
-            "receipt": t.and_then(|t| t.receipt.clone()),
-        });
-        self.journal_entry("provider-result", &msg, detail);
+        let result = crate::journal::Event::ProviderResult {
+            call: ProviderCall::of(&fl.action),
+            actor: fl.actor.clone(),
+            outcome,
+            diff: Diff::of(ours, done.error.as_ref().map(|e| e.to_string())),
+            accepted_ms: t.map(|t| t.accepted_ms),
+            in_sync_ms: t.and_then(|t| t.in_sync_ms),
+            seen_ms: None,
+            receipt: t.and_then(|t| t.receipt.clone()),
+        };
+        let msg = result.to_string();
+        self.journal_event(result);
         if let Some(id) = fl.intent {
             crate::engine::close_intent(&self.journal, id, outcome, msg);
         }

@@ -1,6 +1,5 @@
 //! Operator commands reaching a service through the control socket, and dry runs.
 
-use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
@@ -33,11 +32,10 @@ impl ServiceTask {
             self.incident_start = Some(Instant::now());
         }
         self.actor = actor.clone();
-        self.journal_entry(
-            "command",
-            &format!("{actor} asked: {command}"),
-            json!({ "command": command, "actor": actor }),
-        );
+        self.journal_event(crate::journal::Event::Command {
+            actor: actor.clone(),
+            command: command.clone(),
+        });
         let actions = self
             .controller
             .handle(Instant::now(), Event::Command(command));

@@ -4,7 +4,6 @@
 //! `controller::drill`). A drill is journaled and reported like an
 //! incident, marked as a drill.
 
-use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::warn;
@@ -87,16 +86,14 @@ impl ServiceTask {
         self.incident = Some(id.to_owned());
         self.incident_start = Some(Instant::now());
         self.actor = actor.to_owned();
-        let mode = if fault {
-            "simulated fault"
-        } else {
-            "planned failover"
-        };
-        self.journal_entry(
-            "incident-start",
-            &format!("drill ({mode}) asked by {actor}: {active} -> {to}"),
-            json!({ "pool": active, "drill": true, "simulate_fault": fault, "to": to }),
-        );
+        self.journal_event(crate::journal::Event::IncidentStart {
+            pool: Some(active.to_owned()),
+            cause: crate::journal::Opened::Drill {
+                actor: actor.to_owned(),
+                to: to.to_owned(),
+                simulate_fault: fault,
+            },
+        });
         self.links
             .metrics
             .incident_started(&self.svc.name, crate::metrics::IncidentKind::Drill);

@@ -1,7 +1,6 @@
 //! Probe results into pool health: local hysteresis, then the quorum of
 //! vantages, then the controller; and the observations peers pull from us.
 
-use serde_json::json;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
@@ -129,8 +128,15 @@ impl ServiceTask {
         // `vantages`: who backs this verdict (the report names them);
         // `quorum`: the whole tally.
         let vantages = verdict.as_ref().map(|v| backing(v, health));
-        let quorum = verdict.as_ref().map(|v| json!({ "down": v.down, "up": v.up, "suspect": v.suspect, "stale": v.stale, "fresh": v.fresh, "quorum": v.quorum }));
-        self.journal_entry("observation", &format!("pool {pool} is {health:?} (was {was:?})"), json!({ "pool": pool, "health": format!("{health:?}"), "was": format!("{was:?}"), "detail": detail, "vantages": vantages, "quorum": quorum }));
+        let tally = verdict.as_ref().map(crate::journal::Tally::from);
+        self.journal_event(crate::journal::Event::Observation {
+            pool: pool.to_string(),
+            health,
+            was,
+            detail: detail.map(str::to_string),
+            vantages,
+            tally,
+        });
         if self.started {
             self.feed(Event::PoolHealth {
                 pool: pool.to_string(),
@@ -144,14 +150,13 @@ impl ServiceTask {
         if short && !self.short_of_quorum {
             let r = self.links.vantages.rules;
             warn!(service = %self.svc.name, quorum = r.quorum, vantages = r.vantages, "Too few fresh vantages to reach quorum: nothing moves automatically until peers are heard again.");
-            self.journal_entry(
-                "alert",
-                &format!(
+            self.journal_event(crate::journal::Event::Alert {
+                level: crate::controller::AlertLevel::Warning,
+                message: format!(
                     "too few fresh vantages for a quorum of {}: automation is on hold",
                     r.quorum
                 ),
-                json!({ "level": "Warning" }),
-            );
+            });
         } else if !short && self.short_of_quorum {
             info!(service = %self.svc.name, "Quorum of fresh vantages restored.");
         }
@@ -180,11 +185,10 @@ impl ServiceTask {
         let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
         self.incident = Some(id.clone());
         self.incident_start = Some(Instant::now());
-        self.journal_entry(
-            "incident-start",
-            &format!("pool {pool} is {health:?}"),
-            json!({ "pool": pool }),
-        );
+        self.journal_event(crate::journal::Event::IncidentStart {
+            pool: Some(pool.to_string()),
+            cause: crate::journal::Opened::Health { health },
+        });
         warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
         self.observe_incident_start(&id, pool, health, seen_by);
     }

@@ -3,13 +3,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::{Value, json};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::{Input, ServiceTask};
 use crate::controller::{Initiator, Intent};
-use crate::journal::NewEntry;
+use crate::journal::{Event, Source};
 
 impl ServiceTask {
     /// The last unfinished intent from the journal (closing every open
@@ -25,7 +24,7 @@ impl ServiceTask {
             crate::engine::close_intent(
                 &self.journal,
                 i.id,
-                "interrupted",
+                crate::journal::Outcome::Interrupted,
                 "the controller restarted before this call's result was journaled".into(),
             );
         }
@@ -33,11 +32,9 @@ impl ServiceTask {
         let intent = serde_json::from_value::<Intent>(last.payload.clone()).ok()?;
         match &last.incident {
             Some(id) => self.resume_incident(id),
-            None => self.journal_entry(
-                "note",
-                "the unfinished call belonged to no incident: its outcome gets no RTO report",
-                json!({ "intent": last.payload }),
-            ),
+            None => self.journal_event(Event::Orphaned {
+                intent: intent.clone(),
+            }),
         }
         let age = SystemTime::now()
             .duration_since(intent.requested_at)
@@ -45,15 +42,11 @@ impl ServiceTask {
         if intent.by == Initiator::Operator && age > self.links.intent_max_age {
             let max = self.links.intent_max_age;
             warn!(service = %self.svc.name, age_s = age.as_secs(), max_s = max.as_secs(), "Unfinished operator flip is too old; dropped, not replayed.");
-            self.journal_entry(
-                "abandoned",
-                &format!(
-                    "operator's unfinished flip asked {}s ago, longer than controller.intent_max_age ({}s): dropped, not replayed",
-                    age.as_secs(),
-                    max.as_secs()
-                ),
-                json!({ "intent": last.payload, "age_ms": age.as_millis() as u64 }),
-            );
+            self.journal_event(Event::Abandoned {
+                intent,
+                age_s: age.as_secs(),
+                max_age_s: max.as_secs(),
+            });
             return None;
         }
         Some(intent)
@@ -90,11 +83,11 @@ impl ServiceTask {
             changed_at: self.last_accept,
         };
         let spec = crate::engine::watch::spec(&self.svc, self.links.primary, &mv);
-        self.journal_entry(
-            "watch-start",
-            &format!("watching propagation of pool {to} (old TTL {old_ttl}s)"),
-            json!({ "to": to, "old_ttl": old_ttl, "expected": spec.expected }),
-        );
+        self.journal_event(Event::WatchStart {
+            to: to.to_string(),
+            old_ttl,
+            expected: spec.expected.clone(),
+        });
         let cancel = self.stop.child_token();
         self.watching = Some(cancel.clone());
         let incident = self.incident.clone();
@@ -112,21 +105,18 @@ impl ServiceTask {
         outcome: crate::propagation::WatchOutcome,
     ) {
         self.watching = None;
-        let msg = format!(
-            "propagation {}: {} outstanding",
-            outcome.end,
-            outcome.outstanding.len()
-        );
         info!(service = %self.svc.name, end = %outcome.end, outstanding = ?outcome.outstanding, "Propagation watch ended.");
-        let e = NewEntry {
+        let event = Event::WatchResult {
+            end: outcome.end.to_string(),
+            outstanding: outcome.outstanding.clone(),
+            watch: serde_json::to_value(&outcome).unwrap_or_default(),
+        };
+        let src = Source {
             service: &self.svc.name,
             incident: incident.as_deref(),
-            kind: "watch-result",
             actor: "rtoguard",
-            message: msg,
-            detail: serde_json::to_value(&outcome).unwrap_or(Value::Null),
         };
-        if let Err(err) = self.journal.append(e) {
+        if let Err(err) = self.journal.record(src, &event) {
             error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }
         if let Some(id) = &incident
@@ -154,11 +144,9 @@ impl ServiceTask {
             .get(&active)
             .is_some_and(|v| v.health() == crate::controller::PoolHealth::Up);
         if healthy && self.inflight.is_none() && self.incident.is_some() {
-            self.journal_entry(
-                "incident-end",
-                &format!("pool {active} serves and is healthy"),
-                json!({ "pool": active }),
-            );
+            self.journal_event(Event::IncidentEnd {
+                pool: active.clone(),
+            });
             let took = self.incident_start.map(|s| s.elapsed()).unwrap_or_default();
             self.observe_recovery(self.incident.as_deref().unwrap_or_default(), &active, took);
             self.rto_missed_sent = false;

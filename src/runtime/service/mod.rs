@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtoguard_provider_api::Provider;
-use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -26,7 +25,7 @@ use crate::config::Service;
 use crate::config::specs;
 use crate::control::Reply;
 use crate::controller::{Action, AlertLevel, Change, Command, Controller, Event};
-use crate::journal::Journal;
+use crate::journal::{self, Journal};
 use crate::probe::{PoolEndpoints, ProbeResult};
 
 /// What a service task is told.
@@ -300,25 +299,23 @@ impl ServiceTask {
     fn run_action(&mut self, a: Action) {
         match a {
             Action::Journal(e) => {
-                let kind = serde_json::to_value(e.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| format!("{:?}", e.kind));
-                let detail = json!({ "pool": e.pool, "reason": e.reason, "change": e.change });
-                match e.change {
-                    Some(change) => {
-                        // What the controller decided itself is its own act;
-                        // a pin, unpin or resume is the operator's.
-                        let actor = match change {
-                            Change::Pinned { .. } | Change::Unpinned { .. } | Change::Resumed => {
-                                self.actor.clone()
-                            }
-                            _ => "rtoguard".to_owned(),
-                        };
-                        self.journal_change(&kind, &actor, &e.detail, detail, change.into())
+                // What the controller decided itself is its own act; a pin,
+                // unpin or resume is the operator's.
+                let actor = match e.change {
+                    Some(Change::Pinned { .. } | Change::Unpinned { .. } | Change::Resumed) => {
+                        self.actor.clone()
                     }
-                    None => self.journal_entry(&kind, &e.detail, detail),
-                }
+                    Some(_) => "rtoguard".to_owned(),
+                    None => self.actor.clone(),
+                };
+                let event = journal::Event::Decision {
+                    decision: e.kind,
+                    pool: e.pool,
+                    reason: e.reason,
+                    note: e.detail,
+                    change: e.change,
+                };
+                self.journal_event_as(&actor, event);
             }
             Action::Alert { level, message } => {
                 match level {
@@ -326,11 +323,11 @@ impl ServiceTask {
                     AlertLevel::Warning => warn!(service = %self.svc.name, "{message}"),
                     AlertLevel::Info => info!(service = %self.svc.name, "{message}"),
                 }
-                self.journal_entry("alert", &message, json!({ "level": format!("{level:?}") }));
+                self.journal_event(journal::Event::Alert { level, message });
             }
             Action::Refused { message, .. } => {
                 warn!(service = %self.svc.name, "{message}");
-                self.journal_entry("refused", &message, json!({}));
+                self.journal_event(journal::Event::Refused { message });
             }
             Action::StartWatch { to, old_ttl } => self.start_watch(&to, old_ttl),
             Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread => self.call_provider(a),

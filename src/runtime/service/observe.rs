@@ -107,21 +107,18 @@ impl ServiceTask {
         match reason {
             Some(reason) => {
                 tracing::warn!(%service, %vantage, reason, "Vantage impaired: probes cannot run here; its endpoints count as unknown, never down.");
-                self.journal_entry(
-                    "vantage-impaired",
-                    &format!("vantage {vantage} impaired: {reason}"),
-                    serde_json::json!({ "vantage": vantage, "reason": reason }),
-                );
+                self.journal_event(crate::journal::Event::VantageImpaired {
+                    vantage: vantage.clone(),
+                    reason: reason.to_string(),
+                });
                 let e = notify::Event::vantage_impaired(service, vantage, reason);
                 self.links.notify.send(e);
             }
             None => {
                 tracing::info!(%service, %vantage, "Vantage recovered: probes run again.");
-                self.journal_entry(
-                    "vantage-recovered",
-                    &format!("vantage {vantage} recovered"),
-                    serde_json::json!({ "vantage": vantage }),
-                );
+                self.journal_event(crate::journal::Event::VantageRecovered {
+                    vantage: vantage.clone(),
+                });
                 let e = notify::Event::vantage_recovered(service, vantage);
                 self.links.notify.send(e);
             }

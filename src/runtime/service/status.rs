@@ -1,49 +1,28 @@
 //! The journal entries a service writes, and its status for `rtoguard status`.
 
-use serde_json::Value;
 use tokio::time::Instant;
 use tracing::error;
 
 use super::ServiceTask;
 use crate::control::{DaemonService, ServiceEndpoint, ServicePool, VantageState};
 use crate::controller::Durable;
-use crate::journal::{JournalEvent, NewEntry};
+use crate::journal::{Event, Source};
 
 impl ServiceTask {
-    pub(super) fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
-        let e = NewEntry {
-            service: &self.svc.name,
-            incident: self.incident.as_deref(),
-            kind,
-            actor: &self.actor,
-            message: message.to_string(),
-            detail,
-        };
-        if let Err(err) = self.journal.append(e) {
-            error!(service = %self.svc.name, error = %err, "Journal write failed.");
-        }
+    pub(super) fn journal_event(&self, event: Event) {
+        self.journal_event_as(&self.actor, event);
     }
 
-    /// An entry with the change of the core's durable state it records, in
-    /// one transaction.
-    pub(super) fn journal_change(
-        &self,
-        kind: &str,
-        actor: &str,
-        message: &str,
-        detail: Value,
-        event: JournalEvent,
-    ) {
-        let e = NewEntry {
+    /// An event recorded as `actor`'s; a decision's change of the core's
+    /// durable state is written with it, in one transaction.
+    pub(super) fn journal_event_as(&self, actor: &str, event: Event) {
+        let src = Source {
             service: &self.svc.name,
             incident: self.incident.as_deref(),
-            kind,
             actor,
-            message: message.to_string(),
-            detail,
         };
-        if let Err(err) = self.journal.append_with_event(e, &event) {
-            error!(service = %self.svc.name, error = %err, "Journal write of a durable change failed.");
+        if let Err(err) = self.journal.record(src, &event) {
+            error!(service = %self.svc.name, error = %err, "Journal write failed.");
         }
     }
 
@@ -51,7 +30,7 @@ impl ServiceTask {
     /// A journal that cannot be read restores nothing, loudly.
     pub(super) fn restore_durable(&self) -> Durable {
         match self.journal.core_events(&self.svc.name) {
-            Ok(events) => Durable::replay(events.into_iter().map(JournalEvent::into_change)),
+            Ok(changes) => Durable::replay(changes),
             Err(e) => {
                 error!(service = %self.svc.name, error = %e, "Cannot read the durable state from the journal; starting without it.");
                 Durable::default()
