@@ -111,11 +111,17 @@ fn a_controller_that_is_no_pool_s_region_warns_naming_the_regions() {
         &["\"prod-a\" is no pool's region", "eu-west-1, us-east-1"],
     );
     // without peers this controller is the only writer: nothing to warn
-    let alone = text.replacen(
-        "[[peers]]\nid = \"eu-west-1\"\nurl = \"https://eu.example.net:9420\"\ntoken_file = \"/etc/rtoguard/peer-token\"\n",
-        "",
-        1,
-    );
+    let alone = text
+        .replacen(
+            "[[peers]]\nid = \"eu-west-1\"\nurl = \"https://eu.example.net:9420\"\ntoken_file = \"/etc/rtoguard/peer-token\"\n",
+            "",
+            1,
+        )
+        .replacen(
+            "[[peers]]\nid = \"witness\"\nurl = \"https://witness.example.net:9420\"\ntoken_file = \"/etc/rtoguard/peer-token\"\n",
+            "",
+            1,
+        );
     assert!(warnings(&alone).is_empty(), "{alone}");
 }
 
