@@ -66,6 +66,7 @@ mod decide;
 mod drill;
 pub mod durable;
 mod event;
+mod incident;
 mod moves;
 mod pinning;
 mod policy;
@@ -73,6 +74,7 @@ mod provider;
 mod reconcile;
 pub mod state;
 mod status;
+mod writer;
 
 #[cfg(test)]
 mod proptests;
@@ -84,12 +86,15 @@ use tokio::time::Instant;
 pub use action::{Action, AlertLevel, Entry, EntryKind, Initiator, Reason, TtlReason};
 pub use durable::{Change, Drill, Durable, Pin, format_wall};
 pub use event::{Command, Event, Intent, IntentKind, PoolHealth, ProviderOp};
+pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
+pub use writer::Local;
 
 use damping::Damping;
 use durable::WallAnchor;
+use incident::Open;
 use state::{Phase, PoolView, ProviderView, Raised};
 
 /// The failover state machine of one service.
@@ -123,6 +128,12 @@ pub struct Controller {
     conflict_streak: u32,
     /// The latest `now` seen (time never goes backwards inside).
     now: Option<Instant>,
+    /// The incident under way (see `incident`).
+    incident: Option<Open>,
+    /// A propagation watch runs (the incident stays open until it ends).
+    watching: bool,
+    /// The latest incident's id (a new one never reuses it).
+    last_incident: Option<String>,
 }
 
 impl Controller {
@@ -155,6 +166,9 @@ impl Controller {
             stale: false,
             conflict_streak: 0,
             now: None,
+            incident: None,
+            watching: false,
+            last_incident: None,
         }
     }
 
@@ -177,7 +191,11 @@ impl Controller {
             }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}
-            Event::Command(command) => self.on_command(now, command, &mut out),
+            Event::Command(command) => {
+                let from = out.len();
+                self.on_command(now, command.clone(), &mut out);
+                self.open_for_command(now, &command, &mut out, from);
+            }
             Event::TtlApplied { ttl } => self.on_ttl_applied(now, ttl, &mut out),
             Event::Flipped { to } => self.on_flipped(now, to, &mut out),
             Event::ProviderFailed {
@@ -188,8 +206,11 @@ impl Controller {
             Event::ProviderState { active, ttl } => {
                 self.on_provider_state(now, active, ttl, &mut out)
             }
+            Event::WatchEnded => self.on_watch_ended(),
         }
+        self.open_outage(now, &mut out);
         self.settle(now, &mut out);
+        self.follow_incident(now, &mut out);
         out
     }
 
@@ -201,10 +222,15 @@ impl Controller {
             Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
             _ => None,
         };
-        [phase, self.pin_deadline(), self.drill_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            phase,
+            self.pin_deadline(),
+            self.drill_deadline(),
+            self.rto_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn pinned(&self) -> bool {

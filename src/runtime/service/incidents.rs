@@ -1,19 +1,19 @@
 //! Incidents: taken up again at a restart, propagation watches after
 //! flips, and when an incident ends.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::{Input, ServiceTask};
-use crate::controller::{Initiator, Intent};
+use crate::controller::{Action, Event, IncidentKind, Initiator, Intent};
 use crate::journal::NewEntry;
 
 impl ServiceTask {
     /// The last unfinished intent from the journal (closing every open
-    /// one), with its incident taken up again so the outcome lands in it.
+    /// one). Its incident is the controller's, restored from the journal.
     /// An operator's flip asked longer ago than `controller.intent_max_age`
     /// is dropped, never replayed.
     pub(super) fn take_open_intent(&mut self) -> Option<Intent> {
@@ -31,13 +31,12 @@ impl ServiceTask {
         }
         let last = open.last()?;
         let intent = serde_json::from_value::<Intent>(last.payload.clone()).ok()?;
-        match &last.incident {
-            Some(id) => self.resume_incident(id),
-            None => self.journal_entry(
+        if last.incident.is_none() {
+            self.journal_entry(
                 "note",
                 "the unfinished call belonged to no incident: its outcome gets no RTO report",
                 json!({ "intent": last.payload }),
-            ),
+            );
         }
         let age = SystemTime::now()
             .duration_since(intent.requested_at)
@@ -59,29 +58,15 @@ impl ServiceTask {
         Some(intent)
     }
 
-    /// Take up incident `id` again after a restart, its start from the journal.
-    fn resume_incident(&mut self, id: &str) {
-        let first = self
-            .journal
-            .incident_entries(id)
-            .ok()
-            .and_then(|es| es.iter().map(|e| e.at_ms).min());
-        let ago = first.map(|at| {
-            Duration::from_millis(crate::journal::now_ms().saturating_sub(at).max(0) as u64)
-        });
-        self.incident = Some(id.to_string());
-        self.incident_start = ago
-            .and_then(|a| Instant::now().checked_sub(a))
-            .or_else(|| Some(Instant::now()));
-        info!(service = %self.svc.name, incident = id, "Incident taken up again after a restart.");
-    }
-
     /// Time the propagation of the flip just made.
     pub(super) fn start_watch(&mut self, to: &str, old_ttl: u32) {
         if let Some(old) = self.watching.take() {
             old.cancel();
         }
-        let start = self.incident_start.unwrap_or_else(Instant::now);
+        let start = self
+            .controller
+            .incident_start()
+            .unwrap_or_else(Instant::now);
         let mv = crate::runtime::watch::Move {
             to,
             from: None,
@@ -97,7 +82,7 @@ impl ServiceTask {
         );
         let cancel = self.stop.child_token();
         self.watching = Some(cancel.clone());
-        let incident = self.incident.clone();
+        let incident = self.incident_id().map(str::to_owned);
         crate::runtime::watch::spawn(spec, cancel, self.links.tx.clone(), move |o| {
             Input::Watched {
                 incident,
@@ -135,36 +120,61 @@ impl ServiceTask {
         {
             self.observe_phases(&r);
         }
-        self.maybe_close_incident();
+        self.feed(Event::WatchEnded);
     }
 
-    pub(super) fn maybe_close_incident(&mut self) {
-        if self.watching.is_some() {
-            return;
-        }
-        let st = self.controller.status();
-        // A move under way (a planned one drains first) keeps the incident open.
-        if st.moving_to.is_some() || st.phase != "idle" || st.queued_command.is_some() {
-            return;
-        }
-        let Some(active) = st.active.clone() else {
+    /// Carry out what the controller decided about the incident: journal
+    /// it with its durable change, count it, tell people.
+    pub(super) fn on_incident_action(&mut self, a: Action) {
+        let Some(change) = a.change() else {
             return;
         };
-        let healthy = self
-            .pools
-            .get(&active)
-            .is_some_and(|v| v.health() == crate::controller::PoolHealth::Up);
-        if healthy && self.inflight.is_none() && self.incident.is_some() {
-            self.journal_entry(
-                "incident-end",
-                &format!("pool {active} serves and is healthy"),
-                json!({ "pool": active }),
-            );
-            let took = self.incident_start.map(|s| s.elapsed()).unwrap_or_default();
-            self.observe_recovery(self.incident.as_deref().unwrap_or_default(), &active, took);
-            self.rto_missed_sent = false;
-            self.incident = None;
-            self.incident_start = None;
+        match &a {
+            Action::IncidentOpened {
+                incident,
+                pool,
+                health,
+                detail,
+            } => {
+                let drill = self.controller.drill().filter(|d| d.id == incident.id);
+                let json = json!({ "pool": pool, "kind": incident.kind, "drill": drill.is_some(), "simulate_fault": drill.map(|d| d.simulated_down.is_some()) });
+                // An outage is the controller's own finding; a move or a
+                // drill is the operator's who asked.
+                let actor = match incident.kind {
+                    IncidentKind::Outage => "rtoguard".to_owned(),
+                    _ => self.actor.clone(),
+                };
+                self.journal_change("incident-start", &actor, detail, json, change.into());
+                warn!(service = %self.svc.name, incident = incident.id, kind = %incident.kind, "Incident opened.");
+                self.observe_incident_start(incident, pool.as_deref(), *health);
+            }
+            Action::IncidentClosed {
+                incident,
+                pool,
+                took,
+            } => {
+                let msg = format!("pool {pool} serves and is healthy");
+                let json = json!({ "pool": pool, "took_ms": took.as_millis() as u64 });
+                let id = Some(incident.id.as_str());
+                self.journal_change_in(id, "incident-end", "rtoguard", &msg, json, change.into());
+                self.observe_recovery(&incident.id, pool, *took);
+            }
+            Action::RtoMissed { id, elapsed, rto } => {
+                let msg = format!(
+                    "RTO missed: incident open for {}s, RTO {}s",
+                    elapsed.as_secs(),
+                    rto.as_secs()
+                );
+                self.journal_change(
+                    "rto-missed",
+                    "rtoguard",
+                    &msg,
+                    json!({ "elapsed_ms": elapsed.as_millis() as u64 }),
+                    change.into(),
+                );
+                self.observe_rto_missed(id, *elapsed, *rto);
+            }
+            _ => {}
         }
     }
 }

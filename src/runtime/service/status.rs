@@ -13,7 +13,7 @@ impl ServiceTask {
     pub(super) fn journal_entry(&self, kind: &str, message: &str, detail: Value) {
         let e = NewEntry {
             service: &self.svc.name,
-            incident: self.incident.as_deref(),
+            incident: self.incident_id(),
             kind,
             actor: &self.actor,
             message: message.to_string(),
@@ -34,9 +34,23 @@ impl ServiceTask {
         detail: Value,
         event: JournalEvent,
     ) {
+        let incident = self.incident_id().map(str::to_owned);
+        self.journal_change_in(incident.as_deref(), kind, actor, message, detail, event);
+    }
+
+    /// The same, in incident `incident` (one that just closed).
+    pub(super) fn journal_change_in(
+        &self,
+        incident: Option<&str>,
+        kind: &str,
+        actor: &str,
+        message: &str,
+        detail: Value,
+        event: JournalEvent,
+    ) {
         let e = NewEntry {
             service: &self.svc.name,
-            incident: self.incident.as_deref(),
+            incident,
             kind,
             actor,
             message: message.to_string(),
@@ -105,7 +119,7 @@ impl ServiceTask {
             controller: self.controller.status(),
             pools,
             busy: self.inflight.as_ref().map(|f| f.what.clone()),
-            incident: self.incident.clone(),
+            incident: self.incident_id().map(str::to_owned),
             peers: self
                 .links
                 .vantages
