@@ -72,7 +72,15 @@ impl Local {
 impl Controller {
     /// Sets the `not_before` of a write to this controller's writer delay.
     pub(super) fn hold_for_writer(&mut self, a: &mut Action, out: &mut Vec<Action>) {
-        let wait = self.now.and_then(|now| self.not_before(now, a, out));
+        let now = self.now;
+        let wait = now.and_then(|now| self.not_before(now, a, out));
+        if let (Some(at), Some(now)) = (wait, now) {
+            let delay_s = at.saturating_duration_since(now).as_secs_f64();
+            tracing::info!(
+                delay_s,
+                "Another controller writes first; waiting before writing (compare-and-set) if it has not."
+            );
+        }
         if let Action::Flip { not_before, .. } | Action::SetTtl { not_before, .. } = a {
             *not_before = wait;
         }

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 
 use super::{Inflight, ServiceTask};
 use crate::controller::{Action, Event, ProviderOp};
@@ -32,10 +32,6 @@ impl ServiceTask {
             Action::Flip { not_before, .. } | Action::SetTtl { not_before, .. } => *not_before,
             _ => None,
         };
-        if let Some(at) = not_before {
-            let delay_s = at.saturating_duration_since(Instant::now()).as_secs_f64();
-            info!(service = %self.svc.name, delay_s, "Another controller writes first; waiting before writing (compare-and-set) if it has not.");
-        }
         let handle = tokio::spawn(async move {
             if let Some(at) = not_before {
                 tokio::time::sleep_until(at).await;
