@@ -37,8 +37,17 @@
 //!   writer and never repeated. Nothing is decided on a doubtful view.
 //! - *Restart*: `Started` carries the journal's unfinished intent; a flip
 //!   is never done twice (see `reconcile`).
+//! - *Incidents* (see `incident`): opened by the active pool turning
+//!   `Suspect`/`Down`, an accepted failover/failback, or a drill; closed
+//!   when the active pool is `Up` and nothing is under way (no call, drain,
+//!   backoff, queued command, unjudged intent or propagation watch, which
+//!   ends with `WatchEnded`); "RTO missed" said once, at a deadline.
+//! - *Writer delay* (see `writer`): an automatic write carries `not_before`,
+//!   this controller's rank × grace for the pool it serves (from the
+//!   policy's `local`), counted once per incident from its first delayed write.
 //! - *Durable state* ([`durable`]): the pin, the halt, the damping history
-//!   (completed flips as wall times) and the drill. Every change of it is
+//!   (completed flips as wall times), the drill and the incident (its id,
+//!   start, "RTO missed" said, and the start of the writer wait). Every change of it is
 //!   a [`Change`] on the journal entry of the decision, written in the same
 //!   transaction; `Started` carries the wall time and the state rebuilt from
 //!   the journal, and journaled times become `Instant`s relative to `now`.
@@ -54,6 +63,10 @@
 //! drill:   none --Drill--> under way (simulated fault?) --dwell deadline-->
 //!          fault lifted --next event, home Up--> failback, none
 //!                       --next event, home not Up--> aborted, none
+//! incident: none --active Suspect/Down | accepted move | drill--> open
+//!          open --first delayed write--> open, writer wait started
+//!          open --older than the RTO--> open, RTO missed (once)
+//!          open --active Up, Idle, no watch, nothing queued--> none
 //! ```
 //!
 //! The runtime journals `action.intent(now)` before each provider call and
