@@ -160,7 +160,16 @@ pub enum Action {
 impl Action {
     /// The durable change an incident action records, journaled with it.
     pub fn change(&self) -> Option<Change> {
-        super::incident::change_of(self)
+        match self {
+            Action::IncidentOpened { incident, .. } => Some(Change::IncidentOpened {
+                incident: incident.clone(),
+            }),
+            Action::IncidentClosed { incident, .. } => Some(Change::IncidentClosed {
+                id: incident.id.clone(),
+            }),
+            Action::RtoMissed { id, .. } => Some(Change::RtoMissed { id: id.clone() }),
+            _ => None,
+        }
     }
 
     /// The intent to journal before running this action, for provider calls.

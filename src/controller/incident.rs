@@ -23,7 +23,7 @@ const PAST: Duration = Duration::from_millis(1);
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::durable::{Change, wall};
+use super::durable::wall;
 use super::event::{Command, PoolHealth};
 use super::state::Phase;
 use super::{Action, Controller};
@@ -167,8 +167,10 @@ impl Controller {
         };
         let since = anchor.wall(now);
         let id = id.unwrap_or_else(|| {
-            let base = self.policy.local.incident_id(since);
-            let id = unique(base, self.last_incident.as_deref());
+            let id = self
+                .policy
+                .local
+                .incident_id(since, self.last_incident.as_deref());
             self.last_incident = Some(id.clone());
             id
         });
@@ -294,35 +296,5 @@ impl Controller {
             incident,
         });
         self.watching = false;
-    }
-}
-
-/// `base`, or `base-N` when the latest id already took it (two incidents
-/// in the same millisecond).
-fn unique(base: String, last: Option<&str>) -> String {
-    let Some(rest) = last.and_then(|l| l.strip_prefix(base.as_str())) else {
-        return base;
-    };
-    let n = match rest {
-        "" => 1,
-        _ => rest
-            .strip_prefix('-')
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(1),
-    };
-    format!("{base}-{}", n.saturating_add(1))
-}
-
-/// The durable change an incident action records.
-pub(crate) fn change_of(action: &Action) -> Option<Change> {
-    match action {
-        Action::IncidentOpened { incident, .. } => Some(Change::IncidentOpened {
-            incident: incident.clone(),
-        }),
-        Action::IncidentClosed { incident, .. } => Some(Change::IncidentClosed {
-            id: incident.id.clone(),
-        }),
-        Action::RtoMissed { id, .. } => Some(Change::RtoMissed { id: id.clone() }),
-        _ => None,
     }
 }

@@ -49,8 +49,8 @@ impl Local {
         }
     }
 
-    /// The id of an incident opened at `since`.
-    pub(crate) fn incident_id(&self, since: SystemTime) -> String {
+    /// The id of an incident opened at `since`, never `last` (the latest).
+    pub(crate) fn incident_id(&self, since: SystemTime, last: Option<&str>) -> String {
         let ms = since
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
@@ -59,7 +59,7 @@ impl Local {
         } else {
             &self.service
         };
-        format!("{name}-{ms}")
+        unique(format!("{name}-{ms}"), last)
     }
 
     fn delay(&self, pool: Option<&str>) -> Duration {
@@ -145,4 +145,20 @@ impl Controller {
                 .map(|p| p.name.clone()),
         }
     }
+}
+
+/// `base`, or `base-N` when the latest id already took it (two incidents
+/// in the same millisecond).
+fn unique(base: String, last: Option<&str>) -> String {
+    let Some(rest) = last.and_then(|l| l.strip_prefix(base.as_str())) else {
+        return base;
+    };
+    let n = match rest {
+        "" => 1,
+        _ => rest
+            .strip_prefix('-')
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(1),
+    };
+    format!("{base}-{}", n.saturating_add(1))
 }
