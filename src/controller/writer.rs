@@ -162,3 +162,23 @@ fn unique(base: String, last: Option<&str>) -> String {
     };
     format!("{base}-{}", n.saturating_add(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_incident_id_is_never_the_latest_one_again() {
+        let local = Local::new("checkout", Duration::from_secs(60));
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_123);
+        assert_eq!(local.incident_id(at, None), "checkout-1800000000123");
+        let first = local.incident_id(at, Some("checkout-1800000000122"));
+        assert_eq!(first, "checkout-1800000000123");
+        let second = local.incident_id(at, Some(&first));
+        assert_eq!(second, "checkout-1800000000123-2");
+        assert_eq!(
+            local.incident_id(at, Some(&second)),
+            "checkout-1800000000123-3"
+        );
+    }
+}
