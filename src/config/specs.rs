@@ -93,6 +93,7 @@ pub fn policy(svc: &Service) -> Policy {
         retry_after: svc.health.interval.max(std::time::Duration::from_secs(5)),
         // The provider's own floor replaces this once it is built.
         ttl_floor: 1,
+        local: crate::controller::Local::new(&svc.name, svc.rto),
     }
 }
 

@@ -1,12 +1,14 @@
 //! What comes out of the controller: provider calls, journal entries and alerts.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
-use super::vocab::{Initiator, Reason};
+use super::incident::Incident;
+use super::vocab::{Initiator, PoolHealth, Reason};
+use tokio::time::Instant;
 
 /// Why the TTL changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +62,8 @@ pub enum EntryKind {
     Queued,
     /// Durable state (pin, halt, damping, drill) taken from the journal at start-up.
     Restored,
+    /// This controller began waiting its writer delay in an incident.
+    WriterWait,
 }
 
 /// A structured decision record for the journal.
@@ -77,16 +81,23 @@ pub struct Entry {
 /// One thing the runtime must do, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Change the TTL of the active record set (answer: `TtlApplied` or `ProviderFailed`).
-    SetTtl { ttl: u32, reason: TtlReason },
+    /// Change the TTL of the active record set (answer: `TtlApplied` or
+    /// `ProviderFailed`), not before `not_before` (the writer delay).
+    SetTtl {
+        ttl: u32,
+        reason: TtlReason,
+        not_before: Option<Instant>,
+    },
     /// Move traffic with a compare-and-set against `from` (answer: `Flipped`
-    /// or `ProviderFailed`). `to` is never empty.
+    /// or `ProviderFailed`). `to` is never empty. Not before `not_before`
+    /// (the writer delay: another controller may write first).
     Flip {
         from: Option<String>,
         to: String,
         ttl: u32,
         reason: Reason,
         by: Initiator,
+        not_before: Option<Instant>,
     },
     /// Read the provider's real state (answer: `ProviderState` or `ProviderFailed`).
     Reread,
@@ -99,9 +110,44 @@ pub enum Action {
     Alert { level: AlertLevel, message: String },
     /// An operator command was refused; `message` says why, naming the pool.
     Refused { command: Command, message: String },
+    /// An incident opened: journal it (with [`Action::change`]), count it,
+    /// tell people. `pool`: the active pool; `health`: its health, for an outage.
+    IncidentOpened {
+        incident: Incident,
+        pool: Option<String>,
+        health: Option<PoolHealth>,
+        detail: String,
+    },
+    /// The incident ended after `took`, with `pool` serving and healthy:
+    /// journal it, measure the recovery, tell people.
+    IncidentClosed {
+        incident: Incident,
+        pool: String,
+        took: Duration,
+    },
+    /// The incident outlived the RTO (said once per incident).
+    RtoMissed {
+        id: String,
+        elapsed: Duration,
+        rto: Duration,
+    },
 }
 
 impl Action {
+    /// The durable change an incident action records, journaled with it.
+    pub fn change(&self) -> Option<Change> {
+        match self {
+            Action::IncidentOpened { incident, .. } => Some(Change::IncidentOpened {
+                incident: incident.clone(),
+            }),
+            Action::IncidentClosed { incident, .. } => Some(Change::IncidentClosed {
+                id: incident.id.clone(),
+            }),
+            Action::RtoMissed { id, .. } => Some(Change::RtoMissed { id: id.clone() }),
+            _ => None,
+        }
+    }
+
     /// The intent to journal before running this action, for provider calls.
     pub fn intent(&self, requested_at: SystemTime) -> Option<Intent> {
         let (kind, reason, by) = match self {

@@ -52,6 +52,10 @@ impl Controller {
             let why = format!("drill {} is already under way", d.id);
             return refuse(command, why, out);
         }
+        if let Some(i) = self.incident() {
+            let why = format!("incident {} is under way", i.id);
+            return refuse(command, why, out);
+        }
         if !simulate_fault {
             let health = self.health(&to);
             if !self.policy.has_pool(&to) || to == home || health != PoolHealth::Up {
@@ -73,6 +77,7 @@ impl Controller {
         let secs = dwell.as_secs();
         let detail = format!("drill {}: {mode}, back to {home} after {secs}s", drill.id);
         tracing::info!(drill = drill.id, home, "Drill started.");
+        self.open_drill(now, &drill.id, detail.clone(), out);
         let change = Change::DrillStarted {
             drill: drill.clone(),
         };

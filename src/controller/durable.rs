@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::incident::Incident;
 use super::state::Halt;
 
 /// At most this many automatic flips are kept (far above any sane `max_flips`).
@@ -85,6 +86,24 @@ pub enum Change {
         aborted: bool,
         reason: String,
     },
+    /// An incident opened (the id its journal entries carry).
+    IncidentOpened {
+        incident: Incident,
+    },
+    /// "RTO missed" was said for the incident under way.
+    RtoMissed {
+        id: String,
+    },
+    /// This controller began waiting its writer delay in the incident under way.
+    WriterWaitStarted {
+        id: String,
+        #[serde(with = "wall")]
+        at: SystemTime,
+    },
+    /// The incident ended: the active pool is up and nothing is under way.
+    IncidentClosed {
+        id: String,
+    },
 }
 
 /// The core's durable state, rebuilt from the journaled [`Change`]s.
@@ -99,6 +118,13 @@ pub struct Durable {
     #[serde(with = "wall::many", default)]
     pub automatic_flips: Vec<SystemTime>,
     pub drill: Option<Drill>,
+    /// The incident under way.
+    #[serde(default)]
+    pub incident: Option<Incident>,
+    /// The id of the latest incident the core named, open or not (a drill
+    /// brings its own): a new one never reuses it.
+    #[serde(default)]
+    pub last_incident: Option<String>,
 }
 
 impl Durable {
@@ -133,6 +159,27 @@ impl Durable {
                 }
             }
             Change::DrillEnded { .. } => self.drill = None,
+            Change::IncidentOpened { incident } => {
+                if incident.kind != super::incident::IncidentKind::Drill {
+                    self.last_incident = Some(incident.id.clone());
+                }
+                self.incident = Some(incident);
+            }
+            Change::RtoMissed { id } => {
+                if let Some(i) = self.incident.as_mut().filter(|i| i.id == id) {
+                    i.rto_missed = true;
+                }
+            }
+            Change::WriterWaitStarted { id, at } => {
+                if let Some(i) = self.incident.as_mut().filter(|i| i.id == id) {
+                    i.writer_wait_from = Some(at);
+                }
+            }
+            Change::IncidentClosed { id } => {
+                if self.incident.as_ref().is_some_and(|i| i.id == id) {
+                    self.incident = None;
+                }
+            }
         }
     }
 }

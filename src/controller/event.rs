@@ -85,6 +85,8 @@ pub enum Event {
     },
     /// The result of a `Reread`.
     ProviderState { active: Option<String>, ttl: u32 },
+    /// The propagation watch of a `StartWatch` ended (an incident waits for it).
+    WatchEnded,
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

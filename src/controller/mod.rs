@@ -37,8 +37,17 @@
 //!   writer and never repeated. Nothing is decided on a doubtful view.
 //! - *Restart*: `Started` carries the journal's unfinished intent; a flip
 //!   is never done twice (see `reconcile`).
+//! - *Incidents* (see `incident`): opened by the active pool turning
+//!   `Suspect`/`Down`, an accepted failover/failback, or a drill; closed
+//!   when the active pool is `Up` and nothing is under way (no call, drain,
+//!   backoff, queued command, unjudged intent or propagation watch, which
+//!   ends with `WatchEnded`); "RTO missed" said once, at a deadline.
+//! - *Writer delay* (see `writer`): an automatic write carries `not_before`,
+//!   this controller's rank × grace for the pool it serves (from the
+//!   policy's `local`), counted once per incident from its first delayed write.
 //! - *Durable state* ([`durable`]): the pin, the halt, the damping history
-//!   (completed flips as wall times) and the drill. Every change of it is
+//!   (completed flips as wall times), the drill and the incident (its id,
+//!   start, "RTO missed" said, and the start of the writer wait). Every change of it is
 //!   a [`Change`] on the journal entry of the decision, written in the same
 //!   transaction; `Started` carries the wall time and the state rebuilt from
 //!   the journal, and journaled times become `Instant`s relative to `now`.
@@ -54,6 +63,10 @@
 //! drill:   none --Drill--> under way (simulated fault?) --dwell deadline-->
 //!          fault lifted --next event, home Up--> failback, none
 //!                       --next event, home not Up--> aborted, none
+//! incident: none --active Suspect/Down | accepted move | drill--> open
+//!          open --first delayed write--> open, writer wait started
+//!          open --older than the RTO--> open, RTO missed (once)
+//!          open --active Up, Idle, no watch, nothing queued--> none
 //! ```
 //!
 //! The runtime journals `action.intent(now)` before each provider call and
@@ -66,6 +79,7 @@ mod decide;
 mod drill;
 pub mod durable;
 mod event;
+mod incident;
 mod moves;
 mod pinning;
 mod policy;
@@ -74,6 +88,7 @@ mod reconcile;
 pub mod state;
 mod status;
 mod vocab;
+mod writer;
 
 #[cfg(test)]
 mod proptests;
@@ -85,13 +100,16 @@ use tokio::time::Instant;
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
 pub use durable::{Change, Drill, Durable, Pin, format_wall};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
+pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
 pub use vocab::{Initiator, PoolHealth, Reason};
+pub use writer::Local;
 
 use damping::Damping;
 use durable::WallAnchor;
+use incident::Open;
 use state::{Phase, PoolView, ProviderView, Raised};
 
 /// The failover state machine of one service.
@@ -125,6 +143,12 @@ pub struct Controller {
     conflict_streak: u32,
     /// The latest `now` seen (time never goes backwards inside).
     now: Option<Instant>,
+    /// The incident under way (see `incident`).
+    incident: Option<Open>,
+    /// A propagation watch runs (the incident stays open until it ends).
+    watching: bool,
+    /// The latest incident's id (a new one never reuses it).
+    last_incident: Option<String>,
 }
 
 impl Controller {
@@ -157,6 +181,9 @@ impl Controller {
             stale: false,
             conflict_streak: 0,
             now: None,
+            incident: None,
+            watching: false,
+            last_incident: None,
         }
     }
 
@@ -179,7 +206,11 @@ impl Controller {
             }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}
-            Event::Command(command) => self.on_command(now, command, &mut out),
+            Event::Command(command) => {
+                let from = out.len();
+                self.on_command(now, command.clone(), &mut out);
+                self.open_for_command(now, &command, &mut out, from);
+            }
             Event::TtlApplied { ttl } => self.on_ttl_applied(now, ttl, &mut out),
             Event::Flipped { to } => self.on_flipped(now, to, &mut out),
             Event::ProviderFailed {
@@ -190,8 +221,11 @@ impl Controller {
             Event::ProviderState { active, ttl } => {
                 self.on_provider_state(now, active, ttl, &mut out)
             }
+            Event::WatchEnded => self.on_watch_ended(),
         }
+        self.open_outage(now, &mut out);
         self.settle(now, &mut out);
+        self.follow_incident(now, &mut out);
         out
     }
 
@@ -203,10 +237,15 @@ impl Controller {
             Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
             _ => None,
         };
-        [phase, self.pin_deadline(), self.drill_deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            phase,
+            self.pin_deadline(),
+            self.drill_deadline(),
+            self.rto_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     fn pinned(&self) -> bool {

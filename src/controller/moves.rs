@@ -128,13 +128,16 @@ impl Controller {
             Some(mv.reason),
             detail,
         ));
-        out.push(Action::Flip {
+        let mut flip = Action::Flip {
             from: from.clone(),
             to: mv.to.clone(),
             ttl,
             reason: mv.reason,
             by: mv.by,
-        });
+            not_before: None,
+        };
+        self.hold_for_writer(&mut flip, out);
+        out.push(flip);
         self.phase = Phase::Flipping {
             mv,
             from,
@@ -155,7 +158,13 @@ impl Controller {
         tracing::info!(old, ttl, ?reason, "Changing the TTL.");
         let detail = format!("TTL {old}s to {ttl}s ({reason})");
         out.push(entry(EntryKind::Decision, self.active(), None, detail));
-        out.push(Action::SetTtl { ttl, reason });
+        let mut set = Action::SetTtl {
+            ttl,
+            reason,
+            not_before: None,
+        };
+        self.hold_for_writer(&mut set, out);
+        out.push(set);
         self.phase = Phase::SettingTtl { ttl, then };
     }
 

@@ -171,6 +171,7 @@ impl Controller {
         self.damping
             .restore(d.last_flip.and_then(at), automatic, &self.policy);
         self.drill = d.drill;
+        self.restore_incident(now, d.incident, d.last_incident);
         let mut kept = Vec::new();
         if let Some(pin) = &self.pin {
             kept.push(format!("pinned ({})", describe(pin)));
@@ -184,6 +185,9 @@ impl Controller {
         }
         if let Some(drill) = &self.drill {
             kept.push(format!("drill {} under way", drill.id));
+        }
+        if let Some(i) = self.incident() {
+            kept.push(format!("incident {} under way", i.id));
         }
         if !kept.is_empty() {
             let detail = format!("restored from the journal: {}", kept.join("; "));

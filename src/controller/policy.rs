@@ -54,6 +54,9 @@ pub struct Policy {
     /// for are raised to it, so a provider that rounds up is asked once.
     #[serde(default = "default_ttl_floor")]
     pub ttl_floor: u32,
+    /// The service's name, RTO and this controller's writer delays.
+    #[serde(default)]
+    pub local: super::writer::Local,
 }
 
 fn default_ttl_floor() -> u32 {
@@ -92,6 +95,7 @@ impl Policy {
             flip_window: Duration::from_secs(3600),
             retry_after: Duration::from_secs(30),
             ttl_floor: default_ttl_floor(),
+            local: super::writer::Local::default(),
         }
     }
 

@@ -243,6 +243,7 @@ mod tests {
         assert_eq!(h.c.next_deadline(), Some(h.at(605)));
         let out = h.ev(605, Event::Tick);
         assert!(out.contains(&Action::SetTtl {
+            not_before: None,
             ttl: 300,
             reason: super::super::TtlReason::Restore
         }));

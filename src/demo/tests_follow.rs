@@ -61,7 +61,14 @@ fn lines_carry_offsets_and_skip_intents() {
 #[test]
 fn an_entry_from_before_typed_events_shows_nothing() {
     let f = Follower::new(1_000, 0);
-    let mut old = entry(1, 2_000, Event::IncidentEnd { pool: "b".into() });
+    let mut old = entry(
+        1,
+        2_000,
+        Event::IncidentEnd {
+            pool: "b".into(),
+            change: None,
+        },
+    );
     old.detail = json!({ "pool": "b" });
     assert!(f.describe(&old).is_empty());
 }

@@ -52,6 +52,7 @@ mod tests {
             cause: Opened::Health {
                 health: PoolHealth::Down,
             },
+            change: None,
         };
         j.record(src, &start).unwrap();
         let alert = Event::Alert {

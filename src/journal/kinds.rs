@@ -15,9 +15,26 @@ use crate::controller::{
 pub enum Event {
     /// An incident opened: the served pool turned unhealthy, a drill began,
     /// or an operator moved traffic by hand.
-    IncidentStart { pool: Option<String>, cause: Opened },
+    IncidentStart {
+        pool: Option<String>,
+        cause: Opened,
+        /// The core's durable record of the incident (the daemon's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<Change>,
+    },
     /// The incident is over: `pool` serves.
-    IncidentEnd { pool: String },
+    IncidentEnd {
+        pool: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<Change>,
+    },
+    /// The incident outlived the RTO (said once per incident).
+    RtoMissed {
+        elapsed_s: u64,
+        rto_s: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<Change>,
+    },
     /// A pool's health changed, with the vantages behind the verdict.
     Observation {
         pool: String,
@@ -112,6 +129,13 @@ pub enum Opened {
     },
     /// A manual move by `actor` (the CLI without a daemon).
     Manual { actor: String, to: String },
+    /// The daemon's controller opened it (an outage, an operator's move or
+    /// a drill); `note` says why in its words.
+    Controller {
+        kind: crate::controller::IncidentKind,
+        actor: String,
+        note: String,
+    },
 }
 
 /// Every vantage's vote on a pool.
@@ -231,7 +255,10 @@ impl Event {
     /// The change of the core's durable state this event records, if any.
     pub fn change(&self) -> Option<&Change> {
         match self {
-            Event::Decision { change, .. } => change.as_ref(),
+            Event::Decision { change, .. }
+            | Event::IncidentStart { change, .. }
+            | Event::IncidentEnd { change, .. }
+            | Event::RtoMissed { change, .. } => change.as_ref(),
             _ => None,
         }
     }

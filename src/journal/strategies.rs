@@ -210,6 +210,16 @@ pub(super) fn opened() -> impl Strategy<Value = Opened> {
             simulate_fault,
         }),
         (name(), name()).prop_map(|(actor, to)| Opened::Manual { actor, to }),
+        (
+            prop_oneof![
+                Just(crate::controller::IncidentKind::Outage),
+                Just(crate::controller::IncidentKind::Operator),
+                Just(crate::controller::IncidentKind::Drill)
+            ],
+            name(),
+            words()
+        )
+            .prop_map(|(kind, actor, note)| Opened::Controller { kind, actor, note }),
     ]
 }
 
@@ -235,9 +245,17 @@ pub(super) fn event() -> impl Strategy<Value = Event> {
         proptest::option::of((name(), name()).prop_map(|(id, status)| Receipt { id, status }));
     let names = || proptest::collection::vec(name(), 0..3);
     prop_oneof![
-        (proptest::option::of(name()), opened())
-            .prop_map(|(pool, cause)| Event::IncidentStart { pool, cause }),
-        name().prop_map(|pool| Event::IncidentEnd { pool }),
+        (proptest::option::of(name()), opened()).prop_map(|(pool, cause)| Event::IncidentStart {
+            pool,
+            cause,
+            change: None
+        }),
+        name().prop_map(|pool| Event::IncidentEnd { pool, change: None }),
+        (0u64..100_000, 0u64..100_000).prop_map(|(elapsed_s, rto_s)| Event::RtoMissed {
+            elapsed_s,
+            rto_s,
+            change: None
+        }),
         (
             name(),
             health(),

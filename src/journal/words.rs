@@ -8,8 +8,16 @@ use crate::controller::{Initiator, Intent, ProviderOp, Reason, TtlReason};
 impl Display for Event {
     fn fmt(&self, f: &mut Formatter<'_>) -> Result {
         match self {
-            Event::IncidentStart { pool, cause } => opened(f, pool.as_deref(), cause),
-            Event::IncidentEnd { pool } => write!(f, "pool {pool} serves; the incident is over"),
+            Event::IncidentStart { pool, cause, .. } => opened(f, pool.as_deref(), cause),
+            Event::IncidentEnd { pool, .. } => {
+                write!(f, "pool {pool} serves; the incident is over")
+            }
+            Event::RtoMissed {
+                elapsed_s, rto_s, ..
+            } => write!(
+                f,
+                "RTO missed: the incident has been open {elapsed_s}s, the RTO is {rto_s}s"
+            ),
             Event::Observation {
                 pool, health, was, ..
             } => write!(f, "pool {pool} is {health} (was {was})"),
@@ -73,6 +81,7 @@ fn opened(f: &mut Formatter<'_>, pool: Option<&str>, cause: &Opened) -> Result {
             write!(f, "drill ({mode}) asked by {actor}: {pool} -> {to}")
         }
         Opened::Manual { actor, to } => write!(f, "{actor} asked to move traffic to {to}"),
+        Opened::Controller { note, .. } => f.write_str(note),
     }
 }
 

@@ -81,6 +81,7 @@ where
             actor: cx.actor.to_string(),
             to: plan.to.clone(),
         },
+        change: None,
     });
     run.journal(Event::Command {
         actor: cx.actor.to_string(),

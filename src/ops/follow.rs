@@ -83,7 +83,10 @@ pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
         outstanding: outcome.outstanding.clone(),
         watch: serde_json::to_value(&outcome).unwrap_or_default(),
     });
-    run.journal(crate::journal::Event::IncidentEnd { pool: w.to.clone() });
+    run.journal(crate::journal::Event::IncidentEnd {
+        pool: w.to.clone(),
+        change: None,
+    });
     let (Some(j), Some(id)) = (run.cx.journal, run.incident.as_deref()) else {
         out.step(
             "report",

@@ -67,10 +67,17 @@ pub fn read(entries: &[Entry]) -> Facts {
         let Some(event) = e.event() else { continue };
         let at = e.at_ms;
         match event {
-            Event::IncidentStart { pool, cause } if f.start_ms.is_none() => {
+            Event::IncidentStart { pool, cause, .. } if f.start_ms.is_none() => {
                 f.start_ms = Some(at);
                 f.pool = pool;
-                f.drill = matches!(cause, Opened::Drill { .. });
+                f.drill = matches!(
+                    cause,
+                    Opened::Drill { .. }
+                        | Opened::Controller {
+                            kind: crate::controller::IncidentKind::Drill,
+                            ..
+                        }
+                );
             }
             Event::Command { .. } => {
                 f.operator_commands += 1;

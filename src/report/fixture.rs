@@ -104,6 +104,7 @@ pub fn entries() -> Vec<Entry> {
         cause: Opened::Health {
             health: PoolHealth::Suspect,
         },
+        change: None,
     };
     let ttl = IntentKind::SetTtl { ttl: 30 };
     let flipped = (Some(T0 + 2_600), Some(T0 + 3_300));
@@ -153,6 +154,7 @@ pub fn entries() -> Vec<Entry> {
             r,
             Event::IncidentEnd {
                 pool: "standby".into(),
+                change: None,
             },
         ),
     ]

@@ -52,6 +52,7 @@ fn manual_start() -> Vec<Entry> {
             actor: ops.into(),
             to: "standby".into(),
         },
+        change: None,
     };
     let command = Event::Command {
         actor: ops.into(),
@@ -110,6 +111,7 @@ fn kind_from_the_entries() {
             to: "standby".into(),
             simulate_fault: false,
         },
+        change: None,
     };
     drill[0] = entry(1, 0, "user:ops", start);
     assert_eq!(kind_of(&drill), Kind::Drill);

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use super::*;
 
 #[derive(Clone, Debug)]
-enum Step {
+pub(super) enum Step {
     Health(usize, PoolHealth),
     /// Advance time, ticking at every deadline on the way and at the end.
     Advance(u64),
@@ -19,7 +19,7 @@ enum Step {
     Restart,
 }
 
-fn step() -> impl Strategy<Value = Step> {
+pub(super) fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         6 => (0..3usize, health()).prop_map(|(p, h)| Step::Health(p, h)),
         5 => prop_oneof![0..300u64, 0..20_000u64].prop_map(Step::Advance),
@@ -31,26 +31,28 @@ fn step() -> impl Strategy<Value = Step> {
     ]
 }
 
-fn wall(secs: u64) -> SystemTime {
+pub(super) fn wall(secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
 }
 
 /// One controller after another, with a provider that accepts every call.
-struct Life {
-    c: Controller,
-    t0: Instant,
-    secs: u64,
+pub(super) struct Life {
+    pub(super) c: Controller,
+    pub(super) t0: Instant,
+    pub(super) secs: u64,
     health: [PoolHealth; 3],
     active: Option<String>,
     ttl: u32,
     /// Every durable change so far, as the journal holds them (JSON round trip).
     journal: Vec<Change>,
+    /// What the incidents did so far, checked action by action.
+    pub(super) seen: super::incidents::Seen,
 }
 
 type Kept = (Option<Pin>, Option<Halt>, usize, Option<Drill>);
 
 impl Life {
-    fn new(policy: Policy) -> Result<Self, TestCaseError> {
+    pub(super) fn new(policy: Policy) -> Result<Self, TestCaseError> {
         let mut life = Self {
             c: Controller::new(policy),
             t0: Instant::now(),
@@ -59,6 +61,7 @@ impl Life {
             active: Some("primary".into()),
             ttl: 300,
             journal: Vec::new(),
+            seen: Default::default(),
         };
         life.start()?;
         Ok(life)
@@ -97,7 +100,15 @@ impl Life {
             let Some(event) = queue.pop() else {
                 return Ok(());
             };
-            for action in self.c.handle(self.now(), event) {
+            let now = self.now();
+            let actions = self.c.handle(now, event);
+            for action in &actions {
+                self.seen.observe(&self.c, now, action, &self.health)?;
+            }
+            for action in actions {
+                if let Some(change) = action.change() {
+                    self.journal.push(change);
+                }
                 match action {
                     Action::Journal(Entry {
                         change: Some(change),
@@ -114,6 +125,8 @@ impl Life {
                         self.ttl = ttl;
                         queue.push(Event::TtlApplied { ttl });
                     }
+                    // The watch ends at once (the incident waits for it).
+                    Action::StartWatch { .. } => queue.push(Event::WatchEnded),
                     Action::Reread => queue.push(Event::ProviderState {
                         active: self.active.clone(),
                         ttl: self.ttl,
@@ -141,7 +154,7 @@ impl Life {
         self.send(Event::Tick)
     }
 
-    fn run(&mut self, step: &Step) -> Result<(), TestCaseError> {
+    pub(super) fn run(&mut self, step: &Step) -> Result<(), TestCaseError> {
         let by = "user:alice".to_owned();
         match step {
             Step::Health(i, h) => {

@@ -9,6 +9,7 @@ use super::*;
 
 mod durable;
 mod flapping;
+mod incidents;
 
 const POOLS: [&str; 3] = ["primary", "standby", "dr"];
 

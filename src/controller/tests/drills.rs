@@ -81,6 +81,8 @@ fn a_restart_during_the_dwell_fails_back_at_the_deadline() {
         },
     ));
     all.extend(changes(&h.ev(11, flipped("standby"))));
+    // The operator's incident ends with its propagation watch.
+    all.extend(changes(&h.ev(12, Event::WatchEnded)));
     all.extend(changes(&h.cmd(
         20,
         Command::Drill {

@@ -11,6 +11,7 @@ mod automatic;
 mod drills;
 mod durable;
 mod floor;
+mod incidents;
 mod moves;
 
 pub(super) struct Harness {
@@ -50,6 +51,10 @@ impl Harness {
         self.c.handle(now, event)
     }
 
+    pub(super) fn ev_at(&mut self, now: Instant, event: Event) -> Vec<Action> {
+        self.c.handle(now, event)
+    }
+
     pub(super) fn health(&mut self, secs: u64, pool: &str, health: PoolHealth) -> Vec<Action> {
         let pool = pool.to_owned();
         self.ev(secs, Event::PoolHealth { pool, health })
@@ -75,12 +80,13 @@ pub(super) fn wall(secs: u64) -> std::time::SystemTime {
     std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
 }
 
-/// The durable-state changes among the actions, in order.
+/// The durable-state changes among the actions, in order (journal
+/// entries' and incidents').
 pub(super) fn changes(out: &[Action]) -> Vec<Change> {
     out.iter()
         .filter_map(|a| match a {
             Action::Journal(e) => e.change.clone(),
-            _ => None,
+            other => other.change(),
         })
         .collect()
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 
 use super::{Inflight, ServiceTask};
 use crate::controller::{Action, Event, ProviderOp};
@@ -27,12 +27,15 @@ impl ServiceTask {
         let svc = self.svc.clone();
         let what = crate::journal::ProviderCall::of(&a).to_string();
         let action_copy = a.clone();
-        let delay = self.remaining_delay(self.writer_delay(&a));
-        if !delay.is_zero() {
-            info!(service = %self.svc.name, delay_s = delay.as_secs_f64(), "Another controller writes first; waiting before writing (compare-and-set) if it has not.");
-        }
+        // The controller decided how long another controller may write first.
+        let not_before = match &a {
+            Action::Flip { not_before, .. } | Action::SetTtl { not_before, .. } => *not_before,
+            _ => None,
+        };
         let handle = tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
+            if let Some(at) = not_before {
+                tokio::time::sleep_until(at).await;
+            }
             match a {
                 Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
                 Action::Flip { from, to, ttl, .. } => {
@@ -61,7 +64,7 @@ impl ServiceTask {
         };
         let record = IntentRecord {
             service: &self.svc.name,
-            incident: self.incident.as_deref(),
+            incident: self.incident_id(),
             actor,
             intent: &i,
             behind: Some(self.vantages_behind(a)),
@@ -120,67 +123,6 @@ impl ServiceTask {
                 vantage: self.links.vantages.id.clone(),
             },
         }
-    }
-
-    /// Automatic writes follow the writer rule (see `runtime::vantages`);
-    /// an operator's command writes at once.
-    pub(super) fn writer_delay(&self, a: &Action) -> Duration {
-        use crate::controller::{Initiator, TtlReason};
-        match a {
-            Action::Flip {
-                to,
-                by: Initiator::Automation,
-                ..
-            } => self
-                .links
-                .vantages
-                .writer_delay(self.svc.pool(to).map(|p| p.region.as_str())),
-            // The TTL is written by the controller that will (or did) write
-            // the flip, so its flip is not held behind a TTL write's delay.
-            Action::SetTtl {
-                reason: TtlReason::Suspect | TtlReason::Restore,
-                ..
-            } => self.links.vantages.writer_delay(self.ttl_writer_region()),
-            _ => Duration::ZERO,
-        }
-    }
-
-    /// A later writer waits `rank × grace` once per incident, counted from
-    /// its first delayed write: a TTL write's wait counts toward the flip's,
-    /// so a flip left to it by a dead writer comes one grace period late,
-    /// not two.
-    pub(super) fn remaining_delay(&mut self, delay: Duration) -> Duration {
-        let (Some(id), false) = (self.incident.as_ref(), delay.is_zero()) else {
-            return delay;
-        };
-        let now = Instant::now();
-        let since = match &self.waiting_since {
-            Some((w, at)) if w == id => *at,
-            _ => {
-                self.waiting_since = Some((id.clone(), now));
-                now
-            }
-        };
-        delay.saturating_sub(now.saturating_duration_since(since))
-    }
-
-    /// The region that writes TTL changes: while the active pool is in
-    /// trouble, the first healthy pool's (the coming flip's target); else
-    /// the active pool's.
-    pub(super) fn ttl_writer_region(&self) -> Option<&str> {
-        use crate::controller::PoolHealth;
-        let active = self.controller.status().active;
-        let health = |p: &str| self.reported.get(p).map(|r| r.0);
-        let pool = match active.as_deref() {
-            Some(a) if health(a) == Some(PoolHealth::Up) => Some(a.to_string()),
-            a => self
-                .svc
-                .pools
-                .iter()
-                .find(|p| Some(p.name.as_str()) != a && health(&p.name) == Some(PoolHealth::Up))
-                .map(|p| p.name.clone()),
-        };
-        pool.and_then(|p| self.svc.pool(&p).map(|p| p.region.as_str()))
     }
 
     pub(super) fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
@@ -246,6 +188,5 @@ impl ServiceTask {
         // No flip metric or webhook for a flip this controller did not make.
         self.observe_done(&fl.action, &event);
         self.feed(event);
-        self.maybe_close_incident();
     }
 }

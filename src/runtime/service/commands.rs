@@ -25,12 +25,6 @@ impl ServiceTask {
             ));
             return;
         }
-        if self.incident.is_none()
-            && matches!(command, Command::Failover { .. } | Command::Failback { .. })
-        {
-            self.incident = Some(format!("{}-{}", self.svc.name, crate::journal::now_ms()));
-            self.incident_start = Some(Instant::now());
-        }
         self.actor = actor.clone();
         self.journal_event(crate::journal::Event::Command {
             actor: actor.clone(),

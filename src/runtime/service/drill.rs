@@ -1,8 +1,7 @@
 //! Drills (game days) asked for through the control socket: the checks that
-//! need the config, the drill's incident, then the controller takes over
-//! (it owns the drill, its dwell deadline and the failback; see
-//! `controller::drill`). A drill is journaled and reported like an
-//! incident, marked as a drill.
+//! need the config, then the controller takes over (it owns the drill, its
+//! incident, its dwell deadline and the failback; see `controller::drill`).
+//! A drill is journaled and reported like an incident, marked as a drill.
 
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -25,11 +24,6 @@ impl ServiceTask {
             let _ = reply.send(Reply::error(409, msg));
             return;
         };
-        if self.incident.is_some() || self.controller.drill().is_some() {
-            let msg = format!("service {name} is already in an incident or drill");
-            let _ = reply.send(Reply::error(409, msg));
-            return;
-        }
         let Some(to) = self.drill_target(&d, &active) else {
             let valid: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
             let msg = format!("no such pool for a drill; pools are: {}", valid.join(", "));
@@ -43,6 +37,7 @@ impl ServiceTask {
             simulate_fault: d.simulate_fault,
             dwell_secs: d.dwell_secs,
         };
+        self.actor = actor.clone();
         let actions = self
             .controller
             .handle(Instant::now(), Event::Command(command));
@@ -55,7 +50,6 @@ impl ServiceTask {
             let _ = reply.send(Reply::error(409, message));
             return;
         }
-        self.open_drill_incident(&id, &actor, &active, &to, d.simulate_fault);
         self.run_actions(actions);
         if d.simulate_fault {
             warn!(service = %name, pool = %active, "Drill: treating the active pool as down (its probes keep running).");
@@ -80,22 +74,5 @@ impl ServiceTask {
                 .find(|p| p != active)
         });
         to.filter(|t| self.svc.pool(t).is_some())
-    }
-
-    fn open_drill_incident(&mut self, id: &str, actor: &str, active: &str, to: &str, fault: bool) {
-        self.incident = Some(id.to_owned());
-        self.incident_start = Some(Instant::now());
-        self.actor = actor.to_owned();
-        self.journal_event(crate::journal::Event::IncidentStart {
-            pool: Some(active.to_owned()),
-            cause: crate::journal::Opened::Drill {
-                actor: actor.to_owned(),
-                to: to.to_owned(),
-                simulate_fault: fault,
-            },
-        });
-        self.links
-            .metrics
-            .incident_started(&self.svc.name, crate::metrics::IncidentKind::Drill);
     }
 }

@@ -81,7 +81,6 @@ impl ServiceTask {
             &self.svc.name,
             self.impairment().is_some(),
         );
-        self.check_rto();
     }
 
     /// Why this vantage cannot probe some endpoint of this service now
@@ -120,28 +119,28 @@ impl ServiceTask {
         self.links
             .metrics
             .set_pool_health(&self.svc.name, pool, health);
-        let seen_by = verdict
-            .as_ref()
-            .map(|v| [v.down.clone(), v.suspect.clone()].concat())
-            .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
-        self.track_incident(pool, health, &seen_by);
         // `vantages`: who backs this verdict (the report names them);
-        // `quorum`: the whole tally.
+        // `quorum`: the whole tally. Journaled after the controller took
+        // the verdict, so it lands in the incident the verdict opened.
         let vantages = verdict.as_ref().map(|v| backing(v, health));
         let tally = verdict.as_ref().map(crate::journal::Tally::from);
-        self.journal_event(crate::journal::Event::Observation {
+        let observation = crate::journal::Event::Observation {
             pool: pool.to_string(),
             health,
             was,
             detail: detail.map(str::to_string),
             vantages,
             tally,
-        });
+        };
+        let note = |t: &Self| t.journal_event(observation);
         if self.started {
-            self.feed(Event::PoolHealth {
+            let event = Event::PoolHealth {
                 pool: pool.to_string(),
                 health,
-            });
+            };
+            self.feed_noting(event, note);
+        } else {
+            note(self);
         }
         short
     }
@@ -171,26 +170,6 @@ impl ServiceTask {
             o.upsert(obs);
             o.generated_at_ms = now_ms;
         });
-    }
-
-    /// An incident opens when the served pool stops being healthy.
-    fn track_incident(&mut self, pool: &str, health: PoolHealth, seen_by: &[String]) {
-        let active = self.controller.status().active;
-        if active.as_deref() != Some(pool)
-            || self.incident.is_some()
-            || !matches!(health, PoolHealth::Suspect | PoolHealth::Down)
-        {
-            return;
-        }
-        let id = format!("{}-{}", self.svc.name, crate::journal::now_ms());
-        self.incident = Some(id.clone());
-        self.incident_start = Some(Instant::now());
-        self.journal_event(crate::journal::Event::IncidentStart {
-            pool: Some(pool.to_string()),
-            cause: crate::journal::Opened::Health { health },
-        });
-        warn!(service = %self.svc.name, incident = id, pool, "Incident opened.");
-        self.observe_incident_start(&id, pool, health, seen_by);
     }
 }
 

@@ -1,18 +1,18 @@
 //! Incidents: taken up again at a restart, propagation watches after
 //! flips, and when an incident ends.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::{Input, ServiceTask};
-use crate::controller::{Initiator, Intent};
-use crate::journal::{Event, Source};
+use crate::controller::{Action, Event, IncidentKind, Initiator, Intent};
+use crate::journal::{Event as Journaled, Opened, Source};
 
 impl ServiceTask {
     /// The last unfinished intent from the journal (closing every open
-    /// one), with its incident taken up again so the outcome lands in it.
+    /// one). Its incident is the controller's, restored from the journal.
     /// An operator's flip asked longer ago than `controller.intent_max_age`
     /// is dropped, never replayed.
     pub(super) fn take_open_intent(&mut self) -> Option<Intent> {
@@ -30,11 +30,10 @@ impl ServiceTask {
         }
         let last = open.last()?;
         let intent = serde_json::from_value::<Intent>(last.payload.clone()).ok()?;
-        match &last.incident {
-            Some(id) => self.resume_incident(id),
-            None => self.journal_event(Event::Orphaned {
+        if last.incident.is_none() {
+            self.journal_event(Journaled::Orphaned {
                 intent: intent.clone(),
-            }),
+            });
         }
         let age = SystemTime::now()
             .duration_since(intent.requested_at)
@@ -42,7 +41,7 @@ impl ServiceTask {
         if intent.by == Initiator::Operator && age > self.links.intent_max_age {
             let max = self.links.intent_max_age;
             warn!(service = %self.svc.name, age_s = age.as_secs(), max_s = max.as_secs(), "Unfinished operator flip is too old; dropped, not replayed.");
-            self.journal_event(Event::Abandoned {
+            self.journal_event(Journaled::Abandoned {
                 intent,
                 age_s: age.as_secs(),
                 max_age_s: max.as_secs(),
@@ -52,29 +51,15 @@ impl ServiceTask {
         Some(intent)
     }
 
-    /// Take up incident `id` again after a restart, its start from the journal.
-    fn resume_incident(&mut self, id: &str) {
-        let first = self
-            .journal
-            .incident_entries(id)
-            .ok()
-            .and_then(|es| es.iter().map(|e| e.at_ms).min());
-        let ago = first.map(|at| {
-            Duration::from_millis(crate::journal::now_ms().saturating_sub(at).max(0) as u64)
-        });
-        self.incident = Some(id.to_string());
-        self.incident_start = ago
-            .and_then(|a| Instant::now().checked_sub(a))
-            .or_else(|| Some(Instant::now()));
-        info!(service = %self.svc.name, incident = id, "Incident taken up again after a restart.");
-    }
-
     /// Time the propagation of the flip just made.
     pub(super) fn start_watch(&mut self, to: &str, old_ttl: u32) {
         if let Some(old) = self.watching.take() {
             old.cancel();
         }
-        let start = self.incident_start.unwrap_or_else(Instant::now);
+        let start = self
+            .controller
+            .incident_start()
+            .unwrap_or_else(Instant::now);
         let mv = crate::engine::watch::Move {
             to,
             from: None,
@@ -83,14 +68,14 @@ impl ServiceTask {
             changed_at: self.last_accept,
         };
         let spec = crate::engine::watch::spec(&self.svc, self.links.primary, &mv);
-        self.journal_event(Event::WatchStart {
+        self.journal_event(Journaled::WatchStart {
             to: to.to_string(),
             old_ttl,
             expected: spec.expected.clone(),
         });
         let cancel = self.stop.child_token();
         self.watching = Some(cancel.clone());
-        let incident = self.incident.clone();
+        let incident = self.incident_id().map(str::to_owned);
         crate::engine::watch::spawn(spec, cancel, self.links.tx.clone(), move |o| {
             Input::Watched {
                 incident,
@@ -106,7 +91,7 @@ impl ServiceTask {
     ) {
         self.watching = None;
         info!(service = %self.svc.name, end = %outcome.end, outstanding = ?outcome.outstanding, "Propagation watch ended.");
-        let event = Event::WatchResult {
+        let event = Journaled::WatchResult {
             end: outcome.end.to_string(),
             outstanding: outcome.outstanding.clone(),
             watch: serde_json::to_value(&outcome).unwrap_or_default(),
@@ -124,34 +109,69 @@ impl ServiceTask {
         {
             self.observe_phases(&r);
         }
-        self.maybe_close_incident();
+        self.feed(Event::WatchEnded);
     }
 
-    pub(super) fn maybe_close_incident(&mut self) {
-        if self.watching.is_some() {
-            return;
-        }
-        let st = self.controller.status();
-        // A move under way (a planned one drains first) keeps the incident open.
-        if st.moving_to.is_some() || st.phase != "idle" || st.queued_command.is_some() {
-            return;
-        }
-        let Some(active) = st.active.clone() else {
+    /// Carry out what the controller decided about the incident: journal
+    /// it with its durable change, count it, tell people.
+    pub(super) fn on_incident_action(&mut self, a: Action) {
+        let Some(change) = a.change() else {
             return;
         };
-        let healthy = self
-            .pools
-            .get(&active)
-            .is_some_and(|v| v.health() == crate::controller::PoolHealth::Up);
-        if healthy && self.inflight.is_none() && self.incident.is_some() {
-            self.journal_event(Event::IncidentEnd {
-                pool: active.clone(),
-            });
-            let took = self.incident_start.map(|s| s.elapsed()).unwrap_or_default();
-            self.observe_recovery(self.incident.as_deref().unwrap_or_default(), &active, took);
-            self.rto_missed_sent = false;
-            self.incident = None;
-            self.incident_start = None;
+        match &a {
+            Action::IncidentOpened {
+                incident,
+                pool,
+                health,
+                detail,
+            } => {
+                // An outage is the controller's own finding; a move or a
+                // drill is the operator's who asked.
+                let actor = match incident.kind {
+                    IncidentKind::Outage => "rtoguard".to_owned(),
+                    _ => self.actor.clone(),
+                };
+                let cause = match (incident.kind, health) {
+                    (IncidentKind::Outage, Some(health)) => Opened::Health { health: *health },
+                    (kind, _) => Opened::Controller {
+                        kind,
+                        actor: actor.clone(),
+                        note: detail.clone(),
+                    },
+                };
+                let start = Journaled::IncidentStart {
+                    pool: pool.clone(),
+                    cause,
+                    change: Some(change),
+                };
+                self.journal_event_as(&actor, start);
+                warn!(service = %self.svc.name, incident = incident.id, kind = %incident.kind, "Incident opened.");
+                self.observe_incident_start(incident, pool.as_deref(), *health);
+            }
+            Action::IncidentClosed {
+                incident,
+                pool,
+                took,
+            } => {
+                let end = Journaled::IncidentEnd {
+                    pool: pool.clone(),
+                    change: Some(change),
+                };
+                self.journal_event_in(Some(&incident.id), "rtoguard", end);
+                self.observe_recovery(&incident.id, pool, *took);
+            }
+            Action::RtoMissed { id, elapsed, rto } => {
+                self.journal_event_as(
+                    "rtoguard",
+                    Journaled::RtoMissed {
+                        elapsed_s: elapsed.as_secs(),
+                        rto_s: rto.as_secs(),
+                        change: Some(change),
+                    },
+                );
+                self.observe_rto_missed(id, *elapsed, *rto);
+            }
+            _ => {}
         }
     }
 }

@@ -81,7 +81,6 @@ pub struct ServiceTask {
     seen: BTreeSet<(String, String)>,
     started: bool,
     inflight: Option<Inflight>,
-    incident: Option<String>,
     ready: Option<oneshot::Sender<()>>,
     /// Who asked for the move now under way (journaled as the actor).
     actor: String,
@@ -90,8 +89,6 @@ pub struct ServiceTask {
     watching: Option<CancellationToken>,
     /// The daemon's stop token (watches are its children).
     stop: CancellationToken,
-    /// When the current incident began (offsets in its report are from here).
-    incident_start: Option<Instant>,
     /// When the provider last accepted a change.
     last_accept: Option<Instant>,
     /// The health last handed to the controller, and the quorum behind it.
@@ -104,11 +101,6 @@ pub struct ServiceTask {
     >,
     /// A warning about too few fresh vantages is out (raised once per episode).
     short_of_quorum: bool,
-    /// The open incident outlived the RTO and that was said.
-    rto_missed_sent: bool,
-    /// The incident in which this controller first waited its writer delay,
-    /// and since when: later writes in it wait only what is left.
-    waiting_since: Option<(String, Instant)>,
     /// Why the last intent could not be journaled (no provider call until it can).
     journal_fault: Option<String>,
 }
@@ -151,7 +143,15 @@ impl ServiceTask {
             .collect();
         // The provider's own floor, so the controller asks for a TTL it can get.
         let floor = provider.as_ref().map_or(1, |p| p.capabilities().ttl_floor);
-        let controller = Controller::new(specs::policy(&svc).with_ttl_floor(floor));
+        let mut policy = specs::policy(&svc).with_ttl_floor(floor);
+        // The writer rule (see `runtime::vantages`) by the pool a write
+        // serves; the controller decides when to write.
+        for p in &svc.pools {
+            let delay = links.vantages.writer_delay(Some(&p.region));
+            policy.local.writer_delay.insert(p.name.clone(), delay);
+        }
+        policy.local.writer_delay_otherwise = links.vantages.writer_delay(None);
+        let controller = Controller::new(policy);
         Self {
             svc,
             provider,
@@ -161,18 +161,14 @@ impl ServiceTask {
             seen: BTreeSet::new(),
             started: false,
             inflight: None,
-            incident: None,
             ready: Some(ready),
             actor: "rtoguard".into(),
             links,
             watching: None,
             stop: CancellationToken::new(),
-            incident_start: None,
             last_accept: None,
             reported: BTreeMap::new(),
             short_of_quorum: false,
-            rto_missed_sent: false,
-            waiting_since: None,
             journal_fault: None,
         }
     }
@@ -208,6 +204,11 @@ impl ServiceTask {
         &self.svc.name
     }
 
+    /// The id of the incident under way (the controller's).
+    fn incident_id(&self) -> Option<&str> {
+        self.controller.incident().map(|i| i.id.as_str())
+    }
+
     /// Read the provider and the journal's unfinished intent, then start the controller.
     async fn try_start(&mut self) {
         let p = match &self.provider {
@@ -224,11 +225,6 @@ impl ServiceTask {
         };
         let intent = self.take_open_intent();
         let restored = self.restore_durable();
-        if let Some(drill) = &restored.drill {
-            // The drill's report goes on under its own id.
-            self.incident = Some(drill.id.clone());
-            self.incident_start = Some(Instant::now());
-        }
         self.started = true;
         let pools: Vec<&str> = self.svc.pools.iter().map(|p| p.name.as_str()).collect();
         self.links
@@ -280,9 +276,22 @@ impl ServiceTask {
 
     /// Hand one event to the controller and carry out what it returns.
     fn feed(&mut self, event: Event) {
+        self.feed_noting(event, |_| {});
+    }
+
+    /// The same, with `note` run right after an incident the decision
+    /// opened is journaled and before the rest (so it lands in it).
+    fn feed_noting(&mut self, event: Event, note: impl FnOnce(&Self)) {
         let simulated = self.controller.simulated_down().map(str::to_owned);
-        let actions = self.controller.handle(Instant::now(), event);
+        let mut actions = self.controller.handle(Instant::now(), event);
+        let split = actions
+            .iter()
+            .position(|a| matches!(a, Action::IncidentOpened { .. }))
+            .map_or(0, |i| i + 1);
+        let rest = actions.split_off(split);
         self.run_actions(actions);
+        note(self);
+        self.run_actions(rest);
         if simulated.is_some() && self.controller.simulated_down().is_none() {
             // The drill's dwell is over: judge the pool by its probes again
             // before the controller decides the failback.
@@ -330,6 +339,9 @@ impl ServiceTask {
                 self.journal_event(journal::Event::Refused { message });
             }
             Action::StartWatch { to, old_ttl } => self.start_watch(&to, old_ttl),
+            Action::IncidentOpened { .. }
+            | Action::IncidentClosed { .. }
+            | Action::RtoMissed { .. } => self.on_incident_action(a),
             Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread => self.call_provider(a),
         }
     }

@@ -4,27 +4,40 @@
 use std::time::Duration;
 
 use super::ServiceTask;
-use crate::controller::{Action, Event, Initiator, PoolHealth};
+use crate::controller::{Action, Event, Incident, Initiator, PoolHealth};
 use crate::metrics::IncidentKind;
 use crate::notify;
 
 impl ServiceTask {
+    /// An incident opened: counted by kind; an outage is told to people,
+    /// naming the vantages that saw the pool in trouble.
     pub(super) fn observe_incident_start(
         &self,
-        id: &str,
-        pool: &str,
-        health: PoolHealth,
-        seen_by: &[String],
+        incident: &Incident,
+        pool: Option<&str>,
+        health: Option<PoolHealth>,
     ) {
-        self.links
-            .metrics
-            .incident_started(&self.svc.name, IncidentKind::Incident);
+        let kind = match incident.kind {
+            crate::controller::IncidentKind::Outage => IncidentKind::Incident,
+            crate::controller::IncidentKind::Operator => IncidentKind::Manual,
+            crate::controller::IncidentKind::Drill => IncidentKind::Drill,
+        };
+        self.links.metrics.incident_started(&self.svc.name, kind);
+        let (Some(pool), Some(health)) = (pool, health) else {
+            return;
+        };
+        let seen_by = self
+            .reported
+            .get(pool)
+            .and_then(|r| r.1.as_ref())
+            .map(|v| [v.down.clone(), v.suspect.clone()].concat())
+            .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
         self.links.notify.send(notify::Event::incident(
             &self.svc.name,
-            id,
+            &incident.id,
             pool,
             &health.to_string(),
-            seen_by,
+            &seen_by,
         ));
     }
 
@@ -56,10 +69,10 @@ impl ServiceTask {
                     .and_then(|r| r.1.as_ref())
                     .map(|v| v.down.clone())
                     .unwrap_or_else(|| vec![self.links.vantages.id.clone()]);
-                let incident = self.incident.clone().unwrap_or_default();
+                let incident = self.incident_id().unwrap_or_default();
                 self.links.notify.send(notify::Event::flip(
                     &self.svc.name,
-                    &incident,
+                    incident,
                     from.as_deref(),
                     to,
                     &reason,
@@ -75,10 +88,11 @@ impl ServiceTask {
         }
     }
 
-    /// The incident closed: recovery time against the RTO.
+    /// The incident closed: recovery time against the RTO (the controller
+    /// said "RTO missed" before, when it was).
     pub(super) fn observe_recovery(&self, id: &str, pool: &str, took: Duration) {
         let m = &self.links.metrics;
-        let met = m.incident_recovered(&self.svc.name, took, self.svc.rto);
+        m.incident_recovered(&self.svc.name, took, self.svc.rto);
         m.incident_ended(&self.svc.name);
         self.links.notify.send(notify::Event::recovery(
             &self.svc.name,
@@ -87,14 +101,6 @@ impl ServiceTask {
             took,
             self.svc.rto,
         ));
-        if !met && !self.rto_missed_sent {
-            self.links.notify.send(notify::Event::rto_missed(
-                &self.svc.name,
-                id,
-                took,
-                self.svc.rto,
-            ));
-        }
     }
 
     /// This vantage became impaired (`Some(reason)`) or recovered (`None`):
@@ -144,20 +150,10 @@ impl ServiceTask {
         }
     }
 
-    /// While an incident is open: say so once when it outlives the RTO.
-    pub(super) fn check_rto(&mut self) {
-        let (Some(id), Some(start)) = (&self.incident, self.incident_start) else {
-            return;
-        };
-        if !self.rto_missed_sent && start.elapsed() > self.svc.rto {
-            self.rto_missed_sent = true;
-            tracing::error!(service = %self.svc.name, incident = %id, rto_s = self.svc.rto.as_secs(), "RTO missed: the incident is still open.");
-            self.links.notify.send(notify::Event::rto_missed(
-                &self.svc.name,
-                id,
-                start.elapsed(),
-                self.svc.rto,
-            ));
-        }
+    /// The controller found the incident older than the RTO (once).
+    pub(super) fn observe_rto_missed(&self, id: &str, elapsed: Duration, rto: Duration) {
+        tracing::error!(service = %self.svc.name, incident = %id, rto_s = rto.as_secs(), "RTO missed: the incident is still open.");
+        let e = notify::Event::rto_missed(&self.svc.name, id, elapsed, rto);
+        self.links.notify.send(e);
     }
 }

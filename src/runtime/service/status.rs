@@ -13,12 +13,19 @@ impl ServiceTask {
         self.journal_event_as(&self.actor, event);
     }
 
-    /// An event recorded as `actor`'s; a decision's change of the core's
-    /// durable state is written with it, in one transaction.
+    /// An event recorded as `actor`'s, in the open incident; a change of
+    /// the core's durable state it carries is written with it, in one
+    /// transaction.
     pub(super) fn journal_event_as(&self, actor: &str, event: Event) {
+        let incident = self.incident_id().map(str::to_owned);
+        self.journal_event_in(incident.as_deref(), actor, event);
+    }
+
+    /// The same, in incident `incident` (one that just closed).
+    pub(super) fn journal_event_in(&self, incident: Option<&str>, actor: &str, event: Event) {
         let src = Source {
             service: &self.svc.name,
-            incident: self.incident.as_deref(),
+            incident,
             actor,
         };
         if let Err(err) = self.journal.record(src, &event) {
@@ -84,7 +91,7 @@ impl ServiceTask {
             controller: self.controller.status(),
             pools,
             busy: self.inflight.as_ref().map(|f| f.what.clone()),
-            incident: self.incident.clone(),
+            incident: self.incident_id().map(str::to_owned),
             peers: self
                 .links
                 .vantages
