@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
-use super::incident::Incident;
+use super::incident_record::Incident;
 use super::vocab::{Initiator, PoolHealth, Reason};
 use tokio::time::Instant;
 

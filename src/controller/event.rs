@@ -35,7 +35,7 @@ pub enum Command {
     Pin {
         by: String,
         reason: String,
-        #[serde(with = "super::durable::wall::opt", default)]
+        #[serde(with = "super::wall::serde_wall::opt", default)]
         until: Option<SystemTime>,
     },
     /// Resume automation.
@@ -118,7 +118,7 @@ impl std::fmt::Display for Command {
             }
             Command::Failback { planned } => write!(f, "failback ({})", how(*planned)),
             Command::Pin { reason, until, .. } => match until {
-                Some(u) => write!(f, "pin until {}: {reason}", super::durable::format_wall(*u)),
+                Some(u) => write!(f, "pin until {}: {reason}", super::wall::format_wall(*u)),
                 None => write!(f, "pin until unpinned: {reason}"),
             },
             Command::Unpin { .. } => f.write_str("unpin"),

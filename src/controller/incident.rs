@@ -20,53 +20,13 @@ use std::time::{Duration, SystemTime};
 /// Past the RTO by this much, "RTO missed" is said (its deadline's tick).
 const PAST: Duration = Duration::from_millis(1);
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::durable::wall;
 use super::event::Command;
+pub use super::incident_record::{Incident, IncidentKind};
 use super::state::Phase;
 use super::vocab::PoolHealth;
 use super::{Action, Controller};
-
-/// What opened an incident.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentKind {
-    /// The active pool turned suspect or down.
-    Outage,
-    /// An operator moved traffic without a fault.
-    Operator,
-    /// A drill (game day).
-    Drill,
-}
-
-impl std::fmt::Display for IncidentKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            IncidentKind::Outage => "outage",
-            IncidentKind::Operator => "operator move",
-            IncidentKind::Drill => "drill",
-        })
-    }
-}
-
-/// One incident, as journaled and restored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Incident {
-    /// `SERVICE-MILLIS` (a drill's: `drill-SERVICE-MILLIS`); journal entries carry it.
-    pub id: String,
-    pub kind: IncidentKind,
-    /// When it opened (offsets in its report are from here).
-    #[serde(with = "wall")]
-    pub since: SystemTime,
-    /// "RTO missed" was said.
-    #[serde(default)]
-    pub rto_missed: bool,
-    /// Since when this controller waits its writer delay in this incident.
-    #[serde(with = "wall::opt", default, skip_serializing_if = "Option::is_none")]
-    pub writer_wait_from: Option<SystemTime>,
-}
 
 /// The incident under way, with its start on the controller's clock.
 #[derive(Clone, Debug, PartialEq, Eq)]

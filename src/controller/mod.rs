@@ -80,6 +80,7 @@ mod drill;
 pub mod durable;
 mod event;
 mod incident;
+mod incident_record;
 mod moves;
 mod pinning;
 mod policy;
@@ -88,6 +89,7 @@ mod reconcile;
 pub mod state;
 mod status;
 mod vocab;
+mod wall;
 mod writer;
 
 #[cfg(test)]
@@ -98,13 +100,14 @@ mod tests;
 use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
-pub use durable::{Change, Drill, Durable, Pin, format_wall};
+pub use durable::{Change, Drill, Durable, Pin};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
 pub use vocab::{Initiator, PoolHealth, Reason};
+pub use wall::format_wall;
 pub use writer::Local;
 
 use damping::Damping;

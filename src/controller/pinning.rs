@@ -206,7 +206,7 @@ impl Controller {
 /// A pin as people read it: who, why and until when.
 pub(crate) fn describe(pin: &Pin) -> String {
     let until = match pin.until {
-        Some(u) => format!("until {}", super::durable::format_wall(u)),
+        Some(u) => format!("until {}", super::wall::format_wall(u)),
         None => "until unpinned".into(),
     };
     format!("by {}, {until}: {}", pin.by, pin.reason)

@@ -11,7 +11,7 @@ pub fn text_line(e: &Entry) -> String {
     format!(
         "{:>6} {} {:<12} {:<18} {:<14} {}",
         e.seq,
-        crate::report::format_wall(e.at_ms),
+        wall(e.at_ms),
         e.service,
         e.kind,
         e.actor,
@@ -24,6 +24,12 @@ pub fn text_line(e: &Entry) -> String {
 pub fn json_line(e: &Entry) -> String {
     // An entry holds only strings, numbers and JSON values: it always serializes.
     serde_json::to_string(e).unwrap_or_default()
+}
+
+/// An entry's time for people: RFC 3339 in UTC with milliseconds.
+fn wall(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0).unsigned_abs());
+    humantime::format_rfc3339_millis(at).to_string()
 }
 
 #[cfg(test)]

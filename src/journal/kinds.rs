@@ -149,19 +149,6 @@ pub struct Tally {
     pub quorum: usize,
 }
 
-impl From<&crate::peers::QuorumVerdict> for Tally {
-    fn from(v: &crate::peers::QuorumVerdict) -> Self {
-        Tally {
-            down: v.down.clone(),
-            up: v.up.clone(),
-            suspect: v.suspect.clone(),
-            stale: v.stale.clone(),
-            fresh: v.fresh,
-            quorum: v.quorum,
-        }
-    }
-}
-
 /// Who stands behind a provider call: a quorum of vantages, or this one alone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "kebab-case")]

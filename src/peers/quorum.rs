@@ -203,3 +203,17 @@ pub(super) fn observation_age(
     let since = peer.age(now)?;
     Some(at_answer.saturating_add(since))
 }
+
+/// The tally a journal entry keeps of a verdict.
+impl From<&QuorumVerdict> for crate::journal::Tally {
+    fn from(v: &QuorumVerdict) -> Self {
+        crate::journal::Tally {
+            down: v.down.clone(),
+            up: v.up.clone(),
+            suspect: v.suspect.clone(),
+            stale: v.stale.clone(),
+            fresh: v.fresh,
+            quorum: v.quorum,
+        }
+    }
+}

@@ -192,10 +192,7 @@ fn ends_out_of_range_are_refused_not_panicked_on() {
     assert_eq!((h.c.status().pin, h.c.status().drill), (None, None));
     // Times that RFC 3339 cannot write are said in words, and never stored.
     let far = wall(0) + Duration::from_secs(400_000_000_000);
-    assert_eq!(
-        crate::controller::durable::format_wall(far),
-        "after the year 9999"
-    );
+    assert_eq!(crate::controller::format_wall(far), "after the year 9999");
     let change = Change::FlippedForDamping {
         at: far,
         automatic: true,
