@@ -79,3 +79,27 @@ pub fn wedge_after(service: &str) -> Option<Duration> {
 pub fn wedge_after(_service: &str) -> Option<std::time::Duration> {
     None
 }
+
+/// The crash tests set `RTOGUARD_TEST_WATCH_DELAY=SECONDS` to hold a
+/// propagation watch before it starts, the window between a journaled flip
+/// and its watch's end that a `kill -9` must survive.
+#[cfg(feature = "test-hooks")]
+pub async fn watch_delay() {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var("RTOGUARD_TEST_WATCH_DELAY");
+    // A bad value is ignored, never a panic.
+    if let Some(pause) = var
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+    {
+        tracing::warn!(
+            secs = pause.as_secs_f64(),
+            "Test hook: holding the propagation watch before it starts."
+        );
+        tokio::time::sleep(pause).await;
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub async fn watch_delay() {}

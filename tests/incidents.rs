@@ -1,6 +1,7 @@
 //! Incidents live in the core and survive a crash: a daemon killed with
 //! `kill -9` during an outage, after the incident opened and before the
-//! flip, takes the same incident up again: one id, one report.
+//! flip, takes the same incident up again: one id, one report; one killed
+//! after the flip, before its watch ended, still reports the outage once.
 
 // Integration tests time a real daemon on the wall clock (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -118,6 +119,59 @@ fn a_kill_during_an_outage_before_the_flip_continues_the_same_incident() {
     assert!(
         list[0].starts_with(id),
         "the report is not the incident's: {list:?} {id}"
+    );
+    d.stop();
+}
+
+/// The incidents whose report the journal stores (not built on demand).
+fn stored_reports(tb: &Testbed) -> Vec<String> {
+    rtoguard::journal::Journal::open(tb.dir.path())
+        .and_then(|j| j.reports())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(incident, ..)| incident)
+        .collect()
+}
+
+/// Whether the journal shows the flip's propagation watch started.
+fn watching(tb: &Testbed) -> bool {
+    history(tb).iter().any(|e| e["kind"] == "watch-start")
+}
+
+#[test]
+fn a_kill_after_the_flip_before_its_watch_ends_still_reports_the_outage_once() {
+    let mut tb = Testbed::start_with(4, 1, "1s", FAST);
+    // The watch is held, so the kill falls between the journaled flip and
+    // the end of its watch (where the report used to be made).
+    let d = Daemon::start(&tb, &[("RTOGUARD_TEST_WATCH_DELAY", "60")]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    tb.primary.stop();
+    wait_for(
+        Duration::from_secs(20),
+        || tb.bind.query(NAME, RecordType::A).values == [STANDBY] && watching(&tb),
+        || d.log_text(),
+    );
+    assert!(
+        stored_reports(&tb).is_empty(),
+        "reported before its watch ended"
+    );
+
+    d.signal("KILL");
+    drop(d);
+    let d = Daemon::start(&tb, &[]);
+    wait_for(
+        Duration::from_secs(30),
+        || !stored_reports(&tb).is_empty(),
+        || format!("{}\n{}", history_text(&tb), d.log_text()),
+    );
+    let ids = incident_ids(&tb);
+    assert_eq!(ids.len(), 1, "{ids:?}\n{}", history_text(&tb));
+    let stored = stored_reports(&tb);
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(
+        ids.first(),
+        stored.first(),
+        "the report is not the incident's"
     );
     d.stop();
 }

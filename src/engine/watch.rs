@@ -114,6 +114,7 @@ pub fn spawn<T: Send + 'static>(
     wrap: impl FnOnce(propagation::WatchOutcome) -> T + Send + 'static,
 ) {
     tokio::spawn(async move {
+        crate::test_hooks::watch_delay().await;
         let outcome = propagation::watch(spec, cancel, None).await;
         let _ = done.send(wrap(outcome)).await;
     });

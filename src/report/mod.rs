@@ -38,7 +38,7 @@ mod tests_summary;
 pub use build::{build, kind_of};
 pub use clock::{dur as format_duration, wall as format_wall};
 pub use html::render_html;
-pub use save::save;
+pub use save::{save, save_if_missing};
 pub use summary::{
     ServiceSummary, Stat, Summary, render_summary_json, render_summary_text, summary,
 };

@@ -41,3 +41,17 @@ pub fn save(
     info!(service = %svc.name, incident, verdict = ?r.rto.verdict, "RTO report saved: rtoguard report {incident}");
     Some(r)
 }
+
+/// At the end of an incident whose flip was made but whose report was never
+/// stored (the controller restarted while its propagation watch ran), the
+/// report from what the journal holds; `None` when there is one already or
+/// nothing was flipped.
+pub fn save_if_missing(journal: &Journal, incident: &str, svc: &Service) -> Option<report::Report> {
+    if !matches!(journal.report(incident), Ok(None)) {
+        return None;
+    }
+    let entries = journal.incident_entries(incident).ok()?;
+    report::facts::read(&entries).flip.as_ref()?;
+    info!(service = %svc.name, incident, "The incident's watch never ended (a restart): reporting from the journal.");
+    save(journal, incident, svc, None)
+}

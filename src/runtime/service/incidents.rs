@@ -158,6 +158,13 @@ impl ServiceTask {
                     change: Some(change),
                 };
                 self.journal_event_in(Some(&incident.id), "rtoguard", end);
+                // One outage, one report: a flip whose watch a restart cut
+                // short is reported now, from the journal.
+                if let Some(r) =
+                    crate::report::save_if_missing(&self.journal, &incident.id, &self.svc)
+                {
+                    self.observe_phases(&r);
+                }
                 self.observe_recovery(&incident.id, pool, *took);
             }
             Action::RtoMissed { id, elapsed, rto } => {
