@@ -214,6 +214,11 @@ fn a_later_writer_finding_the_flip_made_journals_it_as_another_writers() {
 #[test]
 fn a_journal_that_cannot_be_written_stops_the_write_and_says_so() {
     let mut tb = Testbed::start_with(4, 1, "1h", FAST);
+    let (hook, got) = common::webhook::receiver(false);
+    let text = std::fs::read_to_string(&tb.config).expect("config");
+    let hooked = format!("[[notify.webhooks]]\nurl = \"{hook}\"\n\n[providers.bind]");
+    let text = text.replacen("[providers.bind]", &hooked, 1);
+    std::fs::write(&tb.config, text).expect("config");
     let flag = tb.dir.path().join("journal-fails");
     let flag_s = flag.to_str().expect("utf-8 temp path").to_string();
     let d = Daemon::start(&tb, &[("RTOGUARD_TEST_JOURNAL_FAILS_WHILE", &flag_s)]);
@@ -242,6 +247,18 @@ fn a_journal_that_cannot_be_written_stops_the_write_and_says_so() {
         "status does not say it:\n{}",
         out.text()
     );
+    // People are told once, by webhook, however many retries fail.
+    let told = |kind: &str| {
+        got.lock()
+            .map(|g| g.iter().filter(|b| b["event"] == kind).count())
+            .unwrap_or_default()
+    };
+    wait_for(
+        Duration::from_secs(10),
+        || told("journal_failed") >= 1,
+        || d.log_text(),
+    );
+    assert_eq!(told("journal_failed"), 1, "one webhook per episode");
     std::fs::remove_file(&flag).expect("unflag");
     let start = Instant::now();
     wait_for(

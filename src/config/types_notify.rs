@@ -90,16 +90,19 @@ pub enum NotifyEvent {
     VantageImpaired,
     /// This vantage can probe again.
     VantageRecovered,
+    /// The journal cannot be written: no provider call is made until it can.
+    JournalFailed,
 }
 
 impl NotifyEvent {
-    pub const ALL: [(Self, &'static str); 6] = [
+    pub const ALL: [(Self, &'static str); 7] = [
         (Self::Incident, "incident"),
         (Self::Flip, "flip"),
         (Self::Recovery, "recovery"),
         (Self::RtoMissed, "rto_missed"),
         (Self::VantageImpaired, "vantage_impaired"),
         (Self::VantageRecovered, "vantage_recovered"),
+        (Self::JournalFailed, "journal_failed"),
     ];
 
     /// The config and JSON word, e.g. "rto_missed".
@@ -111,6 +114,7 @@ impl NotifyEvent {
             Self::RtoMissed => "rto_missed",
             Self::VantageImpaired => "vantage_impaired",
             Self::VantageRecovered => "vantage_recovered",
+            Self::JournalFailed => "journal_failed",
         }
     }
 }

@@ -39,7 +39,8 @@ pub fn render(format: WebhookFormat, event: &Event, controller: &str) -> Vec<u8>
 /// ```
 ///
 /// `event` is one of `incident`, `flip`, `recovery`, `rto_missed`,
-/// `vantage_impaired`, `vantage_recovered` (those two carry no incident); `at` is
+/// `vantage_impaired`, `vantage_recovered` (those two carry no incident),
+/// `journal_failed`; `at` is
 /// RFC 3339 in UTC; `controller` is the vantage that sent it. Every key is
 /// always present; those that do not apply to the event are `null` (or `[]`).
 /// New keys may be added within version 1; none is removed or retyped.
@@ -72,6 +73,7 @@ pub fn slack_body(e: &Event, controller: &str) -> Value {
         EventKind::RtoMissed => ":rotating_light:",
         EventKind::VantageImpaired => ":eyes:",
         EventKind::VantageRecovered => ":ok:",
+        EventKind::JournalFailed => ":floppy_disk:",
     };
     json!({ "text": format!("{icon} {}\nincident {} · from {controller}", e.summary, e.incident) })
 }

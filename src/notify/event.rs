@@ -146,6 +146,17 @@ impl Event {
         Self::new(EventKind::VantageRecovered, service, "", summary)
     }
 
+    /// The journal cannot be written (`error`): the provider is not called
+    /// until it can, so automation waits.
+    pub fn journal_failed(service: &str, incident: &str, error: &str) -> Self {
+        let summary = format!(
+            "{service}: the journal cannot be written ({error}); no provider change is made until it can"
+        );
+        let mut e = Self::new(EventKind::JournalFailed, service, incident, summary);
+        e.reason = Some(error.to_string());
+        e
+    }
+
     /// The same event at another time (tests, replays from the journal).
     pub fn at(mut self, at: SystemTime) -> Self {
         self.at = at;

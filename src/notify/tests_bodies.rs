@@ -183,3 +183,17 @@ fn impairment_events_say_which_vantage_and_why() {
         "checkout: vantage us-east-1 recovered: probes run again"
     );
 }
+
+#[test]
+fn a_journal_failure_says_nothing_changes_until_it_can_be_written() {
+    let e = Event::journal_failed("checkout", "checkout-1", "disk I/O error");
+    assert_eq!(e.kind.as_str(), "journal_failed");
+    assert_eq!(
+        e.summary,
+        "checkout: the journal cannot be written (disk I/O error); no provider change is made until it can"
+    );
+    let body = json_body(&e, "us-east-1");
+    assert_eq!(body["event"], json!("journal_failed"));
+    assert_eq!(body["reason"], json!("disk I/O error"));
+    assert_eq!(body["incident"], json!("checkout-1"));
+}

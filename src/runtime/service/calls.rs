@@ -76,6 +76,16 @@ impl ServiceTask {
             }
             Err(e) => {
                 error!(service = %self.svc.name, error = %e, "Journal write failed: not calling the provider; will retry.");
+                if self.journal_fault.is_none() {
+                    // Once per episode: the status keeps saying it meanwhile.
+                    let incident = self.incident_id().unwrap_or_default().to_owned();
+                    let event = crate::notify::Event::journal_failed(
+                        &self.svc.name,
+                        &incident,
+                        &e.to_string(),
+                    );
+                    self.links.notify.send(event);
+                }
                 self.journal_fault = Some(e.to_string());
                 let op = match a {
                     Action::SetTtl { .. } => ProviderOp::SetTtl,
