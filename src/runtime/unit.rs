@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::error;
@@ -189,9 +189,7 @@ impl Start {
             vantages,
             heartbeat: heartbeat.clone(),
         };
-        // The first probe round is not what readiness waits for (see readiness).
-        let (first_round, _) = oneshot::channel();
-        ServiceTask::new(svc, provider, shared.journal, first_round, links)
+        ServiceTask::new(svc, provider, shared.journal, links)
             .run(rx, cancel)
             .await;
     }

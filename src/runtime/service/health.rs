@@ -39,11 +39,6 @@ impl ServiceTask {
         if impaired.is_some() != was_impaired {
             self.observe_impaired(impaired.as_deref());
         }
-        self.seen.insert((pool.clone(), endpoint));
-        let all: usize = self.svc.pools.iter().map(|p| p.endpoints.len()).sum();
-        if self.ready.is_some() && self.seen.len() >= all {
-            let _ = self.ready.take().map(|t| t.send(()));
-        }
         // Only what this probe can have changed: our published view when the
         // endpoint's verdict moved, and the verdict on its own pool. The
         // interval tick re-judges everything (peers going stale, drills).

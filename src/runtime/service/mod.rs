@@ -1,7 +1,7 @@
 //! One service's task: probe results in, controller decisions out, provider
 //! calls run one at a time, every step journaled.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,10 +78,8 @@ pub struct ServiceTask {
     journal: Arc<Journal>,
     controller: Controller,
     pools: BTreeMap<String, PoolEndpoints>,
-    seen: BTreeSet<(String, String)>,
     started: bool,
     inflight: Option<Inflight>,
-    ready: Option<oneshot::Sender<()>>,
     /// Who asked for the move now under way (journaled as the actor).
     actor: String,
     links: Links,
@@ -127,7 +125,6 @@ impl ServiceTask {
         svc: Service,
         provider: Result<Arc<dyn Provider>, String>,
         journal: Arc<Journal>,
-        ready: oneshot::Sender<()>,
         links: Links,
     ) -> Self {
         let rules = specs::hysteresis(&svc);
@@ -158,10 +155,8 @@ impl ServiceTask {
             journal,
             controller,
             pools,
-            seen: BTreeSet::new(),
             started: false,
             inflight: None,
-            ready: Some(ready),
             actor: "rtoguard".into(),
             links,
             watching: None,
