@@ -45,6 +45,15 @@ pub(super) fn service_text(s: &DaemonService) -> String {
             .unwrap_or_default()
     );
     // Writing to a String cannot fail.
+    if let Some(error) = &s.journal_error {
+        let _ = writeln!(
+            out,
+            "    JOURNAL CANNOT BE WRITTEN: {error}; no provider change until it can"
+        );
+    }
+    if !s.ready && !s.not_ready.is_empty() {
+        let _ = writeln!(out, "    not ready: {}", s.not_ready.join("; "));
+    }
     if let Some(reason) = &s.vantage.impaired {
         let _ = writeln!(out, "    vantage {}  impaired: {reason}", s.vantage.id);
     }

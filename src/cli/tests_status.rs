@@ -61,3 +61,33 @@ fn a_pin_and_a_drill_are_shown_with_who_why_and_until_when() {
     }
     assert!(service_text(&open).contains("PINNED by user:alice until unpinned: db maintenance"));
 }
+
+#[test]
+fn a_service_not_ready_and_a_journal_that_fails_are_said() {
+    let mut s = DaemonService {
+        service: "checkout".into(),
+        record: "checkout.example.test.".into(),
+        ..DaemonService::default()
+    };
+    s.not_ready = vec!["provider bind: authentication refused".into()];
+    s.journal_error = Some("disk I/O error".into());
+    let text = service_text(&s);
+    assert!(
+        text.contains(
+            "    JOURNAL CANNOT BE WRITTEN: disk I/O error; no provider change until it can\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("    not ready: provider bind: authentication refused\n"),
+        "{text}"
+    );
+    s.ready = true;
+    s.not_ready.clear();
+    s.journal_error = None;
+    let text = service_text(&s);
+    assert!(
+        !text.contains("not ready") && !text.contains("JOURNAL"),
+        "{text}"
+    );
+}
