@@ -8,20 +8,23 @@ use std::time::Duration;
 /// it, the window a `kill -9` must survive.
 #[cfg(feature = "test-hooks")]
 pub async fn pause_after_apply() {
-    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
-    let var = std::env::var("RTOGUARD_TEST_PAUSE_AFTER_APPLY");
-    // A bad value is ignored, never a panic.
-    if let Some(pause) = var
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .and_then(|v| Duration::try_from_secs_f64(v).ok())
-    {
+    if let Some(pause) = seconds("RTOGUARD_TEST_PAUSE_AFTER_APPLY") {
         tracing::warn!(
             secs = pause.as_secs_f64(),
             "Test hook: pausing after a provider change, before journaling it."
         );
         tokio::time::sleep(pause).await;
     }
+}
+
+/// A hook's duration in seconds; a bad value is ignored, never a panic.
+#[cfg(feature = "test-hooks")]
+fn seconds(name: &str) -> Option<Duration> {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var(name).ok()?;
+    var.parse::<f64>()
+        .ok()
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
 }
 
 #[cfg(not(feature = "test-hooks"))]
@@ -85,14 +88,7 @@ pub fn wedge_after(_service: &str) -> Option<std::time::Duration> {
 /// and its watch's end that a `kill -9` must survive.
 #[cfg(feature = "test-hooks")]
 pub async fn watch_delay() {
-    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
-    let var = std::env::var("RTOGUARD_TEST_WATCH_DELAY");
-    // A bad value is ignored, never a panic.
-    if let Some(pause) = var
-        .ok()
-        .and_then(|v| v.parse::<f64>().ok())
-        .and_then(|v| Duration::try_from_secs_f64(v).ok())
-    {
+    if let Some(pause) = seconds("RTOGUARD_TEST_WATCH_DELAY") {
         tracing::warn!(
             secs = pause.as_secs_f64(),
             "Test hook: holding the propagation watch before it starts."
