@@ -42,16 +42,29 @@ pub fn save(
     Some(r)
 }
 
-/// At the end of an incident whose flip was made but whose report was never
-/// stored (the controller restarted while its propagation watch ran), the
-/// report from what the journal holds; `None` when there is one already or
-/// nothing was flipped.
+/// At the end of an incident whose flip this controller made but whose
+/// report was never stored (it restarted while the propagation watch ran),
+/// the report from what the journal holds; `None` when there is one
+/// already, or this controller flipped nothing.
 pub fn save_if_missing(journal: &Journal, incident: &str, svc: &Service) -> Option<report::Report> {
     if !matches!(journal.report(incident), Ok(None)) {
         return None;
     }
     let entries = journal.incident_entries(incident).ok()?;
-    report::facts::read(&entries).flip.as_ref()?;
+    // This controller's own flip: a writer that found another's done
+    // journals no `flipped` decision, and makes no report of its own.
+    let flipped = entries.iter().filter_map(|e| e.event()).any(|e| {
+        matches!(
+            e,
+            crate::journal::Event::Decision {
+                decision: crate::controller::EntryKind::Flipped,
+                ..
+            }
+        )
+    });
+    if !flipped {
+        return None;
+    }
     info!(service = %svc.name, incident, "The incident's watch never ended (a restart): reporting from the journal.");
     save(journal, incident, svc, None)
 }
