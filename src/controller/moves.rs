@@ -116,7 +116,7 @@ impl Controller {
         let old_ttl = self.ttl();
         let ttl = old_ttl.min(self.policy.normal_ttl());
         let from = self.active().map(str::to_owned);
-        tracing::info!(from, to = mv.to, reason = ?mv.reason, by = ?mv.by, ttl, "Flipping.");
+        tracing::info!(from, to = mv.to, reason = %mv.reason, by = %mv.by, ttl, "Flipping.");
         let detail = format!(
             "flip from {} to {} with TTL {ttl}s",
             from.as_deref().unwrap_or("none"),
@@ -155,7 +155,7 @@ impl Controller {
         out: &mut Vec<Action>,
     ) {
         let old = self.ttl();
-        tracing::info!(old, ttl, ?reason, "Changing the TTL.");
+        tracing::info!(old, ttl, %reason, "Changing the TTL.");
         let detail = format!("TTL {old}s to {ttl}s ({reason})");
         out.push(entry(EntryKind::Decision, self.active(), None, detail));
         let mut set = Action::SetTtl {
@@ -176,7 +176,7 @@ impl Controller {
 }
 
 fn drop_move(mv: &Move, why: &str, out: &mut Vec<Action>) {
-    tracing::info!(to = mv.to, reason = ?mv.reason, why, "Move dropped.");
+    tracing::info!(to = mv.to, reason = %mv.reason, why, "Move dropped.");
     let detail = format!("move to {} dropped: {why}", mv.to);
     out.push(entry(
         EntryKind::Aborted,

@@ -57,7 +57,7 @@ impl Controller {
         self.conflict_streak = 0;
         self.stale = false;
         let from = from.as_deref().unwrap_or("none");
-        tracing::info!(from, to, reason = ?mv.reason, "Flipped.");
+        tracing::info!(from, to, reason = %mv.reason, "Flipped.");
         let detail = format!("flipped from {from} to {to} ({}; {})", mv.reason, mv.by);
         out.push(entry(
             EntryKind::Flipped,
@@ -77,7 +77,7 @@ impl Controller {
         out: &mut Vec<Action>,
     ) {
         if !self.phase.awaits_provider() {
-            tracing::warn!(?op, "Provider failure with no call outstanding; ignored.");
+            tracing::warn!(%op, "Provider failure with no call outstanding; ignored.");
             return;
         }
         let mv = match std::mem::take(&mut self.phase) {
@@ -93,7 +93,7 @@ impl Controller {
             EntryKind::ProviderError
         };
         let detail = format!("{op} failed (retryable: {retryable}, conflict: {conflict})");
-        tracing::warn!(?op, retryable, conflict, "Provider call failed.");
+        tracing::warn!(%op, retryable, conflict, "Provider call failed.");
         out.push(entry(
             kind,
             mv.as_ref().map(|m| m.to.as_str()),
