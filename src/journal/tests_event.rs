@@ -49,6 +49,27 @@ proptest! {
     }
 }
 
+/// An operator's note may hold anything, braces and parentheses too: it
+/// still reads back as written (found in CI: a note of `"{ "`).
+#[test]
+fn notes_with_braces_survive_the_journal() {
+    let src = Source {
+        service: "checkout",
+        incident: None,
+        actor: "test",
+    };
+    for note in ["{ ", "Some(x)", "{\"a\": 1}", "} ) ( {"] {
+        let ev = Event::IntentClosed {
+            intent: 3,
+            outcome: Outcome::Done,
+            note: note.into(),
+        };
+        let e = Entry::from_event(1, 0, src, &ev);
+        assert_eq!(e.event(), Some(ev.clone()), "note {note:?}");
+        assert!(e.message.ends_with(note), "{}", e.message);
+    }
+}
+
 #[test]
 fn old_and_foreign_rows_decode_to_none() {
     let row = |detail: serde_json::Value| Entry {
