@@ -1,6 +1,11 @@
 //! The command line: argument parsing (clap) and dispatch to the library.
 
 mod daemon;
+mod doctor;
+mod doctor_line;
+mod doctor_live;
+mod doctor_peers;
+mod doctor_static;
 mod manual;
 mod report;
 mod shared;
@@ -53,6 +58,13 @@ pub enum Command {
     Check(CheckArgs),
     /// Show each service: the records its provider serves and which pool they match.
     Status(StatusArgs),
+    /// Preflight, live: secrets, providers accepting our credentials, pools, DNS servers, peers, clocks, quorum, RTO budget.
+    ///
+    /// One line per check (ok, warn or FAIL, what, why); exit 1 when any
+    /// check fails. Providers and servers that do not answer cost one short
+    /// timeout each, never retries. Run it in each region before enabling
+    /// the service, and after changing the config.
+    Doctor(DoctorArgs),
     /// Move a service to another pool now (or, with --planned, after lowering the TTL).
     Failover(FailoverArgs),
     /// Move a service back to its first (preferred) pool; planned by default.
@@ -245,6 +257,15 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Print {"ok": bool, "config": path, "checks": [{verdict, check, what, why}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only this service.
     pub service: Option<String>,
@@ -334,6 +355,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Check(a) => manual::check(&a),
         Command::Status(a) => manual::status(&a).await,
+        Command::Doctor(a) => doctor::run(&a).await,
         Command::Failover(a) => manual::failover(&a).await,
         Command::Failback(a) => manual::failback(&a).await,
     }

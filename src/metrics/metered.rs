@@ -71,6 +71,18 @@ impl Provider for Metered {
         r
     }
 
+    async fn prove_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
+        let started = Instant::now();
+        let r = self.inner.prove_access(zone, name, rtype).await;
+        self.record("check-access", started, &r);
+        r
+    }
+
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
         let started = Instant::now();
         let r = self.inner.apply(zone, change).await;

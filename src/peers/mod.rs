@@ -40,7 +40,7 @@ pub use obs::{
     EndpointObs, EndpointObsState, Observations, PoolObs, ServiceObs, config_digest, service_obs,
 };
 pub use parse::parse_observations;
-pub use puller::{PeerSet, PeerSpec, PeerStatus, PeerView};
+pub use puller::{PeerSet, PeerSpec, PeerStatus, PeerView, pull_once};
 pub use quorum::{Local, QuorumVerdict, Rules, decide, rules_for};
 pub use server::{limits_for, serve, serve_with};
 pub use skew::clock_skew_ms;

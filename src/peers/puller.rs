@@ -238,6 +238,20 @@ impl PeerSet {
     }
 }
 
+/// One pull now, sent once (`rtoguard doctor`): the peer's observations
+/// and its clock minus ours in ms, measured as every pull measures it.
+pub async fn pull_once(
+    peer: &PeerSpec,
+    timeout: Duration,
+) -> Result<(Observations, i64), PeerError> {
+    let client = client(peer, timeout)?;
+    let url = format!("{}/v1/observations", peer.url.trim_end_matches('/'));
+    let sent_ms = crate::journal::now_ms();
+    let obs = fetch(&client, &url, &peer.token).await?;
+    let skew = super::skew::clock_skew_ms(obs.peer_clock_ms(), sent_ms, crate::journal::now_ms());
+    Ok((obs, skew))
+}
+
 fn client(peer: &PeerSpec, timeout: Duration) -> Result<reqwest::Client, PeerError> {
     let tls = crate::probe::TlsConfigs::new()
         .get(peer.ca_file.as_deref())

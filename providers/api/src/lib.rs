@@ -3,7 +3,8 @@
 //! - [`RecordSet`], [`RecordType`]: what a provider serves at one name.
 //! - [`Change`]: a compare-and-set change (the state expected, the state wanted),
 //!   checked at construction so an empty record set can never be sent.
-//! - [`Provider`]: read, apply, wait-in-sync, capabilities, an access check.
+//! - [`Provider`]: read, apply, wait-in-sync, capabilities, access checks
+//!   (readiness's, and the doctor's single-attempt proof).
 //! - [`ProviderError`]: one error type that says whether a retry can help.
 //! - [`TsigAlgorithm`]: the TSIG algorithms the config and RFC 2136 share.
 //! - [`limits`]: the shared request budget (`governor`) and retry with backoff.
@@ -94,6 +95,22 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         rtype: RecordType,
     ) -> Result<(), ProviderError> {
         self.read(zone, name, rtype).await.map(|_| ())
+    }
+
+    /// What `rtoguard doctor` asks: prove that the provider answers and
+    /// accepts our credentials for `zone`, sending each request once (no
+    /// retries: the caller bounds the whole check with one short timeout).
+    /// `Ok` says what was proved, in words for people. The default runs
+    /// [`Provider::check_access`]; providers with a stronger or a
+    /// single-attempt proof override it.
+    async fn prove_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
+        self.check_access(zone, name, rtype).await?;
+        Ok(format!("an authenticated read of {name} {rtype} answered"))
     }
 
     /// Apply `change` only if the provider still serves `change.expected()`.

@@ -104,6 +104,21 @@ impl Client {
         .await
     }
 
+    /// `GET base/path?query`, sent once (the doctor's checks: no retries).
+    pub async fn get_once<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Answer<T>, ProviderError> {
+        self.budget.acquire().await;
+        self.once::<T, ()>(Method::GET, path, query, None).await
+    }
+
+    /// Where the token came from (`file /etc/rtoguard/cf-token`), for messages.
+    pub fn token_source(&self) -> &str {
+        &self.who.token_source
+    }
+
     /// `POST base/path` with a JSON body, retried: only for requests that are
     /// fenced (a batch naming the record ids it replaces).
     pub async fn post_fenced<T: DeserializeOwned, B: Serialize>(

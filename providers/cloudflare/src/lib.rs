@@ -6,9 +6,11 @@
 //! - `client`: bearer auth, the request budget, retries, errors.
 //! - `plan`: records to record sets, and a change to one batch.
 //! - `records`: zone lookup and paginated listing.
+//! - `access`: the doctor's proof (token verify, a zone read), one request each.
 
 #![forbid(unsafe_code)]
 
+mod access;
 mod api;
 mod client;
 mod plan;
@@ -253,6 +255,16 @@ impl Provider for CloudflareProvider {
     ) -> Result<Vec<RecordSet>, ProviderError> {
         let zone_id = self.zones.id(&self.client, zone).await?;
         self.sets(&zone_id, name, rtype).await
+    }
+
+    /// The token-verify endpoint, then a read of the zone, one request each.
+    async fn prove_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
+        self.prove(zone, name, rtype).await
     }
 
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {

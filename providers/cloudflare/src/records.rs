@@ -42,17 +42,34 @@ impl Zones {
         let answer = client
             .get::<Vec<Zone>>("/zones", &[("name", name.clone())])
             .await?;
-        let zone = answer
-            .result
-            .into_iter()
-            .find(|z| bare(&z.name) == name)
-            .ok_or_else(|| ProviderError::NotFound {
-                provider: client.provider().to_string(),
-                message: format!("no zone named {name} is visible to this token"),
-            })?;
-        found.insert(name, zone.id.clone());
-        Ok(zone.id)
+        let id = pick(client, answer.result, &name)?;
+        found.insert(name, id.clone());
+        Ok(id)
     }
+
+    /// The id of `zone`, asked once (no retries, no cache): the doctor's.
+    pub async fn id_once(&self, client: &Client, zone: &str) -> Result<String, ProviderError> {
+        if let Some(id) = &self.fixed {
+            return Ok(id.clone());
+        }
+        let name = bare(zone);
+        let answer = client
+            .get_once::<Vec<Zone>>("/zones", &[("name", name.clone())])
+            .await?;
+        pick(client, answer.result, &name)
+    }
+}
+
+/// The id of the zone called `name` among `zones`.
+fn pick(client: &Client, zones: Vec<Zone>, name: &str) -> Result<String, ProviderError> {
+    zones
+        .into_iter()
+        .find(|z| bare(&z.name) == name)
+        .map(|z| z.id)
+        .ok_or_else(|| ProviderError::NotFound {
+            provider: client.provider().to_string(),
+            message: format!("no zone named {name} is visible to this token"),
+        })
 }
 
 /// `GET /zones/{id}/dns_records`, every page, optionally filtered by name and type.

@@ -283,6 +283,21 @@ impl Provider for Rfc2136Provider {
         self.send_update(&msg).await
     }
 
+    /// The same signed, prerequisite-only UPDATE, one attempt: a wrong
+    /// secret fails here (reads are unsigned and cannot tell).
+    async fn prove_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
+        self.check_access(zone, name, rtype).await?;
+        Ok(format!(
+            "{} accepted an update signed with key {} for {zone} (a prerequisite only: nothing changed)",
+            self.settings.server, self.settings.key_name
+        ))
+    }
+
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
         let (zone_name, owner) = self.names(zone, change.name())?;
         let (expected, desired) = self.plain_sets(change)?;

@@ -25,31 +25,76 @@ impl Route53Provider {
                 .map_err(|e| self.judge(e))
         })
         .await?;
+        let id = self.pick_zone(&zones, &zone)?;
+        debug!(provider = %self.name, zone, zone_id = id, "Found the hosted zone.");
+        cache.insert(zone, id.clone());
+        Ok(id)
+    }
+
+    /// The one hosted zone named `zone` (absolute) among `zones`.
+    fn pick_zone(&self, zones: &[api::HostedZone], zone: &str) -> Result<String, ProviderError> {
         let found: Vec<_> = zones
             .iter()
             .filter(|z| plan::absolute(&z.name) == zone)
             .collect();
-        let id = match found.as_slice() {
-            [one] => one.id.clone(),
-            [] => {
-                return Err(ProviderError::NotFound {
-                    provider: self.name.clone(),
-                    message: format!("no hosted zone named {zone}"),
-                });
-            }
-            _ => {
-                return Err(ProviderError::BadRequest {
-                    provider: self.name.clone(),
-                    message: format!(
-                        "{} hosted zones are named {zone}: set hosted_zone_id",
-                        found.len()
-                    ),
-                });
+        match found.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(ProviderError::NotFound {
+                provider: self.name.clone(),
+                message: format!("no hosted zone named {zone} is visible to these credentials"),
+            }),
+            _ => Err(ProviderError::BadRequest {
+                provider: self.name.clone(),
+                message: format!(
+                    "{} hosted zones are named {zone}: set hosted_zone_id",
+                    found.len()
+                ),
+            }),
+        }
+    }
+
+    /// The doctor's proof, one request each and no retries: find the
+    /// hosted zone (unless its id is configured) and list the record sets
+    /// at `name`, with the configured identity.
+    pub(crate) async fn prove(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
+        let zone = plan::absolute(zone);
+        let (zone_id, how) = match &self.hosted_zone_id {
+            Some(id) => (id.clone(), "configured"),
+            None => {
+                self.budget.acquire().await;
+                let zones = self
+                    .api
+                    .list_hosted_zones_by_name(&zone)
+                    .await
+                    .map_err(|e| self.judge(e))?;
+                (self.pick_zone(&zones, &zone)?, "found by name")
             }
         };
-        debug!(provider = %self.name, zone, zone_id = id, "Found the hosted zone.");
-        cache.insert(zone, id.clone());
-        Ok(id)
+        self.budget.acquire().await;
+        let start = ListStart {
+            name: plan::absolute(name),
+            rtype: rtype.as_str().to_string(),
+            identifier: None,
+        };
+        let page = self
+            .api
+            .list_resource_record_sets(&zone_id, &start)
+            .await
+            .map_err(|e| self.judge(e))?;
+        let here = page
+            .sets
+            .iter()
+            .filter(|r| plan::absolute(&r.name) == start.name && r.rtype == start.rtype)
+            .count();
+        Ok(format!(
+            "hosted zone {zone} ({zone_id}, {how}) read with {}; its record sets listed: {here} at {} {rtype}",
+            self.credential_source, start.name
+        ))
     }
 
     /// Every set of `name`/`rtype`, following pages. The caller holds a budget

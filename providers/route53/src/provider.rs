@@ -28,7 +28,7 @@ pub struct Route53Provider {
     pub(crate) name: String,
     pub(crate) api: Arc<dyn Route53Api>,
     pub(crate) hosted_zone_id: Option<String>,
-    credential_source: &'static str,
+    pub(crate) credential_source: &'static str,
     pub(crate) budget: Budget,
     pub(crate) policy: RetryPolicy,
     poll: (Duration, Duration),
@@ -160,6 +160,16 @@ impl Provider for Route53Provider {
     ) -> Result<Vec<RecordSet>, ProviderError> {
         let zone_id = self.zone_id(zone).await?;
         self.read_in(&zone_id, name, rtype).await
+    }
+
+    /// Find the hosted zone and list its record sets, one request each.
+    async fn prove_access(
+        &self,
+        zone: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<String, ProviderError> {
+        self.prove(zone, name, rtype).await
     }
 
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {

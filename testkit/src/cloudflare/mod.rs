@@ -1,4 +1,4 @@
-//! A local fake of the Cloudflare v4 API (zones, DNS record listing, the batch endpoint) on 127.0.0.1.
+//! A local fake of the Cloudflare v4 API (token verify, zones, DNS record listing, the batch endpoint) on 127.0.0.1.
 //!
 //! It follows the published API for these endpoints: the `{success, errors,
 //! messages, result, result_info}` envelope, `page`/`per_page` pagination,
