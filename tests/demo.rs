@@ -158,6 +158,7 @@ fn demo_fails_over_reports_and_fails_back() {
     let out = demo.output();
     assert!(status.success(), "exit {status}:\n{}", demo.transcript());
 
+    assert_has(&out, "through the caching resolver 127.0.0.1:");
     assert_has(&out, "fault: the primary region (127.0.0.2:");
     assert_has(&out, "detection: pool primary is down");
     assert_has(&out, "flipped from primary to standby");
@@ -165,6 +166,11 @@ fn demo_fails_over_reports_and_fails_back() {
     assert_has(&out, "clients reach the new pool at 127.0.0.3:");
     // Everything is on loopback and the objective is 30 s.
     assert_has(&out, "RTO MET: recovered in");
+    // Clients ask through the demo's caching resolver: its cache is a phase
+    // of the report, and the resolver is the path the clients took.
+    assert_has(&out, "resolver caches");
+    assert_has(&out, "demo-resolver");
+    assert_has(&out, "Why the resolver cache phase");
 
     let html = html_path(&out);
     assert!(

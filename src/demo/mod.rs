@@ -4,6 +4,8 @@
 //!   RFC 2136 with TSIG so the real `rfc2136` provider drives it.
 //! - `zone` and `prereq` (private): the update gate in front of hickory's
 //!   store (TSIG check, RFC 2136 prerequisites, one update at a time).
+//! - [`cache`]: a caching resolver in front of the authority, kept warm by
+//!   a few clients, so resolver caches hold the old answer as they do in life.
 //! - [`region`]: a region's HTTP server with its `x-region` marker, which the
 //!   demo kills and revives.
 //! - [`loopback_plan`]: which loopback addresses the two regions use.
@@ -20,6 +22,8 @@ mod zone;
 
 // The rest is `rtoguard demo` itself (feature `demo`; the authority above is
 // feature `embedded`, which `demo` needs).
+#[cfg(feature = "demo")]
+pub mod cache;
 #[cfg(feature = "demo")]
 mod follow;
 #[cfg(feature = "demo")]

@@ -62,10 +62,11 @@ pub async fn run(opts: DemoOptions, out: &Out) -> anyhow::Result<()> {
     std::fs::write(&config, setup::config(&scratch, &peers))
         .with_context(|| format!("cannot write {}", config.display()))?;
     out.line(&format!(
-        "rtoguard demo: {} on the authority {} ({}), primary region {}, standby region {}",
+        "rtoguard demo: {} on the authority {} ({}), asked by clients through the caching resolver {}, primary region {}, standby region {}",
         setup::RECORD,
         peers.authority.addr,
         setup::ZONE,
+        peers.resolver.addr,
         peers.primary.url(),
         peers.standby.url()
     ));
@@ -155,13 +156,17 @@ async fn keep_running(scratch: &Scratch, peers: &Peers, out: &Out) -> anyhow::Re
     out.waiting("running until Ctrl-C");
     out.line(&format!(
         "\nEverything keeps running until Ctrl-C. Try:\n  \
-         dig @{} -p {} {}\n  \
+         dig @{} -p {} {}   (the authority)\n  \
+         dig @{} -p {} {}   (the caching resolver)\n  \
          curl -si {}\n  curl -si {}\n  \
          rtoguard status --config {}\n  \
          rtoguard history --config {}\n  \
          rtoguard report --config {}",
         auth.ip(),
         auth.port(),
+        setup::RECORD,
+        peers.resolver.addr.ip(),
+        peers.resolver.addr.port(),
         setup::RECORD,
         peers.primary.url(),
         peers.standby.url(),

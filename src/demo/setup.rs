@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use rand::Rng;
 
+use super::cache::CachingResolver;
 use super::{Authority, AuthorityConfig, DemoRegion, loopback_plan};
 
 /// The demo zone.
@@ -18,7 +19,9 @@ pub const SERVICE: &str = "www";
 /// The TSIG key the daemon signs its updates with.
 const KEY_NAME: &str = "rtoguard-demo.";
 /// The record's normal TTL in seconds.
-const NORMAL_TTL: u32 = 10;
+pub const NORMAL_TTL: u32 = 10;
+/// The TTL it is lowered to ahead of a switch, in seconds.
+pub const LOWERED_TTL: u32 = 2;
 /// Tries at finding one port free on both region addresses.
 const PORT_TRIES: usize = 20;
 
@@ -63,12 +66,14 @@ impl Drop for Scratch {
     }
 }
 
-/// The running peers: two regions and the authority.
+/// The running peers: two regions, the authority, and the caching resolver
+/// the demo's clients ask.
 #[derive(Debug)]
 pub struct Peers {
     pub primary: DemoRegion,
     pub standby: DemoRegion,
     pub authority: Authority,
+    pub resolver: CachingResolver,
     /// The port both regions listen on (the probe and client port).
     pub port: u16,
 }
@@ -90,24 +95,32 @@ impl Peers {
         })
         .await
         .context("cannot start the demo authority")?;
+        let mut resolver = CachingResolver::start(authority.addr)
+            .await
+            .context("cannot start the demo's caching resolver")?;
+        let name = hickory_proto::rr::Name::from_ascii(RECORD).context("the demo record's name")?;
+        resolver.keep_warm(name, hickory_proto::rr::RecordType::A);
         Ok(Self {
             primary,
             standby,
             authority,
+            resolver,
             port,
         })
     }
 
-    /// Stops the authority; the regions close when dropped.
+    /// Stops the resolver and the authority; the regions close when dropped.
     pub async fn stop(self) {
         let Self {
             mut primary,
             mut standby,
             authority,
+            resolver,
             ..
         } = self;
         primary.kill().await;
         standby.kill().await;
+        resolver.stop().await;
         authority.stop().await;
     }
 }
@@ -179,6 +192,7 @@ fn base64(bytes: &[u8]) -> String {
 /// The daemon's config for the demo peers.
 pub fn config(scratch: &Scratch, peers: &Peers) -> String {
     let auth = peers.authority.addr;
+    let cache = peers.resolver.addr;
     let port = peers.port;
     let mut c = String::new();
     // Writing to a String cannot fail.
@@ -205,7 +219,7 @@ zone = "{ZONE}"
 record = "{RECORD}"
 type = "A"
 rto = "30s"
-ttl = {{ normal = "{NORMAL_TTL}s", lowered = "2s", restore_after = "3s" }}
+ttl = {{ normal = "{NORMAL_TTL}s", lowered = "{LOWERED_TTL}s", restore_after = "3s" }}
 failback = {{ mode = "manual" }}
 probe = {{ type = "http", port = {port}, path = "/", timeout = "400ms" }}
 health = {{ interval = "500ms", rise = 2, fall = 2 }}
@@ -225,8 +239,9 @@ marker = {{ header = "x-region", value = "standby" }}
 
 [services.propagation]
 authoritatives = [ {{ name = "demo-authority", address = "{auth}" }} ]
-# No recursive resolver on this machine: clients take the authority's answer.
-resolvers = [ {{ name = "demo-authority", address = "{auth}" }} ]
+# The demo's caching resolver, which its clients keep warm: it hands out
+# the answer it holds until that answer's TTL runs out.
+resolvers = [ {{ name = "demo-resolver", address = "{cache}" }} ]
 client_url = "http://www.demo.rtoguard.test:{port}/"
 deadline = "40s"
 "#,

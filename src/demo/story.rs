@@ -9,7 +9,7 @@ use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
 use super::follow::{Follower, Out, offset};
-use super::setup::{Peers, SERVICE, Scratch};
+use super::setup::{LOWERED_TTL, NORMAL_TTL, Peers, SERVICE, Scratch};
 use crate::control::{Client, MoveRequest, Request};
 use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
@@ -46,6 +46,13 @@ pub async fn tell(scratch: &Scratch, peers: &mut Peers, out: &Out) -> anyhow::Re
     out.line(&format!(
         "HTML report (kept after the demo): {}",
         html.display()
+    ));
+    out.line(&format!(
+        "Why the resolver cache phase: the clients ask through a caching resolver, which keeps \
+         an answer for its TTL. The answer it held was cached with the normal TTL ({NORMAL_TTL}s) \
+         before the fault, so lowering the TTL on suspicion came too late for it. The planned \
+         failback below lowers the TTL to {LOWERED_TTL}s and waits out the old one first, so the \
+         cache follows within {LOWERED_TTL}s of the flip."
     ));
     failback(scratch, peers, &journal, &mut follower, out).await
 }

@@ -13,6 +13,7 @@ use tokio::net::{TcpStream, UdpSocket};
 
 use super::{Authority, AuthorityConfig};
 
+mod cache;
 mod nsupdate;
 mod updates;
 
