@@ -234,3 +234,65 @@ fn budget(cfg: &Config, s: &Service) -> Option<Line> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::doctor_line::Verdict;
+
+    const EXAMPLE: &str = include_str!("../../config.toml.example");
+
+    fn example(edit: impl Fn(String) -> String) -> Config {
+        let text = edit(EXAMPLE.to_string());
+        crate::config::parse(std::path::Path::new("config.toml"), &text)
+            .unwrap_or_else(|e| panic!("the edited example parses: {e}"))
+    }
+
+    fn verdicts(lines: &[Line]) -> Vec<Verdict> {
+        lines.iter().map(|l| l.verdict).collect()
+    }
+
+    #[test]
+    #[cfg_attr(
+        not(all(feature = "route53", feature = "cloudflare")),
+        ignore = "the example config names every provider"
+    )]
+    fn the_example_has_a_first_writer_a_quorum_and_an_rto_margin() {
+        let cfg = example(|t| t);
+        assert!(verdicts(&writers(&cfg)).iter().all(|v| *v == Verdict::Ok));
+        assert!(verdicts(&quorum(&cfg)).iter().all(|v| *v == Verdict::Ok));
+        let b = budgets(&cfg);
+        assert!(b.iter().all(|l| l.verdict != Verdict::Fail), "{b:?}");
+        assert!(b[0].why.contains("margin"), "{}", b[0].why);
+    }
+
+    #[test]
+    #[cfg_attr(
+        not(all(feature = "route53", feature = "cloudflare")),
+        ignore = "the example config names every provider"
+    )]
+    fn a_controller_named_after_no_region_leaves_pools_without_a_first_writer() {
+        let cfg = example(|t| t.replacen("id = \"us-east-1\"", "id = \"virginia\"", 1));
+        let lines = writers(&cfg);
+        // eu-west-1's pools still have their peer; us-east-1's have nobody.
+        assert_eq!(lines[0].verdict, Verdict::Warn, "{}", lines[0].why);
+        assert!(
+            lines[0].why.contains("primary (region us-east-1)"),
+            "{}",
+            lines[0].why
+        );
+    }
+
+    #[test]
+    #[cfg_attr(
+        not(all(feature = "route53", feature = "cloudflare")),
+        ignore = "the example config names every provider"
+    )]
+    fn an_rto_the_ttl_cannot_meet_fails_with_the_sum() {
+        let cfg = example(|t| t.replacen("rto = \"10m\"", "rto = \"10s\"", 1));
+        let line = &budgets(&cfg)[0];
+        assert_eq!(line.verdict, Verdict::Fail);
+        assert!(line.why.contains("ttl.normal 5m"), "{}", line.why);
+        assert!(line.why.contains("over rto 10s"), "{}", line.why);
+    }
+}

@@ -46,3 +46,22 @@ async fn a_wrong_key_fails_the_check_although_a_plain_read_succeeds() {
     assert!(!err.to_string().contains(&wrong), "{err}");
     assert!(!err.to_string().contains(&bind.key.secret), "{err}");
 }
+
+#[tokio::test]
+async fn the_doctor_s_proof_is_the_signed_update_in_words() {
+    let bind = Bind::start(ZONE, &["www 300 IN A 127.0.0.2"]);
+    let before = bind.serial();
+    let proved = provider(&bind, &bind.key.secret)
+        .prove_access(ZONE, WWW, RecordType::A)
+        .await
+        .expect("the key BIND holds is accepted");
+    assert!(proved.contains("signed with key rtoguard."), "{proved}");
+    assert!(proved.contains("nothing changed"), "{proved}");
+    assert_eq!(bind.serial(), before, "the proof changed the zone");
+    let wrong = provider(&bind, &rtoguard_testkit::random_secret());
+    let err = wrong
+        .prove_access(ZONE, WWW, RecordType::A)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Auth { .. }), "{err}");
+}
