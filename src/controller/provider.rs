@@ -65,6 +65,13 @@ impl Controller {
             Some(mv.reason),
             detail,
         ));
+        // Caches may still hold answers published before the TTL was
+        // lowered: the watch predicts with the longer of the two.
+        let undrained = self.drain_until.map_or(0, |u| {
+            u32::try_from(u.saturating_duration_since(now).as_secs_f64().ceil() as u64)
+                .unwrap_or(u32::MAX)
+        });
+        let old_ttl = old_ttl.max(undrained);
         out.push(Action::StartWatch { to, old_ttl });
     }
 

@@ -65,6 +65,23 @@ fn a_suspect_episode_flips_with_the_lowered_ttl_then_restores() {
 }
 
 #[test]
+fn a_flip_soon_after_lowering_the_ttl_watches_for_answers_cached_before_it() {
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    h.health(10, "primary", PoolHealth::Suspect);
+    h.ev(11, Event::TtlApplied { ttl: 30 });
+    h.health(40, "primary", PoolHealth::Down);
+    // Answers cached with 300 s at 11 live until 311: 270 s after the flip at 41.
+    let out = h.ev(41, flipped("standby"));
+    assert!(
+        out.contains(&Action::StartWatch {
+            to: "standby".into(),
+            old_ttl: 270
+        }),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn never_targets_suspect_or_unknown_pools() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
     h.health(1, "standby", PoolHealth::Suspect);
