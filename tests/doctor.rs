@@ -379,3 +379,34 @@ fn a_peer_clock_beyond_the_bound_fails_the_clock_line() {
     let line = failed_line(&o, "clock");
     assert!(line.contains("witness: +5s"), "{line}");
 }
+
+#[test]
+fn a_provider_that_never_answers_costs_one_request_and_one_timeout() {
+    let tb = testbed(None);
+    // A UDP socket that reads nothing: every datagram sent to it waits here.
+    let hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let text = text.replacen(
+        &format!("server = \"{}\"", tb.bind.addr),
+        &format!(
+            "server = \"{}\"\ntimeout = \"1s\"",
+            hole.local_addr().unwrap()
+        ),
+        1,
+    );
+    std::fs::write(&tb.config, text).unwrap();
+    let o = doctor(tb.config_str());
+    assert_eq!(o.status.code(), Some(1), "{}", o.text());
+    let line = failed_line(&o, "provider");
+    assert!(
+        line.contains("not reachable") || line.contains("no answer"),
+        "{line}"
+    );
+    hole.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 4096];
+    let mut sent = 0;
+    while hole.recv(&mut buf).is_ok() {
+        sent += 1;
+    }
+    assert_eq!(sent, 1, "the doctor retried the update");
+}

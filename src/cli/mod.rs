@@ -63,7 +63,9 @@ pub enum Command {
     /// One line per check (ok, warn or FAIL, what, why); exit 1 when any
     /// check fails. Providers and servers that do not answer cost one short
     /// timeout each, never retries. Run it in each region before enabling
-    /// the service, and after changing the config.
+    /// the service, and after changing the config. Exit status: 0 when no
+    /// check failed (warnings allowed), 1 when one did, 64 on a usage or
+    /// config error.
     Doctor(DoctorArgs),
     /// Move a service to another pool now (or, with --planned, after lowering the TTL).
     Failover(FailoverArgs),
