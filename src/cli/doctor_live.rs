@@ -74,13 +74,7 @@ pub async fn pools(cfg: &Config) -> Vec<Line> {
     for s in &cfg.services {
         let spec = crate::config::specs::probe_spec(s);
         for p in &s.pools {
-            let mut failed = Vec::new();
-            for ep in &p.endpoints {
-                let r = crate::probe::probe_once(&spec, ep, s.probe.timeout).await;
-                if !r.ok {
-                    failed.push(format!("{ep}: {}", r.detail));
-                }
-            }
+            let failed = probe_all(&spec, &p.endpoints, s.probe.timeout).await;
             let up = p.endpoints.len() - failed.len();
             let need = s.health.min_healthy.max(1) as usize;
             let what = format!("{}/{}", s.name, p.name);
@@ -107,6 +101,32 @@ pub async fn pools(cfg: &Config) -> Vec<Line> {
     lines
 }
 
+/// Probe every endpoint at once; "endpoint: what was seen" for each that failed.
+async fn probe_all(
+    spec: &crate::probe::ProbeSpec,
+    endpoints: &[String],
+    timeout: Duration,
+) -> Vec<String> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, ep) in endpoints.iter().enumerate() {
+        let (spec, ep) = (spec.clone(), ep.clone());
+        set.spawn(async move {
+            let r = crate::probe::probe_once(&spec, &ep, timeout).await;
+            (i, (!r.ok).then(|| format!("{ep}: {}", r.detail)))
+        });
+    }
+    let mut failed: Vec<(usize, String)> = Vec::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok((i, Some(why))) => failed.push((i, why)),
+            Ok((_, None)) => {}
+            Err(e) => failed.push((usize::MAX, format!("a probe task failed: {e}"))),
+        }
+    }
+    failed.sort();
+    failed.into_iter().map(|(_, why)| why).collect()
+}
+
 /// The propagation servers of every service: resolvers answer the record,
 /// authoritatives answer it with authority.
 pub async fn dns(cfg: &Config) -> Vec<Line> {
@@ -123,7 +143,24 @@ pub async fn dns(cfg: &Config) -> Vec<Line> {
         for r in &s.propagation.resolvers {
             lines.push(server("resolver", s, r, &name, rtype, true).await);
         }
-        for a in &s.propagation.authoritatives {
+        let found;
+        let auths = match (
+            s.propagation.authoritatives.is_empty(),
+            s.propagation.resolvers.first(),
+        ) {
+            (true, Some(r)) => match discover(s, r).await {
+                Ok(servers) => {
+                    found = servers;
+                    &found
+                }
+                Err(line) => {
+                    lines.push(line);
+                    continue;
+                }
+            },
+            _ => &s.propagation.authoritatives,
+        };
+        for a in auths {
             lines.push(server("authority", s, a, &name, rtype, false).await);
         }
     }
@@ -178,6 +215,37 @@ async fn server(
         ),
         _ => Line::fail(check, what, format!("answered {rcode} for {name} {rtype}")),
     }
+}
+
+/// The zone's authoritative servers from its NS records through
+/// `resolver`, as the propagation watch finds them; a warning when it cannot.
+async fn discover(s: &Service, resolver: &NamedServer) -> Result<Vec<NamedServer>, Line> {
+    let what = format!("{} (from its NS records through {})", s.zone, resolver.name);
+    let found = tokio::time::timeout(
+        ANSWER_TIMEOUT,
+        crate::propagation::discover(&s.zone, resolver.address),
+    )
+    .await;
+    let why = match found {
+        Ok(Ok(servers)) => {
+            return Ok(servers
+                .into_iter()
+                .map(|a| NamedServer {
+                    name: a.name,
+                    address: a.addr,
+                })
+                .collect());
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {}", human(ANSWER_TIMEOUT)),
+    };
+    Err(Line::warn(
+        "authority",
+        what,
+        format!(
+            "cannot find them ({why}): the propagation watch will not time authoritative servers; list them in propagation.authoritatives"
+        ),
+    ))
 }
 
 /// One query, no retry, within [`ANSWER_TIMEOUT`].
