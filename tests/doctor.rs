@@ -100,18 +100,9 @@ fn with_provider(tb: &Testbed, provider: &str) {
     std::fs::write(&tb.config, text).unwrap();
 }
 
-#[test]
-fn route53_without_the_hosted_zone_fails_the_provider_line() {
-    let moto = Moto::start();
-    let tb = Testbed::start(60, 5, "30s");
-    with_provider(
-        &tb,
-        &format!(
-            "type = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"",
-            moto.url()
-        ),
-    );
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+/// `doctor` with moto's test credentials (and no other AWS configuration).
+fn doctor_aws(tb: &Testbed) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rtoguard"))
         .args(["doctor", "--config", tb.config_str()])
         .env("RUST_LOG", "warn")
         .envs([
@@ -122,17 +113,58 @@ fn route53_without_the_hosted_zone_fails_the_provider_line() {
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
         ])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn route53_without_the_hosted_zone_fails_the_provider_line_and_with_it_passes() {
+    let moto = Moto::start();
+    let tb = Testbed::start(60, 5, "30s");
+    with_provider(
+        &tb,
+        &format!(
+            "type = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"",
+            moto.url()
+        ),
+    );
+    let o = doctor_aws(&tb);
     assert_eq!(o.status.code(), Some(1), "{}", o.text());
     let line = failed_line(&o, "provider");
     assert!(
         line.contains("no hosted zone named example.test."),
         "{line}"
     );
+
+    let mut s = rtoguard_route53::Route53Settings::new("moto");
+    s.region = Some("us-east-1".into());
+    s.endpoint_url = Some(moto.url());
+    s.credentials = Some(("testing".into(), "testing".into()));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        rtoguard_route53::sdk::SdkRoute53::new(&s)
+            .await
+            .client()
+            .create_hosted_zone()
+            .name("example.test.")
+            .caller_reference("rtoguard-doctor")
+            .send()
+            .await
+            .expect("create zone")
+    });
+    let o = doctor_aws(&tb);
+    assert_eq!(o.status.code(), Some(0), "{}", o.text());
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("(route53)"))
+        .unwrap_or_default();
+    assert!(line.starts_with("ok"), "{out}");
+    assert!(line.contains("hosted zone example.test."), "{line}");
+    assert!(line.contains("record sets listed"), "{line}");
 }
 
 #[test]
-fn a_cloudflare_token_refused_fails_the_provider_line() {
+fn a_cloudflare_token_refused_fails_the_provider_line_and_the_right_one_passes() {
     let fake = Fake::start("the-token-cloudflare-knows", "example.test");
     let tb = Testbed::start(60, 5, "30s");
     let token = tb.dir.path().join("cf-token");
@@ -157,6 +189,17 @@ fn a_cloudflare_token_refused_fails_the_provider_line() {
         ["/client/v4/user/tokens/verify"],
         "one request, no retries"
     );
+
+    std::fs::write(&token, "the-token-cloudflare-knows").unwrap();
+    let o = doctor(tb.config_str());
+    assert_eq!(o.status.code(), Some(0), "{}", o.text());
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("(cloudflare)"))
+        .unwrap_or_default();
+    assert!(line.starts_with("ok"), "{out}");
+    assert!(line.contains("is active; zone example.test"), "{line}");
 }
 
 #[test]
