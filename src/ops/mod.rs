@@ -18,7 +18,7 @@ pub use execute::{MoveOutcome, run_move};
 pub use interrupt::Interrupts;
 pub use output::Output;
 pub use preflight::preflight;
-pub use status::{ServiceStatus, render as render_status, status};
+pub use status::{ServiceStatus, status};
 
 /// What can end a manual operation early. Each says what happened to the records.
 #[derive(Debug, thiserror::Error)]
