@@ -204,9 +204,15 @@ pub async fn move_via_daemon(
             Some(ExitCode::SUCCESS)
         }
         Ok(reply) => {
+            let actions = match &reply {
+                ReplyBody::Accepted(a) if !a.actions.is_empty() => {
+                    format!(": {}", a.actions.join("; "))
+                }
+                _ => String::new(),
+            };
             out.step(
                 "accepted",
-                &format!("the daemon accepted the {verb} of {service}"),
+                &format!("the daemon accepted the {verb} of {service}{actions}"),
                 json!({ "reply": reply }),
             );
             Some(follow(cfg, service, &target, out, wait).await)
@@ -243,7 +249,7 @@ async fn follow(
                 "active pool {}, ttl {}, {}",
                 c.active.as_deref().unwrap_or("none"),
                 c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-                c.phase
+                super::status_text::phase_words(&c.phase)
             );
             if line != last {
                 out.step("progress", &line, json!({ "controller": c }));
