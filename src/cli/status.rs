@@ -93,6 +93,16 @@ pub fn from_provider(cfg: &Config, row: ServiceStatus) -> Option<StatusView> {
         started: row.error.is_none(),
         ttl: row.ttl,
         phase: "no daemon".into(),
+        pools: svc
+            .pools
+            .iter()
+            .map(|p| crate::controller::PoolStatus {
+                name: p.name.clone(),
+                health: PoolHealth::Unknown,
+                up_for_secs: None,
+            })
+            .collect(),
+        failback_mode: svc.failback.mode,
         ..Default::default()
     };
     if let Some(Active::Pool(p)) = &row.active {
