@@ -121,7 +121,7 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
                 .collect()
         }
     };
-    super::status::print(&views, a.json);
+    super::status_text::print(&views, a.json);
     if views.iter().any(|v| v.service.provider_error.is_some()) {
         ExitCode::from(1)
     } else {

@@ -153,14 +153,3 @@ pub fn from_provider(cfg: &Config, row: ServiceStatus) -> Option<StatusView> {
     });
     Some(view)
 }
-
-/// Print the views as JSON lines or text.
-pub fn print(views: &[StatusView], as_json: bool) {
-    for v in views {
-        if as_json {
-            println!("{}", serde_json::to_string(v).unwrap_or_default());
-        } else {
-            print!("{}", super::status_text::service_text(v));
-        }
-    }
-}

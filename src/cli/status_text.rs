@@ -1,4 +1,4 @@
-//! `rtoguard status` as text: a head line per service, then what needs a
+//! `rtoguard status` printed: JSON lines, or as text a head line per service, then what needs a
 //! person's eye (provider, journal, readiness, vantage, quorum, peers), then
 //! each pool with its votes and endpoints.
 
@@ -8,6 +8,17 @@ use super::status::{Source, StatusView};
 use crate::control::ServicePool;
 use crate::controller::{Status, format_wall};
 use crate::peers::PeerStatus;
+
+/// Print the views as JSON lines or text.
+pub(super) fn print(views: &[StatusView], as_json: bool) {
+    for v in views {
+        if as_json {
+            println!("{}", serde_json::to_string(v).unwrap_or_default());
+        } else {
+            print!("{}", service_text(v));
+        }
+    }
+}
 
 /// One service of `status` as text. Writing to a String cannot fail, so
 /// the results of `writeln!` are ignored.
