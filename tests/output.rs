@@ -293,3 +293,21 @@ fn demo_mask(line: &str) -> String {
     }
     line.trim_end().to_string()
 }
+
+#[test]
+fn watch_says_where_each_path_stood_in_words() {
+    let tb = Testbed::start(300, 30, "1m");
+    let bind = tb.bind.addr.to_string();
+    let out = run(&[
+        "watch",
+        "checkout.example.test.",
+        "--expect",
+        "127.0.0.2",
+        "--authoritative",
+        &bind,
+        "--timeout",
+        "10s",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.text());
+    insta::assert_snapshot!(masked(&out, &tb));
+}
