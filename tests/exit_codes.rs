@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::daemon::{Daemon, all_up, wait_for};
 use common::{OutputText, Testbed, run};
+use rtoguard_testkit::net::{free_port, lo};
 
 /// Fast probes and a short hold-down, so that the drill fails back soon.
 const FAST: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }";
@@ -192,4 +193,63 @@ fn ctrl_c_during_a_planned_failover_exits_130() {
         "the abort is told:\n{seen}\n{}",
         out.text()
     );
+}
+
+#[test]
+fn agent_exits_64_without_a_peer_listener_and_0_when_stopped() {
+    let tb = Testbed::start(2, 1, "1s");
+    let out = run(&["agent", "--config", tb.config_str()]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    assert!(
+        out.text().contains("controller.peer_listen"),
+        "{}",
+        out.text()
+    );
+    // The same config with a peer listener: an agent that runs until TERM.
+    let token = tb.dir.path().join("peer-token");
+    std::fs::write(&token, "0123456789abcdef0123456789abcdef\n").expect("token");
+    let text = std::fs::read_to_string(&tb.config).expect("config");
+    let port = free_port(lo(1));
+    let text = text.replacen(
+        "[controller]\n",
+        &format!(
+            "[controller]\npeer_listen = \"127.0.0.1:{port}\"\npeer_token_file = \"{}\"\n",
+            token.display()
+        ),
+        1,
+    );
+    let agent_config = tb.dir.path().join("agent.toml");
+    std::fs::write(&agent_config, text).expect("agent config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        .args(["agent", "--log-format", "text", "--config"])
+        .arg(&agent_config)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rtoguard agent");
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("Agent started.") {
+                let _ = tx.send(());
+            }
+            seen.push(line);
+        }
+        seen.join("\n")
+    });
+    let started = rx.recv_timeout(Duration::from_secs(15));
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    let log = reader.join().expect("reader");
+    assert!(started.is_ok(), "never started:\n{log}");
+    assert_eq!(status.code(), Some(0), "{log}");
 }

@@ -39,6 +39,13 @@ pub async fn agent(a: &RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // A config error for an agent, which exists to serve its observations.
+    if cfg.controller.peer_listen.is_none() {
+        return fail_msg(
+            "an agent serves its observations: set controller.peer_listen (and peer_token_file)",
+            64,
+        );
+    }
     crate::bounded::descriptors::raise_and_log();
     let cancel = tokio_util::sync::CancellationToken::new();
     let c = cancel.clone();
