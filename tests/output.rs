@@ -153,6 +153,20 @@ fn status_json_has_one_schema_with_and_without_the_daemon() {
     );
     let text = run(&["status", "--config", tb.config_str()]);
     insta::assert_snapshot!("status_through_the_daemon", masked(&text, &tb));
+    // A move through the daemon: what it decided, in words.
+    let args = ["failover", "checkout", "--to", "standby", "--yes"];
+    let out = run(&[&args[..], &["--config", tb.config_str()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", out.text());
+    let text = out.text();
+    for want in [
+        "the daemon accepted the failover of checkout: open incident checkout-",
+        "; flip from pool primary to pool standby with TTL 300s: an operator's failover, by operator\n",
+    ] {
+        assert!(text.contains(want), "lacks {want:?}:\n{text}");
+    }
+    for internal in ["{", "Some(", "Flip", "setting_ttl", "Operator"] {
+        assert!(!text.contains(internal), "{internal:?} in:\n{text}");
+    }
 }
 
 #[test]

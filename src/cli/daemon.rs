@@ -67,7 +67,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
         Err(code) => return code,
     };
     if cfg.service(&a.service).is_none() {
-        return fail_msg(&format!("no service {:?} in the config", a.service), 64);
+        return fail_msg(&format!("no service \"{}\" in the config", a.service), 64);
     }
     if !a.yes && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return fail_msg(

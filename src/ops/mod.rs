@@ -23,7 +23,7 @@ pub use status::{ServiceStatus, status};
 /// What can end a manual operation early. Each says what happened to the records.
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
-    #[error("no service {name:?} in the config; services are: {valid}")]
+    #[error("no service \"{name}\" in the config; services are: {valid}")]
     UnknownService { name: String, valid: String },
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),
