@@ -101,7 +101,7 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
     });
     let (tx, rx) = mpsc::channel(64);
     let render =
-        (!a.json).then(|| propagation::render_progress(rx, std::io::stderr().is_terminal()));
+        (!a.json).then(|| propagation::render_progress(rx, std::io::stdout().is_terminal()));
     let outcome = propagation::watch(spec, cancel, render.is_some().then_some(tx)).await;
     if let Some(r) = render {
         let _ = r.await;
