@@ -165,9 +165,9 @@ async fn failback(
     Ok(())
 }
 
-/// Journal lines until the daemon has finished the flip back (it may still
-/// be waiting for the provider to report it in sync when the authority
-/// already serves it).
+/// Journal lines until the daemon has finished the flip back and closed its
+/// incident (it may still be waiting for the provider to report it in sync
+/// when the authority already serves it, and timing the propagation after).
 async fn settle(
     socket: &Path,
     journal: &Journal,
@@ -185,8 +185,12 @@ async fn settle(
             }
             timeline.flush_ready(out);
             let s = status.services.first()?;
-            (s.controller.active.as_deref() == Some("primary") && s.busy.is_none())
-                .then_some(Ok(()))
+            // Its incident closed too: the failback's propagation is timed
+            // and journaled, so the story always ends the same way.
+            (s.controller.active.as_deref() == Some("primary")
+                && s.busy.is_none()
+                && s.incident.is_none())
+            .then_some(Ok(()))
         })
         .await;
     match done {
