@@ -5,19 +5,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::Error as ClapError;
-use rtoguard::cli::{Cli, LogFormat};
+use rtoguard::cli::{Cli, Command, LogFormat};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage(&e),
     };
-    // The demo tells its own story on stdout; the daemon inside it only warns.
-    #[cfg(feature = "demo")]
-    let quiet = matches!(cli.command, rtoguard::cli::Command::Demo(_));
-    #[cfg(not(feature = "demo"))]
-    let quiet = false;
-    init_tracing(cli.log_format, cli.verbose, quiet);
+    init_tracing(cli.log_format, cli.verbose, Voice::of(&cli.command));
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -46,10 +41,51 @@ fn usage(e: &ClapError) -> ExitCode {
     }
 }
 
-fn init_tracing(format: LogFormat, verbose: u8, quiet: bool) {
+/// Who reads a command's output: the daemons log for journald; every other
+/// command talks to a person, tells its own story on stdout and logs only
+/// warnings and errors on stderr (unless `-v`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Voice {
+    Daemon,
+    Person,
+    /// `status`: a provider that does not answer is one line of its output,
+    /// not a warning for every retry.
+    Status,
+    /// The demo: the daemon inside it only warns, and not of what the
+    /// story tells (incidents); the embedded authority's chatter is not the
+    /// story either.
+    #[cfg(feature = "demo")]
+    Demo,
+}
+
+impl Voice {
+    fn of(command: &Command) -> Self {
+        match command {
+            Command::Run(_) | Command::Agent(_) => Self::Daemon,
+            Command::Status(_) => Self::Status,
+            #[cfg(feature = "demo")]
+            Command::Demo(_) => Self::Demo,
+            _ => Self::Person,
+        }
+    }
+
+    /// The log filter without `-v` or `RUST_LOG`.
+    fn default_filter(self) -> &'static str {
+        match self {
+            Self::Daemon => "info",
+            Self::Person => "warn",
+            Self::Status => "warn,rtoguard_provider_api::limits=error",
+            #[cfg(feature = "demo")]
+            Self::Demo => {
+                "warn,hickory_server=error,rtoguard::controller::incident=error,rtoguard::runtime::service::incidents=error"
+            }
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat, verbose: u8, voice: Voice) {
     let default = match verbose {
-        0 if quiet => "warn,hickory_server=error",
-        0 => "info",
+        0 => voice.default_filter(),
         1 => "debug",
         _ => "trace",
     };
@@ -58,8 +94,9 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: bool) {
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
-        // journald and pipes get JSON; a person at a terminal gets lines.
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
+        // A daemon's journald and pipes get JSON; a person at a terminal,
+        // and every command a person runs, gets lines.
+        LogFormat::Auto => voice == Voice::Daemon && !std::io::stderr().is_terminal(),
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

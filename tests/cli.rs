@@ -231,6 +231,20 @@ fn check_prints_warnings_with_file_and_line_and_exits_0() {
 }
 
 #[test]
+fn check_with_a_warning_reads_well() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = unmeetable_rto(dir.path());
+    let out = run(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", out.text());
+    let text = format!(
+        "{}--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!(text.replace(&dir.path().display().to_string(), "[dir]"));
+}
+
+#[test]
 fn check_strict_refuses_warnings_with_exit_64() {
     let dir = tempfile::tempdir().unwrap();
     let path = unmeetable_rto(dir.path());

@@ -263,8 +263,8 @@ fn status_shows_the_active_pool_and_ttl() {
     );
     let out = run(&["status", "checkout", "--json", "--config", tb.config_str()]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["active"]["pools"], "primary");
-    assert_eq!(v["ttl"], 300);
+    assert_eq!(v["controller"]["active"], "primary");
+    assert_eq!(v["controller"]["ttl"], 300);
 }
 
 #[test]

@@ -39,6 +39,13 @@ pub async fn agent(a: &RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    // A config error for an agent, which exists to serve its observations.
+    if cfg.controller.peer_listen.is_none() {
+        return fail_msg(
+            "an agent serves its observations: set controller.peer_listen (and peer_token_file)",
+            64,
+        );
+    }
     crate::bounded::descriptors::raise_and_log();
     let cancel = tokio_util::sync::CancellationToken::new();
     let c = cancel.clone();
@@ -60,7 +67,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
         Err(code) => return code,
     };
     if cfg.service(&a.service).is_none() {
-        return fail_msg(&format!("no service {:?} in the config", a.service), 64);
+        return fail_msg(&format!("no service \"{}\" in the config", a.service), 64);
     }
     if !a.yes && !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return fail_msg(
@@ -204,9 +211,15 @@ pub async fn move_via_daemon(
             Some(ExitCode::SUCCESS)
         }
         Ok(reply) => {
+            let actions = match &reply {
+                ReplyBody::Accepted(a) if !a.actions.is_empty() => {
+                    format!(": {}", a.actions.join("; "))
+                }
+                _ => String::new(),
+            };
             out.step(
                 "accepted",
-                &format!("the daemon accepted the {verb} of {service}"),
+                &format!("the daemon accepted the {verb} of {service}{actions}"),
                 json!({ "reply": reply }),
             );
             Some(follow(cfg, service, &target, out, wait).await)
@@ -243,7 +256,7 @@ async fn follow(
                 "active pool {}, ttl {}, {}",
                 c.active.as_deref().unwrap_or("none"),
                 c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-                c.phase
+                super::status_text::phase_words(&c.phase)
             );
             if line != last {
                 out.step("progress", &line, json!({ "controller": c }));

@@ -107,20 +107,22 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
     {
         return fail(&unknown_service(&cfg, name), 64);
     }
-    if let Some(code) = super::status::status(&cfg, a.service.as_deref(), a.json).await {
-        return code;
-    }
-    let mut providers = Providers::default();
-    let rows = ops::status(&cfg, a.service.as_deref(), &mut providers).await;
-    if a.json {
-        for r in &rows {
-            println!("{}", serde_json::to_string(r).unwrap_or_default());
+    let views = match super::status::from_daemon(&cfg, a.service.as_deref()).await {
+        Some(Ok(views)) => views,
+        Some(Err(code)) => return code,
+        None => {
+            let mut providers = Providers::default();
+            let rows = ops::status(&cfg, a.service.as_deref(), &mut providers).await;
+            if !a.json {
+                println!("(no daemon: read directly from the providers)");
+            }
+            rows.into_iter()
+                .filter_map(|r| super::status::from_provider(&cfg, r))
+                .collect()
         }
-    } else {
-        println!("(no daemon: read directly from the providers)");
-        print!("{}", ops::render_status(&rows));
-    }
-    if rows.iter().any(|r| r.error.is_some()) {
+    };
+    super::status_text::print(&views, a.json);
+    if views.iter().any(|v| v.service.provider_error.is_some()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

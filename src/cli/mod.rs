@@ -10,6 +10,7 @@ mod manual;
 mod report;
 mod shared;
 mod status;
+mod status_text;
 #[cfg(test)]
 mod tests_status;
 mod watch;
@@ -28,10 +29,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "rtoguard", version, about, long_about, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// Log format: human lines on a terminal, JSON otherwise (auto), or forced.
+    /// Log format: lines, except `run` and `agent` off a terminal, which log JSON (auto); or forced.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto)]
     pub log_format: LogFormat,
-    /// More logging (-v debug, -vv trace). RUST_LOG overrides.
+    /// More logging (-v debug, -vv trace); commands log only warnings and errors without it, `run` and `agent` info. RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]

@@ -1,101 +1,155 @@
-//! `rtoguard status` through the daemon: every service as text or JSON.
+//! `rtoguard status`: every service, through the daemon when one runs, else
+//! read from the providers; one versioned JSON schema either way
+//! (docs/status-json.md) and one text form.
 
 use std::process::ExitCode;
 
-use super::shared::fail_msg;
-use crate::config::Config;
-use crate::control::{Client, DaemonService};
+use serde::Serialize;
 
-/// `status` through the daemon; `None` when no daemon runs.
-pub async fn status(cfg: &Config, only: Option<&str>, as_json: bool) -> Option<ExitCode> {
+use super::shared::fail_msg;
+use crate::config::{Config, Service};
+use crate::control::{Client, DaemonService, ServiceEndpoint, ServicePool, VantageState};
+use crate::controller::PoolHealth;
+use crate::ops::ServiceStatus;
+use crate::plan::Active;
+use crate::probe::EndpointState;
+
+/// The version of `status --json`: raised when a key changes meaning or goes.
+pub const SCHEMA: u32 = 1;
+
+/// Where a status came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The running daemon: health, votes, peers and pins are known.
+    Daemon,
+    /// No daemon: the provider was read by this command; health is not probed.
+    Provider,
+}
+
+/// The TTLs the config gives the service, to set against the served one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ConfiguredTtl {
+    pub normal: u32,
+    pub lowered: u32,
+}
+
+/// One service as `status` prints it: the daemon's view (or what the
+/// provider alone tells) with the schema version and the config's TTLs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusView {
+    pub schema: u32,
+    pub source: Source,
+    pub configured_ttl: ConfiguredTtl,
+    /// The values the provider serves, as read by this command (`None`
+    /// through the daemon, whose `controller.active` says which pool).
+    pub served_values: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub service: DaemonService,
+}
+
+impl StatusView {
+    fn new(svc: &Service, source: Source, service: DaemonService) -> Self {
+        Self {
+            schema: SCHEMA,
+            source,
+            configured_ttl: ConfiguredTtl {
+                normal: svc.ttl.normal,
+                lowered: svc.ttl.lowered,
+            },
+            served_values: None,
+            service,
+        }
+    }
+}
+
+/// The services of the daemon's status, or `None` when no daemon runs.
+pub async fn from_daemon(
+    cfg: &Config,
+    only: Option<&str>,
+) -> Option<Result<Vec<StatusView>, ExitCode>> {
     let reply = match Client::new(&cfg.controller.control_socket).status().await {
         Ok(r) => r,
         Err(e) if e.is_no_daemon() => return None,
-        Err(e) => return Some(fail_msg(&e.to_string(), 1)),
+        Err(e) => return Some(Err(fail_msg(&e.to_string(), 1))),
     };
-    for s in reply
+    let views = reply
         .services
-        .iter()
+        .into_iter()
         .filter(|s| only.is_none_or(|n| s.service == n))
-    {
-        if as_json {
-            println!("{}", serde_json::to_string(s).unwrap_or_default());
-        } else {
-            print!("{}", service_text(s));
-        }
-    }
-    Some(ExitCode::SUCCESS)
+        .filter_map(|s| {
+            let svc = cfg.service(&s.service)?;
+            Some(StatusView::new(svc, Source::Daemon, s))
+        })
+        .collect();
+    Some(Ok(views))
 }
 
-/// One service of `status` as text: a head line, the vantage when impaired,
-/// then each pool and its endpoints.
-pub(super) fn service_text(s: &DaemonService) -> String {
-    use std::fmt::Write;
-    let c = &s.controller;
-    let mut out = format!(
-        "{}  {}  active pool: {}  ttl {}{}{}\n",
-        s.service,
-        s.record,
-        c.active.as_deref().unwrap_or("none"),
-        c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-        pin_text(c) + &drill_text(c),
-        s.provider_error
-            .as_ref()
-            .map(|e| format!("  PROVIDER DOWN: {e}"))
-            .unwrap_or_default()
-    );
-    // Writing to a String cannot fail.
-    if let Some(error) = &s.journal_error {
-        let _ = writeln!(
-            out,
-            "    JOURNAL CANNOT BE WRITTEN: {error}; no provider change until it can"
-        );
+/// A service read from its provider alone, in the daemon's shape: health
+/// unknown (nothing probes), no peers, no pin known.
+pub fn from_provider(cfg: &Config, row: ServiceStatus) -> Option<StatusView> {
+    let svc = cfg.service(&row.service)?;
+    let mut controller = crate::controller::Status {
+        started: row.error.is_none(),
+        ttl: row.ttl,
+        phase: "no daemon".into(),
+        pools: svc
+            .pools
+            .iter()
+            .map(|p| crate::controller::PoolStatus {
+                name: p.name.clone(),
+                health: PoolHealth::Unknown,
+                up_for_secs: None,
+            })
+            .collect(),
+        failback_mode: svc.failback.mode,
+        ..Default::default()
+    };
+    if let Some(Active::Pool(p)) = &row.active {
+        controller.active = Some(p.clone());
     }
-    if !s.ready && !s.not_ready.is_empty() {
-        let _ = writeln!(out, "    not ready: {}", s.not_ready.join("; "));
-    }
-    if let Some(reason) = &s.vantage.impaired {
-        let _ = writeln!(out, "    vantage {}  impaired: {reason}", s.vantage.id);
-    }
-    for p in &s.pools {
-        let _ = writeln!(out, "    pool {:<12} {}", p.name, p.health);
-        for e in &p.endpoints {
-            let _ = writeln!(
-                out,
-                "        {:<20} {:<8} {}",
-                e.endpoint,
-                e.state.to_string(),
-                e.local.as_deref().unwrap_or(&e.last)
-            );
-        }
-    }
-    out
-}
-
-/// `  PINNED by WHO until WHEN: WHY` for the status head line, or nothing.
-fn pin_text(c: &crate::controller::Status) -> String {
-    match (&c.pin, c.pinned) {
-        (Some(pin), true) => format!(
-            "  PINNED by {} until {}: {}",
-            pin.by,
-            pin.until
-                .map_or_else(|| "unpinned".into(), crate::controller::format_wall),
-            pin.reason
-        ),
-        (None, true) => "  PINNED".into(),
-        _ => String::new(),
-    }
-}
-
-/// `  DRILL ID back to POOL at WHEN` for the status head line, or nothing.
-fn drill_text(c: &crate::controller::Status) -> String {
-    match &c.drill {
-        Some(d) => format!(
-            "  DRILL {} back to {} at {}",
-            d.id,
-            d.home,
-            crate::controller::format_wall(d.dwell_until)
-        ),
-        None => String::new(),
-    }
+    let pools = svc
+        .pools
+        .iter()
+        .map(|p| ServicePool {
+            name: p.name.clone(),
+            health: PoolHealth::Unknown,
+            local: PoolHealth::Unknown,
+            quorum: None,
+            endpoints: p
+                .endpoints
+                .iter()
+                .map(|e| ServiceEndpoint {
+                    endpoint: e.clone(),
+                    state: EndpointState::Unknown,
+                    failing: false,
+                    last: "not probed (no daemon)".into(),
+                    local: None,
+                })
+                .collect(),
+        })
+        .collect();
+    let service = DaemonService {
+        service: row.service.clone(),
+        record: row.record.clone(),
+        provider: row.provider.clone(),
+        provider_error: row.error.clone(),
+        controller,
+        pools,
+        vantage: VantageState {
+            id: cfg.controller.id.clone(),
+            impaired: None,
+        },
+        not_ready: vec!["no daemon runs".into()],
+        ..DaemonService::default()
+    };
+    let mut view = StatusView::new(svc, Source::Provider, service);
+    view.served_values = row.error.is_none().then(|| {
+        row.records
+            .iter()
+            .filter(|r| r.weight != Some(0))
+            .flat_map(|r| r.values.iter().cloned())
+            .collect()
+    });
+    Some(view)
 }

@@ -2,8 +2,27 @@
 
 use serde_json::json;
 
-use super::status::service_text;
+use super::status::{ConfiguredTtl, SCHEMA, Source, StatusView};
+use super::status_text;
 use crate::control::DaemonService;
+
+/// A service as the daemon shows it, configured with TTLs 300s/60s.
+fn view(service: DaemonService) -> StatusView {
+    StatusView {
+        schema: SCHEMA,
+        source: Source::Daemon,
+        configured_ttl: ConfiguredTtl {
+            normal: 300,
+            lowered: 60,
+        },
+        served_values: None,
+        service,
+    }
+}
+
+fn service_text(s: &DaemonService) -> String {
+    status_text::service_text(&view(s.clone()))
+}
 
 #[test]
 fn an_impaired_vantage_is_named_with_its_reason() {
@@ -24,7 +43,8 @@ fn an_impaired_vantage_is_named_with_its_reason() {
     let text = service_text(&s);
     assert_eq!(
         text,
-        "checkout  checkout.example.test.  active pool: primary  ttl 60s\n\
+        "checkout  checkout.example.test.  active pool: primary  ttl 60s (lowered; configured 300s)\n\
+         \x20   provider corp-bind: reachable (read by the daemon)\n\
          \x20   vantage us-east-1  impaired: out of file descriptors (Too many open files (os error 24))\n\
          \x20   pool primary      unknown\n\
          \x20       127.0.0.2            unknown  out of file descriptors (Too many open files (os error 24))\n"
@@ -51,9 +71,10 @@ fn a_pin_and_a_drill_are_shown_with_who_why_and_until_when() {
     let s: DaemonService = serde_json::from_value(s).unwrap();
     assert_eq!(
         service_text(&s),
-        "checkout  checkout.example.test.  active pool: standby  ttl 60s  \
+        "checkout  checkout.example.test.  active pool: standby  ttl 60s (lowered; configured 300s)  \
          PINNED by user:alice until 2026-12-02T05:00:00Z: db maintenance  \
-         DRILL drill-checkout-1 back to primary at 2026-12-02T04:00:00Z\n"
+         DRILL drill-checkout-1 back to primary at 2026-12-02T04:00:00Z\n\
+         \x20   provider corp-bind: reachable (read by the daemon)\n"
     );
     let mut open = s.clone();
     if let Some(pin) = open.controller.pin.as_mut() {
@@ -90,4 +111,63 @@ fn a_service_not_ready_and_a_journal_that_fails_are_said() {
         !text.contains("not ready") && !text.contains("JOURNAL"),
         "{text}"
     );
+}
+
+#[test]
+fn votes_per_vantage_peers_and_a_short_quorum_are_shown() {
+    let s = json!({
+        "service": "checkout", "record": "checkout.example.test.",
+        "provider": "corp-bind", "busy": null, "short_of_quorum": true,
+        "controller": {
+            "started": true, "active": "primary", "ttl": 300, "phase": "idle", "pools": [],
+            "pinned": false, "failback_mode": "manual", "automatic_flips_in_window": 0
+        },
+        "vantage": { "id": "us-east-1", "impaired": null },
+        "peers": [
+            { "id": "eu-west-1", "age_ms": 1200, "last_error": null, "vantage": "eu-west-1",
+              "config_digest": null, "generated_at_ms": null },
+            { "id": "witness", "age_ms": null, "last_error": "connection refused", "vantage": null,
+              "config_digest": null, "generated_at_ms": null }
+        ],
+        "pools": [{ "name": "primary", "health": "unknown", "local": "down",
+            "quorum": { "health": "unknown", "fresh": 2, "quorum": 2, "vantages": 3,
+                "down": ["us-east-1"], "up": ["eu-west-1"], "suspect": [], "stale": ["witness"],
+                "mismatched": [], "duplicate": [], "agreed": false },
+            "endpoints": [] }]
+    });
+    let s: DaemonService = serde_json::from_value(s).unwrap();
+    let text = service_text(&s);
+    for want in [
+        "ttl 300s (as configured)",
+        "    short of quorum: too few vantages heard from recently; automation holds\n",
+        "    peers: eu-west-1 heard 1.2s ago, witness never heard from (last error: connection refused)\n",
+        "    pool primary      unknown\n",
+        "        votes: up eu-west-1; down us-east-1; suspect -; stale witness  (2 of 3 vantages heard from, quorum 2)\n",
+    ] {
+        assert!(text.contains(want), "lacks {want:?}:\n{text}");
+    }
+}
+
+#[test]
+fn a_provider_that_cannot_be_read_is_one_line() {
+    let s = DaemonService {
+        service: "checkout".into(),
+        record: "checkout.example.test.".into(),
+        provider: "bind".into(),
+        provider_error: Some("provider bind did not answer within 3s".into()),
+        ..DaemonService::default()
+    };
+    let mut v = view(s);
+    v.source = Source::Provider;
+    let text = status_text::service_text(&v);
+    assert_eq!(
+        text.matches("did not answer").count(),
+        1,
+        "one line for the provider:\n{text}"
+    );
+    assert!(
+        text.contains("    provider bind: PROVIDER DOWN: provider bind did not answer within 3s\n"),
+        "{text}"
+    );
+    assert!(text.contains("ttl unknown (configured 300s)"), "{text}");
 }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::WatchArgs;
 use super::shared::{fail_msg, load};
-use crate::propagation::{self, EndReason, Server, WatchSpec};
+use crate::propagation::{self, EndReason, PathState, Server, WatchSpec};
 
 /// `ADDR` or `ADDR:PORT` (port 53 by default).
 fn server(s: &str) -> Result<Server, String> {
@@ -20,7 +20,7 @@ fn server(s: &str) -> Result<Server, String> {
                 .map(|ip| SocketAddr::new(ip, 53))
         })
         .map_err(|_| {
-            format!("{s:?} is not an address: give ADDR or ADDR:PORT, e.g. 127.0.0.1:5353")
+            format!("\"{s}\" is not an address: give ADDR or ADDR:PORT, e.g. 127.0.0.1:5353")
         })?;
     Ok(Server {
         name: s.to_string(),
@@ -31,7 +31,7 @@ fn server(s: &str) -> Result<Server, String> {
 pub async fn run(a: &WatchArgs) -> ExitCode {
     let rtype: hickory_proto::rr::RecordType = match a.rtype.to_ascii_uppercase().parse() {
         Ok(t) => t,
-        Err(_) => return fail_msg(&format!("unknown record type {:?}", a.rtype), 64),
+        Err(_) => return fail_msg(&format!("unknown record type \"{}\"", a.rtype), 64),
     };
     let name = rtoguard_provider_api::normalize_name(&a.name);
     let expected: Vec<&str> = a.expect.iter().map(String::as_str).collect();
@@ -101,7 +101,7 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
     });
     let (tx, rx) = mpsc::channel(64);
     let render =
-        (!a.json).then(|| propagation::render_progress(rx, std::io::stderr().is_terminal()));
+        (!a.json).then(|| propagation::render_progress(rx, std::io::stdout().is_terminal()));
     let outcome = propagation::watch(spec, cancel, render.is_some().then_some(tx)).await;
     if let Some(r) = render {
         let _ = r.await;
@@ -115,9 +115,9 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
         println!("{}: {}", outcome.name, outcome.end);
         for o in &outcome.authoritatives {
             println!(
-                "  authoritative {:<22} {:?} {}",
+                "  authoritative {:<22} {:<14} {}",
                 o.name,
-                o.state,
+                state_words(o.state),
                 o.converged_ms.map_or("-".into(), |m| format!(
                     "+{:.1}s serial {}",
                     m as f64 / 1e3,
@@ -127,9 +127,9 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
         }
         for o in &outcome.resolvers {
             println!(
-                "  resolver      {:<22} {:?} {}",
+                "  resolver      {:<22} {:<14} {}",
                 o.name,
-                o.state,
+                state_words(o.state),
                 o.switched_ms
                     .map_or("-".into(), |m| format!("+{:.1}s", m as f64 / 1e3))
             );
@@ -142,6 +142,17 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
         EndReason::Converged => ExitCode::SUCCESS,
         EndReason::Cancelled => ExitCode::from(130),
         _ => ExitCode::from(1),
+    }
+}
+
+/// Where a path stood when the watch ended, in words.
+fn state_words(s: PathState) -> &'static str {
+    match s {
+        PathState::Converged => "converged",
+        PathState::Old => "still old",
+        PathState::Failing => "failing",
+        PathState::NoAnswer => "no answer yet",
+        PathState::NotAsked => "not asked",
     }
 }
 

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::controller::PoolHealth;
+use crate::controller::{Action, PoolHealth};
+use crate::journal::ProviderCall;
 use crate::peers::{PeerStatus, QuorumVerdict};
 use crate::probe::EndpointState;
 
@@ -83,7 +84,7 @@ impl StatusReply {
 }
 
 /// One service as the running daemon sees it (`rtoguard status`); without
-/// a daemon, `status` shows [`crate::ops::ServiceStatus`] instead.
+/// a daemon, `status` builds the same from [`crate::ops::ServiceStatus`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DaemonService {
     pub service: String,
@@ -174,8 +175,78 @@ pub struct VantageState {
 pub struct Accepted {
     pub accepted: bool,
     pub service: String,
-    /// What the controller decided to do, one line each.
+    /// What the controller decided to do, one sentence each, in people's
+    /// words (journal records are left out: `history` shows them).
     pub actions: Vec<String>,
+}
+
+impl Accepted {
+    /// `service` accepted a command, answered with `actions`.
+    pub fn new(service: &str, actions: &[Action]) -> Self {
+        Self {
+            accepted: true,
+            service: service.to_string(),
+            actions: actions.iter().filter_map(action_words).collect(),
+        }
+    }
+}
+
+/// One action of the controller as a person reads it; `None` for journal
+/// records.
+pub fn action_words(a: &Action) -> Option<String> {
+    let later = |nb: &Option<tokio::time::Instant>| {
+        if nb.is_some() {
+            " (after the writer delay)"
+        } else {
+            ""
+        }
+    };
+    Some(match a {
+        Action::SetTtl {
+            ttl,
+            reason,
+            not_before,
+        } => format!("set the TTL to {ttl}s: {reason}{}", later(not_before)),
+        Action::Flip {
+            from,
+            to,
+            ttl,
+            reason,
+            by,
+            not_before,
+        } => format!(
+            "{} with TTL {ttl}s: {reason}, by {by}{}",
+            ProviderCall::Flip {
+                from: from.clone(),
+                to: to.clone()
+            },
+            later(not_before)
+        ),
+        Action::Reread => ProviderCall::Read.to_string(),
+        Action::StartWatch { to, old_ttl } => format!(
+            "time how resolvers follow to pool {to} (caches may keep the old answer {old_ttl}s)"
+        ),
+        Action::Journal(_) => return None,
+        Action::Alert { message, .. } => format!("tell people: {message}"),
+        Action::Refused { message, .. } => format!("refused: {message}"),
+        Action::IncidentOpened {
+            incident, detail, ..
+        } => format!("open incident {}: {detail}", incident.id),
+        Action::IncidentClosed {
+            incident,
+            pool,
+            took,
+        } => format!(
+            "close incident {}: pool {pool} serves, after {}s",
+            incident.id,
+            took.as_secs()
+        ),
+        Action::RtoMissed { id, elapsed, rto } => format!(
+            "say incident {id} missed its RTO ({}s of {}s)",
+            elapsed.as_secs(),
+            rto.as_secs()
+        ),
+    })
 }
 
 /// A drill under way.
@@ -204,4 +275,42 @@ pub struct DryRun {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::{Initiator, Reason, TtlReason};
+
+    #[test]
+    fn accepted_actions_are_people_s_words_without_journal_records() {
+        let actions = [
+            Action::SetTtl {
+                ttl: 30,
+                reason: TtlReason::Drain,
+                not_before: None,
+            },
+            Action::Flip {
+                from: Some("primary".into()),
+                to: "standby".into(),
+                ttl: 30,
+                reason: Reason::Manual,
+                by: Initiator::Operator,
+                not_before: None,
+            },
+            Action::Reread,
+        ];
+        let a = Accepted::new("checkout", &actions);
+        assert_eq!(
+            a.actions,
+            [
+                "set the TTL to 30s: draining before a planned move",
+                "flip from pool primary to pool standby with TTL 30s: an operator's failover, by operator",
+                "read the served records",
+            ]
+        );
+        for line in &a.actions {
+            assert!(!line.contains('{') && !line.contains("Some("), "{line}");
+        }
+    }
 }

@@ -112,7 +112,7 @@ impl Follower {
             return Vec::new();
         };
         let at = offset(self.t0_ms, e.at_ms);
-        let one = |label: &str| vec![format!("{at} {label}: {}", e.message)];
+        let one = |label: &str| vec![labelled(&at, label, &e.message)];
         match &event {
             Event::Intent { .. } | Event::IntentClosed { .. } => Vec::new(),
             Event::Observation { health, .. } => match health {
@@ -126,7 +126,7 @@ impl Follower {
                 in_sync_ms,
                 ..
             } => self.provider_lines(e, &at, *accepted_ms, *in_sync_ms),
-            Event::WatchStart { .. } => one("propagation"),
+            Event::WatchStart { .. } => one("watching"),
             Event::WatchResult { watch, .. } => self.watch_lines(e, watch),
             _ => one(&event.kind().replace(['_', '-'], " ")),
         }
@@ -188,12 +188,22 @@ impl Follower {
                 ));
             }
         }
-        lines.push(format!(
-            "{} propagation: {}",
-            offset(self.t0_ms, e.at_ms),
-            e.message
+        lines.push(labelled(
+            &offset(self.t0_ms, e.at_ms),
+            "propagation",
+            &e.message,
         ));
         lines
+    }
+}
+
+/// `AT LABEL: MESSAGE`, without the label when the message starts with it
+/// ("flipped: flipped from …" reads "flipped from …").
+fn labelled(at: &str, label: &str, message: &str) -> String {
+    if message.starts_with(label) {
+        format!("{at} {message}")
+    } else {
+        format!("{at} {label}: {message}")
     }
 }
 

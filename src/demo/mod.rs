@@ -34,6 +34,8 @@ pub mod run;
 mod setup;
 #[cfg(feature = "demo")]
 mod story;
+#[cfg(feature = "demo")]
+mod timeline;
 
 #[cfg(all(test, feature = "demo"))]
 mod tests;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::follow::{Follower, Out, offset};
 use super::setup::{LOWERED_TTL, NORMAL_TTL, Peers, SERVICE, Scratch};
+use super::timeline::Timeline;
 use crate::control::{Client, MoveRequest, Request};
 use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
@@ -142,7 +143,10 @@ async fn failback(
     if let Err(e) = Client::new(&socket).ask(&request).await {
         bail!("the controller refused the failback: {e}");
     }
-    out.line(&format!(
+    // From here journal lines, watch lines and this one arrive out of
+    // order: they are printed sorted by their offsets.
+    let mut timeline = Timeline::new(t0);
+    timeline.push(format!(
         "{} failback: the controller accepted a planned failback to the primary (TTL lowered and drained first)",
         offset(t0, now_ms())
     ));
@@ -159,21 +163,23 @@ async fn failback(
         ..crate::engine::watch::Move::now("primary")
     };
     let spec = crate::engine::watch::spec_from_config(&cfg, svc, &mv);
-    let served = follow_failback(spec, journal, follower, out).await?;
-    settle(&socket, journal, follower, out).await?;
+    let served = follow_failback(spec, journal, follower, &mut timeline, out).await?;
+    settle(&socket, journal, follower, &mut timeline, out).await?;
+    timeline.flush_all(out);
     out.line(&format!(
         "Failback complete: the authority serves {served} again and the controller is idle on the primary."
     ));
     Ok(())
 }
 
-/// Journal lines until the daemon has finished the flip back (it may still
-/// be waiting for the provider to report it in sync when the authority
-/// already serves it).
+/// Journal lines until the daemon has finished the flip back and closed its
+/// incident (it may still be waiting for the provider to report it in sync
+/// when the authority already serves it, and timing the propagation after).
 async fn settle(
     socket: &Path,
     journal: &Journal,
     follower: &mut Follower,
+    timeline: &mut Timeline,
     out: &Out,
 ) -> anyhow::Result<()> {
     out.waiting("waiting for the controller to finish the flip back");
@@ -181,12 +187,17 @@ async fn settle(
     let done = Client::new(socket)
         .wait_until(UP_LIMIT, POLL, |status| {
             match follower.poll(journal) {
-                Ok(lines) => lines.iter().for_each(|l| out.line(l)),
+                Ok(lines) => lines.into_iter().for_each(|l| timeline.push(l)),
                 Err(e) => return Some(Err(e)),
             }
+            timeline.flush_ready(out);
             let s = status.services.first()?;
-            (s.controller.active.as_deref() == Some("primary") && s.busy.is_none())
-                .then_some(Ok(()))
+            // Its incident closed too: the failback's propagation is timed
+            // and journaled, so the story always ends the same way.
+            (s.controller.active.as_deref() == Some("primary")
+                && s.busy.is_none()
+                && s.incident.is_none())
+            .then_some(Ok(()))
         })
         .await;
     match done {
@@ -204,6 +215,7 @@ async fn follow_failback(
     spec: propagation::WatchSpec,
     journal: &Journal,
     follower: &mut Follower,
+    timeline: &mut Timeline,
     out: &Out,
 ) -> anyhow::Result<String> {
     let cancel = CancellationToken::new();
@@ -215,16 +227,20 @@ async fn follow_failback(
     loop {
         tokio::select! {
             p = rx.recv() => match p {
-                Some(p) => failback_progress(&p, out),
+                Some(p) => failback_progress(&p, timeline, out),
                 None => break,
             },
-            _ = tick.tick() => for line in follower.poll(journal)? { out.line(&line) },
+            _ = tick.tick() => {
+                follower.poll(journal)?.into_iter().for_each(|l| timeline.push(l));
+                timeline.flush_ready(out);
+            }
         }
     }
     let outcome = watch.await.context("the failback watch failed")?;
-    for line in follower.poll(journal)? {
-        out.line(&line);
-    }
+    follower
+        .poll(journal)?
+        .into_iter()
+        .for_each(|l| timeline.push(l));
     let served = outcome
         .authoritatives
         .iter()
@@ -239,7 +255,7 @@ async fn follow_failback(
 }
 
 /// One line of the failback watch, with the failback's own offsets.
-fn failback_progress(p: &Progress, out: &Out) {
+fn failback_progress(p: &Progress, timeline: &mut Timeline, out: &Out) {
     match p {
         Progress::Tick { elapsed, waiting } => out.waiting(&format!(
             "+{}s failback: waiting for {}",
@@ -248,7 +264,7 @@ fn failback_progress(p: &Progress, out: &Out) {
         )),
         p => {
             if let Some(line) = p.line() {
-                out.line(&format!("{line} (failback)"));
+                timeline.push(format!("{line} (failback)"));
             }
         }
     }

@@ -94,7 +94,7 @@ fn a_watch_result_lists_each_path_from_the_incident_start() {
             "+2.5s authoritative demo-authority serves 127.0.0.3",
             "+2.6s resolver path demo-authority hands out 127.0.0.3",
             "+3.0s clients reach the new pool at 127.0.0.3:8080 (via demo-authority; 3 requests failed before)",
-            "+8.0s propagation: propagation all converged: 0 outstanding",
+            "+8.0s propagation all converged: 0 outstanding",
         ]
     );
 }

@@ -70,7 +70,7 @@ pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchS
         && let Some(addr) = primary
     {
         authoritatives.push(Server {
-            name: "primary".into(),
+            name: "zone-primary".into(),
             addr,
         });
     }

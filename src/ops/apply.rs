@@ -169,7 +169,7 @@ impl engine::Progress for Shown<'_> {
         self.out.step(
             "applied",
             &format!(
-                "{} (provider {}: {} {})",
+                "{}; provider {} accepted it ({}, change {})",
                 self.done, self.provider, receipt.status, receipt.id
             ),
             json!({ "receipt": receipt }),

@@ -1,8 +1,6 @@
 //! After a manual flip: time its propagation (with live progress), then
 //! journal the outcome and save the move's RTO report.
 
-use std::io::IsTerminal;
-
 use rtoguard_provider_api::Change;
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -10,9 +8,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::Output;
 use super::context::Run;
 use crate::plan::Plan;
-use crate::propagation::{self, WatchOutcome};
+use crate::propagation::{self, Progress, WatchOutcome};
+use crate::report::Verdict;
 
 /// A propagation watch running beside the rest of the plan.
 pub struct Watching {
@@ -42,13 +42,7 @@ pub(super) fn start(
         (None, None)
     } else {
         let (tx, rx) = mpsc::channel(64);
-        (
-            Some(tx),
-            Some(propagation::render_progress(
-                rx,
-                std::io::stderr().is_terminal(),
-            )),
-        )
+        (Some(tx), Some(render(rx, cx.out.clone())))
     };
     let handle = tokio::spawn(propagation::watch(spec, CancellationToken::new(), progress));
     Watching {
@@ -56,6 +50,19 @@ pub(super) fn start(
         render,
         to: plan.to.clone(),
     }
+}
+
+/// The watch's progress as steps of the operation, in its own voice and
+/// order (each line without the watch's offset: the step carries one).
+fn render(mut rx: mpsc::Receiver<Progress>, out: Output) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            if let Some(line) = p.line() {
+                let text = line.split_once("s ").map_or(line.as_str(), |(_, t)| t);
+                out.step("propagation", text, json!({}));
+            }
+        }
+    })
 }
 
 /// Wait for the watch, journal it, and save and summarise the report.
@@ -99,7 +106,11 @@ pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
         let achieved = r.rto.achieved_ms.map_or("not reached".into(), |ms| {
             crate::report::format_duration(ms)
         });
-        let verdict = format!("{:?}", r.rto.verdict).to_lowercase();
-        out.step("report", &format!("RTO report {id}: recovery {achieved} against an RTO of {}: {verdict}; see `rtoguard report {id}`", crate::report::format_duration(r.rto.objective_ms)), json!({ "incident": id, "verdict": verdict, "achieved_ms": r.rto.achieved_ms }));
+        let words = match r.rto.verdict {
+            Verdict::Met => "met",
+            Verdict::Missed => "MISSED",
+            Verdict::Unknown => "not measured",
+        };
+        out.step("report", &format!("RTO report {id}: recovery {achieved} against an RTO of {}: {words}; see `rtoguard report {id}`", crate::report::format_duration(r.rto.objective_ms)), json!({ "incident": id, "verdict": r.rto.verdict, "achieved_ms": r.rto.achieved_ms }));
     }
 }

@@ -18,12 +18,12 @@ pub use execute::{MoveOutcome, run_move};
 pub use interrupt::Interrupts;
 pub use output::Output;
 pub use preflight::preflight;
-pub use status::{ServiceStatus, render as render_status, status};
+pub use status::{ServiceStatus, status};
 
 /// What can end a manual operation early. Each says what happened to the records.
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
-    #[error("no service {name:?} in the config; services are: {valid}")]
+    #[error("no service \"{name}\" in the config; services are: {valid}")]
     UnknownService { name: String, valid: String },
     #[error(transparent)]
     Plan(#[from] crate::plan::PlanError),

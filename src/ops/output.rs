@@ -1,6 +1,7 @@
 //! Step-by-step output of manual operations: human lines or JSON lines.
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -8,10 +9,13 @@ use tokio::time::Instant;
 
 /// Where steps are printed. Human lines carry the wall-clock time and the
 /// offset from the start; `--json` prints one object a line with the same.
+/// While a countdown bar runs, steps are printed above it (the bar owns the
+/// terminal's last line).
 #[derive(Debug, Clone)]
 pub struct Output {
     json: bool,
     start: Instant,
+    bar: Arc<Mutex<Option<indicatif::ProgressBar>>>,
 }
 
 impl Output {
@@ -19,6 +23,7 @@ impl Output {
         Self {
             json,
             start: Instant::now(),
+            bar: Arc::default(),
         }
     }
 
@@ -33,6 +38,14 @@ impl Output {
     /// Print one step: `event` is a stable word, `message` a sentence.
     pub fn step(&self, event: &str, message: &str, detail: Value) {
         let elapsed = self.start.elapsed();
+        let bar = self.bar.lock().ok().and_then(|b| b.clone());
+        match bar {
+            Some(bar) => bar.suspend(|| self.print(elapsed, message, detail, event)),
+            None => self.print(elapsed, message, detail, event),
+        }
+    }
+
+    fn print(&self, elapsed: Duration, message: &str, detail: Value, event: &str) {
         let now = time::OffsetDateTime::now_utc();
         if self.json {
             let mut obj = json!({
@@ -61,12 +74,13 @@ impl Output {
         let bar = (!self.json && std::io::stderr().is_terminal()).then(|| {
             let b = indicatif::ProgressBar::new(total.as_secs().max(1));
             b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {pos}/{len}s, {eta} left",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}s of {len}s")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b.set_message(label.to_string());
+            if let Ok(mut slot) = self.bar.lock() {
+                *slot = Some(b.clone());
+            }
             b
         });
         Countdown {
@@ -108,9 +122,18 @@ impl Countdown {
         }
     }
 
-    pub fn finish(self) {
-        if let Some(b) = self.bar {
+    /// Clear the bar (also on drop, so that an error or an abort leaves no
+    /// fragment of it).
+    pub fn finish(self) {}
+}
+
+impl Drop for Countdown {
+    fn drop(&mut self) {
+        if let Some(b) = self.bar.take() {
             b.finish_and_clear();
+            if let Ok(mut slot) = self.out.bar.lock() {
+                *slot = None;
+            }
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `rtoguard status` without a daemon: what each service's provider serves now.
 
+use std::time::Duration;
+
 use rtoguard_provider_api::RecordSet;
 use serde::Serialize;
 
@@ -29,6 +31,7 @@ pub async fn status(
     providers: &mut Providers,
 ) -> Vec<ServiceStatus> {
     let mut out = Vec::new();
+    let mut failed: std::collections::HashMap<String, String> = Default::default();
     for svc in cfg
         .services
         .iter()
@@ -44,13 +47,14 @@ pub async fn status(
             records: Vec::new(),
             error: None,
         };
-        let read = match providers.get(cfg, &svc.provider).await {
-            Ok(p) => p
-                .read(&svc.zone, &svc.record, svc.rtype)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        let read = match failed.get(&svc.provider) {
+            // One short timeout per provider, not one per service.
+            Some(e) => Err(e.clone()),
+            None => read_once(cfg, svc, providers).await,
         };
+        if let Err(e) = &read {
+            failed.insert(svc.provider.clone(), e.clone());
+        }
         match read {
             Ok(sets) => {
                 st.active = Some(classify(svc, &sets));
@@ -64,27 +68,31 @@ pub async fn status(
     out
 }
 
-/// The human table of `rtoguard status`.
-pub fn render(rows: &[ServiceStatus]) -> String {
-    let mut s = String::new();
-    for r in rows {
-        match (&r.active, &r.error) {
-            (_, Some(e)) => s.push_str(&format!(
-                "{}  {} {}  provider {}: UNREACHABLE: {e}\n",
-                r.service, r.record, r.rtype, r.provider
-            )),
-            (Some(a), None) => {
-                let ttl = r.ttl.map_or("-".into(), |t| format!("{t}s"));
-                s.push_str(&format!(
-                    "{}  {} {}  active pool: {a}  ttl {ttl}  (provider {})\n",
-                    r.service, r.record, r.rtype, r.provider
-                ));
-                for set in &r.records {
-                    s.push_str(&format!("    {set}\n"));
-                }
-            }
-            (None, None) => {}
-        }
+/// How long `status` waits for a provider: one short wait, then the
+/// provider is said to be unreachable (its own retries would take longer).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The service's records, or why they could not be read within [`READ_TIMEOUT`].
+async fn read_once(
+    cfg: &Config,
+    svc: &crate::config::Service,
+    providers: &mut Providers,
+) -> Result<Vec<RecordSet>, String> {
+    let read = async {
+        let p = providers
+            .get(cfg, &svc.provider)
+            .await
+            .map_err(|e| e.to_string())?;
+        p.read(&svc.zone, &svc.record, svc.rtype)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(READ_TIMEOUT, read).await {
+        Ok(r) => r,
+        Err(_) => Err(format!(
+            "provider {} did not answer within {}s",
+            svc.provider,
+            READ_TIMEOUT.as_secs()
+        )),
     }
-    s
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -112,8 +112,9 @@ pub fn render_progress(mut rx: mpsc::Receiver<Progress>, is_tty: bool) -> JoinHa
     })
 }
 
+/// A spinner on standard output: the story's lines go there too, above it.
 fn spinner() -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
     if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
         bar.set_style(style);
     }

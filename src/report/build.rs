@@ -185,7 +185,14 @@ fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Vec<Milestone> {
         let from = x.from.as_deref().unwrap_or("-");
         let to = x.to.as_deref().unwrap_or("-");
         let by = x.by.as_deref().unwrap_or("unknown");
-        let why = x.reason.as_deref().unwrap_or("unknown");
+        // The journal keeps the reason's wire name (`active_down`); people read its words.
+        let why = x.reason.as_deref().map_or_else(
+            || "unknown".to_string(),
+            |r| {
+                serde_json::from_value::<crate::controller::Reason>(r.into())
+                    .map_or_else(|_| r.to_string(), |r| r.to_string())
+            },
+        );
         let d = format!("{from} -> {to}, by {by} ({why})");
         t.push(
             "flip_requested",

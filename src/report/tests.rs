@@ -66,7 +66,7 @@ fn every_timeline_field() {
     assert_eq!(flip.0, 2_150);
     assert_eq!(
         flip.2.as_deref(),
-        Some("primary -> standby, by automation (active_down)")
+        Some("primary -> standby, by automation (the active pool is down)")
     );
     assert_eq!(at(&r, "provider_accepted").0, 2_600);
     assert_eq!(

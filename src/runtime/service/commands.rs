@@ -37,19 +37,11 @@ impl ServiceTask {
             Action::Refused { message, .. } => Some(message.clone()),
             _ => None,
         });
-        let summary: Vec<String> = actions
-            .iter()
-            .filter(|a| !matches!(a, Action::Journal(_)))
-            .map(|a| format!("{a:?}"))
-            .collect();
+        let accepted = Accepted::new(&self.svc.name, &actions);
         self.run_actions(actions);
         let _ = reply.send(match refused {
             Some(m) => Reply::error(409, m),
-            None => Reply::accepted(Accepted {
-                accepted: true,
-                service: self.svc.name.clone(),
-                actions: summary,
-            }),
+            None => Reply::accepted(accepted),
         });
     }
 
