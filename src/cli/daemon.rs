@@ -1,4 +1,4 @@
-//! `run`, `agent`, `drill`, `pin`, `unpin`, `history`, and the daemon path of
+//! `run`, `agent`, `drill`, `pin`, `unpin`, and the daemon path of
 //! `failover` and `failback` (through the control socket).
 
 use std::process::ExitCode;
@@ -7,10 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::shared::{fail_msg, load};
-use super::{ConfigArg, DrillArgs, HistoryArgs, RunArgs};
+use super::{ConfigArg, DrillArgs, RunArgs};
 use crate::config::Config;
 use crate::control::{Client, ClientError, DrillRequest, MoveRequest, ReplyBody, Request, client};
-use crate::journal::Journal;
 use crate::ops::Output;
 
 pub async fn run(a: &RunArgs) -> ExitCode {
@@ -76,7 +75,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
             dwell_secs: a.dwell.as_secs(),
         },
     };
-    let out = Output::new(false);
+    let out = Output::new(a.json);
     let started = match Client::new(&cfg.controller.control_socket)
         .ask(&request)
         .await
@@ -121,7 +120,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
 }
 
 /// `pin` (with its body: reason and duration) or `unpin` (no body) through the daemon.
-pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>) -> ExitCode {
+pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>, json: bool) -> ExitCode {
     let cfg = match load(&config.config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -129,36 +128,20 @@ pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>) -> Exit
     let verb = if body.is_some() { "pin" } else { "unpin" };
     let path = format!("/v1/services/{service}/{verb}");
     match client::call(&cfg.controller.control_socket, "POST", &path, body.as_ref()).await {
-        Ok((code, _)) if code < 300 => {
-            println!("{service}: {verb}ned");
+        Ok((code, reply)) if code < 300 => {
+            if json {
+                let pinned = verb == "pin";
+                println!(
+                    "{}",
+                    json!({ "service": service, "pinned": pinned, "reply": reply })
+                );
+            } else {
+                println!("{service}: {verb}ned");
+            }
             ExitCode::SUCCESS
         }
         Ok((code, body)) => fail_msg(&error_text(&body), if code < 500 { 64 } else { 1 }),
         Err(e) => fail_msg(&format!("{e}; {verb} needs the running daemon"), 1),
-    }
-}
-
-pub fn history(a: &HistoryArgs) -> ExitCode {
-    let cfg = match load(&a.config.config) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let j = match Journal::open(&cfg.controller.state_dir) {
-        Ok(j) => j,
-        Err(e) => return fail_msg(&e.to_string(), 1),
-    };
-    match j.entries(a.service.as_deref(), 0) {
-        Ok(entries) => {
-            for e in &entries {
-                if a.json {
-                    println!("{}", crate::journal::history::json_line(e));
-                } else {
-                    println!("{}", crate::journal::history::text_line(e));
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail_msg(&e.to_string(), 1),
     }
 }
 

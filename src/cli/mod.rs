@@ -1,6 +1,7 @@
 //! The command line: argument parsing (clap) and dispatch to the library.
 
 mod daemon;
+mod history;
 mod manual;
 mod report;
 mod shared;
@@ -141,6 +142,9 @@ pub struct ReportArgs {
     /// With --summary: how far back.
     #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
     pub since: Duration,
+    /// JSON: the same as --format json (with --list, one object a report).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -180,6 +184,9 @@ pub struct DrillArgs {
     pub yes: bool,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print each step as a JSON object, one a line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +201,9 @@ pub struct PinArgs {
     pub for_: Option<Duration>,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -202,12 +212,28 @@ pub struct UnpinArgs {
     pub service: String,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Only this service.
     pub service: Option<String>,
+    /// Only this service (the same as SERVICE).
+    #[arg(long = "service", value_name = "SERVICE", conflicts_with = "service")]
+    pub service_flag: Option<String>,
+    /// Only entries from this time on: a duration back from now (2h, 30m,
+    /// 7d) or a time (RFC 3339, 2026-12-02T06:00:00Z).
+    #[arg(long, value_name = "WHEN", value_parser = history::parse_since)]
+    pub since: Option<history::Since>,
+    /// Only the last N entries (of those the other filters keep).
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<usize>,
+    /// After the entries so far, print new ones as they are journaled, until Ctrl-C (exit 0).
+    #[arg(short, long)]
+    pub follow: bool,
     #[command(flatten)]
     pub config: ConfigArg,
     /// One JSON object per entry.
@@ -309,11 +335,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Agent(a) => daemon::agent(&a).await,
         Command::Pin(a) => {
             let body = serde_json::json!({ "reason": a.reason, "for_secs": a.for_.map(|d| d.as_secs().max(1)) });
-            daemon::pin(&a.service, &a.config, Some(body)).await
+            daemon::pin(&a.service, &a.config, Some(body), a.json).await
         }
         Command::Drill(a) => daemon::drill(&a).await,
-        Command::Unpin(a) => daemon::pin(&a.service, &a.config, None).await,
-        Command::History(a) => daemon::history(&a),
+        Command::Unpin(a) => daemon::pin(&a.service, &a.config, None, a.json).await,
+        Command::History(a) => history::run(&a).await,
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),
         #[cfg(feature = "demo")]

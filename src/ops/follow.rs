@@ -99,7 +99,10 @@ pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
         let achieved = r.rto.achieved_ms.map_or("not reached".into(), |ms| {
             crate::report::format_duration(ms)
         });
-        let verdict = format!("{:?}", r.rto.verdict).to_lowercase();
+        let verdict = serde_json::to_value(r.rto.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         out.step("report", &format!("RTO report {id}: recovery {achieved} against an RTO of {}: {verdict}; see `rtoguard report {id}`", crate::report::format_duration(r.rto.objective_ms)), json!({ "incident": id, "verdict": verdict, "achieved_ms": r.rto.achieved_ms }));
     }
 }
