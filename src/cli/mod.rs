@@ -1,8 +1,11 @@
 //! The command line: argument parsing (clap) and dispatch to the library.
 
+mod complete;
 mod daemon;
 mod history;
 mod manual;
+mod pages;
+mod reference;
 mod report;
 mod shared;
 mod status;
@@ -15,6 +18,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use complete::answer_if_asked as complete_if_asked;
 
 /// rtoguard: DNS failover that measures itself.
 ///
@@ -73,10 +78,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the journal: every decision and provider change, oldest first.
     History(HistoryArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print a shell's completion script (bash, zsh, fish, elvish, powershell); as you type it asks rtoguard, which offers the config's service and pool names.
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print a man page (roff): rtoguard's, or one command's; or write them all to a directory.
+    Man(ManArgs),
     /// Run the whole failover loop on this machine: two regions, an authority, a fault, the RTO report.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -155,6 +160,15 @@ pub enum ReportFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: rtoguard's own).
+    pub command: Option<String>,
+    /// Write every page (rtoguard.1, rtoguard-COMMAND.1) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
@@ -169,9 +183,10 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct DrillArgs {
     /// The service to drill.
+    #[arg(add = complete::services())]
     pub service: String,
     /// The pool to move to (default: the next pool after the active one).
-    #[arg(long)]
+    #[arg(long, add = complete::pools())]
     pub to: Option<String>,
     /// Treat the active pool as down (probes keep running): exercises detection and the automatic flip without breaking anything.
     #[arg(long)]
@@ -192,6 +207,7 @@ pub struct DrillArgs {
 #[derive(Debug, Args)]
 pub struct PinArgs {
     /// The service.
+    #[arg(add = complete::services())]
     pub service: String,
     /// Why (journaled and shown by status), e.g. "database maintenance, ticket OPS-12".
     #[arg(long, required = true)]
@@ -209,6 +225,7 @@ pub struct PinArgs {
 #[derive(Debug, Args)]
 pub struct UnpinArgs {
     /// The service.
+    #[arg(add = complete::services())]
     pub service: String,
     #[command(flatten)]
     pub config: ConfigArg,
@@ -220,9 +237,10 @@ pub struct UnpinArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Only this service.
+    #[arg(add = complete::services())]
     pub service: Option<String>,
     /// Only this service (the same as SERVICE).
-    #[arg(long = "service", value_name = "SERVICE", conflicts_with = "service")]
+    #[arg(long = "service", value_name = "SERVICE", conflicts_with = "service", add = complete::services())]
     pub service_flag: Option<String>,
     /// Only entries from this time on: a duration back from now (2h, 30m,
     /// 7d) or a time (RFC 3339, 2026-12-02T06:00:00Z).
@@ -273,6 +291,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only this service.
+    #[arg(add = complete::services())]
     pub service: Option<String>,
     #[command(flatten)]
     pub config: ConfigArg,
@@ -306,9 +325,10 @@ pub struct MoveArgs {
 #[derive(Debug, Args)]
 pub struct FailoverArgs {
     /// The service to move.
+    #[arg(add = complete::services())]
     pub service: String,
     /// The pool to move it to.
-    #[arg(long)]
+    #[arg(long, add = complete::pools())]
     pub to: String,
     /// Lower the TTL, wait for caches to drain the old one, flip, then restore the TTL.
     #[arg(long)]
@@ -320,6 +340,7 @@ pub struct FailoverArgs {
 #[derive(Debug, Args)]
 pub struct FailbackArgs {
     /// The service to move back to its first pool.
+    #[arg(add = complete::services())]
     pub service: String,
     /// Flip at once instead of lowering and draining the TTL first.
     #[arg(long)]
@@ -347,17 +368,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
         }
         Command::Completions(a) => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());
-            ExitCode::SUCCESS
-        }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+            match complete::registration(&a.shell.to_string(), &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => shared::fail_msg(&e.to_string(), 1),
             }
         }
+        Command::Man(a) => reference::run(&a),
         Command::Check(a) => manual::check(&a),
         Command::Status(a) => manual::status(&a).await,
         Command::Failover(a) => manual::failover(&a).await,
