@@ -148,3 +148,59 @@ fn a_failback_to_the_pool_already_serving_has_nothing_to_do() {
     assert_eq!((a.values, a.ttl), (vec!["127.0.0.2".to_string()], 6));
     assert!(history(&tb).is_empty(), "nothing journaled");
 }
+
+#[test]
+fn ctrl_c_while_following_the_daemon_stops_following_not_the_move() {
+    use std::io::{BufRead, BufReader};
+    let fast = "health = { interval = \"200ms\", rise = 2, fall = 2 }";
+    let tb = Testbed::start_with(30, 1, "1s", fast);
+    let d = common::daemon::Daemon::start(&tb, &[]);
+    common::daemon::wait_for(
+        std::time::Duration::from_secs(10),
+        || common::daemon::all_up(&tb),
+        || d.log_text(),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        .args([
+            "failover",
+            "checkout",
+            "--to",
+            "standby",
+            "--planned",
+            "--yes",
+        ])
+        .args(["--config", tb.config_str()])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let accepted = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("accepted"));
+    assert!(accepted.is_some(), "the daemon never accepted the move");
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}\n{}", rest.join("\n"), out.text());
+    assert_eq!(out.status.code(), Some(130), "{text}");
+    assert!(text.contains("the daemon goes on"), "{text}");
+    // The daemon carries on with the drain.
+    let status = run(&["status", "checkout", "--json", "--config", tb.config_str()]);
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("standby"),
+        "{}",
+        status.text()
+    );
+    drop(d);
+}

@@ -76,6 +76,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
         },
     };
     let out = Output::new(a.json);
+    listen_for_ctrl_c();
     let started = match Client::new(&cfg.controller.control_socket)
         .ask(&request)
         .await
@@ -160,6 +161,7 @@ pub async fn move_via_daemon(
     out: &Output,
     wait: Duration,
 ) -> Option<ExitCode> {
+    listen_for_ctrl_c();
     let verb = if failback { "failback" } else { "failover" };
     let service_name = service.to_string();
     let target = mv
@@ -218,23 +220,30 @@ async fn follow(
 ) -> ExitCode {
     let mut last = String::new();
     let client = Client::new(&cfg.controller.control_socket);
-    let reached = client
-        .wait_until(wait, POLL, |reply| {
-            let s = reply.service(service)?;
-            let c = &s.controller;
-            let line = format!(
-                "active pool {}, ttl {}, {}",
-                c.active.as_deref().unwrap_or("none"),
-                c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-                c.phase
-            );
-            if line != last {
-                out.step("progress", &line, json!({ "controller": c }));
-                last = line;
-            }
-            s.settled_on(target).then_some(())
-        })
-        .await;
+    let reached = client.wait_until(wait, POLL, |reply| {
+        let s = reply.service(service)?;
+        let c = &s.controller;
+        let line = format!(
+            "active pool {}, ttl {}, {}",
+            c.active.as_deref().unwrap_or("none"),
+            c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
+            c.phase
+        );
+        if line != last {
+            out.step("progress", &line, json!({ "controller": c }));
+            last = line;
+        }
+        s.settled_on(target).then_some(())
+    });
+    // Ctrl-C stops following, not the daemon, which goes on with the move.
+    let reached = tokio::select! {
+        r = reached => r,
+        _ = interrupted() => {
+            let msg = format!("Ctrl-C: stopped following; the daemon goes on (rtoguard status {service})");
+            out.step("interrupt", &msg, json!({}));
+            return ExitCode::from(130);
+        }
+    };
     match reached {
         Ok(()) => {
             out.step(
@@ -252,6 +261,41 @@ async fn follow(
             1,
         ),
     }
+}
+
+/// Resolves at SIGINT once [`listen_for_ctrl_c`] has been called.
+async fn interrupted() {
+    let rx = CTRL_C.get().cloned();
+    match rx {
+        Some(mut rx) => {
+            let _ = rx.wait_for(|pressed| *pressed).await;
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Ctrl-C, caught from when a command starts to talk to the daemon (so a
+/// press right after the daemon answered is not the default kill).
+static CTRL_C: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>> = std::sync::OnceLock::new();
+
+/// Start catching SIGINT for [`interrupted`].
+pub fn listen_for_ctrl_c() {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    if CTRL_C.set(rx).is_err() {
+        return;
+    }
+    // Registered here, at once; a task waits for it.
+    let Ok(mut sigint) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+    else {
+        return;
+    };
+    tokio::spawn(async move {
+        if sigint.recv().await.is_some() {
+            let _ = tx.send(true);
+        }
+    });
 }
 
 /// How often a command that follows the daemon reads its status.
