@@ -288,6 +288,19 @@ fn a_wrong_tsig_secret_is_an_auth_error_without_the_secret() {
         !text.contains(wrong) && !text.contains(&tb.bind.key.secret),
         "secret leaked:\n{text}"
     );
+    // The failed move's incident is closed on the pool that still serves.
+    let history = run(&["history", "--json", "--config", tb.config_str()]);
+    let kinds: Vec<serde_json::Value> = String::from_utf8_lossy(&history.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("history JSON"))
+        .collect();
+    let end = kinds.last().expect("journaled");
+    assert_eq!(
+        (&end["kind"], &end["detail"]["pool"]),
+        (&"incident-end".into(), &"primary".into()),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|e| e["kind"] == "aborted"), "{kinds:?}");
 }
 
 #[test]

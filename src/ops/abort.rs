@@ -10,8 +10,8 @@ use crate::journal::Event;
 use crate::plan::{Plan, Step};
 
 impl Run<'_, '_> {
-    /// A move that stopped before its flip was done (Ctrl-C, a provider
-    /// error): journal why, and close its incident, so none stays open.
+    /// A move that stopped unfinished (Ctrl-C, a provider error): journal
+    /// why, and close its incident, so none stays open.
     pub(super) fn close_unfinished(&self, plan: &Plan, e: &OpError) {
         let cx = self.cx;
         let what = if cx.failback { "failback" } else { "failover" };
@@ -25,11 +25,12 @@ impl Run<'_, '_> {
             ),
             change: None,
         });
-        // The records still match the pool they matched (a flip that failed
-        // changed nothing); a flip that was made ends the incident on it.
-        let pool = match (self.flipped.get(), plan.from.pool()) {
-            (false, Some(p)) => p.to_string(),
-            _ => plan.to.clone(),
+        // Before the flip the records are as they were (a flip that failed
+        // changed nothing); after it, the target serves.
+        let pool = if self.flipped.get() {
+            plan.to.clone()
+        } else {
+            plan.from.to_string()
         };
         self.journal(Event::IncidentEnd { pool, change: None });
     }
