@@ -107,7 +107,7 @@ fn completions_and_man_page_are_generated_from_the_cli() {
     assert!(out.status.success());
     // The script asks rtoguard back as you type (tests/reference.rs).
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("COMPLETE=\"bash\""),
+        String::from_utf8_lossy(&out.stdout).contains("RTOGUARD_COMPLETE=\"bash\""),
         "{}",
         out.text()
     );

@@ -1,7 +1,7 @@
 //! The per-command reference: a man page for each subcommand with EXIT
 //! STATUS, FILES and EXAMPLES, and shell completion that offers the
-//! config's service and pool names (clap_complete's `COMPLETE=` protocol,
-//! driven as the shell's script drives it).
+//! config's service and pool names (clap_complete's environment protocol,
+//! `RTOGUARD_COMPLETE=bash`, driven as the shell's script drives it).
 
 mod common;
 
@@ -100,7 +100,7 @@ fn complete(words: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rtoguard"))
         .arg("--")
         .args(words)
-        .env("COMPLETE", "bash")
+        .env("RTOGUARD_COMPLETE", "bash")
         .env("_CLAP_COMPLETE_INDEX", &index)
         .env("_CLAP_IFS", "\n")
         .env_remove("RTOGUARD_CONFIG")
@@ -157,7 +157,7 @@ fn completion_offers_the_configs_services_and_pools() {
     assert!(script.status.success(), "{}", script.text());
     let script = String::from_utf8_lossy(&script.stdout);
     assert!(
-        script.contains("COMPLETE=\"bash\"") && script.contains("rtoguard"),
+        script.contains("RTOGUARD_COMPLETE=\"bash\"") && script.contains("rtoguard"),
         "{script}"
     );
 }

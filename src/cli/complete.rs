@@ -1,5 +1,5 @@
-//! Dynamic shell completion (clap_complete's `COMPLETE=$SHELL rtoguard`
-//! protocol): service and pool names come from the config, read at
+//! Dynamic shell completion (clap_complete's environment protocol, under
+//! [`VAR`]): service and pool names come from the config, read at
 //! completion time; no config, no candidates, never an error.
 
 use std::ffi::{OsStr, OsString};
@@ -9,8 +9,9 @@ use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 use crate::config::Config;
 
-/// The environment variable the shell scripts set to ask for completions.
-pub const VAR: &str = "COMPLETE";
+/// The environment variable the shell scripts set to ask for completions
+/// (named for rtoguard, so a stray `COMPLETE` elsewhere cannot stop a command).
+pub const VAR: &str = "RTOGUARD_COMPLETE";
 
 /// When the shell asks for completions (or for its registration script),
 /// answer and exit; otherwise return and let the command run.
