@@ -8,6 +8,8 @@ use clap::error::Error as ClapError;
 use rtoguard::cli::{Cli, Command, LogFormat};
 
 fn main() -> ExitCode {
+    // A shell asking for completions gets them, and nothing else runs.
+    rtoguard::cli::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage(&e),

@@ -105,8 +105,9 @@ fn help_lists_the_commands_and_exit_codes() {
 fn completions_and_man_page_are_generated_from_the_cli() {
     let out = run(&["completions", "bash"]);
     assert!(out.status.success());
+    // The script asks rtoguard back as you type (tests/reference.rs).
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("failover"),
+        String::from_utf8_lossy(&out.stdout).contains("RTOGUARD_COMPLETE=\"bash\""),
         "{}",
         out.text()
     );

@@ -288,6 +288,19 @@ fn a_wrong_tsig_secret_is_an_auth_error_without_the_secret() {
         !text.contains(wrong) && !text.contains(&tb.bind.key.secret),
         "secret leaked:\n{text}"
     );
+    // The failed move's incident is closed on the pool that still serves.
+    let history = run(&["history", "--json", "--config", tb.config_str()]);
+    let kinds: Vec<serde_json::Value> = String::from_utf8_lossy(&history.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("history JSON"))
+        .collect();
+    let end = kinds.last().expect("journaled");
+    assert_eq!(
+        (&end["kind"], &end["detail"]["pool"]),
+        (&"incident-end".into(), &"primary".into()),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|e| e["kind"] == "aborted"), "{kinds:?}");
 }
 
 #[test]
@@ -344,4 +357,25 @@ fn a_second_ctrl_c_during_the_drain_aborts_and_restores_the_ttl() {
         (vec!["127.0.0.2".to_string()], 30),
         "the records must be as before the move"
     );
+    // The journal says it was aborted, and the incident is closed.
+    let history = run(&["history", "--json", "--config", tb.config_str()]);
+    let entries: Vec<serde_json::Value> = String::from_utf8_lossy(&history.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("history JSON"))
+        .collect();
+    let kinds: Vec<&str> = entries.iter().filter_map(|e| e["kind"].as_str()).collect();
+    let aborted = entries
+        .iter()
+        .find(|e| e["kind"] == "aborted")
+        .unwrap_or_else(|| panic!("no abort journaled: {kinds:?}"));
+    assert!(
+        aborted["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Ctrl-C")),
+        "{aborted}"
+    );
+    assert_eq!(kinds.last(), Some(&"incident-end"), "{kinds:?}");
+    let end = entries.last().unwrap();
+    assert_eq!(end["incident"], aborted["incident"], "{end}");
+    assert_eq!(end["detail"]["pool"], "primary", "{end}");
 }

@@ -1,4 +1,4 @@
-//! `run`, `agent`, `drill`, `pin`, `unpin`, `history`, and the daemon path of
+//! `run`, `agent`, `drill`, `pin`, `unpin`, and the daemon path of
 //! `failover` and `failback` (through the control socket).
 
 use std::process::ExitCode;
@@ -7,10 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::shared::{fail_msg, load};
-use super::{ConfigArg, DrillArgs, HistoryArgs, RunArgs};
+use super::{ConfigArg, DrillArgs, RunArgs};
 use crate::config::Config;
 use crate::control::{Client, ClientError, DrillRequest, MoveRequest, ReplyBody, Request, client};
-use crate::journal::Journal;
 use crate::ops::Output;
 
 pub async fn run(a: &RunArgs) -> ExitCode {
@@ -83,7 +82,8 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
             dwell_secs: a.dwell.as_secs(),
         },
     };
-    let out = Output::new(false);
+    let out = Output::new(a.json);
+    listen_for_ctrl_c();
     let started = match Client::new(&cfg.controller.control_socket)
         .ask(&request)
         .await
@@ -128,7 +128,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
 }
 
 /// `pin` (with its body: reason and duration) or `unpin` (no body) through the daemon.
-pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>) -> ExitCode {
+pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>, json: bool) -> ExitCode {
     let cfg = match load(&config.config) {
         Ok(c) => c,
         Err(code) => return code,
@@ -136,36 +136,20 @@ pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>) -> Exit
     let verb = if body.is_some() { "pin" } else { "unpin" };
     let path = format!("/v1/services/{service}/{verb}");
     match client::call(&cfg.controller.control_socket, "POST", &path, body.as_ref()).await {
-        Ok((code, _)) if code < 300 => {
-            println!("{service}: {verb}ned");
+        Ok((code, reply)) if code < 300 => {
+            if json {
+                let pinned = verb == "pin";
+                println!(
+                    "{}",
+                    json!({ "service": service, "pinned": pinned, "reply": reply })
+                );
+            } else {
+                println!("{service}: {verb}ned");
+            }
             ExitCode::SUCCESS
         }
         Ok((code, body)) => fail_msg(&error_text(&body), if code < 500 { 64 } else { 1 }),
         Err(e) => fail_msg(&format!("{e}; {verb} needs the running daemon"), 1),
-    }
-}
-
-pub fn history(a: &HistoryArgs) -> ExitCode {
-    let cfg = match load(&a.config.config) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let j = match Journal::open(&cfg.controller.state_dir) {
-        Ok(j) => j,
-        Err(e) => return fail_msg(&e.to_string(), 1),
-    };
-    match j.entries(a.service.as_deref(), 0) {
-        Ok(entries) => {
-            for e in &entries {
-                if a.json {
-                    println!("{}", crate::journal::history::json_line(e));
-                } else {
-                    println!("{}", crate::journal::history::text_line(e));
-                }
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail_msg(&e.to_string(), 1),
     }
 }
 
@@ -184,6 +168,7 @@ pub async fn move_via_daemon(
     out: &Output,
     wait: Duration,
 ) -> Option<ExitCode> {
+    listen_for_ctrl_c();
     let verb = if failback { "failback" } else { "failover" };
     let service_name = service.to_string();
     let target = mv
@@ -248,23 +233,30 @@ async fn follow(
 ) -> ExitCode {
     let mut last = String::new();
     let client = Client::new(&cfg.controller.control_socket);
-    let reached = client
-        .wait_until(wait, POLL, |reply| {
-            let s = reply.service(service)?;
-            let c = &s.controller;
-            let line = format!(
-                "active pool {}, ttl {}, {}",
-                c.active.as_deref().unwrap_or("none"),
-                c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-                super::status_text::phase_words(&c.phase)
-            );
-            if line != last {
-                out.step("progress", &line, json!({ "controller": c }));
-                last = line;
-            }
-            s.settled_on(target).then_some(())
-        })
-        .await;
+    let reached = client.wait_until(wait, POLL, |reply| {
+        let s = reply.service(service)?;
+        let c = &s.controller;
+        let line = format!(
+            "active pool {}, ttl {}, {}",
+            c.active.as_deref().unwrap_or("none"),
+            c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
+            super::status_text::phase_words(&c.phase)
+        );
+        if line != last {
+            out.step("progress", &line, json!({ "controller": c }));
+            last = line;
+        }
+        s.settled_on(target).then_some(())
+    });
+    // Ctrl-C stops following, not the daemon, which goes on with the move.
+    let reached = tokio::select! {
+        r = reached => r,
+        _ = interrupted() => {
+            let msg = format!("Ctrl-C: stopped following; the daemon goes on (rtoguard status {service})");
+            out.step("interrupt", &msg, json!({}));
+            return ExitCode::from(130);
+        }
+    };
     match reached {
         Ok(()) => {
             out.step(
@@ -282,6 +274,41 @@ async fn follow(
             1,
         ),
     }
+}
+
+/// Resolves at SIGINT once [`listen_for_ctrl_c`] has been called.
+async fn interrupted() {
+    let rx = CTRL_C.get().cloned();
+    match rx {
+        Some(mut rx) => {
+            let _ = rx.wait_for(|pressed| *pressed).await;
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Ctrl-C, caught from when a command starts to talk to the daemon (so a
+/// press right after the daemon answered is not the default kill).
+static CTRL_C: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>> = std::sync::OnceLock::new();
+
+/// Start catching SIGINT for [`interrupted`].
+pub fn listen_for_ctrl_c() {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    if CTRL_C.set(rx).is_err() {
+        return;
+    }
+    // Registered here, at once; a task waits for it.
+    let Ok(mut sigint) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+    else {
+        return;
+    };
+    tokio::spawn(async move {
+        if sigint.recv().await.is_some() {
+            let _ = tx.send(true);
+        }
+    });
 }
 
 /// How often a command that follows the daemon reads its status.

@@ -175,6 +175,7 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
     if !m.json {
         println!("(no daemon running: acting on the provider directly)");
     }
+    let failback = to.is_none();
     // A validated service has at least two pools.
     let to = to.unwrap_or(&svc.pools[0].name);
     let provider = match crate::providers::build(&cfg, &svc.provider).await {
@@ -183,10 +184,8 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
     };
     let interrupts = Interrupts::listen();
     let journal = (!m.dry_run).then(|| open_journal(&cfg)).flatten();
-    // Who ran the command, for the journal: the login's name is the only source.
-    #[allow(clippy::disallowed_methods)]
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let actor = format!("user:{user}");
+    // Who ran the command, for the journal: the real uid's name (and sudo's).
+    let actor = crate::control::users::local_actor();
     let opts = MoveOptions {
         planned,
         dry_run: m.dry_run,
@@ -198,6 +197,7 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
         service: svc,
         provider,
         to,
+        failback,
         opts,
         out: &out,
         interrupts: &interrupts,

@@ -1,12 +1,16 @@
 //! The command line: argument parsing (clap) and dispatch to the library.
 
+mod complete;
 mod daemon;
 mod doctor;
 mod doctor_line;
 mod doctor_live;
 mod doctor_peers;
 mod doctor_static;
+mod history;
 mod manual;
+mod pages;
+mod reference;
 mod report;
 mod shared;
 mod status;
@@ -20,6 +24,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use complete::answer_if_asked as complete_if_asked;
 
 /// rtoguard: DNS failover that measures itself.
 ///
@@ -87,10 +93,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the journal: every decision and provider change, oldest first.
     History(HistoryArgs),
-    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    /// Print a shell's completion script (bash, zsh, fish, elvish, powershell); as you type it asks rtoguard, which offers the config's service and pool names.
     Completions(CompletionsArgs),
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print a man page (roff): rtoguard's, or one command's; or write them all to a directory.
+    Man(ManArgs),
     /// Run the whole failover loop on this machine: two regions, an authority, a fault, the RTO report.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -156,6 +162,9 @@ pub struct ReportArgs {
     /// With --summary: how far back.
     #[arg(long, default_value = "90d", value_parser = humantime::parse_duration)]
     pub since: Duration,
+    /// JSON: the same as --format json (with --list, one object a report).
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,6 +172,15 @@ pub enum ReportFormat {
     Text,
     Json,
     Html,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: rtoguard's own).
+    pub command: Option<String>,
+    /// Write every page (rtoguard.1, rtoguard-COMMAND.1) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -180,9 +198,10 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct DrillArgs {
     /// The service to drill.
+    #[arg(add = complete::services())]
     pub service: String,
     /// The pool to move to (default: the next pool after the active one).
-    #[arg(long)]
+    #[arg(long, add = complete::pools())]
     pub to: Option<String>,
     /// Treat the active pool as down (probes keep running): exercises detection and the automatic flip without breaking anything.
     #[arg(long)]
@@ -195,11 +214,15 @@ pub struct DrillArgs {
     pub yes: bool,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print each step as a JSON object, one a line.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
     /// The service.
+    #[arg(add = complete::services())]
     pub service: String,
     /// Why (journaled and shown by status), e.g. "database maintenance, ticket OPS-12".
     #[arg(long, required = true)]
@@ -209,20 +232,41 @@ pub struct PinArgs {
     pub for_: Option<Duration>,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct UnpinArgs {
     /// The service.
+    #[arg(add = complete::services())]
     pub service: String,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// Print the outcome as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Only this service.
+    #[arg(add = complete::services())]
     pub service: Option<String>,
+    /// Only this service (the same as SERVICE).
+    #[arg(long = "service", value_name = "SERVICE", conflicts_with = "service", add = complete::services())]
+    pub service_flag: Option<String>,
+    /// Only entries from this time on: a duration back from now (2h, 30m,
+    /// 7d) or a time (RFC 3339, 2026-12-02T06:00:00Z).
+    #[arg(long, value_name = "WHEN", value_parser = history::parse_since)]
+    pub since: Option<history::Since>,
+    /// Only the last N entries (of those the other filters keep).
+    #[arg(short = 'n', long = "lines", value_name = "N")]
+    pub lines: Option<usize>,
+    /// After the entries so far, print new ones as they are journaled, until Ctrl-C (exit 0).
+    #[arg(short, long)]
+    pub follow: bool,
     #[command(flatten)]
     pub config: ConfigArg,
     /// One JSON object per entry.
@@ -271,6 +315,7 @@ pub struct DoctorArgs {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only this service.
+    #[arg(add = complete::services())]
     pub service: Option<String>,
     #[command(flatten)]
     pub config: ConfigArg,
@@ -304,9 +349,10 @@ pub struct MoveArgs {
 #[derive(Debug, Args)]
 pub struct FailoverArgs {
     /// The service to move.
+    #[arg(add = complete::services())]
     pub service: String,
     /// The pool to move it to.
-    #[arg(long)]
+    #[arg(long, add = complete::pools())]
     pub to: String,
     /// Lower the TTL, wait for caches to drain the old one, flip, then restore the TTL.
     #[arg(long)]
@@ -318,6 +364,7 @@ pub struct FailoverArgs {
 #[derive(Debug, Args)]
 pub struct FailbackArgs {
     /// The service to move back to its first pool.
+    #[arg(add = complete::services())]
     pub service: String,
     /// Flip at once instead of lowering and draining the TTL first.
     #[arg(long)]
@@ -333,11 +380,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Agent(a) => daemon::agent(&a).await,
         Command::Pin(a) => {
             let body = serde_json::json!({ "reason": a.reason, "for_secs": a.for_.map(|d| d.as_secs().max(1)) });
-            daemon::pin(&a.service, &a.config, Some(body)).await
+            daemon::pin(&a.service, &a.config, Some(body), a.json).await
         }
         Command::Drill(a) => daemon::drill(&a).await,
-        Command::Unpin(a) => daemon::pin(&a.service, &a.config, None).await,
-        Command::History(a) => daemon::history(&a),
+        Command::Unpin(a) => daemon::pin(&a.service, &a.config, None, a.json).await,
+        Command::History(a) => history::run(&a).await,
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),
         #[cfg(feature = "demo")]
@@ -345,17 +392,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
         }
         Command::Completions(a) => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(a.shell, &mut cmd, "rtoguard", &mut std::io::stdout());
-            ExitCode::SUCCESS
-        }
-        Command::Man => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+            match complete::registration(&a.shell.to_string(), &mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => shared::fail_msg(&e.to_string(), 1),
             }
         }
+        Command::Man(a) => reference::run(&a),
         Command::Check(a) => manual::check(&a),
         Command::Status(a) => manual::status(&a).await,
         Command::Doctor(a) => doctor::run(&a).await,

@@ -20,20 +20,9 @@ pub fn run(a: &ReportArgs) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail_msg(&e.to_string(), 1),
     };
+    let format = if a.json { ReportFormat::Json } else { a.format };
     if a.list {
-        println!(
-            "{:<40} {:<14} {:<9} {:<24} verdict",
-            "incident", "service", "kind", "at"
-        );
-        for (id, service, kind, at) in &list {
-            let verdict = load_report(&j, id)
-                .map(|r| format!("{:?}", r.rto.verdict).to_lowercase())
-                .unwrap_or_default();
-            println!(
-                "{id:<40} {service:<14} {kind:<9} {:<24} {verdict}",
-                report::format_wall(*at)
-            );
-        }
+        print_list(&j, &list, format == ReportFormat::Json);
         return ExitCode::SUCCESS;
     }
     if a.summary {
@@ -42,7 +31,7 @@ pub fn run(a: &ReportArgs) -> ExitCode {
             .filter_map(|(id, ..)| load_report(&j, id))
             .collect();
         let s = report::summary(&reports, a.since, crate::journal::now_ms());
-        let text = match a.format {
+        let text = match format {
             ReportFormat::Json => report::render_summary_json(&s),
             _ => report::render_summary_text(&s),
         };
@@ -61,12 +50,40 @@ pub fn run(a: &ReportArgs) -> ExitCode {
     let Some(r) = load_report(&j, &id) else {
         return fail_msg(&format!("no report {id:?}; see rtoguard report --list"), 1);
     };
-    let text = match a.format {
+    let text = match format {
         ReportFormat::Text => report::render_text(&r),
         ReportFormat::Json => report::render_json(&r),
         ReportFormat::Html => report::render_html(&r),
     };
     emit(a, &text)
+}
+
+/// `--list`: a table, or one JSON object a report (newest first).
+fn print_list(j: &Journal, list: &[(String, String, String, i64)], json: bool) {
+    if !json {
+        println!(
+            "{:<40} {:<14} {:<9} {:<24} verdict",
+            "incident", "service", "kind", "at"
+        );
+    }
+    for (id, service, kind, at) in list {
+        let r = load_report(j, id);
+        let verdict = r
+            .as_ref()
+            .and_then(|r| serde_json::to_value(r.rto.verdict).ok())
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let at = report::format_wall(*at);
+        if json {
+            let achieved = r.as_ref().and_then(|r| r.rto.achieved_ms);
+            println!(
+                "{}",
+                serde_json::json!({ "incident": id, "service": service, "kind": kind, "at": at, "verdict": verdict, "achieved_ms": achieved })
+            );
+        } else {
+            println!("{id:<40} {service:<14} {kind:<9} {at:<24} {verdict}");
+        }
+    }
 }
 
 fn load_report(j: &Journal, id: &str) -> Option<Report> {

@@ -20,7 +20,7 @@ mod parse;
 mod reply;
 mod request;
 mod server;
-mod users;
+pub mod users;
 
 use tokio::sync::oneshot;
 

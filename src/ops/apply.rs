@@ -7,7 +7,7 @@ use tokio::time::Instant;
 
 use super::context::Run;
 use super::{OpError, Output};
-use crate::controller::{Initiator, Intent, IntentKind, Reason};
+use crate::controller::{Initiator, Intent, IntentKind};
 use crate::engine::{self, Outcome};
 use crate::journal::{Diff, Event, Outcome as Done, ProviderCall};
 
@@ -116,11 +116,7 @@ impl Run<'_, '_> {
         };
         let svc = self.cx.service;
         let kind = self.intent_kind(change);
-        let reason = if self.cx.opts.planned {
-            Reason::Planned
-        } else {
-            Reason::Manual
-        };
+        let reason = self.cx.reason();
         let intent = Intent {
             kind,
             reason,

@@ -14,6 +14,8 @@ pub struct MoveContext<'a> {
     pub service: &'a Service,
     pub provider: Arc<dyn Provider>,
     pub to: &'a str,
+    /// A failback (to the first pool): journaled and reported as one.
+    pub failback: bool,
     pub opts: MoveOptions,
     pub out: &'a Output,
     pub interrupts: &'a Interrupts,
@@ -28,6 +30,40 @@ pub struct MoveContext<'a> {
 pub(super) struct Run<'a, 'b> {
     pub(super) cx: &'a MoveContext<'b>,
     pub(super) incident: Option<String>,
+    /// Whether the flip was made (what an unfinished move ends on).
+    pub(super) flipped: std::cell::Cell<bool>,
+}
+
+impl MoveContext<'_> {
+    /// Why this move is made, in the controller's words.
+    pub(super) fn reason(&self) -> crate::controller::Reason {
+        use crate::controller::Reason;
+        match (self.failback, self.opts.planned) {
+            (true, _) => Reason::Failback,
+            (false, true) => Reason::Planned,
+            (false, false) => Reason::Manual,
+        }
+    }
+
+    /// The command as the operator gave it.
+    pub(super) fn command(&self) -> crate::controller::Command {
+        use crate::controller::Command;
+        let planned = self.opts.planned;
+        if self.failback {
+            Command::Failback { planned }
+        } else {
+            Command::Failover {
+                to: self.to.to_string(),
+                planned,
+                force: self.opts.force,
+            }
+        }
+    }
+
+    /// "fails back" or "moves", for the journal's sentences.
+    pub(super) fn verb(&self) -> &'static str {
+        if self.failback { "fails back" } else { "moves" }
+    }
 }
 
 impl Run<'_, '_> {

@@ -1,10 +1,10 @@
 //! Executes a plan step by step through the move engine, with countdowns,
 //! Ctrl-C handling and journal entries.
 
+use std::cell::Cell;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
-use rtoguard_provider_api::{Change, RecordSet};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -31,7 +31,7 @@ where
 {
     let svc = cx.service;
     let current = cx.provider.read(&svc.zone, &svc.record, svc.rtype).await?;
-    let plan = plan::build(
+    let mut plan = plan::build(
         plan::Request {
             service: svc,
             to: cx.to,
@@ -40,7 +40,23 @@ where
         &cx.provider.capabilities(),
         &current,
     )?;
+    // A move to the pool already serving changes nothing, not even the TTL.
+    let ttl_off = plan.from.pool() == Some(cx.to) && !plan.steps.is_empty();
+    if plan.from.pool() == Some(cx.to) {
+        plan.steps.clear();
+    }
     show_plan(cx.out, &plan);
+    if ttl_off {
+        let served = current.iter().map(|s| s.ttl).max().unwrap_or_default();
+        cx.out.step(
+            "note",
+            &format!(
+                "the TTL served is {served}s, not the configured {}s; the next move sets it",
+                svc.ttl.normal
+            ),
+            json!({ "served_ttl": served, "normal_ttl": svc.ttl.normal }),
+        );
+    }
     if cx.opts.dry_run || plan.is_empty() {
         return Ok(MoveOutcome {
             plan,
@@ -74,6 +90,7 @@ where
     let run = Run {
         cx: &cx,
         incident: cx.journal.map(|_| incident.clone()),
+        flipped: Cell::new(false),
     };
     run.journal(Event::IncidentStart {
         pool: plan.from.pool().map(str::to_string),
@@ -85,27 +102,29 @@ where
     });
     run.journal(Event::Command {
         actor: cx.actor.to_string(),
-        command: crate::controller::Command::Failover {
-            to: plan.to.clone(),
-            planned: plan.planned,
-            force: cx.opts.force,
-        },
+        command: cx.command(),
     });
     run.journal(Event::Decision {
         decision: crate::controller::EntryKind::Decision,
         pool: Some(plan.to.clone()),
-        reason: Some(if plan.planned {
-            crate::controller::Reason::Planned
-        } else {
-            crate::controller::Reason::Manual
-        }),
+        reason: Some(cx.reason()),
         note: format!(
-            "{} moves {} from {} to {}",
-            cx.actor, svc.name, plan.from, plan.to
+            "{} {} {} from {} to {}",
+            cx.actor,
+            cx.verb(),
+            svc.name,
+            plan.from,
+            plan.to
         ),
         change: None,
     });
-    let watch = run.steps(&plan).await?;
+    let watch = match run.steps(&plan).await {
+        Ok(w) => w,
+        Err(e) => {
+            run.close_unfinished(&plan, &e);
+            return Err(e);
+        }
+    };
     cx.out.step(
         "done",
         &format!("{} now serves pool {}", svc.name, plan.to),
@@ -161,9 +180,15 @@ impl Run<'_, '_> {
                         .await?;
                 }
                 Step::Flip { change } => {
+                    if self.cx.interrupts.count() >= 2 {
+                        return Err(OpError::Aborted {
+                            when: "before the flip: records unchanged".into(),
+                        });
+                    }
                     let accepted = self
                         .apply(change, &format!("flipped to pool {}", plan.to))
                         .await?;
+                    self.flipped.set(true);
                     watch = Some(super::follow::start(self, plan, change, accepted));
                 }
                 Step::Drain { ttl, wait } => {
@@ -193,28 +218,6 @@ impl Run<'_, '_> {
         Ok(watch)
     }
 
-    /// The second Ctrl-C during a drain: put the TTL back and stop.
-    async fn abort_drain(&self, next: Option<&Step>, old_ttl: u32) -> OpError {
-        let svc = self.cx.service;
-        let Some(Step::Flip { change }) = next else {
-            return OpError::Aborted {
-                when: "while draining".into(),
-            };
-        };
-        let state = change.expected().to_vec();
-        let restored: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(old_ttl)).collect();
-        let when = match Change::new(&svc.record, svc.rtype, state, restored) {
-            Ok(c) => match self.apply(&c, &format!("TTL restored to {old_ttl}s")).await {
-                Ok(_) => format!("while draining: records unchanged, TTL restored to {old_ttl}s"),
-                Err(e) => {
-                    format!("while draining: records unchanged, but restoring the TTL failed: {e}")
-                }
-            },
-            Err(e) => format!("while draining: {e}"),
-        };
-        OpError::Aborted { when }
-    }
-
     /// Wait `d` with a countdown; false when a second Ctrl-C cut it short.
     async fn wait(&self, label: &str, d: Duration, what_aborts: &str) -> bool {
         let out = self.cx.out;
@@ -224,9 +227,13 @@ impl Run<'_, '_> {
             json!({ "wait_s": d.as_secs() }),
         );
         let start = Instant::now();
-        let base = self.cx.interrupts.count();
         let mut cd = out.countdown(label, d);
         loop {
+            // Two presses since the command began abort, wherever they fell.
+            if self.cx.interrupts.count() >= 2 {
+                cd.finish();
+                return false;
+            }
             let elapsed = start.elapsed();
             if elapsed >= d {
                 cd.finish();
@@ -236,9 +243,8 @@ impl Run<'_, '_> {
             tokio::select! {
                 _ = tokio::time::sleep((d - elapsed).min(Duration::from_secs(1))) => {}
                 _ = self.cx.interrupts.next() => {
-                    if self.cx.interrupts.count() - base >= 2 {
-                        cd.finish();
-                        return false;
+                    if self.cx.interrupts.count() >= 2 {
+                        continue;
                     }
                     out.step("interrupt", &format!("Ctrl-C: press it again to abort {what_aborts}"), json!({}));
                 }

@@ -19,6 +19,8 @@ pub struct Watching {
     handle: JoinHandle<WatchOutcome>,
     render: Option<JoinHandle<()>>,
     to: String,
+    /// Fired by Ctrl-C: the watch ends with what it has seen.
+    cancel: CancellationToken,
 }
 
 /// Start timing the flip `change` (accepted at `accepted`).
@@ -44,11 +46,13 @@ pub(super) fn start(
         let (tx, rx) = mpsc::channel(64);
         (Some(tx), Some(render(rx, cx.out.clone())))
     };
-    let handle = tokio::spawn(propagation::watch(spec, CancellationToken::new(), progress));
+    let cancel = CancellationToken::new();
+    let handle = tokio::spawn(propagation::watch(spec, cancel.clone(), progress));
     Watching {
         handle,
         render,
         to: plan.to.clone(),
+        cancel,
     }
 }
 
@@ -68,7 +72,18 @@ fn render(mut rx: mpsc::Receiver<Progress>, out: Output) -> JoinHandle<()> {
 /// Wait for the watch, journal it, and save and summarise the report.
 pub(super) async fn finish(run: &Run<'_, '_>, w: Watching) {
     let out = run.cx.out;
-    let Ok(outcome) = w.handle.await else {
+    // Ctrl-C while only the watch is left ends it: the flip is made, and
+    // the report keeps what was seen so far.
+    let mut handle = w.handle;
+    let result = tokio::select! {
+        r = &mut handle => r,
+        () = run.cx.interrupts.next() => {
+            out.step("interrupt", "Ctrl-C: propagation watch stopped; the flip is made", json!({}));
+            w.cancel.cancel();
+            handle.await
+        }
+    };
+    let Ok(outcome) = result else {
         out.step(
             "propagation",
             "the propagation watch failed; no report",

@@ -2,6 +2,7 @@
 //! failback. Each step prints what it did and when (`--json`: one JSON object
 //! a line), and a change is journaled when the state directory is writable.
 
+mod abort;
 mod apply;
 mod context;
 mod execute;
