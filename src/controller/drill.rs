@@ -103,14 +103,22 @@ impl Controller {
         self.drill.as_ref()
     }
 
-    /// When the dwell ends; `None` while that passed and the pool to come
-    /// back to has no known health yet (its health arriving decides).
+    /// When the dwell ends; `None` while that passed and either the pool to
+    /// come back to has no known health yet (its health arriving decides) or
+    /// the drill's own move away is still under way (a drain longer than the
+    /// dwell): its landing decides, and the failback follows at once.
     pub(super) fn drill_deadline(&self) -> Option<Instant> {
         let d = self.drill.as_ref()?;
         let at = self.anchor?.deadline(d.dwell_until)?;
+        let moving_away = |to: &str| to != d.home && self.active() == Some(d.home.as_str());
+        let away_under_way = self
+            .phase
+            .current_move()
+            .is_some_and(|m| moving_away(&m.to))
+            || matches!(&self.queued, Some(Command::Failover { to, .. }) if moving_away(to));
         let waiting = self.now.is_some_and(|now| at <= now)
             && d.simulated_down.is_none()
-            && self.health(&d.home) == PoolHealth::Unknown;
+            && (self.health(&d.home) == PoolHealth::Unknown || away_under_way);
         (!waiting).then_some(at)
     }
 

@@ -74,6 +74,9 @@ pub struct Follower {
     after_seq: i64,
     /// When each incident's first entry was written: the watch's offsets count from it.
     starts: HashMap<String, i64>,
+    /// A propagation watch started and has not reported yet: its lines,
+    /// written when it ends, will be earlier than what comes meanwhile.
+    watching: bool,
 }
 
 impl Follower {
@@ -83,7 +86,18 @@ impl Follower {
             t0_ms,
             after_seq,
             starts: HashMap::new(),
+            watching: false,
         }
+    }
+
+    /// Offsets count from here (wall-clock milliseconds).
+    pub fn t0_ms(&self) -> i64 {
+        self.t0_ms
+    }
+
+    /// Whether a propagation watch is under way (its lines still to come).
+    pub fn watching(&self) -> bool {
+        self.watching
     }
 
     /// Restarts the clock at now (for the failback).
@@ -100,6 +114,11 @@ impl Follower {
             self.after_seq = e.seq;
             if let Some(id) = &e.incident {
                 self.starts.entry(id.clone()).or_insert(e.at_ms);
+            }
+            match e.event() {
+                Some(Event::WatchStart { .. }) => self.watching = true,
+                Some(Event::WatchResult { .. }) => self.watching = false,
+                _ => {}
             }
             out.extend(self.describe(e));
         }

@@ -72,14 +72,23 @@ async fn follow_until_report(
 ) -> anyhow::Result<String> {
     let deadline = Instant::now() + FAILOVER_LIMIT;
     out.waiting("detecting the fault, failing over, timing propagation");
+    // The watch journals what it saw when it ends: while it runs, lines are
+    // held, then printed in the order of their offsets.
+    let mut timeline = Timeline::new(follower.t0_ms());
     loop {
         for line in follower.poll(journal)? {
-            out.line(&line);
+            timeline.push(line);
+        }
+        if follower.watching() {
+            out.waiting("timing propagation");
+        } else {
+            timeline.flush_all(out);
         }
         if let Some(id) = report_ids(journal)?
             .into_iter()
             .find(|id| !seen.contains(id))
         {
+            timeline.flush_all(out);
             return Ok(id);
         }
         if Instant::now() > deadline {

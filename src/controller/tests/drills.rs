@@ -164,3 +164,29 @@ fn a_second_drill_is_refused_while_one_is_under_way() {
     h.cmd(10, drill(true, 300));
     assert!(refusal(&h.cmd(20, drill(false, 300))).is_some());
 }
+
+/// A dwell shorter than the drill's own drain (300 s of normal TTL to wait
+/// out) used to end the drill while the outbound move still drained: "home
+/// is active again", then the flip landed and the service stayed away.
+/// Now the drill waits for its move and fails back once it has landed.
+#[test]
+fn a_dwell_shorter_than_the_drain_fails_back_after_the_outbound_flip() {
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    h.cmd(10, drill(false, 60));
+    h.ev(11, Event::TtlApplied { ttl: 30 });
+    let out = h.ev(71, Event::Tick);
+    assert!(
+        drill_changes(&out).is_empty(),
+        "ended while draining: {out:?}"
+    );
+    assert!(h.c.status().drill.is_some());
+    let out = h.ev(311, Event::Tick);
+    assert_eq!(flips(&out)[0].1, "standby");
+    let out = h.ev(312, flipped("standby"));
+    let ended = drill_changes(&out);
+    assert!(
+        matches!(&ended[..], [Change::DrillEnded { aborted: false, .. }]),
+        "{ended:?}"
+    );
+    assert_eq!(h.c.status().moving_to.as_deref(), Some("primary"));
+}
