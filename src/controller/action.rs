@@ -8,6 +8,7 @@ use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
 use super::incident_record::Incident;
 use super::vocab::{Initiator, PoolHealth, Reason};
+use super::voice::Voice;
 use tokio::time::Instant;
 
 /// Why the TTL changes.
@@ -64,6 +65,8 @@ pub enum EntryKind {
     Restored,
     /// This controller began waiting its writer delay in an incident.
     WriterWait,
+    /// Another controller speaks for the incident: this journal is a view of it.
+    View,
 }
 
 /// A structured decision record for the journal.
@@ -117,6 +120,8 @@ pub enum Action {
         pool: Option<String>,
         health: Option<PoolHealth>,
         detail: String,
+        /// Who tells people (webhooks, the incident metrics).
+        voice: Voice,
     },
     /// The incident ended after `took`, with `pool` serving and healthy:
     /// journal it, measure the recovery, tell people.
@@ -124,12 +129,15 @@ pub enum Action {
         incident: Incident,
         pool: String,
         took: Duration,
+        /// Who tells people and stores the report; a view is journaled as one.
+        voice: Voice,
     },
-    /// The incident outlived the RTO (said once per incident).
+    /// The incident outlived the RTO (said once per incident; told by its voice).
     RtoMissed {
         id: String,
         elapsed: Duration,
         rto: Duration,
+        voice: Voice,
     },
 }
 

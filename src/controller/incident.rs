@@ -26,6 +26,7 @@ use super::event::Command;
 pub use super::incident_record::{Incident, IncidentKind};
 use super::state::Phase;
 use super::vocab::PoolHealth;
+use super::voice::Voice;
 use super::{Action, Controller};
 
 /// The incident under way, with its start on the controller's clock.
@@ -36,6 +37,10 @@ pub(crate) struct Open {
     /// Since when this controller waits its writer delay in this incident
     /// (a later write waits only what is left).
     pub(crate) wait_from: Option<Instant>,
+    /// Who speaks for it (see `voice`).
+    pub(crate) voice: Voice,
+    /// Until when it stays open for the name of the controller that wrote its flip.
+    pub(crate) name_by: Option<Instant>,
 }
 
 impl Controller {
@@ -143,16 +148,20 @@ impl Controller {
             rto_missed: false,
             writer_wait_from: None,
         };
+        let voice = self.first_voice(kind);
         self.incident = Some(Open {
             incident: incident.clone(),
             start: now,
             wait_from: None,
+            voice: voice.clone(),
+            name_by: None,
         });
         out.push(Action::IncidentOpened {
             incident,
             pool,
             health: None,
             detail,
+            voice,
         });
     }
 
@@ -175,7 +184,8 @@ impl Controller {
             && !self.watching
             && !self.stale
             && self.queued.is_none()
-            && self.pending_intent.is_none();
+            && self.pending_intent.is_none()
+            && !self.awaiting_writer();
         let healthy = self
             .active()
             .is_some_and(|a| self.health(a) == PoolHealth::Up);
@@ -198,6 +208,7 @@ impl Controller {
             incident: open.incident,
             pool: pool.to_owned(),
             took,
+            voice: open.voice,
         });
     }
 
@@ -222,6 +233,7 @@ impl Controller {
             id: open.incident.id.clone(),
             elapsed,
             rto,
+            voice: open.voice.clone(),
         });
     }
 
@@ -251,10 +263,13 @@ impl Controller {
                 .and_then(|a| a.instant(t))
                 .map_or(now, |s| s.min(now))
         };
-        self.incident = incident.map(|incident| Open {
+        let voice = incident.as_ref().map(|i| self.first_voice(i.kind));
+        self.incident = incident.zip(voice).map(|(incident, voice)| Open {
             start: at(incident.since),
             wait_from: incident.writer_wait_from.map(at),
             incident,
+            voice,
+            name_by: None,
         });
         self.watching = false;
     }
