@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
 use super::incident_record::Incident;
+use super::speaker::Voice;
 use super::vocab::{Initiator, PoolHealth, Reason};
-use super::voice::Voice;
 use tokio::time::Instant;
 
 /// Why the TTL changes.

@@ -88,7 +88,7 @@ pub enum Event {
     /// The propagation watch of a `StartWatch` ended (an incident waits for it).
     WatchEnded,
     /// A peer controller published a flip it wrote (see `voice`).
-    PeerWrite(super::voice::PeerWrite),
+    PeerWrite(super::speaker::PeerWrite),
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

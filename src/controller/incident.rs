@@ -24,9 +24,9 @@ use tokio::time::Instant;
 
 use super::event::Command;
 pub use super::incident_record::{Incident, IncidentKind};
+use super::speaker::Voice;
 use super::state::Phase;
 use super::vocab::PoolHealth;
-use super::voice::Voice;
 use super::{Action, Controller};
 
 /// The incident under way, with its start on the controller's clock.

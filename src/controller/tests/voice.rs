@@ -164,3 +164,17 @@ fn an_operators_move_is_told_by_the_controller_asked() {
     );
     assert_eq!(opened(&out), Some(Voice::Own(Because::Asked)));
 }
+
+#[test]
+fn a_past_wait_for_the_writer_schedules_no_more_ticks() {
+    let mut h = Harness::new(policy("c11"));
+    h.health(10, "primary", PoolHealth::Down);
+    lose_the_race(&mut h, 11);
+    // The served pool fails too: the incident stays open past the wait.
+    h.health(13, "standby", PoolHealth::Down);
+    h.health(13, "dr", PoolHealth::Down);
+    h.ev(18, Event::Tick);
+    assert!(h.c.incident().is_some());
+    let next = h.c.next_deadline();
+    assert!(next.is_none_or(|d| d > h.at(18)), "{next:?} is in the past");
+}
