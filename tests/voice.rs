@@ -45,6 +45,8 @@ struct Trio {
     _standby: Region,
     bind: Bind,
     hook: Arc<Mutex<Vec<Value>>>,
+    /// Where east and west serve `/metrics`.
+    metrics: [SocketAddr; 2],
     dir: TempDir,
     _turn: MutexGuard<'static, ()>,
 }
@@ -73,9 +75,14 @@ impl Trio {
         let (hook, got) = common::webhook::receiver(false);
         let (east_api, west_api, witness_api) = (api(31), api(32), api(33));
         let west_to_witness = Relay::tcp(lo(32), witness_api);
+        let metrics = [api(31), api(32)];
         let node = |id: &'static str, at: SocketAddr, peers: &[(&str, SocketAddr)]| {
-            let hook = (!peers.is_empty()).then_some(hook.as_str());
-            start(&dir, &service, id, at, peers, hook)
+            let outputs = match id {
+                "east" => Some((hook.as_str(), metrics[0])),
+                "west" => Some((hook.as_str(), metrics[1])),
+                _ => None,
+            };
+            start(&dir, &service, id, at, peers, outputs)
         };
         let east = node(
             "east",
@@ -97,6 +104,7 @@ impl Trio {
             _standby: standby,
             bind,
             hook: got,
+            metrics,
             dir,
             _turn: turn,
         };
@@ -142,26 +150,31 @@ impl Trio {
 }
 
 /// Write vantage `id`'s config (peer API on `at`; `peers` pulled, none for
-/// the agent; `hook`: the webhook every controller posts to) and start it.
+/// the agent; `outputs`: a controller's webhook and metrics address) and
+/// start it.
 fn start(
     dir: &TempDir,
     service: &str,
     id: &'static str,
     at: SocketAddr,
     peers: &[(&str, SocketAddr)],
-    hook: Option<&str>,
+    outputs: Option<(&str, SocketAddr)>,
 ) -> Node {
     let state = dir.path().join(id);
     std::fs::create_dir_all(&state).expect("state dir");
     let ip: IpAddr = at.ip();
     let token = dir.path().join("token");
     let mut text = format!(
-        "[controller]\nid = \"{id}\"\nstate_dir = \"{s}\"\ncontrol_socket = \"{s}/control.sock\"\npeer_listen = \"{at}\"\npeer_token_file = \"{t}\"\nprobe_source = \"{ip}\"\n\n",
+        "[controller]\nid = \"{id}\"\nstate_dir = \"{s}\"\ncontrol_socket = \"{s}/control.sock\"\npeer_listen = \"{at}\"\npeer_token_file = \"{t}\"\nprobe_source = \"{ip}\"\n",
         s = state.display(),
         t = token.display(),
     );
-    if let Some(hook) = hook {
-        text.push_str(&format!("[[notify.webhooks]]\nurl = \"{hook}\"\n\n"));
+    if let Some((hook, metrics)) = outputs {
+        text.push_str(&format!(
+            "metrics_listen = \"{metrics}\"\n\n[[notify.webhooks]]\nurl = \"{hook}\"\n\n"
+        ));
+    } else {
+        text.push('\n');
     }
     for (pid, paddr) in peers {
         text.push_str(&format!(
@@ -174,6 +187,22 @@ fn start(
     std::fs::write(&config, text).expect("write config");
     let log = state.join("daemon.log");
     Node::spawn(id, ip, at.port(), config, log, peers.is_empty())
+}
+
+/// The sum of every `family` sample (e.g. `rtoguard_incidents_total`) on
+/// both controllers' `/metrics`.
+fn counted(t: &Trio, family: &str) -> f64 {
+    let prefix = format!("{family}{{");
+    t.metrics
+        .iter()
+        .filter_map(|m| common::pair::scrape(*m))
+        .flat_map(|text| {
+            text.lines()
+                .filter(|l| l.starts_with(&prefix))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// The journal's flip results that changed the zone, and those that found
@@ -282,6 +311,11 @@ fn one_incident_one_voice_the_writer_tells_and_the_other_journals_a_view() {
         "west speaks:\n{}",
         t.logs()
     );
+    // Counted once across controllers, so the dashboard's sums are right.
+    assert_eq!(counted(&t, "rtoguard_incidents_total"), 1.0, "{}", t.logs());
+    assert_eq!(counted(&t, "rtoguard_flips_total"), 1.0, "{}", t.logs());
+    assert_eq!(counted(&t, "rtoguard_rto_met_total"), 1.0, "{}", t.logs());
+    assert_eq!(counted(&t, "rtoguard_incident_open"), 0.0, "{}", t.logs());
     // One report: the writer's; east stores none.
     assert!(t.west.report().is_ok(), "{}", t.logs());
     assert!(
