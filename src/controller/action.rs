@@ -132,6 +132,13 @@ pub enum Action {
         /// Who tells people and stores the report; a view is journaled as one.
         voice: Voice,
     },
+    /// This controller came to speak for an incident it did not announce
+    /// (it wrote the flip after the first by rank did not): tell people it
+    /// opened, and count it. `pool`: the pool the traffic left, `Down`.
+    Speaks {
+        incident: Incident,
+        pool: Option<String>,
+    },
     /// The incident outlived the RTO (said once per incident; told by its voice).
     RtoMissed {
         id: String,

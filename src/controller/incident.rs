@@ -41,6 +41,8 @@ pub(crate) struct Open {
     pub(crate) voice: Voice,
     /// Until when it stays open for the name of the controller that wrote its flip.
     pub(crate) name_by: Option<Instant>,
+    /// People were told it opened (by this controller).
+    pub(crate) told: bool,
 }
 
 impl Controller {
@@ -153,6 +155,7 @@ impl Controller {
             incident: incident.clone(),
             start: now,
             wait_from: None,
+            told: voice.speaks(),
             voice: voice.clone(),
             name_by: None,
         });
@@ -268,6 +271,8 @@ impl Controller {
             start: at(incident.since),
             wait_from: incident.writer_wait_from.map(at),
             incident,
+            // Told before the restart, by whoever spoke then.
+            told: true,
             voice,
             name_by: None,
         });

@@ -52,7 +52,7 @@ impl Controller {
             view.ttl = ttl;
         }
         self.record_flip(now, mv.automatic(), out);
-        self.voice_wrote();
+        self.voice_wrote(from.as_deref(), out);
         self.last_change = Some(now);
         self.raised = Default::default();
         self.conflict_streak = 0;

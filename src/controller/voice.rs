@@ -10,7 +10,7 @@
 //!                            writer order of the pool the flip would go to,
 //!                            else View(that controller, FirstByRank)
 //! open (operator, drill) --> Own(Asked): the controller that was asked
-//! our flip applied       --> Own(Wrote)
+//! our flip applied       --> Own(Wrote); `Speaks` when nobody here told of the incident yet
 //! the flip found done by another writer, or the records changed outside
 //!                        --> View(the writer, when a peer published the write; Wrote)
 //! a peer's published write that matches the incident
@@ -57,11 +57,19 @@ impl Controller {
         self.incident.as_ref().map(|o| &o.voice)
     }
 
-    /// This controller's own flip was applied: it speaks.
-    pub(super) fn voice_wrote(&mut self) {
-        if let Some(open) = self.incident.as_mut() {
-            open.voice = Voice::Own(Because::Wrote);
-            open.name_by = None;
+    /// This controller's own flip from `from` was applied: it speaks, and
+    /// tells people the incident opened if nobody here did.
+    pub(super) fn voice_wrote(&mut self, from: Option<&str>, out: &mut Vec<Action>) {
+        let Some(open) = self.incident.as_mut() else {
+            return;
+        };
+        open.voice = Voice::Own(Because::Wrote);
+        open.name_by = None;
+        if !std::mem::replace(&mut open.told, true) {
+            out.push(Action::Speaks {
+                incident: open.incident.clone(),
+                pool: from.map(str::to_owned),
+            });
         }
     }
 

@@ -178,3 +178,28 @@ fn a_past_wait_for_the_writer_schedules_no_more_ticks() {
     let next = h.c.next_deadline();
     assert!(next.is_none_or(|d| d > h.at(18)), "{next:?} is in the past");
 }
+
+#[test]
+fn a_later_writer_tells_people_of_the_incident_the_first_by_rank_never_told() {
+    let mut h = Harness::new(policy("c11"));
+    h.health(10, "primary", PoolHealth::Down);
+    // c13 (first by rank) is gone: c11's delayed flip is applied.
+    let out = h.ev(15, flipped("standby"));
+    let speaks: Vec<_> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Speaks { pool, .. } => Some(pool.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(speaks, [Some("primary".to_string())]);
+    assert_eq!(h.c.voice(), Some(&Voice::Own(Because::Wrote)));
+
+    let mut lone = Harness::new(Policy::with_defaults(pools()));
+    lone.health(10, "primary", PoolHealth::Down);
+    let out = lone.ev(11, flipped("standby"));
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::Speaks { .. })),
+        "told at open already"
+    );
+}

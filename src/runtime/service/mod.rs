@@ -342,6 +342,10 @@ impl ServiceTask {
                 self.journal_event(journal::Event::Refused { message });
             }
             Action::StartWatch { to, old_ttl } => self.start_watch(&to, old_ttl),
+            Action::Speaks { incident, pool } => {
+                let health = pool.as_ref().map(|_| crate::controller::PoolHealth::Down);
+                self.observe_incident_start(&incident, pool.as_deref(), health);
+            }
             Action::IncidentOpened { .. }
             | Action::IncidentClosed { .. }
             | Action::RtoMissed { .. } => self.on_incident_action(a),
