@@ -266,7 +266,15 @@ impl Controller {
                 .and_then(|a| a.instant(t))
                 .map_or(now, |s| s.min(now))
         };
-        let voice = incident.as_ref().map(|i| self.first_voice(i.kind));
+        // An automatic flip recorded since the incident began is this
+        // controller's own write (another's is recorded as not automatic).
+        let voice = incident.as_ref().map(|i| {
+            let wrote = self.damping.automatic_since(at(i.since));
+            match i.kind {
+                IncidentKind::Outage if wrote => Voice::Own(super::speaker::Because::Wrote),
+                kind => self.first_voice(kind),
+            }
+        });
         self.incident = incident.zip(voice).map(|(incident, voice)| Open {
             start: at(incident.since),
             wait_from: incident.writer_wait_from.map(at),

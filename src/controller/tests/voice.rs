@@ -203,3 +203,42 @@ fn a_later_writer_tells_people_of_the_incident_the_first_by_rank_never_told() {
         "told at open already"
     );
 }
+
+#[test]
+fn a_restart_after_its_own_flip_keeps_the_writer_speaking() {
+    let incident = Incident {
+        id: "checkout-1".into(),
+        kind: IncidentKind::Outage,
+        since: wall(0),
+        rto_missed: false,
+        writer_wait_from: None,
+    };
+    let restored = |automatic_flips: Vec<std::time::SystemTime>| Durable {
+        incident: Some(incident.clone()),
+        last_flip: Some(wall(5)),
+        automatic_flips,
+        ..Durable::default()
+    };
+    let start = |d: Durable| {
+        let mut h = Harness::bare(policy("c11"));
+        h.ev(
+            10,
+            Event::Started {
+                active: Some("standby".into()),
+                ttl: 30,
+                intent: None,
+                wall: wall(10),
+                restored: Box::new(d),
+            },
+        );
+        h.c.voice().cloned()
+    };
+    // c11 is not first by rank, but it wrote this incident's flip.
+    assert_eq!(
+        start(restored(vec![wall(5)])),
+        Some(Voice::Own(Because::Wrote))
+    );
+    // Another's flip (recorded as not automatic): the view by rank.
+    let view = start(restored(Vec::new()));
+    assert!(view.is_some_and(|v| !v.speaks()));
+}
