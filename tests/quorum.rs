@@ -254,6 +254,20 @@ fn simultaneous_writers_make_one_change() {
             assert!(conflict || done_already, "{}: {r}\n{}", n.id, c.logs());
         }
     }
+    // Each loser's journal names the winner, from its published write.
+    for n in c.controllers().filter(|n| n.id != flips[0]) {
+        wait_for(
+            Duration::from_secs(20),
+            || {
+                n.history()
+                    .iter()
+                    .filter(|e| e["detail"]["decision"] == "view")
+                    .filter_map(|e| e["message"].as_str())
+                    .any(|m| m.contains(&format!("written by {}", flips[0])))
+            },
+            || format!("{} does not name {}:\n{}", n.id, flips[0], c.logs()),
+        );
+    }
 }
 
 /// `GET /v1/observations` with `token`: the status code.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
 use super::incident_record::Incident;
+use super::speaker::Voice;
 use super::vocab::{Initiator, PoolHealth, Reason};
 use tokio::time::Instant;
 
@@ -64,6 +65,8 @@ pub enum EntryKind {
     Restored,
     /// This controller began waiting its writer delay in an incident.
     WriterWait,
+    /// Another controller speaks for the incident: this journal is a view of it.
+    View,
 }
 
 /// A structured decision record for the journal.
@@ -117,6 +120,8 @@ pub enum Action {
         pool: Option<String>,
         health: Option<PoolHealth>,
         detail: String,
+        /// Who tells people (webhooks, the incident metrics).
+        voice: Voice,
     },
     /// The incident ended after `took`, with `pool` serving and healthy:
     /// journal it, measure the recovery, tell people.
@@ -124,12 +129,22 @@ pub enum Action {
         incident: Incident,
         pool: String,
         took: Duration,
+        /// Who tells people and stores the report; a view is journaled as one.
+        voice: Voice,
     },
-    /// The incident outlived the RTO (said once per incident).
+    /// This controller came to speak for an incident it did not announce
+    /// (it wrote the flip after the first by rank did not): tell people it
+    /// opened, and count it. `pool`: the pool the traffic left, `Down`.
+    Speaks {
+        incident: Incident,
+        pool: Option<String>,
+    },
+    /// The incident outlived the RTO (said once per incident; told by its voice).
     RtoMissed {
         id: String,
         elapsed: Duration,
         rto: Duration,
+        voice: Voice,
     },
 }
 

@@ -72,6 +72,11 @@ impl Damping {
             .count()
     }
 
+    /// Whether an automatic flip (this controller's own) completed at or after `since`.
+    pub(crate) fn automatic_since(&self, since: Instant) -> bool {
+        self.automatic.iter().any(|at| *at >= since)
+    }
+
     /// When the last flip completed.
     pub(crate) fn last_flip(&self) -> Option<Instant> {
         self.last_flip

@@ -87,6 +87,8 @@ pub enum Event {
     ProviderState { active: Option<String>, ttl: u32 },
     /// The propagation watch of a `StartWatch` ended (an incident waits for it).
     WatchEnded,
+    /// A peer controller published a flip it wrote (see `voice`).
+    PeerWrite(super::speaker::PeerWrite),
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use super::event::Command;
 pub use super::incident_record::{Incident, IncidentKind};
+use super::speaker::Voice;
 use super::state::Phase;
 use super::vocab::PoolHealth;
 use super::{Action, Controller};
@@ -36,6 +37,12 @@ pub(crate) struct Open {
     /// Since when this controller waits its writer delay in this incident
     /// (a later write waits only what is left).
     pub(crate) wait_from: Option<Instant>,
+    /// Who speaks for it (see `voice`).
+    pub(crate) voice: Voice,
+    /// Until when it stays open for the name of the controller that wrote its flip.
+    pub(crate) name_by: Option<Instant>,
+    /// People were told it opened (by this controller).
+    pub(crate) told: bool,
 }
 
 impl Controller {
@@ -143,16 +150,21 @@ impl Controller {
             rto_missed: false,
             writer_wait_from: None,
         };
+        let voice = self.first_voice(kind);
         self.incident = Some(Open {
             incident: incident.clone(),
             start: now,
             wait_from: None,
+            told: voice.speaks(),
+            voice: voice.clone(),
+            name_by: None,
         });
         out.push(Action::IncidentOpened {
             incident,
             pool,
             health: None,
             detail,
+            voice,
         });
     }
 
@@ -175,7 +187,8 @@ impl Controller {
             && !self.watching
             && !self.stale
             && self.queued.is_none()
-            && self.pending_intent.is_none();
+            && self.pending_intent.is_none()
+            && !self.awaiting_writer();
         let healthy = self
             .active()
             .is_some_and(|a| self.health(a) == PoolHealth::Up);
@@ -198,6 +211,7 @@ impl Controller {
             incident: open.incident,
             pool: pool.to_owned(),
             took,
+            voice: open.voice,
         });
     }
 
@@ -222,6 +236,7 @@ impl Controller {
             id: open.incident.id.clone(),
             elapsed,
             rto,
+            voice: open.voice.clone(),
         });
     }
 
@@ -251,10 +266,23 @@ impl Controller {
                 .and_then(|a| a.instant(t))
                 .map_or(now, |s| s.min(now))
         };
-        self.incident = incident.map(|incident| Open {
+        // An automatic flip recorded since the incident began is this
+        // controller's own write (another's is recorded as not automatic).
+        let voice = incident.as_ref().map(|i| {
+            let wrote = self.damping.automatic_since(at(i.since));
+            match i.kind {
+                IncidentKind::Outage if wrote => Voice::Own(super::speaker::Because::Wrote),
+                kind => self.first_voice(kind),
+            }
+        });
+        self.incident = incident.zip(voice).map(|(incident, voice)| Open {
             start: at(incident.since),
             wait_from: incident.writer_wait_from.map(at),
             incident,
+            // Told before the restart, by whoever spoke then.
+            told: true,
+            voice,
+            name_by: None,
         });
         self.watching = false;
     }

@@ -42,6 +42,9 @@
 //!   when the active pool is `Up` and nothing is under way (no call, drain,
 //!   backoff, queued command, unjudged intent or propagation watch, which
 //!   ends with `WatchEnded`); "RTO missed" said once, at a deadline.
+//! - *One voice* (see `voice`): one controller speaks for an incident (the
+//!   one that wrote its flip, was asked, or comes first by rank); the
+//!   others journal a view of it, naming the speaker from its published write.
 //! - *Writer delay* (see `writer`): an automatic write carries `not_before`,
 //!   this controller's rank × grace for the pool it serves (from the
 //!   policy's `local`), counted once per incident from its first delayed write.
@@ -86,9 +89,11 @@ mod pinning;
 mod policy;
 mod provider;
 mod reconcile;
+mod speaker;
 pub mod state;
 mod status;
 mod vocab;
+mod voice;
 mod wall;
 mod writer;
 
@@ -104,6 +109,7 @@ pub use durable::{Change, Drill, Durable, Pin};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
+pub use speaker::{Because, PeerWrite, Voice};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
 pub use vocab::{Initiator, PoolHealth, Reason};
@@ -152,6 +158,8 @@ pub struct Controller {
     watching: bool,
     /// The latest incident's id (a new one never reuses it).
     last_incident: Option<String>,
+    /// The latest flip a peer controller published (see `voice`).
+    peer_write: Option<PeerWrite>,
 }
 
 impl Controller {
@@ -187,6 +195,7 @@ impl Controller {
             incident: None,
             watching: false,
             last_incident: None,
+            peer_write: None,
         }
     }
 
@@ -225,6 +234,7 @@ impl Controller {
                 self.on_provider_state(now, active, ttl, &mut out)
             }
             Event::WatchEnded => self.on_watch_ended(),
+            Event::PeerWrite(w) => self.on_peer_write(w, &mut out),
         }
         self.open_outage(now, &mut out);
         self.settle(now, &mut out);
@@ -245,6 +255,7 @@ impl Controller {
             self.pin_deadline(),
             self.drill_deadline(),
             self.rto_deadline(),
+            self.name_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -52,6 +52,7 @@ impl Controller {
             view.ttl = ttl;
         }
         self.record_flip(now, mv.automatic(), out);
+        self.voice_wrote(from.as_deref(), out);
         self.last_change = Some(now);
         self.raised = Default::default();
         self.conflict_streak = 0;
@@ -201,14 +202,21 @@ impl Controller {
             self.last_change = Some(now);
             self.raised.no_target = false;
             self.conflict_streak = 0;
-            tracing::info!(to = mv.to, "Flip done by another writer.");
-            let detail = format!("{} is already active: done by another writer", mv.to);
+            let mut view = Vec::new();
+            let writer = self.voice_other_wrote(now, &mv.to, &mut view);
+            let by = writer.as_deref().unwrap_or("not heard from yet");
+            tracing::info!(to = mv.to, writer = by, "Flip done by another writer.");
+            let detail = match &writer {
+                Some(w) => format!("{} is already active: done by another writer, {w}", mv.to),
+                None => format!("{} is already active: done by another writer", mv.to),
+            };
             out.push(entry(
                 EntryKind::DoneByOtherWriter,
                 Some(&mv.to),
                 Some(mv.reason),
                 detail,
             ));
+            out.extend(view);
         } else if !mv.automatic() {
             let detail = "re-read done; trying the operator's move again";
             out.push(entry(
@@ -236,9 +244,14 @@ impl Controller {
         }
         self.record_flip(now, false, out);
         self.last_change = Some(now);
+        let mut view = Vec::new();
+        if let Some(pool) = active.as_deref() {
+            self.voice_other_wrote(now, pool, &mut view);
+        }
         let pool = active.as_deref();
         tracing::warn!(active = pool, "Records changed outside this controller.");
         let detail = format!("provider now serves {}", pool.unwrap_or("no single pool"));
         out.push(entry(EntryKind::ChangedOutside, pool, None, detail));
+        out.extend(view);
     }
 }

@@ -60,6 +60,7 @@ impl Controller {
         };
         if self.active() == Some(to.as_str()) {
             self.record_flip(now, intent.by == Initiator::Automation, out);
+            self.voice_wrote(None, out);
             let detail = format!(
                 "flip to {to} completed before the restart (controller restarted during the flip)"
             );

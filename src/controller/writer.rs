@@ -37,6 +37,21 @@ pub struct Local {
     /// The wait when no pool is known for the write (no healthy pool).
     #[serde(default)]
     pub writer_delay_otherwise: Duration,
+    /// This controller's id (who speaks for an incident, see `voice`).
+    #[serde(default)]
+    pub id: String,
+    /// The first in the writer order by the pool a write serves: it speaks
+    /// for an incident nobody had to write in. Empty: this controller alone.
+    #[serde(default)]
+    pub first_writer: BTreeMap<String, String>,
+    /// The first in the writer order when no pool is known.
+    #[serde(default)]
+    pub first_writer_otherwise: Option<String>,
+    /// How long an incident whose flip another controller wrote waits for
+    /// that controller's name (from its published observations) before it
+    /// closes; zero: it does not wait.
+    #[serde(default)]
+    pub name_wait: Duration,
 }
 
 impl Local {
@@ -60,6 +75,13 @@ impl Local {
             &self.service
         };
         unique(format!("{name}-{ms}"), last)
+    }
+
+    /// The first in the writer order for a write that serves `pool`.
+    pub(crate) fn first_writer(&self, pool: Option<&str>) -> Option<&str> {
+        pool.and_then(|p| self.first_writer.get(p))
+            .or(self.first_writer_otherwise.as_ref())
+            .map(String::as_str)
     }
 
     fn delay(&self, pool: Option<&str>) -> Duration {
@@ -134,7 +156,7 @@ impl Controller {
     /// The pool whose region writes TTL changes: while the active pool is
     /// in trouble, the first healthy other pool (the coming flip's
     /// target); else the active pool.
-    fn ttl_writer_pool(&self) -> Option<String> {
+    pub(super) fn ttl_writer_pool(&self) -> Option<String> {
         let active = self.active();
         match active {
             Some(a) if self.health(a) == PoolHealth::Up => Some(a.to_owned()),

@@ -129,6 +129,7 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         Refused,
         Conflict,
         DoneByOtherWriter,
+        View,
         ChangedOutside,
         ProviderError,
         Reconciled,
@@ -144,6 +145,7 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         Resumed,
         Queued,
         Restored,
+        WriterWait,
     ])
 }
 

@@ -174,3 +174,36 @@ fn names_are_found_in_queries() {
         ]
     );
 }
+
+/// Every controller exports these per service, whatever voice it has: a
+/// query must take one value per service (`max by (service)`) before it
+/// adds services up, or two controllers count a service twice.
+#[test]
+fn per_controller_gauges_are_taken_once_per_service_not_summed() {
+    let dash: Value = serde_json::from_str(DASHBOARD).expect("the dashboard is JSON");
+    let mut all = Vec::new();
+    strings(&dash, &mut all);
+    let gauges = [
+        "rtoguard_incident_open",
+        "rtoguard_rto_seconds",
+        "rtoguard_quorum_insufficient",
+        "rtoguard_ttl_seconds",
+    ];
+    // Queries, not the service variable's `label_values(...)`.
+    let queries = all
+        .iter()
+        .filter(|s| s.contains("rtoguard_") && !s.starts_with("label_values("));
+    for q in queries {
+        for g in gauges
+            .iter()
+            .filter(|g| metric_names(q).iter().any(|n| n == *g))
+        {
+            let once = format!("max by (service) ({g}");
+            let pooled = format!("max by (service, pool) ({g}");
+            assert!(
+                q.contains(&once) || q.contains(&pooled),
+                "{g} is aggregated across controllers without max: {q}"
+            );
+        }
+    }
+}

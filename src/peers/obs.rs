@@ -31,6 +31,23 @@ pub struct Observations {
 pub struct ServiceObs {
     pub service: String,
     pub pools: Vec<PoolObs>,
+    /// The last flip this vantage wrote for the service since it started
+    /// (absent: none, an agent, or a vantage older than this field): how
+    /// the other controllers name the writer and share its incident id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_write: Option<LastWrite>,
+}
+
+/// A flip a controller wrote, as it publishes it to its peers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastWrite {
+    /// The pool it flipped to.
+    pub pool: String,
+    /// When the provider accepted it (wall-clock ms, the writer's clock).
+    pub at_ms: i64,
+    /// The writer's incident id for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +176,7 @@ pub fn service_obs(
     ServiceObs {
         service: service.to_string(),
         pools,
+        last_write: None,
     }
 }
 

@@ -27,6 +27,11 @@ fn check(obs: &Observations) -> Result<(), &'static str> {
         if !named(&svc.service) {
             return Err("a service name is empty or too long");
         }
+        if let Some(w) = &svc.last_write
+            && (!named(&w.pool) || w.incident.as_deref().is_some_and(|i| !named(i)))
+        {
+            return Err("a last write's pool or incident is empty or too long");
+        }
         for pool in &svc.pools {
             if !named(&pool.pool) {
                 return Err("a pool name is empty or too long");

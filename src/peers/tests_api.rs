@@ -37,6 +37,7 @@ pub(super) fn sample(vantage: &str) -> Observations {
             pool("primary", PoolHealth::Down),
             pool("standby", PoolHealth::Up),
         ],
+        last_write: None,
     });
     o
 }

@@ -183,3 +183,31 @@ fn upsert_replaces_a_service() {
     let names: Vec<&str> = obs.services.iter().map(|s| s.service.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
 }
+
+#[test]
+fn a_last_write_travels_and_documents_without_it_still_decode() {
+    // An older vantage's document: no `last_write`.
+    let old = br#"{"vantage":"eu-west-1","generated_at_ms":5,"config_digest":"fnv1a64:00",
+        "services":[{"service":"checkout","pools":[]}]}"#;
+    let obs = super::parse_observations(old).expect("an older peer's document decodes");
+    assert_eq!(obs.services[0].last_write, None);
+    let without = serde_json::to_value(&obs).expect("serializes");
+    assert!(
+        without["services"][0].get("last_write").is_none(),
+        "{without}"
+    );
+
+    let mut obs = obs;
+    obs.services[0].last_write = Some(super::LastWrite {
+        pool: "standby".into(),
+        at_ms: 7,
+        incident: Some("checkout-7".into()),
+    });
+    let bytes = serde_json::to_vec(&obs).expect("serializes");
+    assert_eq!(super::parse_observations(&bytes).expect("decodes"), obs);
+
+    let empty = br#"{"vantage":"eu-west-1","generated_at_ms":5,"config_digest":"fnv1a64:00",
+        "services":[{"service":"checkout","pools":[],"last_write":{"pool":"","at_ms":7}}]}"#;
+    let err = super::parse_observations(empty).expect_err("an empty pool is refused");
+    assert!(err.to_string().contains("last write"), "{err}");
+}

@@ -28,6 +28,7 @@ fn obs(vantage: &str, digest: &str, health: PoolHealth) -> Observations {
             health,
             endpoints: vec![],
         }],
+        last_write: None,
     });
     o
 }

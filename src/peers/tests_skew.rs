@@ -36,6 +36,7 @@ fn obs(health: PoolHealth, probed_ms: i64, served_ms: i64) -> Observations {
             health,
             endpoints: vec![endpoint],
         }],
+        last_write: None,
     });
     o
 }

@@ -94,6 +94,26 @@ impl Vantages {
         if crate::test_hooks::no_writer_delay() {
             return Duration::ZERO;
         }
+        let rank = self.rank(region);
+        self.grace
+            .saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX))
+    }
+
+    /// The first in the writer order for a pool in `region`: it speaks for
+    /// an incident nobody had to write in (see `controller::Voice`).
+    pub fn first_writer(&self, region: Option<&str>) -> Option<String> {
+        self.order(region).first().map(|w| (*w).to_owned())
+    }
+
+    /// This controller's rank in the writer order for a pool in `region`.
+    fn rank(&self, region: Option<&str>) -> usize {
+        let order = self.order(region);
+        order.iter().position(|w| *w == self.id).unwrap_or(0)
+    }
+
+    /// The writer order for a pool in `region`: its controller first, then
+    /// every controller id in sorted order.
+    fn order(&self, region: Option<&str>) -> Vec<&str> {
         let mut order: Vec<&str> = self.writers.iter().map(String::as_str).collect();
         if let Some(r) = region
             && let Some(i) = order.iter().position(|w| *w == r)
@@ -101,9 +121,7 @@ impl Vantages {
             let first = order.remove(i);
             order.insert(0, first);
         }
-        let rank = order.iter().position(|w| *w == self.id).unwrap_or(0);
-        self.grace
-            .saturating_mul(u32::try_from(rank).unwrap_or(u32::MAX))
+        order
     }
 }
 
@@ -136,6 +154,13 @@ mod tests {
         // A region with no controller: plain id order.
         assert_eq!(v("a").writer_delay(Some("mars")), Duration::ZERO);
         assert_eq!(v("c").writer_delay(None), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn the_first_writer_speaks_for_a_pool_in_its_region_or_the_first_id() {
+        assert_eq!(v("a").first_writer(Some("b")).as_deref(), Some("b"));
+        assert_eq!(v("c").first_writer(Some("mars")).as_deref(), Some("a"));
+        assert_eq!(v("c").first_writer(None).as_deref(), Some("a"));
     }
 
     #[test]

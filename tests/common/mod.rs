@@ -23,6 +23,7 @@ pub mod cluster;
 pub mod daemon;
 pub mod notify;
 pub mod pair;
+pub mod trio;
 pub mod webhook;
 
 /// BIND + two regions + a config file.

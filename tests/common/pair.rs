@@ -170,7 +170,7 @@ fn side(
 }
 
 /// One `GET /metrics` (connection closed after it); the body.
-fn scrape(addr: SocketAddr) -> Option<String> {
+pub fn scrape(addr: SocketAddr) -> Option<String> {
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"GET /metrics HTTP/1.1\r\nHost: rtoguard\r\nConnection: close\r\n\r\n")

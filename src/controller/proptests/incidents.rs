@@ -21,6 +21,8 @@ pub(super) struct Seen {
     first_write: Option<Instant>,
     /// The longest writer delay of the policy.
     pub(super) max_delay: Duration,
+    /// This controller flipped within the open incident: it speaks for it.
+    wrote: bool,
 }
 
 impl Seen {
@@ -47,9 +49,18 @@ impl Seen {
                 );
                 self.open = Some(incident.id.clone());
                 self.first_write = None;
+                self.wrote = false;
             }
-            Action::IncidentClosed { incident, pool, .. } => {
+            Action::Journal(e) if e.kind == EntryKind::Flipped => self.wrote = true,
+            Action::IncidentClosed {
+                incident,
+                pool,
+                voice,
+                ..
+            } => {
                 prop_assert_eq!(self.open.as_ref(), Some(&incident.id));
+                // One voice: the writer of the flip tells people.
+                prop_assert!(!self.wrote || voice.speaks(), "wrote, but {voice}");
                 let i = POOLS.iter().position(|p| p == pool);
                 let up = i.is_some_and(|i| health[i] == PoolHealth::Up);
                 prop_assert!(up, "closed with {pool} not up: {health:?}");

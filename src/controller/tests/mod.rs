@@ -13,6 +13,7 @@ mod durable;
 mod floor;
 mod incidents;
 mod moves;
+mod voice;
 
 pub(super) struct Harness {
     pub(super) c: Controller,

@@ -197,6 +197,7 @@ impl ServiceTask {
         };
         // No flip metric or webhook for a flip this controller did not make.
         self.observe_done(&fl.action, &event);
+        self.publish_own_write(&fl.action, &event);
         self.feed(event);
     }
 }

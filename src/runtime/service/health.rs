@@ -76,6 +76,7 @@ impl ServiceTask {
             &self.svc.name,
             self.impairment().is_some(),
         );
+        self.hear_peer_writes();
     }
 
     /// Why this vantage cannot probe some endpoint of this service now
@@ -157,10 +158,11 @@ impl ServiceTask {
         self.short_of_quorum = short;
     }
 
-    /// Our own view of this service, for peers that pull it.
-    fn publish(&self, now: Instant) {
+    /// Our own view of this service (and our last flip), for peers that pull it.
+    pub(super) fn publish(&self, now: Instant) {
         let now_ms = crate::journal::now_ms();
-        let obs = crate::peers::service_obs(&self.svc.name, &self.pools, now, now_ms);
+        let mut obs = crate::peers::service_obs(&self.svc.name, &self.pools, now, now_ms);
+        obs.last_write = self.last_write.clone();
         self.links.vantages.publish.send_modify(|o| {
             o.upsert(obs);
             o.generated_at_ms = now_ms;

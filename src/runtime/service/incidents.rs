@@ -7,7 +7,7 @@ use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::{Input, ServiceTask};
-use crate::controller::{Action, Event, IncidentKind, Initiator, Intent};
+use crate::controller::{Action, EntryKind, Event, IncidentKind, Initiator, Intent, Voice};
 use crate::journal::{Event as Journaled, Opened, Source};
 
 impl ServiceTask {
@@ -124,6 +124,7 @@ impl ServiceTask {
                 pool,
                 health,
                 detail,
+                voice,
             } => {
                 // An outage is the controller's own finding; a move or a
                 // drill is the operator's who asked.
@@ -145,19 +146,31 @@ impl ServiceTask {
                     change: Some(change),
                 };
                 self.journal_event_as(&actor, start);
-                warn!(service = %self.svc.name, incident = incident.id, kind = %incident.kind, "Incident opened.");
-                self.observe_incident_start(incident, pool.as_deref(), *health);
+                warn!(service = %self.svc.name, incident = incident.id, kind = %incident.kind, speaks = voice.speaks(), "Incident opened.");
+                // One voice: only the controller that speaks tells people and counts it.
+                if voice.speaks() {
+                    self.observe_incident_start(incident, pool.as_deref(), *health);
+                }
             }
             Action::IncidentClosed {
                 incident,
                 pool,
                 took,
+                voice,
             } => {
+                if !voice.speaks() {
+                    self.journal_view(&incident.id, pool, voice);
+                }
                 let end = Journaled::IncidentEnd {
                     pool: pool.clone(),
                     change: Some(change),
                 };
                 self.journal_event_in(Some(&incident.id), "rtoguard", end);
+                if !voice.speaks() {
+                    // Another controller tells people and stores the report.
+                    self.links.metrics.incident_ended(&self.svc.name);
+                    return;
+                }
                 // One outage, one report: a flip whose watch a restart cut
                 // short is reported now, from the journal.
                 if let Some(r) =
@@ -167,7 +180,12 @@ impl ServiceTask {
                 }
                 self.observe_recovery(&incident.id, pool, *took);
             }
-            Action::RtoMissed { id, elapsed, rto } => {
+            Action::RtoMissed {
+                id,
+                elapsed,
+                rto,
+                voice,
+            } => {
                 self.journal_event_as(
                     "rtoguard",
                     Journaled::RtoMissed {
@@ -176,9 +194,27 @@ impl ServiceTask {
                         change: Some(change),
                     },
                 );
-                self.observe_rto_missed(id, *elapsed, *rto);
+                if voice.speaks() {
+                    self.observe_rto_missed(id, *elapsed, *rto);
+                }
             }
             _ => {}
         }
+    }
+}
+
+impl ServiceTask {
+    /// At the close of an incident another controller speaks for: this
+    /// journal is a view of it, naming the speaker (and its incident id).
+    fn journal_view(&self, id: &str, pool: &str, voice: &Voice) {
+        info!(service = %self.svc.name, incident = id, speaker = voice.speaker().unwrap_or("unknown"), "Incident closed as a view: another controller speaks for it.");
+        let view = Journaled::Decision {
+            decision: EntryKind::View,
+            pool: Some(pool.to_owned()),
+            reason: None,
+            note: voice.to_string(),
+            change: None,
+        };
+        self.journal_event_in(Some(id), "rtoguard", view);
     }
 }

@@ -19,6 +19,7 @@ mod health;
 mod incidents;
 mod observe;
 mod status;
+mod voice;
 
 use super::exec::{self, Done};
 use crate::config::Service;
@@ -101,6 +102,10 @@ pub struct ServiceTask {
     short_of_quorum: bool,
     /// Why the last intent could not be journaled (no provider call until it can).
     journal_fault: Option<String>,
+    /// The last flip this controller wrote, published to its peers.
+    last_write: Option<crate::peers::LastWrite>,
+    /// The peers' published writes handed to the controller (by peer: its `at_ms`).
+    peer_writes: BTreeMap<String, i64>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -148,6 +153,7 @@ impl ServiceTask {
             policy.local.writer_delay.insert(p.name.clone(), delay);
         }
         policy.local.writer_delay_otherwise = links.vantages.writer_delay(None);
+        voice::set_up(&mut policy.local, &svc, &links.vantages);
         let controller = Controller::new(policy);
         Self {
             svc,
@@ -165,6 +171,8 @@ impl ServiceTask {
             reported: BTreeMap::new(),
             short_of_quorum: false,
             journal_fault: None,
+            last_write: None,
+            peer_writes: BTreeMap::new(),
         }
     }
 
@@ -334,6 +342,10 @@ impl ServiceTask {
                 self.journal_event(journal::Event::Refused { message });
             }
             Action::StartWatch { to, old_ttl } => self.start_watch(&to, old_ttl),
+            Action::Speaks { incident, pool } => {
+                let health = pool.as_ref().map(|_| crate::controller::PoolHealth::Down);
+                self.observe_incident_start(&incident, pool.as_deref(), health);
+            }
             Action::IncidentOpened { .. }
             | Action::IncidentClosed { .. }
             | Action::RtoMissed { .. } => self.on_incident_action(a),

@@ -1,0 +1,81 @@
+//! One voice across controllers: the writer order handed to the
+//! controller, this controller's flips published to its peers, and the
+//! peers' published flips handed to the controller (which decides who
+//! speaks for an incident; see `controller::Voice`).
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use super::ServiceTask;
+use crate::config::Service;
+use crate::controller::{Action, Event, Local, PeerWrite};
+use crate::peers::LastWrite;
+use crate::runtime::vantages::Vantages;
+
+/// Who comes first in the writer order for each pool, and how long a view
+/// waits for the writer's name. Without peers this controller speaks alone.
+pub(super) fn set_up(local: &mut Local, svc: &Service, vantages: &Vantages) {
+    local.id = vantages.id.clone();
+    if vantages.peers.is_none() {
+        return;
+    }
+    for p in &svc.pools {
+        if let Some(first) = vantages.first_writer(Some(&p.region)) {
+            local.first_writer.insert(p.name.clone(), first);
+        }
+    }
+    local.first_writer_otherwise = vantages.first_writer(None);
+    // The writer publishes its flip with its next observations, pulled
+    // every interval; a grace period is ample.
+    local.name_wait = vantages.grace;
+}
+
+impl ServiceTask {
+    /// After a provider call: a flip this controller wrote is published to
+    /// its peers at once, with the incident it belongs to.
+    pub(super) fn publish_own_write(&mut self, action: &Action, event: &Event) {
+        let (Action::Flip { .. }, Event::Flipped { to }) = (action, event) else {
+            return;
+        };
+        self.last_write = Some(LastWrite {
+            pool: to.clone(),
+            at_ms: crate::journal::now_ms(),
+            incident: self.incident_id().map(str::to_owned),
+        });
+        self.publish(Instant::now());
+    }
+
+    /// Hand every peer's newly published flip to the controller.
+    pub(super) fn hear_peer_writes(&mut self) {
+        let Some(peers) = &self.links.vantages.peers else {
+            return;
+        };
+        if !self.started {
+            return;
+        }
+        let mut news = Vec::new();
+        for view in peers.snapshot() {
+            let Some(w) = view.obs.as_ref().and_then(|o| {
+                let svc = o.services.iter().find(|s| s.service == self.svc.name)?;
+                svc.last_write.clone()
+            }) else {
+                continue;
+            };
+            if self.peer_writes.get(&view.id) == Some(&w.at_ms) {
+                continue;
+            }
+            self.peer_writes.insert(view.id.clone(), w.at_ms);
+            let ms = u64::try_from(w.at_ms).unwrap_or(0);
+            news.push(PeerWrite {
+                by: view.id,
+                pool: w.pool,
+                at: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+                incident: w.incident,
+            });
+        }
+        for w in news {
+            self.feed(Event::PeerWrite(w));
+        }
+    }
+}
