@@ -82,7 +82,11 @@ async fn a_rival_write_between_read_and_write_is_a_conflict_and_stays() {
 #[tokio::test]
 async fn throttling_is_retried_with_backoff_and_the_change_lands_once() {
     let pdns = server();
-    let relay = Throttler::start(pdns.web_addr(), 2).await;
+    let throttle = Behaviour {
+        throttle: 2,
+        ..Behaviour::default()
+    };
+    let relay = Relay::start(pdns.web_addr(), throttle).await;
     let p = PowerDnsProvider::new(settings(&pdns, &relay.url, &pdns.api_key))
         .unwrap()
         .with_retry_policy(quick());
@@ -97,6 +101,29 @@ async fn throttling_is_retried_with_backoff_and_the_change_lands_once() {
     assert_eq!(relay.seen.load(Ordering::SeqCst), 5);
     assert_eq!(r.id.parse::<u32>().unwrap(), pdns.serial());
     assert!(pdns.serial() > before);
+}
+
+#[tokio::test]
+async fn a_rival_write_right_after_ours_is_caught_by_the_read_back() {
+    let pdns = server();
+    let rival = serde_json::json!({"rrsets": [{"name": WWW, "type": "A", "ttl": 300,
+        "changetype": "REPLACE", "records": [{"content": "127.0.0.6", "disabled": false}]}]});
+    let behaviour = Behaviour {
+        rival_after_patch: Some((format!("/api/v1/servers/localhost/zones/{ZONE}"), rival)),
+        ..Behaviour::default()
+    };
+    let relay = Relay::start(pdns.web_addr(), behaviour).await;
+    let p = PowerDnsProvider::new(settings(&pdns, &relay.url, &pdns.api_key))
+        .unwrap()
+        .with_retry_policy(quick());
+    let err = p
+        .apply(ZONE, &flip(&["127.0.0.2"], &["127.0.0.3"], 300))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "conflict", "{err}");
+    assert!(err.to_string().contains("after the write"), "{err}");
+    assert!(err.to_string().contains("127.0.0.6"), "{err}");
+    assert_eq!(pdns.query("www", Wire::A).values, ["127.0.0.6"]);
 }
 
 #[tokio::test]

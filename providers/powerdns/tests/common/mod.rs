@@ -58,24 +58,35 @@ pub fn flip(from: &[&str], to: &[&str], ttl: u32) -> Change {
     Change::new(WWW, RecordType::A, vec![a(300, from)], vec![a(ttl, to)]).expect("change")
 }
 
-/// An HTTP relay in front of PowerDNS's API that answers the first
-/// `throttle` requests 429 (PowerDNS itself never throttles) and forwards
-/// every other, counting both.
-pub struct Throttler {
+/// What the relay does besides forwarding.
+#[derive(Clone, Default)]
+pub struct Behaviour {
+    /// Answer the first this-many requests 429 (PowerDNS never throttles).
+    pub throttle: u32,
+    /// Once, right after forwarding a PATCH: this rival PATCH (path, body),
+    /// sent with the same key, before our answer returns.
+    pub rival_after_patch: Option<(String, serde_json::Value)>,
+}
+
+/// An HTTP relay in front of PowerDNS's API, counting what it sees.
+pub struct Relay {
     pub url: String,
     pub seen: Arc<AtomicU32>,
     _task: tokio::task::JoinHandle<()>,
 }
 
-impl Throttler {
-    pub async fn start(upstream: SocketAddr, throttle: u32) -> Self {
+impl Relay {
+    pub async fn start(upstream: SocketAddr, behaviour: Behaviour) -> Self {
         let seen = Arc::new(AtomicU32::new(0));
         let count = seen.clone();
+        let rival_done = Arc::new(AtomicU32::new(0));
         let app = axum::Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let n = count.fetch_add(1, Ordering::SeqCst);
+                let b = behaviour.clone();
+                let rival_done = rival_done.clone();
                 async move {
-                    if n < throttle {
+                    if n < b.throttle {
                         return (
                             StatusCode::TOO_MANY_REQUESTS,
                             [("retry-after", "0")],
@@ -83,7 +94,19 @@ impl Throttler {
                         )
                             .into_response();
                     }
-                    forward(upstream, method, uri, headers, body).await
+                    let patch = method == Method::PATCH;
+                    let key = key_of(&headers);
+                    let answer = forward(upstream, method, uri, key.clone(), body).await;
+                    if let Some((path, rival)) = b.rival_after_patch.filter(|_| patch)
+                        && rival_done.fetch_add(1, Ordering::SeqCst) == 0
+                    {
+                        let sent = tokio::task::spawn_blocking(move || {
+                            pdns::http(upstream, "PATCH", &path, &key, Some(&rival))
+                        })
+                        .await;
+                        assert!(matches!(sent, Ok(Ok((204, _)))), "rival PATCH: {sent:?}");
+                    }
+                    answer
                 }
             },
         );
@@ -102,18 +125,15 @@ impl Throttler {
     }
 }
 
-async fn forward(
-    to: SocketAddr,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let key = headers
+fn key_of(headers: &HeaderMap) -> String {
+    headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .to_string();
+        .to_string()
+}
+
+async fn forward(to: SocketAddr, method: Method, uri: Uri, key: String, body: Bytes) -> Response {
     let path = uri
         .path_and_query()
         .map(ToString::to_string)
