@@ -30,7 +30,7 @@ use rtoguard_provider_api::{
     Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
     SyncState,
 };
-use tracing::info;
+use tracing::{debug, info};
 
 pub use plan::TTL_FLOOR;
 
@@ -252,8 +252,14 @@ impl Provider for PowerDnsProvider {
         let want = receipt.id.parse::<u32>().ok();
         let start = tokio::time::Instant::now();
         loop {
-            if self.in_sync(zone, change, want).await? {
-                return Ok(SyncState::InSync);
+            // A lost query or a slow API is "not yet"; anything else is final.
+            match self.in_sync(zone, change, want).await {
+                Ok(true) => return Ok(SyncState::InSync),
+                Ok(false) => {}
+                Err(e) if e.is_retryable() => {
+                    debug!(provider = %self.name, error = %e, "In-sync check failed, asking again.");
+                }
+                Err(e) => return Err(e),
             }
             let left = timeout.saturating_sub(start.elapsed());
             if left.is_zero() {

@@ -148,3 +148,30 @@ async fn records_powerdns_refuses_are_a_bad_request_that_says_why() {
     assert!(err.to_string().contains("422"), "{err}");
     assert_eq!(pdns.query("www", Wire::A).values, ["127.0.0.2"]);
 }
+
+#[tokio::test]
+async fn in_sync_reads_the_api_without_a_dns_port_and_waits_out_a_silent_one() {
+    let pdns = server();
+    let mut s = settings(&pdns, &pdns.api_url, &pdns.api_key);
+    s.dns_server = None;
+    let p = PowerDnsProvider::new(s.clone()).unwrap();
+    let change = flip(&["127.0.0.2"], &["127.0.0.3"], 300);
+    let r = p.apply(ZONE, &change).await.unwrap();
+    let state = p
+        .wait_in_sync(ZONE, &change, &r, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(state, SyncState::InSync);
+    // Nothing answers on this DNS port: not in sync yet, and not an error.
+    let lo = rtoguard_testkit::net::lo(1);
+    s.dns_server = Some(std::net::SocketAddr::new(
+        lo,
+        rtoguard_testkit::net::free_port(lo),
+    ));
+    let p = PowerDnsProvider::new(s).unwrap();
+    let state = p
+        .wait_in_sync(ZONE, &change, &r, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(state, SyncState::Pending);
+}
