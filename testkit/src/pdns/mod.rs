@@ -2,14 +2,18 @@
 //! loopback with the gsqlite3 backend and the HTTP API on, authoritative for
 //! one zone created through that API.
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+mod http;
+
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hickory_proto::rr::RecordType;
 use serde_json::{Value, json};
+
+pub use http::http;
+use http::rrset;
 use tempfile::TempDir;
 
 use crate::dns::{self, Answer};
@@ -42,12 +46,32 @@ impl Pdns {
 
     /// [`Pdns::start`] with the DNS port on `ip`.
     pub fn start_on(ip: IpAddr, zone: &str, rrsets: &[(&str, &str, u32, &[&str])]) -> Self {
+        Self::start_with(ip, zone, rrsets, None)
+    }
+
+    /// A primary (`primary=yes`, the zone of kind `Master`) that sends NOTIFY
+    /// to `secondary` (and checks for serial changes every second, not
+    /// every minute), for a secondary started after it.
+    pub fn start_primary(
+        zone: &str,
+        rrsets: &[(&str, &str, u32, &[&str])],
+        secondary: SocketAddr,
+    ) -> Self {
+        Self::start_with(net::lo(1), zone, rrsets, Some(secondary))
+    }
+
+    fn start_with(
+        ip: IpAddr,
+        zone: &str,
+        rrsets: &[(&str, &str, u32, &[&str])],
+        notify: Option<SocketAddr>,
+    ) -> Self {
         let zone = absolute(zone);
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start(ip, &zone) {
+            match Self::try_start(ip, &zone, notify) {
                 Ok(p) => {
-                    p.create_zone(rrsets);
+                    p.create_zone(rrsets, notify.is_some());
                     return p;
                 }
                 Err(log) => last = log,
@@ -56,7 +80,7 @@ impl Pdns {
         panic!("pdns_server did not start:\n{last}");
     }
 
-    fn try_start(ip: IpAddr, zone: &str) -> Result<Self, String> {
+    fn try_start(ip: IpAddr, zone: &str, notify: Option<SocketAddr>) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("rtoguard-pdns")
             .tempdir()
@@ -64,7 +88,7 @@ impl Pdns {
         let addr = SocketAddr::new(ip, net::free_port(ip));
         let web = SocketAddr::new(net::lo(1), net::free_port(net::lo(1)));
         let api_key = crate::random_secret();
-        write_files(dir.path(), addr, web, &api_key)?;
+        write_files(dir.path(), addr, web, &api_key, notify)?;
         let log = std::fs::File::create(dir.path().join("pdns.log")).map_err(|e| e.to_string())?;
         let child = Command::new(pdns_binary())
             .arg(format!("--config-dir={}", dir.path().display()))
@@ -102,13 +126,13 @@ impl Pdns {
         ))
     }
 
-    fn create_zone(&self, rrsets: &[(&str, &str, u32, &[&str])]) {
+    fn create_zone(&self, rrsets: &[(&str, &str, u32, &[&str])], primary: bool) {
         let rrsets: Vec<Value> = rrsets
             .iter()
             .map(|(name, rtype, ttl, values)| rrset(&self.fqdn(name), rtype, *ttl, values))
             .collect();
         let body = json!({
-            "name": self.zone, "kind": "Native",
+            "name": self.zone, "kind": if primary { "Master" } else { "Native" },
             "nameservers": [format!("ns1.{}", self.zone)], "rrsets": rrsets,
         });
         let (status, text) = self.api("POST", "/servers/localhost/zones", Some(&body));
@@ -213,46 +237,13 @@ impl Drop for Pdns {
     }
 }
 
-fn rrset(name: &str, rtype: &str, ttl: u32, values: &[&str]) -> Value {
-    let records: Vec<Value> = values
-        .iter()
-        .map(|v| json!({"content": v, "disabled": false}))
-        .collect();
-    json!({"name": name, "type": rtype, "ttl": ttl, "changetype": "REPLACE", "records": records})
-}
-
-/// One HTTP/1.1 request on a fresh connection (PowerDNS closes it after
-/// answering): the status code and the body.
-pub fn http(
-    to: SocketAddr,
-    method: &str,
-    path: &str,
+fn write_files(
+    dir: &Path,
+    addr: SocketAddr,
+    web: SocketAddr,
     key: &str,
-    body: Option<&Value>,
-) -> std::io::Result<(u16, String)> {
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut s = TcpStream::connect_timeout(&to, Duration::from_secs(2))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {to}\r\nX-API-Key: {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut out = String::new();
-    s.read_to_string(&mut out)?;
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP answer: {out:?}")))?;
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-fn write_files(dir: &Path, addr: SocketAddr, web: SocketAddr, key: &str) -> Result<(), String> {
+    notify: Option<SocketAddr>,
+) -> Result<(), String> {
     let db = dir.join("pdns.sqlite3");
     let schema = std::fs::read_to_string(SCHEMA)
         .map_err(|e| format!("{SCHEMA}: {e}; install pdns-backend-sqlite3 (scripts/test does)"))?;
@@ -272,6 +263,10 @@ fn write_files(dir: &Path, addr: SocketAddr, web: SocketAddr, key: &str) -> Resu
         wport = web.port(),
         d = dir.display(),
     );
+    let conf = match notify {
+        None => conf,
+        Some(to) => format!("{conf}primary=yes\nalso-notify={to}\nxfr-cycle-interval=1\n"),
+    };
     std::fs::write(dir.join("pdns.conf"), conf).map_err(|e| e.to_string())
 }
 
