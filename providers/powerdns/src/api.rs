@@ -16,6 +16,13 @@ pub struct Zone {
     pub rrsets: Vec<RRSet>,
 }
 
+impl Zone {
+    /// A zone PowerDNS sends NOTIFY for: `Master` (4.x) or `Primary`.
+    pub fn is_primary(&self) -> bool {
+        matches!(self.kind.as_str(), "Master" | "Primary")
+    }
+}
+
 /// One rrset as PowerDNS returns it. Names are absolute with the final dot.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RRSet {

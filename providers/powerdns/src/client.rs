@@ -112,6 +112,18 @@ impl Client {
             .map(|_| ())
     }
 
+    /// `PUT /zones/{id}/notify`: ask PowerDNS to NOTIFY the zone's
+    /// secondaries now (primary zones only), retried.
+    pub async fn notify(&self, id: &str) -> Result<(), ProviderError> {
+        let what = format!("PUT zone {id} notify");
+        let path = format!("/zones/{id}/notify");
+        retry(&self.budget, self.policy, &what, || {
+            self.once(Method::PUT, &path, &[], None)
+        })
+        .await
+        .map(|_| ())
+    }
+
     async fn once(
         &self,
         method: Method,

@@ -9,8 +9,9 @@
 //! PowerDNS has no compare-and-set: a change reads the rrset, compares it
 //! with the expected state, PATCHes `changetype: REPLACE`, then reads it back
 //! and reports a conflict when it differs. PowerDNS serves a change from its
-//! backend at once, bumps the SOA serial by the zone's SOA-EDIT-API, and for
-//! primary zones (`primary=yes`) sends NOTIFY to the secondaries itself.
+//! backend at once and bumps the SOA serial by the zone's SOA-EDIT-API. For
+//! primary zones rtoguard asks it to NOTIFY the secondaries at once
+//! (`PUT …/notify`); left alone it would at its next `xfr-cycle-interval`.
 
 #![forbid(unsafe_code)]
 
@@ -30,7 +31,7 @@ use rtoguard_provider_api::{
     Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
     SyncState,
 };
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 pub use plan::TTL_FLOOR;
 
@@ -172,6 +173,17 @@ impl PowerDnsProvider {
         })
     }
 
+    /// NOTIFY the secondaries of a primary zone now: PowerDNS would on its
+    /// own only at its next `xfr-cycle-interval` check (60 s by default).
+    /// The change is made already, so a refusal is logged, not returned.
+    async fn notify(&self, zone: &str) {
+        match self.client.notify(&zone_id(zone)).await {
+            Ok(()) => debug!(provider = %self.name, zone, "NOTIFY queued for the secondaries."),
+            Err(e) => warn!(provider = %self.name, zone, error = %e,
+                "NOTIFY not queued; secondaries follow at PowerDNS's next check."),
+        }
+    }
+
     /// True when the server serves the change: on its DNS port when known
     /// (serial `want` or later), else through the API.
     async fn in_sync(
@@ -232,6 +244,9 @@ impl Provider for PowerDnsProvider {
         .await?;
         let back = self.verify(zone, change).await?;
         let written = matches!(step, Step::Write(_));
+        if written && back.is_primary() {
+            self.notify(zone).await;
+        }
         info!(provider = %self.name, name = change.name(), rtype = %change.rtype(),
             written, serial = back.serial, kind = %back.kind, "PowerDNS rrset replaced and read back.");
         Ok(Receipt {

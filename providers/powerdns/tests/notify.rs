@@ -1,5 +1,5 @@
-//! What rtoguard relies on PowerDNS for after a write: the serial bump by
-//! SOA-EDIT-API and the NOTIFY to secondaries, checked with a BIND secondary.
+//! After a write to a primary zone: the serial bumped by SOA-EDIT-API, and
+//! the NOTIFY rtoguard asks PowerDNS for, checked with a BIND secondary.
 
 mod common;
 
@@ -32,8 +32,9 @@ async fn a_flip_reaches_a_secondary_by_the_notify_powerdns_sends() {
         .await
         .unwrap();
     let serial: u32 = receipt.id.parse().unwrap();
-    // The zone's SOA refresh is hours: only a NOTIFY brings the secondary
-    // up to date within seconds.
+    // The zone's SOA refresh is hours and PowerDNS's own check for changed
+    // serials a minute: only the NOTIFY rtoguard asks for brings the
+    // secondary up to date within seconds.
     let start = tokio::time::Instant::now();
     while secondary.query(WWW, Wire::A).values != ["127.0.0.3"] {
         assert!(

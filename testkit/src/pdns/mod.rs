@@ -50,8 +50,8 @@ impl Pdns {
     }
 
     /// A primary (`primary=yes`, the zone of kind `Master`) that sends NOTIFY
-    /// to `secondary` (and checks for serial changes every second, not
-    /// every minute), for a secondary started after it.
+    /// to `secondary` (a secondary started after it). Left alone it checks
+    /// for changed serials every `xfr-cycle-interval` (its default, 60 s).
     pub fn start_primary(
         zone: &str,
         rrsets: &[(&str, &str, u32, &[&str])],
@@ -265,7 +265,7 @@ fn write_files(
     );
     let conf = match notify {
         None => conf,
-        Some(to) => format!("{conf}primary=yes\nalso-notify={to}\nxfr-cycle-interval=1\n"),
+        Some(to) => format!("{conf}primary=yes\nalso-notify={to}\n"),
     };
     std::fs::write(dir.join("pdns.conf"), conf).map_err(|e| e.to_string())
 }
