@@ -211,6 +211,18 @@ fn powerdns(
         Some(span),
     );
     url_check(issues, &raw.api_url, &format!("{field}.api_url"));
+    if !raw
+        .api_url
+        .get_ref()
+        .trim_end_matches('/')
+        .ends_with("/api/v1")
+    {
+        let msg = format!(
+            "{:?} does not end in /api/v1, where PowerDNS serves its API: write e.g. \"http://127.0.0.1:8081/api/v1\"",
+            raw.api_url.get_ref()
+        );
+        issues.add(Some(raw.api_url.span()), format!("{field}.api_url"), msg);
+    }
     let server_id = match raw.server_id {
         None => "localhost".to_string(),
         Some(id) => {

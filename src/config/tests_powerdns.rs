@@ -68,6 +68,14 @@ fn each_mistake_names_its_line_and_field() {
             "{field} at line {line} in {got:?}"
         );
     }
+    // The API root without its path, a common slip.
+    let text = with_pdns("api_url = \"http://127.0.0.1:8081\"\napi_key_env = \"K\"\n");
+    let line = line_of(&text, "api_url = \"http://127.0.0.1:8081\"", 0);
+    let want = format!(
+        "{line}: providers.pdns.api_url: \"http://127.0.0.1:8081\" does not end in /api/v1, where \
+         PowerDNS serves its API: write e.g. \"http://127.0.0.1:8081/api/v1\""
+    );
+    assert_eq!(pdns_issues(&text), vec![want]);
     // No key at all, and an unknown key: each named.
     let text = with_pdns("api_url = \"http://127.0.0.1:8081/api/v1\"\napi_token_file = \"/k\"\n");
     let got = pdns_issues(&text).join("\n");

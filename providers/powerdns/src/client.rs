@@ -207,7 +207,9 @@ pub fn classify(
         },
         404 => ProviderError::NotFound {
             provider,
-            message: format!("{message} (is the zone on this server, and server_id right?)"),
+            message: format!(
+                "{message} (is the zone on this server, and are api_url and server_id right?)"
+            ),
         },
         422 => ProviderError::BadRequest {
             provider,
