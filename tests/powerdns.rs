@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::daemon::{Daemon, all_up, wait_for};
@@ -11,8 +12,9 @@ use common::{OutputText, Testbed, run};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::pdns::Pdns;
 
-/// The daemon's config: the testbed's regions behind PowerDNS.
-fn config(tb: &Testbed, pdns: &Pdns) -> String {
+/// The daemon's config: the testbed's regions behind PowerDNS, the API key
+/// read from `key`.
+fn config(tb: &Testbed, pdns: &Pdns, key: &Path) -> String {
     format!(
         r#"[controller]
 id = "test"
@@ -50,7 +52,7 @@ endpoints = ["127.0.0.3"]
 "#,
         state = tb.dir.path().display(),
         url = pdns.api_url,
-        key = pdns.key_file().display(),
+        key = key.display(),
         dns = pdns.addr,
         port = tb.port,
     )
@@ -64,7 +66,7 @@ fn history(tb: &Testbed) -> String {
 fn primary_down_fails_over_through_the_powerdns_api() {
     let pdns = Pdns::start("example.test.", &[("checkout", "A", 4, &["127.0.0.2"])]);
     let mut tb = Testbed::start(300, 30, "1h");
-    std::fs::write(&tb.config, config(&tb, &pdns)).expect("write config");
+    std::fs::write(&tb.config, config(&tb, &pdns, &pdns.key_file())).expect("write config");
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let before = pdns.serial();
@@ -93,4 +95,41 @@ fn primary_down_fails_over_through_the_powerdns_api() {
     // The key never reaches the daemon's log.
     let log = d.stop();
     assert!(!log.contains(&pdns.api_key), "the API key is in the log");
+}
+
+#[test]
+fn a_wrong_api_key_keeps_the_service_not_ready_naming_the_key_file_not_the_key() {
+    let pdns = Pdns::start("example.test.", &[("checkout", "A", 4, &["127.0.0.2"])]);
+    let tb = Testbed::start(300, 30, "1h");
+    let wrong = "wrong-pdns-key-7f3a91c2";
+    let key = tb.dir.path().join("pdns-wrong.key");
+    std::fs::write(&key, format!("{wrong}\n")).expect("write key");
+    std::fs::write(&tb.config, config(&tb, &pdns, &key)).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    let want = format!(
+        "pdns: authentication refused (credentials from file {})",
+        key.display()
+    );
+    let not_ready = || {
+        let out = run(&["status", "--json", "--config", tb.config_str()]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["not_ready"].to_string()
+    };
+    wait_for(
+        Duration::from_secs(15),
+        || not_ready().contains(&want),
+        || format!("{}\n{}", not_ready(), d.log_text()),
+    );
+    let why = not_ready();
+    assert!(
+        !why.contains(wrong) && !why.contains(&pdns.api_key),
+        "{why}"
+    );
+    assert_eq!(
+        pdns.query("checkout", RecordType::A).values,
+        ["127.0.0.2"],
+        "nothing was written"
+    );
+    let log = d.stop();
+    assert!(!log.contains(wrong), "the key is in the log");
 }
