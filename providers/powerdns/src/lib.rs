@@ -136,7 +136,9 @@ impl PowerDnsProvider {
         self.client.zone(&zone_id(zone), &filter(name, rtype)).await
     }
 
-    /// One read-compare-write, one attempt.
+    /// One read-compare-write, one attempt. It reads the whole zone: PowerDNS
+    /// 4.7 leaves disabled records out of an rrset-filtered answer, and a
+    /// REPLACE must carry them over or they are lost.
     async fn compare_and_write(
         &self,
         zone: &str,
@@ -144,10 +146,7 @@ impl PowerDnsProvider {
         retried: bool,
     ) -> Result<Step, ProviderError> {
         let id = zone_id(zone);
-        let now = self
-            .client
-            .zone_once(&id, &filter(change.name(), change.rtype()))
-            .await?;
+        let now = self.client.zone_once(&id, &[]).await?;
         let step = plan::compare(&self.name, change, &now.rrsets, retried)?;
         if let Step::Write(patch) = &step {
             self.client.patch_once(&id, patch).await?;

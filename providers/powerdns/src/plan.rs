@@ -1,6 +1,8 @@
 //! Pure planning: PowerDNS rrsets to record sets, and a checked change to one rrset REPLACE.
 
-use rtoguard_provider_api::{Change, ProviderError, RecordSet, RecordType, normalize_name, sorted};
+use rtoguard_provider_api::{
+    Change, ProviderError, RecordSet, RecordType, normalize_name, normalize_value, sorted,
+};
 
 use crate::api::{Patch, RRSet, Rec, Replace};
 
@@ -88,12 +90,34 @@ pub fn compare(
     if serves(change, rrsets) {
         return Ok(Step::Done);
     }
-    Ok(Step::Write(replace(change.name(), change.rtype(), desired)))
+    let kept = disabled(change.name(), change.rtype(), rrsets, desired);
+    Ok(Step::Write(replace(
+        change.name(),
+        change.rtype(),
+        desired,
+        kept,
+    )))
 }
 
-/// The PATCH that replaces the whole rrset with `desired`. Record content is
-/// canonical for PowerDNS: addresses as printed, names absolute.
-pub fn replace(name: &str, rtype: RecordType, desired: &RecordSet) -> Patch {
+/// The disabled records of the rrset at `name`/`rtype` whose value is not
+/// among `desired`'s: a REPLACE carries them over (an operator's parked
+/// record stays parked), since PowerDNS drops whatever the PATCH leaves out.
+fn disabled(name: &str, rtype: RecordType, rrsets: &[RRSet], desired: &RecordSet) -> Vec<Rec> {
+    let want = normalize_name(name);
+    rrsets
+        .iter()
+        .filter(|r| r.rtype == rtype.as_str() && normalize_name(&r.name) == want)
+        .flat_map(|r| r.records.iter())
+        .filter(|r| r.disabled && !desired.values.contains(&normalize_value(rtype, &r.content)))
+        .cloned()
+        .collect()
+}
+
+/// The PATCH that replaces the whole rrset with `desired` (and the
+/// disabled records `kept`). Record content is canonical for PowerDNS:
+/// addresses as printed, names absolute. The rrset's comments are left
+/// out, which PowerDNS takes as "keep them".
+pub fn replace(name: &str, rtype: RecordType, desired: &RecordSet, kept: Vec<Rec>) -> Patch {
     Patch {
         rrsets: vec![Replace {
             name: normalize_name(name),
@@ -107,6 +131,7 @@ pub fn replace(name: &str, rtype: RecordType, desired: &RecordSet) -> Patch {
                     content: v.clone(),
                     disabled: false,
                 })
+                .chain(kept)
                 .collect(),
         }],
     }
@@ -196,6 +221,29 @@ mod tests {
     }
 
     #[test]
+    fn a_flip_keeps_the_parked_disabled_records() {
+        let now = [rrset(
+            300,
+            &[
+                ("127.0.0.2", false),
+                ("127.0.0.9", true),
+                ("127.0.0.3", true),
+            ],
+        )];
+        let c = change(&["127.0.0.2"], &["127.0.0.3"], 300);
+        let Step::Write(p) = compare("pdns", &c, &now, false).unwrap() else {
+            panic!("a write was due");
+        };
+        let recs: Vec<(&str, bool)> = p.rrsets[0]
+            .records
+            .iter()
+            .map(|r| (r.content.as_str(), r.disabled))
+            .collect();
+        // 127.0.0.3 is enabled by the flip; 127.0.0.9 stays parked.
+        assert_eq!(recs, [("127.0.0.3", false), ("127.0.0.9", true)]);
+    }
+
+    #[test]
     fn a_retry_after_a_landed_write_is_done() {
         let landed = [rrset(60, &[("127.0.0.3", false)])];
         let c = change(&["127.0.0.2"], &["127.0.0.3"], 60);
@@ -207,7 +255,7 @@ mod tests {
     #[test]
     fn cname_content_is_absolute_and_weights_are_refused() {
         let d = RecordSet::new(NAME, RecordType::CNAME, 60, ["Standby.Example.NET"]);
-        let p = replace(NAME, RecordType::CNAME, &d);
+        let p = replace(NAME, RecordType::CNAME, &d, Vec::new());
         assert_eq!(p.rrsets[0].records[0].content, "standby.example.net.");
         let w = Change::new(
             NAME,

@@ -175,3 +175,45 @@ async fn in_sync_reads_the_api_without_a_dns_port_and_waits_out_a_silent_one() {
         .unwrap();
     assert_eq!(state, SyncState::Pending);
 }
+
+#[tokio::test]
+async fn a_flip_keeps_a_parked_disabled_record_and_the_comments() {
+    let pdns = server();
+    let path = format!("/servers/localhost/zones/{ZONE}");
+    let body = serde_json::json!({"rrsets": [{"name": WWW, "type": "A", "ttl": 300,
+        "changetype": "REPLACE",
+        "records": [{"content": "127.0.0.2", "disabled": false}, {"content": "127.0.0.9", "disabled": true}],
+        "comments": [{"content": "127.0.0.9 parked for maintenance", "account": "ops"}]}]});
+    assert_eq!(pdns.api("PATCH", &path, Some(&body)).0, 204);
+    let p = provider(&pdns);
+    // The disabled record is not served, so not part of what is read.
+    assert_eq!(
+        p.read(ZONE, WWW, RecordType::A).await.unwrap(),
+        vec![a(300, &["127.0.0.2"])]
+    );
+    p.apply(ZONE, &flip(&["127.0.0.2"], &["127.0.0.3"], 300))
+        .await
+        .unwrap();
+    assert_eq!(pdns.query("www", Wire::A).values, ["127.0.0.3"]);
+    // The whole zone: PowerDNS 4.7 leaves disabled records out of a filtered answer.
+    let (_, text) = pdns.api("GET", &path, None);
+    let zone: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let set = zone["rrsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == WWW && s["type"] == "A")
+        .unwrap();
+    let parked: Vec<&serde_json::Value> = set["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["disabled"] == true)
+        .collect();
+    assert_eq!(parked.len(), 1, "{set}");
+    assert_eq!(parked[0]["content"], "127.0.0.9");
+    assert_eq!(
+        set["comments"][0]["content"],
+        "127.0.0.9 parked for maintenance"
+    );
+}
