@@ -246,8 +246,13 @@ impl Provider for PowerDnsProvider {
         if written && back.is_primary() {
             self.notify(zone).await;
         }
-        info!(provider = %self.name, name = change.name(), rtype = %change.rtype(),
-            written, serial = back.serial, kind = %back.kind, "PowerDNS rrset replaced and read back.");
+        if written {
+            info!(provider = %self.name, name = change.name(), rtype = %change.rtype(),
+                serial = back.serial, kind = %back.kind, "PowerDNS rrset replaced and read back.");
+        } else {
+            info!(provider = %self.name, name = change.name(), rtype = %change.rtype(),
+                serial = back.serial, "PowerDNS rrset already as desired, nothing written.");
+        }
         Ok(Receipt {
             id: back.serial.to_string(),
             status: if written { "applied" } else { "unchanged" }.into(),
