@@ -231,6 +231,7 @@ fn readme_links_every_guide_and_the_changelog() {
         "docs/setup-rfc2136.md",
         "docs/setup-route53.md",
         "docs/setup-cloudflare.md",
+        "docs/setup-powerdns.md",
         "docs/secrets.md",
         "CHANGELOG.md",
     ] {

@@ -1,11 +1,12 @@
 //! Which provider types this build carries (cargo features) and what to tell a config that names one it left out.
 
-/// Whether provider type `kind` (`rfc2136`, `route53`, `cloudflare`) was
+/// Whether provider type `kind` (`rfc2136`, `route53`, `cloudflare`, `powerdns`) was
 /// compiled into this build.
 pub fn provider_compiled(kind: &str) -> bool {
     (kind == "rfc2136" && cfg!(feature = "rfc2136"))
         || (kind == "route53" && cfg!(feature = "route53"))
         || (kind == "cloudflare" && cfg!(feature = "cloudflare"))
+        || (kind == "powerdns" && cfg!(feature = "powerdns"))
 }
 
 /// The reason a known provider type cannot be used by this build.
@@ -30,3 +31,7 @@ pub(super) const ROUTE53_TTL_FLOOR: u32 = 1;
 pub(super) const CLOUDFLARE_TTL_FLOOR: u32 = rtoguard_cloudflare::TTL_FLOOR;
 #[cfg(not(feature = "cloudflare"))]
 pub(super) const CLOUDFLARE_TTL_FLOOR: u32 = 1;
+#[cfg(feature = "powerdns")]
+pub(super) const POWERDNS_TTL_FLOOR: u32 = rtoguard_powerdns::TTL_FLOOR;
+#[cfg(not(feature = "powerdns"))]
+pub(super) const POWERDNS_TTL_FLOOR: u32 = 1;

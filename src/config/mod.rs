@@ -44,6 +44,8 @@ mod tests_notify;
 #[cfg(test)]
 mod tests_peers;
 #[cfg(test)]
+mod tests_powerdns;
+#[cfg(test)]
 mod tests_topology;
 #[cfg(test)]
 mod tests_validation;
@@ -66,7 +68,9 @@ pub use summary::summary;
 pub use topology::{Loss, Topology, warnings as topology_warnings};
 pub use types::*;
 pub use types_notify::*;
-pub use warnings::{Budget, WRITE_CLOUDFLARE, WRITE_RFC2136, WRITE_ROUTE53, write_time};
+pub use warnings::{
+    Budget, WRITE_CLOUDFLARE, WRITE_POWERDNS, WRITE_RFC2136, WRITE_ROUTE53, write_time,
+};
 
 /// Everything wrong with one config file.
 #[derive(Debug)]

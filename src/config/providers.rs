@@ -8,12 +8,12 @@ use serde_spanned::Spanned;
 use toml::de::DeValue;
 
 use super::locate::Issues;
-use super::raw::{RawCloudflare, RawRfc2136, RawRoute53};
+use super::raw::{RawCloudflare, RawPowerDns, RawRfc2136, RawRoute53};
 use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
 
-const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare";
+const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns";
 const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
 
 /// Every provider that validates, by name.
@@ -81,6 +81,10 @@ fn provider(
                     5,
                 ),
             }))
+        }
+        "powerdns" => {
+            let raw = parse_section::<RawPowerDns>(issues, root, item, &field)?;
+            powerdns(issues, raw, &field, item.span()).map(ProviderKind::PowerDns)
         }
         _ => {
             let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;
@@ -189,5 +193,63 @@ fn cloudflare(
         zone_id: raw.zone_id,
         requests_per_second: rps,
         ttl_floor,
+    })
+}
+
+fn powerdns(
+    issues: &mut Issues<'_>,
+    raw: RawPowerDns,
+    field: &str,
+    span: Range<usize>,
+) -> Option<PowerDnsConfig> {
+    let key = issues.secret(
+        field,
+        "api_key",
+        &raw.api_key,
+        &raw.api_key_file,
+        &raw.api_key_env,
+        Some(span),
+    );
+    url_check(issues, &raw.api_url, &format!("{field}.api_url"));
+    if !raw
+        .api_url
+        .get_ref()
+        .trim_end_matches('/')
+        .ends_with("/api/v1")
+    {
+        let msg = format!(
+            "{:?} does not end in /api/v1, where PowerDNS serves its API: write e.g. \"http://127.0.0.1:8081/api/v1\"",
+            raw.api_url.get_ref()
+        );
+        issues.add(Some(raw.api_url.span()), format!("{field}.api_url"), msg);
+    }
+    let server_id = match raw.server_id {
+        None => "localhost".to_string(),
+        Some(id) => {
+            let text = id.get_ref().trim();
+            if text.is_empty() || text.contains('/') {
+                let msg = format!("{text:?} is not a server id: PowerDNS's is \"localhost\"");
+                issues.add(Some(id.span()), format!("{field}.server_id"), msg);
+            }
+            text.to_string()
+        }
+    };
+    let dns_server = match &raw.dns_server {
+        None => Some(None),
+        Some(s) => issues
+            .dns_server(s, &format!("{field}.dns_server"))
+            .map(Some),
+    };
+    let rps = issues.count(
+        &raw.requests_per_second,
+        &format!("{field}.requests_per_second"),
+        10,
+    );
+    Some(PowerDnsConfig {
+        api_key: key?,
+        api_url: raw.api_url.into_inner(),
+        server_id,
+        dns_server: dns_server?,
+        requests_per_second: rps,
     })
 }

@@ -120,6 +120,20 @@ pub(super) struct RawCloudflare {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawPowerDns {
+    #[serde(rename = "type")]
+    pub _type: IgnoredAny,
+    pub api_url: S<String>,
+    pub server_id: Option<S<String>>,
+    pub api_key: Option<S<IgnoredAny>>,
+    pub api_key_file: Option<S<PathBuf>>,
+    pub api_key_env: Option<S<String>>,
+    pub dns_server: Option<S<String>>,
+    pub requests_per_second: Option<S<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawService {
     pub name: S<String>,
     pub provider: S<String>,

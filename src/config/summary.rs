@@ -94,6 +94,17 @@ fn provider(kind: &ProviderKind) -> String {
             c.requests_per_second,
             c.ttl_floor
         ),
+        ProviderKind::PowerDns(c) => format!(
+            "powerdns api {} server {} (key from {}), DNS port {}, {} req/s",
+            c.api_url,
+            c.server_id,
+            c.api_key.describe(),
+            c.dns_server.map_or_else(
+                || "not set (the API is read back)".to_string(),
+                |a| a.to_string()
+            ),
+            c.requests_per_second
+        ),
     }
 }
 

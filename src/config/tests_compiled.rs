@@ -9,6 +9,9 @@ use super::{parse, provider_compiled};
 fn with_provider(kind: &str) -> String {
     let table = match kind {
         "route53" => "[providers.extra]\ntype = \"route53\"\nregion = \"us-east-1\"\n",
+        "powerdns" => {
+            "[providers.extra]\ntype = \"powerdns\"\napi_url = \"http://127.0.0.1:8081/api/v1\"\napi_key_env = \"PDNS_KEY\"\n"
+        }
         _ => "[providers.extra]\ntype = \"cloudflare\"\napi_token_env = \"CF_TOKEN\"\n",
     };
     format!("{BASE}\n{table}")
@@ -29,7 +32,7 @@ fn extra_issues(text: &str) -> Vec<String> {
 
 #[test]
 fn a_left_out_provider_is_named_with_its_feature_and_a_built_one_parses() {
-    for kind in ["route53", "cloudflare"] {
+    for kind in ["route53", "cloudflare", "powerdns"] {
         let text = with_provider(kind);
         let line = text
             .lines()
@@ -58,5 +61,6 @@ fn the_build_knows_which_providers_it_carries() {
         provider_compiled("cloudflare"),
         cfg!(feature = "cloudflare")
     );
-    assert!(!provider_compiled("powerdns"));
+    assert_eq!(provider_compiled("powerdns"), cfg!(feature = "powerdns"));
+    assert!(!provider_compiled("gcloud"));
 }

@@ -104,6 +104,7 @@ pub enum ProviderKind {
     Rfc2136(Rfc2136Config),
     Route53(Route53Config),
     Cloudflare(CloudflareConfig),
+    PowerDns(PowerDnsConfig),
 }
 
 impl ProviderKind {
@@ -113,6 +114,7 @@ impl ProviderKind {
             Self::Rfc2136(_) => "rfc2136",
             Self::Route53(_) => "route53",
             Self::Cloudflare(_) => "cloudflare",
+            Self::PowerDns(_) => "powerdns",
         }
     }
 
@@ -123,6 +125,7 @@ impl ProviderKind {
             Self::Rfc2136(_) => super::compiled::RFC2136_TTL_FLOOR,
             Self::Route53(_) => super::compiled::ROUTE53_TTL_FLOOR,
             Self::Cloudflare(c) => c.ttl_floor,
+            Self::PowerDns(_) => super::compiled::POWERDNS_TTL_FLOOR,
         }
     }
 }
@@ -153,6 +156,19 @@ pub struct CloudflareConfig {
     pub requests_per_second: u32,
     /// The zone's lowest TTL: `min_ttl`, else Cloudflare's 60 s.
     pub ttl_floor: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct PowerDnsConfig {
+    /// The API root, `http://127.0.0.1:8081/api/v1`.
+    pub api_url: String,
+    /// The server id in API paths (default `localhost`).
+    pub server_id: String,
+    pub api_key: SecretSource,
+    /// The server's DNS port, to confirm a change is served; without it the
+    /// API is read back instead.
+    pub dns_server: Option<SocketAddr>,
+    pub requests_per_second: u32,
 }
 
 /// One DNS name served by an ordered list of pools.

@@ -16,6 +16,8 @@ use super::values::show;
 pub const WRITE_RFC2136: Duration = Duration::from_secs(1);
 pub const WRITE_CLOUDFLARE: Duration = Duration::from_secs(5);
 pub const WRITE_ROUTE53: Duration = Duration::from_secs(60);
+/// PowerDNS serves an API change from its backend at once.
+pub const WRITE_POWERDNS: Duration = Duration::from_secs(1);
 
 /// The expected write time of a provider kind.
 pub fn write_time(kind: &ProviderKind) -> Duration {
@@ -23,6 +25,7 @@ pub fn write_time(kind: &ProviderKind) -> Duration {
         ProviderKind::Rfc2136(_) => WRITE_RFC2136,
         ProviderKind::Cloudflare(_) => WRITE_CLOUDFLARE,
         ProviderKind::Route53(_) => WRITE_ROUTE53,
+        ProviderKind::PowerDns(_) => WRITE_POWERDNS,
     }
 }
 

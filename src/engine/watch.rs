@@ -16,6 +16,7 @@ use crate::propagation::{self, ClientCheck, Server, WatchSpec};
 pub fn provider_primary(cfg: &Config, svc: &Service) -> Option<SocketAddr> {
     match &cfg.providers.get(&svc.provider)?.kind {
         ProviderKind::Rfc2136(c) => Some(c.server),
+        ProviderKind::PowerDns(c) => c.dns_server,
         _ => None,
     }
 }

@@ -57,6 +57,8 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
         ProviderKind::Route53(c) => route53(name, c).await.map_err(err),
         #[cfg(feature = "cloudflare")]
         ProviderKind::Cloudflare(c) => cloudflare(name, c).map_err(err),
+        #[cfg(feature = "powerdns")]
+        ProviderKind::PowerDns(c) => powerdns(name, c).map_err(err),
         // `check` refuses these already; a config built another way hears the same.
         #[allow(unreachable_patterns)]
         other => Err(err(crate::config::compiled_out(other.type_name()))),
@@ -115,6 +117,22 @@ fn cloudflare(
     let p = rtoguard_cloudflare::CloudflareProvider::new(s)
         .map_err(|e| e.to_string())?
         .with_ttl_floor(c.ttl_floor);
+    Ok(Arc::new(p))
+}
+
+#[cfg(feature = "powerdns")]
+fn powerdns(name: &str, c: &crate::config::PowerDnsConfig) -> Result<Arc<dyn Provider>, String> {
+    let key = c.api_key.read()?;
+    let s = rtoguard_powerdns::PowerDnsSettings {
+        name: name.to_string(),
+        api_url: c.api_url.clone(),
+        server_id: c.server_id.clone(),
+        api_key: key.expose().to_string(),
+        key_source: c.api_key.describe(),
+        dns_server: c.dns_server,
+        requests_per_second: c.requests_per_second,
+    };
+    let p = rtoguard_powerdns::PowerDnsProvider::new(s).map_err(|e| e.to_string())?;
     Ok(Arc::new(p))
 }
 

@@ -3,6 +3,7 @@
 //!
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
 //! - [`cloudflare`]: a local fake of the Cloudflare v4 API (no real peer exists).
+//! - [`pdns`]: PowerDNS Authoritative with the SQLite backend and the HTTP API.
 //! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
@@ -19,6 +20,7 @@ pub mod dns;
 pub mod forger;
 pub mod moto;
 pub mod net;
+pub mod pdns;
 pub mod region;
 pub mod relay;
 pub mod unbound;
