@@ -29,6 +29,9 @@ fn secret_sources(cfg: &Config) -> Vec<(String, SecretSource)> {
             ProviderKind::Cloudflare(c) => {
                 out.push((format!("providers.{name}.api_token"), c.api_token.clone()));
             }
+            ProviderKind::PowerDns(c) => {
+                out.push((format!("providers.{name}.api_key"), c.api_key.clone()));
+            }
             ProviderKind::Route53(_) => {}
         }
     }

@@ -236,12 +236,21 @@ pub fn action_words(a: &Action) -> Option<String> {
             incident,
             pool,
             took,
+            ..
         } => format!(
             "close incident {}: pool {pool} serves, after {}s",
             incident.id,
             took.as_secs()
         ),
-        Action::RtoMissed { id, elapsed, rto } => format!(
+        Action::Speaks { incident, .. } => {
+            format!(
+                "speak for incident {} (this controller wrote its flip)",
+                incident.id
+            )
+        }
+        Action::RtoMissed {
+            id, elapsed, rto, ..
+        } => format!(
             "say incident {id} missed its RTO ({}s of {}s)",
             elapsed.as_secs(),
             rto.as_secs()
