@@ -89,7 +89,7 @@ fn randomized_partition_campaign() {
     let mut active = POOLS[0];
     let started = Instant::now();
     for round in 1..=rounds {
-        let fault = Fault::pick(&mut rng);
+        let fault = Fault::pick(&mut rng, active);
         let t0 = Instant::now();
         fault.apply(&mut f, active);
         let took = outcome(&f, fault, active, t0);

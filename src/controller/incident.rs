@@ -11,6 +11,10 @@
 //! open --active pool Up, phase Idle, no watch, nothing queued or pending--> none
 //! ```
 //!
+//! An incident in which this controller waited its writer delay closes
+//! with a re-read of the provider, so a flip made by another writer
+//! meanwhile is learnt even when this one never came to write.
+//!
 //! Opening, closing and the RTO missed are durable [`Change`]s, so a
 //! restart in the middle of an outage continues the same incident (one
 //! id, one report); its start is a wall time, mapped back to `Instant`.
@@ -194,11 +198,28 @@ impl Controller {
             took_s = took.as_secs(),
             "Incident closed."
         );
+        let waited = open.wait_from.is_some();
         out.push(Action::IncidentClosed {
             incident: open.incident,
             pool: pool.to_owned(),
             took,
         });
+        if waited {
+            self.check_served(out);
+        }
+    }
+
+    /// This controller waited its turn to write in the incident just
+    /// closed: another may have flipped meanwhile, and the pool it left may
+    /// have come back before that turn came, so this one neither wrote nor
+    /// re-read and would go on believing the old pool served (in `status`,
+    /// and when the next fault strikes). Re-read instead.
+    fn check_served(&mut self, out: &mut Vec<Action>) {
+        if self.halted.is_none() && self.phase == Phase::Idle {
+            self.checking = true;
+            out.push(Action::Reread);
+            self.phase = Phase::Rereading { mv: None };
+        }
     }
 
     fn check_rto(&mut self, now: Instant, out: &mut Vec<Action>) {

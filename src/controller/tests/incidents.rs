@@ -253,3 +253,31 @@ fn operator_moves_write_at_once_and_a_new_incident_waits_afresh() {
     let out = h.health(200, "standby", PoolHealth::Down);
     assert_eq!(not_before(&out), vec![Some(h.at(205))], "{out:?}");
 }
+
+#[test]
+fn a_controller_that_waited_its_turn_rereads_at_close_and_learns_another_writers_flip() {
+    // Primary fails and comes back while this controller waits its turn
+    // (its TTL write held 5 s): another writer flipped meanwhile.
+    let mut h = Harness::new(delayed(5));
+    h.health(10, "primary", PoolHealth::Suspect);
+    h.health(11, "primary", PoolHealth::Down);
+    h.health(12, "primary", PoolHealth::Up);
+    let out = h.ev(15, Event::TtlApplied { ttl: 30 });
+    assert_eq!(closed(&out).len(), 1, "{out:?}");
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Reread)),
+        "it re-reads at close: {out:?}"
+    );
+    let state = Event::ProviderState {
+        active: Some("standby".into()),
+        ttl: 30,
+    };
+    let out = h.ev(16, state);
+    assert_eq!(h.c.status().active.as_deref(), Some("standby"));
+    assert!(journaled(&out, EntryKind::ChangedOutside), "{out:?}");
+    assert!(
+        !journaled(&out, EntryKind::Conflict),
+        "no conflict: {out:?}"
+    );
+    assert_eq!(h.c.status().phase, "idle");
+}
