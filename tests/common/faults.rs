@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rtoguard_testkit::relay::Direction;
 
-use super::campaign::{CONTROLLERS, Field, VANTAGES, controller_of, ip};
+use super::campaign::{CONTROLLERS, Field, VANTAGES, controller_of, ip, other};
 
 /// A small seeded generator (splitmix64): the same seed, the same campaign.
 pub struct Rng(u64);
@@ -47,8 +47,9 @@ pub enum Fault {
     OneWayCut { id: &'static str, mute: bool },
     /// The active pool's region dies with the controller in it.
     RegionDies,
-    /// This controller's link to BIND is slowed by this much each way, and
-    /// the active pool's server stops (a slow write path under a real flip).
+    /// The first writer's link to BIND (the controller in the region the
+    /// flip goes to) is slowed by this much each way, and the active pool's
+    /// server stops (a slow write path under a real flip).
     ProviderSlow(&'static str, Duration),
 }
 
@@ -63,8 +64,8 @@ pub const KINDS: [&str; 6] = [
 ];
 
 impl Fault {
-    /// A random fault.
-    pub fn pick(rng: &mut Rng) -> Self {
+    /// A random fault while `active` is served.
+    pub fn pick(rng: &mut Rng, active: &str) -> Self {
         match rng.below(6) {
             0 => Fault::ActiveDies,
             1 => Fault::VantageLosesActive(rng.pick(&VANTAGES)),
@@ -75,7 +76,7 @@ impl Fault {
             },
             4 => Fault::RegionDies,
             _ => Fault::ProviderSlow(
-                rng.pick(&CONTROLLERS),
+                controller_of(other(active)),
                 Duration::from_millis(rng.pick(&[300, 800, 1500])),
             ),
         }
