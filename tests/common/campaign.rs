@@ -188,7 +188,7 @@ impl Field {
     }
 }
 
-/// `pool` is up by quorum in status `s`, with no vantage stale.
+/// `pool` is up by quorum in status `s`: every vantage fresh and saying up.
 fn pool_settled(s: &Value, pool: &str) -> bool {
     let Some(p) = s["pools"]
         .as_array()
@@ -196,5 +196,6 @@ fn pool_settled(s: &Value, pool: &str) -> bool {
     else {
         return false;
     };
-    p["health"] == "up" && p["quorum"]["stale"].as_array().is_some_and(Vec::is_empty)
+    let none = |k: &str| p["quorum"][k].as_array().is_some_and(Vec::is_empty);
+    p["health"] == "up" && none("stale") && none("down") && none("suspect")
 }
