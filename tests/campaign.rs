@@ -6,8 +6,13 @@
 //! active pool (failback is manual, so a flip is not undone: the rounds
 //! alternate the pools instead of paying for a failback each).
 //!
+//! The invariants are read from BIND (see `common::audit`), not from
+//! rtoguard: its update log (who wrote what, by the writer's relay address)
+//! and a poll of what it serves.
+//!
 //! `RTOGUARD_CAMPAIGN_ROUNDS` (default 24) and `RTOGUARD_CAMPAIGN_SEED`
-//! (default random, printed) set the size and replay a campaign.
+//! (default random, printed) set the size and replay a campaign: the same
+//! seed draws the same faults in the same order (the timings are live).
 
 // Integration tests time a real daemon on the wall clock (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -77,6 +82,49 @@ fn outcome(f: &Field, fault: Fault, active: &str, t0: Instant) -> Option<Duratio
     seen
 }
 
+/// One round: break, wait for the outcome, heal, settle, audit; `at`
+/// names the round in messages. Returns the pool served after it.
+fn play(
+    f: &mut Field,
+    audit: &mut Audit,
+    table: &mut Table,
+    fault: Fault,
+    active: &'static str,
+    at: &str,
+) -> &'static str {
+    let t0 = Instant::now();
+    fault.apply(f, active);
+    let took = outcome(f, fault, active, t0);
+    fault.heal(f, active);
+    let next = if fault.flips() { other(active) } else { active };
+    // A flip that did not come, or one that came wrongly, is reported by
+    // the audit; settle on whatever BIND serves now.
+    let served = if f.cluster.served() == [endpoint(next)] {
+        next
+    } else {
+        active
+    };
+    assert!(
+        f.wait(SETTLE, |f| f.settled(served)),
+        "{at} ({fault}): not settled on {served} within {SETTLE:?} after healing\n{}",
+        f.state()
+    );
+    f.wait(BELIEF, |f| f.disbelieving(served).is_empty());
+    let found = audit.round(f, fault, active, t0, took, served);
+    let outcome = if fault.flips() { "flip" } else { "no flip" };
+    let bad = if found.is_empty() {
+        String::new()
+    } else {
+        format!("; VIOLATIONS: {}", found.join("; "))
+    };
+    eprintln!(
+        "campaign {at}: {fault}: {outcome} in {:?}{bad}",
+        took.unwrap_or_default()
+    );
+    table.add(fault.kind(), took, found.len());
+    served
+}
+
 #[test]
 fn randomized_partition_campaign() {
     let rounds = env_u64("RTOGUARD_CAMPAIGN_ROUNDS").unwrap_or(24);
@@ -90,37 +138,8 @@ fn randomized_partition_campaign() {
     let started = Instant::now();
     for round in 1..=rounds {
         let fault = Fault::pick(&mut rng, active);
-        let t0 = Instant::now();
-        fault.apply(&mut f, active);
-        let took = outcome(&f, fault, active, t0);
-        fault.heal(&mut f, active);
-        let next = if fault.flips() { other(active) } else { active };
-        // A flip that did not come, or one that came wrongly, is reported
-        // by the audit; settle on whatever BIND serves now.
-        let now_served = if f.cluster.served() == [endpoint(next)] {
-            next
-        } else {
-            active
-        };
-        assert!(
-            f.wait(SETTLE, |f| f.settled(now_served)),
-            "seed {seed} round {round} ({fault}): not settled on {now_served} within {SETTLE:?} after healing\n{}",
-            f.state()
-        );
-        f.wait(BELIEF, |f| f.disbelieving(now_served).is_empty());
-        let found = audit.round(&f, fault, active, t0, took, now_served);
-        eprintln!(
-            "campaign seed {seed} round {round}: {fault}: {} in {:?}{}",
-            if fault.flips() { "flip" } else { "no flip" },
-            took.unwrap_or_default(),
-            if found.is_empty() {
-                String::new()
-            } else {
-                format!("; VIOLATIONS: {}", found.join("; "))
-            }
-        );
-        table.add(fault.kind(), took, found.len());
-        active = now_served;
+        let at = format!("seed {seed} round {round}");
+        active = play(&mut f, &mut audit, &mut table, fault, active, &at);
     }
     std::thread::sleep(QUIET);
     let late = audit.quiet(&f, active);

@@ -106,6 +106,12 @@ impl Audit {
                 "BIND's log shows {flips} value change(s) for this round (want {want}): {by_writer:?}"
             ));
         }
+        let kept: usize = by_writer.values().map(|(_, kept)| kept).sum();
+        if !fault.flips() && kept > 0 {
+            v.push(format!(
+                "BIND took {kept} update(s) (a TTL) while a majority of vantages saw {active} up: {by_writer:?}"
+            ));
+        }
         v.extend(self.agree(f, &by_writer));
         self.keep(fault, &v);
         v
