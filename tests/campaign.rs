@@ -190,3 +190,27 @@ fn controllers_that_waited_to_write_learn_the_flip_made_meanwhile() {
         );
     }
 }
+
+/// BIND 9.18's update log, as the campaign reads it: one update per
+/// request, by the client's address; one that lost its compare-and-set
+/// changed nothing.
+#[test]
+fn bind_update_log_lines_read_as_one_update_per_request() {
+    let log = "\
+02-Dec-2026 07:08:03.004 client @0x7fa984ece098 127.0.0.13#36719/key rtoguard: updating zone 'example.test/IN': deleting rrset at 'checkout.example.test' A
+02-Dec-2026 07:08:03.004 client @0x7fa984ece098 127.0.0.13#36719/key rtoguard: updating zone 'example.test/IN': adding an RR at 'checkout.example.test' A 127.0.0.3
+02-Dec-2026 07:08:03.010 client @0x7fa984ece098 127.0.0.11#41234/key rtoguard: updating zone 'example.test/IN': update unsuccessful: checkout.example.test/A: 'RRset exists (value dependent)' prerequisite not satisfied (NXRRSET)
+02-Dec-2026 07:08:05.096 client @0x7fa984ece098 127.0.0.13#36719/key rtoguard: updating zone 'example.test/IN': deleting rrset at 'checkout.example.test' A
+02-Dec-2026 07:08:05.096 client @0x7fa984ece098 127.0.0.13#36719/key rtoguard: updating zone 'example.test/IN': adding an RR at 'checkout.example.test' A 127.0.0.3
+";
+    let got = common::provider_log::updates(log);
+    let who: Vec<(&str, &[String])> = got
+        .iter()
+        .map(|u| (u.client.as_str(), u.added.as_slice()))
+        .collect();
+    let three = ["127.0.0.3".to_string()];
+    assert_eq!(
+        who,
+        [("127.0.0.13", &three[..]), ("127.0.0.13", &three[..])]
+    );
+}
