@@ -55,8 +55,8 @@ pub enum Fault {
 
 /// Every kind, in the order the table prints them.
 pub const KINDS: [&str; 6] = [
-    "primary dies",
-    "vantage loses primary",
+    "active pool dies",
+    "vantage loses active",
     "controller cut off",
     "one-way cut",
     "region dies",
