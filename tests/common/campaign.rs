@@ -179,7 +179,7 @@ impl Field {
         let mut s = format!("BIND serves {:?}\n", self.cluster.served());
         for n in &self.cluster.nodes {
             let log = n.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(25).collect();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             s.push_str(&format!("===== {} status\n{}\n", n.id, n.status()));
             s.push_str(&format!("===== {} log (tail)\n{}\n", n.id, tail.join("\n")));
