@@ -11,6 +11,11 @@
 //! open --active pool Up, phase Idle, no watch, nothing queued or pending--> none
 //! ```
 //!
+//! Where other controllers write too, an incident in which this one made
+//! or found no flip closes with a re-read of the provider, so a flip made
+//! by another writer meanwhile is learnt even when this one never came to
+//! write it.
+//!
 //! Opening, closing and the RTO missed are durable [`Change`]s, so a
 //! restart in the middle of an outage continues the same incident (one
 //! id, one report); its start is a wall time, mapped back to `Instant`.
@@ -207,12 +212,38 @@ impl Controller {
             took_s = took.as_secs(),
             "Incident closed."
         );
+        // No flip made or found by this controller since the incident
+        // opened: another controller may have made one.
+        let saw_flip = self.damping.last_flip().is_some_and(|t| t >= open.start);
         out.push(Action::IncidentClosed {
             incident: open.incident,
             pool: pool.to_owned(),
             took,
             voice: open.voice,
         });
+        if !saw_flip && self.others_may_write() {
+            self.check_served(out);
+        }
+    }
+
+    /// Another controller writes for this service (this one has a writer
+    /// delay for some pool).
+    fn others_may_write(&self) -> bool {
+        let local = &self.policy.local;
+        local.writer_delay.values().any(|d| !d.is_zero()) || !local.writer_delay_otherwise.is_zero()
+    }
+
+    /// Another controller may have flipped in the incident just closed
+    /// while this one waited its turn, or while its own write was held up
+    /// (a slow provider link), and the pool it left may have come back
+    /// before this one looked again: it would go on believing the old pool
+    /// served (in `status`, and when the next fault strikes). Re-read.
+    fn check_served(&mut self, out: &mut Vec<Action>) {
+        if self.halted.is_none() && self.phase == Phase::Idle {
+            self.checking = true;
+            out.push(Action::Reread);
+            self.phase = Phase::Rereading { mv: None };
+        }
     }
 
     fn check_rto(&mut self, now: Instant, out: &mut Vec<Action>) {

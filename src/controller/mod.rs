@@ -150,6 +150,9 @@ pub struct Controller {
     stale: bool,
     /// Conflicts in a row; automation halts past a few.
     conflict_streak: u32,
+    /// The re-read under way checks what is served after an incident
+    /// (see `incident`), not a conflict.
+    checking: bool,
     /// The latest `now` seen (time never goes backwards inside).
     now: Option<Instant>,
     /// The incident under way (see `incident`).
@@ -191,6 +194,7 @@ impl Controller {
             last_change: None,
             stale: false,
             conflict_streak: 0,
+            checking: false,
             now: None,
             incident: None,
             watching: false,

@@ -188,6 +188,11 @@ impl Controller {
     }
 
     fn settle_reread(&mut self, now: Instant, mv: Option<Move>, out: &mut Vec<Action>) {
+        // A check after an incident: the view is updated (and a change
+        // journaled as made outside); no conflict to note.
+        if std::mem::take(&mut self.checking) && mv.is_none() {
+            return;
+        }
         let Some(mv) = mv else {
             out.push(entry(
                 EntryKind::Conflict,

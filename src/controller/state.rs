@@ -21,7 +21,8 @@ use super::vocab::{Initiator, PoolHealth, Reason};
 ///   an unplanned operator failover, a planned move with nothing left to
 ///   drain, or finishing a journaled intent after a restart.
 /// - `Idle` → `Rereading { mv: None }`: our view is doubtful (a conflict
-///   was given up on, or the re-read failed and an operator lifted the halt).
+///   was given up on, or the re-read failed and an operator lifted the halt),
+///   or an incident closed where another controller may have written.
 /// - `SettingTtl` → `Idle` on `TtlApplied` (no move), → `Draining` on
 ///   `TtlApplied` (a move), → `Rereading` on a conflict, → `Backoff` on a
 ///   retryable failure, → `Idle` on a final failure.

@@ -307,3 +307,12 @@ async fn works_from_async_tests_and_drops_inside_a_runtime() {
     assert_eq!(&buf, b"async");
     drop(relay);
 }
+
+#[test]
+fn upstream_sees_connections_come_from_the_relays_own_address() {
+    let server = TcpListener::bind((lo(1), 0)).expect("bind");
+    let relay = Relay::tcp(lo(11), server.local_addr().expect("addr"));
+    let _client = connect(&relay);
+    let (_conn, from) = server.accept().expect("the relay connects upstream");
+    assert_eq!(from.ip(), lo(11), "the server sees the relay's address");
+}

@@ -33,7 +33,13 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// (from, to): controller `from` sends [`WRONG_TOKEN`] when pulling `to`.
     pub wrong_token: Option<(&'static str, &'static str)>,
+    /// Where controller `from` reaches `to` (a peer's id, or "provider"
+    /// for BIND) instead of `to`'s own address: a relay, say.
+    pub via: Option<Via>,
 }
+
+/// `(from, to, to's address)` to the address `from` uses (see [`Options::via`]).
+pub type Via = Box<dyn Fn(&str, &str, SocketAddr) -> SocketAddr>;
 
 impl Default for Options {
     fn default() -> Self {
@@ -42,6 +48,7 @@ impl Default for Options {
                 .into(),
             env: Vec::new(),
             wrong_token: None,
+            via: None,
         }
     }
 }
@@ -104,6 +111,13 @@ impl Node {
         };
         n.start();
         n
+    }
+
+    /// Start it again (same config, same state) after [`Node::kill`].
+    pub fn restart(&mut self) {
+        if self.child.is_none() {
+            self.start();
+        }
     }
 
     /// SIGKILL: no goodbye to peers, nothing drained.
@@ -225,13 +239,20 @@ impl Cluster {
                     } else {
                         &token
                     };
+                    let to = via(&opts, id, pid, SocketAddr::new(*pip, *pport));
                     text.push_str(&format!(
-                        "[[peers]]\nid = \"{pid}\"\nurl = \"http://{pip}:{pport}\"\ntoken_file = \"{}\"\n\n",
+                        "[[peers]]\nid = \"{pid}\"\nurl = \"http://{to}\"\ntoken_file = \"{}\"\n\n",
                         file.display()
                     ));
                 }
             }
-            text.push_str(&service_text(&bind, &dir, port, &opts.health));
+            let service = service_text(&bind, &dir, port, &opts.health);
+            let server = via(&opts, id, "provider", bind.addr);
+            text.push_str(&service.replacen(
+                &format!("server = \"{}\"", bind.addr),
+                &format!("server = \"{server}\""),
+                1,
+            ));
             let config = state.join("config.toml");
             std::fs::write(&config, text).expect("write config");
             nodes.push(Node {
@@ -308,6 +329,11 @@ impl Cluster {
         }
         s
     }
+}
+
+/// The address controller `from` uses for `to` (see [`Options::via`]).
+fn via(opts: &Options, from: &str, to: &str, addr: SocketAddr) -> SocketAddr {
+    opts.via.as_ref().map_or(addr, |f| f(from, to, addr))
 }
 
 fn service_text(bind: &Bind, dir: &TempDir, port: u16, health: &str) -> String {

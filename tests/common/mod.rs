@@ -19,11 +19,15 @@ use rtoguard_testkit::net::{free_port, lo};
 use rtoguard_testkit::region::Region;
 use tempfile::TempDir;
 
+pub mod audit;
+pub mod campaign;
 pub mod cluster;
 pub mod daemon;
+pub mod faults;
 pub mod notify;
 pub mod pair;
 pub mod trio;
+pub mod provider_log;
 pub mod webhook;
 
 /// BIND + two regions + a config file.

@@ -253,3 +253,59 @@ fn operator_moves_write_at_once_and_a_new_incident_waits_afresh() {
     let out = h.health(200, "standby", PoolHealth::Down);
     assert_eq!(not_before(&out), vec![Some(h.at(205))], "{out:?}");
 }
+
+#[test]
+fn a_controller_that_waited_its_turn_rereads_at_close_and_learns_another_writers_flip() {
+    // Primary fails and comes back while this controller waits its turn
+    // (its TTL write held 5 s): another writer flipped meanwhile.
+    let mut h = Harness::new(delayed(5));
+    h.health(10, "primary", PoolHealth::Suspect);
+    h.health(11, "primary", PoolHealth::Down);
+    h.health(12, "primary", PoolHealth::Up);
+    let out = h.ev(15, Event::TtlApplied { ttl: 30 });
+    assert_eq!(closed(&out).len(), 1, "{out:?}");
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Reread)),
+        "it re-reads at close: {out:?}"
+    );
+    let state = Event::ProviderState {
+        active: Some("standby".into()),
+        ttl: 30,
+    };
+    let out = h.ev(16, state);
+    assert_eq!(h.c.status().active.as_deref(), Some("standby"));
+    assert!(journaled(&out, EntryKind::ChangedOutside), "{out:?}");
+    assert!(
+        !journaled(&out, EntryKind::Conflict),
+        "no conflict: {out:?}"
+    );
+    assert_eq!(h.c.status().phase, "idle");
+}
+
+#[test]
+fn a_first_writer_held_up_by_its_own_slow_write_rereads_at_close() {
+    // The first writer for standby (no wait), its TTL write slow (found by
+    // the campaign: a slow provider link): the pool fails and comes back
+    // while that write is out, and the next writer flips meanwhile.
+    let mut p = named(600);
+    p.local
+        .writer_delay
+        .insert("primary".into(), Duration::from_secs(10));
+    p.local
+        .writer_delay
+        .insert("standby".into(), Duration::ZERO);
+    let mut h = Harness::new(p);
+    let out = h.health(10, "primary", PoolHealth::Suspect);
+    assert_eq!(not_before(&out), vec![None], "it writes first: {out:?}");
+    h.health(11, "primary", PoolHealth::Down);
+    h.health(16, "primary", PoolHealth::Up);
+    let out = h.ev(47, Event::TtlApplied { ttl: 30 });
+    assert_eq!(closed(&out).len(), 1, "{out:?}");
+    assert!(out.iter().any(|a| matches!(a, Action::Reread)), "{out:?}");
+    let state = Event::ProviderState {
+        active: Some("standby".into()),
+        ttl: 30,
+    };
+    h.ev(48, state);
+    assert_eq!(h.c.status().active.as_deref(), Some("standby"));
+}

@@ -13,6 +13,10 @@
 //!
 //! [`Relay::tcp`], [`Relay::udp`], or [`Relay::dns`] for both on one port
 //! (a DNS server or an RFC 2136 primary: UDP, then TCP on truncation).
+//! Upstream sees every relayed datagram and connection come from the
+//! relay's own listening address, so a relay on a client's loopback
+//! address (`127.0.0.11`) keeps that client recognisable in the server's
+//! log.
 //!
 //! Each relay runs on its own thread with its own current-thread tokio
 //! runtime, so it works the same from plain `#[test]`s and from

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
@@ -46,7 +46,7 @@ pub async fn serve(
             got = l.accept() => match got {
                 Ok((client, _)) => {
                     shared.clients.fetch_add(1, Ordering::SeqCst);
-                    tokio::spawn(connection(client, upstream, shared.clone()));
+                    tokio::spawn(connection(client, addr, upstream, shared.clone()));
                 }
                 // Out of descriptors, say: do not spin.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -66,15 +66,21 @@ async fn rebind(addr: SocketAddr) -> TcpListener {
     }
 }
 
-/// Relay one client: connect upstream once the way there is open, then
-/// pump both ways until both ends close, an error, or a reset.
-async fn connection(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Shared>) {
+/// Relay one client: connect upstream (from the relay's own address, as
+/// UDP does) once the way there is open, then pump both ways until both
+/// ends close, an error, or a reset.
+async fn connection(
+    mut client: TcpStream,
+    local: SocketAddr,
+    upstream: SocketAddr,
+    shared: Arc<Shared>,
+) {
     let mut state = shared.state.subscribe();
     let resets = state.borrow().resets;
     if !open(&mut state, Direction::ToUpstream).await {
         return;
     }
-    let Ok(mut server) = TcpStream::connect(upstream).await else {
+    let Ok(mut server) = connect_from(local, upstream).await else {
         let _ = client.set_zero_linger();
         return;
     };
@@ -97,6 +103,17 @@ async fn connection(mut client: TcpStream, upstream: SocketAddr, shared: Arc<Sha
         let _ = client.set_zero_linger();
         let _ = server.set_zero_linger();
     }
+}
+
+/// A connection to `upstream` from `local`'s address (any port), so the
+/// server sees the relay's address as the client's, whatever the route.
+async fn connect_from(local: SocketAddr, upstream: SocketAddr) -> std::io::Result<TcpStream> {
+    let sock = match local {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    sock.bind(SocketAddr::new(local.ip(), 0))?;
+    sock.connect(upstream).await
 }
 
 /// Wait until `dir` is not cut; false when the relay is going away.
