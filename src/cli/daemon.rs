@@ -99,7 +99,7 @@ pub async fn drill(a: &DrillArgs) -> ExitCode {
     out.step(
         "drill",
         &format!(
-            "drill {id} started: {} -> {}, failing back after {}s",
+            "drill {id} started: {} -> {}, failing back {}s after the move (after draining the TTL)",
             started.from,
             started.to,
             a.dwell.as_secs()

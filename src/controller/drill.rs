@@ -63,11 +63,20 @@ impl Controller {
                 return refuse(command, why, out);
             }
         }
+        // A planned drill first drains the TTL in force (as a planned
+        // failover does): the dwell counts from after that drain, so the
+        // drill never ends before its own move away has landed.
+        let drain = match simulate_fault {
+            false if self.ttl() > self.policy.lowered_ttl() => {
+                Duration::from_secs(u64::from(self.ttl()))
+            }
+            _ => Duration::ZERO,
+        };
         let drill = Drill {
             id,
             home: home.clone(),
             simulated_down: simulate_fault.then(|| home.clone()),
-            dwell_until: anchor.wall(now + dwell),
+            dwell_until: anchor.wall(now + drain + dwell),
         };
         let mode = if simulate_fault {
             format!("simulated fault of {home}")
@@ -75,7 +84,14 @@ impl Controller {
             format!("planned failover to {to}")
         };
         let secs = dwell.as_secs();
-        let detail = format!("drill {}: {mode}, back to {home} after {secs}s", drill.id);
+        let drained = match drain.as_secs() {
+            0 => String::new(),
+            d => format!(" (after draining the {d}s TTL)"),
+        };
+        let detail = format!(
+            "drill {}: {mode}, back to {home} {secs}s after the move{drained}",
+            drill.id
+        );
         tracing::info!(drill = drill.id, home, "Drill started.");
         self.open_drill(now, &drill.id, detail.clone(), out);
         let change = Change::DrillStarted {
@@ -103,22 +119,14 @@ impl Controller {
         self.drill.as_ref()
     }
 
-    /// When the dwell ends; `None` while that passed and either the pool to
-    /// come back to has no known health yet (its health arriving decides) or
-    /// the drill's own move away is still under way (a drain longer than the
-    /// dwell): its landing decides, and the failback follows at once.
+    /// When the dwell ends; `None` while that passed and the pool to come
+    /// back to has no known health yet (its health arriving decides).
     pub(super) fn drill_deadline(&self) -> Option<Instant> {
         let d = self.drill.as_ref()?;
         let at = self.anchor?.deadline(d.dwell_until)?;
-        let moving_away = |to: &str| to != d.home && self.active() == Some(d.home.as_str());
-        let away_under_way = self
-            .phase
-            .current_move()
-            .is_some_and(|m| moving_away(&m.to))
-            || matches!(&self.queued, Some(Command::Failover { to, .. }) if moving_away(to));
         let waiting = self.now.is_some_and(|now| at <= now)
             && d.simulated_down.is_none()
-            && (self.health(&d.home) == PoolHealth::Unknown || away_under_way);
+            && self.health(&d.home) == PoolHealth::Unknown;
         (!waiting).then_some(at)
     }
 

@@ -26,8 +26,8 @@ pub mod daemon;
 pub mod faults;
 pub mod notify;
 pub mod pair;
-pub mod trio;
 pub mod provider_log;
+pub mod trio;
 pub mod webhook;
 
 /// BIND + two regions + a config file.

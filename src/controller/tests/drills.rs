@@ -25,17 +25,18 @@ fn a_planned_drill_flips_then_fails_back_at_the_dwell_deadline() {
     let out = h.cmd(10, drill(false, 600));
     assert!(journaled(&out, EntryKind::DrillStarted));
     let started = h.c.status().drill.expect("a drill");
+    // The dwell counts after the drill's own drain of the 300 s TTL.
     assert_eq!(
         (started.home.as_str(), started.dwell_until),
-        ("primary", wall(610))
+        ("primary", wall(910))
     );
     assert_eq!(ttls(&out), vec![30], "planned: lower the TTL first");
     h.ev(11, Event::TtlApplied { ttl: 30 });
     let out = h.ev(311, Event::Tick);
     assert_eq!(flips(&out)[0].1, "standby");
     h.ev(312, flipped("standby"));
-    assert_eq!(h.c.next_deadline(), Some(h.at(610)));
-    let out = h.ev(610, Event::Tick);
+    assert_eq!(h.c.next_deadline(), Some(h.at(910)));
+    let out = h.ev(910, Event::Tick);
     let ended = drill_changes(&out);
     assert!(
         matches!(&ended[..], [Change::DrillEnded { aborted: false, .. }]),
@@ -109,13 +110,14 @@ fn a_restart_during_the_dwell_fails_back_at_the_deadline() {
         },
     );
     assert_eq!(r.c.status().drill.map(|d| d.home), Some("standby".into()));
-    // Health unknown yet: nothing is decided, no busy deadline.
-    assert_eq!(r.c.next_deadline(), Some(r.at(620)));
+    // Health unknown yet: nothing is decided, no busy deadline. The dwell
+    // ends 600 s after the drill's drain of the 300 s TTL.
+    assert_eq!(r.c.next_deadline(), Some(r.at(920)));
     for p in pools() {
         r.health(401, &p, PoolHealth::Up);
     }
-    assert!(flips(&r.ev(619, Event::Tick)).is_empty());
-    let out = r.ev(620, Event::Tick);
+    assert!(flips(&r.ev(919, Event::Tick)).is_empty());
+    let out = r.ev(920, Event::Tick);
     assert!(journaled(&out, EntryKind::DrillEnded));
     assert_eq!(r.c.status().moving_to.as_deref(), Some("standby"));
 }
@@ -168,7 +170,7 @@ fn a_second_drill_is_refused_while_one_is_under_way() {
 /// A dwell shorter than the drill's own drain (300 s of normal TTL to wait
 /// out) used to end the drill while the outbound move still drained: "home
 /// is active again", then the flip landed and the service stayed away.
-/// Now the drill waits for its move and fails back once it has landed.
+/// Now the dwell counts after the drain, and the drill fails back.
 #[test]
 fn a_dwell_shorter_than_the_drain_fails_back_after_the_outbound_flip() {
     let mut h = Harness::new(Policy::with_defaults(pools()));
@@ -182,7 +184,9 @@ fn a_dwell_shorter_than_the_drain_fails_back_after_the_outbound_flip() {
     assert!(h.c.status().drill.is_some());
     let out = h.ev(311, Event::Tick);
     assert_eq!(flips(&out)[0].1, "standby");
-    let out = h.ev(312, flipped("standby"));
+    h.ev(312, flipped("standby"));
+    assert_eq!(h.c.next_deadline(), Some(h.at(370)));
+    let out = h.ev(370, Event::Tick);
     let ended = drill_changes(&out);
     assert!(
         matches!(&ended[..], [Change::DrillEnded { aborted: false, .. }]),
