@@ -19,6 +19,7 @@ mod health;
 mod incidents;
 mod observe;
 mod status;
+mod window;
 
 use super::exec::{self, Done};
 use crate::config::Service;
@@ -101,6 +102,10 @@ pub struct ServiceTask {
     short_of_quorum: bool,
     /// Why the last intent could not be journaled (no provider call until it can).
     journal_fault: Option<String>,
+    /// Each pool's last successful and first failed probe (the fault window).
+    windows: window::Windows,
+    /// The pool the last flip moved away from (the old pool its watch sees).
+    flipped_from: Option<String>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -165,6 +170,8 @@ impl ServiceTask {
             reported: BTreeMap::new(),
             short_of_quorum: false,
             journal_fault: None,
+            windows: window::Windows::default(),
+            flipped_from: None,
         }
     }
 
