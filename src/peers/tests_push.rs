@@ -39,6 +39,8 @@ fn recovered() -> Observations {
 
 async fn get(addr: SocketAddr, query: &str) -> (HeaderMap, Observations) {
     let url = format!("http://{addr}/v1/observations{query}");
+    // Err only means a provider was installed already, which is what we need.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let resp = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))
