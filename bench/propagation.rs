@@ -202,6 +202,13 @@ impl Rig {
             p = tb.port,
         );
         let mut text = std::fs::read_to_string(&tb.config).expect("read config");
+        // Each region says who it is (`x-region`): the watch's client check
+        // needs the pools' markers to tell the new pool from the old.
+        for pool in ["primary", "standby"] {
+            let at = format!("name = \"{pool}\"\n");
+            let marked = format!("{at}marker = {{ header = \"x-region\", value = \"{pool}\" }}\n");
+            text = text.replacen(&at, &marked, 1);
+        }
         text.push_str(&extra);
         std::fs::write(&tb.config, text).expect("write config");
         let daemon = Daemon::start(&tb, &[]);
@@ -345,6 +352,18 @@ fn report_reach_ms(tb: &Testbed) -> Option<i64> {
                 .as_array()
                 .and_then(|t| t.iter().find(|m| m["key"] == "first_client"))
         {
+            // What the report counted of the clients, and over which window.
+            for c in v["clients"].as_array().into_iter().flatten() {
+                eprintln!(
+                    "  report client via {}: {} requests, {} failed, {} old pool (counted {} to {} ms)",
+                    c["resolver"],
+                    c["requests"],
+                    c["failed"],
+                    c["old_pool"],
+                    c["counted_from_ms"],
+                    c["counted_to_ms"]
+                );
+            }
             return Some(v["started_at_ms"].as_i64()? + first["offset_ms"].as_i64()?);
         }
         std::thread::sleep(Duration::from_millis(500));

@@ -99,3 +99,21 @@ pub async fn watch_delay() {
 
 #[cfg(not(feature = "test-hooks"))]
 pub async fn watch_delay() {}
+
+/// The push tests set `RTOGUARD_TEST_PEER_PULL_INTERVAL=SECONDS` to pull
+/// peers far less often than the probes run, so only a pushed change can
+/// arrive sooner.
+#[cfg(feature = "test-hooks")]
+pub fn peer_pull_interval() -> Option<Duration> {
+    let interval = seconds("RTOGUARD_TEST_PEER_PULL_INTERVAL")?;
+    tracing::warn!(
+        secs = interval.as_secs_f64(),
+        "Test hook: peer pull interval set."
+    );
+    Some(interval)
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub fn peer_pull_interval() -> Option<std::time::Duration> {
+    None
+}

@@ -58,6 +58,7 @@ mod tests {
             cause: Opened::Health {
                 health: PoolHealth::Down,
             },
+            window: None,
             change: None,
         };
         j.record(src, &start).unwrap();

@@ -18,6 +18,9 @@ pub enum Event {
     IncidentStart {
         pool: Option<String>,
         cause: Opened,
+        /// The fault window this vantage's probes saw (an outage only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        window: Option<FaultWindow>,
         /// The core's durable record of the incident (the daemon's).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         change: Option<Change>,
@@ -113,6 +116,15 @@ pub enum Event {
     VantageImpaired { vantage: String, reason: String },
     /// This vantage runs its probes again.
     VantageRecovered { vantage: String },
+}
+
+/// When a pool was last seen serving and first seen failing: the start
+/// of the last successful probe before the incident and of the first failed
+/// one after it (epoch milliseconds). The fault lies between the two.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    pub last_ok_ms: Option<i64>,
+    pub first_failed_ms: Option<i64>,
 }
 
 /// Why an incident opened.

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use event::{Event, JournalEvent, Source};
 pub use intents::Intent;
-pub use kinds::{Behind, Diff, Opened, Outcome, ProviderCall, Tally};
+pub use kinds::{Behind, Diff, FaultWindow, Opened, Outcome, ProviderCall, Tally};
 
 /// Journal errors: the database could not be opened, migrated or written.
 #[derive(Debug, thiserror::Error)]

@@ -149,6 +149,14 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
     ])
 }
 
+pub(super) fn window() -> impl Strategy<Value = FaultWindow> {
+    let ms = || proptest::option::of(0i64..4_000_000_000_000);
+    (ms(), ms()).prop_map(|(last_ok_ms, first_failed_ms)| FaultWindow {
+        last_ok_ms,
+        first_failed_ms,
+    })
+}
+
 pub(super) fn tally() -> impl Strategy<Value = Tally> {
     let names = || proptest::collection::vec(name(), 0..3);
     (names(), names(), names(), names(), 0usize..9, 0usize..9).prop_map(
@@ -250,11 +258,17 @@ pub(super) fn event() -> impl Strategy<Value = Event> {
         proptest::option::of((name(), name()).prop_map(|(id, status)| Receipt { id, status }));
     let names = || proptest::collection::vec(name(), 0..3);
     prop_oneof![
-        (proptest::option::of(name()), opened()).prop_map(|(pool, cause)| Event::IncidentStart {
-            pool,
-            cause,
-            change: None
-        }),
+        (
+            proptest::option::of(name()),
+            opened(),
+            proptest::option::of(window())
+        )
+            .prop_map(|(pool, cause, window)| Event::IncidentStart {
+                pool,
+                cause,
+                window,
+                change: None
+            }),
         name().prop_map(|pool| Event::IncidentEnd { pool, change: None }),
         (0u64..100_000, 0u64..100_000).prop_map(|(elapsed_s, rto_s)| Event::RtoMissed {
             elapsed_s,

@@ -98,6 +98,7 @@ where
             actor: cx.actor.to_string(),
             to: plan.to.clone(),
         },
+        window: None,
         change: None,
     });
     run.journal(Event::Command {

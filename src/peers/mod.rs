@@ -3,8 +3,11 @@
 //! - [`obs`]: what one vantage says about every pool and endpoint, and the
 //!   config digest that says whether two vantages probe the same things.
 //! - [`server`]: `GET /v1/observations`, bearer token, optional TLS.
+//! - `push`: the long-poll on it: answered as soon as the observations
+//!   change, so votes travel at once; the pull stays the fallback.
 //! - [`parse`]: the observation document from untrusted bytes.
-//! - [`puller`]: fetches every peer's observations at the probe interval.
+//! - [`puller`]: fetches every peer's observations: held long-polls, or
+//!   at the probe interval from peers that do not hold.
 //! - [`quorum`]: the pure verdict over the local view and the peers' views.
 //! - [`skew`]: clock skew between vantages, measured on every pull and bounded.
 //! - [`agent`]: a probe-only vantage: probes and the peer API, no providers.
@@ -13,6 +16,7 @@ mod agent;
 mod obs;
 mod parse;
 mod puller;
+mod push;
 mod quorum;
 mod server;
 mod skew;
@@ -30,6 +34,8 @@ mod tests_fuzz;
 mod tests_obs;
 #[cfg(test)]
 mod tests_puller;
+#[cfg(test)]
+mod tests_push;
 #[cfg(test)]
 mod tests_quorum;
 #[cfg(test)]

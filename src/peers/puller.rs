@@ -1,4 +1,4 @@
-//! Pulls every peer's observations at the probe interval; keeps the last good ones and the last error.
+//! Pulls every peer's observations (long-polls a peer that holds them, else at the probe interval); keeps the last good ones and the last error.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -192,17 +192,37 @@ impl PeerSet {
         let url = format!("{}/v1/observations", peer.url.trim_end_matches('/'));
         let mut tick = tokio::time::interval(interval.max(Duration::from_millis(10)));
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The version of the last answer from a peer that holds long-polls:
+        // then the next request waits there for a change; else (an older
+        // peer, or after an error) the pull waits for the interval here.
+        let mut held: Option<String> = None;
         loop {
+            let gap = match &held {
+                Some(_) => tokio::time::sleep(super::push::MIN_GAP),
+                None => tokio::time::sleep(Duration::ZERO),
+            };
             tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = tick.tick() => {}
+                _ = tick.tick(), if held.is_none() => {}
+                _ = gap, if held.is_some() => tick.reset(),
             }
             let sent_ms = crate::journal::now_ms();
+            let poll = held.as_deref().map(|v| (v, interval, timeout));
             let got = tokio::select! {
                 _ = cancel.cancelled() => return,
-                got = fetch(&client, &url, &peer.token) => got,
+                got = fetch(&client, &url, &peer.token, poll) => got,
             };
-            let wall = (sent_ms, crate::journal::now_ms());
+            let (got, waited) = match got {
+                Ok(a) => {
+                    held = a.version;
+                    (Ok(a.obs), a.waited_ms)
+                }
+                Err(e) => {
+                    held = None;
+                    (Err(e), 0)
+                }
+            };
+            let wall = (sent_ms.saturating_add(waited), crate::journal::now_ms());
             self.record(slot, &peer.id, got, Instant::now(), wall);
         }
     }
@@ -247,7 +267,7 @@ pub async fn pull_once(
     let client = client(peer, timeout)?;
     let url = format!("{}/v1/observations", peer.url.trim_end_matches('/'));
     let sent_ms = crate::journal::now_ms();
-    let obs = fetch(&client, &url, &peer.token).await?;
+    let obs = fetch(&client, &url, &peer.token, None).await?.obs;
     let skew = super::skew::clock_skew_ms(obs.peer_clock_ms(), sent_ms, crate::journal::now_ms());
     Ok((obs, skew))
 }
@@ -267,15 +287,20 @@ fn client(peer: &PeerSpec, timeout: Duration) -> Result<reqwest::Client, PeerErr
         .map_err(|e| PeerError::Setup(format!("cannot build the HTTP client: {e}")))
 }
 
-/// One pull: GET the observations with our bearer token.
+/// One pull: GET the observations with our bearer token; with `poll`
+/// (the version seen last, how long to wait, the request timeout), a
+/// long-poll the peer holds until they change.
 async fn fetch(
     client: &reqwest::Client,
     url: &str,
     token: &Secret,
-) -> Result<Observations, PeerError> {
-    let mut resp = client
-        .get(url)
-        .bearer_auth(token.expose())
+    poll: Option<(&str, Duration, Duration)>,
+) -> Result<super::push::Answer, PeerError> {
+    let mut req = client.get(url).bearer_auth(token.expose());
+    if let Some((version, wait, timeout)) = poll {
+        req = super::push::long_poll(req, version, wait, timeout);
+    }
+    let mut resp = req
         .send()
         .await
         .map_err(|e| PeerError::Unreachable(e.to_string()))?;
@@ -284,6 +309,7 @@ async fn fetch(
         401 => return Err(PeerError::Unauthorized),
         code => return Err(PeerError::Status(code)),
     }
+    let (version, waited_ms) = super::push::held(resp.headers());
     let mut body = Vec::new();
     while let Some(chunk) = resp
         .chunk()
@@ -295,5 +321,9 @@ async fn fetch(
         }
         body.extend_from_slice(&chunk);
     }
-    super::parse_observations(&body)
+    Ok(super::push::Answer {
+        obs: super::parse_observations(&body)?,
+        version,
+        waited_ms,
+    })
 }

@@ -1,8 +1,8 @@
-//! The peer API: `GET /v1/observations` behind a bearer token, over TCP or TLS, on the bounded server.
+//! The peer API: `GET /v1/observations` behind a bearer token, over TCP or TLS, on the bounded server; a long-poll (see `push`) holds it until the observations change.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -28,6 +28,8 @@ const SMALLEST_PROBES_IN_FLIGHT: usize = 64;
 struct Shared {
     token: Secret,
     obs: watch::Receiver<Observations>,
+    /// The server's stop: a held long-poll answers at once.
+    stop: CancellationToken,
 }
 
 /// The peer API's bounds for `cfg`: the defaults, with the connection cap
@@ -79,7 +81,11 @@ pub async fn serve_with(
         .map(TlsAcceptor::from);
     let tcp = TcpListener::bind(addr).await?;
     let local = tcp.local_addr()?;
-    let router = router(Shared { token, obs });
+    let router = router(Shared {
+        token,
+        obs,
+        stop: cancel.clone(),
+    });
     info!(listen = %local, tls = tls.is_some(), max_connections = limits.max_connections, "Peer API listening.");
     let handle = bounded::serve("peer API", tcp, limits, cancel, move |tcp, remote, stop| {
         let (router, tls) = (router.clone(), tls.clone());
@@ -118,6 +124,7 @@ async fn observations(
     State(shared): State<Shared>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
 ) -> Response {
     if let Err(reason) = authorize(&headers, &shared.token) {
         warn!(remote = %remote, reason, "Peer API request refused.");
@@ -127,9 +134,18 @@ async fn observations(
         resp.headers_mut().insert(header::CONNECTION, close);
         return resp;
     }
-    let mut obs = shared.obs.borrow().clone();
+    let wait = super::push::Wait::parse(query.as_deref());
+    let (mut obs, waited) = super::push::answer(shared.obs.clone(), wait, &shared.stop).await;
     obs.served_at_ms = Some(super::skew::wall_ms());
-    Json(obs).into_response()
+    let version = super::push::version(&obs);
+    let mut resp = Json(obs).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&version) {
+        h.insert(super::push::VERSION_HEADER, v);
+    }
+    let waited_ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+    h.insert(super::push::WAITED_HEADER, waited_ms.into());
+    resp
 }
 
 /// Ok when the request carries our token; else why not (never the token).

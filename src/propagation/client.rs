@@ -157,7 +157,10 @@ async fn request(client: &Client, url: &Url, check: &ClientCheck) -> Seen {
     } else if carries(&check.marker) {
         Seen::NewPool
     } else {
-        Seen::Failed(format!("status {status} without the new pool's marker"))
+        // A success without the new pool's marker was served, by a pool
+        // that is not the new one: the old pool's answer, not a failure
+        // (the old pool's marker may be unknown, or it carries none).
+        Seen::OldPool
     }
 }
 

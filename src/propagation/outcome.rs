@@ -196,18 +196,7 @@ pub fn build(f: &Frame<'_>, board: &Board) -> WatchOutcome {
 
 fn resolver(f: &Frame<'_>, r: &ResolverTrack) -> ResolverOutcome {
     let c = &f.clock;
-    let (predicted, basis) = match (f.changed_at, f.old_ttl) {
-        (Some(at), Some(ttl)) => (
-            Some(at + std::time::Duration::from_secs(u64::from(ttl))),
-            Some("change_and_ttl"),
-        ),
-        // A TTL counted in whole seconds is rounded down: the copy may live
-        // up to one more second (unbound serves it through its TTL-0 second).
-        _ => (
-            r.expiry.map(|e| e + TTL_ROUNDING),
-            r.expiry.map(|_| "resolver_ttl"),
-        ),
-    };
+    let (predicted, basis) = prediction(f, r);
     // Kept until the switch, or (never switched but still answering old) until the end.
     let held_until = r.switched.or(r
         .last_old_at
@@ -233,6 +222,32 @@ fn resolver(f: &Frame<'_>, r: &ResolverTrack) -> ResolverOutcome {
         overstay_ms: overstay,
         last_values: r.last_values.clone(),
         queries: queries(&r.health),
+    }
+}
+
+/// When the resolver should let go of the old answer, and why. The change
+/// plus the TTL in force at the change, unless the resolver's first old
+/// answer says its copy lives longer (by more than a second's rounding): a
+/// copy fetched before the TTL was lowered rightly keeps the TTL it was
+/// fetched with. A TTL counted in whole seconds is rounded down: the copy
+/// may live up to one more second (unbound serves it through its TTL-0
+/// second).
+fn prediction(f: &Frame<'_>, r: &ResolverTrack) -> (Option<Instant>, Option<&'static str>) {
+    let reported = r
+        .first_old
+        .map(|(sent, ttl)| sent + std::time::Duration::from_secs(u64::from(ttl)) + TTL_ROUNDING);
+    let from_change = match (f.changed_at, f.old_ttl) {
+        (Some(at), Some(ttl)) => Some(at + std::time::Duration::from_secs(u64::from(ttl))),
+        _ => None,
+    };
+    match (from_change, reported) {
+        // Beyond the rounding of its own count: a longer-lived copy.
+        (Some(c), Some(rep)) if rep > c + 2 * TTL_ROUNDING => (Some(rep), Some("resolver_ttl")),
+        (Some(c), _) => (Some(c), Some("change_and_ttl")),
+        (None, _) => (
+            r.expiry.map(|e| e + TTL_ROUNDING),
+            r.expiry.map(|_| "resolver_ttl"),
+        ),
     }
 }
 

@@ -6,8 +6,9 @@ use super::clock::{dur, wall};
 use super::facts::{self, Facts};
 use super::paths::{self, Paths};
 use super::phases::{self, Marks};
-use super::types::{Automation, Kind, Milestone, Report, SCHEMA_VERSION};
+use super::types::{Automation, Kind, Milestone, Report, SCHEMA_VERSION, Window};
 use super::watch::View;
+use super::window;
 use crate::journal::Entry;
 use crate::propagation::WatchOutcome;
 
@@ -50,18 +51,20 @@ pub fn build(
     let view = watch
         .and_then(View::from_outcome)
         .or_else(|| f.watch.as_ref().and_then(View::from_value));
-    let start = f
+    let journal_start = f
         .start_ms
         .or(f.command.as_ref().map(|c| c.0))
         .or_else(|| entries.iter().map(|e| e.at_ms).min())
         .or_else(|| view.as_ref().map(|v| v.anchor(0)))
         .unwrap_or(0);
+    let (start, fault_window) = window::read(&f, kind, journal_start);
     let p = paths::read(view.as_ref(), start);
     let marks = marks(&f, &p, start, kind);
     let achieved = phases::recovery(&marks);
     let phases = phases::split(&marks, achieved.0.is_some());
     let objective = i64::try_from(rto.as_millis()).unwrap_or(i64::MAX);
-    let rto = phases::verdict(objective, achieved, p.ended, &phases);
+    let mut rto = phases::verdict(objective, achieved, p.ended, &phases);
+    window::from_first_failure(&mut rto, fault_window.as_ref());
     let flip = f.flip.clone().unwrap_or_default();
     Report {
         schema: SCHEMA_VERSION,
@@ -73,7 +76,8 @@ pub fn build(
         started_at: wall(start),
         started_at_ms: start,
         rto,
-        timeline: timeline(&f, &p, start, kind),
+        timeline: timeline(&f, &p, start, kind, fault_window.as_ref()),
+        fault_window,
         phases,
         automation: Automation {
             flip_by: flip.by.clone(),
@@ -149,7 +153,7 @@ fn marks(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Marks {
     }
 }
 
-fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Vec<Milestone> {
+fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind, w: Option<&Window>) -> Vec<Milestone> {
     let mut t = Timeline {
         start,
         items: Vec::new(),
@@ -159,12 +163,18 @@ fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind) -> Vec<Milestone> {
         (Kind::Manual, Some((at, what))) => {
             t.push("command", "Command", Some(*at), Some(what.clone()))
         }
-        _ => t.push(
-            "first_failed_probe",
-            "First failed probe",
-            f.start_ms,
-            pool.clone(),
-        ),
+        _ => {
+            let ok = w.and_then(|w| w.last_ok_probe_ms);
+            let failed = w.and_then(|w| w.first_failed_probe_ms);
+            t.push_rel("last_ok_probe", "Last successful probe", ok, pool.clone());
+            let failed = failed.map(|r| r + start).or(f.start_ms);
+            t.push(
+                "first_failed_probe",
+                "First failed probe",
+                failed,
+                pool.clone(),
+            );
+        }
     }
     t.push("suspect", "Pool suspect", f.suspect_ms, pool.clone());
     let ttl = f

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::controller::{EntryKind, Intent, IntentKind, PoolHealth};
-use crate::journal::{Entry, Event, Opened};
+use crate::journal::{Entry, Event, FaultWindow, Opened};
 
 /// The flip, as its intent and its provider result tell it.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +25,8 @@ pub struct Flip {
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub start_ms: Option<i64>,
+    /// The fault window the probes saw (from `incident-start`).
+    pub window: Option<FaultWindow>,
     /// The pool the incident is about (from `incident-start`).
     pub pool: Option<String>,
     /// `incident-start` said `"drill": true`.
@@ -67,8 +69,14 @@ pub fn read(entries: &[Entry]) -> Facts {
         let Some(event) = e.event() else { continue };
         let at = e.at_ms;
         match event {
-            Event::IncidentStart { pool, cause, .. } if f.start_ms.is_none() => {
+            Event::IncidentStart {
+                pool,
+                cause,
+                window,
+                ..
+            } if f.start_ms.is_none() => {
                 f.start_ms = Some(at);
+                f.window = window;
                 f.pool = pool;
                 f.drill = matches!(
                     cause,

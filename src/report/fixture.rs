@@ -104,6 +104,7 @@ pub fn entries() -> Vec<Entry> {
         cause: Opened::Health {
             health: PoolHealth::Suspect,
         },
+        window: None,
         change: None,
     };
     let ttl = IntentKind::SetTtl { ttl: 30 };

@@ -57,6 +57,9 @@ pub fn render_html(r: &Report) -> String {
     if let Some(c) = costliest_line(r) {
         let _ = write!(o, "<p><strong>{}</strong></p>", esc(&c));
     }
+    if let Some(w) = super::window::line(r) {
+        let _ = write!(o, "<p>{}</p>", esc(&w));
+    }
     o.push_str("<h2>Where the time went</h2>");
     o.push_str(&svg::phases_chart(r));
     if let Some(chart) = svg::resolvers_chart(r) {
@@ -145,5 +148,8 @@ fn paths(o: &mut String, r: &Report) {
             );
         }
         o.push_str("</table>");
+        if let Some(l) = super::window::clients_line(r) {
+            let _ = write!(o, "<p class=\"muted\">{}</p>", esc(&l));
+        }
     }
 }

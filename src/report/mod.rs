@@ -23,6 +23,7 @@ mod svg;
 mod text;
 mod types;
 mod watch;
+mod window;
 
 #[cfg(test)]
 mod fixture;
@@ -34,6 +35,8 @@ mod tests_cases;
 mod tests_render;
 #[cfg(test)]
 mod tests_summary;
+#[cfg(test)]
+mod tests_window;
 
 pub use build::{build, kind_of};
 pub use clock::{dur as format_duration, wall as format_wall};
@@ -45,7 +48,7 @@ pub use summary::{
 pub use text::render_text;
 pub use types::{
     AuthRow, Automation, ClientRow, Kind, MeasuredTo, Milestone, Phase, PhaseName, Report,
-    ResolverRow, RtoResult, SCHEMA_VERSION, Spread, Verdict,
+    ResolverRow, RtoResult, SCHEMA_VERSION, Spread, Verdict, Window,
 };
 
 /// The report as pretty-printed JSON (the schema in `docs/report.md`).

@@ -61,6 +61,8 @@ pub fn read(view: Option<&View>, start: i64) -> Paths {
             requests: c.requests,
             failed: c.failed,
             old_pool: c.old_pool,
+            counted_from_ms: rel(v.changed_ms).or(Some(anchor - start)),
+            counted_to_ms: rel(c.reached_ms).or(rel(Some(v.ended_ms))),
         })
         .collect();
     let switched: Vec<Option<i64>> = resolvers.iter().map(|r| r.switched_ms).collect();

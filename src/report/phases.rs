@@ -99,5 +99,6 @@ pub fn verdict(
         verdict,
         margin_ms,
         costliest,
+        from_first_failure_ms: None,
     }
 }

@@ -52,6 +52,7 @@ fn manual_start() -> Vec<Entry> {
             actor: ops.into(),
             to: "standby".into(),
         },
+        window: None,
         change: None,
     };
     let command = Event::Command {
@@ -111,6 +112,7 @@ fn kind_from_the_entries() {
             to: "standby".into(),
             simulate_fault: false,
         },
+        window: None,
         change: None,
     };
     drill[0] = entry(1, 0, "user:ops", start);

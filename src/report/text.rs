@@ -107,6 +107,9 @@ pub fn render_text(r: &Report) -> String {
         &format!("Started {}{moved}", r.started_at),
     );
     wrap(&mut o, "", "  ", &verdict_line(&r.rto));
+    if let Some(w) = super::window::line(r) {
+        wrap(&mut o, "", "  ", &w);
+    }
     if let Some(c) = costliest_line(r) {
         wrap(&mut o, "", "  ", &c);
     }
@@ -270,6 +273,9 @@ fn paths(o: &mut String, r: &Report) {
                 c.failed,
                 c.old_pool
             );
+        }
+        if let Some(l) = super::window::clients_line(r) {
+            wrap(o, "  ", "  ", &l);
         }
     }
 }

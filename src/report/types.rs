@@ -132,6 +132,23 @@ pub struct RtoResult {
     pub margin_ms: Option<i64>,
     /// The phase that took longest.
     pub costliest: Option<PhaseName>,
+    /// The same recovery counted from the first failed probe (shorter by
+    /// the fault window), when both are known.
+    #[serde(default)]
+    pub from_first_failure_ms: Option<i64>,
+}
+
+/// The fault window: when the pool was last seen serving and first seen
+/// failing by this vantage's probes (offsets from the report's start).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub last_ok_probe_ms: Option<i64>,
+    pub last_ok_probe_at: Option<String>,
+    pub first_failed_probe_ms: Option<i64>,
+    pub first_failed_probe_at: Option<String>,
+    /// `last_successful_probe` (a bound that never understates), or
+    /// `first_failed_probe` when no success was recorded.
+    pub measured_from: String,
 }
 
 /// Spread of the resolvers' switch times.
@@ -179,6 +196,12 @@ pub struct ClientRow {
     pub requests: u32,
     pub failed: u32,
     pub old_pool: u32,
+    /// The requests counted: from the flip's acceptance (the watch's
+    /// start) to the first answer from the new pool, or the watch's end.
+    #[serde(default)]
+    pub counted_from_ms: Option<i64>,
+    #[serde(default)]
+    pub counted_to_ms: Option<i64>,
 }
 
 /// Who moved the traffic, and whether a person had to step in.
@@ -218,6 +241,9 @@ pub struct Report {
     pub started_at: String,
     pub started_at_ms: i64,
     pub rto: RtoResult,
+    /// The fault window of an incident or drill (none for a manual move).
+    #[serde(default)]
+    pub fault_window: Option<Window>,
     pub timeline: Vec<Milestone>,
     pub phases: Vec<Phase>,
     pub authoritatives: Vec<AuthRow>,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 pub use crate::engine::Timing;
 use crate::engine::{self, Outcome, Prepared};
@@ -14,8 +14,13 @@ use crate::config::Service;
 use crate::controller::{Event, ProviderOp};
 use crate::plan::classify;
 
-/// How long to wait for the provider to report a change in sync.
+/// How long to wait for the provider to report a flip in sync.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A TTL change is checked for sync once, not waited for: a flip the
+/// controller decides meanwhile waits for this call, and must not wait
+/// longer than the change's own round trip.
+const TTL_SYNC_TIMEOUT: Duration = Duration::ZERO;
 
 /// The answer to a provider call, and what it changed (for the journal).
 #[derive(Debug)]
@@ -84,7 +89,8 @@ pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
         Err(e) => return failed(ProviderOp::SetTtl, e, None),
     };
     let ttl = ttl.max(floor);
-    match engine::apply(svc, p, &change, SYNC_TIMEOUT, &Logged(svc)).await {
+    let progress = Logged { svc, waited: false };
+    match engine::apply(svc, p, &change, TTL_SYNC_TIMEOUT, &progress).await {
         Ok(outcome) => {
             info!(service = %svc.name, ttl, outcome = outcome.word(), "TTL changed.");
             done(Event::TtlApplied { ttl }, change, outcome)
@@ -109,7 +115,8 @@ pub async fn flip(
         }
         Err(e) => return failed(ProviderOp::Flip, e, None),
     };
-    match engine::apply(svc, p, &change, SYNC_TIMEOUT, &Logged(svc)).await {
+    let progress = Logged { svc, waited: true };
+    match engine::apply(svc, p, &change, SYNC_TIMEOUT, &progress).await {
         Ok(outcome) => {
             info!(service = %svc.name, from = from.unwrap_or("-"), to, outcome = outcome.word(), "Flipped.");
             done(Event::Flipped { to: to.to_string() }, change, outcome)
@@ -139,17 +146,25 @@ fn done(event: Event, change: Change, outcome: Outcome) -> Done {
     }
 }
 
-/// The daemon's progress: a warning when a change is not confirmed in sync.
-struct Logged<'a>(&'a Service);
+/// The daemon's progress: a warning when a change it waited for is not
+/// confirmed in sync (a change checked once only is noted at DEBUG).
+struct Logged<'a> {
+    svc: &'a Service,
+    waited: bool,
+}
 
 impl engine::Progress for Logged<'_> {
     fn pending(&self, error: Option<&ProviderError>) {
-        match error {
-            None => {
-                warn!(service = %self.0.name, "The provider has not reported the change in sync yet.")
+        let service = &self.svc.name;
+        match (error, self.waited) {
+            (None, true) => {
+                warn!(%service, "The provider has not reported the change in sync yet.")
             }
-            Some(e) => {
-                warn!(service = %self.0.name, error = %e, "Could not confirm the change is in sync.")
+            (None, false) => {
+                debug!(%service, "The provider has not reported the TTL change in sync yet; not waiting.")
+            }
+            (Some(e), _) => {
+                warn!(%service, error = %e, "Could not confirm the change is in sync.")
             }
         }
     }

@@ -84,8 +84,11 @@ impl Peering {
             });
         }
         tracker.close();
-        let peers = specs
-            .map(|specs| PeerSet::spawn(specs, PeerSet::interval_for(cfg), cancel.child_token()));
+        let peers = specs.map(|specs| {
+            let interval = crate::test_hooks::peer_pull_interval()
+                .unwrap_or_else(|| PeerSet::interval_for(cfg));
+            PeerSet::spawn(specs, interval, cancel.child_token())
+        });
         Ok(Self {
             peers,
             publish,

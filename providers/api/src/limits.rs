@@ -30,6 +30,18 @@ impl Budget {
         }
     }
 
+    /// At most `rps` requests a second on average, and up to `burst` (at
+    /// most `rps`) at once: one write and its confirmation need not queue
+    /// behind each other. `rps` or `burst` of 0 is treated as 1.
+    pub fn with_burst(rps: u32, burst: u32) -> Self {
+        let rps = NonZeroU32::new(rps).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(burst.min(rps.get())).unwrap_or(NonZeroU32::MIN);
+        Self {
+            rps,
+            limiter: RateLimiter::direct(Quota::per_second(rps).allow_burst(burst)),
+        }
+    }
+
     pub fn rps(&self) -> u32 {
         self.rps.get()
     }
@@ -146,6 +158,32 @@ mod tests {
             p.backoff(0, Some(Duration::from_secs(5))),
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn a_burst_lets_that_many_requests_through_at_once_and_no_more() {
+        let b = Budget::with_burst(20, 5);
+        for i in 0..5 {
+            assert!(b.limiter.check().is_ok(), "request {i} of the burst waited");
+        }
+        assert!(
+            b.limiter.check().is_err(),
+            "a sixth request went through at once"
+        );
+        let even = Budget::per_second(20);
+        assert!(even.limiter.check().is_ok());
+        assert!(
+            even.limiter.check().is_err(),
+            "no burst without one asked for"
+        );
+    }
+
+    #[test]
+    fn a_burst_is_never_above_the_rate() {
+        let b = Budget::with_burst(2, 5);
+        assert!(b.limiter.check().is_ok());
+        assert!(b.limiter.check().is_ok());
+        assert!(b.limiter.check().is_err());
     }
 
     #[tokio::test(start_paused = true)]

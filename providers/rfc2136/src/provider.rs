@@ -46,7 +46,11 @@ impl Rfc2136Provider {
         let signer = settings.signer()?;
         Ok(Self {
             credential_source: settings.credential_source(),
-            budget: Budget::per_second(settings.requests_per_second),
+            // A second's worth at once: a write takes five requests (read,
+            // update, serial, in-sync serial and read) and a TTL change
+            // just before a flip five more; spaced evenly at 20 a second
+            // they made a flip wait 200 ms for its own requests.
+            budget: Budget::with_burst(settings.requests_per_second, settings.requests_per_second),
             signer,
             settings,
         })
@@ -236,6 +240,10 @@ impl Rfc2136Provider {
     }
 }
 
+/// The pause after the first in-sync check that found the change not yet
+/// served; doubled after each, up to a second.
+const FIRST_SYNC_PAUSE: Duration = Duration::from_millis(5);
+
 /// The served set is exactly the desired one: values and TTL.
 fn same(served: Option<&RecordSet>, desired: &RecordSet) -> bool {
     served.is_some_and(|s| s.values == desired.values && s.ttl == desired.ttl)
@@ -340,7 +348,10 @@ impl Provider for Rfc2136Provider {
             self.bad_request(format!("receipt id {:?} is not a SOA serial", receipt.id))
         })?;
         let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(100);
+        // The first check goes out at once: after the update's NOERROR a
+        // primary usually serves the new serial already. Then poll fast,
+        // backing off.
+        let mut pause = FIRST_SYNC_PAUSE;
         loop {
             self.budget.acquire().await;
             match self.in_sync_once(&zone_name, &owner, want, desired).await {

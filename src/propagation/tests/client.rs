@@ -154,3 +154,38 @@ async fn cname_flip_is_followed_to_the_new_target() {
     );
     assert!(primary.requests() >= 1 && standby.requests() >= 1);
 }
+
+/// A planned move with a healthy old pool: its answers (200, its own
+/// marker) are old-pool answers, never failures, even when the watch was
+/// not told the old pool's marker.
+#[tokio::test]
+async fn answers_from_a_healthy_old_pool_are_not_failures() {
+    let port = shared_port();
+    let _primary = Region::start_at(SocketAddr::new(net::lo(2), port), "primary");
+    let _standby = Region::start_at(SocketAddr::new(net::lo(3), port), "standby");
+    let bind = Bind::start(ZONE, &["www 3 IN A 127.0.0.2"]);
+    let unbound = Unbound::start(ZONE, bind.addr);
+    align_late_in_second().await;
+    let start = Instant::now();
+    assert_eq!(prime(unbound.addr, NAME).await.0, ["127.0.0.2"]);
+    flip(&bind, NAME, 3, "127.0.0.3").await;
+
+    let mut s = spec(NAME, "127.0.0.3", start);
+    s.authoritatives = vec![server("bind", bind.addr)];
+    s.resolvers = vec![server("unbound", unbound.addr)];
+    s.client = Some(ClientCheck {
+        url: format!("http://www.example.test:{port}/healthz"),
+        marker: Marker::Body("region standby".into()),
+        old_marker: None,
+    });
+    let out = watch(s, CancellationToken::new(), None).await;
+
+    assert_eq!(out.end, EndReason::Converged, "{out:#?}");
+    let c = &out.clients[0];
+    assert!(c.reached_ms.is_some(), "{c:?}");
+    assert!(
+        c.old_pool >= 1,
+        "the cached answer led to the primary: {c:?}"
+    );
+    assert_eq!(c.failed, 0, "the old pool answered 200: {c:?}");
+}

@@ -98,3 +98,27 @@ async fn a_resolver_still_old_at_the_end_is_flagged_and_outstanding() {
             .is_some_and(|t| t.contains('T') && t.ends_with('Z'))
     );
 }
+
+#[tokio::test]
+async fn a_copy_the_resolver_reports_longer_lived_sets_the_prediction() {
+    // The TTL in force at the change was 1 s; the first old answer (at
+    // +2 s) said 8 s were left: a copy fetched before the lowering.
+    let out = outcome(
+        Some(Duration::from_millis(10_500)),
+        Some((2 * S, 1)),
+        12 * S,
+    );
+    let r = &out.resolvers[0];
+    assert_eq!(r.prediction_basis, Some("resolver_ttl"));
+    assert_eq!(r.predicted_ms, Some(11_000));
+    assert!(!r.kept_past_prediction, "{r:?}");
+    // Past what the resolver itself reported, it is late.
+    let out = outcome(
+        Some(Duration::from_millis(13_500)),
+        Some((2 * S, 1)),
+        14 * S,
+    );
+    let r = &out.resolvers[0];
+    assert_eq!(r.overstay_ms, Some(2_500));
+    assert!(r.kept_past_prediction);
+}

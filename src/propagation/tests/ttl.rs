@@ -93,8 +93,11 @@ async fn ttl_5_cache_lets_go_correspondingly_sooner() {
     assert!(switched <= 6_000, "switched at {switched} ms");
 }
 
+/// The journal claims the old answer had TTL 1; unbound keeps its 5-second
+/// copy, as its first old answer said it would: the prediction is its own
+/// report, and it is not late.
 #[tokio::test]
-async fn resolver_holding_past_the_prediction_is_flagged() {
+async fn a_resolver_keeping_the_ttl_it_reported_is_not_flagged() {
     let bind = Bind::start(ZONE, &["www 5 IN A 127.0.0.2"]);
     let unbound = Unbound::start(ZONE, bind.addr);
     align_late_in_second().await;
@@ -104,19 +107,48 @@ async fn resolver_holding_past_the_prediction_is_flagged() {
     let mut s = spec(NAME, "127.0.0.3", start);
     s.authoritatives = vec![server("bind", bind.addr)];
     s.resolvers = vec![server("unbound", unbound.addr)];
-    // The journal claims the old answer had TTL 1; unbound rightly keeps its
-    // 5-second copy, well past what that claim predicts.
     s.changed_at = Some(changed);
     s.old_ttl = Some(1);
     let out = watch(s, CancellationToken::new(), None).await;
     assert_eq!(out.end, EndReason::Converged, "{out:#?}");
     let res = &out.resolvers[0];
-    assert!(res.kept_past_prediction, "{res:#?}");
-    let overstay = res.overstay_ms.expect("an overstay");
-    assert!(overstay >= 2_000, "overstay {overstay} ms");
-    assert_eq!(
-        res.switched_ms.map(|s| s - overstay),
-        res.predicted_ms,
-        "the overstay is the switch minus the prediction"
+    assert_eq!(res.prediction_basis, Some("resolver_ttl"), "{res:#?}");
+    assert!(!res.kept_past_prediction, "{res:#?}");
+    let switched = res.switched_ms.expect("unbound switched");
+    assert!(
+        switched >= 3_000,
+        "unbound kept its copy: switched at {switched} ms"
+    );
+}
+
+/// unbound fetched the answer with TTL 10 before the TTL was lowered to 2;
+/// the flip then says "old TTL 2". unbound rightly keeps its copy for the
+/// TTL it reported on its first old answer: not late.
+#[tokio::test]
+async fn a_copy_fetched_before_the_lowering_is_held_rightly() {
+    let bind = Bind::start(ZONE, &["www 10 IN A 127.0.0.2"]);
+    let unbound = Unbound::start(ZONE, bind.addr);
+    align_late_in_second().await;
+    let start = Instant::now();
+    assert_eq!(prime(unbound.addr, NAME).await.1, 10);
+    flip(&bind, NAME, 2, "127.0.0.2").await;
+    let changed = flip(&bind, NAME, 2, "127.0.0.3").await;
+    let mut s = spec(NAME, "127.0.0.3", start);
+    s.authoritatives = vec![server("bind", bind.addr)];
+    s.resolvers = vec![server("unbound", unbound.addr)];
+    s.changed_at = Some(changed);
+    s.old_ttl = Some(2);
+    let out = watch(s, CancellationToken::new(), None).await;
+    assert_eq!(out.end, EndReason::Converged, "{out:#?}");
+    let res = &out.resolvers[0];
+    let first = res.first_old_ttl.expect("an old answer was seen");
+    assert!(first > 2, "unbound reported its TTL-10 copy: {first}");
+    assert!(!res.kept_past_prediction, "{res:#?}");
+    assert_eq!(res.prediction_basis, Some("resolver_ttl"));
+    let changed_ms = u64::try_from((changed - start).as_millis()).expect("small");
+    let predicted = res.predicted_ms.expect("a prediction");
+    assert!(
+        predicted >= changed_ms + 2_000,
+        "never before change + old TTL"
     );
 }

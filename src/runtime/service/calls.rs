@@ -138,6 +138,9 @@ impl ServiceTask {
     pub(super) fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
         // Present: this branch runs only while a call is in flight.
         let fl = self.inflight.take().expect("in flight");
+        if let Action::Flip { from, .. } = &fl.action {
+            self.flipped_from.clone_from(from);
+        }
         let done = done.unwrap_or_else(|e| Done {
             event: Event::ProviderFailed {
                 op: crate::controller::ProviderOp::Read,

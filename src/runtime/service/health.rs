@@ -10,6 +10,7 @@ use crate::probe::ProbeResult;
 
 impl ServiceTask {
     pub(super) fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
+        self.windows.note(&pool, &endpoint, &r);
         let was_impaired = self.impairment().is_some();
         let Some(view) = self.pools.get_mut(&pool) else {
             return;

@@ -62,7 +62,8 @@ impl ServiceTask {
             .unwrap_or_else(Instant::now);
         let mv = crate::engine::watch::Move {
             to,
-            from: None,
+            // The old pool's marker: its answers count as old, not failed.
+            from: self.flipped_from.as_deref(),
             old_ttl,
             start,
             changed_at: self.last_accept,
@@ -140,9 +141,15 @@ impl ServiceTask {
                         note: detail.clone(),
                     },
                 };
+                // An outage's fault window from this vantage's probes.
+                let window = match (&cause, pool) {
+                    (Opened::Health { .. }, Some(p)) => self.windows.of(p),
+                    _ => None,
+                };
                 let start = Journaled::IncidentStart {
                     pool: pool.clone(),
                     cause,
+                    window,
                     change: Some(change),
                 };
                 self.journal_event_as(&actor, start);

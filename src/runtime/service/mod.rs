@@ -20,6 +20,7 @@ mod incidents;
 mod observe;
 mod status;
 mod voice;
+mod window;
 
 use super::exec::{self, Done};
 use crate::config::Service;
@@ -106,6 +107,10 @@ pub struct ServiceTask {
     last_write: Option<crate::peers::LastWrite>,
     /// The peers' published writes handed to the controller (by peer: its `at_ms`).
     peer_writes: BTreeMap<String, i64>,
+    /// Each pool's last successful and first failed probe (the fault window).
+    windows: window::Windows,
+    /// The pool the last flip moved away from (the old pool its watch sees).
+    flipped_from: Option<String>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -173,6 +178,8 @@ impl ServiceTask {
             journal_fault: None,
             last_write: None,
             peer_writes: BTreeMap::new(),
+            windows: window::Windows::default(),
+            flipped_from: None,
         }
     }
 

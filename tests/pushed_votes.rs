@@ -1,0 +1,60 @@
+//! Votes at once: a vantage's change reaches its peers as it happens (a
+//! long-poll on the peer API), not at the next pull.
+
+// Integration tests time real daemons on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::cluster::{Cluster, Options};
+use common::daemon::wait_for;
+
+/// Peers pulled every 10 s; probes every 200 ms; observations live 30 s.
+fn slow_pulls() -> Options {
+    Options {
+        health: "health = { interval = \"200ms\", rise = 2, fall = 2, max_age = \"30s\" }".into(),
+        env: vec![("RTOGUARD_TEST_PEER_PULL_INTERVAL".into(), "10".into())],
+        ..Options::default()
+    }
+}
+
+/// Whether `c12` counts `voter` among those saying the primary is down.
+fn sees_down(c: &Cluster, voter: &str) -> bool {
+    let p = c.node("c12").pool("primary");
+    p["quorum"]["down"]
+        .as_array()
+        .is_some_and(|v| v.iter().any(|id| id == voter))
+}
+
+#[test]
+fn a_vantage_change_reaches_a_peer_well_before_the_pull_interval() {
+    let c = Cluster::start(slow_pulls());
+    let c11 = c.node("c11");
+    c.primary.block_source(c11.ip);
+    let blocked = Instant::now();
+    wait_for(
+        Duration::from_secs(20),
+        || c11.pool("primary")["local"] == "down",
+        || c.logs(),
+    );
+    // c11 saw it; c12 must hear it long before its next pull (10 s apart).
+    wait_for(
+        Duration::from_secs(2),
+        || sees_down(&c, "c11"),
+        || {
+            format!(
+                "c12 did not hear c11's vote within 2 s ({:.1} s after the block):\n{}",
+                blocked.elapsed().as_secs_f64(),
+                c.logs()
+            )
+        },
+    );
+    c.primary.unblock_source(c11.ip);
+    wait_for(
+        Duration::from_secs(15),
+        || !sees_down(&c, "c11"),
+        || c.logs(),
+    );
+}
