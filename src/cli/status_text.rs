@@ -192,6 +192,7 @@ pub(super) fn phase_words(phase: &str) -> &str {
         "flipping" => "flipping",
         "rereading" => "re-reading the provider",
         "backoff" => "waiting to retry the provider",
+        "writer_wait" => "waiting for the first writer (decides again when the wait ends)",
         other => other,
     }
 }

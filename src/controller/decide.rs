@@ -61,6 +61,11 @@ impl Controller {
                 }
                 return true;
             }
+            Phase::WriterWait { until } if *until <= now => {
+                // Decided afresh below: the wait is over, the write (if
+                // still wanted) goes out at once.
+                self.phase = Phase::Idle;
+            }
             Phase::Idle => {}
             _ => return false,
         }

@@ -250,7 +250,9 @@ impl Controller {
     /// provider call is outstanding or nothing is scheduled.
     pub fn next_deadline(&self) -> Option<Instant> {
         let phase = match &self.phase {
-            Phase::Backoff { until, .. } | Phase::Draining { until, .. } => Some(*until),
+            Phase::Backoff { until, .. }
+            | Phase::Draining { until, .. }
+            | Phase::WriterWait { until } => Some(*until),
             Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
             _ => None,
         };

@@ -136,7 +136,9 @@ impl Controller {
             by: mv.by,
             not_before: None,
         };
-        self.hold_for_writer(&mut flip, out);
+        if self.hold_for_writer(&mut flip, out) {
+            return;
+        }
         out.push(flip);
         self.phase = Phase::Flipping {
             mv,
@@ -163,7 +165,9 @@ impl Controller {
             reason,
             not_before: None,
         };
-        self.hold_for_writer(&mut set, out);
+        if self.hold_for_writer(&mut set, out) {
+            return;
+        }
         out.push(set);
         self.phase = Phase::SettingTtl { ttl, then };
     }

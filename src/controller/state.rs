@@ -58,6 +58,10 @@ pub(crate) enum Phase {
     Rereading { mv: Option<Move> },
     /// Waiting after a retryable provider failure.
     Backoff { until: Instant, resume: Resume },
+    /// An automatic write waits the writer delay (another controller writes
+    /// first); when it ends the write is decided afresh from the state then,
+    /// so a pool that came back meanwhile is not flipped away from.
+    WriterWait { until: Instant },
 }
 
 impl Phase {
@@ -78,6 +82,7 @@ impl Phase {
             Phase::Flipping { .. } => "flipping",
             Phase::Rereading { .. } => "rereading",
             Phase::Backoff { .. } => "backoff",
+            Phase::WriterWait { .. } => "writer_wait",
         }
     }
 
@@ -91,7 +96,7 @@ impl Phase {
                 resume: Resume::Move(mv),
                 ..
             } => Some(mv),
-            Phase::Backoff { .. } | Phase::Idle => None,
+            Phase::Backoff { .. } | Phase::WriterWait { .. } | Phase::Idle => None,
         }
     }
 }

@@ -92,20 +92,45 @@ impl Local {
 }
 
 impl Controller {
-    /// Sets the `not_before` of a write to this controller's writer delay.
-    pub(super) fn hold_for_writer(&mut self, a: &mut Action, out: &mut Vec<Action>) {
-        let now = self.now;
-        let wait = now.and_then(|now| self.not_before(now, a, out));
-        if let (Some(at), Some(now)) = (wait, now) {
-            let delay_s = at.saturating_duration_since(now).as_secs_f64();
-            tracing::info!(
-                delay_s,
-                "Another controller writes first; waiting before writing (compare-and-set) if it has not."
+    /// Holds an automatic write for this controller's writer delay. In an
+    /// incident the core holds it (true: nothing is sent; the phase waits
+    /// and the write is decided afresh when the wait ends, so a pool that
+    /// came back meanwhile is not flipped away from). Outside one, the wait
+    /// goes out as the write's `not_before`.
+    pub(super) fn hold_for_writer(&mut self, a: &mut Action, out: &mut Vec<Action>) -> bool {
+        let Some(now) = self.now else {
+            return false;
+        };
+        let Some(at) = self.not_before(now, a, out) else {
+            return false;
+        };
+        let delay_s = at.saturating_duration_since(now).as_secs_f64();
+        tracing::info!(
+            delay_s,
+            "Another controller writes first; waiting before writing (compare-and-set) if it has not."
+        );
+        if self.incident.is_some() {
+            let (pool, what) = match a {
+                Action::Flip { to, .. } => (Some(to.as_str()), format!("the flip to {to}")),
+                Action::SetTtl { ttl, .. } => (None, format!("the TTL change to {ttl}s")),
+                _ => (None, "the write".to_owned()),
+            };
+            let detail = format!(
+                "waiting {delay_s:.1}s for the first writer before {what}; decided again then"
             );
+            out.push(super::action::entry(
+                EntryKind::Decision,
+                pool,
+                None,
+                detail,
+            ));
+            self.phase = super::state::Phase::WriterWait { until: at };
+            return true;
         }
         if let Action::Flip { not_before, .. } | Action::SetTtl { not_before, .. } = a {
-            *not_before = wait;
+            *not_before = Some(at);
         }
+        false
     }
 
     /// When the write `a` may go out: `None` at once. Counted once per

@@ -211,17 +211,21 @@ fn not_before(out: &[Action]) -> Vec<Option<Instant>> {
         .collect()
 }
 
+fn writes(out: &[Action]) -> usize {
+    not_before(out).len()
+}
+
 #[test]
 fn the_writer_delay_is_counted_once_per_incident_across_a_ttl_write_and_a_flip() {
     // standby's region writes second here: a 10 s wait for a write that serves it.
     let mut h = Harness::new(delayed(5));
     let out = h.health(10, "primary", PoolHealth::Suspect);
-    assert_eq!(
-        not_before(&out),
-        vec![Some(h.at(20))],
-        "the TTL write waits"
-    );
-    h.ev(20, Event::TtlApplied { ttl: 30 });
+    assert_eq!(writes(&out), 0, "the TTL write waits in the core: {out:?}");
+    assert_eq!(h.c.status().phase, "writer_wait");
+    assert_eq!(h.c.next_deadline(), Some(h.at(20)));
+    let out = h.ev(20, Event::Tick);
+    assert_eq!(not_before(&out), vec![None], "decided again, sent: {out:?}");
+    h.ev(21, Event::TtlApplied { ttl: 30 });
     let out = h.health(26, "primary", PoolHealth::Down);
     // Waited from 10 already: the flip is due at once, not at 36.
     assert_eq!(not_before(&out), vec![None], "{out:?}");
@@ -231,9 +235,41 @@ fn the_writer_delay_is_counted_once_per_incident_across_a_ttl_write_and_a_flip()
 fn the_flip_waits_only_what_is_left_of_the_delay() {
     let mut h = Harness::new(delayed(5));
     h.health(10, "primary", PoolHealth::Suspect);
-    h.ev(12, Event::TtlApplied { ttl: 30 });
     let out = h.health(14, "primary", PoolHealth::Down);
-    assert_eq!(not_before(&out), vec![Some(h.at(20))]);
+    assert_eq!(writes(&out), 0, "still waiting: {out:?}");
+    let out = h.ev(20, Event::Tick);
+    assert_eq!(flips(&out)[0].1, "standby", "{out:?}");
+    assert_eq!(not_before(&out), vec![None]);
+}
+
+/// Found by the partition campaign: a write held for the writer delay went
+/// out after the pool had come back. Held in the core and decided again
+/// when the wait ends, it does not: nothing is written.
+#[test]
+fn a_held_flip_is_not_sent_when_the_pool_came_back_during_the_wait() {
+    let mut h = Harness::new(delayed(5));
+    h.health(10, "primary", PoolHealth::Down);
+    assert_eq!(h.c.status().phase, "writer_wait");
+    h.health(13, "primary", PoolHealth::Up);
+    let out = h.ev(20, Event::Tick);
+    assert!(
+        flips(&out).is_empty(),
+        "flipped away from a pool that is up: {out:?}"
+    );
+    assert_eq!(h.c.status().active.as_deref(), Some("primary"));
+}
+
+#[test]
+fn an_operator_move_during_the_writer_wait_writes_at_once() {
+    let mut h = Harness::new(delayed(5));
+    h.health(10, "primary", PoolHealth::Down);
+    let go = Command::Failover {
+        to: "standby".into(),
+        planned: false,
+        force: false,
+    };
+    let out = h.cmd(12, go);
+    assert_eq!(not_before(&out), vec![None], "{out:?}");
 }
 
 #[test]
@@ -251,7 +287,10 @@ fn operator_moves_write_at_once_and_a_new_incident_waits_afresh() {
     // A new outage of standby: the flip to primary (5 s for this controller).
     // Past the hold-down of the operator's flip.
     let out = h.health(200, "standby", PoolHealth::Down);
-    assert_eq!(not_before(&out), vec![Some(h.at(205))], "{out:?}");
+    assert_eq!(writes(&out), 0, "{out:?}");
+    assert_eq!(h.c.next_deadline(), Some(h.at(205)));
+    let out = h.ev(205, Event::Tick);
+    assert_eq!(not_before(&out), vec![None], "{out:?}");
 }
 
 #[test]
@@ -262,7 +301,8 @@ fn a_controller_that_waited_its_turn_rereads_at_close_and_learns_another_writers
     h.health(10, "primary", PoolHealth::Suspect);
     h.health(11, "primary", PoolHealth::Down);
     h.health(12, "primary", PoolHealth::Up);
-    let out = h.ev(15, Event::TtlApplied { ttl: 30 });
+    let out = h.ev(20, Event::Tick);
+    assert_eq!(writes(&out), 0, "nothing to write once it is up: {out:?}");
     assert_eq!(closed(&out).len(), 1, "{out:?}");
     assert!(
         out.iter().any(|a| matches!(a, Action::Reread)),
@@ -272,7 +312,7 @@ fn a_controller_that_waited_its_turn_rereads_at_close_and_learns_another_writers
         active: Some("standby".into()),
         ttl: 30,
     };
-    let out = h.ev(16, state);
+    let out = h.ev(21, state);
     assert_eq!(h.c.status().active.as_deref(), Some("standby"));
     assert!(journaled(&out, EntryKind::ChangedOutside), "{out:?}");
     assert!(

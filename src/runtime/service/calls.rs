@@ -13,11 +13,13 @@ use crate::runtime::exec::{self, Done};
 impl ServiceTask {
     pub(super) fn call_provider(&mut self, a: Action) {
         let Ok(p) = self.provider.clone() else {
-            warn!(service = %self.svc.name, "No provider: cannot carry out {a:?}.");
+            let what = crate::journal::ProviderCall::of(&a);
+            warn!(service = %self.svc.name, call = %what, "No provider: cannot carry out the call.");
             return;
         };
         if self.inflight.is_some() {
-            warn!(service = %self.svc.name, action = ?a, "A provider call is already in flight; the controller should not ask for two.");
+            let what = crate::journal::ProviderCall::of(&a);
+            warn!(service = %self.svc.name, call = %what, "A provider call is already in flight; the controller should not ask for two.");
             return;
         }
         let actor = self.actor_of(&a);
