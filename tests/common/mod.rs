@@ -109,12 +109,18 @@ impl Testbed {
         let (addr, name, s) = (self.bind.addr, name.to_string(), stop.clone());
         let handle = std::thread::spawn(move || {
             let mut states = Vec::new();
-            while !s.load(Ordering::SeqCst) {
+            let mut sample = |states: &mut Vec<_>| {
                 if let Ok(a) = rtoguard_testkit::dns::query(addr, &name, RecordType::A, false) {
                     states.push((Instant::now(), a.values, a.ttl));
                 }
+            };
+            while !s.load(Ordering::SeqCst) {
+                sample(&mut states);
                 std::thread::sleep(Duration::from_millis(50));
             }
+            // One sample after the stop: a write in the last 50 ms before
+            // the command returned (in-sync is confirmed at once) is seen.
+            sample(&mut states);
             states
         });
         Recorder { stop, handle }
