@@ -1,0 +1,290 @@
+//! Benchmark: rtoguard beside PowerDNS and gdnsd (issue 13), sudden failure, client reach through a caching resolver.
+//!
+//! Same testbed for every row: regions on 127.0.0.2 / .3 (shared port),
+//! unbound caching with a stub zone to the row's authority, a client
+//! resolving through unbound every 100 ms and fetching, the primary killed
+//! at a random moment of the 5 s TTL. Authorities: PowerDNS (LUA `ifurlup`),
+//! gdnsd (`http_status` + `simplefo`), BIND + `rtoguard run`. Configs and
+//! tuning notes in `bench/peers/`. Each run goes through every row in turn.
+//!
+//! Run: `cargo bench --bench peers`; RUNS (default 5).
+
+// Benchmarks measure wall-clock time (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+#[path = "peers/client.rs"]
+mod client;
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "peers/servers.rs"]
+mod servers;
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use client::Client;
+use common::Testbed;
+use common::daemon::{Daemon, all_up, wait_for};
+use rtoguard_testkit::region::Region;
+use rtoguard_testkit::unbound::Unbound;
+use servers::{Kind, Peer};
+
+const NAME: &str = "checkout.example.test.";
+/// The TTL of every row, seconds.
+const TTL: u32 = 5;
+
+/// One row of the table.
+#[derive(Clone, Copy)]
+enum System {
+    Peer(Kind),
+    /// rtoguard with this `fall` (interval 1 s, fast confirmation at its default).
+    Rtoguard(u32),
+}
+
+impl System {
+    fn label(self) -> String {
+        match self {
+            Self::Peer(Kind::PowerDns) => {
+                "PowerDNS LUA ifurlup, 1s checks, TTL 5 (flips on one failed check)".into()
+            }
+            Self::Peer(Kind::Gdnsd) => "gdnsd tuned (2s minimum interval), TTL 5".into(),
+            Self::Rtoguard(fall) => format!("rtoguard, interval 1s, fall {fall}, TTL 5"),
+        }
+    }
+
+    /// Whether its binary runs here (a peer not installed gets no row).
+    fn available(self) -> bool {
+        let probe = |bin: &str, arg: &str| {
+            Command::new(bin)
+                .arg(arg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok()
+        };
+        match self {
+            Self::Peer(Kind::PowerDns) => probe("pdns_server", "--version"),
+            Self::Peer(Kind::Gdnsd) => probe("gdnsd", "-h"),
+            Self::Rtoguard(_) => true,
+        }
+    }
+}
+
+/// What one run measured: fault -> the client's first standby response
+/// (seconds), and the client's failed requests in between.
+#[derive(Clone, Copy)]
+struct Run {
+    reach: f64,
+    failed: usize,
+}
+
+/// The row's authority and the regions (dropped after the client and unbound).
+enum Auth {
+    /// The standby is only kept running.
+    Peer {
+        peer: Peer,
+        primary: Region,
+        _standby: Region,
+    },
+    Rtoguard(Daemon, Box<Testbed>),
+}
+
+/// Fields drop in order: the client first, the authority last.
+struct Rig {
+    client: Client,
+    unbound: Unbound,
+    auth: Auth,
+}
+
+fn main() {
+    let runs = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let systems = [
+        System::Peer(Kind::PowerDns),
+        System::Peer(Kind::Gdnsd),
+        System::Rtoguard(1),
+        System::Rtoguard(3),
+    ];
+    let began = Instant::now();
+    let mut rows: Vec<(System, Vec<Run>)> = Vec::new();
+    for sys in systems {
+        if sys.available() {
+            rows.push((sys, Vec::new()));
+        } else {
+            eprintln!(
+                "{}: not installed, no row (bench/run installs it)",
+                sys.label()
+            );
+        }
+    }
+    for i in 1..=runs {
+        for (sys, out) in &mut rows {
+            match one(*sys) {
+                Some(r) => {
+                    eprintln!(
+                        "run {i}/{runs} {}: reach {:.3}s, {} failed",
+                        sys.label(),
+                        r.reach,
+                        r.failed
+                    );
+                    out.push(r);
+                }
+                None => eprintln!("run {i}/{runs} {}: no standby within 60s", sys.label()),
+            }
+        }
+    }
+    print_table(&rows, runs, began.elapsed());
+}
+
+/// One sudden-failure run of `sys`.
+fn one(sys: System) -> Option<Run> {
+    let mut rig = Rig::start(sys);
+    let ms = rand::random_range(0..u64::from(TTL) * 1000);
+    std::thread::sleep(Duration::from_millis(ms));
+    let fault = Instant::now();
+    rig.primary().stop();
+    let reach = rig
+        .client
+        .wait_first("standby", fault, Duration::from_secs(60));
+    if reach.is_none() {
+        eprintln!("{}", rig.logs());
+    }
+    let reach = reach?;
+    Some(Run {
+        reach: reach.duration_since(fault).as_secs_f64(),
+        failed: rig.client.failed(fault, reach),
+    })
+}
+
+impl Rig {
+    fn start(sys: System) -> Self {
+        let (auth, dns, port) = authority(sys);
+        let unbound = Unbound::start("example.test.", dns);
+        let client = Client::start(unbound.addr, port);
+        let rig = Self {
+            client,
+            unbound,
+            auth,
+        };
+        let seen = rig
+            .client
+            .wait_first("primary", Instant::now(), Duration::from_secs(15));
+        assert!(seen.is_some(), "never reached the primary:\n{}", rig.logs());
+        // Every monitor has seen both regions up by now (gdnsd checks every
+        // 2 s; PowerDNS starts checking at the first query).
+        std::thread::sleep(Duration::from_secs(3));
+        rig
+    }
+
+    fn primary(&mut self) -> &mut Region {
+        match &mut self.auth {
+            Auth::Peer { primary, .. } => primary,
+            Auth::Rtoguard(_, tb) => &mut tb.primary,
+        }
+    }
+
+    fn logs(&self) -> String {
+        let auth = match &self.auth {
+            Auth::Peer { peer, .. } => peer.log(),
+            Auth::Rtoguard(d, _) => d.log_text(),
+        };
+        format!("{auth}\n{}", self.unbound.log())
+    }
+}
+
+/// The row's authority and regions; its DNS address and the regions' port.
+fn authority(sys: System) -> (Auth, SocketAddr, u16) {
+    match sys {
+        System::Peer(kind) => {
+            let port = common::shared_port();
+            let lo = rtoguard_testkit::net::lo;
+            let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+            let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+            let peer = Peer::start(kind, port);
+            let dns = peer.addr;
+            (
+                Auth::Peer {
+                    peer,
+                    primary,
+                    _standby: standby,
+                },
+                dns,
+                port,
+            )
+        }
+        System::Rtoguard(fall) => {
+            let health = format!(
+                "health = {{ interval = \"1s\", rise = 2, fall = {fall} }}\ndamping = {{ hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }}"
+            );
+            let tb = Testbed::start_with(TTL, TTL, "10m", &health);
+            let daemon = Daemon::start(&tb, &[]);
+            wait_for(
+                Duration::from_secs(30),
+                || all_up(&tb),
+                || daemon.log_text(),
+            );
+            let (dns, port) = (tb.bind.addr, tb.port);
+            (Auth::Rtoguard(daemon, Box::new(tb)), dns, port)
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+fn reach_median(rows: &[(System, Vec<Run>)], want: fn(System) -> bool) -> Option<f64> {
+    let (_, runs) = rows.iter().find(|(s, _)| want(*s))?;
+    median(runs.iter().map(|r| r.reach).collect())
+}
+
+fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
+    println!(
+        "peers: sudden failure, {runs} runs per row, same testbed (unbound caching, client every 100 ms), TTL {TTL}"
+    );
+    println!(
+        "| system, settings | client reaches standby (s) min / median / max | failed requests (median) |"
+    );
+    println!("| --- | --- | --- |");
+    for (sys, out) in rows {
+        let reach: Vec<f64> = out.iter().map(|r| r.reach).collect();
+        let s = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
+        let failed = median(out.iter().map(|r| r.failed as f64).collect());
+        println!(
+            "| {} | {} / {} / {} | {} |",
+            sys.label(),
+            s(reach.iter().copied().reduce(f64::min)),
+            s(median(reach.clone())),
+            s(reach.iter().copied().reduce(f64::max)),
+            failed.map_or("-".into(), |f| format!("{f:.0}")),
+        );
+    }
+    let pdns = reach_median(rows, |s| matches!(s, System::Peer(Kind::PowerDns)));
+    let gdnsd = reach_median(rows, |s| matches!(s, System::Peer(Kind::Gdnsd)));
+    let fall1 = reach_median(rows, |s| matches!(s, System::Rtoguard(1)));
+    let fall3 = reach_median(rows, |s| matches!(s, System::Rtoguard(3)));
+    ratio("rtoguard fall 3 median / PowerDNS median", fall3, pdns, 1.0);
+    ratio("rtoguard fall 3 median / gdnsd median", fall3, gdnsd, 0.8);
+    ratio("rtoguard fall 1 median / PowerDNS median", fall1, pdns, 0.9);
+    println!("whole benchmark: {:.0}s", took.as_secs_f64());
+}
+
+fn ratio(label: &str, a: Option<f64>, b: Option<f64>, target: f64) {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => {
+            let r = a / b;
+            let verdict = if r <= target { "MET" } else { "MISSED" };
+            println!("{label}: {r:.2} (target <= {target:.1}: {verdict})");
+        }
+        _ => println!("{label}: no data"),
+    }
+}
