@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 use client::Client;
 use common::Testbed;
 use common::daemon::{Daemon, all_up, wait_for};
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::dns;
 use rtoguard_testkit::region::Region;
 use rtoguard_testkit::unbound::Unbound;
 use servers::{Kind, Peer};
@@ -77,6 +79,8 @@ impl System {
 struct Run {
     reach: f64,
     failed: usize,
+    /// Fault -> the authority answers the standby (seconds).
+    flip: f64,
 }
 
 /// The row's authority and the regions (dropped after the client and unbound).
@@ -95,6 +99,8 @@ struct Rig {
     client: Client,
     unbound: Unbound,
     auth: Auth,
+    /// The authority's DNS address.
+    dns: SocketAddr,
 }
 
 fn main() {
@@ -125,10 +131,11 @@ fn main() {
             match one(*sys) {
                 Some(r) => {
                     eprintln!(
-                        "run {i}/{runs} {}: reach {:.3}s, {} failed",
+                        "run {i}/{runs} {}: reach {:.3}s, {} failed, authority {:.3}s",
                         sys.label(),
                         r.reach,
-                        r.failed
+                        r.failed,
+                        r.flip
                     );
                     out.push(r);
                 }
@@ -146,6 +153,7 @@ fn one(sys: System) -> Option<Run> {
     std::thread::sleep(Duration::from_millis(ms));
     let fault = Instant::now();
     rig.primary().stop();
+    let flip = rig.wait_flip(fault)?;
     let reach = rig
         .client
         .wait_first("standby", fault, Duration::from_secs(60));
@@ -156,6 +164,7 @@ fn one(sys: System) -> Option<Run> {
     Some(Run {
         reach: reach.duration_since(fault).as_secs_f64(),
         failed: rig.client.failed(fault, reach),
+        flip: flip.duration_since(fault).as_secs_f64(),
     })
 }
 
@@ -168,6 +177,7 @@ impl Rig {
             client,
             unbound,
             auth,
+            dns,
         };
         let seen = rig
             .client
@@ -177,6 +187,19 @@ impl Rig {
         // 2 s; PowerDNS starts checking at the first query).
         std::thread::sleep(Duration::from_secs(3));
         rig
+    }
+
+    /// Poll the authority every 10 ms until it answers the standby (60 s).
+    fn wait_flip(&self, fault: Instant) -> Option<Instant> {
+        while fault.elapsed() < Duration::from_secs(60) {
+            let a = dns::query(self.dns, NAME, RecordType::A, false);
+            if a.is_ok_and(|a| a.values == ["127.0.0.3"]) {
+                return Some(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        eprintln!("the authority never answered the standby:\n{}", self.logs());
+        None
     }
 
     fn primary(&mut self) -> &mut Region {
@@ -260,12 +283,13 @@ fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
         let s = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
         let failed = median(out.iter().map(|r| r.failed as f64).collect());
         println!(
-            "| {} | {} / {} / {} | {} |",
+            "| {} | {} / {} / {} | {} | {} |",
             sys.label(),
             s(reach.iter().copied().reduce(f64::min)),
             s(median(reach.clone())),
             s(reach.iter().copied().reduce(f64::max)),
             failed.map_or("-".into(), |f| format!("{f:.0}")),
+            s(median(out.iter().map(|r| r.flip).collect())),
         );
     }
     let pdns = reach_median(rows, |s| matches!(s, System::Peer(Kind::PowerDns)));
