@@ -3,9 +3,13 @@
 //! Same testbed for every row: regions on 127.0.0.2 / .3 (shared port),
 //! unbound caching with a stub zone to the row's authority, a client
 //! resolving through unbound every 100 ms and fetching, the primary killed
-//! at a random moment of the 5 s TTL. Authorities: PowerDNS (LUA `ifurlup`),
-//! gdnsd (`http_status` + `simplefo`), BIND + `rtoguard run`. Configs and
-//! tuning notes in `bench/peers/`. Each run goes through every row in turn.
+//! at a random moment of unbound's 5 s cache cycle, the same moment for
+//! every row of a run (paired runs: the cache's share is the same).
+//! Authorities: PowerDNS (LUA `ifurlup`), gdnsd (`http_status` +
+//! `simplefo`), BIND + `rtoguard run`. Configs and tuning notes in
+//! `bench/peers/`; rtoguard at its best as in `bench/detection.rs` (fast
+//! confirmation 200 ms, probe timeout 150 ms). Each run goes through every
+//! row in turn.
 //!
 //! Run: `cargo bench --bench peers`; RUNS (default 5).
 
@@ -51,7 +55,10 @@ impl System {
                 "PowerDNS LUA ifurlup, 1s checks, TTL 5 (flips on one failed check)".into()
             }
             Self::Peer(Kind::Gdnsd) => "gdnsd tuned (2s minimum interval), TTL 5".into(),
-            Self::Rtoguard(fall) => format!("rtoguard, interval 1s, fall {fall}, TTL 5"),
+            Self::Rtoguard(1) => "rtoguard, interval 1s, fall 1, TTL 5".into(),
+            Self::Rtoguard(fall) => format!(
+                "rtoguard, interval 1s, fall {fall}, TTL 5 (fast confirmation 200ms, probe timeout 150ms)"
+            ),
         }
     }
 
@@ -127,8 +134,9 @@ fn main() {
         }
     }
     for i in 1..=runs {
+        let offset = Duration::from_millis(rand::random_range(0..u64::from(TTL) * 1000));
         for (sys, out) in &mut rows {
-            match one(*sys) {
+            match one(*sys, offset) {
                 Some(r) => {
                     eprintln!(
                         "run {i}/{runs} {}: reach {:.3}s, {} failed, authority {:.3}s",
@@ -146,11 +154,12 @@ fn main() {
     print_table(&rows, runs, began.elapsed());
 }
 
-/// One sudden-failure run of `sys`.
-fn one(sys: System) -> Option<Run> {
+/// One sudden-failure run of `sys`: the primary killed `offset` after
+/// unbound fetched a fresh answer (the same offset for every row of a run).
+fn one(sys: System, offset: Duration) -> Option<Run> {
     let mut rig = Rig::start(sys);
-    let ms = rand::random_range(0..u64::from(TTL) * 1000);
-    std::thread::sleep(Duration::from_millis(ms));
+    rig.wait_refill();
+    std::thread::sleep(offset);
     let fault = Instant::now();
     rig.primary().stop();
     let flip = rig.wait_flip(fault)?;
@@ -187,6 +196,23 @@ impl Rig {
         // 2 s; PowerDNS starts checking at the first query).
         std::thread::sleep(Duration::from_secs(3));
         rig
+    }
+
+    /// Until unbound fetches the answer afresh (its TTL goes up), polled
+    /// every 10 ms, at most two TTLs: the start of a cache cycle.
+    fn wait_refill(&self) {
+        let ttl = || dns::query(self.unbound.addr, NAME, RecordType::A, true).map(|a| a.ttl);
+        let end = Instant::now() + Duration::from_secs(2 * u64::from(TTL));
+        let mut last = ttl().unwrap_or(0);
+        while Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+            let now = ttl().unwrap_or(last);
+            if now > last {
+                return;
+            }
+            last = now;
+        }
+        eprintln!("unbound's answer never refilled: the fault's phase is random");
     }
 
     /// Poll the authority every 10 ms until it answers the standby (60 s).
@@ -240,9 +266,15 @@ fn authority(sys: System) -> (Auth, SocketAddr, u16) {
         }
         System::Rtoguard(fall) => {
             let health = format!(
-                "health = {{ interval = \"1s\", rise = 2, fall = {fall} }}\ndamping = {{ hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }}"
+                "health = {{ interval = \"1s\", fast_interval = \"200ms\", rise = 2, fall = {fall} }}\ndamping = {{ hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }}"
             );
             let tb = Testbed::start_with(TTL, TTL, "10m", &health);
+            // Its best, as bench/detection.rs: a probe timeout (150 ms) under
+            // the fast interval, which may not be shorter than the timeout.
+            let text = std::fs::read_to_string(&tb.config).expect("read config");
+            let fitted = text.replacen("timeout = \"750ms\"", "timeout = \"150ms\"", 1);
+            assert_ne!(text, fitted, "the testbed's probe timeout moved");
+            std::fs::write(&tb.config, fitted).expect("write config");
             let daemon = Daemon::start(&tb, &[]);
             wait_for(
                 Duration::from_secs(30),
@@ -275,9 +307,9 @@ fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
         "peers: sudden failure, {runs} runs per row, same testbed (unbound caching, client every 100 ms), TTL {TTL}"
     );
     println!(
-        "| system, settings | client reaches standby (s) min / median / max | failed requests (median) |"
+        "| system, settings | client reaches standby (s) min / median / max | failed requests (median) | authority answers standby (s, median) |"
     );
-    println!("| --- | --- | --- |");
+    println!("| --- | --- | --- | --- |");
     for (sys, out) in rows {
         let reach: Vec<f64> = out.iter().map(|r| r.reach).collect();
         let s = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
