@@ -1,0 +1,291 @@
+//! Benchmark: rtoguard beside PowerDNS and gdnsd (issue 13), sudden failure, client reach through a caching resolver.
+//!
+//! Same testbed for every row: regions on 127.0.0.2 / .3 (shared port),
+//! unbound caching with a stub zone to the row's authority, a client
+//! resolving through unbound every 100 ms and fetching, the primary killed
+//! at a random moment of unbound's 5 s cache cycle, the same moment for
+//! every row of a run (paired runs: the cache's share is the same).
+//! Authorities: PowerDNS (LUA `ifurlup`), gdnsd (`http_status` +
+//! `simplefo`), BIND + `rtoguard run`. Configs and tuning notes in
+//! `bench/peers/`; rtoguard at its best as in `bench/detection.rs` (fast
+//! confirmation 200 ms, probe timeout 150 ms). Each run goes through every
+//! row in turn.
+//!
+//! Run: `cargo bench --bench peers`; RUNS (default 5).
+
+// Benchmarks measure wall-clock time (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+#[path = "peers/client.rs"]
+mod client;
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "peers/servers.rs"]
+mod servers;
+#[path = "peers/table.rs"]
+mod table;
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use client::Client;
+use common::Testbed;
+use common::daemon::{Daemon, all_up, wait_for};
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::dns;
+use rtoguard_testkit::region::Region;
+use rtoguard_testkit::unbound::Unbound;
+use servers::{Kind, Peer};
+use table::print_table;
+
+const NAME: &str = "checkout.example.test.";
+/// The TTL of every row, seconds.
+const TTL: u32 = 5;
+
+/// One row of the table.
+#[derive(Clone, Copy)]
+enum System {
+    Peer(Kind),
+    /// rtoguard with this `fall` (interval 1 s, fast confirmation at its default).
+    Rtoguard(u32),
+}
+
+impl System {
+    fn label(self) -> String {
+        match self {
+            Self::Peer(Kind::PowerDns) => {
+                "PowerDNS LUA ifurlup, 1s checks, TTL 5 (flips on one failed check)".into()
+            }
+            Self::Peer(Kind::Gdnsd) => "gdnsd tuned (2s minimum interval), TTL 5".into(),
+            Self::Rtoguard(1) => "rtoguard, interval 1s, fall 1, TTL 5".into(),
+            Self::Rtoguard(fall) => format!(
+                "rtoguard, interval 1s, fall {fall}, TTL 5 (fast confirmation 200ms, probe timeout 150ms)"
+            ),
+        }
+    }
+
+    /// Whether its binary runs here (a peer not installed gets no row).
+    fn available(self) -> bool {
+        let probe = |bin: &str, arg: &str| {
+            Command::new(bin)
+                .arg(arg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok()
+        };
+        match self {
+            Self::Peer(Kind::PowerDns) => probe("pdns_server", "--version"),
+            Self::Peer(Kind::Gdnsd) => probe("gdnsd", "-h"),
+            Self::Rtoguard(_) => true,
+        }
+    }
+}
+
+/// What one run measured: fault -> the client's first standby response
+/// (seconds), and the client's failed requests in between.
+#[derive(Clone, Copy)]
+struct Run {
+    reach: f64,
+    failed: usize,
+    /// Fault -> the authority answers the standby (seconds).
+    flip: f64,
+}
+
+/// The row's authority and the regions (dropped after the client and unbound).
+enum Auth {
+    /// The standby is only kept running.
+    Peer {
+        peer: Peer,
+        primary: Region,
+        _standby: Region,
+    },
+    Rtoguard(Daemon, Box<Testbed>),
+}
+
+/// Fields drop in order: the client first, the authority last.
+struct Rig {
+    client: Client,
+    unbound: Unbound,
+    auth: Auth,
+    /// The authority's DNS address.
+    dns: SocketAddr,
+}
+
+fn main() {
+    let runs = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let systems = [
+        System::Peer(Kind::PowerDns),
+        System::Peer(Kind::Gdnsd),
+        System::Rtoguard(1),
+        System::Rtoguard(3),
+    ];
+    let began = Instant::now();
+    let mut rows: Vec<(System, Vec<Run>)> = Vec::new();
+    for sys in systems {
+        if sys.available() {
+            rows.push((sys, Vec::new()));
+        } else {
+            eprintln!(
+                "{}: not installed, no row (bench/run installs it)",
+                sys.label()
+            );
+        }
+    }
+    for i in 1..=runs {
+        let offset = Duration::from_millis(rand::random_range(0..u64::from(TTL) * 1000));
+        for (sys, out) in &mut rows {
+            match one(*sys, offset) {
+                Some(r) => {
+                    eprintln!(
+                        "run {i}/{runs} {}: reach {:.3}s, {} failed, authority {:.3}s",
+                        sys.label(),
+                        r.reach,
+                        r.failed,
+                        r.flip
+                    );
+                    out.push(r);
+                }
+                None => eprintln!("run {i}/{runs} {}: no standby within 60s", sys.label()),
+            }
+        }
+    }
+    print_table(&rows, runs, began.elapsed());
+}
+
+/// One sudden-failure run of `sys`: the primary killed `offset` after
+/// unbound fetched a fresh answer (the same offset for every row of a run).
+fn one(sys: System, offset: Duration) -> Option<Run> {
+    let mut rig = Rig::start(sys);
+    rig.wait_refill();
+    std::thread::sleep(offset);
+    let fault = Instant::now();
+    rig.primary().stop();
+    let flip = rig.wait_flip(fault)?;
+    let reach = rig
+        .client
+        .wait_first("standby", fault, Duration::from_secs(60));
+    if reach.is_none() {
+        eprintln!("{}", rig.logs());
+    }
+    let reach = reach?;
+    Some(Run {
+        reach: reach.duration_since(fault).as_secs_f64(),
+        failed: rig.client.failed(fault, reach),
+        flip: flip.duration_since(fault).as_secs_f64(),
+    })
+}
+
+impl Rig {
+    fn start(sys: System) -> Self {
+        let (auth, dns, port) = authority(sys);
+        let unbound = Unbound::start("example.test.", dns);
+        let client = Client::start(unbound.addr, port);
+        let rig = Self {
+            client,
+            unbound,
+            auth,
+            dns,
+        };
+        let seen = rig
+            .client
+            .wait_first("primary", Instant::now(), Duration::from_secs(15));
+        assert!(seen.is_some(), "never reached the primary:\n{}", rig.logs());
+        // Every monitor has seen both regions up by now (gdnsd checks every
+        // 2 s; PowerDNS starts checking at the first query).
+        std::thread::sleep(Duration::from_secs(3));
+        rig
+    }
+
+    /// Until unbound fetches the answer afresh (its TTL goes up), polled
+    /// every 10 ms, at most two TTLs: the start of a cache cycle.
+    fn wait_refill(&self) {
+        let ttl = || dns::query(self.unbound.addr, NAME, RecordType::A, true).map(|a| a.ttl);
+        let end = Instant::now() + Duration::from_secs(2 * u64::from(TTL));
+        let mut last = ttl().unwrap_or(0);
+        while Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+            let now = ttl().unwrap_or(last);
+            if now > last {
+                return;
+            }
+            last = now;
+        }
+        eprintln!("unbound's answer never refilled: the fault's phase is random");
+    }
+
+    /// Poll the authority every 10 ms until it answers the standby (60 s).
+    fn wait_flip(&self, fault: Instant) -> Option<Instant> {
+        while fault.elapsed() < Duration::from_secs(60) {
+            let a = dns::query(self.dns, NAME, RecordType::A, false);
+            if a.is_ok_and(|a| a.values == ["127.0.0.3"]) {
+                return Some(Instant::now());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        eprintln!("the authority never answered the standby:\n{}", self.logs());
+        None
+    }
+
+    fn primary(&mut self) -> &mut Region {
+        match &mut self.auth {
+            Auth::Peer { primary, .. } => primary,
+            Auth::Rtoguard(_, tb) => &mut tb.primary,
+        }
+    }
+
+    fn logs(&self) -> String {
+        let auth = match &self.auth {
+            Auth::Peer { peer, .. } => peer.log(),
+            Auth::Rtoguard(d, _) => d.log_text(),
+        };
+        format!("{auth}\n{}", self.unbound.log())
+    }
+}
+
+/// The row's authority and regions; its DNS address and the regions' port.
+fn authority(sys: System) -> (Auth, SocketAddr, u16) {
+    match sys {
+        System::Peer(kind) => {
+            let port = common::shared_port();
+            let lo = rtoguard_testkit::net::lo;
+            let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+            let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+            let peer = Peer::start(kind, port);
+            let dns = peer.addr;
+            (
+                Auth::Peer {
+                    peer,
+                    primary,
+                    _standby: standby,
+                },
+                dns,
+                port,
+            )
+        }
+        System::Rtoguard(fall) => {
+            let health = format!(
+                "health = {{ interval = \"1s\", fast_interval = \"200ms\", rise = 2, fall = {fall} }}\ndamping = {{ hold_down = \"1s\", max_flips = 100, flip_window = \"1h\" }}"
+            );
+            let tb = Testbed::start_with(TTL, TTL, "10m", &health);
+            // Its best, as bench/detection.rs: a probe timeout (150 ms) under
+            // the fast interval, which may not be shorter than the timeout.
+            let text = std::fs::read_to_string(&tb.config).expect("read config");
+            let fitted = text.replacen("timeout = \"750ms\"", "timeout = \"150ms\"", 1);
+            assert_ne!(text, fitted, "the testbed's probe timeout moved");
+            std::fs::write(&tb.config, fitted).expect("write config");
+            let daemon = Daemon::start(&tb, &[]);
+            wait_for(
+                Duration::from_secs(30),
+                || all_up(&tb),
+                || daemon.log_text(),
+            );
+            let (dns, port) = (tb.bind.addr, tb.port);
+            (Auth::Rtoguard(daemon, Box::new(tb)), dns, port)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The peers benchmark's table: one row per system, the ratios against the targets.
+
+use std::time::Duration;
+
+use super::servers::Kind;
+use super::{Run, System, TTL};
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+fn reach_median(rows: &[(System, Vec<Run>)], want: fn(System) -> bool) -> Option<f64> {
+    let (_, runs) = rows.iter().find(|(s, _)| want(*s))?;
+    median(runs.iter().map(|r| r.reach).collect())
+}
+
+pub fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
+    println!(
+        "peers: sudden failure, {runs} runs per row, same testbed (unbound caching, client every 100 ms), TTL {TTL}"
+    );
+    println!(
+        "| system, settings | client reaches standby (s) min / median / max | failed requests (median) | authority answers standby (s, median) |"
+    );
+    println!("| --- | --- | --- | --- |");
+    for (sys, out) in rows {
+        let reach: Vec<f64> = out.iter().map(|r| r.reach).collect();
+        let s = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
+        let failed = median(out.iter().map(|r| r.failed as f64).collect());
+        println!(
+            "| {} | {} / {} / {} | {} | {} |",
+            sys.label(),
+            s(reach.iter().copied().reduce(f64::min)),
+            s(median(reach.clone())),
+            s(reach.iter().copied().reduce(f64::max)),
+            failed.map_or("-".into(), |f| format!("{f:.0}")),
+            s(median(out.iter().map(|r| r.flip).collect())),
+        );
+    }
+    let pdns = reach_median(rows, |s| matches!(s, System::Peer(Kind::PowerDns)));
+    let gdnsd = reach_median(rows, |s| matches!(s, System::Peer(Kind::Gdnsd)));
+    let fall1 = reach_median(rows, |s| matches!(s, System::Rtoguard(1)));
+    let fall3 = reach_median(rows, |s| matches!(s, System::Rtoguard(3)));
+    ratio("rtoguard fall 3 median / PowerDNS median", fall3, pdns, 1.0);
+    ratio("rtoguard fall 3 median / gdnsd median", fall3, gdnsd, 0.8);
+    ratio("rtoguard fall 1 median / PowerDNS median", fall1, pdns, 0.9);
+    println!("whole benchmark: {:.0}s", took.as_secs_f64());
+}
+
+fn ratio(label: &str, a: Option<f64>, b: Option<f64>, target: f64) {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => {
+            let r = a / b;
+            let verdict = if r <= target { "MET" } else { "MISSED" };
+            println!("{label}: {r:.3} (target <= {target:.1}: {verdict})");
+        }
+        _ => println!("{label}: no data"),
+    }
+}
