@@ -109,7 +109,7 @@ impl Testbed {
         let (addr, name, s) = (self.bind.addr, name.to_string(), stop.clone());
         let handle = std::thread::spawn(move || {
             let mut states = Vec::new();
-            let mut sample = |states: &mut Vec<_>| {
+            let sample = |states: &mut Vec<_>| {
                 if let Ok(a) = rtoguard_testkit::dns::query(addr, &name, RecordType::A, false) {
                     states.push((Instant::now(), a.values, a.ttl));
                 }
