@@ -41,6 +41,10 @@
 
 #![forbid(unsafe_code)]
 
+// Command output on stdout (`outln!`, `out!`): first, so every module has them.
+#[macro_use]
+mod out;
+
 pub mod bounded;
 pub mod cli;
 pub mod config;

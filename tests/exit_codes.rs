@@ -254,3 +254,62 @@ fn agent_exits_64_without_a_peer_listener_and_0_when_stopped() {
     assert!(started.is_ok(), "never started:\n{log}");
     assert_eq!(status.code(), Some(0), "{log}");
 }
+
+/// A reader that goes away (`rtoguard history | head`) ends the output, not
+/// the command: no panic (exit 101 before), the exit code its work earned.
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let tb = Testbed::start_with(2, 1, "1s", FAST);
+    // Something to print: a failover and a failback in the journal.
+    check_table(
+        &tb,
+        &[
+            (&["failover", "checkout", "--to", "standby", "--yes"], 0),
+            (&["failback", "checkout", "--now", "--yes"], 0),
+        ],
+    );
+    let closed = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .expect("run rtoguard");
+        // The reader goes away before the first line.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait for rtoguard");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let cfg = tb.config_str();
+    let mut wrong = Vec::new();
+    for args in [
+        &["history", "--config", cfg][..],
+        &["history", "--json", "--config", cfg],
+        &["check", "--config", cfg],
+        &["status", "--config", cfg],
+        &["report", "--config", cfg],
+        &[
+            "failover",
+            "checkout",
+            "--to",
+            "standby",
+            "--dry-run",
+            "--config",
+            cfg,
+        ],
+        &["man"],
+        &["man", "failover"],
+        &["completions", "bash"],
+    ] {
+        let (code, stderr) = closed(args);
+        if code != Some(0) || stderr.contains("panicked") || stderr.contains("Broken pipe") {
+            wrong.push(format!("{args:?}: exit {code:?}\n{stderr}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}

@@ -139,12 +139,12 @@ pub async fn pin(service: &str, config: &ConfigArg, body: Option<Value>, json: b
         Ok((code, reply)) if code < 300 => {
             if json {
                 let pinned = verb == "pin";
-                println!(
+                outln!(
                     "{}",
                     json!({ "service": service, "pinned": pinned, "reply": reply })
                 );
             } else {
-                println!("{service}: {verb}ned");
+                outln!("{service}: {verb}ned");
             }
             ExitCode::SUCCESS
         }
@@ -192,7 +192,7 @@ pub async fn move_via_daemon(
         .await
     {
         Ok(ReplyBody::DryRun(plan)) => {
-            print!("{}", plan.text);
+            out!("{}", plan.text);
             Some(ExitCode::SUCCESS)
         }
         Ok(reply) => {

@@ -22,7 +22,7 @@ pub async fn run(a: &DoctorArgs) -> ExitCode {
     };
     let mut out = Out::new(a.json);
     if !a.json {
-        println!(
+        outln!(
             "rtoguard doctor: {} (controller {})",
             cfg.path.display(),
             cfg.controller.id
@@ -55,7 +55,7 @@ impl Out {
 
     fn add(&mut self, lines: Vec<Line>) {
         if !self.json {
-            lines.iter().for_each(|l| println!("{l}"));
+            lines.iter().for_each(|l| outln!("{l}"));
         }
         self.lines.extend(lines);
     }
@@ -68,9 +68,9 @@ impl Out {
                 "config": path,
                 "checks": self.lines,
             });
-            println!("{doc}");
+            outln!("{doc}");
         } else {
-            println!("{}", tally(&self.lines));
+            outln!("{}", tally(&self.lines));
         }
         if failed {
             ExitCode::from(1)

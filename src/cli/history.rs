@@ -67,6 +67,10 @@ async fn follow(j: &Journal, service: Option<&str>, mut last: i64, json: bool) -
                     print_entry(e, json);
                     last = e.seq;
                 }
+                // The reader went away (`history --follow | head`): done.
+                if crate::out::closed() {
+                    return ExitCode::SUCCESS;
+                }
             }
             Err(e) => return fail_msg(&e.to_string(), 1),
         }
@@ -75,9 +79,9 @@ async fn follow(j: &Journal, service: Option<&str>, mut last: i64, json: bool) -
 
 fn print_entry(e: &Entry, json: bool) {
     if json {
-        println!("{}", history::json_line(e));
+        outln!("{}", history::json_line(e));
     } else {
-        println!("{}", history::text_line(e));
+        outln!("{}", history::text_line(e));
     }
 }
 

@@ -40,11 +40,11 @@ pub fn check(a: &CheckArgs) -> ExitCode {
     }
     match result {
         Ok(cfg) => {
-            print!("{}", config::summary(&cfg));
+            out!("{}", config::summary(&cfg));
             config::topology_warnings(&cfg)
                 .iter()
                 .for_each(|w| eprintln!("warning: {w}"));
-            println!("{}", verdict(path, &warnings));
+            outln!("{}", verdict(path, &warnings));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -86,7 +86,7 @@ fn check_json(
         Err(e) => (list(&e.issues), Vec::new()),
     };
     let warnings = [warnings, &topology[..]].concat();
-    println!(
+    outln!(
         "{}",
         serde_json::json!({ "ok": result.is_ok(), "config": a.config.config, "issues": issues, "warnings": list(&warnings) })
     );
@@ -114,7 +114,7 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
             let mut providers = Providers::default();
             let rows = ops::status(&cfg, a.service.as_deref(), &mut providers).await;
             if !a.json {
-                println!("(no daemon: read directly from the providers)");
+                outln!("(no daemon: read directly from the providers)");
             }
             rows.into_iter()
                 .filter_map(|r| super::status::from_provider(&cfg, r))
@@ -173,7 +173,7 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
         return code;
     }
     if !m.json {
-        println!("(no daemon running: acting on the provider directly)");
+        outln!("(no daemon running: acting on the provider directly)");
     }
     let failback = to.is_none();
     // A validated service has at least two pools.

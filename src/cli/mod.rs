@@ -392,7 +392,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
         }
         Command::Completions(a) => {
-            match complete::registration(&a.shell.to_string(), &mut std::io::stdout()) {
+            let mut script = Vec::new();
+            let written = complete::registration(&a.shell.to_string(), &mut script)
+                .and_then(|()| crate::out::bytes(&script));
+            match written {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => shared::fail_msg(&e.to_string(), 1),
             }

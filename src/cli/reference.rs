@@ -32,7 +32,7 @@ pub fn run(a: &ManArgs) -> ExitCode {
             }
         },
     };
-    match page.and_then(|p| std::io::stdout().write_all(&p)) {
+    match page.and_then(|p| crate::out::bytes(&p)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail_msg(&e.to_string(), 1),
     }

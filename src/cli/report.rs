@@ -61,9 +61,12 @@ pub fn run(a: &ReportArgs) -> ExitCode {
 /// `--list`: a table, or one JSON object a report (newest first).
 fn print_list(j: &Journal, list: &[(String, String, String, i64)], json: bool) {
     if !json {
-        println!(
+        outln!(
             "{:<40} {:<14} {:<9} {:<24} verdict",
-            "incident", "service", "kind", "at"
+            "incident",
+            "service",
+            "kind",
+            "at"
         );
     }
     for (id, service, kind, at) in list {
@@ -76,12 +79,12 @@ fn print_list(j: &Journal, list: &[(String, String, String, i64)], json: bool) {
         let at = report::format_wall(*at);
         if json {
             let achieved = r.as_ref().and_then(|r| r.rto.achieved_ms);
-            println!(
+            outln!(
                 "{}",
                 serde_json::json!({ "incident": id, "service": service, "kind": kind, "at": at, "verdict": verdict, "achieved_ms": achieved })
             );
         } else {
-            println!("{id:<40} {service:<14} {kind:<9} {at:<24} {verdict}");
+            outln!("{id:<40} {service:<14} {kind:<9} {at:<24} {verdict}");
         }
     }
 }
@@ -103,9 +106,9 @@ fn emit(a: &ReportArgs, text: &str) -> ExitCode {
             Err(e) => fail_msg(&format!("cannot write {}: {e}", path.display()), 1),
         },
         None => {
-            print!("{text}");
+            out!("{text}");
             if !text.ends_with('\n') {
-                println!();
+                outln!();
             }
             ExitCode::SUCCESS
         }

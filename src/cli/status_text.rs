@@ -13,9 +13,9 @@ use crate::peers::PeerStatus;
 pub(super) fn print(views: &[StatusView], as_json: bool) {
     for v in views {
         if as_json {
-            println!("{}", serde_json::to_string(v).unwrap_or_default());
+            outln!("{}", serde_json::to_string(v).unwrap_or_default());
         } else {
-            print!("{}", service_text(v));
+            out!("{}", service_text(v));
         }
     }
 }

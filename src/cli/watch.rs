@@ -107,14 +107,14 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
         let _ = r.await;
     }
     if a.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&outcome).unwrap_or_default()
         );
     } else {
-        println!("{}: {}", outcome.name, outcome.end);
+        outln!("{}: {}", outcome.name, outcome.end);
         for o in &outcome.authoritatives {
-            println!(
+            outln!(
                 "  authoritative {:<22} {:<14} {}",
                 o.name,
                 state_words(o.state),
@@ -126,7 +126,7 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
             );
         }
         for o in &outcome.resolvers {
-            println!(
+            outln!(
                 "  resolver      {:<22} {:<14} {}",
                 o.name,
                 state_words(o.state),
@@ -135,7 +135,7 @@ pub async fn run(a: &WatchArgs) -> ExitCode {
             );
         }
         if !outcome.outstanding.is_empty() {
-            println!("  outstanding: {}", outcome.outstanding.join(", "));
+            outln!("  outstanding: {}", outcome.outstanding.join(", "));
         }
     }
     match outcome.end {

@@ -36,7 +36,7 @@ impl Out {
     pub fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => println!("{text}"),
+            None => outln!("{text}"),
         }
     }
 
@@ -50,8 +50,8 @@ impl Out {
     /// A block of text (the report), printed as is.
     pub fn block(&self, text: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| print!("{text}")),
-            None => print!("{text}"),
+            Some(bar) => bar.suspend(|| out!("{text}")),
+            None => out!("{text}"),
         }
     }
 

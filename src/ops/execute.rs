@@ -149,7 +149,7 @@ fn show_plan(out: &Output, plan: &Plan) {
             json!({ "plan": plan }),
         );
     } else {
-        print!("{plan}");
+        out!("{plan}");
     }
 }
 

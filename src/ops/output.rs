@@ -57,14 +57,14 @@ impl Output {
             if let (Some(o), Value::Object(d)) = (obj.as_object_mut(), detail) {
                 o.extend(d);
             }
-            println!("{obj}");
+            outln!("{obj}");
         } else {
             let t = now
                 .format(&time::macros::format_description!(
                     "[hour]:[minute]:[second]"
                 ))
                 .unwrap_or_default();
-            println!("{t} +{:>6.1}s  {message}", elapsed.as_secs_f64());
+            outln!("{t} +{:>6.1}s  {message}", elapsed.as_secs_f64());
         }
         let _ = std::io::stdout().flush();
     }

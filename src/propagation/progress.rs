@@ -101,7 +101,7 @@ pub fn render_progress(mut rx: mpsc::Receiver<Progress>, is_tty: bool) -> JoinHa
                 }
                 (None, e) => {
                     if let Some(line) = e.line() {
-                        println!("{} {line}", now_rfc3339());
+                        outln!("{} {line}", now_rfc3339());
                     }
                 }
             }
