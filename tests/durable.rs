@@ -275,3 +275,37 @@ fn a_drill_whose_home_pool_died_during_a_restart_is_reported_aborted() {
     assert_eq!(served(&tb), [STANDBY], "failed back to a dead pool");
     d.stop();
 }
+
+/// With the daemon stopped, `status` reads the providers directly, and
+/// shows the pin the journal holds (its core would restore it at start):
+/// the on-call engineer must not read "not pinned" while a pin waits.
+#[test]
+fn status_without_the_daemon_shows_the_journaled_pin() {
+    let tb = Testbed::start_with(2, 1, "1s", &fast(3));
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    let out = run(&[
+        "pin",
+        "checkout",
+        "--reason",
+        "maintenance window",
+        "--config",
+        tb.config_str(),
+    ]);
+    assert!(out.status.success(), "{}", out.text());
+    d.stop();
+    let text = run(&["status", "--config", tb.config_str()]).text();
+    assert!(text.contains("(no daemon"), "{text}");
+    assert!(
+        text.contains("PINNED by user:") && text.contains(": maintenance window"),
+        "{text}"
+    );
+    let out = run(&["status", "--json", "--config", tb.config_str()]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("status JSON");
+    assert_eq!(v["source"], "provider", "{v}");
+    assert_eq!(v["controller"]["pinned"], true, "{v}");
+    assert_eq!(
+        v["controller"]["pin"]["reason"], "maintenance window",
+        "{v}"
+    );
+}

@@ -8,6 +8,7 @@ use crate::config::{self, Config};
 use crate::journal::Journal;
 use crate::ops::{self, Interrupts, MoveContext, MoveOptions, OpError, Output};
 use crate::providers::Providers;
+use tracing::warn;
 
 use super::{CheckArgs, FailbackArgs, FailoverArgs, MoveArgs, StatusArgs};
 
@@ -116,8 +117,15 @@ pub async fn status(a: &StatusArgs) -> ExitCode {
             if !a.json {
                 outln!("(no daemon: read directly from the providers)");
             }
+            let durable = super::status::journaled(&cfg).unwrap_or_else(|e| {
+                warn!("pins and halts not shown: cannot read the journal: {e}");
+                None
+            });
             rows.into_iter()
-                .filter_map(|r| super::status::from_provider(&cfg, r))
+                .filter_map(|r| {
+                    let d = durable.as_ref().and_then(|d| d.get(&r.service));
+                    super::status::from_provider(&cfg, r, d)
+                })
                 .collect()
         }
     };

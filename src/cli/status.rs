@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::shared::fail_msg;
 use crate::config::{Config, Service};
 use crate::control::{Client, DaemonService, ServiceEndpoint, ServicePool, VantageState};
-use crate::controller::PoolHealth;
+use crate::controller::{Durable, PoolHealth};
+use crate::journal::Journal;
 use crate::ops::ServiceStatus;
 use crate::plan::Active;
 use crate::probe::EndpointState;
@@ -87,7 +88,11 @@ pub async fn from_daemon(
 
 /// A service read from its provider alone, in the daemon's shape: health
 /// unknown (nothing probes), no peers, no pin known.
-pub fn from_provider(cfg: &Config, row: ServiceStatus) -> Option<StatusView> {
+pub fn from_provider(
+    cfg: &Config,
+    row: ServiceStatus,
+    durable: Option<&Durable>,
+) -> Option<StatusView> {
     let svc = cfg.service(&row.service)?;
     let mut controller = crate::controller::Status {
         started: row.error.is_none(),
@@ -107,6 +112,15 @@ pub fn from_provider(cfg: &Config, row: ServiceStatus) -> Option<StatusView> {
     };
     if let Some(Active::Pool(p)) = &row.active {
         controller.active = Some(p.clone());
+    }
+    // What the daemon's core would restore from the journal: a pin that has
+    // not lifted, a halt, a drill under way.
+    if let Some(d) = durable {
+        let now = std::time::SystemTime::now();
+        controller.pin = d.pin.clone().filter(|p| p.until.is_none_or(|u| u > now));
+        controller.pinned = controller.pin.is_some();
+        controller.halted = d.halted;
+        controller.drill = d.drill.clone();
     }
     let pools = svc
         .pools
@@ -152,4 +166,25 @@ pub fn from_provider(cfg: &Config, row: ServiceStatus) -> Option<StatusView> {
             .collect()
     });
     Some(view)
+}
+
+/// The journaled durable state of each service (pins, halts, drills), read
+/// when no daemon runs: what its core would restore at start. `Ok(None)`
+/// when there is no journal yet (nothing was ever pinned here).
+pub fn journaled(
+    cfg: &Config,
+) -> Result<Option<std::collections::HashMap<String, Durable>>, String> {
+    let path = cfg.controller.state_dir.join("journal.sqlite3");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let journal = Journal::open_file(&path).map_err(|e| e.to_string())?;
+    cfg.services
+        .iter()
+        .map(|s| {
+            let changes = journal.core_events(&s.name).map_err(|e| e.to_string())?;
+            Ok((s.name.clone(), Durable::replay(changes)))
+        })
+        .collect::<Result<_, String>>()
+        .map(Some)
 }
