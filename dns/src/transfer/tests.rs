@@ -300,7 +300,7 @@ fn refusal(replies: &[Vec<u8>]) -> (ResponseCode, Option<TsigError>) {
     assert_eq!(replies.len(), 1, "one answer");
     let msg = Message::from_vec(&replies[0]).expect("decodes");
     assert!(msg.answers.is_empty(), "nothing of the zone");
-    let error = msg.signature().and_then(|s| s.data.error.clone());
+    let error = msg.signature().and_then(|s| s.data.error);
     (msg.metadata.response_code, error)
 }
 
