@@ -21,6 +21,9 @@ use tokio::task::JoinHandle;
 
 const ZONE: &str = "hidden.test.";
 const WWW: &str = "www.hidden.test.";
+const HOSTS: u8 = 60;
+/// Small messages, so that BIND checks the TSIG chain over several.
+const MAX_MESSAGE: usize = 1024;
 
 fn name(s: &str) -> Name {
     Name::from_str(s).expect("valid name")
@@ -36,7 +39,7 @@ fn zone(www: u8) -> Vec<Record> {
         600,
         5,
     );
-    vec![
+    let mut records = vec![
         Record::from_rdata(name(ZONE), 300, RData::SOA(soa)),
         Record::from_rdata(name(ZONE), 300, RData::NS(NS(name("ns1.hidden.test.")))),
         Record::from_rdata(
@@ -45,7 +48,14 @@ fn zone(www: u8) -> Vec<Record> {
             RData::A(A::new(127, 0, 0, 1)),
         ),
         Record::from_rdata(name(WWW), 60, RData::A(A::new(192, 0, 2, www))),
-    ]
+    ];
+    // Enough records that a transfer takes several messages of MAX_MESSAGE
+    // bytes, all of them changed by the next version.
+    records.extend((0..HOSTS).map(|i| {
+        let owner = name(&format!("host{i}.{ZONE}"));
+        Record::from_rdata(owner, 60, RData::A(A::new(198, 51, www, i)))
+    }));
+    records
 }
 
 /// A fresh key, as BIND's config and as our signer.
@@ -76,7 +86,8 @@ struct Primary {
 impl Primary {
     async fn start(signer: TSigner) -> Self {
         let history = ZoneHistory::new(name(ZONE), zone(1), 8).expect("zone");
-        let policy = TransferPolicy::new(vec![signer], vec!["127.0.0.1".parse().expect("ip")]);
+        let mut policy = TransferPolicy::new(vec![signer], vec!["127.0.0.1".parse().expect("ip")]);
+        policy.max_message = MAX_MESSAGE;
         let transfers = Arc::new(Transfers {
             history: Arc::new(RwLock::new(history)),
             policy,
@@ -201,6 +212,22 @@ async fn bind_secondary_gets_axfr_then_notify_and_ixfr() {
         .expect("answered incrementally");
     assert!(first < full && full < asked && asked < incremental, "{log}");
     assert_eq!(log.matches("nonincremental").count(), 1, "{log}");
+    let messages: Vec<u32> = log
+        .lines()
+        .filter_map(|l| {
+            l.split("Transfer completed: ")
+                .nth(1)?
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    assert_eq!(messages.len(), 2, "{log}");
+    assert!(
+        messages.iter().all(|&n| n > 2),
+        "each transfer took several signed messages: {messages:?}"
+    );
 
     // A NOTIFY signed with a key BIND does not know is refused, and the
     // outcome says so without the secret.
@@ -303,6 +330,11 @@ async fn send(stream: &mut TcpStream, bytes: &[u8]) {
 
 /// Reads one length-prefixed message, or `None` when the server closed.
 async fn receive(stream: &mut TcpStream) -> Option<Message> {
+    receive_bytes(stream).await.map(|(m, _)| m)
+}
+
+/// One length-prefixed message, decoded and as received.
+async fn receive_bytes(stream: &mut TcpStream) -> Option<(Message, Vec<u8>)> {
     let mut len = [0u8; 2];
     tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut len))
         .await
@@ -310,7 +342,7 @@ async fn receive(stream: &mut TcpStream) -> Option<Message> {
         .ok()?;
     let mut buf = vec![0u8; usize::from(u16::from_be_bytes(len))];
     stream.read_exact(&mut buf).await.ok()?;
-    Some(Message::from_vec(&buf).expect("our answers decode"))
+    Some((Message::from_vec(&buf).expect("our answers decode"), buf))
 }
 
 #[tokio::test]
@@ -348,9 +380,12 @@ async fn garbage_on_the_transfer_port_gets_errors_and_the_server_keeps_serving()
         .expect("sign")
         .expect("verifier");
     send(&mut stream, &axfr.to_vec().expect("encode")).await;
-    let reply = receive(&mut stream).await.expect("an AXFR answer");
-    verifier
-        .verify(&reply.to_vec().expect("encode"))
-        .expect("signed");
-    assert_eq!(reply.answers.len(), zone(1).len() + 1);
+    let mut records = Vec::new();
+    while records.len() < 2 || records.last().map(Record::record_type) != Some(RecordType::SOA) {
+        let (reply, bytes) = receive_bytes(&mut stream).await.expect("an AXFR answer");
+        assert!(bytes.len() <= MAX_MESSAGE, "{} bytes", bytes.len());
+        verifier.verify(&bytes).expect("signed in the chain");
+        records.extend(reply.answers);
+    }
+    assert_eq!(records.len(), zone(1).len() + 1);
 }
