@@ -11,9 +11,10 @@ use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::tsig::TsigAlgorithm;
 use hickory_proto::rr::rdata::{A, NS, SOA};
 use hickory_proto::rr::{Name, RData, Record, RecordType, TSigner};
-use rtoguard_dns::Transport;
 use rtoguard_dns::notify::{Notifier, NotifyError, NotifyPolicy};
-use rtoguard_dns::transfer::{TransferPolicy, Transfers, ZoneHistory, serve_transfers};
+use rtoguard_dns::transfer::{
+    TransferPolicy, Transfers, ZoneHistory, serve_transfers, serve_transfers_udp,
+};
 use rtoguard_testkit::bind::{Bind, TsigKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -103,7 +104,12 @@ impl Primary {
                 let _ = serve_transfers(listener, transfers).await;
             }
         });
-        let udp_task = tokio::spawn(soa_responder(udp, Arc::clone(&transfers)));
+        let udp_task = tokio::spawn({
+            let transfers = Arc::clone(&transfers);
+            async move {
+                let _ = serve_transfers_udp(udp, transfers).await;
+            }
+        });
         Self {
             addr,
             transfers,
@@ -122,16 +128,6 @@ impl Drop for Primary {
     fn drop(&mut self) {
         for t in &self.tasks {
             t.abort();
-        }
-    }
-}
-
-/// The SOA queries secondaries send over UDP before transferring.
-async fn soa_responder(udp: UdpSocket, transfers: Arc<Transfers>) {
-    let mut buf = vec![0u8; 4096];
-    while let Ok((n, from)) = udp.recv_from(&mut buf).await {
-        if let Some(reply) = transfers.answer(&buf[..n], from, Transport::Udp).first() {
-            let _ = udp.send_to(reply, from).await;
         }
     }
 }

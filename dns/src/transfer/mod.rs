@@ -6,8 +6,9 @@
 //! - [`answer`](mod@answer): [`answer`](fn@answer), the messages answering one
 //!   SOA, AXFR or IXFR request, with the TSIG policy ([`TransferPolicy`]).
 //! - [`tsig`]: request verification and the signed chain of answers (RFC 8945).
-//! - [`serve`]: [`serve_transfers`] and [`serve_connection`] over TCP, from a
-//!   shared [`Transfers`].
+//! - [`serve`]: [`serve_transfers`] and [`serve_connection`] over TCP, and
+//!   [`serve_transfers_udp`] for the SOA queries before a transfer, all from
+//!   a shared [`Transfers`].
 
 pub mod answer;
 pub mod history;
@@ -19,4 +20,4 @@ mod tests;
 
 pub use answer::{TCP_MESSAGE_LIMIT, TransferPolicy, answer};
 pub use history::{Diff, HistoryError, ZoneHistory, serial_lt};
-pub use serve::{IDLE_TIMEOUT, Transfers, serve_connection, serve_transfers};
+pub use serve::{IDLE_TIMEOUT, Transfers, serve_connection, serve_transfers, serve_transfers_udp};

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::time::timeout;
 use tracing::debug;
 
@@ -54,6 +54,24 @@ pub async fn serve_transfers(listener: TcpListener, transfers: Arc<Transfers>) -
                 debug!(%from, error = %e, "Transfer connection closed on an error.");
             }
         });
+    }
+}
+
+/// Answers the SOA queries (signed or not) and IXFR requests secondaries
+/// send over UDP to the transfer address, one datagram each, until the
+/// task running this is dropped or aborted. Secondaries ask the SOA here
+/// before they transfer; BIND signs that query when it has the key.
+pub async fn serve_transfers_udp(socket: UdpSocket, transfers: Arc<Transfers>) -> io::Result<()> {
+    let mut buf = vec![0u8; usize::from(u16::MAX)];
+    loop {
+        let (n, from) = socket.recv_from(&mut buf).await?;
+        let replies = transfers.answer(&buf[..n], from, Transport::Udp);
+        // Over UDP every answer is a single message (IXFR: the SOA alone).
+        if let Some(reply) = replies.first() {
+            if let Err(e) = socket.send_to(reply, from).await {
+                debug!(%from, error = %e, "Could not send a transfer-port answer over UDP.");
+            }
+        }
     }
 }
 
