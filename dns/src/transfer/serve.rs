@@ -67,10 +67,10 @@ pub async fn serve_transfers_udp(socket: UdpSocket, transfers: Arc<Transfers>) -
         let (n, from) = socket.recv_from(&mut buf).await?;
         let replies = transfers.answer(&buf[..n], from, Transport::Udp);
         // Over UDP every answer is a single message (IXFR: the SOA alone).
-        if let Some(reply) = replies.first() {
-            if let Err(e) = socket.send_to(reply, from).await {
-                debug!(%from, error = %e, "Could not send a transfer-port answer over UDP.");
-            }
+        if let Some(reply) = replies.first()
+            && let Err(e) = socket.send_to(reply, from).await
+        {
+            debug!(%from, error = %e, "Could not send a transfer-port answer over UDP.");
         }
     }
 }
