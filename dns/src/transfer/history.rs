@@ -50,6 +50,9 @@ impl Diff {
 pub struct ZoneHistory {
     origin: Name,
     records: Vec<Record>,
+    /// The wire form of each record after the SOA, to compare versions
+    /// without encoding the current one again.
+    wire: Vec<Vec<u8>>,
     diffs: VecDeque<Diff>,
     keep: usize,
 }
@@ -59,9 +62,11 @@ impl ZoneHistory {
     /// differences for IXFR (older clients get the whole zone).
     pub fn new(origin: Name, records: Vec<Record>, keep: usize) -> Result<Self, HistoryError> {
         let records = soa_first(&origin, records)?;
+        let wire = encode(&records[1..], &origin)?;
         Ok(Self {
             origin,
             records,
+            wire,
             diffs: VecDeque::new(),
             keep,
         })
@@ -88,7 +93,8 @@ impl ZoneHistory {
         if let RData::SOA(soa) = &mut records[0].data {
             soa.serial = serial;
         }
-        let (removed, added) = difference(&self.records[1..], &records[1..], &self.origin)?;
+        let wire = encode(&records[1..], &self.origin)?;
+        let (removed, added) = difference(&self.records[1..], &self.wire, &records[1..], &wire);
         self.diffs.push_back(Diff {
             from: old_soa,
             to: records[0].clone(),
@@ -99,6 +105,7 @@ impl ZoneHistory {
             self.diffs.pop_front();
         }
         self.records = records;
+        self.wire = wire;
         Ok(serial)
     }
 
@@ -171,30 +178,38 @@ fn soa_first(origin: &Name, mut records: Vec<Record>) -> Result<Vec<Record>, His
     Ok(records)
 }
 
-/// What `new` removes from `old` and adds to it; records compare by their
-/// wire form, so a changed TTL is a removal and an addition.
+/// Each record's wire form.
+fn encode(records: &[Record], origin: &Name) -> Result<Vec<Vec<u8>>, HistoryError> {
+    records
+        .iter()
+        .map(|r| {
+            r.to_bytes()
+                .map_err(|_| HistoryError::Encode(origin.to_string()))
+        })
+        .collect()
+}
+
+/// What `new` removes from `old` and adds to it, given each record's wire
+/// form; records compare by it, so a changed TTL is a removal and an addition.
 fn difference(
     old: &[Record],
+    old_wire: &[Vec<u8>],
     new: &[Record],
-    origin: &Name,
-) -> Result<(Vec<Record>, Vec<Record>), HistoryError> {
-    let wire = |r: &Record| {
-        r.to_bytes()
-            .map_err(|_| HistoryError::Encode(origin.to_string()))
-    };
-    let old_keys = old.iter().map(wire).collect::<Result<HashSet<_>, _>>()?;
-    let new_keys = new.iter().map(wire).collect::<Result<HashSet<_>, _>>()?;
-    let mut removed = Vec::new();
-    for r in old {
-        if !new_keys.contains(&wire(r)?) {
-            removed.push(r.clone());
-        }
-    }
-    let mut added = Vec::new();
-    for r in new {
-        if !old_keys.contains(&wire(r)?) {
-            added.push(r.clone());
-        }
-    }
-    Ok((removed, added))
+    new_wire: &[Vec<u8>],
+) -> (Vec<Record>, Vec<Record>) {
+    let old_keys: HashSet<&[u8]> = old_wire.iter().map(Vec::as_slice).collect();
+    let new_keys: HashSet<&[u8]> = new_wire.iter().map(Vec::as_slice).collect();
+    let removed = old
+        .iter()
+        .zip(old_wire)
+        .filter(|(_, w)| !new_keys.contains(w.as_slice()))
+        .map(|(r, _)| r.clone())
+        .collect();
+    let added = new
+        .iter()
+        .zip(new_wire)
+        .filter(|(_, w)| !old_keys.contains(w.as_slice()))
+        .map(|(r, _)| r.clone())
+        .collect();
+    (removed, added)
 }
