@@ -199,17 +199,17 @@ fn difference(
 ) -> (Vec<Record>, Vec<Record>) {
     let old_keys: HashSet<&[u8]> = old_wire.iter().map(Vec::as_slice).collect();
     let new_keys: HashSet<&[u8]> = new_wire.iter().map(Vec::as_slice).collect();
-    let removed = old
-        .iter()
-        .zip(old_wire)
-        .filter(|(_, w)| !new_keys.contains(w.as_slice()))
-        .map(|(r, _)| r.clone())
-        .collect();
-    let added = new
-        .iter()
-        .zip(new_wire)
-        .filter(|(_, w)| !old_keys.contains(w.as_slice()))
-        .map(|(r, _)| r.clone())
-        .collect();
+    let removed = missing(old, old_wire, &new_keys);
+    let added = missing(new, new_wire, &old_keys);
     (removed, added)
+}
+
+/// The records whose wire form is not in `keys`.
+fn missing(records: &[Record], wire: &[Vec<u8>], keys: &HashSet<&[u8]>) -> Vec<Record> {
+    records
+        .iter()
+        .zip(wire)
+        .filter(|(_, w)| !keys.contains(w.as_slice()))
+        .map(|(r, _)| r.clone())
+        .collect()
 }
