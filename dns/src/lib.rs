@@ -10,13 +10,19 @@
 //! - [`query`]: [`query`](query::query), a query message with EDNS(0).
 //! - [`error`]: [`ExchangeError`], which keeps the `io::Error` and says
 //!   whether a failure is local ([`ExchangeError::is_local`]).
+//! - [`transfer`]: outgoing AXFR/IXFR from a [`ZoneHistory`](transfer::ZoneHistory),
+//!   TSIG-signed, for secondaries of the embedded authoritative.
+//! - [`notify`]: [`Notifier`](notify::Notifier), TSIG-signed NOTIFY to those
+//!   secondaries, retried with backoff.
 
 #![forbid(unsafe_code)]
 
 pub mod check;
 pub mod error;
 pub mod exchange;
+pub mod notify;
 pub mod query;
+pub mod transfer;
 
 pub use check::{Expected, Mismatch, answers};
 pub use error::{ExchangeError, Stage, Transport};

@@ -38,6 +38,12 @@ pub struct BindBuilder {
     /// The primary's `update-policy` rules (default: the key may change
     /// anything in the zone).
     policy: Option<String>,
+    /// A secondary signs its SOA queries and transfers with the key.
+    signed_transfers: bool,
+    /// Wait until the zone is served (else only until named answers).
+    wait_for_zone: bool,
+    /// named's debug level (`-d`), 0 for none.
+    debug: u8,
 }
 
 impl BindBuilder {
@@ -72,6 +78,29 @@ impl BindBuilder {
     /// Send NOTIFY to these servers after every change (for secondaries).
     pub fn notify(mut self, to: SocketAddr) -> Self {
         self.notify.push(to);
+        self
+    }
+    /// Use this TSIG key instead of a fresh `rtoguard.` one.
+    pub fn key(mut self, key: TsigKey) -> Self {
+        self.key = key;
+        self
+    }
+    /// As a secondary, sign SOA queries and transfers to the primary with
+    /// the key (`primaries { ... key NAME; }`).
+    pub fn signed_transfers(mut self) -> Self {
+        self.signed_transfers = true;
+        self
+    }
+    /// Return once named answers, without waiting for the zone (for a
+    /// secondary whose transfers are meant to fail).
+    pub fn without_zone(mut self) -> Self {
+        self.wait_for_zone = false;
+        self
+    }
+    /// Run named at this debug level (`-d N`), so its log tells more
+    /// (at 3, the transfer type it requests).
+    pub fn debug(mut self, level: u8) -> Self {
+        self.debug = level;
         self
     }
     /// Use these `update-policy` rules instead of `grant KEY zonesub ANY;`.
@@ -118,6 +147,9 @@ impl Bind {
             notify: Vec::new(),
             port: None,
             policy: None,
+            signed_transfers: false,
+            wait_for_zone: true,
+            debug: 0,
         }
     }
 
@@ -136,7 +168,8 @@ impl Bind {
         write_files(dir.path(), b, port).map_err(|e| e.to_string())?;
         let log = std::fs::File::create(dir.path().join("named.log")).map_err(|e| e.to_string())?;
         let child = Command::new(named_binary())
-            .args(["-g", "-u", "root", "-n", "1", "-4", "-c"])
+            .args(["-g", "-u", "root", "-n", "1", "-4"])
+            .args(["-d", &b.debug.to_string(), "-c"])
             .arg(dir.path().join("named.conf"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
@@ -159,7 +192,12 @@ impl Bind {
             {
                 return Err(format!("named exited with {status}:\n{}", bind.log()));
             }
-            if dns::soa_serial(addr, &bind.zone).is_ok() {
+            let up = if b.wait_for_zone {
+                dns::soa_serial(addr, &bind.zone).is_ok()
+            } else {
+                dns::query(addr, &bind.zone, RecordType::SOA, false).is_ok()
+            };
+            if up {
                 return Ok(bind);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -274,11 +312,16 @@ fn write_files(dir: &Path, b: &BindBuilder, port: u16) -> std::io::Result<()> {
         Some(p) => {
             let _ = write!(
                 conf,
-                "zone \"{z}\" {{\n  type secondary;\n  file \"{f}\";\n  primaries {{ {ip} port {port}; }};\n  allow-notify {{ {ip}; }};\n}};\n",
+                "zone \"{z}\" {{\n  type secondary;\n  file \"{f}\";\n  primaries {{ {ip} port {port}{key}; }};\n  allow-notify {{ {ip}; }};\n}};\n",
                 z = b.zone,
                 f = zone_file.display(),
                 ip = p.ip(),
                 port = p.port(),
+                key = if b.signed_transfers {
+                    format!(" key \"{}\"", k.name)
+                } else {
+                    String::new()
+                },
             );
         }
     }
