@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::ServiceTask;
 use crate::config::Service;
-use crate::controller::{Action, Event, Local, PeerWrite};
+use crate::controller::{Action, Decision, Event, Local, PeerWrite};
 use crate::peers::LastWrite;
 use crate::runtime::vantages::Vantages;
 
@@ -46,8 +46,49 @@ impl ServiceTask {
         self.publish(Instant::now());
     }
 
+    /// Hand every peer's newly published flip, and the decision it serves,
+    /// to the controller.
+    pub(super) fn hear_peers(&mut self) {
+        self.hear_peer_writes();
+        self.hear_peer_decisions();
+    }
+
+    /// Hand every peer's newly published served decision to the controller
+    /// (which adopts a newer one when the records are served here).
+    fn hear_peer_decisions(&mut self) {
+        let Some(peers) = &self.links.vantages.peers else {
+            return;
+        };
+        if !self.started {
+            return;
+        }
+        let mut news = Vec::new();
+        for view in peers.snapshot() {
+            let Some(d) = view.obs.as_ref().and_then(|o| {
+                let svc = o.services.iter().find(|s| s.service == self.svc.name)?;
+                svc.served.clone()
+            }) else {
+                continue;
+            };
+            let key = (d.by.clone(), d.at_ms);
+            if self.peer_decisions.get(&view.id) == Some(&key) {
+                continue;
+            }
+            self.peer_decisions.insert(view.id.clone(), key);
+            news.push(Decision {
+                pool: d.pool,
+                at: wall_of(d.at_ms),
+                by: d.by,
+                incident: d.incident,
+            });
+        }
+        for d in news {
+            self.feed(Event::PeerDecision(d));
+        }
+    }
+
     /// Hand every peer's newly published flip to the controller.
-    pub(super) fn hear_peer_writes(&mut self) {
+    fn hear_peer_writes(&mut self) {
         let Some(peers) = &self.links.vantages.peers else {
             return;
         };
@@ -66,11 +107,10 @@ impl ServiceTask {
                 continue;
             }
             self.peer_writes.insert(view.id.clone(), w.at_ms);
-            let ms = u64::try_from(w.at_ms).unwrap_or(0);
             news.push(PeerWrite {
                 by: view.id,
                 pool: w.pool,
-                at: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
+                at: wall_of(w.at_ms),
                 incident: w.incident,
             });
         }
@@ -78,4 +118,15 @@ impl ServiceTask {
             self.feed(Event::PeerWrite(w));
         }
     }
+}
+
+/// A published wall-clock time (ms since the epoch) as a `SystemTime`.
+fn wall_of(ms: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// A `SystemTime` as published: ms since the epoch.
+pub(super) fn wall_ms(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
