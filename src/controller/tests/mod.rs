@@ -6,6 +6,7 @@ use tokio::time::Instant;
 
 use super::*;
 
+mod adopt;
 mod answers;
 mod automatic;
 mod drills;
