@@ -145,7 +145,7 @@ impl ServiceTask {
         if let Action::Flip { from, .. } = &fl.action {
             self.flipped_from.clone_from(from);
         }
-        let adopted = matches!(fl.action, Action::Adopt { .. });
+        let wrote = matches!(fl.action, Action::Flip { .. } | Action::Adopt { .. });
         let done = done.unwrap_or_else(|e| Done {
             event: Event::ProviderFailed {
                 op: crate::controller::ProviderOp::Read,
@@ -207,8 +207,9 @@ impl ServiceTask {
         self.observe_done(&fl.action, &event);
         self.publish_own_write(&fl.action, &event);
         self.feed(event);
-        if adopted {
-            // What this controller serves now travels on at once.
+        if wrote {
+            // The decision this controller serves now (its flip's, or the
+            // one it adopted) travels to its peers at once.
             self.publish(Instant::now());
         }
     }
