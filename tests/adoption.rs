@@ -6,6 +6,9 @@
 //! region) writes its own copy first, and c11 and c12 adopt its flip into
 //! theirs instead of writing one of their own.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::time::{Duration, Instant};

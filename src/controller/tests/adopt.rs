@@ -36,15 +36,6 @@ fn adoptions(out: &[Action]) -> Vec<(Option<String>, String, String)> {
         .collect()
 }
 
-fn details(out: &[Action], kind: EntryKind) -> Vec<String> {
-    out.iter()
-        .filter_map(|a| match a {
-            Action::Journal(e) if e.kind == kind => Some(e.detail.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn adopt_primary_to_standby() -> (Option<String>, String, String) {
     (Some("primary".into()), "standby".into(), "west".into())
 }

@@ -146,6 +146,16 @@ pub(super) fn journaled(out: &[Action], kind: EntryKind) -> bool {
         .any(|a| matches!(a, Action::Journal(e) if e.kind == kind))
 }
 
+/// The details of the journal entries of `kind`, in order.
+pub(super) fn details(out: &[Action], kind: EntryKind) -> Vec<String> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::Journal(e) if e.kind == kind => Some(e.detail.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 pub(super) fn refusal(out: &[Action]) -> Option<String> {
     out.iter().find_map(|a| match a {
         Action::Refused { message, .. } => Some(message.clone()),
