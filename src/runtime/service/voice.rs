@@ -47,76 +47,60 @@ impl ServiceTask {
     }
 
     /// Hand every peer's newly published flip, and the decision it serves,
-    /// to the controller.
+    /// to the controller (which names the writer of an incident, and adopts
+    /// a newer decision when the records are served here).
     pub(super) fn hear_peers(&mut self) {
-        self.hear_peer_writes();
-        self.hear_peer_decisions();
-    }
-
-    /// Hand every peer's newly published served decision to the controller
-    /// (which adopts a newer one when the records are served here).
-    fn hear_peer_decisions(&mut self) {
-        let Some(peers) = &self.links.vantages.peers else {
-            return;
-        };
-        if !self.started {
-            return;
-        }
-        let mut news = Vec::new();
-        for view in peers.snapshot() {
-            let Some(d) = view.obs.as_ref().and_then(|o| {
-                let svc = o.services.iter().find(|s| s.service == self.svc.name)?;
-                svc.served.clone()
-            }) else {
-                continue;
-            };
-            let key = (d.by.clone(), d.at_ms);
-            if self.peer_decisions.get(&view.id) == Some(&key) {
-                continue;
+        let mut events = Vec::new();
+        for (peer, svc) in self.peer_services() {
+            if let Some(w) = svc.last_write
+                && self.peer_writes.get(&peer) != Some(&w.at_ms)
+            {
+                self.peer_writes.insert(peer.clone(), w.at_ms);
+                events.push(Event::PeerWrite(PeerWrite {
+                    by: peer.clone(),
+                    pool: w.pool,
+                    at: wall_of(w.at_ms),
+                    incident: w.incident,
+                }));
             }
-            self.peer_decisions.insert(view.id.clone(), key);
-            news.push(Decision {
-                pool: d.pool,
-                at: wall_of(d.at_ms),
-                by: d.by,
-                incident: d.incident,
-            });
+            if let Some(d) = svc.served {
+                let key = (d.by.clone(), d.at_ms);
+                if self.peer_decisions.get(&peer) != Some(&key) {
+                    self.peer_decisions.insert(peer, key);
+                    events.push(Event::PeerDecision(Decision {
+                        pool: d.pool,
+                        at: wall_of(d.at_ms),
+                        by: d.by,
+                        incident: d.incident,
+                    }));
+                }
+            }
         }
-        for d in news {
-            self.feed(Event::PeerDecision(d));
+        for e in events {
+            self.feed(e);
         }
     }
 
-    /// Hand every peer's newly published flip to the controller.
-    fn hear_peer_writes(&mut self) {
+    /// Each peer's latest observations of this service, once started.
+    fn peer_services(&self) -> Vec<(String, crate::peers::ServiceObs)> {
         let Some(peers) = &self.links.vantages.peers else {
-            return;
+            return Vec::new();
         };
         if !self.started {
-            return;
+            return Vec::new();
         }
-        let mut news = Vec::new();
-        for view in peers.snapshot() {
-            let Some(w) = view.obs.as_ref().and_then(|o| {
-                let svc = o.services.iter().find(|s| s.service == self.svc.name)?;
-                svc.last_write.clone()
-            }) else {
-                continue;
-            };
-            if self.peer_writes.get(&view.id) == Some(&w.at_ms) {
-                continue;
-            }
-            self.peer_writes.insert(view.id.clone(), w.at_ms);
-            news.push(PeerWrite {
-                by: view.id,
-                pool: w.pool,
-                at: wall_of(w.at_ms),
-                incident: w.incident,
-            });
-        }
-        for w in news {
-            self.feed(Event::PeerWrite(w));
-        }
+        peers
+            .snapshot()
+            .into_iter()
+            .filter_map(|view| {
+                let obs = view.obs?;
+                let svc = obs
+                    .services
+                    .into_iter()
+                    .find(|s| s.service == self.svc.name)?;
+                Some((view.id, svc))
+            })
+            .collect()
     }
 }
 
