@@ -117,3 +117,18 @@ pub fn peer_pull_interval() -> Option<Duration> {
 pub fn peer_pull_interval() -> Option<std::time::Duration> {
     None
 }
+
+/// The adoption tests set `RTOGUARD_TEST_SERVED_HERE=1`: every configured
+/// provider is replaced by this controller's own copy of the records
+/// (`providers::served_here`), a provider that serves here.
+#[cfg(feature = "test-hooks")]
+pub fn served_here() -> bool {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var("RTOGUARD_TEST_SERVED_HERE");
+    var.is_ok_and(|v| v.trim() == "1")
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub fn served_here() -> bool {
+    false
+}

@@ -193,6 +193,7 @@ pub(super) fn phase_words(phase: &str) -> &str {
         "rereading" => "re-reading the provider",
         "backoff" => "waiting to retry the provider",
         "writer_wait" => "waiting for the first writer (decides again when the wait ends)",
+        "adopting" => "adopting another controller's flip into the records served here",
         other => other,
     }
 }

@@ -222,6 +222,19 @@ pub fn action_words(a: &Action) -> Option<String> {
             },
             later(not_before)
         ),
+        Action::Adopt {
+            from,
+            to,
+            ttl,
+            writer,
+            ..
+        } => format!(
+            "{} with TTL {ttl}s: adopting {writer}'s flip",
+            ProviderCall::Flip {
+                from: from.clone(),
+                to: to.clone()
+            }
+        ),
         Action::Reread => ProviderCall::Read.to_string(),
         Action::StartWatch { to, old_ttl } => format!(
             "time how resolvers follow to pool {to} (caches may keep the old answer {old_ttl}s)"

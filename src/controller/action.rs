@@ -67,6 +67,9 @@ pub enum EntryKind {
     WriterWait,
     /// Another controller speaks for the incident: this journal is a view of it.
     View,
+    /// This controller adopted a peer's flip into its own copy of the
+    /// records (records served here; not a flip of its own).
+    Adopted,
 }
 
 /// A structured decision record for the journal.
@@ -101,6 +104,17 @@ pub enum Action {
         reason: Reason,
         by: Initiator,
         not_before: Option<Instant>,
+    },
+    /// Write a peer's decision into this controller's own copy of the
+    /// records: the same write as a flip to `to`, compare-and-set against
+    /// `from` (answer: `Flipped` or `ProviderFailed`), but not a flip of
+    /// its own: `writer` decided it, in its incident `incident`.
+    Adopt {
+        from: Option<String>,
+        to: String,
+        ttl: u32,
+        writer: String,
+        incident: Option<String>,
     },
     /// Read the provider's real state (answer: `ProviderState` or `ProviderFailed`).
     Reread,

@@ -67,6 +67,9 @@ impl Controller {
                 self.phase = Phase::Idle;
             }
             Phase::Idle => {}
+            // A peer's newer decision does not wait out the writer delay:
+            // adopted now, and the write decided afresh after it.
+            Phase::WriterWait { .. } if self.adoption_due() => self.phase = Phase::Idle,
             _ => return false,
         }
         if self.stale {
@@ -74,6 +77,10 @@ impl Controller {
         }
         if let Some(command) = self.queued.take() {
             self.run_command(now, command, out);
+            return true;
+        }
+        if self.adoption_due() {
+            self.adopt(out);
             return true;
         }
         match self.want(now) {

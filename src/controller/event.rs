@@ -89,6 +89,9 @@ pub enum Event {
     WatchEnded,
     /// A peer controller published a flip it wrote (see `voice`).
     PeerWrite(super::speaker::PeerWrite),
+    /// A peer controller published the decision it serves (records served
+    /// here; see `adopt`).
+    PeerDecision(super::adopt::Decision),
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

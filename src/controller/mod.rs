@@ -45,6 +45,10 @@
 //! - *One voice* (see `voice`): one controller speaks for an incident (the
 //!   one that wrote its flip, was asked, or comes first by rank); the
 //!   others journal a view of it, naming the speaker from its published write.
+//! - *Adoption* (see `adopt`): when the records live in every controller
+//!   (`Local::served_here`), a peer's newer published decision is written
+//!   into this controller's own copy and journaled as adopted: not a flip
+//!   (no damping, watch, incident or report of its own).
 //! - *Writer delay* (see `writer`): an automatic write carries `not_before`,
 //!   this controller's rank × grace for the pool it serves (from the
 //!   policy's `local`), counted once per incident from its first delayed write.
@@ -76,6 +80,7 @@
 //! answers every `SetTtl`, `Flip` and `Reread` with exactly one result event.
 
 mod action;
+mod adopt;
 mod command;
 mod damping;
 mod decide;
@@ -105,6 +110,7 @@ mod tests;
 use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
+pub use adopt::Decision;
 pub use durable::{Change, Drill, Durable, Pin};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
@@ -163,6 +169,10 @@ pub struct Controller {
     last_incident: Option<String>,
     /// The latest flip a peer controller published (see `voice`).
     peer_write: Option<PeerWrite>,
+    /// The decision this controller serves, when its records live here (see `adopt`).
+    served: Option<Decision>,
+    /// The newest decision a peer published that it serves (see `adopt`).
+    heard: Option<Decision>,
 }
 
 impl Controller {
@@ -200,6 +210,8 @@ impl Controller {
             watching: false,
             last_incident: None,
             peer_write: None,
+            served: None,
+            heard: None,
         }
     }
 
@@ -239,6 +251,7 @@ impl Controller {
             }
             Event::WatchEnded => self.on_watch_ended(),
             Event::PeerWrite(w) => self.on_peer_write(w, &mut out),
+            Event::PeerDecision(d) => self.on_peer_decision(d),
         }
         self.open_outage(now, &mut out);
         self.settle(now, &mut out);

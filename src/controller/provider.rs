@@ -36,6 +36,15 @@ impl Controller {
 
     pub(super) fn on_flipped(&mut self, now: Instant, to: String, out: &mut Vec<Action>) {
         let phase = std::mem::take(&mut self.phase);
+        if let Phase::Adopting {
+            decision,
+            from,
+            ttl,
+        } = phase
+        {
+            self.on_adopted(now, decision, from, ttl, out);
+            return;
+        }
         let Phase::Flipping {
             mv,
             from,
@@ -53,6 +62,7 @@ impl Controller {
         }
         self.record_flip(now, mv.automatic(), out);
         self.voice_wrote(from.as_deref(), out);
+        self.served_own(now, &to);
         self.last_change = Some(now);
         self.raised = Default::default();
         self.conflict_streak = 0;

@@ -6,7 +6,7 @@ use tokio::time::Instant;
 use super::vocab::{Initiator, PoolHealth, Reason};
 
 /// Where the controller stands. At most one provider call is outstanding,
-/// and only in `SettingTtl`, `Flipping` and `Rereading`.
+/// and only in `SettingTtl`, `Flipping`, `Rereading` and `Adopting`.
 ///
 /// Transitions (anything not listed leaves the phase as it is):
 ///
@@ -35,6 +35,9 @@ use super::vocab::{Initiator, PoolHealth, Reason};
 /// - `Rereading` → `Idle` on `ProviderState` ("done by another writer" when
 ///   the target is already active; an operator's move is tried again),
 ///   → `Backoff` when the read fails, → `Idle` (halted) when it fails for good.
+/// - `Idle` or `WriterWait` → `Adopting`: a peer's newer decision, with
+///   records served here (see `adopt`); → `Idle` on `Flipped`, and as
+///   `Flipping` on a failure.
 /// - `Backoff` → `Idle` at its deadline, resuming an operator's move or the
 ///   re-read; automation decides afresh.
 /// - any → `Idle` on `Started` (the provider's state is the truth).
@@ -62,6 +65,13 @@ pub(crate) enum Phase {
     /// first); when it ends the write is decided afresh from the state then,
     /// so a pool that came back meanwhile is not flipped away from.
     WriterWait { until: Instant },
+    /// A write of a peer's newer decision into this controller's own copy
+    /// of the records is outstanding (see `adopt`).
+    Adopting {
+        decision: super::adopt::Decision,
+        from: Option<String>,
+        ttl: u32,
+    },
 }
 
 impl Phase {
@@ -69,7 +79,10 @@ impl Phase {
     pub(crate) fn awaits_provider(&self) -> bool {
         matches!(
             self,
-            Phase::SettingTtl { .. } | Phase::Flipping { .. } | Phase::Rereading { .. }
+            Phase::SettingTtl { .. }
+                | Phase::Flipping { .. }
+                | Phase::Rereading { .. }
+                | Phase::Adopting { .. }
         )
     }
 
@@ -83,6 +96,7 @@ impl Phase {
             Phase::Rereading { .. } => "rereading",
             Phase::Backoff { .. } => "backoff",
             Phase::WriterWait { .. } => "writer_wait",
+            Phase::Adopting { .. } => "adopting",
         }
     }
 
@@ -96,7 +110,10 @@ impl Phase {
                 resume: Resume::Move(mv),
                 ..
             } => Some(mv),
-            Phase::Backoff { .. } | Phase::WriterWait { .. } | Phase::Idle => None,
+            Phase::Backoff { .. }
+            | Phase::WriterWait { .. }
+            | Phase::Adopting { .. }
+            | Phase::Idle => None,
         }
     }
 }

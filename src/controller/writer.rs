@@ -52,6 +52,10 @@ pub struct Local {
     /// closes; zero: it does not wait.
     #[serde(default)]
     pub name_wait: Duration,
+    /// The provider's records live in this controller (every controller
+    /// serves its own copy): peers' newer decisions are adopted (see `adopt`).
+    #[serde(default)]
+    pub served_here: bool,
 }
 
 impl Local {

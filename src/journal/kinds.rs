@@ -194,7 +194,7 @@ impl ProviderCall {
     /// The call an action makes (a read for anything but a write).
     pub fn of(a: &Action) -> Self {
         match a {
-            Action::Flip { from, to, .. } => ProviderCall::Flip {
+            Action::Flip { from, to, .. } | Action::Adopt { from, to, .. } => ProviderCall::Flip {
                 from: from.clone(),
                 to: to.clone(),
             },

@@ -146,6 +146,7 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         Queued,
         Restored,
         WriterWait,
+        Adopted,
     ])
 }
 

@@ -67,6 +67,7 @@ impl Provider for Fake {
             weighted: false,
             ttl_floor: 1,
             cas: CasMode::Native,
+            served_here: false,
         }
     }
     async fn read(&self, _: &str, _: &str, _: RecordType) -> Result<Vec<RecordSet>, ProviderError> {

@@ -43,8 +43,8 @@ mod tests_skew;
 
 pub use agent::run_agent;
 pub use obs::{
-    EndpointObs, EndpointObsState, LastWrite, Observations, PoolObs, ServiceObs, config_digest,
-    service_obs,
+    EndpointObs, EndpointObsState, LastWrite, Observations, PoolObs, Served, ServiceObs,
+    config_digest, service_obs,
 };
 pub use parse::parse_observations;
 pub use puller::{PeerSet, PeerSpec, PeerStatus, PeerView, pull_once};

@@ -36,6 +36,27 @@ pub struct ServiceObs {
     /// the other controllers name the writer and share its incident id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_write: Option<LastWrite>,
+    /// The decision this controller serves, when the service's records
+    /// live in every controller (a provider that serves here): its own
+    /// flip or one it adopted, naming who wrote it. Absent otherwise, from
+    /// agents, and from vantages older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub served: Option<Served>,
+}
+
+/// The decision a controller serves, as it publishes it to its peers;
+/// ordered by `at_ms`, then `by`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Served {
+    /// The pool served.
+    pub pool: String,
+    /// When the writer's provider accepted the flip (wall-clock ms, the writer's clock).
+    pub at_ms: i64,
+    /// The controller that wrote the flip.
+    pub by: String,
+    /// The writer's incident id for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
 }
 
 /// A flip a controller wrote, as it publishes it to its peers.
@@ -177,6 +198,7 @@ pub fn service_obs(
         service: service.to_string(),
         pools,
         last_write: None,
+        served: None,
     }
 }
 

@@ -32,6 +32,13 @@ fn check(obs: &Observations) -> Result<(), &'static str> {
         {
             return Err("a last write's pool or incident is empty or too long");
         }
+        if let Some(d) = &svc.served
+            && (!named(&d.pool)
+                || !named(&d.by)
+                || d.incident.as_deref().is_some_and(|i| !named(i)))
+        {
+            return Err("a served decision's pool, writer or incident is empty or too long");
+        }
         for pool in &svc.pools {
             if !named(&pool.pool) {
                 return Err("a pool name is empty or too long");

@@ -66,6 +66,8 @@ pub struct PeerView {
 pub struct PeerSet {
     views: Arc<Mutex<Vec<PeerView>>>,
     tracker: TaskTracker,
+    /// Counts good answers, so a service hears a peer's news at once.
+    news: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl PeerView {
@@ -142,6 +144,7 @@ impl PeerSet {
         let set = Self {
             views: Arc::new(Mutex::new(views)),
             tracker: TaskTracker::new(),
+            news: Arc::new(tokio::sync::watch::channel(0).0),
         };
         for (slot, peer) in peers.into_iter().enumerate() {
             let (me, cancel) = (set.clone(), cancel.clone());
@@ -155,6 +158,13 @@ impl PeerSet {
     /// Wait until every pull task has ended (after `cancel` fires).
     pub async fn stopped(&self) {
         self.tracker.wait().await;
+    }
+
+    /// Changes whenever a peer's observations arrive: a service waits on
+    /// it to act on a peer's news (a flip to adopt) without waiting for
+    /// its next interval.
+    pub fn news(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.news.subscribe()
     }
 
     /// Every peer's view, in config order.
@@ -246,6 +256,7 @@ impl PeerSet {
                     info!(peer = %id, "Peer answers again.");
                 }
                 view.accept(obs, at, wall);
+                self.news.send_modify(|n| *n = n.wrapping_add(1));
             }
             Err(e) => {
                 let msg = e.to_string();

@@ -91,13 +91,20 @@ impl Wait {
 
 /// The version of what a peer acts on: every pool's health and every
 /// endpoint's state, failing flag and local fault (not the times, which
-/// move with every probe).
+/// move with every probe), and each service's last write and served
+/// decision (so a flip reaches the peers at once: they adopt it).
 pub fn version(obs: &Observations) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     obs.vantage.hash(&mut h);
     obs.config_digest.hash(&mut h);
     for s in &obs.services {
         s.service.hash(&mut h);
+        if let Some(w) = &s.last_write {
+            (&w.pool, w.at_ms).hash(&mut h);
+        }
+        if let Some(d) = &s.served {
+            (&d.pool, d.at_ms, &d.by).hash(&mut h);
+        }
         for p in &s.pools {
             p.pool.hash(&mut h);
             p.health.to_string().hash(&mut h);

@@ -38,6 +38,7 @@ pub(super) fn sample(vantage: &str) -> Observations {
             pool("standby", PoolHealth::Up),
         ],
         last_write: None,
+        served: None,
     });
     o
 }

@@ -211,3 +211,28 @@ fn a_last_write_travels_and_documents_without_it_still_decode() {
     let err = super::parse_observations(empty).expect_err("an empty pool is refused");
     assert!(err.to_string().contains("last write"), "{err}");
 }
+
+#[test]
+fn a_served_decision_travels_and_documents_without_it_still_decode() {
+    let old = br#"{"vantage":"eu-west-1","generated_at_ms":5,"config_digest":"fnv1a64:00",
+        "services":[{"service":"checkout","pools":[]}]}"#;
+    let mut obs = super::parse_observations(old).expect("an older peer's document decodes");
+    assert_eq!(obs.services[0].served, None);
+    let without = serde_json::to_value(&obs).expect("serializes");
+    assert!(without["services"][0].get("served").is_none(), "{without}");
+
+    obs.services[0].served = Some(super::Served {
+        pool: "standby".into(),
+        at_ms: 7,
+        by: "us-east-1".into(),
+        incident: Some("checkout-7".into()),
+    });
+    let bytes = serde_json::to_vec(&obs).expect("serializes");
+    assert_eq!(super::parse_observations(&bytes).expect("decodes"), obs);
+
+    let nameless = br#"{"vantage":"eu-west-1","generated_at_ms":5,"config_digest":"fnv1a64:00",
+        "services":[{"service":"checkout","pools":[],"served":{"pool":"standby","at_ms":7,"by":""}}]}"#;
+    let err =
+        super::parse_observations(nameless).expect_err("a decision without its writer is refused");
+    assert!(err.to_string().contains("served decision"), "{err}");
+}

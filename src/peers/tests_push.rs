@@ -79,6 +79,22 @@ fn a_wait_reads_only_what_it_knows() {
         version(&later),
         "times are not changes"
     );
+    // A flip is news: peers hear a write and a served decision at once.
+    let mut wrote = sample("eu-west-1");
+    wrote.services[0].last_write = Some(crate::peers::LastWrite {
+        pool: "standby".into(),
+        at_ms: 7,
+        incident: None,
+    });
+    assert_ne!(version(&sample("eu-west-1")), version(&wrote));
+    let mut serves = sample("eu-west-1");
+    serves.services[0].served = Some(crate::peers::Served {
+        pool: "standby".into(),
+        at_ms: 7,
+        by: "us-east-1".into(),
+        incident: None,
+    });
+    assert_ne!(version(&sample("eu-west-1")), version(&serves));
 }
 
 #[tokio::test]

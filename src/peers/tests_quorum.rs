@@ -29,6 +29,7 @@ fn obs(vantage: &str, digest: &str, health: PoolHealth) -> Observations {
             endpoints: vec![],
         }],
         last_write: None,
+        served: None,
     });
     o
 }

@@ -37,6 +37,7 @@ fn obs(health: PoolHealth, probed_ms: i64, served_ms: i64) -> Observations {
             endpoints: vec![endpoint],
         }],
         last_write: None,
+        served: None,
     });
     o
 }

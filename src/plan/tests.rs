@@ -12,6 +12,7 @@ fn plain() -> Capabilities {
         weighted: false,
         ttl_floor: 1,
         cas: CasMode::Native,
+        served_here: false,
     }
 }
 
@@ -177,6 +178,7 @@ fn weighted_flip_moves_the_weight() {
         weighted: true,
         ttl_floor: 1,
         cas: CasMode::Native,
+        served_here: false,
     };
     let cur = vec![
         RecordSet::new("checkout.example.test.", RecordType::A, 60, ["127.0.0.2"])

@@ -32,6 +32,12 @@ pub struct Capabilities {
     pub ttl_floor: u32,
     /// How compare-and-set is enforced.
     pub cas: CasMode,
+    /// The record sets live in this controller: every controller holds and
+    /// serves its own copy (rtoguard answering queries itself), so a write
+    /// changes only this controller's copy and the other controllers adopt
+    /// the decision from the peer API. False for a provider every
+    /// controller writes to in common (RFC 2136, Route 53, ...).
+    pub served_here: bool,
 }
 
 /// How a provider fences concurrent writers.

@@ -244,6 +244,7 @@ impl Provider for CloudflareProvider {
             weighted: false,
             ttl_floor: self.ttl_floor,
             cas: CasMode::ReadCompareWrite,
+            served_here: false,
         }
     }
 

@@ -219,6 +219,7 @@ impl Provider for PowerDnsProvider {
             weighted: false,
             ttl_floor: TTL_FLOOR,
             cas: CasMode::ReadCompareWrite,
+            served_here: false,
         }
     }
 

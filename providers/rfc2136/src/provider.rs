@@ -260,6 +260,7 @@ impl Provider for Rfc2136Provider {
             weighted: false,
             ttl_floor: crate::TTL_FLOOR,
             cas: CasMode::Native,
+            served_here: false,
         }
     }
 

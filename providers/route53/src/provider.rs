@@ -149,6 +149,7 @@ impl Provider for Route53Provider {
             weighted: true,
             ttl_floor: crate::TTL_FLOOR,
             cas: CasMode::Native,
+            served_here: false,
         }
     }
 

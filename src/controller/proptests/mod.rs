@@ -32,6 +32,9 @@ enum Op {
     SpuriousTick(u64),
     Answer(Answer),
     Command(Command),
+    /// A peer publishes the decision it serves: pool, written this many
+    /// seconds after the epoch of the run, by this writer.
+    Peer(usize, u64, &'static str),
 }
 
 fn health() -> impl Strategy<Value = PoolHealth> {
@@ -87,12 +90,16 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..30u64).prop_map(Op::SpuriousTick),
         8 => answer().prop_map(Op::Answer),
         1 => command().prop_map(Op::Command),
+        1 => (0..3usize, 0..2_000u64, prop_oneof![Just("west"), Just("south")])
+            .prop_map(|(p, at, by)| Op::Peer(p, at, by)),
     ]
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
-    (any::<bool>(), 1..4u32, 0..300u64, 60..900u64).prop_map(|(auto, max_flips, hold, stable)| {
+    let knobs = (any::<bool>(), 1..4u32, 0..300u64, 60..900u64, any::<bool>());
+    knobs.prop_map(|(auto, max_flips, hold, stable, served_here)| {
         let mut p = Policy::with_defaults(POOLS.iter().map(|s| s.to_string()).collect());
+        p.local.served_here = served_here;
         p.failback_mode = if auto {
             FailbackMode::Auto
         } else {
@@ -120,6 +127,8 @@ struct Sim {
     forced: bool,
     /// Completed flips: when, and whether automatic.
     done: Vec<(Instant, bool)>,
+    /// The newest peer decision sent: (at, writer, pool).
+    newest: Option<(u64, &'static str, String)>,
 }
 
 impl Sim {
@@ -136,6 +145,7 @@ impl Sim {
             pinned: false,
             forced: false,
             done: Vec::new(),
+            newest: None,
         };
         let started = Event::Started {
             active: sim.active.clone(),
@@ -187,6 +197,22 @@ impl Sim {
                 }
                 self.send(Event::Command(cmd))
             }
+            Op::Peer(i, at, by) => {
+                let key = (at, by, POOLS[i].to_owned());
+                if self
+                    .newest
+                    .as_ref()
+                    .is_none_or(|n| (n.0, n.1) < (key.0, key.1))
+                {
+                    self.newest = Some(key);
+                }
+                self.send(Event::PeerDecision(Decision {
+                    pool: POOLS[i].into(),
+                    at: std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(at),
+                    by: by.into(),
+                    incident: None,
+                }))
+            }
         }
     }
 
@@ -216,7 +242,7 @@ impl Sim {
         };
         let op = match &action {
             Action::SetTtl { .. } => ProviderOp::SetTtl,
-            Action::Flip { .. } => ProviderOp::Flip,
+            Action::Flip { .. } | Action::Adopt { .. } => ProviderOp::Flip,
             _ => ProviderOp::Read,
         };
         let failed = |retryable, conflict| Event::ProviderFailed {
@@ -229,6 +255,11 @@ impl Sim {
                 self.ttl = ttl;
                 Event::TtlApplied { ttl }
             }
+            (Answer::Success, Action::Adopt { to, ttl, .. }) => {
+                self.active = Some(to.clone());
+                self.ttl = ttl;
+                Event::Flipped { to }
+            }
             (Answer::Success, Action::Flip { to, by, ttl, .. }) => {
                 self.active = Some(to.clone());
                 self.ttl = ttl;
@@ -239,6 +270,12 @@ impl Sim {
                 self.active = Some(to);
                 self.ttl = ttl;
                 self.done.push((self.now, false));
+                failed(false, true)
+            }
+            // The runtime hears a write found served as a lost compare-and-set.
+            (Answer::LostToOther, Action::Adopt { to, ttl, .. }) => {
+                self.active = Some(to);
+                self.ttl = ttl;
                 failed(false, true)
             }
             (Answer::Success | Answer::LostToOther, _) => Event::ProviderState {
@@ -256,7 +293,7 @@ impl Sim {
     fn check(&mut self, action: &Action) -> Result<(), TestCaseError> {
         let call = matches!(
             action,
-            Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread
+            Action::SetTtl { .. } | Action::Flip { .. } | Action::Adopt { .. } | Action::Reread
         );
         if call {
             prop_assert!(
@@ -274,6 +311,22 @@ impl Sim {
         }
         if let Action::Flip { to, by, reason, .. } = action {
             self.check_flip(to, *by, *reason)?;
+        }
+        if let Action::Adopt { to, writer, .. } = action {
+            prop_assert!(
+                self.policy.local.served_here,
+                "adoption without the capability"
+            );
+            prop_assert!(
+                self.active.as_deref() != Some(to),
+                "adoption of the active pool"
+            );
+            let newest = self.newest.as_ref().map(|n| (n.1, n.2.as_str()));
+            prop_assert_eq!(
+                newest,
+                Some((writer.as_str(), to.as_str())),
+                "adoption of a decision not the newest"
+            );
         }
         Ok(())
     }

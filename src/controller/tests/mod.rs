@@ -6,6 +6,7 @@ use tokio::time::Instant;
 
 use super::*;
 
+mod adopt;
 mod answers;
 mod automatic;
 mod drills;
@@ -143,6 +144,16 @@ pub(super) fn alerts(out: &[Action]) -> Vec<String> {
 pub(super) fn journaled(out: &[Action], kind: EntryKind) -> bool {
     out.iter()
         .any(|a| matches!(a, Action::Journal(e) if e.kind == kind))
+}
+
+/// The details of the journal entries of `kind`, in order.
+pub(super) fn details(out: &[Action], kind: EntryKind) -> Vec<String> {
+    out.iter()
+        .filter_map(|a| match a {
+            Action::Journal(e) if e.kind == kind => Some(e.detail.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 pub(super) fn refusal(out: &[Action]) -> Option<String> {

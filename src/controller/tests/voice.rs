@@ -29,15 +29,6 @@ fn closed(out: &[Action]) -> Option<Voice> {
     })
 }
 
-fn details(out: &[Action], kind: EntryKind) -> Vec<String> {
-    out.iter()
-        .filter_map(|a| match a {
-            Action::Journal(e) if e.kind == kind => Some(e.detail.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// A lost compare-and-set at `secs`, and the re-read finding standby served.
 fn lose_the_race(h: &mut Harness, secs: u64) -> Vec<Action> {
     let failed = Event::ProviderFailed {

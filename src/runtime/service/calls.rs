@@ -40,7 +40,8 @@ impl ServiceTask {
             }
             match a {
                 Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
-                Action::Flip { from, to, ttl, .. } => {
+                // An adoption is the same write as a flip, through the same engine.
+                Action::Flip { from, to, ttl, .. } | Action::Adopt { from, to, ttl, .. } => {
                     exec::flip(&svc, &p, from.as_deref(), &to, ttl).await
                 }
                 _ => exec::reread(&svc, &p).await,
@@ -119,6 +120,7 @@ impl ServiceTask {
                 ..
             } => format!("rule:{}", word(json!(r))),
             Action::Reread => "rtoguard".into(),
+            Action::Adopt { writer, .. } => format!("peer:{writer}"),
             _ => self.actor.clone(),
         }
     }
@@ -143,6 +145,7 @@ impl ServiceTask {
         if let Action::Flip { from, .. } = &fl.action {
             self.flipped_from.clone_from(from);
         }
+        let wrote = matches!(fl.action, Action::Flip { .. } | Action::Adopt { .. });
         let done = done.unwrap_or_else(|e| Done {
             event: Event::ProviderFailed {
                 op: crate::controller::ProviderOp::Read,
@@ -204,5 +207,10 @@ impl ServiceTask {
         self.observe_done(&fl.action, &event);
         self.publish_own_write(&fl.action, &event);
         self.feed(event);
+        if wrote {
+            // The decision this controller serves now (its flip's, or the
+            // one it adopted) travels to its peers at once.
+            self.publish(Instant::now());
+        }
     }
 }

@@ -77,7 +77,7 @@ impl ServiceTask {
             &self.svc.name,
             self.impairment().is_some(),
         );
-        self.hear_peer_writes();
+        self.hear_peers();
     }
 
     /// Why this vantage cannot probe some endpoint of this service now
@@ -164,6 +164,12 @@ impl ServiceTask {
         let now_ms = crate::journal::now_ms();
         let mut obs = crate::peers::service_obs(&self.svc.name, &self.pools, now, now_ms);
         obs.last_write = self.last_write.clone();
+        obs.served = self.controller.served().map(|d| crate::peers::Served {
+            pool: d.pool.clone(),
+            at_ms: super::voice::wall_ms(d.at),
+            by: d.by.clone(),
+            incident: d.incident.clone(),
+        });
         self.links.vantages.publish.send_modify(|o| {
             o.upsert(obs);
             o.generated_at_ms = now_ms;

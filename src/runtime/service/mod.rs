@@ -107,6 +107,9 @@ pub struct ServiceTask {
     last_write: Option<crate::peers::LastWrite>,
     /// The peers' published writes handed to the controller (by peer: its `at_ms`).
     peer_writes: BTreeMap<String, i64>,
+    /// The peers' published decisions handed to the controller (by peer:
+    /// its writer and `at_ms`; see `controller::Decision`).
+    peer_decisions: BTreeMap<String, (String, i64)>,
     /// Each pool's last successful and first failed probe (the fault window).
     windows: window::Windows,
     /// The pool the last flip moved away from (the old pool its watch sees).
@@ -159,6 +162,9 @@ impl ServiceTask {
         }
         policy.local.writer_delay_otherwise = links.vantages.writer_delay(None);
         voice::set_up(&mut policy.local, &svc, &links.vantages);
+        policy.local.served_here = provider
+            .as_ref()
+            .is_ok_and(|p| p.capabilities().served_here);
         let controller = Controller::new(policy);
         Self {
             svc,
@@ -178,6 +184,7 @@ impl ServiceTask {
             journal_fault: None,
             last_write: None,
             peer_writes: BTreeMap::new(),
+            peer_decisions: BTreeMap::new(),
             windows: window::Windows::default(),
             flipped_from: None,
         }
@@ -189,6 +196,7 @@ impl ServiceTask {
         let mut every = tokio::time::interval(self.svc.health.interval);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.try_start().await;
+        let mut news = self.links.vantages.peers.as_ref().map(|p| p.news());
         loop {
             self.links.heartbeat.beat().await;
             let deadline = self.controller.next_deadline();
@@ -204,6 +212,7 @@ impl ServiceTask {
                 },
                 _ = sleep_until(deadline), if deadline.is_some() && self.started => self.feed(Event::Tick),
                 _ = every.tick() => self.reevaluate(None),
+                _ = peer_news(&mut news), if self.started => self.hear_peers(),
                 _ = tokio::time::sleep(Duration::from_secs(10)), if !self.started => self.try_start().await,
             }
         }
@@ -356,8 +365,22 @@ impl ServiceTask {
             Action::IncidentOpened { .. }
             | Action::IncidentClosed { .. }
             | Action::RtoMissed { .. } => self.on_incident_action(a),
-            Action::SetTtl { .. } | Action::Flip { .. } | Action::Reread => self.call_provider(a),
+            Action::SetTtl { .. } | Action::Flip { .. } | Action::Adopt { .. } | Action::Reread => {
+                self.call_provider(a)
+            }
         }
+    }
+}
+
+/// A peer's observations arrived (never, without peers or once the peer
+/// machinery was replaced).
+async fn peer_news(news: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    let heard = match news {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => false,
+    };
+    if !heard {
+        std::future::pending::<()>().await;
     }
 }
 

@@ -79,6 +79,11 @@ impl ServiceTask {
                     &confirmed,
                 ));
             }
+            // An adoption is not a flip of ours: no flip counted, no webhook.
+            (Action::Adopt { ttl, .. }, Event::Flipped { to }) => {
+                m.set_active_pool(&self.svc.name, Some(to), &pools);
+                m.set_ttl(&self.svc.name, *ttl);
+            }
             (_, Event::TtlApplied { ttl }) => m.set_ttl(&self.svc.name, *ttl),
             (_, Event::ProviderState { active, ttl }) => {
                 m.set_active_pool(&self.svc.name, active.as_deref(), &pools);

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::ServiceTask;
 use crate::config::Service;
-use crate::controller::{Action, Event, Local, PeerWrite};
+use crate::controller::{Action, Decision, Event, Local, PeerWrite};
 use crate::peers::LastWrite;
 use crate::runtime::vantages::Vantages;
 
@@ -46,36 +46,71 @@ impl ServiceTask {
         self.publish(Instant::now());
     }
 
-    /// Hand every peer's newly published flip to the controller.
-    pub(super) fn hear_peer_writes(&mut self) {
-        let Some(peers) = &self.links.vantages.peers else {
-            return;
-        };
-        if !self.started {
-            return;
-        }
-        let mut news = Vec::new();
-        for view in peers.snapshot() {
-            let Some(w) = view.obs.as_ref().and_then(|o| {
-                let svc = o.services.iter().find(|s| s.service == self.svc.name)?;
-                svc.last_write.clone()
-            }) else {
-                continue;
-            };
-            if self.peer_writes.get(&view.id) == Some(&w.at_ms) {
-                continue;
+    /// Hand every peer's newly published flip, and the decision it serves,
+    /// to the controller (which names the writer of an incident, and adopts
+    /// a newer decision when the records are served here).
+    pub(super) fn hear_peers(&mut self) {
+        let mut events = Vec::new();
+        for (peer, svc) in self.peer_services() {
+            if let Some(w) = svc.last_write
+                && self.peer_writes.get(&peer) != Some(&w.at_ms)
+            {
+                self.peer_writes.insert(peer.clone(), w.at_ms);
+                events.push(Event::PeerWrite(PeerWrite {
+                    by: peer.clone(),
+                    pool: w.pool,
+                    at: wall_of(w.at_ms),
+                    incident: w.incident,
+                }));
             }
-            self.peer_writes.insert(view.id.clone(), w.at_ms);
-            let ms = u64::try_from(w.at_ms).unwrap_or(0);
-            news.push(PeerWrite {
-                by: view.id,
-                pool: w.pool,
-                at: SystemTime::UNIX_EPOCH + Duration::from_millis(ms),
-                incident: w.incident,
-            });
+            if let Some(d) = svc.served {
+                let key = (d.by.clone(), d.at_ms);
+                if self.peer_decisions.get(&peer) != Some(&key) {
+                    self.peer_decisions.insert(peer, key);
+                    events.push(Event::PeerDecision(Decision {
+                        pool: d.pool,
+                        at: wall_of(d.at_ms),
+                        by: d.by,
+                        incident: d.incident,
+                    }));
+                }
+            }
         }
-        for w in news {
-            self.feed(Event::PeerWrite(w));
+        for e in events {
+            self.feed(e);
         }
     }
+
+    /// Each peer's latest observations of this service, once started.
+    fn peer_services(&self) -> Vec<(String, crate::peers::ServiceObs)> {
+        let Some(peers) = &self.links.vantages.peers else {
+            return Vec::new();
+        };
+        if !self.started {
+            return Vec::new();
+        }
+        peers
+            .snapshot()
+            .into_iter()
+            .filter_map(|view| {
+                let obs = view.obs?;
+                let svc = obs
+                    .services
+                    .into_iter()
+                    .find(|s| s.service == self.svc.name)?;
+                Some((view.id, svc))
+            })
+            .collect()
+    }
+}
+
+/// A published wall-clock time (ms since the epoch) as a `SystemTime`.
+fn wall_of(ms: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+/// A `SystemTime` as published: ms since the epoch.
+pub(super) fn wall_ms(at: SystemTime) -> i64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
