@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{Observations, PeerError};
 use crate::config::{self, Config, Secret};
@@ -65,6 +66,8 @@ pub struct PeerView {
 #[derive(Debug, Clone)]
 pub struct PeerSet {
     views: Arc<Mutex<Vec<PeerView>>>,
+    /// Bumped when a peer says something new (see [`PeerSet::news`]).
+    news: Arc<watch::Sender<u64>>,
     tracker: TaskTracker,
 }
 
@@ -141,6 +144,7 @@ impl PeerSet {
             .collect();
         let set = Self {
             views: Arc::new(Mutex::new(views)),
+            news: Arc::new(watch::channel(0).0),
             tracker: TaskTracker::new(),
         };
         for (slot, peer) in peers.into_iter().enumerate() {
@@ -155,6 +159,13 @@ impl PeerSet {
     /// Wait until every pull task has ended (after `cancel` fires).
     pub async fn stopped(&self) {
         self.tracker.wait().await;
+    }
+
+    /// Changes whenever a peer's answer may move a verdict: its votes or
+    /// its last write changed, or it answers again after silence or an
+    /// error. A service re-judges its pools then, not at its next tick.
+    pub fn news(&self) -> watch::Receiver<u64> {
+        self.news.subscribe()
     }
 
     /// Every peer's view, in config order.
@@ -242,10 +253,18 @@ impl PeerSet {
         let view = &mut views[slot];
         match got {
             Ok(obs) => {
-                if view.last_error.take().is_some() {
+                let silent = view.last_error.take().is_some();
+                if silent {
                     info!(peer = %id, "Peer answers again.");
                 }
+                let version = super::push::version(&obs);
+                let new = silent || view.obs.as_ref().map(super::push::version) != Some(version);
                 view.accept(obs, at, wall);
+                drop(views);
+                if new {
+                    debug!(peer = %id, "Peer observations changed; re-judging.");
+                    self.news.send_modify(|n| *n = n.wrapping_add(1));
+                }
             }
             Err(e) => {
                 let msg = e.to_string();

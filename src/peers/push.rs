@@ -89,15 +89,19 @@ impl Wait {
     }
 }
 
-/// The version of what a peer acts on: every pool's health and every
-/// endpoint's state, failing flag and local fault (not the times, which
-/// move with every probe).
+/// The version of what a peer acts on: every pool's health, every
+/// endpoint's state, failing flag and local fault, and the last write
+/// (not the probe times, which move with every probe).
 pub fn version(obs: &Observations) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     obs.vantage.hash(&mut h);
     obs.config_digest.hash(&mut h);
     for s in &obs.services {
         s.service.hash(&mut h);
+        s.last_write
+            .as_ref()
+            .map(|w| (&w.pool, w.at_ms))
+            .hash(&mut h);
         for p in &s.pools {
             p.pool.hash(&mut h);
             p.health.to_string().hash(&mut h);
@@ -144,5 +148,7 @@ pub async fn answer(
         }
     }
     let obs = rx.borrow().clone();
+    let held_ms = start.elapsed().as_millis();
+    tracing::debug!(held_ms, "Long-poll answered.");
     (obs, start.elapsed())
 }

@@ -188,6 +188,8 @@ impl ServiceTask {
         self.stop = cancel.clone();
         let mut every = tokio::time::interval(self.svc.health.interval);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Peers' votes are judged as they arrive, not at the next tick.
+        let mut news = self.links.vantages.peers.as_ref().map(|p| p.news());
         self.try_start().await;
         loop {
             self.links.heartbeat.beat().await;
@@ -204,6 +206,11 @@ impl ServiceTask {
                 },
                 _ = sleep_until(deadline), if deadline.is_some() && self.started => self.feed(Event::Tick),
                 _ = every.tick() => self.reevaluate(None),
+                heard = async { news.as_mut().expect("guarded").changed().await }, if news.is_some() => match heard {
+                    Ok(()) => self.reevaluate(None),
+                    // The peer set is gone (a reload replaces it): ticks only.
+                    Err(_) => news = None,
+                },
                 _ = tokio::time::sleep(Duration::from_secs(10)), if !self.started => self.try_start().await,
             }
         }
