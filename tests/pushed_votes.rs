@@ -58,3 +58,39 @@ fn a_vantage_change_reaches_a_peer_well_before_the_pull_interval() {
         || c.logs(),
     );
 }
+
+/// Probes every 10 s (fast confirmation 200 ms), peers pulled every 10 s:
+/// a controller's own tick and its own probes of a pool come 10 s apart.
+fn slow_ticks() -> Options {
+    Options {
+        health: "health = { fast_interval = \"200ms\", interval = \"10s\", rise = 2, fall = 2, max_age = \"30s\" }".into(),
+        env: vec![("RTOGUARD_TEST_PEER_PULL_INTERVAL".into(), "10".into())],
+        ..Options::default()
+    }
+}
+
+#[test]
+fn a_peer_vote_moves_a_verdict_when_it_arrives_not_at_the_next_tick() {
+    let c = Cluster::start(slow_ticks());
+    let c11 = c.node("c11");
+    c.primary.block_source(c11.ip);
+    wait_for(
+        Duration::from_secs(30),
+        || c11.pool("primary")["local"] == "down",
+        || c.logs(),
+    );
+    let seen = Instant::now();
+    // c12's verdict (its status) is judged again when c11's vote arrives:
+    // not at c12's next tick or next probe of the primary, up to 10 s away.
+    wait_for(
+        Duration::from_secs(1),
+        || sees_down(&c, "c11"),
+        || {
+            format!(
+                "c12 did not judge c11's vote within 1 s ({:.1} s after c11 said down):\n{}",
+                seen.elapsed().as_secs_f64(),
+                c.logs()
+            )
+        },
+    );
+}

@@ -15,7 +15,7 @@ use crate::config::{Config, Service};
 use crate::probe::{PoolEndpoints, ProbeResult, Scheduler};
 
 /// The pools of every service, as this vantage sees them.
-type Views = BTreeMap<String, BTreeMap<String, PoolEndpoints>>;
+pub(super) type Views = BTreeMap<String, BTreeMap<String, PoolEndpoints>>;
 
 /// Probe every endpoint of `cfg` and serve the observations on
 /// `controller.peer_listen` until `cancel` fires. Providers are never built.
@@ -51,7 +51,12 @@ pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Resul
         tokio::select! {
             _ = cancel.cancelled() => break,
             got = results.recv() => match got {
-                Some((t, r)) => observe(&mut views, &t.service, &t.pool, &t.endpoint, &r),
+                // A vote that moved goes out at once (a held long-poll
+                // answers it); the tick refreshes the times.
+                Some((t, r)) => if observe(&mut views, &t.service, &t.pool, &t.endpoint, &r) {
+                    debug!(service = %t.service, pool = %t.pool, endpoint = %t.endpoint, "Observations published.");
+                    tx.send_replace(publish(&c.id, &digest, &views));
+                },
                 None => break,
             },
             _ = tick.tick() => {
@@ -67,7 +72,7 @@ pub async fn run_agent(cfg: &Config, cancel: CancellationToken) -> anyhow::Resul
 }
 
 /// Every pool of every service, all endpoints Unknown.
-fn views(services: &[Service]) -> Views {
+pub(super) fn views(services: &[Service]) -> Views {
     services
         .iter()
         .map(|svc| {
@@ -88,16 +93,27 @@ fn views(services: &[Service]) -> Views {
         .collect()
 }
 
-fn observe(views: &mut Views, service: &str, pool: &str, endpoint: &str, r: &ProbeResult) {
+/// Take one probe result; true when the vote it changes (an endpoint's
+/// state or failing flag) moved, so peers must hear it now.
+pub(super) fn observe(
+    views: &mut Views,
+    service: &str,
+    pool: &str,
+    endpoint: &str,
+    r: &ProbeResult,
+) -> bool {
     let was = impairment(views).is_some();
     let Some(view) = views.get_mut(service).and_then(|s| s.get_mut(pool)) else {
-        return;
+        return false;
     };
+    let vote = |v: &PoolEndpoints| v.endpoint(endpoint).map(|e| (e.state(), e.failing()));
+    let before = vote(view);
     if let Some(state) = view.observe(endpoint, r) {
-        info!(service, pool, endpoint, state = ?state, detail = %r.detail, "Endpoint state changed.");
+        info!(service, pool, endpoint, %state, detail = %r.detail, "Endpoint state changed.");
     } else if !r.ok {
         debug!(service, pool, endpoint, detail = %r.detail, "Probe failed.");
     }
+    let moved = vote(view) != before;
     match (was, impairment(views)) {
         (false, Some(reason)) => {
             tracing::warn!(
@@ -108,6 +124,7 @@ fn observe(views: &mut Views, service: &str, pool: &str, endpoint: &str, r: &Pro
         (true, None) => info!("Vantage recovered: probes run again."),
         _ => {}
     }
+    moved
 }
 
 /// Why this agent cannot probe some endpoint now, if it cannot.

@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{Observations, PeerError};
 use crate::config::{self, Config, Secret};
@@ -65,9 +66,9 @@ pub struct PeerView {
 #[derive(Debug, Clone)]
 pub struct PeerSet {
     views: Arc<Mutex<Vec<PeerView>>>,
+    /// Bumped when a peer says something new (see [`PeerSet::news`]).
+    news: Arc<watch::Sender<u64>>,
     tracker: TaskTracker,
-    /// Counts good answers, so a service hears a peer's news at once.
-    news: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl PeerView {
@@ -143,8 +144,8 @@ impl PeerSet {
             .collect();
         let set = Self {
             views: Arc::new(Mutex::new(views)),
+            news: Arc::new(watch::channel(0).0),
             tracker: TaskTracker::new(),
-            news: Arc::new(tokio::sync::watch::channel(0).0),
         };
         for (slot, peer) in peers.into_iter().enumerate() {
             let (me, cancel) = (set.clone(), cancel.clone());
@@ -160,10 +161,10 @@ impl PeerSet {
         self.tracker.wait().await;
     }
 
-    /// Changes whenever a peer's observations arrive: a service waits on
-    /// it to act on a peer's news (a flip to adopt) without waiting for
-    /// its next interval.
-    pub fn news(&self) -> tokio::sync::watch::Receiver<u64> {
+    /// Changes whenever a peer's answer may move a verdict: its votes or
+    /// its last write changed, or it answers again after silence or an
+    /// error. A service re-judges its pools then, not at its next tick.
+    pub fn news(&self) -> watch::Receiver<u64> {
         self.news.subscribe()
     }
 
@@ -252,11 +253,18 @@ impl PeerSet {
         let view = &mut views[slot];
         match got {
             Ok(obs) => {
-                if view.last_error.take().is_some() {
+                let silent = view.last_error.take().is_some();
+                if silent {
                     info!(peer = %id, "Peer answers again.");
                 }
+                let version = super::push::version(&obs);
+                let new = silent || view.obs.as_ref().map(super::push::version) != Some(version);
                 view.accept(obs, at, wall);
-                self.news.send_modify(|n| *n = n.wrapping_add(1));
+                drop(views);
+                if new {
+                    debug!(peer = %id, "Peer observations changed; re-judging.");
+                    self.news.send_modify(|n| *n = n.wrapping_add(1));
+                }
             }
             Err(e) => {
                 let msg = e.to_string();

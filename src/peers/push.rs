@@ -151,5 +151,7 @@ pub async fn answer(
         }
     }
     let obs = rx.borrow().clone();
+    let held_ms = start.elapsed().as_millis();
+    tracing::debug!(held_ms, "Long-poll answered.");
     (obs, start.elapsed())
 }

@@ -93,3 +93,41 @@ async fn an_agent_needs_peer_listen() {
         "{err:#}"
     );
 }
+
+/// One probe result on the primary's endpoint at `at`.
+fn result(ok: bool, at: tokio::time::Instant) -> crate::probe::ProbeResult {
+    crate::probe::ProbeResult {
+        ok,
+        latency: Duration::from_millis(1),
+        detail: if ok { "connected" } else { "connect refused" }.into(),
+        at,
+        lateness: Duration::ZERO,
+        local: None,
+    }
+}
+
+#[test]
+fn an_agent_publishes_the_first_failure_at_once_not_at_its_tick() {
+    let cfg = config(CONFIG);
+    let mut views = super::agent::views(&cfg.services);
+    let t0 = tokio::time::Instant::now();
+    let mut probe = |ok: bool, n: u64| {
+        let at = t0 + Duration::from_millis(100 * n);
+        super::agent::observe(
+            &mut views,
+            "checkout",
+            "primary",
+            "127.0.0.2",
+            &result(ok, at),
+        )
+    };
+    // rise 2, fall 2: the second success makes it up; the first failure
+    // (in doubt: peers confirm fast) and the second (down) are votes that
+    // moved; a third failure changes nothing a peer acts on.
+    let moved: Vec<bool> = [true, true, false, false, false]
+        .iter()
+        .enumerate()
+        .map(|(n, ok)| probe(*ok, n as u64))
+        .collect();
+    assert_eq!(moved, [false, true, true, true, false]);
+}

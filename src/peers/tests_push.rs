@@ -165,3 +165,62 @@ async fn a_puller_hears_a_change_long_before_its_next_pull() {
     cancel.cancel();
     set.stopped().await;
 }
+
+#[tokio::test]
+async fn a_peer_set_tells_its_listeners_when_a_peer_changes_its_votes() {
+    let cancel = CancellationToken::new();
+    let (tx, rx) = watch::channel(sample("eu-west-1"));
+    let addr = api(rx, &cancel).await;
+    let peer = PeerSpec {
+        id: "eu-west-1".into(),
+        url: format!("http://{addr}"),
+        token: secret(TOKEN),
+        ca_file: None,
+        max_clock_skew: Duration::from_secs(2),
+    };
+    let set = PeerSet::spawn(vec![peer], Duration::from_secs(10), cancel.clone());
+    let mut news = set.news();
+    // The first answer is news: a peer heard for the first time.
+    tokio::time::timeout(Duration::from_secs(5), news.changed())
+        .await
+        .expect("news of the first answer")
+        .expect("the set lives");
+    assert!(set.snapshot()[0].obs.is_some());
+    news.borrow_and_update();
+    // Times moving are not news; a vote is.
+    let mut later = sample("eu-west-1");
+    later.generated_at_ms += 1_000;
+    tx.send_replace(later);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !news.has_changed().expect("the set lives"),
+        "times are not votes"
+    );
+    tx.send_replace(recovered());
+    tokio::time::timeout(Duration::from_secs(5), news.changed())
+        .await
+        .expect("news long before the 10 s pull")
+        .expect("the set lives");
+    let health = set.snapshot()[0]
+        .obs
+        .as_ref()
+        .map(|o| o.services[0].pools[0].health);
+    assert_eq!(
+        health,
+        Some(PoolHealth::Up),
+        "the news comes with the votes"
+    );
+    cancel.cancel();
+    set.stopped().await;
+}
+
+#[test]
+fn a_published_write_is_a_change_peers_hear() {
+    let mut wrote = sample("eu-west-1");
+    wrote.services[0].last_write = Some(super::LastWrite {
+        pool: "standby".into(),
+        at_ms: 1_800_000_000_000,
+        incident: None,
+    });
+    assert_ne!(version(&sample("eu-west-1")), version(&wrote));
+}

@@ -79,8 +79,9 @@ impl Node {
         let verb = if self.agent { "agent" } else { "run" };
         let child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
             .args(["--log-format", "text", verb, "--config", self.config_str()])
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // RUST_LOG in the options' env overrides this one.
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(f.try_clone().expect("clone log handle"))
             .stderr(f)

@@ -45,6 +45,7 @@ impl ServiceTask {
         // interval tick re-judges everything (peers going stale, drills).
         let now = Instant::now();
         if moved {
+            tracing::debug!(service = %self.svc.name, pool, endpoint, "Observations published.");
             self.publish(now);
         }
         self.judge(&pool, now, Some(&r.detail));
@@ -113,6 +114,7 @@ impl ServiceTask {
         if !changed {
             return short;
         }
+        tracing::debug!(service = %self.svc.name, pool, health = %health, was = %was, "Pool verdict changed.");
         self.links
             .metrics
             .set_pool_health(&self.svc.name, pool, health);

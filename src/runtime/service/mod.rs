@@ -212,7 +212,12 @@ impl ServiceTask {
                 },
                 _ = sleep_until(deadline), if deadline.is_some() && self.started => self.feed(Event::Tick),
                 _ = every.tick() => self.reevaluate(None),
-                _ = peer_news(&mut news), if self.started => self.hear_peers(),
+                _ = peer_news(&mut news) => {
+                    // Votes are judged as they arrive, not at the next tick;
+                    // a peer's flip is adopted (or named) at once.
+                    self.reevaluate(None);
+                    self.hear_peers();
+                }
                 _ = tokio::time::sleep(Duration::from_secs(10)), if !self.started => self.try_start().await,
             }
         }
