@@ -41,4 +41,9 @@ pub enum Error {
     Zone { zone: String, message: String },
     #[error("no listen address")]
     NoListen,
+    #[error("cannot read the kept record sets in {path}: {message}")]
+    State {
+        path: std::path::PathBuf,
+        message: String,
+    },
 }

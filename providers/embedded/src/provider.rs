@@ -39,6 +39,7 @@ impl EmbeddedProvider {
             },
             SwapError::Conflict(message) => ProviderError::Conflict { provider, message },
             SwapError::BadRequest(message) => ProviderError::BadRequest { provider, message },
+            SwapError::State(message) => ProviderError::Server { provider, message },
         }
     }
 }

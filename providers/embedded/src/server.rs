@@ -57,7 +57,7 @@ impl Embedded {
         if settings.listen.is_empty() {
             return Err(crate::Error::NoListen);
         }
-        let store = Arc::new(Store::new(&settings.zones)?);
+        let store = Arc::new(Store::new(&settings.zones, settings.state_file.clone())?);
         let limiter = Limiter::new(settings.rate_limit).map(Arc::new);
         let handler = Handler {
             store: store.clone(),
@@ -66,7 +66,7 @@ impl Embedded {
         let mut server = Server::new(handler);
         let mut addrs = Vec::new();
         for listen in &settings.listen {
-            let (udp, tcp) = bind_pair(*listen)?;
+            let (udp, tcp) = bind_pair(*listen).await?;
             let addr = udp.local_addr().map_err(|source| crate::Error::Bind {
                 addr: *listen,
                 proto: "UDP",
@@ -112,6 +112,11 @@ impl Embedded {
     /// What it serves.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Stop listening now, without waiting (a replacement is starting).
+    pub fn halt(&self) {
+        self.cancel.cancel();
     }
 
     /// Stop listening; waits a few seconds at most for the listeners to end.
@@ -278,22 +283,26 @@ fn header_only(request: &Request, rcode: ResponseCode) -> ResponseInfo {
     })
 }
 
-/// UDP and TCP on the same address; for port 0, the same free port.
-fn bind_pair(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), crate::Error> {
+/// UDP and TCP on the same address; for port 0, the same free port. A fixed
+/// port still held by the server this one replaces (a reload) is retried
+/// for [`REBIND_FOR`].
+async fn bind_pair(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), crate::Error> {
     let attempts = if listen.port() == 0 { 20 } else { 1 };
     let mut last = None;
     for _ in 0..attempts {
-        let udp = bind_udp(listen).map_err(|source| crate::Error::Bind {
-            addr: listen,
-            proto: "UDP",
-            source,
-        })?;
+        let udp = bind_retrying(listen.port() != 0, || bind_udp(listen))
+            .await
+            .map_err(|source| crate::Error::Bind {
+                addr: listen,
+                proto: "UDP",
+                source,
+            })?;
         let addr = udp.local_addr().map_err(|source| crate::Error::Bind {
             addr: listen,
             proto: "UDP",
             source,
         })?;
-        match bind_tcp(addr) {
+        match bind_retrying(listen.port() != 0, || bind_tcp(addr)).await {
             Ok(tcp) => return Ok((udp, tcp)),
             Err(source) => last = Some(source),
         }
@@ -303,6 +312,27 @@ fn bind_pair(listen: SocketAddr) -> Result<(UdpSocket, TcpListener), crate::Erro
         proto: "TCP",
         source: last.unwrap_or_else(|| std::io::Error::other("no attempt")),
     })
+}
+
+/// How long a listen address still in use is tried again.
+const REBIND_FOR: Duration = Duration::from_secs(3);
+
+async fn bind_retrying<T>(
+    retry: bool,
+    bind: impl Fn() -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let deadline = tokio::time::Instant::now() + if retry { REBIND_FOR } else { Duration::ZERO };
+    loop {
+        match bind() {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn socket(addr: SocketAddr, ty: socket2::Type) -> std::io::Result<socket2::Socket> {

@@ -13,6 +13,9 @@ pub struct EmbeddedSettings {
     pub zones: Vec<ZoneSettings>,
     /// UDP responses per second per client /24 (IPv4) or /56 (IPv6); 0: no limit.
     pub rate_limit: u32,
+    /// Where the record sets written through the provider are kept, so a
+    /// restarted server serves what was last written (None: memory only).
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 /// One zone: its SOA, its name servers with glue, and its static records.

@@ -1,7 +1,9 @@
 //! The served zones: an immutable snapshot behind a lock, replaced whole on
 //! every write (compare-and-set against what is served, a new SOA serial).
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -41,6 +43,8 @@ pub enum SwapError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("cannot keep the written record set: {0}")]
+    State(String),
 }
 
 /// The served zones. Reads take the current snapshot (an `Arc` clone);
@@ -48,26 +52,134 @@ pub enum SwapError {
 #[derive(Debug)]
 pub struct Store {
     current: RwLock<Arc<Snapshot>>,
-    writer: Mutex<()>,
+    /// Held by the one writer; the sets written so far, as persisted.
+    writer: Mutex<Written>,
+}
+
+/// The record sets written through the provider, and where they are kept.
+#[derive(Debug, Default)]
+struct Written {
+    file: Option<PathBuf>,
+    /// The serial of the last write.
+    serial: u32,
+    sets: BTreeMap<(String, String, RecordType), RecordSet>,
+}
+
+impl Written {
+    /// Read the sets kept in `file` (none yet: empty).
+    fn load(file: Option<PathBuf>) -> Result<Self, crate::Error> {
+        let mut w = Self {
+            file,
+            serial: 0,
+            sets: BTreeMap::new(),
+        };
+        let Some(path) = &w.file else { return Ok(w) };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(w),
+            Err(e) => {
+                return Err(crate::Error::State {
+                    path: path.clone(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        let kept: KeptFile = serde_json::from_str(&text).map_err(|e| crate::Error::State {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        w.serial = kept.serial;
+        for k in kept.sets {
+            w.sets
+                .insert((k.zone.clone(), k.set.name.clone(), k.set.rtype), k.set);
+        }
+        Ok(w)
+    }
+
+    /// Keep the sets with `set` (or without `name`/`rtype` when `set` is
+    /// None): written to a temporary file, synced, renamed over the old one.
+    fn keep(
+        &mut self,
+        zone: &str,
+        key: (String, RecordType),
+        set: Option<RecordSet>,
+        serial: u32,
+    ) -> std::io::Result<()> {
+        let mut next = self.sets.clone();
+        let key = (zone.to_string(), key.0, key.1);
+        match set {
+            Some(s) => next.insert(key, s),
+            None => next.remove(&key),
+        };
+        if let Some(path) = &self.file {
+            let sets = next
+                .iter()
+                .map(|((zone, _, _), set)| Kept {
+                    zone: zone.clone(),
+                    set: set.clone(),
+                })
+                .collect();
+            let kept = KeptFile { serial, sets };
+            let text = serde_json::to_vec_pretty(&kept).map_err(std::io::Error::other)?;
+            let tmp = path.with_extension("tmp");
+            {
+                let mut f = std::fs::File::create(&tmp)?;
+                std::io::Write::write_all(&mut f, &text)?;
+                f.sync_all()?;
+            }
+            std::fs::rename(&tmp, path)?;
+        }
+        self.sets = next;
+        self.serial = serial;
+        Ok(())
+    }
+}
+
+/// The state file: the last serial and every set written.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct KeptFile {
+    serial: u32,
+    sets: Vec<Kept>,
+}
+
+/// One kept record set and its zone, as stored in the state file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    zone: String,
+    set: RecordSet,
 }
 
 impl Store {
     /// Build every zone at the first serial (seconds since 1970, so a
     /// restarted server never goes back).
-    pub fn new(zones: &[ZoneSettings]) -> Result<Self, crate::Error> {
-        let serial = now_serial();
+    /// The sets last written (kept in `state_file`) replace the static ones.
+    pub fn new(zones: &[ZoneSettings], state_file: Option<PathBuf>) -> Result<Self, crate::Error> {
+        let written = Written::load(state_file)?;
+        // Never behind the last serial written: secondaries would ignore it.
+        let serial = now_serial().max(written.serial.wrapping_add(1));
         let mut built = Vec::new();
         for z in zones {
-            let zone = Zone::build(z, serial).map_err(|message| crate::Error::Zone {
+            let mut zone = Zone::build(z, serial).map_err(|message| crate::Error::Zone {
                 zone: z.name.clone(),
                 message,
             })?;
+            for ((apex, _, _), set) in &written.sets {
+                if parse_name(apex, &Name::root()).ok().as_ref() != Some(zone.origin()) {
+                    continue;
+                }
+                match restore(&zone, set, serial) {
+                    Ok(z) => zone = z,
+                    Err(e) => {
+                        tracing::warn!(zone = %apex, set = %set, error = %e, "A kept record set no longer fits the zone; serving the configured one.")
+                    }
+                }
+            }
             built.push(Arc::new(zone));
         }
         built.sort_by_key(|z| std::cmp::Reverse(z.origin().num_labels()));
         Ok(Self {
             current: RwLock::new(Arc::new(Snapshot { zones: built })),
-            writer: Mutex::new(()),
+            writer: Mutex::new(written),
         })
     }
 
@@ -104,7 +216,7 @@ impl Store {
     /// Replace `change.expected()` with `change.desired()` if it is still
     /// what is served; the new serial on success.
     pub fn swap(&self, zone: &str, change: &Change) -> Result<u32, SwapError> {
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut written = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let z = self.zone(zone)?;
         let owner = parse_name(change.name(), &Name::root()).map_err(SwapError::BadRequest)?;
         if !z.origin().zone_of(&owner) {
@@ -145,6 +257,17 @@ impl Store {
         let next = z
             .with_set(&owner, wire_type(change.rtype()), records, serial)
             .map_err(SwapError::BadRequest)?;
+        let kept = sorted(change.desired())
+            .into_iter()
+            .next()
+            .map(|s| RecordSet {
+                name: owner.to_ascii(),
+                ..s
+            });
+        let key = (owner.to_ascii(), change.rtype());
+        written
+            .keep(&z.origin().to_ascii(), key, kept, serial)
+            .map_err(|e| SwapError::State(e.to_string()))?;
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         let mut snap = Snapshot::clone(&current);
         if let Some((i, _)) = snap.zone_named(z.origin()) {
@@ -153,6 +276,24 @@ impl Store {
         *current = Arc::new(snap);
         Ok(serial)
     }
+}
+
+/// `zone` with `set` in place of what it holds at that name and type.
+fn restore(zone: &Zone, set: &RecordSet, serial: u32) -> Result<Zone, SwapError> {
+    let owner = parse_name(&set.name, &Name::root()).map_err(SwapError::BadRequest)?;
+    if !zone.origin().zone_of(&owner) {
+        return Err(SwapError::BadRequest(format!("{owner} is not in the zone")));
+    }
+    let mut records = Vec::new();
+    for v in &set.values {
+        records.push(Record::from_rdata(
+            owner.clone(),
+            set.ttl,
+            rdata(set.rtype, v)?,
+        ));
+    }
+    zone.with_set(&owner, wire_type(set.rtype), records, serial)
+        .map_err(SwapError::BadRequest)
 }
 
 /// Served and expected name the same values (TTLs aside, as an RFC 2136

@@ -162,3 +162,50 @@ async fn bad_writes_are_refused_with_a_reason() {
     let err = p.apply(ZONE, &c).await.unwrap_err();
     assert!(err.to_string().contains("CNAME cannot sit beside"), "{err}");
 }
+
+#[tokio::test]
+async fn a_restarted_server_serves_what_was_last_written_at_a_higher_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = common::settings(0);
+    settings.state_file = Some(dir.path().join("embedded-edge.json"));
+    let first = rtoguard_embedded::Embedded::start(&settings).await.unwrap();
+    let p = EmbeddedProvider::new(first.clone());
+    let served = p
+        .read(ZONE, "www.example.test.", RecordType::A)
+        .await
+        .unwrap();
+    let change = Change::new(
+        "www.example.test.",
+        RecordType::A,
+        served,
+        vec![set(&["198.51.100.7"], 5)],
+    )
+    .unwrap();
+    // Several writes in one second push the serial ahead of the clock.
+    p.apply(ZONE, &change).await.unwrap();
+    let back = Change::new(
+        "www.example.test.",
+        RecordType::A,
+        change.desired().to_vec(),
+        change.expected().to_vec(),
+    )
+    .unwrap();
+    p.apply(ZONE, &back).await.unwrap();
+    let last = p.apply(ZONE, &change).await.unwrap();
+    drop(p);
+    drop(first);
+    let again = rtoguard_embedded::Embedded::start(&settings).await.unwrap();
+    let a = udp(
+        again.addrs()[0],
+        &query("www.example.test.", Wire::A, false),
+    )
+    .await;
+    assert_eq!(values(&a), ["198.51.100.7"]);
+    assert_eq!(a.answers[0].ttl, 5);
+    let serial = served_serial(again.addrs()[0]).await;
+    assert!(
+        serial > last.id.parse::<u32>().unwrap(),
+        "{serial} after {}",
+        last.id
+    );
+}

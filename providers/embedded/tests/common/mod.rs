@@ -33,6 +33,7 @@ pub fn settings(rate_limit: u32) -> EmbeddedSettings {
         name: "edge".into(),
         listen: vec!["127.0.0.1:0".parse().unwrap()],
         rate_limit,
+        state_file: None,
         zones: vec![ZoneSettings {
             name: ZONE.into(),
             hostmaster: "hostmaster".into(),
