@@ -308,7 +308,11 @@ fn parse_value(
 }
 
 /// `name` made absolute under `origin` when relative.
+/// `@` is the origin itself, as in a zone file.
 pub fn parse_name(name: &str, origin: &Name) -> Result<Name, String> {
+    if name.trim() == "@" {
+        return Ok(origin.to_lowercase());
+    }
     let n =
         Name::from_ascii(name.trim()).map_err(|e| format!("{name:?} is not a DNS name: {e}"))?;
     if n.is_fqdn() {

@@ -53,6 +53,12 @@ async fn soa_and_ns_with_glue() {
     assert_eq!(data.serial, s.store().zone(ZONE).unwrap().serial());
     let ns = udp(addr, &query(ZONE, RecordType::NS, false)).await;
     assert_eq!(values(&ns), ["ns1.example.test."]);
+    let txt = udp(addr, &query(ZONE, RecordType::TXT, false)).await;
+    assert_eq!(
+        values(&txt),
+        ["v=spf1 -all"],
+        "a static record at the apex (@)"
+    );
     let mut glue: Vec<String> = ns.additionals.iter().map(|r| r.data.to_string()).collect();
     glue.sort();
     assert_eq!(glue, ["127.0.0.1", "::1"]);

@@ -50,6 +50,7 @@ pub fn settings(rate_limit: u32) -> EmbeddedSettings {
                 rec("out", "CNAME", &["elsewhere.example.net."]),
                 rec("big", "A", &big),
                 rec("a.b", "TXT", &["\"deep\""]),
+                rec("@", "TXT", &["\"v=spf1 -all\""]),
             ],
         }],
     }
