@@ -3,6 +3,9 @@
 //! what it serves; a client behind unbound reaches the standby once the
 //! lowered TTL of the answer it held runs out.
 
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod common;
 
 use std::net::SocketAddr;

@@ -46,7 +46,11 @@ impl Limiter {
         if self.buckets.check_key(&prefix(client)).is_ok() {
             return Verdict::Answer;
         }
-        if self.limited.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+        if self
+            .limited
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(2)
+        {
             Verdict::Slip
         } else {
             Verdict::Drop
