@@ -34,8 +34,10 @@ mod running {
 
     /// The servers running in this process, by provider name, with the
     /// settings each was started with.
-    static RUNNING: LazyLock<Mutex<BTreeMap<String, (EmbeddedSettings, Weak<Embedded>)>>> =
-        LazyLock::new(Mutex::default);
+    static RUNNING: LazyLock<Mutex<BTreeMap<String, Running>>> = LazyLock::new(Mutex::default);
+
+    /// A server's settings and a handle that does not keep it alive.
+    type Running = (EmbeddedSettings, Weak<Embedded>);
 
     /// The provider `name`: a handle on its server, started now unless one
     /// with the same settings runs already.
