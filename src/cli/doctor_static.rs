@@ -32,7 +32,7 @@ fn secret_sources(cfg: &Config) -> Vec<(String, SecretSource)> {
             ProviderKind::PowerDns(c) => {
                 out.push((format!("providers.{name}.api_key"), c.api_key.clone()));
             }
-            ProviderKind::Route53(_) => {}
+            ProviderKind::Route53(_) | ProviderKind::Embedded(_) => {}
         }
     }
     if let Some(t) = &cfg.controller.peer_token {

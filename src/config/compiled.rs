@@ -7,6 +7,7 @@ pub fn provider_compiled(kind: &str) -> bool {
         || (kind == "route53" && cfg!(feature = "route53"))
         || (kind == "cloudflare" && cfg!(feature = "cloudflare"))
         || (kind == "powerdns" && cfg!(feature = "powerdns"))
+        || (kind == "embedded" && cfg!(feature = "embedded"))
 }
 
 /// The reason a known provider type cannot be used by this build.
@@ -35,3 +36,7 @@ pub(super) const CLOUDFLARE_TTL_FLOOR: u32 = 1;
 pub(super) const POWERDNS_TTL_FLOOR: u32 = rtoguard_powerdns::TTL_FLOOR;
 #[cfg(not(feature = "powerdns"))]
 pub(super) const POWERDNS_TTL_FLOOR: u32 = 1;
+#[cfg(feature = "embedded")]
+pub(super) const EMBEDDED_TTL_FLOOR: u32 = rtoguard_embedded::TTL_FLOOR;
+#[cfg(not(feature = "embedded"))]
+pub(super) const EMBEDDED_TTL_FLOOR: u32 = 1;

@@ -8,6 +8,7 @@
 //! turns a service into what the probe layer and the controller take.
 
 mod compiled;
+mod embedded;
 mod fast;
 mod limits;
 mod locate;
@@ -33,6 +34,8 @@ mod warnings;
 mod tests;
 #[cfg(test)]
 mod tests_compiled;
+#[cfg(test)]
+mod tests_embedded;
 #[cfg(test)]
 mod tests_fast;
 #[cfg(test)]
@@ -61,6 +64,11 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 pub use compiled::{compiled_out, provider_compiled};
+#[cfg(feature = "embedded")]
+pub use embedded::zone_settings;
+pub use embedded::{
+    DEFAULT_LISTEN, DEFAULT_RATE_LIMIT, EmbeddedConfig, EmbeddedZone, WRITE_EMBEDDED,
+};
 pub use fast::{DEFAULT_FAST_INTERVAL, MIN_FAST_INTERVAL, detection};
 pub use secret::{Secret, SecretSource};
 pub use source::MAX_CONFIG_BYTES;

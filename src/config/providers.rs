@@ -13,7 +13,7 @@ use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
 
-const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns";
+const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns, embedded";
 const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
 
 /// Every provider that validates, by name.
@@ -85,6 +85,10 @@ fn provider(
         "powerdns" => {
             let raw = parse_section::<RawPowerDns>(issues, root, item, &field)?;
             powerdns(issues, raw, &field, item.span()).map(ProviderKind::PowerDns)
+        }
+        "embedded" => {
+            let raw = parse_section::<super::embedded::RawEmbedded>(issues, root, item, &field)?;
+            super::embedded::embedded(issues, raw, &field, item.span()).map(ProviderKind::Embedded)
         }
         _ => {
             let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;

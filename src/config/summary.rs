@@ -105,6 +105,19 @@ fn provider(kind: &ProviderKind) -> String {
             ),
             c.requests_per_second
         ),
+        ProviderKind::Embedded(c) => {
+            let listen: Vec<String> = c.listen.iter().map(ToString::to_string).collect();
+            let zones: Vec<&str> = c.zones.iter().map(|z| z.name.as_str()).collect();
+            let limit = match c.rate_limit {
+                0 => "no rate limit".to_string(),
+                n => format!("{n} responses/s per client /24 or /56"),
+            };
+            format!(
+                "embedded server on {}, zones {}, {limit}",
+                listen.join(", "),
+                zones.join(", ")
+            )
+        }
     }
 }
 

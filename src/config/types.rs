@@ -105,6 +105,7 @@ pub enum ProviderKind {
     Route53(Route53Config),
     Cloudflare(CloudflareConfig),
     PowerDns(PowerDnsConfig),
+    Embedded(super::embedded::EmbeddedConfig),
 }
 
 impl ProviderKind {
@@ -115,6 +116,7 @@ impl ProviderKind {
             Self::Route53(_) => "route53",
             Self::Cloudflare(_) => "cloudflare",
             Self::PowerDns(_) => "powerdns",
+            Self::Embedded(_) => "embedded",
         }
     }
 
@@ -126,6 +128,7 @@ impl ProviderKind {
             Self::Route53(_) => super::compiled::ROUTE53_TTL_FLOOR,
             Self::Cloudflare(c) => c.ttl_floor,
             Self::PowerDns(_) => super::compiled::POWERDNS_TTL_FLOOR,
+            Self::Embedded(_) => super::compiled::EMBEDDED_TTL_FLOOR,
         }
     }
 }

@@ -56,6 +56,7 @@ pub(super) fn config(
         controller.as_ref().map(|c| c.id.as_str()),
     );
     let providers = providers::providers(issues, root, table.get("providers"));
+    super::embedded::served_zones(issues, root, &providers);
     // Vantages count every [[peers]] entry, so a broken one is reported once.
     let peer_entries = match table.get("peers").map(|v| v.get_ref()) {
         Some(DeValue::Array(items)) => items.len(),

@@ -26,6 +26,7 @@ pub fn write_time(kind: &ProviderKind) -> Duration {
         ProviderKind::Cloudflare(_) => WRITE_CLOUDFLARE,
         ProviderKind::Route53(_) => WRITE_ROUTE53,
         ProviderKind::PowerDns(_) => WRITE_POWERDNS,
+        ProviderKind::Embedded(_) => super::embedded::WRITE_EMBEDDED,
     }
 }
 

@@ -17,6 +17,10 @@ pub fn provider_primary(cfg: &Config, svc: &Service) -> Option<SocketAddr> {
     match &cfg.providers.get(&svc.provider)?.kind {
         ProviderKind::Rfc2136(c) => Some(c.server),
         ProviderKind::PowerDns(c) => c.dns_server,
+        ProviderKind::Embedded(c) => c
+            .listen
+            .first()
+            .map(|a| crate::providers::embedded::reachable(*a)),
         _ => None,
     }
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use rtoguard_provider_api::Provider;
 
+pub mod embedded;
+
 #[cfg(feature = "rfc2136")]
 use crate::config::{Config, ProviderKind};
 
@@ -70,6 +72,8 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
         ProviderKind::Cloudflare(c) => cloudflare(name, c).map_err(err),
         #[cfg(feature = "powerdns")]
         ProviderKind::PowerDns(c) => powerdns(name, c).map_err(err),
+        #[cfg(feature = "embedded")]
+        ProviderKind::Embedded(c) => embedded::provider(cfg, name, c).await.map_err(err),
         // `check` refuses these already; a config built another way hears the same.
         #[allow(unreachable_patterns)]
         other => Err(err(crate::config::compiled_out(other.type_name()))),

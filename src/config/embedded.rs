@@ -1,0 +1,326 @@
+//! Validation of `[providers.NAME] type = "embedded"`: listen addresses, zones
+//! (SOA, NS and glue, static records), the rate limit; and that every
+//! service on it names one of its zones.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_spanned::Spanned;
+use toml::de::DeValue;
+
+use super::locate::Issues;
+use super::raw::S;
+use super::tables::as_table;
+use super::types::{ProviderConfig, ProviderKind};
+use super::values::{is_hostname, normalize_name};
+
+/// Where the embedded server listens when `listen` is not given.
+pub const DEFAULT_LISTEN: [&str; 2] = ["0.0.0.0:53", "[::]:53"];
+/// UDP responses per second per client /24 or /56 when `rate_limit` is not given.
+pub const DEFAULT_RATE_LIMIT: u32 = 100;
+
+/// One embedded provider: rtoguard serves these zones itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedConfig {
+    pub listen: Vec<SocketAddr>,
+    /// UDP responses per second per client prefix; 0: no limit.
+    pub rate_limit: u32,
+    pub zones: Vec<EmbeddedZone>,
+}
+
+/// One zone the embedded server is authoritative for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedZone {
+    /// Absolute, lower-case.
+    pub name: String,
+    pub hostmaster: String,
+    /// TTL of the SOA, NS and glue, in seconds.
+    pub ttl: u32,
+    /// The TTL of NXDOMAIN and NODATA answers, in seconds.
+    pub negative_ttl: u32,
+    /// Name servers and their addresses (glue when inside the zone).
+    pub name_servers: Vec<(String, Vec<IpAddr>)>,
+    /// Static records: name, type, TTL (seconds), values.
+    pub records: Vec<(String, String, u32, Vec<String>)>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEmbedded {
+    #[serde(rename = "type")]
+    pub _type: IgnoredAny,
+    pub listen: Option<Vec<S<String>>>,
+    pub rate_limit: Option<S<u32>>,
+    #[serde(default)]
+    pub zones: Vec<S<RawZone>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawZone {
+    pub name: S<String>,
+    pub hostmaster: Option<S<String>>,
+    pub ttl: Option<S<String>>,
+    pub negative_ttl: Option<S<String>>,
+    #[serde(default)]
+    pub name_servers: Vec<S<RawNameServer>>,
+    #[serde(default)]
+    pub records: Vec<S<RawRecord>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNameServer {
+    pub name: S<String>,
+    #[serde(default)]
+    pub addresses: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRecord {
+    pub name: S<String>,
+    #[serde(rename = "type")]
+    pub rtype: S<String>,
+    pub ttl: Option<S<String>>,
+    pub values: Vec<S<String>>,
+}
+
+/// Check one `type = "embedded"` table.
+pub(super) fn embedded(
+    issues: &mut Issues<'_>,
+    raw: RawEmbedded,
+    field: &str,
+    span: std::ops::Range<usize>,
+) -> Option<EmbeddedConfig> {
+    let listen = match &raw.listen {
+        None => DEFAULT_LISTEN
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect(),
+        Some(list) => {
+            let f = format!("{field}.listen");
+            if list.is_empty() {
+                issues.add(Some(span.clone()), &f, "lists no address: write e.g. [\"0.0.0.0:53\", \"[::]:53\"], or leave it out for those");
+            }
+            list.iter()
+                .map(|a| issues.socket(a, &f))
+                .collect::<Option<Vec<_>>>()?
+        }
+    };
+    let rate_limit = raw
+        .rate_limit
+        .as_ref()
+        .map_or(DEFAULT_RATE_LIMIT, |r| *r.get_ref());
+    if raw.zones.is_empty() {
+        issues.add(
+            Some(span),
+            format!("{field}.zones"),
+            "serves no zone: add a [[providers.NAME.zones]] table with its name and name servers",
+        );
+        return None;
+    }
+    let mut zones = Vec::new();
+    let mut seen = BTreeMap::new();
+    for (i, z) in raw.zones.iter().enumerate() {
+        let f = format!("{field}.zones[{i}]");
+        let zone = zone(issues, z, &f)?;
+        if seen.insert(zone.name.clone(), i).is_some() {
+            issues.add(
+                Some(z.get_ref().name.span()),
+                format!("{f}.name"),
+                format!("zone {} is listed twice", zone.name),
+            );
+        }
+        zones.push(zone);
+    }
+    Some(EmbeddedConfig {
+        listen,
+        rate_limit,
+        zones,
+    })
+}
+
+fn zone(issues: &mut Issues<'_>, raw: &S<RawZone>, field: &str) -> Option<EmbeddedZone> {
+    let z = raw.get_ref();
+    let name_text = z.name.get_ref();
+    if !is_hostname(name_text.trim_end_matches('.')) && name_text.trim() != "." {
+        let msg = format!("{name_text:?} is not a zone name: write e.g. \"gslb.example.com.\"");
+        issues.add(Some(z.name.span()), format!("{field}.name"), msg);
+        return None;
+    }
+    let name = normalize_name(name_text);
+    if z.name_servers.is_empty() {
+        issues.add(Some(raw.span()), format!("{field}.name_servers"), "lists no name server: write e.g. name_servers = [{ name = \"ns1.gslb.example.com.\", addresses = [\"192.0.2.53\"] }]");
+        return None;
+    }
+    let mut name_servers = Vec::new();
+    for (i, ns) in z.name_servers.iter().enumerate() {
+        let f = format!("{field}.name_servers[{i}]");
+        let n = ns.get_ref();
+        let addrs: Vec<IpAddr> = n
+            .addresses
+            .iter()
+            .filter_map(|a| issues.ip(a, &format!("{f}.addresses")))
+            .collect();
+        name_servers.push((n.name.get_ref().clone(), addrs));
+    }
+    let hostmaster = z
+        .hostmaster
+        .as_ref()
+        .map_or_else(|| format!("hostmaster.{name}"), |h| h.get_ref().clone());
+    let ttl = issues.ttl(&z.ttl, &format!("{field}.ttl"), 3600);
+    let negative_ttl = issues.ttl(&z.negative_ttl, &format!("{field}.negative_ttl"), 60);
+    let mut records = Vec::new();
+    for (i, r) in z.records.iter().enumerate() {
+        let r = r.get_ref();
+        let f = format!("{field}.records[{i}]");
+        let ttl = issues.ttl(&r.ttl, &format!("{f}.ttl"), 300);
+        if r.values.is_empty() {
+            issues.add(Some(r.name.span()), format!("{f}.values"), "lists no value");
+        }
+        records.push((
+            r.name.get_ref().clone(),
+            r.rtype.get_ref().clone(),
+            ttl,
+            r.values.iter().map(|v| v.get_ref().clone()).collect(),
+        ));
+    }
+    let out = EmbeddedZone {
+        name,
+        hostmaster,
+        ttl,
+        negative_ttl,
+        name_servers,
+        records,
+    };
+    check_zone(issues, raw, &out, field);
+    Some(out)
+}
+
+/// What the server would refuse to build, named at the line it comes from:
+/// each name server and record on its own, then the zone as a whole.
+#[cfg(feature = "embedded")]
+fn check_zone(issues: &mut Issues<'_>, raw: &S<RawZone>, zone: &EmbeddedZone, field: &str) {
+    let z = raw.get_ref();
+    let bare = EmbeddedZone {
+        records: Vec::new(),
+        ..zone.clone()
+    };
+    for (i, ns) in zone.name_servers.iter().enumerate() {
+        let one = EmbeddedZone {
+            name_servers: vec![ns.clone()],
+            ..bare.clone()
+        };
+        if let Err(msg) = rtoguard_embedded::zone::Zone::build(&zone_settings(&one), 1) {
+            issues.add(
+                Some(z.name_servers[i].span()),
+                format!("{field}.name_servers[{i}]"),
+                msg,
+            );
+            return;
+        }
+    }
+    for (i, r) in zone.records.iter().enumerate() {
+        let one = EmbeddedZone {
+            records: vec![r.clone()],
+            ..bare.clone()
+        };
+        if let Err(msg) = rtoguard_embedded::zone::Zone::build(&zone_settings(&one), 1) {
+            issues.add(
+                Some(
+                    z.records[i]
+                        .get_ref()
+                        .values
+                        .first()
+                        .map_or(z.records[i].span(), Spanned::span),
+                ),
+                format!("{field}.records[{i}]"),
+                msg,
+            );
+            return;
+        }
+    }
+    if let Err(msg) = rtoguard_embedded::zone::Zone::build(&zone_settings(zone), 1) {
+        issues.add(Some(z.name.span()), field, msg);
+    }
+}
+
+#[cfg(not(feature = "embedded"))]
+fn check_zone(_: &mut Issues<'_>, _: &S<RawZone>, _: &EmbeddedZone, _: &str) {}
+
+/// The embedded crate's settings for one zone.
+#[cfg(feature = "embedded")]
+pub fn zone_settings(z: &EmbeddedZone) -> rtoguard_embedded::ZoneSettings {
+    rtoguard_embedded::ZoneSettings {
+        name: z.name.clone(),
+        hostmaster: z.hostmaster.clone(),
+        ttl: z.ttl,
+        negative_ttl: z.negative_ttl,
+        name_servers: z
+            .name_servers
+            .iter()
+            .map(|(name, addresses)| rtoguard_embedded::NameServer {
+                name: name.clone(),
+                addresses: addresses.clone(),
+            })
+            .collect(),
+        records: z
+            .records
+            .iter()
+            .map(
+                |(name, rtype, ttl, values)| rtoguard_embedded::StaticRecord {
+                    name: name.clone(),
+                    rtype: rtype.clone(),
+                    ttl: *ttl,
+                    values: values.clone(),
+                },
+            )
+            .collect(),
+    }
+}
+
+/// Every service on an embedded provider names one of its zones.
+pub(super) fn served_zones(
+    issues: &mut Issues<'_>,
+    root: &Spanned<DeValue<'_>>,
+    providers: &BTreeMap<String, ProviderConfig>,
+) {
+    let Some(DeValue::Array(services)) = as_table(root)
+        .and_then(|t| t.get("services"))
+        .map(|v| v.get_ref())
+    else {
+        return;
+    };
+    for (i, item) in services.iter().enumerate() {
+        let Some(t) = as_table(item) else { continue };
+        let (Some(p), Some(zone)) = (t.get("provider"), t.get("zone")) else {
+            continue;
+        };
+        let label = match t.get("name").map(|n| n.get_ref()) {
+            Some(DeValue::String(n)) => n.to_string(),
+            _ => i.to_string(),
+        };
+        let (DeValue::String(p), DeValue::String(z)) = (p.get_ref(), zone.get_ref()) else {
+            continue;
+        };
+        let Some(ProviderKind::Embedded(c)) = providers.get(p.as_ref()).map(|p| &p.kind) else {
+            continue;
+        };
+        let z = normalize_name(z);
+        if !c.zones.iter().any(|served| served.name == z) {
+            let names: Vec<&str> = c.zones.iter().map(|s| s.name.as_str()).collect();
+            let msg = format!(
+                "provider {p} does not serve the zone {z}: it serves {}",
+                names.join(", ")
+            );
+            issues.add(Some(zone.span()), format!("services[{label}].zone"), msg);
+        }
+    }
+}
+
+/// How long a write through the embedded provider takes: an in-memory swap.
+pub const WRITE_EMBEDDED: Duration = Duration::from_millis(1);

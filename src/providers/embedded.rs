@@ -1,0 +1,117 @@
+//! The embedded providers of this process: one running server per
+//! `[providers.NAME] type = "embedded"`, shared by every service on it and
+//! replaced when its settings change (a reload).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Where a client on this host reaches a server listening on `addr`: the
+/// loopback address of its family when it listens on every address.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
+    }
+}
+
+#[cfg(feature = "embedded")]
+pub use running::provider;
+
+#[cfg(feature = "embedded")]
+mod running {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, LazyLock, Weak};
+
+    use rtoguard_embedded::{Embedded, EmbeddedProvider, EmbeddedSettings, StaticRecord};
+    use rtoguard_provider_api::Provider;
+    use tokio::sync::Mutex;
+
+    use crate::config::{Config, EmbeddedConfig};
+
+    /// The servers running in this process, by provider name, with the
+    /// settings each was started with.
+    static RUNNING: LazyLock<Mutex<BTreeMap<String, Running>>> = LazyLock::new(Mutex::default);
+
+    /// A server's settings and a handle that does not keep it alive.
+    type Running = (EmbeddedSettings, Weak<Embedded>);
+
+    /// The provider `name`: a handle on its server, started now unless one
+    /// with the same settings runs already.
+    pub async fn provider(
+        cfg: &Config,
+        name: &str,
+        c: &EmbeddedConfig,
+    ) -> Result<Arc<dyn Provider>, String> {
+        let settings = settings(cfg, name, c);
+        let mut running = RUNNING.lock().await;
+        if let Some((was, server)) = running.get(name)
+            && let Some(server) = server.upgrade()
+        {
+            if *was == settings {
+                return Ok(Arc::new(EmbeddedProvider::new(server)));
+            }
+            // New settings (a reload): the old server stops listening, the new one takes its addresses.
+            server.halt();
+        }
+        let server = Embedded::start(&settings)
+            .await
+            .map_err(|e| e.to_string())?;
+        running.insert(name.to_string(), (settings, Arc::downgrade(&server)));
+        Ok(Arc::new(EmbeddedProvider::new(server)))
+    }
+
+    /// The server's settings: the configured zones, each service's record
+    /// served from its first pool until the first write (unless the zone
+    /// names it), and the state file in the state directory.
+    fn settings(cfg: &Config, name: &str, c: &EmbeddedConfig) -> EmbeddedSettings {
+        let mut zones: Vec<_> = c.zones.iter().map(crate::config::zone_settings).collect();
+        for svc in cfg.services.iter().filter(|s| s.provider == name) {
+            let Some(zone) = zones.iter_mut().find(|z| z.name == svc.zone) else {
+                continue;
+            };
+            let named = c
+                .zones
+                .iter()
+                .filter(|z| z.name == svc.zone)
+                .flat_map(|z| &z.records)
+                .any(|(n, _, _, _)| {
+                    rtoguard_provider_api::normalize_name(&absolute(n, &svc.zone)) == svc.record
+                });
+            if named {
+                continue;
+            }
+            // A validated service has at least two pools.
+            let first = &svc.pools[0];
+            zone.records.push(StaticRecord {
+                name: svc.record.clone(),
+                rtype: svc.rtype.to_string(),
+                ttl: svc.ttl.normal,
+                values: first.endpoints.clone(),
+            });
+        }
+        EmbeddedSettings {
+            name: name.to_string(),
+            listen: c.listen.clone(),
+            zones,
+            rate_limit: c.rate_limit,
+            state_file: Some(
+                cfg.controller
+                    .state_dir
+                    .join(format!("embedded-{name}.json")),
+            ),
+        }
+    }
+
+    /// `name` made absolute under `zone` when it is relative.
+    fn absolute(name: &str, zone: &str) -> String {
+        if name.ends_with('.') {
+            name.to_string()
+        } else {
+            format!("{name}.{zone}")
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The daemon on the embedded provider: rtoguard serves the zone itself. The
+//! primary region goes down, the daemon lowers the TTL and flips by swapping
+//! what it serves; a client behind unbound reaches the standby once the
+//! lowered TTL of the answer it held runs out.
+
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::daemon::{Daemon, all_up, wait_for};
+use common::{OutputText, Testbed, run};
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::dns::query;
+use rtoguard_testkit::net::{free_port, lo};
+use rtoguard_testkit::unbound::Unbound;
+
+/// The daemon's config: the testbed's regions, served by the embedded
+/// server on `dns` (normal TTL 2 s, lowered 1 s; the flip comes 3 s
+/// after the first failure, once every cache holds the lowered TTL).
+fn config(tb: &Testbed, dns: SocketAddr) -> String {
+    format!(
+        r#"[controller]
+id = "test"
+state_dir = "{state}"
+control_socket = "{state}/control.sock"
+
+[providers.edge]
+type = "embedded"
+listen = ["{dns}"]
+rate_limit = 0
+
+[[providers.edge.zones]]
+name = "example.test."
+name_servers = [{{ name = "ns1", addresses = ["{ns}"] }}]
+records = [{{ name = "www", type = "CNAME", ttl = "1m", values = ["checkout"] }}]
+
+[[services]]
+name = "checkout"
+provider = "edge"
+zone = "example.test."
+record = "checkout.example.test."
+type = "A"
+rto = "5m"
+ttl = {{ normal = "2s", lowered = "1s", restore_after = "1s" }}
+probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "150ms" }}
+health = {{ interval = "200ms", rise = 2, fall = 15 }}
+damping = {{ hold_down = "1s", max_flips = 3, flip_window = "1h" }}
+
+[[services.pools]]
+name = "primary"
+region = "region-a"
+endpoints = ["127.0.0.2"]
+
+[[services.pools]]
+name = "standby"
+region = "region-b"
+endpoints = ["127.0.0.3"]
+"#,
+        state = tb.dir.path().display(),
+        ns = dns.ip(),
+        port = tb.port,
+    )
+}
+
+fn history(tb: &Testbed) -> String {
+    run(&["history", "--config", tb.config_str()]).text()
+}
+
+/// One answer for checkout through `server`: values and TTL.
+fn ask(server: SocketAddr, recurse: bool) -> Option<(Vec<String>, u32)> {
+    query(server, "checkout.example.test.", RecordType::A, recurse)
+        .ok()
+        .map(|a| (a.values, a.ttl))
+}
+
+#[test]
+fn primary_down_the_embedded_server_answers_the_standby_and_a_client_behind_unbound_follows() {
+    let mut tb = Testbed::start(300, 30, "1h");
+    let dns = SocketAddr::new(lo(1), free_port(lo(1)));
+    std::fs::write(&tb.config, config(&tb, dns)).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    // Served from the first pool from the start, with the normal TTL.
+    assert_eq!(ask(dns, false), Some((vec!["127.0.0.2".into()], 2)));
+    let www = query(dns, "www.example.test.", RecordType::CNAME, false).expect("www");
+    assert_eq!(
+        www.values,
+        ["checkout.example.test."],
+        "static records served"
+    );
+    let unbound = Unbound::start("example.test.", dns);
+    let client = unbound.addr;
+    assert_eq!(
+        ask(client, true).map(|a| a.0),
+        Some(vec!["127.0.0.2".to_string()])
+    );
+    let before = rtoguard_testkit::dns::soa_serial(dns, "example.test.").expect("serial");
+
+    tb.primary.stop();
+    // The client polls through unbound; the authoritative answer is watched too.
+    let mut seen: Vec<(Instant, Vec<String>, u32)> = Vec::new();
+    let mut served_standby = None;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let now = Instant::now();
+        if served_standby.is_none() && ask(dns, false).is_some_and(|a| a.0 == ["127.0.0.3"]) {
+            served_standby = Some(now);
+        }
+        if let Some((values, ttl)) = ask(client, true) {
+            let done = values == ["127.0.0.3"];
+            seen.push((now, values, ttl));
+            if done {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let why = || format!("client saw {seen:?}\n{}\n{}", history(&tb), d.log_text());
+    let served_at = served_standby.unwrap_or_else(|| panic!("never served the standby: {}", why()));
+    let (reached_at, _, _) = seen
+        .last()
+        .filter(|s| s.1 == ["127.0.0.3"])
+        .cloned()
+        .unwrap_or_else(|| panic!("the client never reached the standby: {}", why()));
+    // What the client held when the flip was served: the primary, cached
+    // with the lowered TTL, so no cache kept it longer than that.
+    let held = seen
+        .iter()
+        .rev()
+        .find(|s| s.0 <= served_at && s.1 == ["127.0.0.2"])
+        .unwrap_or_else(|| panic!("no answer held before the flip: {}", why()));
+    assert!(
+        held.2 <= 1,
+        "the answer held at the flip carried TTL {} (lowered is 1): {}",
+        held.2,
+        why()
+    );
+    // After the flip no cache handed out a fresh primary answer: only the
+    // held one running out, then the standby.
+    let fresh = seen
+        .iter()
+        .find(|s| s.0 > served_at && s.1 == ["127.0.0.2"] && s.2 > held.2);
+    assert!(
+        fresh.is_none(),
+        "a fresh primary answer after the flip: {fresh:?}: {}",
+        why()
+    );
+    println!(
+        "embedded server answered the standby; the client behind unbound followed {} ms later (held TTL {} s)",
+        reached_at.saturating_duration_since(served_at).as_millis(),
+        held.2
+    );
+    assert!(
+        rtoguard_testkit::dns::soa_serial(dns, "example.test.").expect("serial") > before,
+        "each swap raised the serial"
+    );
+
+    wait_for(
+        Duration::from_secs(15),
+        || history(&tb).contains("watch-result"),
+        || format!("{}\n{}", history(&tb), d.log_text()),
+    );
+    let h = history(&tb);
+    for want in [
+        "set the TTL to 1",
+        "flip from pool primary to pool standby",
+        "provider-result",
+        "propagation all converged",
+    ] {
+        assert!(h.contains(want), "history lacks {want}:\n{h}");
+    }
+    let log = d.stop();
+    assert!(log.contains("Embedded zone swapped."), "{log}");
+    // Stopped, the state file keeps what was served last.
+    let kept =
+        std::fs::read_to_string(tb.dir.path().join("embedded-edge.json")).expect("state file");
+    assert!(kept.contains("127.0.0.3"), "{kept}");
+}
