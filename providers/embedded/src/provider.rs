@@ -55,6 +55,9 @@ impl Provider for EmbeddedProvider {
             weighted: false,
             ttl_floor: crate::TTL_FLOOR,
             cas: CasMode::Native,
+            // Every controller runs its own server: the others adopt the
+            // writer's decision from the peer API.
+            served_here: true,
         }
     }
 
