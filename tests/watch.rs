@@ -28,7 +28,7 @@ fn history(tb: &Testbed) -> String {
 fn testbed() -> Testbed {
     let tb = Testbed::start_with(5, 1, "1m", HEALTH);
     let text = std::fs::read_to_string(&tb.config).expect("config");
-    let fitted = text.replacen("timeout = \"750ms\"", "timeout = \"80ms\"", 1);
+    let fitted = text.replacen("timeout = \"1000ms\"", "timeout = \"80ms\"", 1);
     assert_ne!(text, fitted, "the testbed's probe timeout moved");
     std::fs::write(&tb.config, fitted).expect("write config");
     tb
