@@ -27,10 +27,12 @@ fn history(tb: &Testbed) -> String {
 /// A Testbed whose probe timeout (80 ms) fits under the 100 ms fast interval.
 fn testbed() -> Testbed {
     let tb = Testbed::start_with(5, 1, "1m", HEALTH);
-    let text = std::fs::read_to_string(&tb.config).expect("config");
-    let fitted = text.replacen("timeout = \"1000ms\"", "timeout = \"80ms\"", 1);
-    assert_ne!(text, fitted, "the testbed's probe timeout moved");
-    std::fs::write(&tb.config, fitted).expect("write config");
+    tb.set_probe_timeout("80ms");
+    assert!(
+        std::fs::read_to_string(&tb.config)
+            .expect("config")
+            .contains("timeout = \"80ms\"")
+    );
     tb
 }
 
