@@ -47,6 +47,7 @@ pub fn service() -> Service {
             min_healthy: 1,
             max_age: None,
             accept_single_region_risk: false,
+            watch: true,
         },
         damping: Damping {
             hold_down: Duration::from_secs(120),

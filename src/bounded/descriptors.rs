@@ -86,6 +86,14 @@ pub fn peer_cap(soft: u64, reserve: u64) -> usize {
         .clamp(PEER_MIN_CONNECTIONS, PEER_MAX_CONNECTIONS)
 }
 
+/// Connections the probe watch (`health.watch`) may hold under a soft
+/// limit of `soft` with `reserve` kept: a quarter of what is left, so the
+/// peer API's half and a margin stay free.
+pub fn watch_cap(soft: u64, reserve: u64) -> usize {
+    let spare = soft.saturating_sub(reserve) / 4;
+    usize::try_from(spare).unwrap_or(usize::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +106,15 @@ mod tests {
         assert_eq!(peer_cap(1024, reserve_for(564)), 134);
         assert_eq!(peer_cap(256, reserve_for(8192)), PEER_MIN_CONNECTIONS);
         assert_eq!(peer_cap(u64::MAX, 0), PEER_MAX_CONNECTIONS);
+    }
+
+    #[test]
+    fn the_watch_takes_a_quarter_of_what_is_left() {
+        // 1,024 - (64 + 64 + 128) = 768, a quarter of it.
+        assert_eq!(watch_cap(1024, reserve_for(64)), 192);
+        assert_eq!(watch_cap(256, reserve_for(8192)), 0);
+        let peers = peer_cap(1024, reserve_for(64)) as u64;
+        assert!(watch_cap(1024, reserve_for(64)) as u64 + peers <= 1024 - reserve_for(64));
     }
 
     #[test]

@@ -186,6 +186,7 @@ pub(super) struct RawHealth {
     pub min_healthy: Option<S<u32>>,
     pub max_age: Option<S<String>>,
     pub accept_single_region_risk: Option<S<bool>>,
+    pub watch: Option<S<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -263,6 +263,8 @@ fn health(issues: &mut Issues<'_>, raw: &RawHealth, field: &str, vantages: usize
             .accept_single_region_risk
             .as_ref()
             .is_some_and(|a| *a.get_ref()),
+        // On unless written off: it only moves a probe earlier.
+        watch: raw.watch.as_ref().is_none_or(|w| *w.get_ref()),
     }
 }
 

@@ -65,6 +65,7 @@ pub fn targets(svc: &Service, source: Option<IpAddr>) -> Vec<Target> {
                 rules: hysteresis(svc),
                 timeout: svc.probe.timeout,
                 source,
+                watch: svc.health.watch,
             })
         })
         .collect()

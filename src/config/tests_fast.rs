@@ -110,3 +110,20 @@ fn the_detection_of_the_longest_durations_does_not_overflow() {
     assert!(worst > confirm);
     assert!(summary(&cfg).contains("detection: down"));
 }
+
+#[test]
+fn the_connection_watch_is_on_unless_written_off() {
+    let watch = |health: &str| {
+        let cfg = parse(Path::new("c.toml"), &config("100ms", health)).expect("valid");
+        let targets = super::specs::targets(&cfg.services[0], None);
+        assert!(
+            targets
+                .iter()
+                .all(|t| t.watch == cfg.services[0].health.watch)
+        );
+        cfg.services[0].health.watch
+    };
+    assert!(watch("interval = \"1s\""));
+    assert!(watch("interval = \"1s\", watch = true"));
+    assert!(!watch("interval = \"1s\", watch = false"));
+}

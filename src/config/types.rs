@@ -241,6 +241,9 @@ pub struct Health {
     /// With an explicit `quorum`: run although losing one pool's region
     /// leaves fewer vantages than the quorum (see `topology`).
     pub accept_single_region_risk: bool,
+    /// Hold an idle connection to each TCP/HTTP(S) endpoint and probe it at
+    /// once when the endpoint closes it (never a verdict by itself).
+    pub watch: bool,
 }
 
 impl Health {

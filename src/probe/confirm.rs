@@ -5,14 +5,16 @@
 //! service task's [`super::EndpointHealth`] takes), so timing needs no channel
 //! back from the service task.
 
-use super::{EndpointState, Hysteresis, ProbeResult};
+use super::{EndpointState, Hysteresis, LocalFault, ProbeResult};
 
 /// One target's rise/fall count, for timing only.
 ///
 /// In doubt: a failure while Up (or while Unknown right after successes,
 /// leaning up), or a success while Down, until `fall` or `rise` settles it.
-/// A local failure (this host could not probe) moves nothing and is never
-/// doubt.
+/// A local failure (this host could not probe) moves nothing and starts no
+/// doubt. During a doubt already begun, a late start (a stall of this
+/// process) keeps the fast pace, so one stall does not push the confirmation
+/// back a whole interval; a shortage (descriptors, buffers) is not hurried.
 #[derive(Debug, Clone)]
 pub(super) struct Confirm {
     rules: Hysteresis,
@@ -40,8 +42,8 @@ impl Confirm {
     /// Take one result; true when the next probe should come at the fast
     /// interval.
     pub(super) fn observe(&mut self, r: &ProbeResult) -> bool {
-        if r.local.is_some() {
-            return false;
+        if let Some(local) = &r.local {
+            return matches!(local, LocalFault::Late(_)) && self.in_doubt();
         }
         if r.ok {
             self.successes = self.successes.saturating_add(1);
@@ -79,7 +81,6 @@ mod tests {
     use tokio::time::Instant;
 
     use super::*;
-    use crate::probe::LocalFault;
 
     fn r(ok: bool) -> ProbeResult {
         ProbeResult {
@@ -124,11 +125,16 @@ mod tests {
     #[test]
     fn a_local_failure_moves_nothing() {
         let mut c = Confirm::new(Hysteresis { rise: 1, fall: 3 });
-        c.observe(&r(true));
-        assert!(c.observe(&r(false)));
         let mut local = r(false);
         local.local = Some(LocalFault::Late(Duration::from_secs(2)));
-        assert!(!c.observe(&local));
+        assert!(!c.observe(&local), "no doubt from a local failure");
+        assert!(!c.observe(&r(true)));
+        c.observe(&r(true));
+        assert!(c.observe(&r(false)));
+        assert!(c.observe(&local), "a stall: the doubt begun goes on, fast");
+        let mut short = r(false);
+        short.local = Some(LocalFault::Descriptors("EMFILE".into()));
+        assert!(!c.observe(&short), "a shortage is not hurried");
         assert!(c.in_doubt(), "the doubt begun is still there");
         assert!(c.observe(&r(false)));
         assert!(!c.observe(&r(false)), "fall 3 reached");

@@ -5,7 +5,8 @@
 //!   driven by results and the time passed in.
 //! - [`Scheduler`]: one shared scheduler for every target in the process, with
 //!   a cap on probes in flight and on the start rate, and fast confirmation
-//!   of an endpoint in doubt.
+//!   of an endpoint in doubt; a connection watch probes an endpoint at once
+//!   when it closes an idle connection.
 
 mod check;
 mod confirm;
@@ -18,6 +19,7 @@ mod local;
 mod scheduler;
 mod test_hook;
 mod tls;
+mod watch;
 
 #[cfg(test)]
 mod tests_endpoint;
@@ -35,6 +37,8 @@ mod tests_pool;
 mod tests_scheduler;
 #[cfg(test)]
 mod tests_tls;
+#[cfg(test)]
+mod tests_watch;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -101,6 +105,9 @@ pub struct Target {
     /// The rise/fall rules that settle a doubt.
     pub rules: Hysteresis,
     pub timeout: Duration,
+    /// Hold an idle connection to the endpoint and probe it at once when
+    /// the endpoint closes it (TCP and HTTP(S) probes; see `health.watch`).
+    pub watch: bool,
     /// The local address probes are sent from (else the OS picks).
     pub source: Option<IpAddr>,
 }

@@ -41,6 +41,12 @@ impl Default for Limits {
 /// Something that can run one probe (the real [`Prober`], or a test double).
 pub(super) trait Check: Send + Sync + 'static {
     fn check(&self, timeout: Duration) -> impl Future<Output = ProbeResult> + Send;
+
+    /// Ends when the target should be probed now, ahead of its slot (see
+    /// [`super::watch`]); never, unless watched.
+    fn poked(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
 }
 
 impl Check for Prober {
@@ -125,6 +131,7 @@ impl Scheduler {
                 (t, p)
             })
             .collect();
+        let items = super::watch::arm(items, &super::watch::budget(limits), &cancel);
         spawn_checks(items, limits, cancel)
     }
 }
@@ -190,7 +197,10 @@ async fn run_target<C: Check>(
     // The spacing this slot was planned with: the late rule is measured on it.
     let mut gap = interval;
     loop {
-        tokio::time::sleep_until(planned).await;
+        tokio::select! {
+            () = tokio::time::sleep_until(planned) => {}
+            () = check.poked() => planned = Instant::now(),
+        }
         super::test_hook::while_frozen(target.source).await;
         let Some(result) = probe_slot(&target, &check, shared, planned, gap).await else {
             return;

@@ -59,6 +59,7 @@ pub(super) fn target(i: usize, interval: Duration) -> Target {
         rules: super::Hysteresis { rise: 2, fall: 3 },
         timeout: Duration::from_secs(1),
         source: None,
+        watch: false,
     }
 }
 

@@ -94,6 +94,17 @@ impl Testbed {
         }
     }
 
+    /// Rewrite the config's probe timeout (the first `timeout = "…"`) to
+    /// `timeout`, so it fits under a short fast interval.
+    pub fn set_probe_timeout(&self, timeout: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("read config");
+        let key = "timeout = \"";
+        let start = text.find(key).expect("a probe timeout") + key.len();
+        let end = start + text[start..].find('"').expect("a closing quote");
+        let fitted = format!("{}{timeout}{}", &text[..start], &text[end..]);
+        std::fs::write(&self.config, fitted).expect("write config");
+    }
+
     pub fn config_str(&self) -> &str {
         self.config.to_str().expect("utf-8 temp path")
     }
