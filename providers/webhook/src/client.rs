@@ -99,6 +99,18 @@ impl Client {
         .await
     }
 
+    /// `GET /`, retried (the daemon's first use).
+    pub async fn negotiate_retried(&self) -> Result<DomainFilter, ProviderError> {
+        retry(&self.budget, self.policy, "GET /", || {
+            self.send(Call::<()> {
+                method: Method::GET,
+                path: "/",
+                body: None,
+            })
+        })
+        .await
+    }
+
     /// `GET /records`, retried.
     pub async fn records(&self) -> Result<Vec<Endpoint>, ProviderError> {
         retry(&self.budget, self.policy, "GET /records", || {

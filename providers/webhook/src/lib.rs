@@ -128,7 +128,7 @@ impl WebhookProvider {
     async fn admit(&self, name: &str) -> Result<(), ProviderError> {
         let filter = self
             .filter
-            .get_or_try_init(|| self.client.negotiate())
+            .get_or_try_init(|| self.client.negotiate_retried())
             .await?;
         self.admitted(filter, name)
     }
