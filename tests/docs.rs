@@ -232,6 +232,7 @@ fn readme_links_every_guide_and_the_changelog() {
         "docs/setup-route53.md",
         "docs/setup-cloudflare.md",
         "docs/setup-powerdns.md",
+        "docs/setup-webhook.md",
         "docs/secrets.md",
         "CHANGELOG.md",
     ] {

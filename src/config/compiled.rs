@@ -1,12 +1,13 @@
 //! Which provider types this build carries (cargo features) and what to tell a config that names one it left out.
 
-/// Whether provider type `kind` (`rfc2136`, `route53`, `cloudflare`, `powerdns`) was
+/// Whether provider type `kind` (`rfc2136`, `route53`, `cloudflare`, `powerdns`, `webhook`) was
 /// compiled into this build.
 pub fn provider_compiled(kind: &str) -> bool {
     (kind == "rfc2136" && cfg!(feature = "rfc2136"))
         || (kind == "route53" && cfg!(feature = "route53"))
         || (kind == "cloudflare" && cfg!(feature = "cloudflare"))
         || (kind == "powerdns" && cfg!(feature = "powerdns"))
+        || (kind == "webhook" && cfg!(feature = "webhook"))
 }
 
 /// The reason a known provider type cannot be used by this build.
@@ -35,3 +36,7 @@ pub(super) const CLOUDFLARE_TTL_FLOOR: u32 = 1;
 pub(super) const POWERDNS_TTL_FLOOR: u32 = rtoguard_powerdns::TTL_FLOOR;
 #[cfg(not(feature = "powerdns"))]
 pub(super) const POWERDNS_TTL_FLOOR: u32 = 1;
+#[cfg(feature = "webhook")]
+pub(super) const WEBHOOK_TTL_FLOOR: u32 = rtoguard_webhook::TTL_FLOOR;
+#[cfg(not(feature = "webhook"))]
+pub(super) const WEBHOOK_TTL_FLOOR: u32 = 1;

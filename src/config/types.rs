@@ -105,6 +105,7 @@ pub enum ProviderKind {
     Route53(Route53Config),
     Cloudflare(CloudflareConfig),
     PowerDns(PowerDnsConfig),
+    Webhook(WebhookProviderConfig),
 }
 
 impl ProviderKind {
@@ -115,6 +116,7 @@ impl ProviderKind {
             Self::Route53(_) => "route53",
             Self::Cloudflare(_) => "cloudflare",
             Self::PowerDns(_) => "powerdns",
+            Self::Webhook(_) => "webhook",
         }
     }
 
@@ -126,6 +128,7 @@ impl ProviderKind {
             Self::Route53(_) => super::compiled::ROUTE53_TTL_FLOOR,
             Self::Cloudflare(c) => c.ttl_floor,
             Self::PowerDns(_) => super::compiled::POWERDNS_TTL_FLOOR,
+            Self::Webhook(_) => super::compiled::WEBHOOK_TTL_FLOOR,
         }
     }
 }
@@ -168,6 +171,17 @@ pub struct PowerDnsConfig {
     /// The server's DNS port, to confirm a change is served; without it the
     /// API is read back instead.
     pub dns_server: Option<SocketAddr>,
+    pub requests_per_second: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookProviderConfig {
+    /// The webhook's root, `http://127.0.0.1:8888`.
+    pub url: String,
+    /// An optional bearer token.
+    pub token: Option<SecretSource>,
+    /// The longest one request may take.
+    pub timeout: Duration,
     pub requests_per_second: u32,
 }
 
