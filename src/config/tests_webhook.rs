@@ -55,8 +55,8 @@ fn each_mistake_names_its_line_and_field() {
     let got = hook_issues(&text);
     let at = |needle: &str| line_of(&text, needle, 0);
     for (line, field) in [
-        (at("url = "), "providers.hook.url"),
-        (at("token = "), "providers.hook.token"),
+        (at("url = \"127.0.0.1:8888\""), "providers.hook.url"),
+        (at("token = \"s3cr3t\""), "providers.hook.token"),
     ] {
         assert!(
             got.iter().any(|i| i.starts_with(&format!("{line}: {field}: "))),

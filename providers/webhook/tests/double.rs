@@ -44,6 +44,15 @@ fn change(from: RecordSet, to: RecordSet) -> Change {
     Change::new(NAME, RecordType::A, vec![from], vec![to]).unwrap()
 }
 
+/// The flip every test makes: the primary's address to the standby's.
+fn flip() -> Change {
+    change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]))
+}
+
+fn assert_www(d: &Double, ttl: i64, targets: &[&str]) {
+    assert_eq!(www(d), endpoint("www.example.test", "A", ttl, targets));
+}
+
 fn www(d: &Double) -> Value {
     d.records()
         .into_iter()
@@ -96,13 +105,10 @@ async fn reads_after_negotiating() {
 async fn a_flip_is_one_update_pair_and_is_read_back() {
     let d = double();
     let p = provider(&d);
-    let c = change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]));
+    let c = flip();
     let receipt = p.apply("example.test.", &c).await.unwrap();
     assert_eq!(receipt.status, "updated");
-    assert_eq!(
-        www(&d),
-        endpoint("www.example.test", "A", 300, &["198.51.100.1"])
-    );
+    assert_www(&d, 300, &["198.51.100.1"]);
     let writes: Vec<_> = d
         .requests()
         .into_iter()
@@ -147,10 +153,7 @@ async fn a_ttl_change_keeps_the_targets() {
     let p = provider(&d);
     let c = change(set(300, &["192.0.2.1"]), set(30, &["192.0.2.1"]));
     let receipt = p.apply("example.test.", &c).await.unwrap();
-    assert_eq!(
-        www(&d),
-        endpoint("www.example.test", "A", 30, &["192.0.2.1"])
-    );
+    assert_www(&d, 30, &["192.0.2.1"]);
     let sync = p
         .wait_in_sync("example.test.", &c, &receipt, Duration::from_secs(2))
         .await
@@ -168,10 +171,7 @@ async fn a_name_never_served_is_created() {
         p.apply("example.test.", &c).await.unwrap().status,
         "created"
     );
-    assert_eq!(
-        www(&d),
-        endpoint("www.example.test", "A", 60, &["192.0.2.5"])
-    );
+    assert_www(&d, 60, &["192.0.2.5"]);
     no_breach(&d);
 }
 
@@ -181,7 +181,7 @@ async fn a_rival_before_the_read_is_a_conflict_and_nothing_is_written() {
     let p = provider(&d);
     let rival = endpoint("www.example.test", "A", 300, &["203.0.113.9"]);
     d.set_records(vec![rival.clone()]);
-    let c = change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]));
+    let c = flip();
     let e = p.apply("example.test.", &c).await.unwrap_err();
     assert_eq!(e.kind(), "conflict", "{e}");
     assert!(e.to_string().contains("203.0.113.9"), "{e}");
@@ -203,7 +203,7 @@ async fn a_rival_between_read_and_write_is_a_conflict() {
         records.retain(|x| x["dnsName"] != "www.example.test");
         records.push(r);
     }));
-    let c = change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]));
+    let c = flip();
     let e = p.apply("example.test.", &c).await.unwrap_err();
     // The double refuses an updateOld it no longer serves; the next attempt
     // reads again and finds the rival.
@@ -225,7 +225,7 @@ async fn a_rival_after_our_write_fails_the_read_back() {
             r["targets"] = json!(["203.0.113.9"]);
         }
     }));
-    let c = change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]));
+    let c = flip();
     let e = p.apply("example.test.", &c).await.unwrap_err();
     assert_eq!(e.kind(), "conflict", "{e}");
     let text = e.to_string();
@@ -264,12 +264,9 @@ async fn a_write_throttled_is_retried_from_the_read() {
     let p = provider(&d);
     p.read("example.test.", NAME, RecordType::A).await.unwrap();
     d.inject(429, 1, Some(0), "slow down");
-    let c = change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]));
+    let c = flip();
     p.apply("example.test.", &c).await.unwrap();
-    assert_eq!(
-        www(&d),
-        endpoint("www.example.test", "A", 300, &["198.51.100.1"])
-    );
+    assert_www(&d, 300, &["198.51.100.1"]);
     no_breach(&d);
 }
 
@@ -279,7 +276,7 @@ async fn a_server_failure_is_explained_with_the_url() {
     let p = provider(&d);
     p.read("example.test.", NAME, RecordType::A).await.unwrap();
     d.inject(500, 1000, None, "backend database is locked");
-    let c = change(set(300, &["192.0.2.1"]), set(300, &["198.51.100.1"]));
+    let c = flip();
     let e = p.apply("example.test.", &c).await.unwrap_err();
     assert_eq!(e.kind(), "server");
     let text = e.to_string();
@@ -288,10 +285,7 @@ async fn a_server_failure_is_explained_with_the_url() {
         d.url()
     );
     assert!(text.contains(&url), "{text}");
-    assert_eq!(
-        www(&d),
-        endpoint("www.example.test", "A", 300, &["192.0.2.1"])
-    );
+    assert_www(&d, 300, &["192.0.2.1"]);
 }
 
 #[tokio::test]
