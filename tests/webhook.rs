@@ -97,7 +97,10 @@ fn primary_down_fails_over_through_the_webhook() {
         .collect();
     assert!(!writes.is_empty());
     for w in &writes {
-        assert!(w.get("delete").is_none() && w.get("create").is_none(), "{w}");
+        assert!(
+            w.get("delete").is_none() && w.get("create").is_none(),
+            "{w}"
+        );
     }
     assert_eq!(hook.breaches(), Vec::<String>::new());
     d.stop();

@@ -88,7 +88,8 @@ fn provider(
         }
         "webhook" => {
             let raw = parse_section::<RawWebhookProvider>(issues, root, item, &field)?;
-            super::webhook_provider::webhook(issues, raw, &field, item.span()).map(ProviderKind::Webhook)
+            super::webhook_provider::webhook(issues, raw, &field, item.span())
+                .map(ProviderKind::Webhook)
         }
         _ => {
             let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;

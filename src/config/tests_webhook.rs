@@ -30,7 +30,10 @@ fn a_minimal_table_takes_the_defaults() {
     };
     assert_eq!(c.url, "http://127.0.0.1:8888");
     assert!(c.token.is_none());
-    assert_eq!((c.timeout, c.requests_per_second), (Duration::from_secs(10), 10));
+    assert_eq!(
+        (c.timeout, c.requests_per_second),
+        (Duration::from_secs(10), 10)
+    );
     let full = with_hook(
         "url = \"http://127.0.0.1:8888\"\ntoken_env = \"HOOK_TOKEN\"\ntimeout = \"3s\"\nrequests_per_second = 4\n",
     );
@@ -38,8 +41,14 @@ fn a_minimal_table_takes_the_defaults() {
     let Some(ProviderKind::Webhook(c)) = cfg.providers.get("hook").map(|p| &p.kind) else {
         panic!("no webhook provider");
     };
-    assert_eq!(c.token.as_ref().map(|t| t.describe()).as_deref(), Some("env HOOK_TOKEN"));
-    assert_eq!((c.timeout, c.requests_per_second), (Duration::from_secs(3), 4));
+    assert_eq!(
+        c.token.as_ref().map(|t| t.describe()).as_deref(),
+        Some("env HOOK_TOKEN")
+    );
+    assert_eq!(
+        (c.timeout, c.requests_per_second),
+        (Duration::from_secs(3), 4)
+    );
 }
 
 #[test]
@@ -59,7 +68,8 @@ fn each_mistake_names_its_line_and_field() {
         (at("token = \"s3cr3t\""), "providers.hook.token"),
     ] {
         assert!(
-            got.iter().any(|i| i.starts_with(&format!("{line}: {field}: "))),
+            got.iter()
+                .any(|i| i.starts_with(&format!("{line}: {field}: "))),
             "{field} on line {line} missing from {got:?}"
         );
     }

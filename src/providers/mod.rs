@@ -139,7 +139,10 @@ fn powerdns(name: &str, c: &crate::config::PowerDnsConfig) -> Result<Arc<dyn Pro
 }
 
 #[cfg(feature = "webhook")]
-fn webhook(name: &str, c: &crate::config::WebhookProviderConfig) -> Result<Arc<dyn Provider>, String> {
+fn webhook(
+    name: &str,
+    c: &crate::config::WebhookProviderConfig,
+) -> Result<Arc<dyn Provider>, String> {
     let token = match &c.token {
         None => None,
         Some(src) => Some((src.read()?.expose().to_string(), src.describe())),
