@@ -233,6 +233,7 @@ fn readme_links_every_guide_and_the_changelog() {
         "docs/setup-cloudflare.md",
         "docs/setup-powerdns.md",
         "docs/setup-embedded.md",
+        "docs/setup-webhook.md",
         "docs/secrets.md",
         "CHANGELOG.md",
     ] {

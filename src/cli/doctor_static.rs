@@ -32,6 +32,11 @@ fn secret_sources(cfg: &Config) -> Vec<(String, SecretSource)> {
             ProviderKind::PowerDns(c) => {
                 out.push((format!("providers.{name}.api_key"), c.api_key.clone()));
             }
+            ProviderKind::Webhook(c) => {
+                if let Some(t) = &c.token {
+                    out.push((format!("providers.{name}.token"), t.clone()));
+                }
+            }
             ProviderKind::Route53(_) | ProviderKind::Embedded(_) => {}
         }
     }

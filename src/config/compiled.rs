@@ -1,6 +1,6 @@
 //! Which provider types this build carries (cargo features) and what to tell a config that names one it left out.
 
-/// Whether provider type `kind` (`rfc2136`, `route53`, `cloudflare`, `powerdns`) was
+/// Whether provider type `kind` (`rfc2136`, `route53`, `cloudflare`, `powerdns`, `webhook`) was
 /// compiled into this build.
 pub fn provider_compiled(kind: &str) -> bool {
     (kind == "rfc2136" && cfg!(feature = "rfc2136"))
@@ -8,6 +8,7 @@ pub fn provider_compiled(kind: &str) -> bool {
         || (kind == "cloudflare" && cfg!(feature = "cloudflare"))
         || (kind == "powerdns" && cfg!(feature = "powerdns"))
         || (kind == "embedded" && cfg!(feature = "embedded"))
+        || (kind == "webhook" && cfg!(feature = "webhook"))
 }
 
 /// The reason a known provider type cannot be used by this build.
@@ -40,3 +41,7 @@ pub(super) const POWERDNS_TTL_FLOOR: u32 = 1;
 pub(super) const EMBEDDED_TTL_FLOOR: u32 = rtoguard_embedded::TTL_FLOOR;
 #[cfg(not(feature = "embedded"))]
 pub(super) const EMBEDDED_TTL_FLOOR: u32 = 1;
+#[cfg(feature = "webhook")]
+pub(super) const WEBHOOK_TTL_FLOOR: u32 = rtoguard_webhook::TTL_FLOOR;
+#[cfg(not(feature = "webhook"))]
+pub(super) const WEBHOOK_TTL_FLOOR: u32 = 1;

@@ -29,6 +29,7 @@ mod types_notify;
 mod validate;
 mod values;
 mod warnings;
+mod webhook_provider;
 
 #[cfg(test)]
 mod tests;
@@ -56,6 +57,8 @@ mod tests_validation;
 mod tests_values;
 #[cfg(test)]
 mod tests_warnings;
+#[cfg(test)]
+mod tests_webhook;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -8,12 +8,12 @@ use serde_spanned::Spanned;
 use toml::de::DeValue;
 
 use super::locate::Issues;
-use super::raw::{RawCloudflare, RawPowerDns, RawRfc2136, RawRoute53};
+use super::raw::{RawCloudflare, RawPowerDns, RawRfc2136, RawRoute53, RawWebhookProvider};
 use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
 
-const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns, embedded";
+const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns, embedded, webhook";
 const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
 
 /// Every provider that validates, by name.
@@ -89,6 +89,11 @@ fn provider(
         "embedded" => {
             let raw = parse_section::<super::embedded::RawEmbedded>(issues, root, item, &field)?;
             super::embedded::embedded(issues, raw, &field, item.span()).map(ProviderKind::Embedded)
+        }
+        "webhook" => {
+            let raw = parse_section::<RawWebhookProvider>(issues, root, item, &field)?;
+            super::webhook_provider::webhook(issues, raw, &field, item.span())
+                .map(ProviderKind::Webhook)
         }
         _ => {
             let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;

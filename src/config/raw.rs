@@ -134,6 +134,19 @@ pub(super) struct RawPowerDns {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawWebhookProvider {
+    #[serde(rename = "type")]
+    pub _type: IgnoredAny,
+    pub url: S<String>,
+    pub token: Option<S<IgnoredAny>>,
+    pub token_file: Option<S<PathBuf>>,
+    pub token_env: Option<S<String>>,
+    pub timeout: Option<S<String>>,
+    pub requests_per_second: Option<S<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawService {
     pub name: S<String>,
     pub provider: S<String>,

@@ -94,6 +94,15 @@ fn provider(kind: &ProviderKind) -> String {
             c.requests_per_second,
             c.ttl_floor
         ),
+        ProviderKind::Webhook(c) => format!(
+            "external-dns webhook {} (token {}), timeout {}, {} req/s",
+            c.url,
+            c.token
+                .as_ref()
+                .map_or_else(|| "none".to_string(), |t| format!("from {}", t.describe())),
+            humantime::format_duration(c.timeout),
+            c.requests_per_second
+        ),
         ProviderKind::PowerDns(c) => format!(
             "powerdns api {} server {} (key from {}), DNS port {}, {} req/s",
             c.api_url,

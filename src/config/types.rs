@@ -106,6 +106,7 @@ pub enum ProviderKind {
     Cloudflare(CloudflareConfig),
     PowerDns(PowerDnsConfig),
     Embedded(super::embedded::EmbeddedConfig),
+    Webhook(WebhookProviderConfig),
 }
 
 impl ProviderKind {
@@ -117,6 +118,7 @@ impl ProviderKind {
             Self::Cloudflare(_) => "cloudflare",
             Self::PowerDns(_) => "powerdns",
             Self::Embedded(_) => "embedded",
+            Self::Webhook(_) => "webhook",
         }
     }
 
@@ -129,6 +131,7 @@ impl ProviderKind {
             Self::Cloudflare(c) => c.ttl_floor,
             Self::PowerDns(_) => super::compiled::POWERDNS_TTL_FLOOR,
             Self::Embedded(_) => super::compiled::EMBEDDED_TTL_FLOOR,
+            Self::Webhook(_) => super::compiled::WEBHOOK_TTL_FLOOR,
         }
     }
 }
@@ -171,6 +174,17 @@ pub struct PowerDnsConfig {
     /// The server's DNS port, to confirm a change is served; without it the
     /// API is read back instead.
     pub dns_server: Option<SocketAddr>,
+    pub requests_per_second: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookProviderConfig {
+    /// The webhook's root, `http://127.0.0.1:8888`.
+    pub url: String,
+    /// An optional bearer token.
+    pub token: Option<SecretSource>,
+    /// The longest one request may take.
+    pub timeout: Duration,
     pub requests_per_second: u32,
 }
 

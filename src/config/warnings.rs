@@ -18,6 +18,8 @@ pub const WRITE_CLOUDFLARE: Duration = Duration::from_secs(5);
 pub const WRITE_ROUTE53: Duration = Duration::from_secs(60);
 /// PowerDNS serves an API change from its backend at once.
 pub const WRITE_POWERDNS: Duration = Duration::from_secs(1);
+/// A webhook provider writes to whatever is behind it: a few seconds, as Cloudflare.
+pub const WRITE_WEBHOOK: Duration = Duration::from_secs(5);
 
 /// The expected write time of a provider kind.
 pub fn write_time(kind: &ProviderKind) -> Duration {
@@ -27,6 +29,7 @@ pub fn write_time(kind: &ProviderKind) -> Duration {
         ProviderKind::Route53(_) => WRITE_ROUTE53,
         ProviderKind::PowerDns(_) => WRITE_POWERDNS,
         ProviderKind::Embedded(_) => super::embedded::WRITE_EMBEDDED,
+        ProviderKind::Webhook(_) => WRITE_WEBHOOK,
     }
 }
 

@@ -74,6 +74,8 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
         ProviderKind::PowerDns(c) => powerdns(name, c).map_err(err),
         #[cfg(feature = "embedded")]
         ProviderKind::Embedded(c) => embedded::provider(cfg, name, c).await.map_err(err),
+        #[cfg(feature = "webhook")]
+        ProviderKind::Webhook(c) => webhook(name, c).map_err(err),
         // `check` refuses these already; a config built another way hears the same.
         #[allow(unreachable_patterns)]
         other => Err(err(crate::config::compiled_out(other.type_name()))),
@@ -148,6 +150,26 @@ fn powerdns(name: &str, c: &crate::config::PowerDnsConfig) -> Result<Arc<dyn Pro
         requests_per_second: c.requests_per_second,
     };
     let p = rtoguard_powerdns::PowerDnsProvider::new(s).map_err(|e| e.to_string())?;
+    Ok(Arc::new(p))
+}
+
+#[cfg(feature = "webhook")]
+fn webhook(
+    name: &str,
+    c: &crate::config::WebhookProviderConfig,
+) -> Result<Arc<dyn Provider>, String> {
+    let token = match &c.token {
+        None => None,
+        Some(src) => Some((src.read()?.expose().to_string(), src.describe())),
+    };
+    let s = rtoguard_webhook::WebhookSettings {
+        name: name.to_string(),
+        url: c.url.clone(),
+        token,
+        timeout: c.timeout,
+        requests_per_second: c.requests_per_second,
+    };
+    let p = rtoguard_webhook::WebhookProvider::new(s).map_err(|e| e.to_string())?;
     Ok(Arc::new(p))
 }
 

@@ -4,6 +4,7 @@
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
 //! - [`cloudflare`]: a local fake of the Cloudflare v4 API (no real peer exists).
 //! - [`pdns`]: PowerDNS Authoritative with the SQLite backend and the HTTP API.
+//! - [`webhook`]: a strict double of an external-dns webhook provider.
 //! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
@@ -24,6 +25,7 @@ pub mod pdns;
 pub mod region;
 pub mod relay;
 pub mod unbound;
+pub mod webhook;
 
 /// Base64 (standard alphabet, padded), for TSIG secrets written into configs.
 pub fn base64(bytes: &[u8]) -> String {
