@@ -180,3 +180,86 @@ fn primary_down_the_embedded_server_answers_the_standby_and_a_client_behind_unbo
         std::fs::read_to_string(tb.dir.path().join("embedded-edge.json")).expect("state file");
     assert!(kept.contains("127.0.0.3"), "{kept}");
 }
+
+/// Every region answers the same: three controllers (and the agent), each
+/// serving the zone from its own embedded server. The primary's region
+/// dies; c13 (the standby's region) flips its own copy and c11 and c12
+/// adopt the flip into theirs. Each server is asked in turn, as clients of
+/// three regions would ask, until all three answer the standby.
+#[test]
+fn three_controllers_serve_the_same_pool_after_a_flip() {
+    use std::collections::BTreeMap;
+    use std::net::IpAddr;
+    use std::sync::{Arc, Mutex};
+
+    use common::cluster::{Cluster, Options};
+
+    let servers: Arc<Mutex<BTreeMap<String, SocketAddr>>> = Arc::default();
+    let seen = servers.clone();
+    let provider = move |id: &str, ip: IpAddr| {
+        let dns = SocketAddr::new(ip, free_port(ip));
+        seen.lock().unwrap().insert(id.to_owned(), dns);
+        format!(
+            "[providers.edge]\ntype = \"embedded\"\nlisten = [\"{dns}\"]\nrate_limit = 0\n\n\
+             [[providers.edge.zones]]\nname = \"example.test.\"\n\
+             name_servers = [{{ name = \"ns1\", addresses = [\"{ip}\"] }}]\n"
+        )
+    };
+    let mut c = Cluster::start(Options {
+        provider: Some(Box::new(provider)),
+        ..Options::default()
+    });
+    let ids = ["c11", "c12", "c13"];
+    let servers = servers.lock().unwrap().clone();
+    let answer = |id: &str| ask(servers[id], false).map(|(v, _)| v.join(","));
+    for id in ids {
+        assert_eq!(
+            answer(id).as_deref(),
+            Some("127.0.0.2"),
+            "{id} starts on primary\n{}",
+            c.logs()
+        );
+    }
+    c.primary.stop();
+    let mut first: Option<Instant> = None;
+    let mut all: Option<Instant> = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while all.is_none() && Instant::now() < deadline {
+        let on_standby = ids
+            .iter()
+            .filter(|id| answer(id).as_deref() == Some("127.0.0.3"))
+            .count();
+        if on_standby > 0 && first.is_none() {
+            first = Some(Instant::now());
+        }
+        if on_standby == ids.len() {
+            all = Some(Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (Some(first), Some(all)) = (first, all) else {
+        panic!("not every server answers standby\n{}", c.logs());
+    };
+    // A figure, not a bound (the pull interval here is 200 ms).
+    eprintln!(
+        "first server on standby to all three: {} ms",
+        all.duration_since(first).as_millis()
+    );
+    let decided = |id: &str, decision: &str| {
+        c.node(id)
+            .history()
+            .into_iter()
+            .filter(|e| e["detail"]["decision"] == decision)
+            .count()
+    };
+    assert_eq!(decided("c13", "flipped"), 1, "{}", c.logs());
+    for id in ["c11", "c12"] {
+        assert_eq!(decided(id, "flipped"), 0, "{id} flipped\n{}", c.logs());
+        assert_eq!(decided(id, "adopted"), 1, "{id} adopted\n{}", c.logs());
+    }
+    // And it stays so: nobody writes again.
+    std::thread::sleep(Duration::from_secs(1));
+    for id in ids {
+        assert_eq!(answer(id).as_deref(), Some("127.0.0.3"), "{id}");
+    }
+}

@@ -36,7 +36,14 @@ pub struct Options {
     /// Where controller `from` reaches `to` (a peer's id, or "provider"
     /// for BIND) instead of `to`'s own address: a relay, say.
     pub via: Option<Via>,
+    /// The provider section each vantage gets instead of BIND's, given its
+    /// id and address (the service then names provider `edge`): the
+    /// embedded provider, say, one server per controller.
+    pub provider: Option<ProviderFor>,
 }
+
+/// `(id, address)` to a `[providers.edge]` section (see [`Options::provider`]).
+pub type ProviderFor = Box<dyn Fn(&str, IpAddr) -> String>;
 
 /// `(from, to, to's address)` to the address `from` uses (see [`Options::via`]).
 pub type Via = Box<dyn Fn(&str, &str, SocketAddr) -> SocketAddr>;
@@ -49,6 +56,7 @@ impl Default for Options {
             env: Vec::new(),
             wrong_token: None,
             via: None,
+            provider: None,
         }
     }
 }
@@ -248,12 +256,23 @@ impl Cluster {
                 }
             }
             let service = service_text(&bind, &dir, port, &opts.health);
-            let server = via(&opts, id, "provider", bind.addr);
-            text.push_str(&service.replacen(
-                &format!("server = \"{}\"", bind.addr),
-                &format!("server = \"{server}\""),
-                1,
-            ));
+            if let Some(provider) = &opts.provider {
+                let at = service.find("[[services]]").expect("a service");
+                text.push_str(&provider(id, *ip));
+                text.push('\n');
+                text.push_str(&service[at..].replacen(
+                    "provider = \"bind\"",
+                    "provider = \"edge\"",
+                    1,
+                ));
+            } else {
+                let server = via(&opts, id, "provider", bind.addr);
+                text.push_str(&service.replacen(
+                    &format!("server = \"{}\"", bind.addr),
+                    &format!("server = \"{server}\""),
+                    1,
+                ));
+            }
             let config = state.join("config.toml");
             std::fs::write(&config, text).expect("write config");
             nodes.push(Node {
