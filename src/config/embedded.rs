@@ -14,7 +14,6 @@ use toml::de::DeValue;
 use super::locate::Issues;
 use super::raw::S;
 use super::tables::as_table;
-use super::types::{ProviderConfig, ProviderKind};
 use super::values::{is_hostname, normalize_name};
 
 /// Where the embedded server listens when `listen` is not given.
@@ -283,11 +282,12 @@ pub fn zone_settings(z: &EmbeddedZone) -> rtoguard_embedded::ZoneSettings {
     }
 }
 
-/// Every service on an embedded provider names one of its zones.
+/// Every service on an embedded provider (`embedded`: each by name) names
+/// one of its zones.
 pub(super) fn served_zones(
     issues: &mut Issues<'_>,
     root: &Spanned<DeValue<'_>>,
-    providers: &BTreeMap<String, ProviderConfig>,
+    embedded: &BTreeMap<&str, &EmbeddedConfig>,
 ) {
     let Some(DeValue::Array(services)) = as_table(root)
         .and_then(|t| t.get("services"))
@@ -307,7 +307,7 @@ pub(super) fn served_zones(
         let (DeValue::String(p), DeValue::String(z)) = (p.get_ref(), zone.get_ref()) else {
             continue;
         };
-        let Some(ProviderKind::Embedded(c)) = providers.get(p.as_ref()).map(|p| &p.kind) else {
+        let Some(c) = embedded.get(p.as_ref()) else {
             continue;
         };
         let z = normalize_name(z);

@@ -1,6 +1,6 @@
 //! Validation of the whole file: sections, controller, peers, providers.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -56,7 +56,14 @@ pub(super) fn config(
         controller.as_ref().map(|c| c.id.as_str()),
     );
     let providers = providers::providers(issues, root, table.get("providers"));
-    super::embedded::served_zones(issues, root, &providers);
+    let embedded: BTreeMap<&str, &super::embedded::EmbeddedConfig> = providers
+        .iter()
+        .filter_map(|(name, p)| match &p.kind {
+            ProviderKind::Embedded(c) => Some((name.as_str(), c)),
+            _ => None,
+        })
+        .collect();
+    super::embedded::served_zones(issues, root, &embedded);
     // Vantages count every [[peers]] entry, so a broken one is reported once.
     let peer_entries = match table.get("peers").map(|v| v.get_ref()) {
         Some(DeValue::Array(items)) => items.len(),

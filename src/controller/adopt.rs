@@ -24,36 +24,13 @@
 //! A controller cut off from the writer hears nothing and keeps serving
 //! what it served (never empty: the last decision's pool).
 
-use std::time::SystemTime;
-
 use tokio::time::Instant;
 
 use super::action::{EntryKind, entry};
+use super::decision::Decision;
 use super::speaker::{Because, Voice};
 use super::state::{Halt, Phase};
 use super::{Action, Controller};
-
-/// What a service serves, as the controller that decided it wrote it.
-/// Decisions are ordered by when they were written, then by the writer's
-/// id, so every controller agrees which of two is newer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decision {
-    /// The pool served.
-    pub pool: String,
-    /// When the writer's provider accepted it (the writer's wall clock).
-    pub at: SystemTime,
-    /// The controller that wrote it first.
-    pub by: String,
-    /// The writer's incident id for it.
-    pub incident: Option<String>,
-}
-
-impl Decision {
-    /// Whether this decision comes after `other` in the total order.
-    pub fn newer_than(&self, other: &Decision) -> bool {
-        (self.at, self.by.as_str()) > (other.at, other.by.as_str())
-    }
-}
 
 impl Controller {
     /// The decision this controller serves (its own write or one it

@@ -91,7 +91,7 @@ pub enum Event {
     PeerWrite(super::speaker::PeerWrite),
     /// A peer controller published the decision it serves (records served
     /// here; see `adopt`).
-    PeerDecision(super::adopt::Decision),
+    PeerDecision(super::decision::Decision),
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

@@ -84,6 +84,7 @@ mod adopt;
 mod command;
 mod damping;
 mod decide;
+mod decision;
 mod drill;
 pub mod durable;
 mod event;
@@ -110,7 +111,7 @@ mod tests;
 use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
-pub use adopt::Decision;
+pub use decision::Decision;
 pub use durable::{Change, Drill, Durable, Pin};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};

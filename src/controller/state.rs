@@ -68,7 +68,7 @@ pub(crate) enum Phase {
     /// A write of a peer's newer decision into this controller's own copy
     /// of the records is outstanding (see `adopt`).
     Adopting {
-        decision: super::adopt::Decision,
+        decision: super::decision::Decision,
         from: Option<String>,
         ttl: u32,
     },

@@ -9,6 +9,7 @@
 //!   when it closes an idle connection.
 
 mod check;
+mod checker;
 mod confirm;
 mod connect;
 mod dns;

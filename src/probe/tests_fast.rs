@@ -8,7 +8,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::scheduler::{Check, spawn_checks};
+use super::checker::Check;
+use super::scheduler::spawn_checks;
 use super::tests_scheduler::target;
 use super::{Hysteresis, Limits, LocalFault, ProbeResult, Target};
 

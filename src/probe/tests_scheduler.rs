@@ -10,7 +10,8 @@ use rtoguard_testkit::region::Region;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::scheduler::{Check, spawn_checks};
+use super::checker::Check;
+use super::scheduler::spawn_checks;
 use super::{Limits, ProbeResult, ProbeSpec, Scheduler, Target};
 
 /// A probe that takes `work` of (virtual) time and counts how many run at once.

@@ -12,7 +12,8 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::scheduler::{Check, spawn_checks};
+use super::checker::Check;
+use super::scheduler::spawn_checks;
 use super::tests_scheduler::target;
 use super::watch::{BACKOFF_FLOOR, Backoff, Outcome, STEADY, Watch, arm, classify};
 use super::{Limits, LocalFault, ProbeError, ProbeResult, ProbeSpec, Scheduler, Target};

@@ -23,8 +23,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
+use super::checker::{Check, Limits};
 use super::connect::{connect_error, connect_from, endpoint_addrs};
-use super::scheduler::{Check, Limits};
 use super::{ProbeError, ProbeResult, ProbeSpec, Target};
 use crate::bounded::descriptors;
 
