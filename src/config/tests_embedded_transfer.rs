@@ -52,6 +52,11 @@ fn a_transfer_table_is_read_with_its_keys_and_defaults() {
     assert_eq!(t.allow.len(), 2);
     assert_eq!(t.notify, ["192.0.2.10:53".parse().unwrap()]);
     assert_eq!(t.keep, 16);
+    let summary = super::summary(&cfg);
+    assert!(
+        summary.contains("transfers of example.com. on 127.0.0.1:5300 (2 key(s), NOTIFY to 1)"),
+        "{summary}"
+    );
 
     let minimal = "listen = \"127.0.0.1:5300\"\nkeys = [{ name = \"xfr.\", secret_file = \"/etc/rtoguard/xfr.secret\" }]\n";
     let cfg = parse(Path::new("config.toml"), &with_transfer(minimal)).expect("valid");

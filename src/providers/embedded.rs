@@ -116,7 +116,7 @@ mod running {
 
     /// A zone's transfer settings with each key's secret read and decoded;
     /// errors name the zone, the key and where its secret is, never the secret.
-    fn transfer(zone: &str, t: &EmbeddedTransfer) -> Result<TransferSettings, String> {
+    pub(super) fn transfer(zone: &str, t: &EmbeddedTransfer) -> Result<TransferSettings, String> {
         let mut keys = Vec::new();
         for (name, algorithm, source) in &t.keys {
             let secret = source
@@ -151,5 +151,48 @@ mod running {
         } else {
             format!("{name}.{zone}")
         }
+    }
+}
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    use crate::config::{EmbeddedTransfer, SecretSource, TsigAlgorithm};
+
+    fn transfer(source: SecretSource) -> EmbeddedTransfer {
+        EmbeddedTransfer {
+            listen: "127.0.0.1:5300".parse().expect("address"),
+            keys: vec![("xfr.".into(), TsigAlgorithm::HmacSha256, source)],
+            allow: Vec::new(),
+            notify: vec!["127.0.0.1:53".parse().expect("address")],
+            keep: 8,
+        }
+    }
+
+    #[test]
+    fn transfer_keys_are_read_and_decoded_and_errors_never_show_the_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("xfr.secret");
+        std::fs::write(&good, "c2VjcmV0LWJ5dGVz\n").expect("write");
+        let t = super::running::transfer("gslb.test.", &transfer(SecretSource::File(good)))
+            .expect("a readable base64 secret");
+        assert_eq!(t.keys[0].secret, b"secret-bytes");
+        assert_eq!(t.keys[0].name, "xfr.");
+        assert!(!format!("{t:?}").contains("secret-bytes"), "{t:?}");
+        assert_eq!(t.keep, 8);
+
+        let bad = dir.path().join("bad.secret");
+        std::fs::write(&bad, "not base64 at all!").expect("write");
+        let err = super::running::transfer("gslb.test.", &transfer(SecretSource::File(bad)))
+            .expect_err("not base64");
+        assert!(
+            err.contains("gslb.test.") && err.contains("xfr.") && err.contains("bad.secret"),
+            "{err}"
+        );
+        assert!(!err.contains("at all"), "the secret is not shown: {err}");
+
+        let missing = dir.path().join("absent");
+        let err = super::running::transfer("gslb.test.", &transfer(SecretSource::File(missing)))
+            .expect_err("absent");
+        assert!(err.contains("absent"), "{err}");
     }
 }
