@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType as Wire;
 use rtoguard_embedded::{Embedded, EmbeddedProvider, TransferKey, TransferSettings};
 use rtoguard_provider_api::{Change, Provider, RecordSet, RecordType, TsigAlgorithm};
-use rtoguard_testkit::bind::{Bind, TsigKey};
+use rtoguard_testkit::bind::{Bind, TsigKey, assert_unkeyed_secondary_refused};
+use rtoguard_testkit::eventually;
 use rtoguard_testkit::net::{free_port, lo};
 
 const WWW: &str = "www.example.test.";
@@ -44,18 +44,6 @@ async fn primary(key: TransferKey, notify: Vec<SocketAddr>) -> Arc<Embedded> {
         keep: 8,
     });
     Embedded::start(&settings).await.expect("the server starts")
-}
-
-/// Polls `check` every 100 ms for up to 20 s.
-async fn eventually(mut check: impl FnMut() -> bool) -> bool {
-    let start = tokio::time::Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if check() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 fn set(values: &[&str], ttl: u32) -> RecordSet {
@@ -137,20 +125,7 @@ async fn bind_secondary_without_the_key_is_refused() {
     let (_, ours) = key();
     let server = primary(ours, Vec::new()).await;
     let xfr = server.transfer_addr(common::ZONE).expect("transfers");
-    let secondary = tokio::task::spawn_blocking(move || {
-        Bind::builder(common::ZONE)
-            .secondary_of(xfr)
-            .without_zone()
-            .start()
-    })
-    .await
-    .expect("start BIND");
-    assert!(
-        eventually(|| secondary.log().contains("Transfer status: REFUSED")).await,
-        "BIND's transfer is refused:\n{}",
-        secondary.log()
-    );
-    assert_eq!(secondary.query(WWW, Wire::A).rcode, ResponseCode::ServFail);
+    assert_unkeyed_secondary_refused(common::ZONE, xfr, WWW).await;
 }
 
 #[tokio::test]
