@@ -54,6 +54,7 @@ fn settings(state_file: Option<std::path::PathBuf>) -> EmbeddedSettings {
                 ttl: 5,
                 values: vec!["192.0.2.10".into(), "192.0.2.11".into()],
             }],
+            transfer: None,
         }],
     }
 }

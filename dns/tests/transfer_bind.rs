@@ -15,7 +15,8 @@ use rtoguard_dns::notify::{Notifier, NotifyError, NotifyPolicy};
 use rtoguard_dns::transfer::{
     TransferPolicy, Transfers, ZoneHistory, serve_transfers, serve_transfers_udp,
 };
-use rtoguard_testkit::bind::{Bind, TsigKey};
+use rtoguard_testkit::bind::{Bind, TsigKey, assert_unkeyed_secondary_refused};
+use rtoguard_testkit::eventually;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::task::JoinHandle;
@@ -130,18 +131,6 @@ impl Drop for Primary {
             t.abort();
         }
     }
-}
-
-/// Polls `check` every 100 ms for up to 20 s.
-async fn eventually(mut check: impl FnMut() -> bool) -> bool {
-    let start = tokio::time::Instant::now();
-    while start.elapsed() < Duration::from_secs(20) {
-        if check() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 fn policy() -> NotifyPolicy {
@@ -296,23 +285,7 @@ async fn bind_secondary_without_the_key_is_refused() {
     let (_, signer) = key();
     let primary = Primary::start(signer).await;
     let addr = primary.addr;
-    let secondary = tokio::task::spawn_blocking(move || {
-        Bind::builder(ZONE)
-            .secondary_of(addr)
-            .without_zone()
-            .start()
-    })
-    .await
-    .expect("start BIND");
-    assert!(
-        eventually(|| secondary.log().contains("Transfer status: REFUSED")).await,
-        "BIND's transfer is refused:\n{}",
-        secondary.log()
-    );
-    assert_eq!(
-        secondary.query(WWW, RecordType::A).rcode,
-        ResponseCode::ServFail
-    );
+    assert_unkeyed_secondary_refused(ZONE, addr, WWW).await;
 }
 
 async fn send(stream: &mut TcpStream, bytes: &[u8]) {

@@ -13,13 +13,17 @@ use toml::de::DeValue;
 
 use super::locate::Issues;
 use super::raw::S;
+use super::secret::SecretSource;
 use super::tables::as_table;
 use super::values::{is_hostname, normalize_name};
+use rtoguard_provider_api::TsigAlgorithm;
 
 /// Where the embedded server listens when `listen` is not given.
 pub const DEFAULT_LISTEN: [&str; 2] = ["0.0.0.0:53", "[::]:53"];
 /// UDP responses per second per client /24 or /56 when `rate_limit` is not given.
 pub const DEFAULT_RATE_LIMIT: u32 = 100;
+/// Changes kept for IXFR when a zone's `transfer.keep` is not given.
+pub const DEFAULT_TRANSFER_KEEP: u32 = 64;
 
 /// One embedded provider: rtoguard serves these zones itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +48,23 @@ pub struct EmbeddedZone {
     pub name_servers: Vec<(String, Vec<IpAddr>)>,
     /// Static records: name, type, TTL (seconds), values.
     pub records: Vec<(String, String, u32, Vec<String>)>,
+    /// Outgoing zone transfers (`transfer = { ... }`); None: refused.
+    pub transfer: Option<EmbeddedTransfer>,
+}
+
+/// A zone's outgoing transfers: rtoguard as the hidden primary of its secondaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedTransfer {
+    /// The transfer address (TCP and UDP), apart from the query addresses.
+    pub listen: SocketAddr,
+    /// TSIG keys a secondary signs with: name (absolute), algorithm, secret (base64).
+    pub keys: Vec<(String, TsigAlgorithm, SecretSource)>,
+    /// Secondaries allowed to transfer; empty: any (the key is still required).
+    pub allow: Vec<IpAddr>,
+    /// Where NOTIFY goes after every write.
+    pub notify: Vec<SocketAddr>,
+    /// Changes kept for IXFR.
+    pub keep: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +89,30 @@ pub(super) struct RawZone {
     pub name_servers: Vec<S<RawNameServer>>,
     #[serde(default)]
     pub records: Vec<S<RawRecord>>,
+    pub transfer: Option<S<RawTransfer>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTransfer {
+    pub listen: Option<S<String>>,
+    #[serde(default)]
+    pub keys: Vec<S<RawKey>>,
+    #[serde(default)]
+    pub allow: Vec<S<String>>,
+    #[serde(default)]
+    pub notify: Vec<S<String>>,
+    pub keep: Option<S<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKey {
+    pub name: S<String>,
+    pub algorithm: Option<S<String>>,
+    pub secret: Option<S<IgnoredAny>>,
+    pub secret_file: Option<S<std::path::PathBuf>>,
+    pub secret_env: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,6 +172,20 @@ pub(super) fn embedded(
     for (i, z) in raw.zones.iter().enumerate() {
         let f = format!("{field}.zones[{i}]");
         let zone = zone(issues, z, &f)?;
+        if let (Some(t), Some(raw_t)) = (&zone.transfer, &z.get_ref().transfer)
+            && listen.contains(&t.listen)
+        {
+            let at = raw_t
+                .get_ref()
+                .listen
+                .as_ref()
+                .map_or(raw_t.span(), Spanned::span);
+            let msg = format!(
+                "{} is also a query address: transfers need an address of their own (another port)",
+                t.listen
+            );
+            issues.add(Some(at), format!("{f}.transfer.listen"), msg);
+        }
         if seen.insert(zone.name.clone(), i).is_some() {
             issues.add(
                 Some(z.get_ref().name.span()),
@@ -188,6 +247,10 @@ fn zone(issues: &mut Issues<'_>, raw: &S<RawZone>, field: &str) -> Option<Embedd
             r.values.iter().map(|v| v.get_ref().clone()).collect(),
         ));
     }
+    let transfer = match &z.transfer {
+        None => None,
+        Some(t) => Some(transfer(issues, t, &format!("{field}.transfer"))?),
+    };
     let out = EmbeddedZone {
         name,
         hostmaster,
@@ -195,9 +258,73 @@ fn zone(issues: &mut Issues<'_>, raw: &S<RawZone>, field: &str) -> Option<Embedd
         negative_ttl,
         name_servers,
         records,
+        transfer,
     };
     check_zone(issues, raw, &out, field);
     Some(out)
+}
+
+/// Check one zone's `transfer` table.
+fn transfer(
+    issues: &mut Issues<'_>,
+    raw: &S<RawTransfer>,
+    field: &str,
+) -> Option<EmbeddedTransfer> {
+    let t = raw.get_ref();
+    let Some(listen) = &t.listen else {
+        let msg = "gives no transfer address: write e.g. listen = \"127.0.0.1:5300\" (a port apart from the query addresses)";
+        issues.add(Some(raw.span()), format!("{field}.listen"), msg);
+        return None;
+    };
+    let listen = issues.socket(listen, &format!("{field}.listen"));
+    if t.keys.is_empty() {
+        let msg = "lists no key: secondaries must sign their transfers; write e.g. keys = [{ name = \"xfr.\", algorithm = \"hmac-sha256\", secret_file = \"/etc/rtoguard/xfr.secret\" }]";
+        issues.add(Some(raw.span()), format!("{field}.keys"), msg);
+    }
+    let mut keys = Vec::new();
+    for (i, k) in t.keys.iter().enumerate() {
+        let f = format!("{field}.keys[{i}]");
+        let key = k.get_ref();
+        let name = key.name.get_ref();
+        if !is_hostname(name.trim_end_matches('.')) {
+            let msg = format!("{name:?} is not a key name: write e.g. \"xfr.\"");
+            issues.add(Some(key.name.span()), format!("{f}.name"), msg);
+        }
+        let algorithm = super::providers::tsig_algorithm(issues, &key.algorithm, &f, "algorithm");
+        let secret = issues.secret(
+            &f,
+            "secret",
+            &key.secret,
+            &key.secret_file,
+            &key.secret_env,
+            Some(k.span()),
+        );
+        if let (Some(a), Some(s)) = (algorithm, secret) {
+            keys.push((normalize_name(name), a, s));
+        }
+    }
+    let allow: Vec<IpAddr> = t
+        .allow
+        .iter()
+        .filter_map(|a| issues.ip(a, &format!("{field}.allow")))
+        .collect();
+    let notify: Vec<SocketAddr> = t
+        .notify
+        .iter()
+        .filter_map(|a| issues.socket(a, &format!("{field}.notify")))
+        .collect();
+    let keep = issues.count(&t.keep, &format!("{field}.keep"), DEFAULT_TRANSFER_KEEP);
+    if keys.len() != t.keys.len() || allow.len() != t.allow.len() || notify.len() != t.notify.len()
+    {
+        return None;
+    }
+    Some(EmbeddedTransfer {
+        listen: listen?,
+        keys,
+        allow,
+        notify,
+        keep,
+    })
 }
 
 /// What the server would refuse to build, named at the line it comes from:
@@ -279,6 +406,8 @@ pub fn zone_settings(z: &EmbeddedZone) -> rtoguard_embedded::ZoneSettings {
                 },
             )
             .collect(),
+        // Keys are read when the server starts (see the providers' setup).
+        transfer: None,
     }
 }
 

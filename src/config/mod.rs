@@ -38,6 +38,8 @@ mod tests_compiled;
 #[cfg(test)]
 mod tests_embedded;
 #[cfg(test)]
+mod tests_embedded_transfer;
+#[cfg(test)]
 mod tests_fast;
 #[cfg(test)]
 mod tests_fuzz;
@@ -70,7 +72,8 @@ pub use compiled::{compiled_out, provider_compiled};
 #[cfg(feature = "embedded")]
 pub use embedded::zone_settings;
 pub use embedded::{
-    DEFAULT_LISTEN, DEFAULT_RATE_LIMIT, EmbeddedConfig, EmbeddedZone, WRITE_EMBEDDED,
+    DEFAULT_LISTEN, DEFAULT_RATE_LIMIT, DEFAULT_TRANSFER_KEEP, EmbeddedConfig, EmbeddedTransfer,
+    EmbeddedZone, WRITE_EMBEDDED,
 };
 pub use fast::{DEFAULT_FAST_INTERVAL, MIN_FAST_INTERVAL, detection};
 pub use secret::{Secret, SecretSource};

@@ -121,8 +121,22 @@ fn provider(kind: &ProviderKind) -> String {
                 0 => "no rate limit".to_string(),
                 n => format!("{n} responses/s per client /24 or /56"),
             };
+            let transfers: String = c
+                .zones
+                .iter()
+                .filter_map(|z| {
+                    let t = z.transfer.as_ref()?;
+                    Some(format!(
+                        ", transfers of {} on {} ({} key(s), NOTIFY to {})",
+                        z.name,
+                        t.listen,
+                        t.keys.len(),
+                        t.notify.len()
+                    ))
+                })
+                .collect();
             format!(
-                "embedded server on {}, zones {}, {limit}",
+                "embedded server on {}, zones {}, {limit}{transfers}",
                 listen.join(", "),
                 zones.join(", ")
             )

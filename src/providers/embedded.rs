@@ -26,11 +26,13 @@ mod running {
     use std::collections::BTreeMap;
     use std::sync::{Arc, LazyLock, Weak};
 
-    use rtoguard_embedded::{Embedded, EmbeddedProvider, EmbeddedSettings, StaticRecord};
+    use rtoguard_embedded::{
+        Embedded, EmbeddedProvider, EmbeddedSettings, StaticRecord, TransferKey, TransferSettings,
+    };
     use rtoguard_provider_api::Provider;
     use tokio::sync::Mutex;
 
-    use crate::config::{Config, EmbeddedConfig};
+    use crate::config::{Config, EmbeddedConfig, EmbeddedTransfer};
 
     /// The servers running in this process, by provider name, with the
     /// settings each was started with.
@@ -46,7 +48,7 @@ mod running {
         name: &str,
         c: &EmbeddedConfig,
     ) -> Result<Arc<dyn Provider>, String> {
-        let settings = settings(cfg, name, c);
+        let settings = settings(cfg, name, c)?;
         let mut running = RUNNING.lock().await;
         if let Some((was, server)) = running.get(name)
             && let Some(server) = server.upgrade()
@@ -66,9 +68,15 @@ mod running {
 
     /// The server's settings: the configured zones, each service's record
     /// served from its first pool until the first write (unless the zone
-    /// names it), and the state file in the state directory.
-    fn settings(cfg: &Config, name: &str, c: &EmbeddedConfig) -> EmbeddedSettings {
+    /// names it), the transfer keys read from their files or variables,
+    /// and the state file in the state directory.
+    fn settings(cfg: &Config, name: &str, c: &EmbeddedConfig) -> Result<EmbeddedSettings, String> {
         let mut zones: Vec<_> = c.zones.iter().map(crate::config::zone_settings).collect();
+        for (zone, z) in zones.iter_mut().zip(&c.zones) {
+            if let Some(t) = &z.transfer {
+                zone.transfer = Some(transfer(&z.name, t)?);
+            }
+        }
         for svc in cfg.services.iter().filter(|s| s.provider == name) {
             let Some(zone) = zones.iter_mut().find(|z| z.name == svc.zone) else {
                 continue;
@@ -93,7 +101,7 @@ mod running {
                 values: first.endpoints.clone(),
             });
         }
-        EmbeddedSettings {
+        Ok(EmbeddedSettings {
             name: name.to_string(),
             listen: c.listen.clone(),
             zones,
@@ -103,7 +111,37 @@ mod running {
                     .state_dir
                     .join(format!("embedded-{name}.json")),
             ),
+        })
+    }
+
+    /// A zone's transfer settings with each key's secret read and decoded;
+    /// errors name the zone, the key and where its secret is, never the secret.
+    pub(super) fn transfer(zone: &str, t: &EmbeddedTransfer) -> Result<TransferSettings, String> {
+        let mut keys = Vec::new();
+        for (name, algorithm, source) in &t.keys {
+            let secret = source
+                .read()
+                .map_err(|e| format!("zone {zone}, transfer key {name}: {e}"))?;
+            let secret =
+                rtoguard_provider_api::decode_base64(secret.expose()).ok_or_else(|| {
+                    format!(
+                        "zone {zone}, transfer key {name}: the secret in {} is not valid base64",
+                        source.describe()
+                    )
+                })?;
+            keys.push(TransferKey {
+                name: name.clone(),
+                algorithm: *algorithm,
+                secret,
+            });
         }
+        Ok(TransferSettings {
+            listen: t.listen,
+            keys,
+            allow: t.allow.clone(),
+            notify: t.notify.clone(),
+            keep: usize::try_from(t.keep).unwrap_or(usize::MAX),
+        })
     }
 
     /// `name` made absolute under `zone` when it is relative.
@@ -113,5 +151,48 @@ mod running {
         } else {
             format!("{name}.{zone}")
         }
+    }
+}
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    use crate::config::{EmbeddedTransfer, SecretSource, TsigAlgorithm};
+
+    fn transfer(source: SecretSource) -> EmbeddedTransfer {
+        EmbeddedTransfer {
+            listen: "127.0.0.1:5300".parse().expect("address"),
+            keys: vec![("xfr.".into(), TsigAlgorithm::HmacSha256, source)],
+            allow: Vec::new(),
+            notify: vec!["127.0.0.1:53".parse().expect("address")],
+            keep: 8,
+        }
+    }
+
+    #[test]
+    fn transfer_keys_are_read_and_decoded_and_errors_never_show_the_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("xfr.secret");
+        std::fs::write(&good, "c2VjcmV0LWJ5dGVz\n").expect("write");
+        let t = super::running::transfer("gslb.test.", &transfer(SecretSource::File(good)))
+            .expect("a readable base64 secret");
+        assert_eq!(t.keys[0].secret, b"secret-bytes");
+        assert_eq!(t.keys[0].name, "xfr.");
+        assert!(!format!("{t:?}").contains("secret-bytes"), "{t:?}");
+        assert_eq!(t.keep, 8);
+
+        let bad = dir.path().join("bad.secret");
+        std::fs::write(&bad, "not base64 at all!").expect("write");
+        let err = super::running::transfer("gslb.test.", &transfer(SecretSource::File(bad)))
+            .expect_err("not base64");
+        assert!(
+            err.contains("gslb.test.") && err.contains("xfr.") && err.contains("bad.secret"),
+            "{err}"
+        );
+        assert!(!err.contains("at all"), "the secret is not shown: {err}");
+
+        let missing = dir.path().join("absent");
+        let err = super::running::transfer("gslb.test.", &transfer(SecretSource::File(missing)))
+            .expect_err("absent");
+        assert!(err.contains("absent"), "{err}");
     }
 }

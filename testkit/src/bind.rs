@@ -327,3 +327,22 @@ fn write_files(dir: &Path, b: &BindBuilder, port: u16) -> std::io::Result<()> {
     }
     std::fs::write(dir.join("named.conf"), conf)
 }
+
+/// Start a secondary of `zone` without the key, transferring from
+/// `primary`, and check that its transfer is REFUSED and that it serves
+/// nothing at `name` (SERVFAIL); panics with its log otherwise.
+pub async fn assert_unkeyed_secondary_refused(zone: &str, primary: SocketAddr, name: &str) {
+    let builder = Bind::builder(zone).secondary_of(primary).without_zone();
+    let secondary = tokio::task::spawn_blocking(move || builder.start())
+        .await
+        .expect("start BIND");
+    assert!(
+        crate::eventually(|| secondary.log().contains("Transfer status: REFUSED")).await,
+        "BIND's transfer is refused:\n{}",
+        secondary.log()
+    );
+    assert_eq!(
+        secondary.query(name, RecordType::A).rcode,
+        hickory_proto::op::ResponseCode::ServFail
+    );
+}

@@ -49,6 +49,19 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Polls `check` every 100 ms for up to 20 s; whether it ever held (a
+/// bounded wait for a peer, e.g. a secondary serving a transferred change).
+pub async fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let start = tokio::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// A random TSIG secret (32 bytes), base64.
 pub fn random_secret() -> String {
     let bytes: [u8; 32] = rand::random();

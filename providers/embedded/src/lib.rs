@@ -6,7 +6,10 @@
 //! - [`store`]: the served zones, swapped whole on every write (compare-and-set,
 //!   a new SOA serial each time).
 //! - [`server`]: the UDP and TCP listeners (hickory-server) and the request
-//!   handler: EDNS, truncation, RFC 8482 ANY, REFUSED transfers for now.
+//!   handler: EDNS, truncation, RFC 8482 ANY, REFUSED transfers (they have
+//!   their own address); the transfer listeners of each zone that has one.
+//! - [`transfer`]: outgoing AXFR/IXFR with TSIG and NOTIFY of one zone,
+//!   committed on every write.
 //! - [`limit`]: response rate limiting per client prefix (/24, /56).
 //! - [`provider`]: the [`Provider`](rtoguard_provider_api::Provider) contract
 //!   over the store: read what is served, apply a change as a swap.
@@ -18,11 +21,14 @@ pub mod provider;
 pub mod server;
 pub mod settings;
 pub mod store;
+pub mod transfer;
 pub mod zone;
 
 pub use provider::EmbeddedProvider;
 pub use server::Embedded;
-pub use settings::{EmbeddedSettings, NameServer, StaticRecord, ZoneSettings};
+pub use settings::{
+    EmbeddedSettings, NameServer, StaticRecord, TransferKey, TransferSettings, ZoneSettings,
+};
 pub use store::{Store, SwapError};
 
 /// The lowest TTL the embedded server serves, in seconds.

@@ -37,6 +37,8 @@ pub struct Embedded {
     name: String,
     store: Arc<Store>,
     addrs: Vec<SocketAddr>,
+    /// Each transfer address (ports resolved), by zone apex.
+    transfer_addrs: Vec<(Name, SocketAddr)>,
     server: Mutex<Server<Handler>>,
     /// The listeners' shutdown token.
     cancel: tokio_util::sync::CancellationToken,
@@ -77,6 +79,12 @@ impl Embedded {
             addrs.push(addr);
         }
         let cancel = server.shutdown_token().clone();
+        let mut transfer_addrs = Vec::new();
+        for (apex, t) in store.transfers() {
+            let addr = serve_transfers(t, &cancel).await?;
+            info!(provider = %settings.name, zone = %apex, %addr, "Zone transfers are served.");
+            transfer_addrs.push((apex.clone(), addr));
+        }
         if let Some(l) = limiter {
             let stop = cancel.clone();
             tokio::spawn(async move {
@@ -94,6 +102,7 @@ impl Embedded {
             name: settings.name.clone(),
             store,
             addrs,
+            transfer_addrs,
             server: Mutex::new(server),
             cancel,
         }))
@@ -107,6 +116,15 @@ impl Embedded {
     /// The addresses it answers on (ports resolved), UDP and TCP alike.
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// Where secondaries transfer `zone` from (port resolved), if they may.
+    pub fn transfer_addr(&self, zone: &str) -> Option<SocketAddr> {
+        let apex = crate::zone::parse_name(zone, &Name::root()).ok()?;
+        self.transfer_addrs
+            .iter()
+            .find(|(a, _)| *a == apex)
+            .map(|(_, addr)| *addr)
     }
 
     /// What it serves.
@@ -131,6 +149,8 @@ impl Embedded {
                 warn!(provider = %self.name, "Embedded authoritative server did not stop in time.")
             }
         }
+        // The transfer listeners end with the same token.
+        self.cancel.cancel();
     }
 }
 
@@ -223,10 +243,9 @@ impl RequestHandler for Handler {
 }
 
 impl Handler {
-    /// AXFR and IXFR (over TCP; over UDP as well): the one place zone
-    /// transfers are answered. Refused until transfers are configured; the
-    /// zone's records (SOA first) and serial come from
-    /// [`crate::zone::Zone::records`] and [`crate::zone::Zone::serial`].
+    /// AXFR and IXFR on the query address: refused. Transfers are served
+    /// on each zone's own transfer address (TSIG needs the request's bytes
+    /// as received), see [`serve_transfers`].
     async fn transfer<R: ResponseHandler>(
         &self,
         request: &Request,
@@ -281,6 +300,40 @@ fn header_only(request: &Request, rcode: ResponseCode) -> ResponseInfo {
         metadata,
         counts: HeaderCounts::default(),
     })
+}
+
+/// Bind `t`'s transfer address (TCP for AXFR/IXFR, UDP for the SOA query
+/// before one) and serve it until `cancel`; the address bound.
+async fn serve_transfers(
+    t: &Arc<crate::transfer::ZoneTransfer>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<SocketAddr, crate::Error> {
+    let (udp, tcp) = bind_pair(t.listen()).await?;
+    let addr = udp.local_addr().map_err(|source| crate::Error::Bind {
+        addr: t.listen(),
+        proto: "UDP",
+        source,
+    })?;
+    let tcp_task = rtoguard_dns::transfer::serve_transfers(tcp, t.transfers().clone());
+    let udp_task = rtoguard_dns::transfer::serve_transfers_udp(udp, t.transfers().clone());
+    for (task, proto) in [
+        (
+            Box::pin(tcp_task) as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,
+            "TCP",
+        ),
+        (Box::pin(udp_task), "UDP"),
+    ] {
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                r = task => if let Err(error) = r {
+                    warn!(%addr, proto, %error, "The zone transfer listener stopped.");
+                }
+            }
+        });
+    }
+    Ok(addr)
 }
 
 /// UDP and TCP on the same address; for port 0, the same free port. A fixed

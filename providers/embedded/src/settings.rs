@@ -34,6 +34,45 @@ pub struct ZoneSettings {
     /// Other records served from the start; a service's record named here is
     /// what rtoguard serves until its first write.
     pub records: Vec<StaticRecord>,
+    /// Outgoing zone transfers to secondaries (None: refused).
+    pub transfer: Option<TransferSettings>,
+}
+
+/// Zone transfers of one zone (rtoguard as a hidden primary): where
+/// secondaries transfer from, with which keys, and whom to NOTIFY.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferSettings {
+    /// The transfer address, TCP (AXFR, IXFR) and UDP (the SOA query before
+    /// a transfer); port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The keys a secondary may sign with; every request must be signed.
+    pub keys: Vec<TransferKey>,
+    /// The secondaries' addresses allowed to transfer (empty: any, key still required).
+    pub allow: Vec<IpAddr>,
+    /// Where to send NOTIFY after every write, signed with the first key.
+    pub notify: Vec<SocketAddr>,
+    /// How many changes are kept for IXFR (older secondaries get AXFR).
+    pub keep: usize,
+}
+
+/// A TSIG key (RFC 8945). `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TransferKey {
+    /// The key's name, as the secondary's `key` statement names it.
+    pub name: String,
+    pub algorithm: rtoguard_provider_api::TsigAlgorithm,
+    /// The secret, decoded.
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for TransferKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransferKey")
+            .field("name", &self.name)
+            .field("algorithm", &self.algorithm)
+            .field("secret", &"REDACTED")
+            .finish()
+    }
 }
 
 /// A name server of the zone with its addresses (glue when inside the zone).

@@ -12,6 +12,7 @@ use hickory_proto::rr::{Name, RData, Record};
 use rtoguard_provider_api::{Change, RecordSet, RecordType, sorted};
 
 use crate::settings::ZoneSettings;
+use crate::transfer::ZoneTransfer;
 use crate::zone::{Zone, parse_name};
 
 /// Every zone served, most specific first.
@@ -54,6 +55,8 @@ pub struct Store {
     current: RwLock<Arc<Snapshot>>,
     /// Held by the one writer; the sets written so far, as persisted.
     writer: Mutex<Written>,
+    /// The zones with outgoing transfers, by apex.
+    transfers: BTreeMap<Name, Arc<ZoneTransfer>>,
 }
 
 /// The record sets written through the provider, and where they are kept.
@@ -158,6 +161,7 @@ impl Store {
         // Never behind the last serial written: secondaries would ignore it.
         let serial = now_serial().max(written.serial.wrapping_add(1));
         let mut built = Vec::new();
+        let mut transfers = BTreeMap::new();
         for z in zones {
             let mut zone = Zone::build(z, serial).map_err(|message| crate::Error::Zone {
                 zone: z.name.clone(),
@@ -174,13 +178,26 @@ impl Store {
                     }
                 }
             }
+            if let Some(t) = &z.transfer {
+                let t = ZoneTransfer::new(&zone, t).map_err(|message| crate::Error::Zone {
+                    zone: z.name.clone(),
+                    message,
+                })?;
+                transfers.insert(zone.origin().clone(), Arc::new(t));
+            }
             built.push(Arc::new(zone));
         }
         built.sort_by_key(|z| std::cmp::Reverse(z.origin().num_labels()));
         Ok(Self {
             current: RwLock::new(Arc::new(Snapshot { zones: built })),
             writer: Mutex::new(written),
+            transfers,
         })
+    }
+
+    /// The zones with outgoing transfers, by apex.
+    pub fn transfers(&self) -> &BTreeMap<Name, Arc<ZoneTransfer>> {
+        &self.transfers
     }
 
     /// What is served now.
@@ -268,12 +285,24 @@ impl Store {
         written
             .keep(&z.origin().to_ascii(), key, kept, serial)
             .map_err(|e| SwapError::State(e.to_string()))?;
-        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
-        let mut snap = Snapshot::clone(&current);
-        if let Some((i, _)) = snap.zone_named(z.origin()) {
-            snap.zones[i] = Arc::new(next);
+        // Transfers serve what queries are answered from, at the same serial.
+        let transfer = self.transfers.get(z.origin());
+        let soa = transfer.map(|t| t.commit(&next));
+        {
+            let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+            let mut snap = Snapshot::clone(&current);
+            if let Some((i, _)) = snap.zone_named(z.origin()) {
+                snap.zones[i] = Arc::new(next);
+            }
+            *current = Arc::new(snap);
         }
-        *current = Arc::new(snap);
+        match (transfer, soa) {
+            (Some(t), Some(Ok(soa))) => t.notify(soa),
+            (_, Some(Err(e))) => {
+                tracing::warn!(zone = %z.origin(), error = %e, "The written zone cannot be transferred; secondaries keep the previous version.")
+            }
+            _ => {}
+        }
         Ok(serial)
     }
 }

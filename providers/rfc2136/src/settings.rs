@@ -83,43 +83,8 @@ impl Rfc2136Settings {
     }
 }
 
-/// Strict standard base64 (RFC 4648 §4, padding optional, whitespace ignored).
-/// `None` on any other character or a dangling bit group.
-pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let mut bits = 0u32;
-    let mut nbits = 0u32;
-    let mut out = Vec::new();
-    let mut padding = 0usize;
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        if c == b'=' {
-            padding += 1;
-            continue;
-        }
-        if padding > 0 {
-            return None; // data after padding
-        }
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push((bits >> nbits) as u8);
-            bits &= (1 << nbits) - 1;
-        }
-    }
-    // Leftover bits must be fewer than a byte and zero; 6 leftover bits means a lone char.
-    if nbits >= 6 || bits != 0 || padding > 2 {
-        return None;
-    }
-    Some(out)
-}
+/// Strict standard base64, shared with the embedded provider's transfer keys.
+pub(crate) use rtoguard_provider_api::decode_base64;
 
 #[cfg(test)]
 mod tests {

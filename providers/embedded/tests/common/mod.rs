@@ -52,6 +52,7 @@ pub fn settings(rate_limit: u32) -> EmbeddedSettings {
                 rec("a.b", "TXT", &["\"deep\""]),
                 rec("@", "TXT", &["\"v=spf1 -all\""]),
             ],
+            transfer: None,
         }],
     }
 }
