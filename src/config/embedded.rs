@@ -290,7 +290,7 @@ fn transfer(
             let msg = format!("{name:?} is not a key name: write e.g. \"xfr.\"");
             issues.add(Some(key.name.span()), format!("{f}.name"), msg);
         }
-        let algorithm = super::providers::tsig_algorithm(issues, &key.algorithm, &f, "algorithm");
+        let algorithm = super::tsig::tsig_algorithm(issues, &key.algorithm, &f, "algorithm");
         let secret = issues.secret(
             &f,
             "secret",

@@ -24,6 +24,7 @@ pub mod specs;
 mod summary;
 mod tables;
 mod topology;
+mod tsig;
 mod types;
 mod types_notify;
 mod validate;

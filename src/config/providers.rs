@@ -8,7 +8,7 @@ use serde_spanned::Spanned;
 use toml::de::DeValue;
 
 use super::locate::Issues;
-use super::raw::{RawCloudflare, RawPowerDns, RawRfc2136, RawRoute53, RawWebhookProvider, S};
+use super::raw::{RawCloudflare, RawPowerDns, RawRfc2136, RawRoute53, RawWebhookProvider};
 use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
@@ -120,7 +120,8 @@ fn rfc2136(
             msg,
         );
     }
-    let algorithm = tsig_algorithm(issues, &raw.tsig_algorithm, field, "tsig_algorithm");
+    let algorithm =
+        super::tsig::tsig_algorithm(issues, &raw.tsig_algorithm, field, "tsig_algorithm");
     let secret = issues.secret(
         field,
         "tsig_secret",
@@ -244,29 +245,4 @@ fn powerdns(
         dns_server: dns_server?,
         requests_per_second: rps,
     })
-}
-
-/// A TSIG algorithm's word at `{field}.{key}` (hmac-sha256 when absent).
-pub(super) fn tsig_algorithm(
-    issues: &mut Issues<'_>,
-    value: &Option<S<String>>,
-    field: &str,
-    key: &str,
-) -> Option<TsigAlgorithm> {
-    let Some(a) = value else {
-        return Some(TsigAlgorithm::HmacSha256);
-    };
-    let found = TsigAlgorithm::ALL
-        .iter()
-        .find(|(_, w)| w.eq_ignore_ascii_case(a.get_ref()));
-    if found.is_none() {
-        let allowed: Vec<_> = TsigAlgorithm::ALL.iter().map(|(_, w)| *w).collect();
-        let msg = format!(
-            "unknown TSIG algorithm {:?}: allowed are {}",
-            a.get_ref(),
-            allowed.join(", ")
-        );
-        issues.add(Some(a.span()), format!("{field}.{key}"), msg);
-    }
-    found.map(|(alg, _)| *alg)
 }
