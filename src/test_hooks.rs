@@ -127,8 +127,3 @@ pub fn served_here() -> bool {
     let var = std::env::var("RTOGUARD_TEST_SERVED_HERE");
     var.is_ok_and(|v| v.trim() == "1")
 }
-
-#[cfg(not(feature = "test-hooks"))]
-pub fn served_here() -> bool {
-    false
-}
