@@ -2,8 +2,8 @@
 //! (`test-hooks`, `RTOGUARD_TEST_SERVED_HERE=1`): every controller keeps its
 //! own copy in `served-here.json` in its state directory, so a write
 //! changes only that controller's copy, and a test reads each copy. It
-//! stands in for a provider that serves here (rtoguard answering queries
-//! itself) until one is merged; compare-and-set is a compare under a lock.
+//! stands in for the embedded provider (rtoguard answering queries
+//! itself) without DNS; compare-and-set is a compare under a lock.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
