@@ -11,9 +11,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::cluster::{Cluster, Node, Options};
+use common::cluster::{Cluster, Node, Options, first_and_all};
 use common::daemon::wait_for;
 use serde_json::Value;
 
@@ -57,22 +57,9 @@ fn after_the_writer_flips_every_controller_serves_the_same_pool() {
     c.primary.stop();
 
     // Each copy polled in turn, as clients of three regions would ask.
-    let mut first: Option<Instant> = None;
-    let mut all: Option<Instant> = None;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while all.is_none() && Instant::now() < deadline {
-        let on_standby = ids
-            .iter()
-            .filter(|id| serves(&c, c.node(id)) == STANDBY)
-            .count();
-        if on_standby > 0 && first.is_none() {
-            first = Some(Instant::now());
-        }
-        if on_standby == ids.len() {
-            all = Some(Instant::now());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (first, all) = first_and_all(&ids, Duration::from_secs(30), |id| {
+        serves(&c, c.node(id)) == STANDBY
+    });
     let (Some(first), Some(all)) = (first, all) else {
         panic!("not every controller serves standby\n{}", c.logs());
     };

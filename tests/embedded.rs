@@ -192,7 +192,7 @@ fn three_controllers_serve_the_same_pool_after_a_flip() {
     use std::net::IpAddr;
     use std::sync::{Arc, Mutex};
 
-    use common::cluster::{Cluster, Options};
+    use common::cluster::{Cluster, Options, first_and_all};
 
     let servers: Arc<Mutex<BTreeMap<String, SocketAddr>>> = Arc::default();
     let seen = servers.clone();
@@ -221,22 +221,9 @@ fn three_controllers_serve_the_same_pool_after_a_flip() {
         );
     }
     c.primary.stop();
-    let mut first: Option<Instant> = None;
-    let mut all: Option<Instant> = None;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while all.is_none() && Instant::now() < deadline {
-        let on_standby = ids
-            .iter()
-            .filter(|id| answer(id).as_deref() == Some("127.0.0.3"))
-            .count();
-        if on_standby > 0 && first.is_none() {
-            first = Some(Instant::now());
-        }
-        if on_standby == ids.len() {
-            all = Some(Instant::now());
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let (first, all) = first_and_all(&ids, Duration::from_secs(30), |id| {
+        answer(id).as_deref() == Some("127.0.0.3")
+    });
     let (Some(first), Some(all)) = (first, all) else {
         panic!("not every server answers standby\n{}", c.logs());
     };

@@ -362,3 +362,29 @@ fn service_text(bind: &Bind, dir: &TempDir, port: u16, health: &str) -> String {
     let ttl = r#"ttl = { normal = "30s", lowered = "5s", restore_after = "1h" }"#;
     super::provider_and_service(bind, &secret, port, ttl, health, ("c12", "c13"))
 }
+
+/// Asks `serves(id)` of every id in turn, as clients of each region would,
+/// until all answer yes or `within` passes: when the first did and when all
+/// did (`None`: never).
+#[allow(dead_code)] // Not every test binary that has `common` asks.
+pub fn first_and_all(
+    ids: &[&str],
+    within: Duration,
+    mut serves: impl FnMut(&str) -> bool,
+) -> (Option<std::time::Instant>, Option<std::time::Instant>) {
+    #[allow(clippy::disallowed_methods)] // Wall clock of a real cluster.
+    let now = std::time::Instant::now;
+    let (mut first, mut all) = (None, None);
+    let deadline = now() + within;
+    while all.is_none() && now() < deadline {
+        let yes = ids.iter().filter(|id| serves(id)).count();
+        if yes > 0 && first.is_none() {
+            first = Some(now());
+        }
+        if yes == ids.len() {
+            all = Some(now());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (first, all)
+}
