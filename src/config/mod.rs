@@ -10,6 +10,7 @@
 mod compiled;
 mod embedded;
 mod fast;
+mod groups;
 mod limits;
 mod locate;
 mod notify;
@@ -44,6 +45,8 @@ mod tests_embedded_transfer;
 mod tests_fast;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_groups;
 #[cfg(test)]
 mod tests_limits;
 #[cfg(test)]

@@ -23,6 +23,9 @@ pub fn summary(cfg: &Config) -> String {
             super::Topology::of(&cfg.controller, &cfg.peers, s)
         );
     }
+    for g in &cfg.groups {
+        let _ = writeln!(out, "group {}: {}", g.name, g.services.join(", "));
+    }
     for w in &cfg.notify.webhooks {
         let events: Vec<&str> = w.events.iter().map(|e| e.as_str()).collect();
         let _ = writeln!(

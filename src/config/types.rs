@@ -23,6 +23,8 @@ pub struct Config {
     pub peers: Vec<Peer>,
     pub providers: BTreeMap<String, ProviderConfig>,
     pub services: Vec<Service>,
+    /// `[[groups]]`: named sets of services that move together.
+    pub groups: Vec<Group>,
     /// `[notify]`; no webhooks when the section is left out.
     pub notify: super::types_notify::Notify,
     /// What validates but cannot work as written (an RTO the TTL cannot
@@ -37,10 +39,23 @@ impl Config {
         self.services.iter().find(|s| s.name == name)
     }
 
+    /// The group with this name.
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
     /// How many vantages probe: this controller and its peers.
     pub fn vantages(&self) -> usize {
         1 + self.peers.len()
     }
+}
+
+/// One `[[groups]]` entry: services that move together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub name: String,
+    /// The services' names, in the order written; each names a service.
+    pub services: Vec<String>,
 }
 
 /// This controller instance.

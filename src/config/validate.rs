@@ -13,9 +13,16 @@ use super::raw::{RawController, RawPeer};
 use super::secret::SecretSource;
 use super::tables::{elements, parse_section, url_check};
 use super::types::*;
-use super::{notify, providers, service};
+use super::{groups, notify, providers, service};
 
-const SECTIONS: [&str; 5] = ["controller", "peers", "providers", "services", "notify"];
+const SECTIONS: [&str; 6] = [
+    "controller",
+    "peers",
+    "providers",
+    "services",
+    "groups",
+    "notify",
+];
 
 /// Validate the parsed document; None when some part could not be built.
 pub(super) fn config(
@@ -90,6 +97,8 @@ pub(super) fn config(
         vantages: 1 + peer_entries,
     };
     let services = service::services(issues, root, table.get("services"), &known);
+    let declared_services = groups::declared_services(table.get("services"));
+    let groups = groups::groups(issues, root, table.get("groups"), &declared_services);
     let notify = notify::notify(issues, root, table.get("notify"));
     if let Some(c) = controller.as_ref().filter(|_| peers.len() == peer_entries) {
         super::topology::check(issues, root, c, &peers, &services);
@@ -100,6 +109,7 @@ pub(super) fn config(
         peers,
         providers,
         services,
+        groups,
         notify,
         warnings: Vec::new(),
     })
