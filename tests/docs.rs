@@ -244,3 +244,26 @@ fn readme_links_every_guide_and_the_changelog() {
         );
     }
 }
+
+/// The README's capabilities table is the code's table, row for row: a
+/// provider added to `providers/api/src/table.rs` fails here until the
+/// README has its line (printed below to paste).
+#[test]
+fn the_readme_s_capabilities_table_is_the_code_s() {
+    let readme = read("README.md");
+    let table = rtoguard_provider_api::table::markdown();
+    assert!(
+        readme.contains(&table),
+        "README.md's capabilities table differs from the code's; it should read:\n{table}"
+    );
+    // Every provider type of the table has its line in the provider table too.
+    for row in rtoguard_provider_api::table::ROWS {
+        let line = format!("\n| `{}` | ", row.kind);
+        assert_eq!(
+            readme.matches(&line).count(),
+            2,
+            "{}: one line in the provider table, one in the capabilities table",
+            row.kind
+        );
+    }
+}

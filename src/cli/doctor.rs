@@ -29,6 +29,7 @@ pub async fn run(a: &DoctorArgs) -> ExitCode {
         );
     }
     out.add(fixed::secrets(&cfg));
+    out.add(fixed::capabilities(&cfg));
     out.add(live::providers(&cfg).await);
     out.add(live::pools(&cfg).await);
     out.add(live::dns(&cfg).await);

@@ -1,4 +1,4 @@
-//! The doctor's checks that need no network: secrets and files readable, the writer rule, region loss, the RTO budget.
+//! The doctor's checks that need no network: secrets and files readable, each provider's capabilities, the writer rule, region loss, the RTO budget.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +13,20 @@ pub fn secrets(cfg: &Config) -> Vec<Line> {
         .collect();
     lines.extend(files(cfg).iter().map(|(field, path)| file(field, path)));
     lines
+}
+
+/// Each configured provider's row of the capabilities table: how strong
+/// its fence is, weights, alias, TTL floor and typical sync time.
+pub fn capabilities(cfg: &Config) -> Vec<Line> {
+    cfg.providers
+        .values()
+        .filter_map(|p| {
+            let kind = p.kind.type_name();
+            let row = rtoguard_provider_api::table::row(kind)?.with_floor(p.kind.ttl_floor());
+            let what = format!("{} ({kind}) capabilities", p.name);
+            Some(Line::ok("provider", what, row.describe()))
+        })
+        .collect()
 }
 
 /// (config field, source) of every secret.

@@ -452,4 +452,4 @@ pub(super) fn served_zones(
 }
 
 /// How long a write through the embedded provider takes: an in-memory swap.
-pub const WRITE_EMBEDDED: Duration = Duration::from_millis(1);
+pub const WRITE_EMBEDDED: Duration = rtoguard_provider_api::table::EMBEDDED.sync_time;

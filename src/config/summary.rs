@@ -13,6 +13,10 @@ pub fn summary(cfg: &Config) -> String {
     out.push_str("providers:\n");
     for p in cfg.providers.values() {
         let _ = writeln!(out, "  {:<12} {}", p.name, provider(&p.kind));
+        if let Some(row) = rtoguard_provider_api::table::row(p.kind.type_name()) {
+            let row = row.with_floor(p.kind.ttl_floor());
+            let _ = writeln!(out, "  {:<12} {}", "", row.describe());
+        }
     }
     out.push_str("services:\n");
     for s in &cfg.services {

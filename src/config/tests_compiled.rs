@@ -65,3 +65,22 @@ fn the_build_knows_which_providers_it_carries() {
     assert_eq!(provider_compiled("powerdns"), cfg!(feature = "powerdns"));
     assert!(!provider_compiled("gcloud"));
 }
+
+/// The capabilities table's TTL floors are the compiled providers' own.
+#[test]
+fn the_capabilities_table_has_each_compiled_provider_s_floor() {
+    use rtoguard_provider_api::table;
+    let floors = [
+        (table::RFC2136, super::compiled::RFC2136_TTL_FLOOR),
+        (table::ROUTE53, super::compiled::ROUTE53_TTL_FLOOR),
+        (table::CLOUDFLARE, super::compiled::CLOUDFLARE_TTL_FLOOR),
+        (table::POWERDNS, super::compiled::POWERDNS_TTL_FLOOR),
+        (table::EMBEDDED, super::compiled::EMBEDDED_TTL_FLOOR),
+        (table::WEBHOOK, super::compiled::WEBHOOK_TTL_FLOOR),
+    ];
+    for (row, floor) in floors {
+        if provider_compiled(row.kind) {
+            assert_eq!(row.ttl_floor, floor, "{}", row.kind);
+        }
+    }
+}

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use rtoguard_provider_api::table;
+
 use serde_spanned::Spanned;
 use toml::de::DeValue;
 
@@ -11,15 +13,12 @@ use super::types::{Config, ProviderKind, Service};
 use super::values::show;
 
 /// How long a provider takes to accept a change and serve it, as commonly
-/// observed: RFC 2136 at a primary is about a second, Cloudflare's API a few
-/// seconds, Route 53's change to INSYNC up to a minute.
-pub const WRITE_RFC2136: Duration = Duration::from_secs(1);
-pub const WRITE_CLOUDFLARE: Duration = Duration::from_secs(5);
-pub const WRITE_ROUTE53: Duration = Duration::from_secs(60);
-/// PowerDNS serves an API change from its backend at once.
-pub const WRITE_POWERDNS: Duration = Duration::from_secs(1);
-/// A webhook provider writes to whatever is behind it: a few seconds, as Cloudflare.
-pub const WRITE_WEBHOOK: Duration = Duration::from_secs(5);
+/// observed: each provider type's typical sync time in the capabilities table.
+pub const WRITE_RFC2136: Duration = table::RFC2136.sync_time;
+pub const WRITE_CLOUDFLARE: Duration = table::CLOUDFLARE.sync_time;
+pub const WRITE_ROUTE53: Duration = table::ROUTE53.sync_time;
+pub const WRITE_POWERDNS: Duration = table::POWERDNS.sync_time;
+pub const WRITE_WEBHOOK: Duration = table::WEBHOOK.sync_time;
 
 /// The expected write time of a provider kind.
 pub fn write_time(kind: &ProviderKind) -> Duration {

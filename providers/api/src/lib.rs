@@ -8,11 +8,13 @@
 //! - [`ProviderError`]: one error type that says whether a retry can help.
 //! - [`TsigAlgorithm`]: the TSIG algorithms the config and RFC 2136 share.
 //! - [`limits`]: the shared request budget (`governor`) and retry with backoff.
+//! - [`table`]: the capabilities table, one row per provider type, as data.
 
 #![forbid(unsafe_code)]
 
 pub mod limits;
 mod record;
+pub mod table;
 mod tsig;
 
 use std::time::Duration;
