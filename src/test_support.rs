@@ -33,6 +33,8 @@ pub fn service() -> Service {
         failback: Failback {
             mode: FailbackMode::Manual,
             stable_for: Duration::from_secs(300),
+            steps: Vec::new(),
+            step_hold: Duration::from_secs(120),
         },
         probe: Probe {
             timeout: Duration::from_secs(2),

@@ -8,6 +8,7 @@
 //! turns a service into what the probe layer and the controller take.
 
 mod compiled;
+mod gradual;
 mod embedded;
 mod fast;
 mod groups;
@@ -45,6 +46,8 @@ mod tests_embedded_transfer;
 mod tests_fast;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_gradual;
 #[cfg(test)]
 mod tests_groups;
 #[cfg(test)]

@@ -186,6 +186,9 @@ pub(super) struct RawFailback {
     #[serde(default)]
     pub mode: FailbackMode,
     pub stable_for: Option<S<String>>,
+    /// A gradual failback: percent of weight on the preferred pool per step.
+    pub steps: Option<S<Vec<S<i64>>>>,
+    pub step_hold: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -83,7 +83,7 @@ fn service(
     let mut ttl = ttl(issues, &raw.ttl, field);
     let floor = known.floors.get(raw.provider.get_ref());
     limits::ttl_floor(issues, &mut ttl, &raw.ttl, floor, field);
-    let failback = failback(issues, &raw.failback, field);
+    let failback = failback(issues, &raw.failback, floor, field);
     let mut health = health(issues, &raw.health, field, known.vantages);
     let damping = damping(issues, &raw.damping, field);
     let probe = probe_value.and_then(|p| probe::probe(issues, root, p, field, &record));
@@ -206,8 +206,16 @@ fn ttl(issues: &mut Issues<'_>, raw: &RawTtl, field: &str) -> Ttl {
     }
 }
 
-fn failback(issues: &mut Issues<'_>, raw: &RawFailback, field: &str) -> Failback {
+fn failback(
+    issues: &mut Issues<'_>,
+    raw: &RawFailback,
+    floor: Option<&Floor>,
+    field: &str,
+) -> Failback {
+    let (steps, step_hold) = super::gradual::steps(issues, raw, floor, field);
     Failback {
+        steps,
+        step_hold,
         mode: raw.mode,
         stable_for: issues.duration(
             &raw.stable_for,

@@ -95,6 +95,8 @@ pub fn policy(svc: &Service) -> Policy {
         // The provider's own floor replaces this once it is built.
         ttl_floor: 1,
         local: crate::controller::Local::new(&svc.name, svc.rto),
+        steps: svc.failback.steps.clone(),
+        step_hold: svc.failback.step_hold,
     }
 }
 

@@ -173,6 +173,16 @@ fn service(out: &mut String, s: &Service, cfg: &Config) {
         f.mode,
         show(f.stable_for)
     );
+    if !f.steps.is_empty() {
+        let steps: Vec<String> = f.steps.iter().map(|s| format!("{s}%")).collect();
+        let _ = writeln!(
+            out,
+            "    gradual failback: {} of the weight on {}, each step held {}",
+            steps.join(", "),
+            s.pools.first().map_or("the first pool", |p| p.name.as_str()),
+            show(f.step_hold)
+        );
+    }
     let _ = writeln!(
         out,
         "    probe {}, timeout {}",

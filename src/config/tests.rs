@@ -150,7 +150,9 @@ fn defaults_apply_where_the_example_leaves_options_out() {
         s.failback,
         Failback {
             mode: FailbackMode::Manual,
-            stable_for: Duration::from_secs(300)
+            stable_for: Duration::from_secs(300),
+            steps: Vec::new(),
+            step_hold: Duration::from_secs(120),
         }
     );
     assert_eq!(s.health.interval, Duration::from_secs(5));

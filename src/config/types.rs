@@ -247,10 +247,16 @@ pub struct Ttl {
     pub restore_after: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failback {
     pub mode: FailbackMode,
     pub stable_for: Duration,
+    /// A gradual failback (providers with weights): percent of weight on
+    /// the preferred pool at each step, strictly increasing, ending at 100.
+    /// Empty: the failback is one flip.
+    pub steps: Vec<u8>,
+    /// How long each step holds while the preferred pool stays healthy.
+    pub step_hold: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

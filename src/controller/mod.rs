@@ -88,6 +88,7 @@ mod decision;
 mod drill;
 pub mod durable;
 mod event;
+pub mod gradual;
 mod incident;
 mod incident_record;
 mod moves;

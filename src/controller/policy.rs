@@ -57,6 +57,18 @@ pub struct Policy {
     /// The service's name, RTO and this controller's writer delays.
     #[serde(default)]
     pub local: super::writer::Local,
+    /// A gradual failback (providers with weights): percent of weight on
+    /// the preferred pool per step, ending at 100 (see `gradual`); empty:
+    /// the failback is one flip.
+    #[serde(default)]
+    pub steps: Vec<u8>,
+    /// How long each step of a gradual failback holds.
+    #[serde(default = "default_step_hold")]
+    pub step_hold: Duration,
+}
+
+fn default_step_hold() -> Duration {
+    Duration::from_secs(120)
 }
 
 fn default_ttl_floor() -> u32 {
@@ -96,6 +108,8 @@ impl Policy {
             retry_after: Duration::from_secs(30),
             ttl_floor: default_ttl_floor(),
             local: super::writer::Local::default(),
+            steps: Vec::new(),
+            step_hold: default_step_hold(),
         }
     }
 
