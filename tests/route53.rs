@@ -109,3 +109,108 @@ fn the_daemon_fails_over_weighted_records_on_route53() {
     );
     d.stop();
 }
+
+/// A service on Route 53 (moto at `url`) with a gradual failback, as the config says it.
+fn gradual_service(url: &str) -> rtoguard::config::Service {
+    let text = format!(
+        r#"[controller]
+id = "test"
+[providers.aws]
+type = "route53"
+region = "us-east-1"
+endpoint_url = "{url}"
+[[services]]
+name = "checkout"
+provider = "aws"
+zone = "{ZONE}"
+record = "{NAME}"
+type = "A"
+rto = "5m"
+ttl = {{ normal = "4s", lowered = "1s" }}
+failback = {{ mode = "manual", steps = [10, 50, 100], step_hold = "1s" }}
+probe = {{ type = "tcp", port = 80 }}
+[[services.pools]]
+name = "primary"
+region = "a"
+endpoints = ["127.0.0.2"]
+[[services.pools]]
+name = "standby"
+region = "b"
+endpoints = ["127.0.0.3"]
+"#
+    );
+    let cfg = rtoguard::config::parse(std::path::Path::new("config.toml"), &text)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(cfg.services[0].failback.steps, [10, 50, 100]);
+    cfg.services[0].clone()
+}
+
+/// The move engine writes each step of a gradual failback as one weighted
+/// compare-and-set change, refuses a step when a rival moved the weights,
+/// and rolls back by the same write.
+#[test]
+fn the_engine_writes_gradual_failback_steps_as_weighted_compare_and_set_changes() {
+    use rtoguard::engine::{Prepared, Quiet, apply, weights_change};
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = settings(&moto);
+    let p = rt.block_on(async {
+        let sdk = SdkRoute53::new(&s).await;
+        sdk.client()
+            .create_hosted_zone()
+            .name(ZONE)
+            .caller_reference("rtoguard-gradual")
+            .send()
+            .await
+            .expect("create zone");
+        Route53Provider::new(s.clone()).await.expect("provider")
+    });
+    let initial = vec![
+        RecordSet::new(NAME, RecordType::A, 5, ["127.0.0.2"]).with_weight("primary", 0),
+        RecordSet::new(NAME, RecordType::A, 5, ["127.0.0.3"]).with_weight("standby", 100),
+    ];
+    rt.block_on(p.apply(
+        ZONE,
+        &Change::new(NAME, RecordType::A, vec![], initial).unwrap(),
+    ))
+    .expect("create records");
+    let svc = gradual_service(&moto.url());
+    let dyn_p: std::sync::Arc<dyn Provider> =
+        std::sync::Arc::new(rt.block_on(Route53Provider::new(s.clone())).expect("provider"));
+    // moto refuses a CREATE identical to one it applied before ("already
+    // exists"), whatever was deleted since: each round writes its own TTL.
+    let step = |on_primary: u8, expect: [u8; 2], ttl: u32| {
+        rt.block_on(async {
+            let shares = [("primary", on_primary), ("standby", 100 - on_primary)];
+            match weights_change(&svc, &dyn_p, shares, Some(expect), ttl).await? {
+                Prepared::Change(c) => apply(&svc, &dyn_p, &c, Duration::from_secs(5), &Quiet)
+                    .await
+                    .map(|_| ()),
+                Prepared::Served => Ok(()),
+            }
+        })
+    };
+    let w = |a: u32, b: u32| vec![("primary".to_string(), a), ("standby".to_string(), b)];
+    let mut prev = [0, 100];
+    for on_primary in [10, 50] {
+        step(on_primary, prev, 4).expect("step");
+        assert_eq!(weights(&rt, &p), w(on_primary.into(), (100 - on_primary).into()));
+        prev = [on_primary, 100 - on_primary];
+    }
+    // A rival moves the weights: the next step expects 50/50 and is refused.
+    step(100, [10, 90], 4).expect_err("a conflict");
+    assert_eq!(weights(&rt, &p), w(50, 50), "nothing written on a conflict");
+    // The rollback: all weight back on the standby, values and set ids kept.
+    step(0, prev, 4).expect("rollback");
+    assert_eq!(weights(&rt, &p), w(0, 100));
+    step(10, [0, 100], 3).expect("again");
+    step(50, [10, 90], 3).expect("again");
+    step(100, [50, 50], 3).expect("last step");
+    assert_eq!(weights(&rt, &p), w(100, 0));
+    let sets = rt.block_on(p.read(ZONE, NAME, RecordType::A)).unwrap();
+    assert!(
+        sets.iter()
+            .any(|s| s.set_id.as_deref() == Some("primary") && s.values == ["127.0.0.2"]),
+        "{sets:?}"
+    );
+}

@@ -68,3 +68,41 @@ pub async fn flip_change(
     let desired = plan::desired_for(svc, &caps, &current, pool, ttl.max(caps.ttl_floor));
     Change::new(&svc.record, svc.rtype, current, desired).map(Prepared::Change)
 }
+
+/// One step of a gradual failback: `to.1` percent of the weight on pool
+/// `to.0`, the rest on `from.0`, at `ttl`. Only on providers with weights.
+/// Refused as a conflict unless the two pools' weights are `expect` (the
+/// previous step's, when given): the step fences against a rival writer
+/// on top of the provider's own compare-and-set.
+pub async fn weights_change(
+    svc: &Service,
+    p: &Arc<dyn Provider>,
+    shares: [(&str, u8); 2],
+    expect: Option<[u8; 2]>,
+    ttl: u32,
+) -> Result<Prepared, ProviderError> {
+    let caps = p.capabilities();
+    if !caps.weighted {
+        return Err(ProviderError::Refused(format!(
+            "provider {} has no weights: a gradual failback cannot split traffic on it",
+            p.name()
+        )));
+    }
+    let current = read(svc, p).await?;
+    let pools = [shares[0].0, shares[1].0];
+    let now = plan::weights::shares(&current, &pools);
+    if now == [u32::from(shares[0].1), u32::from(shares[1].1)] {
+        return Ok(Prepared::Served);
+    }
+    if let Some(e) = expect.filter(|e| now != [u32::from(e[0]), u32::from(e[1])]) {
+        return Err(ProviderError::Conflict {
+            provider: p.name().to_string(),
+            message: format!(
+                "expected weights {} {} and {} {}, found {} and {}",
+                pools[0], e[0], pools[1], e[1], now[0], now[1]
+            ),
+        });
+    }
+    let desired = plan::weights::weighted(svc, &current, &shares, ttl.max(caps.ttl_floor));
+    Change::new(&svc.record, svc.rtype, current, desired).map(Prepared::Change)
+}

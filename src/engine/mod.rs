@@ -17,7 +17,7 @@ use rtoguard_provider_api::{Change, Provider, ProviderError, Receipt, RecordSet,
 use crate::config::Service;
 use crate::plan::classify;
 
-pub use change::{Prepared, flip_change, ttl_change};
+pub use change::{Prepared, flip_change, ttl_change, weights_change};
 pub use intent::{IntentError, IntentRecord, close_intent, journal_intent};
 
 /// Wall-clock milestones of one applied change.

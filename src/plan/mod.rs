@@ -9,6 +9,7 @@
 //! other way round).
 
 mod active;
+pub mod weights;
 
 use std::fmt;
 use std::time::Duration;
@@ -199,28 +200,10 @@ pub fn desired_for(
     ttl: u32,
 ) -> Vec<RecordSet> {
     let weighted = caps.weighted && current.iter().any(|s| s.set_id.is_some());
-    let plain = |pool: &Pool| RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints);
     if !weighted {
-        return vec![plain(target)];
+        return vec![RecordSet::new(&svc.record, svc.rtype, ttl, &target.endpoints)];
     }
-    let mut out: Vec<RecordSet> = current
-        .iter()
-        .map(|s| {
-            let id = s.set_id.clone().unwrap_or_default();
-            let w = if id == target.name { 100 } else { 0 };
-            match svc.pool(&id) {
-                Some(p) => plain(p).with_weight(&id, w),
-                None => s.clone().with_ttl(ttl).with_weight(&id, w),
-            }
-        })
-        .collect();
-    if !out
-        .iter()
-        .any(|s| s.set_id.as_deref() == Some(&target.name))
-    {
-        out.push(plain(target).with_weight(&target.name, 100));
-    }
-    out
+    weights::weighted(svc, current, &[(target.name.as_str(), 100)], ttl)
 }
 
 impl fmt::Display for Plan {
