@@ -34,13 +34,14 @@ fn weights(rt: &tokio::runtime::Runtime, p: &Route53Provider) -> Vec<(String, u3
         .collect()
 }
 
-#[test]
-fn the_daemon_fails_over_weighted_records_on_route53() {
-    let moto = Moto::start();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = settings(&moto);
+/// A hosted zone for `ZONE` on moto holding `initial`, and a provider on it.
+fn zone_with(
+    rt: &tokio::runtime::Runtime,
+    s: &Route53Settings,
+    initial: Vec<RecordSet>,
+) -> Route53Provider {
     let p = rt.block_on(async {
-        let sdk = SdkRoute53::new(&s).await;
+        let sdk = SdkRoute53::new(s).await;
         sdk.client()
             .create_hosted_zone()
             .name(ZONE)
@@ -50,15 +51,24 @@ fn the_daemon_fails_over_weighted_records_on_route53() {
             .expect("create zone");
         Route53Provider::new(s.clone()).await.expect("provider")
     });
-    let initial = vec![
-        RecordSet::new(NAME, RecordType::A, 4, ["127.0.0.2"]).with_weight("primary", 100),
-        RecordSet::new(NAME, RecordType::A, 4, ["127.0.0.3"]).with_weight("standby", 0),
-    ];
     rt.block_on(p.apply(
         ZONE,
         &Change::new(NAME, RecordType::A, vec![], initial).unwrap(),
     ))
     .expect("create records");
+    p
+}
+
+#[test]
+fn the_daemon_fails_over_weighted_records_on_route53() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = settings(&moto);
+    let initial = vec![
+        RecordSet::new(NAME, RecordType::A, 4, ["127.0.0.2"]).with_weight("primary", 100),
+        RecordSet::new(NAME, RecordType::A, 4, ["127.0.0.3"]).with_weight("standby", 0),
+    ];
+    let p = zone_with(&rt, &s, initial);
 
     let mut tb = Testbed::start_with(
         4,
@@ -154,29 +164,16 @@ fn the_engine_writes_gradual_failback_steps_as_weighted_compare_and_set_changes(
     let moto = Moto::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let s = settings(&moto);
-    let p = rt.block_on(async {
-        let sdk = SdkRoute53::new(&s).await;
-        sdk.client()
-            .create_hosted_zone()
-            .name(ZONE)
-            .caller_reference("rtoguard-gradual")
-            .send()
-            .await
-            .expect("create zone");
-        Route53Provider::new(s.clone()).await.expect("provider")
-    });
     let initial = vec![
         RecordSet::new(NAME, RecordType::A, 5, ["127.0.0.2"]).with_weight("primary", 0),
         RecordSet::new(NAME, RecordType::A, 5, ["127.0.0.3"]).with_weight("standby", 100),
     ];
-    rt.block_on(p.apply(
-        ZONE,
-        &Change::new(NAME, RecordType::A, vec![], initial).unwrap(),
-    ))
-    .expect("create records");
+    let p = zone_with(&rt, &s, initial);
     let svc = gradual_service(&moto.url());
-    let dyn_p: std::sync::Arc<dyn Provider> =
-        std::sync::Arc::new(rt.block_on(Route53Provider::new(s.clone())).expect("provider"));
+    let dyn_p: std::sync::Arc<dyn Provider> = std::sync::Arc::new(
+        rt.block_on(Route53Provider::new(s.clone()))
+            .expect("provider"),
+    );
     // moto refuses a CREATE identical to one it applied before ("already
     // exists"), whatever was deleted since: each round writes its own TTL.
     let step = |on_primary: u8, expect: [u8; 2], ttl: u32| {
@@ -194,7 +191,10 @@ fn the_engine_writes_gradual_failback_steps_as_weighted_compare_and_set_changes(
     let mut prev = [0, 100];
     for on_primary in [10, 50] {
         step(on_primary, prev, 4).expect("step");
-        assert_eq!(weights(&rt, &p), w(on_primary.into(), (100 - on_primary).into()));
+        assert_eq!(
+            weights(&rt, &p),
+            w(on_primary.into(), (100 - on_primary).into())
+        );
         prev = [on_primary, 100 - on_primary];
     }
     // A rival moves the weights: the next step expects 50/50 and is refused.

@@ -56,9 +56,7 @@ fn checked(steps: &[S<i64>]) -> Result<Vec<u8>, String> {
         ));
     }
     if values.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(format!(
-            "[{shown}] must be strictly increasing ({example})"
-        ));
+        return Err(format!("[{shown}] must be strictly increasing ({example})"));
     }
     if values.last() != Some(&100) {
         return Err(format!(
@@ -66,7 +64,10 @@ fn checked(steps: &[S<i64>]) -> Result<Vec<u8>, String> {
         ));
     }
     // Each value is within 1..=100, checked above.
-    Ok(values.iter().map(|v| u8::try_from(*v).unwrap_or(100)).collect())
+    Ok(values
+        .iter()
+        .map(|v| u8::try_from(*v).unwrap_or(100))
+        .collect())
 }
 
 /// Why `floor`'s provider cannot hold partial weights, if it cannot.

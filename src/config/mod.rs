@@ -8,9 +8,9 @@
 //! turns a service into what the probe layer and the controller take.
 
 mod compiled;
-mod gradual;
 mod embedded;
 mod fast;
+mod gradual;
 mod groups;
 mod limits;
 mod locate;

@@ -179,7 +179,9 @@ fn service(out: &mut String, s: &Service, cfg: &Config) {
             out,
             "    gradual failback: {} of the weight on {}, each step held {}",
             steps.join(", "),
-            s.pools.first().map_or("the first pool", |p| p.name.as_str()),
+            s.pools
+                .first()
+                .map_or("the first pool", |p| p.name.as_str()),
             show(f.step_hold)
         );
     }

@@ -14,7 +14,11 @@ fn with_failback(failback: &str, provider: &str) -> String {
         &format!("ttl = {{ normal = \"300s\", lowered = \"30s\" }}\nfailback = {failback}\n"),
         1,
     );
-    let text = text.replacen("provider = \"bind\"", &format!("provider = \"{provider}\""), 1);
+    let text = text.replacen(
+        "provider = \"bind\"",
+        &format!("provider = \"{provider}\""),
+        1,
+    );
     format!("{text}\n[providers.aws]\ntype = \"route53\"\nregion = \"us-east-1\"\n")
 }
 
@@ -62,11 +66,20 @@ fn steps_on_a_provider_without_weights_are_refused_with_line_and_field() {
 #[test]
 fn bad_steps_are_refused_with_line_and_field() {
     let cases = [
-        ("[10, 50]", "[10, 50] must end at 100: the last step completes the failback"),
+        (
+            "[10, 50]",
+            "[10, 50] must end at 100: the last step completes the failback",
+        ),
         ("[50, 10, 100]", "[50, 10, 100] must be strictly increasing"),
         ("[10, 10, 100]", "[10, 10, 100] must be strictly increasing"),
-        ("[0, 100]", "0 is not a percentage of weight from 1 to 100 ([0, 100];"),
-        ("[10, 150]", "150 is not a percentage of weight from 1 to 100"),
+        (
+            "[0, 100]",
+            "0 is not a percentage of weight from 1 to 100 ([0, 100];",
+        ),
+        (
+            "[10, 150]",
+            "150 is not a percentage of weight from 1 to 100",
+        ),
         ("[]", "[] must end at 100"),
     ];
     for (steps, want) in cases {

@@ -55,8 +55,8 @@ pub enum GradualEvent {
         step: usize,
         of: usize,
         weight: u8,
-        #[serde(with = "secs")]
-        hold: Duration,
+        /// Seconds.
+        hold: u64,
     },
     /// `to` turned unhealthy during step `step`: all weight goes back to `from`.
     Rollback {
@@ -92,8 +92,7 @@ impl std::fmt::Display for GradualEvent {
                 hold,
             } => write!(
                 f,
-                "gradual failback step {step} of {of} served ({weight}%): holding {}s",
-                hold.as_secs()
+                "gradual failback step {step} of {of} served ({weight}%): holding {hold}s"
             ),
             Self::Rollback {
                 step,
@@ -208,7 +207,7 @@ impl Gradual {
                     step: step + 1,
                     of: self.steps.len(),
                     weight: self.steps[step],
-                    hold: self.hold,
+                    hold: self.hold.as_secs(),
                 }));
             }
             Stage::RollingBack { .. } => {
@@ -313,22 +312,6 @@ impl Gradual {
             from: (self.from.clone(), 100 - on_target),
             to: (self.to.clone(), on_target),
         }
-    }
-}
-
-mod secs {
-    pub fn serialize<S: serde::Serializer>(
-        d: &std::time::Duration,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_secs())
-    }
-
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<std::time::Duration, D::Error> {
-        let secs: u64 = serde::Deserialize::deserialize(d)?;
-        Ok(std::time::Duration::from_secs(secs))
     }
 }
 

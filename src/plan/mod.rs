@@ -201,7 +201,12 @@ pub fn desired_for(
 ) -> Vec<RecordSet> {
     let weighted = caps.weighted && current.iter().any(|s| s.set_id.is_some());
     if !weighted {
-        return vec![RecordSet::new(&svc.record, svc.rtype, ttl, &target.endpoints)];
+        return vec![RecordSet::new(
+            &svc.record,
+            svc.rtype,
+            ttl,
+            &target.endpoints,
+        )];
     }
     weights::weighted(svc, current, &[(target.name.as_str(), 100)], ttl)
 }

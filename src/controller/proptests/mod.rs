@@ -9,6 +9,7 @@ use super::*;
 
 mod durable;
 mod flapping;
+mod gradual;
 mod incidents;
 
 const POOLS: [&str; 3] = ["primary", "standby", "dr"];
