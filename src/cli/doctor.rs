@@ -29,8 +29,8 @@ pub async fn run(a: &DoctorArgs) -> ExitCode {
         );
     }
     out.add(fixed::secrets(&cfg));
-    out.add(fixed::capabilities(&cfg));
     out.add(live::providers(&cfg).await);
+    out.add(fixed::capabilities(&cfg));
     out.add(live::pools(&cfg).await);
     out.add(live::dns(&cfg).await);
     out.add(peers::peers(&cfg).await);

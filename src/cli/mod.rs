@@ -61,11 +61,11 @@ pub enum Command {
     Run(RunArgs),
     /// Run a probe-only vantage: probes and serves observations to the controllers; never writes DNS.
     Agent(RunArgs),
-    /// Validate a config file and print what it means.
+    /// Validate a config file and print what it means (each provider's capabilities included).
     Check(CheckArgs),
     /// Show each service: the records its provider serves and which pool they match.
     Status(StatusArgs),
-    /// Preflight, live: secrets, providers accepting our credentials, pools, DNS servers, peers, clocks, quorum, RTO budget.
+    /// Preflight, live: secrets, providers accepting our credentials and their capabilities, pools, DNS servers, peers, clocks, quorum, RTO budget.
     ///
     /// One line per check (ok, warn or FAIL, what, why); exit 1 when any
     /// check fails. Providers and servers that do not answer cost one short
