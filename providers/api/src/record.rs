@@ -366,20 +366,46 @@ mod tests {
     #[test]
     fn an_alias_set_is_not_empty() {
         let lb = |n: &str| AliasTarget::new(n, "Z32O12XQLNTSW2", false);
-        let a = RecordSet::alias("www.example.com", RecordType::A, lb("A-LB.elb.amazonaws.com"))
-            .with_weight("primary", 100);
-        assert_eq!(a.alias.as_ref().unwrap().dns_name, "a-lb.elb.amazonaws.com.");
+        let a = RecordSet::alias(
+            "www.example.com",
+            RecordType::A,
+            lb("A-LB.elb.amazonaws.com"),
+        )
+        .with_weight("primary", 100);
+        assert_eq!(
+            a.alias.as_ref().unwrap().dns_name,
+            "a-lb.elb.amazonaws.com."
+        );
         assert!(a.serves() && a.values.is_empty());
-        assert_eq!(a.clone().with_ttl(60).ttl, 0, "an alias has no TTL of its own");
-        let b = RecordSet::alias("www.example.com", RecordType::A, lb("b-lb.elb.amazonaws.com"))
-            .with_weight("standby", 0);
-        let c = Change::new("www.example.com.", RecordType::A, vec![], vec![a.clone(), b])
-            .expect("an alias set has an answer");
-        assert!(c.to_string().contains("alias a-lb.elb.amazonaws.com."), "{c}");
+        assert_eq!(
+            a.clone().with_ttl(60).ttl,
+            0,
+            "an alias has no TTL of its own"
+        );
+        let b = RecordSet::alias(
+            "www.example.com",
+            RecordType::A,
+            lb("b-lb.elb.amazonaws.com"),
+        )
+        .with_weight("standby", 0);
+        let c = Change::new(
+            "www.example.com.",
+            RecordType::A,
+            vec![],
+            vec![a.clone(), b],
+        )
+        .expect("an alias set has an answer");
+        assert!(
+            c.to_string().contains("alias a-lb.elb.amazonaws.com."),
+            "{c}"
+        );
         let mut both = a;
         both.values = vec!["192.0.2.1".into()];
         let err = Change::new("www.example.com.", RecordType::A, vec![], vec![both]).unwrap_err();
-        assert!(err.to_string().contains("both values and an alias"), "{err}");
+        assert!(
+            err.to_string().contains("both values and an alias"),
+            "{err}"
+        );
     }
 
     #[test]
