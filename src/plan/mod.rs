@@ -104,7 +104,12 @@ pub fn build(
     let from = classify(svc, current);
     let normal = svc.ttl.normal.max(caps.ttl_floor);
     let lowered = svc.ttl.lowered.max(caps.ttl_floor).min(normal);
-    let cur_ttl = current.iter().map(|s| s.ttl).max();
+    // Alias sets have no TTL of their own: nothing to lower or restore.
+    let cur_ttl = current
+        .iter()
+        .filter(|s| s.alias.is_none())
+        .map(|s| s.ttl)
+        .max();
     let mut steps = Vec::new();
     let mut state = current.to_vec();
     if from == Active::Pool(target.name.clone()) {
@@ -190,7 +195,9 @@ fn push_ttl(
 ///
 /// Weighted providers keep one record set per pool (set id = pool name):
 /// the target gets weight 100 and every other pool 0, values refreshed from
-/// the config. Without weights the record values are the target's endpoints.
+/// the config; a pool without its set gets one (a fresh zone gets one per
+/// pool). Without weights the record values are the target's endpoints.
+/// An alias pool's set is an alias to its target instead of values.
 pub fn desired_for(
     svc: &Service,
     caps: &Capabilities,
@@ -198,8 +205,12 @@ pub fn desired_for(
     target: &Pool,
     ttl: u32,
 ) -> Vec<RecordSet> {
-    let weighted = caps.weighted && current.iter().any(|s| s.set_id.is_some());
-    let plain = |pool: &Pool| RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints);
+    let weighted =
+        caps.weighted && (current.is_empty() || current.iter().any(|s| s.set_id.is_some()));
+    let plain = |pool: &Pool| match &pool.alias {
+        Some(target) => RecordSet::alias(&svc.record, svc.rtype, target.clone()),
+        None => RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints),
+    };
     if !weighted {
         return vec![plain(target)];
     }
@@ -214,11 +225,11 @@ pub fn desired_for(
             }
         })
         .collect();
-    if !out
-        .iter()
-        .any(|s| s.set_id.as_deref() == Some(&target.name))
-    {
-        out.push(plain(target).with_weight(&target.name, 100));
+    for pool in &svc.pools {
+        if !out.iter().any(|s| s.set_id.as_deref() == Some(&pool.name)) {
+            let w = if pool.name == target.name { 100 } else { 0 };
+            out.push(plain(pool).with_weight(&pool.name, w));
+        }
     }
     out
 }
@@ -280,3 +291,5 @@ mod secs {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_alias;
