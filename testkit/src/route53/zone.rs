@@ -276,19 +276,8 @@ impl Zone {
                     )),
                 },
                 "CREATE" => {
-                    let conflicting = sets.values().any(|o| {
-                        o.name == s.name && o.rtype == s.rtype && o.set_id.is_some() != s.set_id.is_some()
-                    });
-                    if sets.contains_key(&k) {
-                        messages.push(format!(
-                            "Tried to create resource record set {} but it already exists",
-                            s.describe()
-                        ));
-                    } else if conflicting {
-                        messages.push(format!(
-                            "RRSet of type {} with DNS name {} is not permitted because a conflicting RRSet of type {} with the same DNS name already exists in zone {}.",
-                            s.rtype, s.name, s.rtype, self.name
-                        ));
+                    if let Some(why) = refuse_create(&sets, s, &self.name) {
+                        messages.push(why);
                     } else {
                         sets.insert(k, s.clone());
                     }
@@ -310,6 +299,26 @@ impl Zone {
         self.sets = sets;
         Ok(())
     }
+}
+
+/// Why Route 53 refuses to CREATE `s` beside `sets`, if it does.
+fn refuse_create(sets: &BTreeMap<Key, Rrset>, s: &Rrset, zone: &str) -> Option<String> {
+    if sets.contains_key(&s.key()) {
+        return Some(format!(
+            "Tried to create resource record set {} but it already exists",
+            s.describe()
+        ));
+    }
+    let conflicting = sets.values().any(|o| {
+        o.name == s.name && o.rtype == s.rtype && o.set_id.is_some() != s.set_id.is_some()
+    });
+    conflicting.then(|| {
+        format!(
+            "RRSet of type {t} with DNS name {n} is not permitted because a conflicting RRSet of type {t} with the same DNS name already exists in zone {zone}.",
+            t = s.rtype,
+            n = s.name
+        )
+    })
 }
 
 /// Route 53's checks of one set, before anything is matched.
@@ -373,10 +382,10 @@ fn shape(zone: &str, s: &Rrset) -> Result<(), Refusal> {
             ));
         }
     }
-    if let Some(w) = s.get("Weight") {
-        if !w.parse::<u32>().is_ok_and(|w| w <= 255) {
-            return input(format!("Weight {w} is not between 0 and 255"));
-        }
+    if let Some(w) = s.get("Weight")
+        && !w.parse::<u32>().is_ok_and(|w| w <= 255)
+    {
+        return input(format!("Weight {w} is not between 0 and 255"));
     }
     Ok(())
 }
@@ -401,7 +410,7 @@ mod tests {
         let checked = Rrset::plain("www.example.test", "A", 60, &["192.0.2.1"])
             .weighted("primary", 100)
             .field("HealthCheckId", "hc-1");
-        let mut z = zone(&[checked.clone()]);
+        let mut z = zone(std::slice::from_ref(&checked));
         let mut without = checked.clone();
         without.fields.remove("HealthCheckId");
         let err = z.apply(&[("DELETE".into(), without)]).unwrap_err();
@@ -424,7 +433,7 @@ mod tests {
     #[test]
     fn a_batch_is_all_or_nothing() {
         let a = Rrset::plain("www.example.test", "A", 60, &["192.0.2.1"]);
-        let mut z = zone(&[a.clone()]);
+        let mut z = zone(std::slice::from_ref(&a));
         let b = Rrset::plain("www.example.test", "A", 60, &["192.0.2.2"]);
         let ghost = Rrset::plain("ghost.example.test", "A", 60, &["192.0.2.3"]);
         let err = z
