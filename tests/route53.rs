@@ -34,6 +34,28 @@ fn weights(rt: &tokio::runtime::Runtime, p: &Route53Provider) -> Vec<(String, u3
         .collect()
 }
 
+/// The testbed's config with its provider turned into Route 53 at `url`.
+fn on_route53(tb: &Testbed, url: &str) -> String {
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let start = text.find("[providers.bind]").unwrap();
+    let end = text.find("[[services]]").unwrap();
+    let r53 = format!(
+        "[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{url}\"\nrequests_per_second = 20\n\n"
+    );
+    format!("{}{}{}", &text[..start], r53, &text[end..])
+}
+
+/// Static keys in the environment, and nothing else of AWS's to find.
+fn aws_env(key_id: &'static str, secret: &'static str) -> [(&'static str, &'static str); 5] {
+    [
+        ("AWS_ACCESS_KEY_ID", key_id),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ]
+}
+
 #[test]
 fn the_daemon_fails_over_weighted_records_on_route53() {
     let moto = Moto::start();
@@ -66,27 +88,9 @@ fn the_daemon_fails_over_weighted_records_on_route53() {
         "1s",
         "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
     );
-    let text = std::fs::read_to_string(&tb.config).unwrap();
-    let start = text.find("[providers.bind]").unwrap();
-    let end = text.find("[[services]]").unwrap();
-    let r53 = format!(
-        "[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nrequests_per_second = 20\n\n",
-        moto.url()
-    );
-    std::fs::write(
-        &tb.config,
-        format!("{}{}{}", &text[..start], r53, &text[end..]),
-    )
-    .unwrap();
-
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-    ];
-    let d = Daemon::start(&tb, &env);
+    let text = on_route53(&tb, &moto.url());
+    std::fs::write(&tb.config, text).unwrap();
+    let d = Daemon::start(&tb, &aws_env("testing", "testing"));
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let status = run(&["status", "--config", tb.config_str()]).text();
     assert!(
@@ -138,14 +142,7 @@ fn the_daemon_fails_over_alias_records_between_load_balancers() {
         "1s",
         "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
     );
-    let text = std::fs::read_to_string(&tb.config).unwrap();
-    let start = text.find("[providers.bind]").unwrap();
-    let end = text.find("[[services]]").unwrap();
-    let r53 = format!(
-        "[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nrequests_per_second = 20\n\n",
-        double.url()
-    );
-    let mut text = format!("{}{}{}", &text[..start], r53, &text[end..]);
+    let mut text = on_route53(&tb, &double.url());
     for (ip, (lb, zone)) in ["127.0.0.2", "127.0.0.3"].iter().zip(lbs) {
         let endpoints = format!("endpoints = [\"{ip}\"]");
         text = text.replace(
@@ -154,14 +151,7 @@ fn the_daemon_fails_over_alias_records_between_load_balancers() {
         );
     }
     std::fs::write(&tb.config, text).unwrap();
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "AKIDDOUBLE"),
-        ("AWS_SECRET_ACCESS_KEY", "double-secret"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-    ];
-    let d = Daemon::start(&tb, &env);
+    let d = Daemon::start(&tb, &aws_env("AKIDDOUBLE", "double-secret"));
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let status = run(&["status", "--config", tb.config_str()]).text();
     assert!(

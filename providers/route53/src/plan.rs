@@ -140,16 +140,17 @@ mod tests {
         RecordSet::new(NAME, RecordType::A, 60, [ip]).with_weight(id, weight)
     }
 
+    /// Primary and standby with these weights.
+    fn pools(primary: u32, standby: u32) -> Vec<RecordSet> {
+        vec![
+            pool("primary", "192.0.2.1", primary),
+            pool("standby", "192.0.2.2", standby),
+        ]
+    }
+
     #[test]
     fn a_weighted_flip_deletes_then_creates_both_pools() {
-        let old = vec![
-            pool("primary", "192.0.2.1", 100),
-            pool("standby", "192.0.2.2", 0),
-        ];
-        let new = vec![
-            pool("primary", "192.0.2.1", 0),
-            pool("standby", "192.0.2.2", 100),
-        ];
+        let (old, new) = (pools(100, 0), pools(0, 100));
         let c = Change::new(NAME, RecordType::A, old, new).unwrap();
         let b = batch(&c).unwrap();
         let shape: Vec<_> = b
@@ -208,14 +209,7 @@ mod tests {
 
     #[test]
     fn routing_fields_are_carried_by_set_id() {
-        let old = vec![
-            pool("primary", "192.0.2.1", 100),
-            pool("standby", "192.0.2.2", 0),
-        ];
-        let new = vec![
-            pool("primary", "192.0.2.1", 0),
-            pool("standby", "192.0.2.2", 100),
-        ];
+        let (old, new) = (pools(100, 0), pools(0, 100));
         let mut read: Vec<_> = old.iter().map(to_rrset).collect();
         read[0].routing.health_check_id = Some("hc-primary".into());
         read[1].routing.multi_value_answer = None;

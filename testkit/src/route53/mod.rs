@@ -19,11 +19,8 @@ mod handlers;
 mod xml;
 mod zone;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use tokio::sync::oneshot;
 
 pub use zone::{Refusal, Rrset, Zone};
 
@@ -58,10 +55,8 @@ pub struct State {
 
 /// A running double; stopped on drop.
 pub struct Route53Double {
-    addr: SocketAddr,
+    served: crate::serve::Served,
     shared: Arc<Mutex<State>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// The hosted zone id the double gives its zone.
@@ -79,35 +74,8 @@ impl Route53Double {
             rate_limit: None,
             requests: Vec::new(),
         }));
-        let (tx, rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let app = handlers::router(shared.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                let _ = ready_tx.send(listener.local_addr().expect("local addr"));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("double listening");
-        Self {
-            addr,
-            shared,
-            stop: Some(tx),
-            thread: Some(thread),
-        }
+        let served = crate::serve::serve(handlers::router(shared.clone()));
+        Self { served, shared }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -116,7 +84,7 @@ impl Route53Double {
 
     /// The endpoint, as `endpoint_url` in the provider settings.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr)
     }
 
     /// Add or replace a record set (a seed, or another writer).
@@ -160,16 +128,5 @@ impl Route53Double {
     /// Every change accepted so far.
     pub fn changes(&self) -> Vec<Submitted> {
         self.state().changes.clone()
-    }
-}
-
-impl Drop for Route53Double {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
