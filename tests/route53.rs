@@ -45,6 +45,20 @@ fn on_route53(tb: &Testbed, url: &str) -> String {
     format!("{}{}{}", &text[..start], r53, &text[end..])
 }
 
+/// Write `config`, start the daemon, and wait until it serves the primary.
+fn serving_primary(tb: &Testbed, config: &str, env: &[(&str, &str)]) -> Daemon {
+    std::fs::write(&tb.config, config).unwrap();
+    let d = Daemon::start(tb, env);
+    wait_for(Duration::from_secs(15), || all_up(tb), || d.log_text());
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(
+        status.contains("active pool: primary"),
+        "{status}\n{}",
+        d.log_text()
+    );
+    d
+}
+
 /// Static keys in the environment, and nothing else of AWS's to find.
 fn aws_env(key_id: &'static str, secret: &'static str) -> [(&'static str, &'static str); 5] {
     [
@@ -89,15 +103,7 @@ fn the_daemon_fails_over_weighted_records_on_route53() {
         "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
     );
     let text = on_route53(&tb, &moto.url());
-    std::fs::write(&tb.config, text).unwrap();
-    let d = Daemon::start(&tb, &aws_env("testing", "testing"));
-    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
-    let status = run(&["status", "--config", tb.config_str()]).text();
-    assert!(
-        status.contains("active pool: primary"),
-        "{status}\n{}",
-        d.log_text()
-    );
+    let d = serving_primary(&tb, &text, &aws_env("testing", "testing"));
     tb.primary.stop();
     wait_for(
         Duration::from_secs(20),
@@ -150,15 +156,7 @@ fn the_daemon_fails_over_alias_records_between_load_balancers() {
             &format!("{endpoints}\nalias = {{ dns_name = \"{lb}\", hosted_zone_id = \"{zone}\" }}"),
         );
     }
-    std::fs::write(&tb.config, text).unwrap();
-    let d = Daemon::start(&tb, &aws_env("AKIDDOUBLE", "double-secret"));
-    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
-    let status = run(&["status", "--config", tb.config_str()]).text();
-    assert!(
-        status.contains("active pool: primary"),
-        "{status}\n{}",
-        d.log_text()
-    );
+    let d = serving_primary(&tb, &text, &aws_env("AKIDDOUBLE", "double-secret"));
     tb.primary.stop();
     let served = || {
         double
