@@ -17,6 +17,7 @@ pub fn service() -> Service {
             name: "x-region".into(),
             value: name.into(),
         }),
+        alias: None,
     };
     Service {
         name: "checkout".into(),

@@ -59,6 +59,42 @@ fn zone_with(
     p
 }
 
+/// The testbed's config with its provider turned into Route 53 at `url`.
+fn on_route53(tb: &Testbed, url: &str) -> String {
+    let text = std::fs::read_to_string(&tb.config).unwrap();
+    let start = text.find("[providers.bind]").unwrap();
+    let end = text.find("[[services]]").unwrap();
+    let r53 = format!(
+        "[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{url}\"\nrequests_per_second = 20\n\n"
+    );
+    format!("{}{}{}", &text[..start], r53, &text[end..])
+}
+
+/// Write `config`, start the daemon, and wait until it serves the primary.
+fn serving_primary(tb: &Testbed, config: &str, env: &[(&str, &str)]) -> Daemon {
+    std::fs::write(&tb.config, config).unwrap();
+    let d = Daemon::start(tb, env);
+    wait_for(Duration::from_secs(15), || all_up(tb), || d.log_text());
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(
+        status.contains("active pool: primary"),
+        "{status}\n{}",
+        d.log_text()
+    );
+    d
+}
+
+/// Static keys in the environment, and nothing else of AWS's to find.
+fn aws_env(key_id: &'static str, secret: &'static str) -> [(&'static str, &'static str); 5] {
+    [
+        ("AWS_ACCESS_KEY_ID", key_id),
+        ("AWS_SECRET_ACCESS_KEY", secret),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ]
+}
+
 #[test]
 fn the_daemon_fails_over_weighted_records_on_route53() {
     let moto = Moto::start();
@@ -76,34 +112,8 @@ fn the_daemon_fails_over_weighted_records_on_route53() {
         "1s",
         "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
     );
-    let text = std::fs::read_to_string(&tb.config).unwrap();
-    let start = text.find("[providers.bind]").unwrap();
-    let end = text.find("[[services]]").unwrap();
-    let r53 = format!(
-        "[providers.bind]\ntype = \"route53\"\nregion = \"us-east-1\"\nendpoint_url = \"{}\"\nrequests_per_second = 20\n\n",
-        moto.url()
-    );
-    std::fs::write(
-        &tb.config,
-        format!("{}{}{}", &text[..start], r53, &text[end..]),
-    )
-    .unwrap();
-
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-    ];
-    let d = Daemon::start(&tb, &env);
-    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
-    let status = run(&["status", "--config", tb.config_str()]).text();
-    assert!(
-        status.contains("active pool: primary"),
-        "{status}\n{}",
-        d.log_text()
-    );
+    let text = on_route53(&tb, &moto.url());
+    let d = serving_primary(&tb, &text, &aws_env("testing", "testing"));
     tb.primary.stop();
     wait_for(
         Duration::from_secs(20),
@@ -213,4 +223,75 @@ fn the_engine_writes_gradual_failback_steps_as_weighted_compare_and_set_changes(
             .any(|s| s.set_id.as_deref() == Some("primary") && s.values == ["127.0.0.2"]),
         "{sets:?}"
     );
+}
+
+/// The daemon fails over between two load balancers behind alias records,
+/// against the strict Route 53 double: the weights move, the alias targets
+/// and the health check ids stay (the double refuses a DELETE without them).
+#[test]
+fn the_daemon_fails_over_alias_records_between_load_balancers() {
+    use rtoguard_testkit::route53::{Route53Double, Rrset};
+    let lbs = [
+        ("app-eu-1.eu-west-1.elb.amazonaws.com.", "Z32O12XQLNTSW2"),
+        ("app-us-2.us-east-1.elb.amazonaws.com.", "Z35SXDOTRQ7X7K"),
+    ];
+    let double = Route53Double::start(ZONE);
+    double.sync_after(Duration::from_millis(200));
+    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
+        double.put(
+            Rrset::new(NAME, "A")
+                .weighted(id, w)
+                .field("AliasTarget.DNSName", lbs[i].0)
+                .field("AliasTarget.HostedZoneId", lbs[i].1)
+                .field("AliasTarget.EvaluateTargetHealth", "false")
+                .field("HealthCheckId", &format!("hc-{id}")),
+        );
+    }
+    let mut tb = Testbed::start_with(
+        4,
+        1,
+        "1s",
+        "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
+    );
+    let mut text = on_route53(&tb, &double.url());
+    for (ip, (lb, zone)) in ["127.0.0.2", "127.0.0.3"].iter().zip(lbs) {
+        let endpoints = format!("endpoints = [\"{ip}\"]");
+        text = text.replace(
+            &endpoints,
+            &format!("{endpoints}\nalias = {{ dns_name = \"{lb}\", hosted_zone_id = \"{zone}\" }}"),
+        );
+    }
+    let d = serving_primary(&tb, &text, &aws_env("AKIDDOUBLE", "double-secret"));
+    tb.primary.stop();
+    let served = || {
+        double
+            .sets_at(NAME, "A")
+            .iter()
+            .map(|s| {
+                (
+                    s.get("AliasTarget.DNSName").unwrap_or("").to_string(),
+                    s.get("Weight").unwrap_or("").to_string(),
+                    s.get("HealthCheckId").unwrap_or("").to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let want = vec![
+        (
+            lbs[0].0.to_string(),
+            "0".to_string(),
+            "hc-primary".to_string(),
+        ),
+        (
+            lbs[1].0.to_string(),
+            "100".to_string(),
+            "hc-standby".to_string(),
+        ),
+    ];
+    wait_for(
+        Duration::from_secs(20),
+        || served() == want,
+        || format!("{:?}\n{}", served(), d.log_text()),
+    );
+    d.stop();
 }

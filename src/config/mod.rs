@@ -7,6 +7,7 @@
 //! `warnings` (what cannot work as written), in the same form. [`specs`]
 //! turns a service into what the probe layer and the controller take.
 
+mod alias;
 mod compiled;
 mod embedded;
 mod fast;
@@ -36,6 +37,8 @@ mod webhook_provider;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_alias;
 #[cfg(test)]
 mod tests_compiled;
 #[cfg(test)]

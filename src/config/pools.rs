@@ -58,6 +58,7 @@ pub(super) fn pools(
             region: pool.region.get_ref().clone(),
             endpoints,
             marker,
+            alias: None,
         });
     }
     out

@@ -220,6 +220,17 @@ pub(super) struct RawPool {
     pub region: S<String>,
     pub endpoints: Option<S<Vec<S<String>>>>,
     pub marker: Option<S<RawMarker>>,
+    pub alias: Option<S<RawAlias>>,
+}
+
+/// A Route 53 alias target as a pool's answer (`alias = { dns_name = ... }`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlias {
+    pub dns_name: S<String>,
+    pub hosted_zone_id: S<String>,
+    #[serde(default)]
+    pub evaluate_target_health: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,7 @@ use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::tables::{as_table, elements, parse_section};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
-use super::{fast, pools, probe};
+use super::{alias, fast, pools, probe};
 
 /// What the services are checked against: the providers declared (even
 /// broken ones), their TTL floors, and how many vantages probe.
@@ -108,6 +108,14 @@ fn service(
         field,
         span,
     );
+    let mut pools = pools;
+    let kind = floor.map(|f| f.kind);
+    for (pool, target) in pools
+        .iter_mut()
+        .zip(alias::targets(issues, &raw.pools, rtype?, kind, field))
+    {
+        pool.alias = target;
+    }
     let propagation = pools::propagation(issues, &raw.propagation, field);
     Some(Service {
         name: raw.name.into_inner(),

@@ -263,9 +263,14 @@ fn pool(out: &mut String, p: &Pool) {
         None => String::new(),
     };
     let endpoints = p.endpoints.join(", ");
+    let alias = p
+        .alias
+        .as_ref()
+        .map(|a| format!(", served as {a}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "    pool {} ({}): {endpoints}{marker}",
+        "    pool {} ({}): {endpoints}{marker}{alias}",
         p.name, p.region
     );
 }

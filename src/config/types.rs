@@ -334,6 +334,9 @@ pub struct Pool {
     /// Normalised with `rtoguard_provider_api::normalize_value`.
     pub endpoints: Vec<String>,
     pub marker: Option<Marker>,
+    /// Route 53: the pool is served as an alias to this target (a load
+    /// balancer); `endpoints` are then the addresses probed.
+    pub alias: Option<rtoguard_provider_api::AliasTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -203,6 +203,7 @@ pub(super) fn sets() -> impl Strategy<Value = Option<Vec<RecordSet>>> {
             values,
             set_id: None,
             weight: None,
+            alias: None,
         });
     proptest::option::of(proptest::collection::vec(set, 0..2))
 }

@@ -49,6 +49,9 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
     if serving.is_empty() {
         return Active::Empty;
     }
+    if serving.iter().any(|s| s.alias.is_some()) {
+        return by_alias(svc, &serving);
+    }
     let values: BTreeSet<&str> = serving
         .iter()
         .flat_map(|s| s.values.iter().map(String::as_str))
@@ -74,5 +77,25 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
         (1, true) => Active::Pool(touched[0].clone()),
         (n, true) if n > 1 => Active::Mixed(touched),
         _ => Active::None,
+    }
+}
+
+/// Classify served alias sets by the pools whose alias target they name.
+fn by_alias(svc: &Service, serving: &[&RecordSet]) -> Active {
+    let mut pools: Vec<String> = Vec::new();
+    for set in serving {
+        let owner = svc
+            .pools
+            .iter()
+            .find(|p| p.alias.is_some() && p.alias == set.alias);
+        match owner {
+            Some(p) if !pools.contains(&p.name) => pools.push(p.name.clone()),
+            Some(_) => {}
+            None => return Active::None,
+        }
+    }
+    match pools.len() {
+        1 => Active::Pool(pools.remove(0)),
+        _ => Active::Mixed(pools),
     }
 }

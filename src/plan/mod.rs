@@ -105,7 +105,12 @@ pub fn build(
     let from = classify(svc, current);
     let normal = svc.ttl.normal.max(caps.ttl_floor);
     let lowered = svc.ttl.lowered.max(caps.ttl_floor).min(normal);
-    let cur_ttl = current.iter().map(|s| s.ttl).max();
+    // Alias sets have no TTL of their own: nothing to lower or restore.
+    let cur_ttl = current
+        .iter()
+        .filter(|s| s.alias.is_none())
+        .map(|s| s.ttl)
+        .max();
     let mut steps = Vec::new();
     let mut state = current.to_vec();
     if from == Active::Pool(target.name.clone()) {
@@ -191,7 +196,9 @@ fn push_ttl(
 ///
 /// Weighted providers keep one record set per pool (set id = pool name):
 /// the target gets weight 100 and every other pool 0, values refreshed from
-/// the config. Without weights the record values are the target's endpoints.
+/// the config; a pool without its set gets one (a fresh zone gets one per
+/// pool). Without weights the record values are the target's endpoints.
+/// An alias pool's set is an alias to its target instead of values.
 pub fn desired_for(
     svc: &Service,
     caps: &Capabilities,
@@ -199,14 +206,10 @@ pub fn desired_for(
     target: &Pool,
     ttl: u32,
 ) -> Vec<RecordSet> {
-    let weighted = caps.weighted && current.iter().any(|s| s.set_id.is_some());
+    let weighted =
+        caps.weighted && (current.is_empty() || current.iter().any(|s| s.set_id.is_some()));
     if !weighted {
-        return vec![RecordSet::new(
-            &svc.record,
-            svc.rtype,
-            ttl,
-            &target.endpoints,
-        )];
+        return vec![weights::plain(svc, target, ttl)];
     }
     weights::weighted(svc, current, &[(target.name.as_str(), 100)], ttl)
 }
@@ -268,3 +271,5 @@ mod secs {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_alias;

@@ -7,7 +7,7 @@ use crate::config::{Pool, Service};
 /// What the provider should serve with `shares` (pool, percent of the
 /// weight; every other pool 0), one weighted set per pool (set id = pool
 /// name): values refreshed from the config, sets of unknown ids kept with
-/// weight 0, and a set added for a pool given weight that has none.
+/// weight 0, and a set added for every pool that has none.
 pub fn weighted(
     svc: &Service,
     current: &[RecordSet],
@@ -20,7 +20,7 @@ pub fn weighted(
             .find(|(p, _)| *p == id)
             .map_or(0, |(_, w)| u32::from(*w))
     };
-    let plain = |pool: &Pool| RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints);
+    let plain = |pool: &Pool| plain(svc, pool, ttl);
     let mut out: Vec<RecordSet> = current
         .iter()
         .map(|s| {
@@ -32,13 +32,21 @@ pub fn weighted(
             }
         })
         .collect();
-    for (name, w) in shares {
-        let missing = !out.iter().any(|s| s.set_id.as_deref() == Some(name));
-        if let (true, true, Some(pool)) = (missing, *w > 0, svc.pool(name)) {
-            out.push(plain(pool).with_weight(name, u32::from(*w)));
+    // A pool without a set gets one (a fresh zone: one set per pool).
+    for pool in &svc.pools {
+        if !out.iter().any(|s| s.set_id.as_deref() == Some(&pool.name)) {
+            out.push(plain(pool).with_weight(&pool.name, share(&pool.name)));
         }
     }
     out
+}
+
+/// The set `pool` answers with: its addresses, or its alias target.
+pub fn plain(svc: &Service, pool: &Pool, ttl: u32) -> RecordSet {
+    match &pool.alias {
+        Some(target) => RecordSet::alias(&svc.record, svc.rtype, target.clone()),
+        None => RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints),
+    }
 }
 
 /// The share of the weight (percent) `current` gives each of `pools`, in order.

@@ -54,6 +54,7 @@ pub fn result(call: ProviderCall, error: Option<&str>, times: (Option<i64>, Opti
         values: vec![v.into()],
         set_id: None,
         weight: None,
+        alias: None,
     };
     Event::ProviderResult {
         call,

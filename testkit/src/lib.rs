@@ -9,6 +9,8 @@
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
+//! - [`route53`]: a strict double of the Route 53 REST XML API (exact DELETEs, PENDING, throttling).
+//! - [`serve`]: an axum app on 127.0.0.1 from its own thread, stopped on drop.
 //! - [`relay`]: a TCP/UDP relay on a link that cuts, delays or loses its traffic on demand.
 
 // Test peers are real processes: they are waited for on the wall clock
@@ -24,6 +26,8 @@ pub mod net;
 pub mod pdns;
 pub mod region;
 pub mod relay;
+pub mod route53;
+pub mod serve;
 pub mod unbound;
 pub mod webhook;
 

@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use record::{Change, RecordSet, RecordType, normalize_name, normalize_value, sorted};
+pub use record::{
+    AliasTarget, Change, RecordSet, RecordType, normalize_name, normalize_value, sorted,
+};
 pub use tsig::{TsigAlgorithm, decode_base64};
 
 /// What a provider can do; the planner adapts flips to it.

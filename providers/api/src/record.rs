@@ -82,6 +82,40 @@ pub struct RecordSet {
     /// Weighted records: the weight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u32>,
+    /// An alias record (Route 53): the name answers with the addresses of
+    /// another DNS name. `values` is then empty and `ttl` 0 (an alias has no
+    /// TTL of its own: its target's applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<AliasTarget>,
+}
+
+/// Where an alias record points (Route 53's `AliasTarget`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AliasTarget {
+    /// The target's DNS name, lower-case and absolute
+    /// (`my-lb-1234.eu-west-1.elb.amazonaws.com.`).
+    pub dns_name: String,
+    /// The hosted zone of the target (the load balancer's, not ours).
+    pub hosted_zone_id: String,
+    /// Whether Route 53 checks the target's health before answering with it.
+    pub evaluate_target_health: bool,
+}
+
+impl AliasTarget {
+    /// An alias target with its name normalised.
+    pub fn new(dns_name: &str, hosted_zone_id: &str, evaluate_target_health: bool) -> Self {
+        Self {
+            dns_name: normalize_name(dns_name),
+            hosted_zone_id: hosted_zone_id.trim().to_string(),
+            evaluate_target_health,
+        }
+    }
+}
+
+impl fmt::Display for AliasTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "alias {} (zone {})", self.dns_name, self.hosted_zone_id)
+    }
 }
 
 impl RecordSet {
@@ -104,6 +138,15 @@ impl RecordSet {
             values,
             set_id: None,
             weight: None,
+            alias: None,
+        }
+    }
+
+    /// An alias record set: no values and no TTL of its own.
+    pub fn alias(name: &str, rtype: RecordType, target: AliasTarget) -> Self {
+        Self {
+            alias: Some(target),
+            ..Self::new(name, rtype, 0, None::<&str>)
         }
     }
 
@@ -114,29 +157,39 @@ impl RecordSet {
         self
     }
 
-    /// The same set with another TTL.
+    /// The same set with another TTL (an alias set keeps none).
     pub fn with_ttl(mut self, ttl: u32) -> Self {
-        self.ttl = ttl;
+        if self.alias.is_none() {
+            self.ttl = ttl;
+        }
         self
     }
 
-    /// True when this set would send traffic somewhere: it has values and,
-    /// if weighted, a weight above zero.
+    /// True when the set answers with something: values, or an alias target.
+    pub fn has_answer(&self) -> bool {
+        !self.values.is_empty() || self.alias.is_some()
+    }
+
+    /// True when this set would send traffic somewhere: it has values (or
+    /// an alias target) and, if weighted, a weight above zero.
     pub fn serves(&self) -> bool {
-        !self.values.is_empty() && self.weight.is_none_or(|w| w > 0)
+        self.has_answer() && self.weight.is_none_or(|w| w > 0)
     }
 }
 
 impl fmt::Display for RecordSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} {} [{}]",
-            self.name,
-            self.ttl,
-            self.rtype,
-            self.values.join(" ")
-        )?;
+        match &self.alias {
+            Some(alias) => write!(f, "{} {} {alias}", self.name, self.rtype)?,
+            None => write!(
+                f,
+                "{} {} {} [{}]",
+                self.name,
+                self.ttl,
+                self.rtype,
+                self.values.join(" ")
+            )?,
+        }
         if let (Some(id), Some(w)) = (&self.set_id, self.weight) {
             write!(f, " set-id={id} weight={w}")?;
         }
@@ -178,8 +231,14 @@ impl Change {
                 ));
             }
         }
-        if let Some(empty) = desired.iter().find(|s| s.values.is_empty()) {
+        if let Some(empty) = desired.iter().find(|s| !s.has_answer()) {
             return refuse(format!("record set {empty} has no values"));
+        }
+        if let Some(both) = desired
+            .iter()
+            .find(|s| s.alias.is_some() && !s.values.is_empty())
+        {
+            return refuse(format!("record set {both} has both values and an alias"));
         }
         if !desired.iter().any(RecordSet::serves) {
             return refuse("every desired record set has weight 0: nothing would be served".into());
@@ -196,7 +255,7 @@ impl Change {
         if rtype == RecordType::CNAME && desired.iter().any(|s| s.values.len() > 1) {
             return refuse("a CNAME record set holds exactly one value".into());
         }
-        if let Some(zero) = desired.iter().find(|s| s.ttl == 0) {
+        if let Some(zero) = desired.iter().find(|s| s.ttl == 0 && s.alias.is_none()) {
             return refuse(format!("record set {zero} has TTL 0"));
         }
         Ok(Self {
@@ -302,6 +361,60 @@ mod tests {
             ["a.example.net", "b.example.net"],
         );
         assert!(Change::new("www.example.com.", RecordType::CNAME, vec![], vec![cname]).is_err());
+    }
+
+    #[test]
+    fn an_alias_set_is_not_empty() {
+        let lb = |n: &str| AliasTarget::new(n, "Z32O12XQLNTSW2", false);
+        let a = RecordSet::alias(
+            "www.example.com",
+            RecordType::A,
+            lb("A-LB.elb.amazonaws.com"),
+        )
+        .with_weight("primary", 100);
+        assert_eq!(
+            a.alias.as_ref().unwrap().dns_name,
+            "a-lb.elb.amazonaws.com."
+        );
+        assert!(a.serves() && a.values.is_empty());
+        assert_eq!(
+            a.clone().with_ttl(60).ttl,
+            0,
+            "an alias has no TTL of its own"
+        );
+        let b = RecordSet::alias(
+            "www.example.com",
+            RecordType::A,
+            lb("b-lb.elb.amazonaws.com"),
+        )
+        .with_weight("standby", 0);
+        let c = Change::new(
+            "www.example.com.",
+            RecordType::A,
+            vec![],
+            vec![a.clone(), b],
+        )
+        .expect("an alias set has an answer");
+        assert!(
+            c.to_string().contains("alias a-lb.elb.amazonaws.com."),
+            "{c}"
+        );
+        let mut both = a;
+        both.values = vec!["192.0.2.1".into()];
+        let err = Change::new("www.example.com.", RecordType::A, vec![], vec![both]).unwrap_err();
+        assert!(
+            err.to_string().contains("both values and an alias"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_old_journal_line_reads_without_alias() {
+        let s: RecordSet = serde_json::from_str(
+            r#"{"name":"www.example.com.","rtype":"A","ttl":60,"values":["192.0.2.1"]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.alias, None);
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub const ROUTE53: Row = Row {
     kind: "route53",
     cas: CasMode::Native,
     weighted: true,
-    alias: false,
+    alias: true,
     ttl_floor: 1,
     sync_time: Duration::from_secs(60),
     fence: "one change batch that DELETEs the exact records read",

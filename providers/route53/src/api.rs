@@ -1,7 +1,7 @@
 //! The narrow seam over the Route 53 API: exactly the four calls rtoguard uses.
 
 use async_trait::async_trait;
-use rtoguard_provider_api::ProviderError;
+use rtoguard_provider_api::{AliasTarget, ProviderError};
 
 /// A hosted zone as `ListHostedZonesByName` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +23,32 @@ pub struct ResourceRecordSet {
     pub values: Vec<String>,
     pub set_identifier: Option<String>,
     pub weight: Option<i64>,
-    /// An alias record (no values of its own); rtoguard does not manage these.
-    pub alias: bool,
+    /// An alias record (no values and no TTL of its own).
+    pub alias: Option<AliasTarget>,
+    /// The routing fields rtoguard does not manage but must send back
+    /// exactly: a DELETE that drops one does not match on Route 53.
+    pub routing: Routing,
+}
+
+/// A record set's routing fields besides `SetIdentifier` and `Weight`,
+/// carried unchanged from the read into the DELETE and the CREATE.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    pub health_check_id: Option<String>,
+    /// Latency routing: the AWS region.
+    pub region: Option<String>,
+    /// Failover routing: `PRIMARY` or `SECONDARY`.
+    pub failover: Option<String>,
+    pub geo_location: Option<GeoLocation>,
+    pub multi_value_answer: Option<bool>,
+}
+
+/// Geolocation routing: continent, country and subdivision codes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GeoLocation {
+    pub continent_code: Option<String>,
+    pub country_code: Option<String>,
+    pub subdivision_code: Option<String>,
 }
 
 /// The two actions rtoguard sends. UPSERT is deliberately absent: it does not

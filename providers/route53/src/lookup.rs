@@ -105,6 +105,17 @@ impl Route53Provider {
         name: &str,
         rtype: RecordType,
     ) -> Result<Vec<RecordSet>, ProviderError> {
+        let raw = self.list_raw(zone_id, name, rtype).await?;
+        Ok(raw.iter().map(|r| plan::from_rrset(r, rtype)).collect())
+    }
+
+    /// [`Self::list_sets`] in Route 53's own terms, routing fields and all.
+    pub(crate) async fn list_raw(
+        &self,
+        zone_id: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<api::ResourceRecordSet>, ProviderError> {
         let name = plan::absolute(name);
         let mut start = ListStart {
             name: name.clone(),
@@ -122,15 +133,7 @@ impl Route53Provider {
                 plan::absolute(&r.name) == name && r.rtype == rtype.as_str()
             };
             let past = page.sets.iter().any(|r| !ours(r));
-            for r in page.sets.iter().filter(|r| ours(r)) {
-                if r.alias {
-                    return Err(ProviderError::BadRequest {
-                        provider: self.name.clone(),
-                        message: format!("{name} {rtype} is an alias record: not managed"),
-                    });
-                }
-                sets.push(plan::from_rrset(r, rtype));
-            }
+            sets.extend(page.sets.iter().filter(|r| ours(r)).cloned());
             match page.next {
                 Some((n, t, identifier)) if !past && plan::absolute(&n) == name => {
                     start = ListStart {
@@ -140,9 +143,27 @@ impl Route53Provider {
                     };
                     self.budget.acquire().await;
                 }
-                _ => return Ok(sets),
+                _ => {
+                    let key = (zone_id.to_string(), name, rtype);
+                    let mut last = self.last_read.lock().unwrap_or_else(|e| e.into_inner());
+                    last.insert(key, sets.clone());
+                    return Ok(sets);
+                }
             }
         }
+    }
+
+    /// The sets of `name`/`rtype` as Route 53 holds them, with retries.
+    pub(crate) async fn read_raw(
+        &self,
+        zone_id: &str,
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<api::ResourceRecordSet>, ProviderError> {
+        retry(&self.budget, self.policy, "list record sets", || {
+            self.list_raw(zone_id, name, rtype)
+        })
+        .await
     }
 
     pub(crate) async fn read_in(

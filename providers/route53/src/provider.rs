@@ -35,7 +35,14 @@ pub struct Route53Provider {
     /// Zone name to hosted zone id; locked across a lookup so a burst of
     /// first calls asks only once.
     pub(crate) zones: tokio::sync::Mutex<HashMap<String, String>>,
+    /// The sets last listed at each (zone id, name, type), in Route 53's
+    /// terms: where a flip finds the routing fields to send back without
+    /// another request (the engine reads before it changes).
+    pub(crate) last_read: std::sync::Mutex<HashMap<ReadKey, Vec<api::ResourceRecordSet>>>,
 }
+
+/// Zone id, absolute name, type.
+pub(crate) type ReadKey = (String, String, RecordType);
 
 impl std::fmt::Debug for Route53Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,7 +77,41 @@ impl Route53Provider {
             policy: RetryPolicy::default(),
             poll: (Duration::from_secs(2), Duration::from_secs(15)),
             zones: tokio::sync::Mutex::new(HashMap::new()),
+            last_read: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The sets at the change's name as Route 53 holds them, with their
+    /// routing fields: from the last listing when it shows every expected
+    /// set, else listed again.
+    async fn routing_source(
+        &self,
+        zone_id: &str,
+        change: &Change,
+    ) -> Result<Vec<api::ResourceRecordSet>, ProviderError> {
+        if change.expected().is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = (
+            zone_id.to_string(),
+            plan::absolute(change.name()),
+            change.rtype(),
+        );
+        let cached = self
+            .last_read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
+            .unwrap_or_default();
+        let sets: Vec<RecordSet> = cached
+            .iter()
+            .map(|r| plan::from_rrset(r, change.rtype()))
+            .collect();
+        if change.expected().iter().all(|e| sets.contains(e)) {
+            return Ok(cached);
+        }
+        self.read_raw(zone_id, change.name(), change.rtype()).await
     }
 
     /// Retry with another policy (default: [`RetryPolicy::default`]).
@@ -174,11 +215,15 @@ impl Provider for Route53Provider {
     }
 
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
-        let batch = plan::batch(change)?;
+        let unchanged = plan::batch(change)?.is_empty();
         let zone_id = self.zone_id(zone).await?;
-        if batch.is_empty() {
+        if unchanged {
             return self.confirm_noop(&zone_id, change).await;
         }
+        // The routing fields of the sets replaced (HealthCheckId, region, ...)
+        // go back unchanged: Route 53's DELETE matches on them too.
+        let read = self.routing_source(&zone_id, change).await?;
+        let batch = plan::batch_with(change, &read)?;
         let provider = self.name.as_str();
         let (name, rtype) = (change.name(), change.rtype());
         match self.send_batch(&zone_id, change, &batch).await? {

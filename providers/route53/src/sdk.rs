@@ -15,9 +15,10 @@ use aws_smithy_types::timeout::TimeoutConfig;
 
 use crate::Route53Settings;
 use crate::api::{
-    Action, ApiError, BatchChange, ChangeInfo, ChangeStatus, HostedZone, ListStart, RecordSetPage,
-    ResourceRecordSet, Route53Api,
+    Action, ApiError, BatchChange, ChangeInfo, ChangeStatus, GeoLocation, HostedZone, ListStart,
+    RecordSetPage, ResourceRecordSet, Route53Api, Routing,
 };
+use rtoguard_provider_api::AliasTarget;
 
 /// The real Route 53 API.
 #[derive(Debug, Clone)]
@@ -177,7 +178,20 @@ fn from_sdk(s: &t::ResourceRecordSet) -> ResourceRecordSet {
             .collect(),
         set_identifier: s.set_identifier().map(str::to_string),
         weight: s.weight(),
-        alias: s.alias_target().is_some(),
+        alias: s.alias_target().map(|a| {
+            AliasTarget::new(a.dns_name(), a.hosted_zone_id(), a.evaluate_target_health())
+        }),
+        routing: Routing {
+            health_check_id: s.health_check_id().map(str::to_string),
+            region: s.region().map(|r| r.as_str().to_string()),
+            failover: s.failover().map(|f| f.as_str().to_string()),
+            geo_location: s.geo_location().map(|g| GeoLocation {
+                continent_code: g.continent_code().map(str::to_string),
+                country_code: g.country_code().map(str::to_string),
+                subdivision_code: g.subdivision_code().map(str::to_string),
+            }),
+            multi_value_answer: s.multi_value_answer(),
+        },
     }
 }
 
@@ -189,7 +203,37 @@ fn to_sdk(c: &BatchChange) -> Result<t::Change, ApiError> {
         .r#type(RrType::from(s.rtype.as_str()))
         .set_ttl(s.ttl)
         .set_set_identifier(s.set_identifier.clone())
-        .set_weight(s.weight);
+        .set_weight(s.weight)
+        .set_health_check_id(s.routing.health_check_id.clone())
+        .set_region(
+            s.routing
+                .region
+                .as_deref()
+                .map(t::ResourceRecordSetRegion::from),
+        )
+        .set_failover(
+            s.routing
+                .failover
+                .as_deref()
+                .map(t::ResourceRecordSetFailover::from),
+        )
+        .set_geo_location(s.routing.geo_location.as_ref().map(|g| {
+            t::GeoLocation::builder()
+                .set_continent_code(g.continent_code.clone())
+                .set_country_code(g.country_code.clone())
+                .set_subdivision_code(g.subdivision_code.clone())
+                .build()
+        }))
+        .set_multi_value_answer(s.routing.multi_value_answer);
+    if let Some(a) = &s.alias {
+        let target = t::AliasTarget::builder()
+            .dns_name(&a.dns_name)
+            .hosted_zone_id(&a.hosted_zone_id)
+            .evaluate_target_health(a.evaluate_target_health)
+            .build()
+            .map_err(built)?;
+        rrs = rrs.alias_target(target);
+    }
     for v in &s.values {
         rrs = rrs.resource_records(
             t::ResourceRecord::builder()

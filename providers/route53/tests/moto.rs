@@ -172,3 +172,23 @@ async fn moto_refuses_deleting_a_set_that_does_not_exist() {
     assert!(err.to_string().contains("DELETE"), "{err}");
     assert!(read(&p).await.is_empty());
 }
+
+#[tokio::test]
+async fn moto_takes_an_alias_flip_between_two_load_balancers() {
+    let moto = Moto::start();
+    let (p, _) = start(&moto).await;
+    let lb = |n: &str, zone: &str| rtoguard_provider_api::AliasTarget::new(n, zone, false);
+    let alias =
+        |target, id: &str, w: u32| RecordSet::alias(NAME, RecordType::A, target).with_weight(id, w);
+    let eu = lb("app-eu-1234.eu-west-1.elb.amazonaws.com", "Z32O12XQLNTSW2");
+    let us = lb("app-us-5678.us-east-1.elb.amazonaws.com", "Z35SXDOTRQ7X7K");
+    let first = vec![
+        alias(eu.clone(), "primary", 100),
+        alias(us.clone(), "standby", 0),
+    ];
+    let second = vec![alias(eu, "primary", 0), alias(us, "standby", 100)];
+    flip(&p, vec![], first.clone()).await;
+    assert_eq!(read(&p).await, first);
+    flip(&p, first, second.clone()).await;
+    assert_eq!(read(&p).await, second);
+}

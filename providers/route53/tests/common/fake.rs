@@ -69,7 +69,12 @@ fn same(a: &ResourceRecordSet, b: &ResourceRecordSet) -> bool {
     let mut vb = b.values.clone();
     va.sort();
     vb.sort();
-    key(a) == key(b) && a.ttl == b.ttl && a.weight == b.weight && va == vb
+    key(a) == key(b)
+        && a.ttl == b.ttl
+        && a.weight == b.weight
+        && va == vb
+        && a.alias == b.alias
+        && a.routing == b.routing
 }
 
 impl FakeRoute53 {
@@ -91,7 +96,8 @@ impl FakeRoute53 {
                 values: vec![v.into()],
                 set_identifier: None,
                 weight: None,
-                alias: false,
+                alias: None,
+                routing: Default::default(),
             };
             inner.sets.insert(key(&s), s);
         }
@@ -244,7 +250,8 @@ impl Route53Api for FakeRoute53 {
             values: vec![],
             set_identifier: start.identifier.clone(),
             weight: None,
-            alias: false,
+            alias: None,
+            routing: Default::default(),
         };
         let mut rest = inner.sets.range(key(&probe)..).map(|(_, s)| s.clone());
         let sets: Vec<_> = rest.by_ref().take(inner.page_size).collect();
