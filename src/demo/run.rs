@@ -26,6 +26,20 @@ const EXIT_INTERRUPTED: u8 = 130;
 pub struct DemoOptions {
     /// Leave everything running after the story, until Ctrl-C.
     pub keep: bool,
+    /// Which provider the controller flips through.
+    pub provider: DemoProvider,
+}
+
+/// The provider the demo's controller flips through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoProvider {
+    /// The controller serves the zone itself: a flip is an in-memory swap,
+    /// served at once (no provider phase).
+    #[default]
+    Embedded,
+    /// A separate authoritative server the controller updates over RFC 2136
+    /// with TSIG, as with BIND or Knot (a provider phase of a few ms).
+    Rfc2136,
 }
 
 /// Ctrl-C ended the demo before its story did.
@@ -57,14 +71,18 @@ pub async fn command(opts: DemoOptions) -> ExitCode {
 /// Sets the stage, runs the daemon in-process, tells the story, cleans up.
 pub async fn run(opts: DemoOptions, out: &Out) -> anyhow::Result<()> {
     let scratch = Scratch::create()?;
-    let mut peers = Peers::start(&scratch).await?;
+    let mut peers = Peers::start(&scratch, opts.provider).await?;
     let config = scratch.config_path();
     std::fs::write(&config, setup::config(&scratch, &peers))
         .with_context(|| format!("cannot write {}", config.display()))?;
+    let served_by = match opts.provider {
+        DemoProvider::Embedded => "served by the controller itself (embedded provider) on",
+        DemoProvider::Rfc2136 => "on the authority updated over RFC 2136 at",
+    };
     out.line(&format!(
-        "rtoguard demo: {} on the authority {} ({}), asked by clients through the caching resolver {}, primary region {}, standby region {}",
+        "rtoguard demo: {} {served_by} {} ({}), asked by clients through the caching resolver {}, primary region {}, standby region {}",
         setup::RECORD,
-        peers.authority.addr,
+        peers.dns,
         setup::ZONE,
         peers.resolver.addr,
         peers.primary.url(),
@@ -152,7 +170,7 @@ async fn stop_daemon(stop: CancellationToken, mut daemon: Daemon) -> anyhow::Res
 
 /// `--keep`: leave everything running and say how to poke it, until Ctrl-C.
 async fn keep_running(scratch: &Scratch, peers: &Peers, out: &Out) -> anyhow::Result<()> {
-    let auth = peers.authority.addr;
+    let auth = peers.dns;
     out.waiting("running until Ctrl-C");
     out.line(&format!(
         "\nEverything keeps running until Ctrl-C. Try:\n  \
