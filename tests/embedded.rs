@@ -181,6 +181,42 @@ fn primary_down_the_embedded_server_answers_the_standby_and_a_client_behind_unbo
     assert!(kept.contains("127.0.0.3"), "{kept}");
 }
 
+/// TTL at query time: a suspect pool lowers the TTL the embedded server
+/// answers with, and the pool's recovery restores it; neither is a new
+/// zone version (the serial stays), while the core journals both decisions.
+#[test]
+fn a_suspect_pool_lowers_the_served_ttl_and_recovery_restores_it_at_the_same_serial() {
+    let tb = Testbed::start(300, 30, "1h");
+    let dns = SocketAddr::new(lo(1), free_port(lo(1)));
+    // Never down within the test: the pool is only suspect.
+    let text = config(&tb, dns).replace("fall = 15", "fall = 100");
+    std::fs::write(&tb.config, text).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    let primary = || Some((vec!["127.0.0.2".to_string()], 2));
+    assert_eq!(ask(dns, false), primary(), "the normal TTL");
+    let serial = || rtoguard_testkit::dns::soa_serial(dns, "example.test.").expect("serial");
+    let before = serial();
+    let why = || format!("{}\n{}", history(&tb), d.log_text());
+
+    tb.primary.set_status(503);
+    wait_for(
+        Duration::from_secs(15),
+        || ask(dns, false) == Some((vec!["127.0.0.2".to_string()], 1)),
+        why,
+    );
+    assert_eq!(serial(), before, "lowering the TTL is no new zone version");
+
+    tb.primary.set_status(200);
+    wait_for(Duration::from_secs(15), || ask(dns, false) == primary(), why);
+    assert_eq!(serial(), before, "restoring the TTL is no new zone version");
+    let h = history(&tb);
+    for want in ["set the TTL to 1", "set the TTL to 2"] {
+        assert!(h.contains(want), "history lacks {want}:\n{h}");
+    }
+    d.stop();
+}
+
 /// Every region answers the same: three controllers (and the agent), each
 /// serving the zone from its own embedded server. The primary's region
 /// dies; c13 (the standby's region) flips its own copy and c11 and c12
