@@ -97,7 +97,7 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print a man page (roff): rtoguard's, or one command's; or write them all to a directory.
     Man(ManArgs),
-    /// Run the whole failover loop on this machine: two regions, an authority, a fault, the RTO report.
+    /// Run the whole failover loop on this machine: two regions, the controller serving the zone, a fault, the RTO report.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
 }
