@@ -217,6 +217,70 @@ fn a_suspect_pool_lowers_the_served_ttl_and_recovery_restores_it_at_the_same_ser
     d.stop();
 }
 
+/// rtoguard as a hidden primary under `rtoguard run`: BIND 9 is a keyed
+/// secondary of the daemon's embedded server; the primary region dies and
+/// BIND serves the standby, having received the flip by NOTIFY and IXFR.
+#[test]
+fn under_the_daemon_a_bind_secondary_follows_the_flip_by_notify_and_ixfr() {
+    use rtoguard_testkit::bind::{Bind, TsigKey};
+
+    let mut tb = Testbed::start(300, 30, "1h");
+    let dns = SocketAddr::new(lo(1), free_port(lo(1)));
+    let xfr = SocketAddr::new(lo(1), free_port(lo(1)));
+    let secondary_port = free_port(lo(1));
+    let key = TsigKey {
+        name: "xfr.".into(),
+        algorithm: "hmac-sha256".into(),
+        secret: rtoguard_testkit::random_secret(),
+    };
+    let secret = tb.dir.path().join("xfr.secret");
+    std::fs::write(&secret, format!("{}\n", key.secret)).expect("write the key");
+    let transfer = format!(
+        "\n[providers.edge.zones.transfer]\nlisten = \"{xfr}\"\n\
+         keys = [{{ name = \"xfr.\", algorithm = \"hmac-sha256\", secret_file = \"{}\" }}]\n\
+         notify = [\"{}\"]\n",
+        secret.display(),
+        SocketAddr::new(lo(1), secondary_port),
+    );
+    let text = config(&tb, dns).replacen(
+        "\n[[services]]",
+        &format!("{transfer}\n[[services]]"),
+        1,
+    );
+    std::fs::write(&tb.config, text).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    let secondary = Bind::builder("example.test.")
+        .key(key)
+        .signed_transfers()
+        .debug(3)
+        .port(secondary_port)
+        .secondary_of(xfr)
+        .start();
+    let on = |b: &Bind| b.query("checkout.example.test.", RecordType::A).values;
+    assert_eq!(on(&secondary), ["127.0.0.2"], "loaded by AXFR");
+
+    tb.primary.stop();
+    wait_for(
+        Duration::from_secs(30),
+        || on(&secondary) == ["127.0.0.3"],
+        || format!("{}\n{}\n{}", history(&tb), d.log_text(), secondary.log()),
+    );
+    let served = rtoguard_testkit::dns::soa_serial(dns, "example.test.").expect("serial");
+    wait_for(
+        Duration::from_secs(10),
+        || secondary.serial() == served,
+        || format!("BIND at {} for {served}", secondary.serial()),
+    );
+    let log = secondary.log();
+    for line in ["notify from", "got incremental response"] {
+        assert!(log.contains(line), "BIND's log lacks {line:?}:\n{log}");
+    }
+    let h = history(&tb);
+    assert!(h.contains("flip from pool primary to pool standby"), "{h}");
+    d.stop();
+}
+
 /// Every region answers the same: three controllers (and the agent), each
 /// serving the zone from its own embedded server. The primary's region
 /// dies; c13 (the standby's region) flips its own copy and c11 and c12
