@@ -149,14 +149,20 @@ fn assert_has(out: &str, want: &str) {
     assert!(out.contains(want), "the output lacks {want:?}:\n{out}");
 }
 
-#[test]
-fn demo_fails_over_reports_and_fails_back() {
+/// `rtoguard demo ARGS` run to its end in its own TMPDIR, which must
+/// succeed; the TMPDIR and what it printed.
+fn run_to_the_end(args: &[&str]) -> (tempfile::TempDir, String) {
     let tmp = tempfile::tempdir().expect("TMPDIR for the demo");
     let until = Instant::now() + LIMIT;
-    let mut demo = Demo::start(tmp.path(), &[]);
+    let mut demo = Demo::start(tmp.path(), args);
     let status = demo.finish(until);
-    let out = demo.output();
     assert!(status.success(), "exit {status}:\n{}", demo.transcript());
+    (tmp, demo.output())
+}
+
+#[test]
+fn demo_fails_over_reports_and_fails_back() {
+    let (tmp, out) = run_to_the_end(&[]);
 
     assert_has(&out, "through the caching resolver 127.0.0.1:");
     assert_has(&out, "fault: the primary region (127.0.0.2:");
@@ -205,12 +211,7 @@ fn demo_fails_over_reports_and_fails_back() {
 /// its report has a provider phase, and the demo says what it was.
 #[test]
 fn demo_on_rfc2136_has_a_provider_phase_to_compare() {
-    let tmp = tempfile::tempdir().expect("TMPDIR for the demo");
-    let until = Instant::now() + LIMIT;
-    let mut demo = Demo::start(tmp.path(), &["--provider", "rfc2136"]);
-    let status = demo.finish(until);
-    let out = demo.output();
-    assert!(status.success(), "exit {status}:\n{}", demo.transcript());
+    let (tmp, out) = run_to_the_end(&["--provider", "rfc2136"]);
     assert_has(&out, "on the authority updated over RFC 2136 at 127.0.0.1:");
     assert_has(&out, "authoritative demo-authority serves 127.0.0.3");
     assert_has(&out, "provider apply+sync");

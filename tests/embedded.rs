@@ -208,7 +208,11 @@ fn a_suspect_pool_lowers_the_served_ttl_and_recovery_restores_it_at_the_same_ser
     assert_eq!(serial(), before, "lowering the TTL is no new zone version");
 
     tb.primary.set_status(200);
-    wait_for(Duration::from_secs(15), || ask(dns, false) == primary(), why);
+    wait_for(
+        Duration::from_secs(15),
+        || ask(dns, false) == primary(),
+        why,
+    );
     assert_eq!(serial(), before, "restoring the TTL is no new zone version");
     let h = history(&tb);
     for want in ["set the TTL to 1", "set the TTL to 2"] {
@@ -242,11 +246,7 @@ fn under_the_daemon_a_bind_secondary_follows_the_flip_by_notify_and_ixfr() {
         secret.display(),
         SocketAddr::new(lo(1), secondary_port),
     );
-    let text = config(&tb, dns).replacen(
-        "\n[[services]]",
-        &format!("{transfer}\n[[services]]"),
-        1,
-    );
+    let text = config(&tb, dns).replacen("\n[[services]]", &format!("{transfer}\n[[services]]"), 1);
     std::fs::write(&tb.config, text).expect("write config");
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());

@@ -456,9 +456,10 @@ pub(super) fn served_zones(
             continue;
         };
         let z = normalize_name(z);
-        if let (Some(served), Some(record)) =
-            (c.zones.iter().find(|served| served.name == z), t.get("record"))
-            && let DeValue::String(r) = record.get_ref()
+        if let (Some(served), Some(record)) = (
+            c.zones.iter().find(|served| served.name == z),
+            t.get("record"),
+        ) && let DeValue::String(r) = record.get_ref()
             && let Some(msg) = super::zone_file::at_managed_name(
                 &served.name,
                 served.zone_file.as_deref(),
@@ -466,7 +467,11 @@ pub(super) fn served_zones(
                 &label,
             )
         {
-            issues.add(Some(record.span()), format!("services[{label}].record"), msg);
+            issues.add(
+                Some(record.span()),
+                format!("services[{label}].record"),
+                msg,
+            );
         }
         if !c.zones.iter().any(|served| served.name == z) {
             let names: Vec<&str> = c.zones.iter().map(|s| s.name.as_str()).collect();

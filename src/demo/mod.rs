@@ -1,4 +1,6 @@
-//! The `rtoguard demo` peers: an embedded authoritative DNS server and two HTTP "regions" on loopback.
+//! The `rtoguard demo` peers: two HTTP "regions" on loopback, and for
+//! `--provider rfc2136` an authoritative DNS server of its own (by default
+//! the controller serves the demo zone itself, the `embedded` provider).
 //!
 //! - [`authority`]: the authoritative server for the demo zone, updatable over
 //!   RFC 2136 with TSIG so the real `rfc2136` provider drives it.

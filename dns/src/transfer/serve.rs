@@ -49,18 +49,12 @@ impl Transfers {
 /// [`Transfers`], or several zones' ([`TransferZones`]).
 pub trait AnswerTransfers: Send + Sync + 'static {
     /// The messages answering one request.
-    fn answer_request(&self, request: &[u8], from: SocketAddr, transport: Transport)
-    -> Vec<Vec<u8>>;
+    fn answer_request(&self, request: &[u8], from: SocketAddr, via: Transport) -> Vec<Vec<u8>>;
 }
 
 impl AnswerTransfers for Transfers {
-    fn answer_request(
-        &self,
-        request: &[u8],
-        from: SocketAddr,
-        transport: Transport,
-    ) -> Vec<Vec<u8>> {
-        self.answer(request, from, transport)
+    fn answer_request(&self, request: &[u8], from: SocketAddr, via: Transport) -> Vec<Vec<u8>> {
+        self.answer(request, from, via)
     }
 }
 
@@ -71,12 +65,7 @@ impl AnswerTransfers for Transfers {
 pub struct TransferZones(pub Vec<Arc<Transfers>>);
 
 impl AnswerTransfers for TransferZones {
-    fn answer_request(
-        &self,
-        request: &[u8],
-        from: SocketAddr,
-        transport: Transport,
-    ) -> Vec<Vec<u8>> {
+    fn answer_request(&self, request: &[u8], from: SocketAddr, via: Transport) -> Vec<Vec<u8>> {
         let asked = hickory_proto::op::Message::from_vec(request)
             .ok()
             .and_then(|m| m.queries.first().map(|q| q.name().clone()));
@@ -88,7 +77,7 @@ impl AnswerTransfers for TransferZones {
                 asked.as_ref() == Some(h.origin())
             })
             .or_else(|| self.0.first());
-        zone.map_or_else(Vec::new, |t| t.answer(request, from, transport))
+        zone.map_or_else(Vec::new, |t| t.answer(request, from, via))
     }
 }
 

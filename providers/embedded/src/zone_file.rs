@@ -33,24 +33,40 @@ pub fn parse(text: &str, origin: &Name) -> Result<Vec<Lined>, (usize, String)> {
         let word = trimmed.split_whitespace().next().unwrap_or_default();
         match word.to_ascii_uppercase().as_str() {
             "$ORIGIN" => {
-                let arg = trimmed.split_whitespace().nth(1).ok_or((line, "$ORIGIN without a name".to_string()))?;
+                let arg = trimmed
+                    .split_whitespace()
+                    .nth(1)
+                    .ok_or((line, "$ORIGIN without a name".to_string()))?;
                 cur_origin = Name::parse(arg, Some(&cur_origin))
                     .map_err(|e| (line, format!("$ORIGIN {arg}: {e}")))?;
                 continue;
             }
             "$TTL" => {
-                let arg = trimmed.split_whitespace().nth(1).ok_or((line, "$TTL without a value".to_string()))?;
+                let arg = trimmed
+                    .split_whitespace()
+                    .nth(1)
+                    .ok_or((line, "$TTL without a value".to_string()))?;
                 ttl = Some(arg.to_string());
                 continue;
             }
-            "$INCLUDE" => return Err((line, "$INCLUDE is not supported: put the records in this file".into())),
+            "$INCLUDE" => {
+                return Err((
+                    line,
+                    "$INCLUDE is not supported: put the records in this file".into(),
+                ));
+            }
             _ => {}
         }
         // An entry without an owner (it starts with a blank) continues the last one's.
         let starts_blank = entry.starts_with([' ', '\t']);
         let owner_text = match (&owner, starts_blank) {
             (Some(o), true) => o.to_ascii(),
-            (None, true) => return Err((line, "a record without an owner name, and none before it".into())),
+            (None, true) => {
+                return Err((
+                    line,
+                    "a record without an owner name, and none before it".into(),
+                ));
+            }
             _ => String::new(),
         };
         let mut one = format!("$ORIGIN {}\n", cur_origin.to_ascii());
@@ -85,7 +101,11 @@ fn entries(text: &str) -> Result<Vec<(usize, String)>, (usize, &'static str)> {
         for c in unquoted(code) {
             match c {
                 '(' => depth += 1,
-                ')' => depth = depth.checked_sub(1).ok_or((line, "a ')' without its '('"))?,
+                ')' => {
+                    depth = depth
+                        .checked_sub(1)
+                        .ok_or((line, "a ')' without its '('"))?
+                }
                 _ => {}
             }
         }
@@ -220,7 +240,10 @@ mod tests {
             &origin(),
         )
         .expect("parses");
-        let why: Vec<bool> = recs.iter().map(|(_, r)| refused(&origin(), r).is_some()).collect();
+        let why: Vec<bool> = recs
+            .iter()
+            .map(|(_, r)| refused(&origin(), r).is_some())
+            .collect();
         assert_eq!(why, [true, false, true]);
     }
 }

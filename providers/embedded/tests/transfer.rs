@@ -175,7 +175,11 @@ async fn two_zones_share_one_transfer_address() {
     for zone in [common::ZONE, "other.test."] {
         let r = common::udp(xfr, &common::query(zone, Wire::SOA, false)).await;
         assert_eq!(r.metadata.response_code, ResponseCode::NoError, "{zone}");
-        assert_eq!(r.answers[0].name.to_ascii(), zone, "the SOA of the zone asked");
+        assert_eq!(
+            r.answers[0].name.to_ascii(),
+            zone,
+            "the SOA of the zone asked"
+        );
     }
     let r = common::udp(xfr, &common::query("elsewhere.test.", Wire::SOA, false)).await;
     assert_eq!(r.metadata.response_code, ResponseCode::NotAuth);
@@ -194,4 +198,28 @@ async fn two_zones_share_one_transfer_address() {
         vec!["192.0.2.20"]
     );
     server.stop().await;
+}
+
+/// In a zone with transfers a change of the TTL alone takes a new serial
+/// (committed for the secondaries, with a NOTIFY), so they serve the
+/// lowered TTL too; without transfers it keeps the serial (tests/write.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_transferred_zone_a_ttl_change_takes_a_new_serial() {
+    let (_, ours) = key();
+    let server = primary(ours, Vec::new()).await;
+    let before = server.store().zone(common::ZONE).expect("zone").serial();
+    let provider = EmbeddedProvider::new(server.clone());
+    let change = Change::new(
+        WWW,
+        RecordType::A,
+        vec![set(&["192.0.2.10"], 30)],
+        vec![set(&["192.0.2.10"], 5)],
+    )
+    .expect("change");
+    let receipt = provider.apply(common::ZONE, &change).await.expect("write");
+    let after: u32 = receipt.id.parse().expect("the receipt is the serial");
+    assert!(after > before, "serial {before} -> {after}");
+    let transfers = server.store().transfers();
+    let t = transfers.values().next().expect("the zone's transfers");
+    assert_eq!(t.serial(), after, "committed for the secondaries");
 }

@@ -22,6 +22,22 @@ async fn served_serial(addr: std::net::SocketAddr) -> u32 {
     }
 }
 
+/// The write is in sync at once; the A answer for www after it.
+async fn in_sync_then_served(
+    p: &EmbeddedProvider,
+    change: &Change,
+    receipt: &rtoguard_provider_api::Receipt,
+    addr: std::net::SocketAddr,
+) -> hickory_proto::op::Message {
+    assert_eq!(
+        p.wait_in_sync(ZONE, change, receipt, Duration::ZERO)
+            .await
+            .unwrap(),
+        SyncState::InSync
+    );
+    udp(addr, &query("www.example.test.", Wire::A, false)).await
+}
+
 #[tokio::test]
 async fn a_write_swaps_the_answer_and_raises_the_serial() {
     let s = start().await;
@@ -46,13 +62,7 @@ async fn a_write_swaps_the_answer_and_raises_the_serial() {
     let after = served_serial(addr).await;
     assert!(after > before, "serial {before} -> {after}");
     assert_eq!(receipt.id, after.to_string());
-    assert_eq!(
-        p.wait_in_sync(ZONE, &change, &receipt, Duration::ZERO)
-            .await
-            .unwrap(),
-        SyncState::InSync
-    );
-    let a = udp(addr, &query("www.example.test.", Wire::A, false)).await;
+    let a = in_sync_then_served(&p, &change, &receipt, addr).await;
     assert_eq!(values(&a), ["198.51.100.7"]);
     assert_eq!(a.answers[0].ttl, 5, "the TTL written is the TTL served");
     // The other records at the name are untouched.
@@ -232,13 +242,7 @@ async fn a_ttl_only_change_is_served_at_once_with_the_serial_unchanged() {
         let change = ttl(from, to);
         let receipt = p.apply(ZONE, &change).await.unwrap();
         assert_eq!(receipt.id, before.to_string(), "the serial stays");
-        assert_eq!(
-            p.wait_in_sync(ZONE, &change, &receipt, Duration::ZERO)
-                .await
-                .unwrap(),
-            SyncState::InSync
-        );
-        let a = udp(addr, &query("www.example.test.", Wire::A, false)).await;
+        let a = in_sync_then_served(&p, &change, &receipt, addr).await;
         assert_eq!(values(&a), ["192.0.2.10"]);
         assert_eq!(a.answers[0].ttl, to, "the TTL decided is the TTL served");
         assert_eq!(
