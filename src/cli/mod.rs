@@ -109,10 +109,10 @@ pub struct DemoArgs {
     #[arg(long)]
     pub keep: bool,
     /// What the controller flips through: its own embedded authoritative
-    /// server (a flip is served at once, no provider phase) or a separate
+    /// server (a flip is served at once, no provider write to wait for) or a separate
     /// authority updated over RFC 2136 (to compare the reports).
-    #[arg(long, value_enum, default_value_t = crate::demo::run::DemoProvider::Embedded)]
-    pub provider: crate::demo::run::DemoProvider,
+    #[arg(long, value_enum, default_value_t = crate::demo::DemoProvider::Embedded)]
+    pub provider: crate::demo::DemoProvider,
 }
 
 #[derive(Debug, Args)]

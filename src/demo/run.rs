@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::DemoProvider;
 use super::follow::Out;
 use super::setup::{self, Peers, Scratch};
 use super::story;
@@ -28,18 +29,6 @@ pub struct DemoOptions {
     pub keep: bool,
     /// Which provider the controller flips through.
     pub provider: DemoProvider,
-}
-
-/// The provider the demo's controller flips through.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum DemoProvider {
-    /// The controller serves the zone itself: a flip is an in-memory swap,
-    /// served at once (no provider phase).
-    #[default]
-    Embedded,
-    /// A separate authoritative server the controller updates over RFC 2136
-    /// with TSIG, as with BIND or Knot (a provider phase of a few ms).
-    Rfc2136,
 }
 
 /// Ctrl-C ended the demo before its story did.

@@ -8,8 +8,7 @@ use anyhow::{Context, bail};
 use rand::Rng;
 
 use super::cache::CachingResolver;
-use super::run::DemoProvider;
-use super::{Authority, AuthorityConfig, DemoRegion, loopback_plan};
+use super::{Authority, AuthorityConfig, DemoProvider, DemoRegion, loopback_plan};
 
 /// The demo zone.
 pub const ZONE: &str = "demo.rtoguard.test.";

@@ -8,8 +8,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
+use super::DemoProvider;
 use super::follow::{Follower, Out, offset};
-use super::run::DemoProvider;
 use super::setup::{LOWERED_TTL, NORMAL_TTL, Peers, SERVICE, Scratch};
 use super::timeline::Timeline;
 use crate::control::{Client, MoveRequest, Request};
