@@ -55,6 +55,7 @@ fn settings(state_file: Option<std::path::PathBuf>) -> EmbeddedSettings {
                 values: vec!["192.0.2.10".into(), "192.0.2.11".into()],
             }],
             transfer: None,
+            zone_file: None,
         }],
     }
 }

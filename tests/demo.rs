@@ -149,20 +149,31 @@ fn assert_has(out: &str, want: &str) {
     assert!(out.contains(want), "the output lacks {want:?}:\n{out}");
 }
 
-#[test]
-fn demo_fails_over_reports_and_fails_back() {
+/// `rtoguard demo ARGS` run to its end in its own TMPDIR, which must
+/// succeed; the TMPDIR and what it printed.
+fn run_to_the_end(args: &[&str]) -> (tempfile::TempDir, String) {
     let tmp = tempfile::tempdir().expect("TMPDIR for the demo");
     let until = Instant::now() + LIMIT;
-    let mut demo = Demo::start(tmp.path(), &[]);
+    let mut demo = Demo::start(tmp.path(), args);
     let status = demo.finish(until);
-    let out = demo.output();
     assert!(status.success(), "exit {status}:\n{}", demo.transcript());
+    (tmp, demo.output())
+}
+
+#[test]
+fn demo_fails_over_reports_and_fails_back() {
+    let (tmp, out) = run_to_the_end(&[]);
 
     assert_has(&out, "through the caching resolver 127.0.0.1:");
     assert_has(&out, "fault: the primary region (127.0.0.2:");
     assert_has(&out, "detection: pool primary is down");
     assert_has(&out, "flipped from primary to standby");
-    assert_has(&out, "authoritative demo-authority serves 127.0.0.3");
+    // The default provider is the embedded one: the controller serves the zone.
+    assert_has(
+        &out,
+        "served by the controller itself (embedded provider) on 127.0.0.1:",
+    );
+    assert_has(&out, "authoritative demo-embedded serves 127.0.0.3");
     assert_has(&out, "clients reach the new pool at 127.0.0.3:");
     // Everything is on loopback and the objective is 30 s.
     assert_has(&out, "RTO MET: recovered in");
@@ -171,6 +182,7 @@ fn demo_fails_over_reports_and_fails_back() {
     assert_has(&out, "resolver caches");
     assert_has(&out, "demo-resolver");
     assert_has(&out, "Why the resolver cache phase");
+    assert_has(&out, "Why no provider phase to speak of");
 
     let html = html_path(&out);
     assert!(
@@ -188,6 +200,29 @@ fn demo_fails_over_reports_and_fails_back() {
         "Failback complete: the authority serves 127.0.0.2 again",
     );
     assert_has(&out, "scratch directory removed");
+    assert_eq!(
+        leftovers(tmp.path()),
+        Vec::<String>::new(),
+        "scratch left behind"
+    );
+}
+
+/// The same story through the RFC 2136 authority, the path to compare with:
+/// its report has a provider phase, and the demo says what it was.
+#[test]
+fn demo_on_rfc2136_has_a_provider_phase_to_compare() {
+    let (tmp, out) = run_to_the_end(&["--provider", "rfc2136"]);
+    assert_has(&out, "on the authority updated over RFC 2136 at 127.0.0.1:");
+    assert_has(&out, "authoritative demo-authority serves 127.0.0.3");
+    assert_has(&out, "provider apply+sync");
+    assert_has(
+        &out,
+        "Why the provider phase: the flip is an RFC 2136 update",
+    );
+    assert_has(
+        &out,
+        "Failback complete: the authority serves 127.0.0.2 again",
+    );
     assert_eq!(
         leftovers(tmp.path()),
         Vec::<String>::new(),

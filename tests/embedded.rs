@@ -181,6 +181,106 @@ fn primary_down_the_embedded_server_answers_the_standby_and_a_client_behind_unbo
     assert!(kept.contains("127.0.0.3"), "{kept}");
 }
 
+/// TTL at query time: a suspect pool lowers the TTL the embedded server
+/// answers with, and the pool's recovery restores it; neither is a new
+/// zone version (the serial stays), while the core journals both decisions.
+#[test]
+fn a_suspect_pool_lowers_the_served_ttl_and_recovery_restores_it_at_the_same_serial() {
+    let tb = Testbed::start(300, 30, "1h");
+    let dns = SocketAddr::new(lo(1), free_port(lo(1)));
+    // Never down within the test: the pool is only suspect.
+    let text = config(&tb, dns).replace("fall = 15", "fall = 100");
+    std::fs::write(&tb.config, text).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    let primary = || Some((vec!["127.0.0.2".to_string()], 2));
+    assert_eq!(ask(dns, false), primary(), "the normal TTL");
+    let serial = || rtoguard_testkit::dns::soa_serial(dns, "example.test.").expect("serial");
+    let before = serial();
+    let why = || format!("{}\n{}", history(&tb), d.log_text());
+
+    tb.primary.set_status(503);
+    wait_for(
+        Duration::from_secs(15),
+        || ask(dns, false) == Some((vec!["127.0.0.2".to_string()], 1)),
+        why,
+    );
+    assert_eq!(serial(), before, "lowering the TTL is no new zone version");
+
+    tb.primary.set_status(200);
+    wait_for(
+        Duration::from_secs(15),
+        || ask(dns, false) == primary(),
+        why,
+    );
+    assert_eq!(serial(), before, "restoring the TTL is no new zone version");
+    let h = history(&tb);
+    for want in ["set the TTL to 1", "set the TTL to 2"] {
+        assert!(h.contains(want), "history lacks {want}:\n{h}");
+    }
+    d.stop();
+}
+
+/// rtoguard as a hidden primary under `rtoguard run`: BIND 9 is a keyed
+/// secondary of the daemon's embedded server; the primary region dies and
+/// BIND serves the standby, having received the flip by NOTIFY and IXFR.
+#[test]
+fn under_the_daemon_a_bind_secondary_follows_the_flip_by_notify_and_ixfr() {
+    use rtoguard_testkit::bind::{Bind, TsigKey};
+
+    let mut tb = Testbed::start(300, 30, "1h");
+    let dns = SocketAddr::new(lo(1), free_port(lo(1)));
+    let xfr = SocketAddr::new(lo(1), free_port(lo(1)));
+    let secondary_port = free_port(lo(1));
+    let key = TsigKey {
+        name: "xfr.".into(),
+        algorithm: "hmac-sha256".into(),
+        secret: rtoguard_testkit::random_secret(),
+    };
+    let secret = tb.dir.path().join("xfr.secret");
+    std::fs::write(&secret, format!("{}\n", key.secret)).expect("write the key");
+    let transfer = format!(
+        "\n[providers.edge.zones.transfer]\nlisten = \"{xfr}\"\n\
+         keys = [{{ name = \"xfr.\", algorithm = \"hmac-sha256\", secret_file = \"{}\" }}]\n\
+         notify = [\"{}\"]\n",
+        secret.display(),
+        SocketAddr::new(lo(1), secondary_port),
+    );
+    let text = config(&tb, dns).replacen("\n[[services]]", &format!("{transfer}\n[[services]]"), 1);
+    std::fs::write(&tb.config, text).expect("write config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    let secondary = Bind::builder("example.test.")
+        .key(key)
+        .signed_transfers()
+        .debug(3)
+        .port(secondary_port)
+        .secondary_of(xfr)
+        .start();
+    let on = |b: &Bind| b.query("checkout.example.test.", RecordType::A).values;
+    assert_eq!(on(&secondary), ["127.0.0.2"], "loaded by AXFR");
+
+    tb.primary.stop();
+    wait_for(
+        Duration::from_secs(30),
+        || on(&secondary) == ["127.0.0.3"],
+        || format!("{}\n{}\n{}", history(&tb), d.log_text(), secondary.log()),
+    );
+    let served = rtoguard_testkit::dns::soa_serial(dns, "example.test.").expect("serial");
+    wait_for(
+        Duration::from_secs(10),
+        || secondary.serial() == served,
+        || format!("BIND at {} for {served}", secondary.serial()),
+    );
+    let log = secondary.log();
+    for line in ["notify from", "got incremental response"] {
+        assert!(log.contains(line), "BIND's log lacks {line:?}:\n{log}");
+    }
+    let h = history(&tb);
+    assert!(h.contains("flip from pool primary to pool standby"), "{h}");
+    d.stop();
+}
+
 /// Every region answers the same: three controllers (and the agent), each
 /// serving the zone from its own embedded server. The primary's region
 /// dies; c13 (the standby's region) flips its own copy and c11 and c12

@@ -97,7 +97,7 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print a man page (roff): rtoguard's, or one command's; or write them all to a directory.
     Man(ManArgs),
-    /// Run the whole failover loop on this machine: two regions, an authority, a fault, the RTO report.
+    /// Run the whole failover loop on this machine: two regions, the controller serving the zone, a fault, the RTO report.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
 }
@@ -108,6 +108,11 @@ pub struct DemoArgs {
     /// Leave the regions, the authority and the controller running afterwards, until Ctrl-C.
     #[arg(long)]
     pub keep: bool,
+    /// What the controller flips through: its own embedded authoritative
+    /// server (a flip is served at once, no provider write to wait for) or a separate
+    /// authority updated over RFC 2136 (to compare the reports).
+    #[arg(long, value_enum, default_value_t = crate::demo::DemoProvider::Embedded)]
+    pub provider: crate::demo::DemoProvider,
 }
 
 #[derive(Debug, Args)]
@@ -389,7 +394,11 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Report(a) => report::run(&a),
         #[cfg(feature = "demo")]
         Command::Demo(a) => {
-            crate::demo::run::command(crate::demo::run::DemoOptions { keep: a.keep }).await
+            crate::demo::run::command(crate::demo::run::DemoOptions {
+                keep: a.keep,
+                provider: a.provider,
+            })
+            .await
         }
         Command::Completions(a) => {
             let mut script = Vec::new();

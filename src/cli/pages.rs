@@ -272,10 +272,16 @@ pub fn page(name: &str) -> Page {
                 CTRL_C,
             ],
             &[],
-            &[(
-                "rtoguard demo",
-                "the whole loop on this machine: two regions, a fault, the report",
-            )],
+            &[
+                (
+                    "rtoguard demo",
+                    "the whole loop on this machine: two regions, a fault, the report",
+                ),
+                (
+                    "rtoguard demo --provider rfc2136",
+                    "the same story through an RFC 2136 authority, to compare the provider phase",
+                ),
+            ],
         ),
         _ => (
             &[(0, "success"), (1, "failure"), USAGE, CTRL_C],

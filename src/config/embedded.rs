@@ -50,6 +50,8 @@ pub struct EmbeddedZone {
     pub records: Vec<(String, String, u32, Vec<String>)>,
     /// Outgoing zone transfers (`transfer = { ... }`); None: refused.
     pub transfer: Option<EmbeddedTransfer>,
+    /// More static records from a zone file (`zone_file = "..."`).
+    pub zone_file: Option<std::path::PathBuf>,
 }
 
 /// A zone's outgoing transfers: rtoguard as the hidden primary of its secondaries.
@@ -90,6 +92,7 @@ pub(super) struct RawZone {
     #[serde(default)]
     pub records: Vec<S<RawRecord>>,
     pub transfer: Option<S<RawTransfer>>,
+    pub zone_file: Option<S<std::path::PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -259,6 +262,7 @@ fn zone(issues: &mut Issues<'_>, raw: &S<RawZone>, field: &str) -> Option<Embedd
         name_servers,
         records,
         transfer,
+        zone_file: z.zone_file.as_ref().map(|f| f.get_ref().clone()),
     };
     check_zone(issues, raw, &out, field);
     Some(out)
@@ -334,6 +338,7 @@ fn check_zone(issues: &mut Issues<'_>, raw: &S<RawZone>, zone: &EmbeddedZone, fi
     let z = raw.get_ref();
     let bare = EmbeddedZone {
         records: Vec::new(),
+        zone_file: None,
         ..zone.clone()
     };
     for (i, ns) in zone.name_servers.iter().enumerate() {
@@ -367,6 +372,16 @@ fn check_zone(issues: &mut Issues<'_>, raw: &S<RawZone>, zone: &EmbeddedZone, fi
                 format!("{field}.records[{i}]"),
                 msg,
             );
+            return;
+        }
+    }
+    if let Some(file) = &z.zone_file {
+        let with_file = EmbeddedZone {
+            zone_file: zone.zone_file.clone(),
+            ..bare.clone()
+        };
+        if let Err(msg) = rtoguard_embedded::zone::Zone::build(&zone_settings(&with_file), 1) {
+            issues.add(Some(file.span()), format!("{field}.zone_file"), msg);
             return;
         }
     }
@@ -408,6 +423,7 @@ pub fn zone_settings(z: &EmbeddedZone) -> rtoguard_embedded::ZoneSettings {
             .collect(),
         // Keys are read when the server starts (see the providers' setup).
         transfer: None,
+        zone_file: z.zone_file.clone(),
     }
 }
 
@@ -440,6 +456,23 @@ pub(super) fn served_zones(
             continue;
         };
         let z = normalize_name(z);
+        if let (Some(served), Some(record)) = (
+            c.zones.iter().find(|served| served.name == z),
+            t.get("record"),
+        ) && let DeValue::String(r) = record.get_ref()
+            && let Some(msg) = super::zone_file::at_managed_name(
+                &served.name,
+                served.zone_file.as_deref(),
+                &normalize_name(r),
+                &label,
+            )
+        {
+            issues.add(
+                Some(record.span()),
+                format!("services[{label}].record"),
+                msg,
+            );
+        }
         if !c.zones.iter().any(|served| served.name == z) {
             let names: Vec<&str> = c.zones.iter().map(|s| s.name.as_str()).collect();
             let msg = format!(

@@ -34,6 +34,7 @@ mod validate;
 mod values;
 mod warnings;
 mod webhook_provider;
+mod zone_file;
 
 #[cfg(test)]
 mod tests;
@@ -71,6 +72,8 @@ mod tests_values;
 mod tests_warnings;
 #[cfg(test)]
 mod tests_webhook;
+#[cfg(test)]
+mod tests_zone_file;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -136,7 +136,7 @@ fn absolute(name: &str, origin: &Name) -> anyhow::Result<Name> {
 }
 
 /// Binds UDP and TCP on the same address; for port 0, the same free port.
-async fn bind_pair(listen: SocketAddr) -> anyhow::Result<(UdpSocket, TcpListener)> {
+pub(super) async fn bind_pair(listen: SocketAddr) -> anyhow::Result<(UdpSocket, TcpListener)> {
     let attempts = if listen.port() == 0 { 20 } else { 1 };
     let mut last = None;
     for _ in 0..attempts {

@@ -1,4 +1,6 @@
-//! The `rtoguard demo` peers: an embedded authoritative DNS server and two HTTP "regions" on loopback.
+//! The `rtoguard demo` peers: two HTTP "regions" on loopback, and for
+//! `--provider rfc2136` an authoritative DNS server of its own (by default
+//! the controller serves the demo zone itself, the `embedded` provider).
 //!
 //! - [`authority`]: the authoritative server for the demo zone, updatable over
 //!   RFC 2136 with TSIG so the real `rfc2136` provider drives it.
@@ -43,6 +45,19 @@ mod tests;
 pub use authority::{Authority, AuthorityConfig};
 #[cfg(feature = "demo")]
 pub use region::DemoRegion;
+
+/// The provider the demo's controller flips through.
+#[cfg(feature = "demo")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoProvider {
+    /// The controller serves the zone itself: a flip is an in-memory swap,
+    /// served at once (no provider write to wait for).
+    #[default]
+    Embedded,
+    /// A separate authoritative server the controller updates over RFC 2136
+    /// with TSIG, as with BIND or Knot (its write is the report's provider phase).
+    Rfc2136,
+}
 
 /// The addresses of the two demo regions: 127.0.0.2 and 127.0.0.3 where this
 /// machine lets us bind them (Linux does), else 127.0.0.1 for both (then the

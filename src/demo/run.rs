@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::DemoProvider;
 use super::follow::Out;
 use super::setup::{self, Peers, Scratch};
 use super::story;
@@ -26,6 +27,8 @@ const EXIT_INTERRUPTED: u8 = 130;
 pub struct DemoOptions {
     /// Leave everything running after the story, until Ctrl-C.
     pub keep: bool,
+    /// Which provider the controller flips through.
+    pub provider: DemoProvider,
 }
 
 /// Ctrl-C ended the demo before its story did.
@@ -57,14 +60,18 @@ pub async fn command(opts: DemoOptions) -> ExitCode {
 /// Sets the stage, runs the daemon in-process, tells the story, cleans up.
 pub async fn run(opts: DemoOptions, out: &Out) -> anyhow::Result<()> {
     let scratch = Scratch::create()?;
-    let mut peers = Peers::start(&scratch).await?;
+    let mut peers = Peers::start(&scratch, opts.provider).await?;
     let config = scratch.config_path();
     std::fs::write(&config, setup::config(&scratch, &peers))
         .with_context(|| format!("cannot write {}", config.display()))?;
+    let served_by = match opts.provider {
+        DemoProvider::Embedded => "served by the controller itself (embedded provider) on",
+        DemoProvider::Rfc2136 => "on the authority updated over RFC 2136 at",
+    };
     out.line(&format!(
-        "rtoguard demo: {} on the authority {} ({}), asked by clients through the caching resolver {}, primary region {}, standby region {}",
+        "rtoguard demo: {} {served_by} {} ({}), asked by clients through the caching resolver {}, primary region {}, standby region {}",
         setup::RECORD,
-        peers.authority.addr,
+        peers.dns,
         setup::ZONE,
         peers.resolver.addr,
         peers.primary.url(),
@@ -152,7 +159,7 @@ async fn stop_daemon(stop: CancellationToken, mut daemon: Daemon) -> anyhow::Res
 
 /// `--keep`: leave everything running and say how to poke it, until Ctrl-C.
 async fn keep_running(scratch: &Scratch, peers: &Peers, out: &Out) -> anyhow::Result<()> {
-    let auth = peers.authority.addr;
+    let auth = peers.dns;
     out.waiting("running until Ctrl-C");
     out.line(&format!(
         "\nEverything keeps running until Ctrl-C. Try:\n  \

@@ -1,4 +1,4 @@
-//! The demo's stage: a scratch directory, the two regions, the authority, and the config that ties them to the daemon.
+//! The demo's stage: a scratch directory, the two regions, the authoritative server (the controller's own embedded one, or the RFC 2136 authority), and the config that ties them to the daemon.
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use rand::Rng;
 
 use super::cache::CachingResolver;
-use super::{Authority, AuthorityConfig, DemoRegion, loopback_plan};
+use super::{Authority, AuthorityConfig, DemoProvider, DemoRegion, loopback_plan};
 
 /// The demo zone.
 pub const ZONE: &str = "demo.rtoguard.test.";
@@ -72,30 +72,34 @@ impl Drop for Scratch {
 pub struct Peers {
     pub primary: DemoRegion,
     pub standby: DemoRegion,
-    pub authority: Authority,
+    /// Which provider the controller flips through.
+    pub provider: DemoProvider,
+    /// Where the zone is served, over UDP and TCP: the controller's own
+    /// embedded server (it starts with the controller), or the RFC 2136
+    /// authority.
+    pub dns: SocketAddr,
+    /// The RFC 2136 authority, when the demo runs on it.
+    pub authority: Option<Authority>,
     pub resolver: CachingResolver,
     /// The port both regions listen on (the probe and client port).
     pub port: u16,
 }
 
 impl Peers {
-    /// Starts both regions on one port and the authority serving `www` → primary.
-    pub async fn start(scratch: &Scratch) -> anyhow::Result<Self> {
+    /// Starts both regions on one port and, for RFC 2136, the authority
+    /// serving `www` → primary (the embedded server starts with the
+    /// controller, on a port free now, and serves the first pool).
+    pub async fn start(scratch: &Scratch, provider: DemoProvider) -> anyhow::Result<Self> {
         let (primary, standby) = start_regions().await?;
         let port = primary.addr.port();
-        let secret = random_secret();
-        write_secret(&scratch.dir.join("tsig.secret"), &secret)?;
-        let authority = Authority::start(AuthorityConfig {
-            zone: ZONE.into(),
-            records: vec![("www".into(), NORMAL_TTL, primary.addr.ip())],
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            tsig_key_name: KEY_NAME.into(),
-            tsig_secret: secret,
-            state_dir: scratch.dir.join("authority"),
-        })
-        .await
-        .context("cannot start the demo authority")?;
-        let mut resolver = CachingResolver::start(authority.addr)
+        let (dns, authority) = match provider {
+            DemoProvider::Embedded => (free_dns_addr().await?, None),
+            DemoProvider::Rfc2136 => {
+                let a = start_authority(scratch, &primary).await?;
+                (a.addr, Some(a))
+            }
+        };
+        let mut resolver = CachingResolver::start(dns)
             .await
             .context("cannot start the demo's caching resolver")?;
         let name = hickory_proto::rr::Name::from_ascii(RECORD).context("the demo record's name")?;
@@ -103,6 +107,8 @@ impl Peers {
         Ok(Self {
             primary,
             standby,
+            provider,
+            dns,
             authority,
             resolver,
             port,
@@ -121,8 +127,36 @@ impl Peers {
         primary.kill().await;
         standby.kill().await;
         resolver.stop().await;
-        authority.stop().await;
+        if let Some(authority) = authority {
+            authority.stop().await;
+        }
     }
+}
+
+/// The RFC 2136 authority serving `www` → the primary, its TSIG secret
+/// written to the scratch directory for the daemon.
+async fn start_authority(scratch: &Scratch, primary: &DemoRegion) -> anyhow::Result<Authority> {
+    let secret = random_secret();
+    write_secret(&scratch.dir.join("tsig.secret"), &secret)?;
+    Authority::start(AuthorityConfig {
+        zone: ZONE.into(),
+        records: vec![("www".into(), NORMAL_TTL, primary.addr.ip())],
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        tsig_key_name: KEY_NAME.into(),
+        tsig_secret: secret,
+        state_dir: scratch.dir.join("authority"),
+    })
+    .await
+    .context("cannot start the demo authority")
+}
+
+/// A port of 127.0.0.1 free now for both UDP and TCP, for the controller's
+/// embedded server (bound, then released for the controller to bind).
+async fn free_dns_addr() -> anyhow::Result<SocketAddr> {
+    let (udp, _tcp) = super::authority::bind_pair(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("cannot find a free port for the embedded server")?;
+    Ok(udp.local_addr()?)
 }
 
 /// Both regions on the same port: the config has one probe port per service.
@@ -189,9 +223,50 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The provider's name in the demo's config.
+pub fn provider_name(provider: DemoProvider) -> &'static str {
+    match provider {
+        DemoProvider::Embedded => "demo-embedded",
+        DemoProvider::Rfc2136 => "demo-authority",
+    }
+}
+
+/// The provider's table: the controller's own server on the demo's DNS
+/// address (no rate limit: the demo's clients ask often), or the RFC 2136
+/// authority with the TSIG key written for it.
+fn provider_table(scratch: &Scratch, peers: &Peers) -> String {
+    let dns = peers.dns;
+    let name = provider_name(peers.provider);
+    match peers.provider {
+        DemoProvider::Embedded => format!(
+            r#"[providers.{name}]
+type = "embedded"
+listen = ["{dns}"]
+rate_limit = 0
+
+[[providers.{name}.zones]]
+name = "{ZONE}"
+name_servers = [{{ name = "ns", addresses = ["{ip}"] }}]
+"#,
+            ip = dns.ip(),
+        ),
+        DemoProvider::Rfc2136 => format!(
+            r#"[providers.{name}]
+type = "rfc2136"
+server = "{dns}"
+tsig_key_name = "{KEY_NAME}"
+tsig_algorithm = "hmac-sha256"
+tsig_secret_file = "{secret}"
+timeout = "2s"
+"#,
+            secret = scratch.dir.join("tsig.secret").display(),
+        ),
+    }
+}
+
 /// The daemon's config for the demo peers.
 pub fn config(scratch: &Scratch, peers: &Peers) -> String {
-    let auth = peers.authority.addr;
+    let auth = peers.dns;
     let cache = peers.resolver.addr;
     let port = peers.port;
     let mut c = String::new();
@@ -204,17 +279,10 @@ id = "demo"
 state_dir = "{state}"
 control_socket = "{socket}"
 
-[providers.demo-authority]
-type = "rfc2136"
-server = "{auth}"
-tsig_key_name = "{KEY_NAME}"
-tsig_algorithm = "hmac-sha256"
-tsig_secret_file = "{secret}"
-timeout = "2s"
-
+{provider}
 [[services]]
 name = "{SERVICE}"
-provider = "demo-authority"
+provider = "{provider_name}"
 zone = "{ZONE}"
 record = "{RECORD}"
 type = "A"
@@ -238,7 +306,7 @@ endpoints = ["{standby}"]
 marker = {{ header = "x-region", value = "standby" }}
 
 [services.propagation]
-authoritatives = [ {{ name = "demo-authority", address = "{auth}" }} ]
+authoritatives = [ {{ name = "{provider_name}", address = "{auth}" }} ]
 # The demo's caching resolver, which its clients keep warm: it hands out
 # the answer it holds until that answer's TTL runs out.
 resolvers = [ {{ name = "demo-resolver", address = "{cache}" }} ]
@@ -247,7 +315,8 @@ deadline = "40s"
 "#,
         state = scratch.state_dir().display(),
         socket = scratch.socket_path().display(),
-        secret = scratch.dir.join("tsig.secret").display(),
+        provider = provider_table(scratch, peers),
+        provider_name = provider_name(peers.provider),
         primary = ip(peers.primary.addr.ip()),
         standby = ip(peers.standby.addr.ip()),
     );

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
+use super::DemoProvider;
 use super::follow::{Follower, Out, offset};
 use super::setup::{LOWERED_TTL, NORMAL_TTL, Peers, SERVICE, Scratch};
 use super::timeline::Timeline;
@@ -15,7 +16,7 @@ use crate::control::{Client, MoveRequest, Request};
 use crate::controller::PoolHealth;
 use crate::journal::{Journal, now_ms};
 use crate::propagation::{self, Progress};
-use crate::report::{self, Report};
+use crate::report::{self, PhaseName, Report};
 
 /// How long the daemon may take to see a pool up.
 const UP_LIMIT: Duration = Duration::from_secs(20);
@@ -43,11 +44,12 @@ pub async fn tell(scratch: &Scratch, peers: &mut Peers, out: &Out) -> anyhow::Re
     ));
     let mut follower = Follower::new(t0, last_seq);
     let id = follow_until_report(&journal, &mut follower, &seen_reports, out).await?;
-    let html = show_report(&journal, &id, out)?;
+    let (html, report) = show_report(&journal, &id, out)?;
     out.line(&format!(
         "HTML report (kept after the demo): {}",
         html.display()
     ));
+    out.line(&provider_phase(peers.provider, &report));
     out.line(&format!(
         "Why the resolver cache phase: the clients ask through a caching resolver, which keeps \
          an answer for its TTL. The answer it held was cached with the normal TTL ({NORMAL_TTL}s) \
@@ -98,8 +100,33 @@ async fn follow_until_report(
     }
 }
 
-/// Prints the text report and writes the HTML one to `$TMPDIR`; its path.
-fn show_report(journal: &Journal, id: &str, out: &Out) -> anyhow::Result<PathBuf> {
+/// What the report's provider phase shows, and how the other provider compares.
+fn provider_phase(provider: DemoProvider, r: &Report) -> String {
+    let took = r.phase(PhaseName::ProviderApply).map_or_else(
+        || "no time".into(),
+        |p| report::format_duration(p.duration_ms),
+    );
+    match provider {
+        DemoProvider::Embedded => format!(
+            "Why no provider phase to speak of: the controller serves the zone itself (the \
+             embedded provider), so a flip is an in-memory swap of what it answers (microseconds), \
+             served as soon as it is made; the {took} from the flip requested to the provider in \
+             sync is the controller carrying the flip out. `rtoguard demo --provider rfc2136` \
+             runs the same story through a separate authority updated over RFC 2136, to compare."
+        ),
+        DemoProvider::Rfc2136 => format!(
+            "Why the provider phase: the flip is an RFC 2136 update that the authority applies \
+             before it answers with it, {took} from the flip requested to the provider in sync \
+             here on loopback (a cloud DNS API takes seconds to a minute). `rtoguard demo` runs \
+             the same story on the embedded provider, where the controller serves the zone itself \
+             and a flip is served as soon as it is made."
+        ),
+    }
+}
+
+/// Prints the text report and writes the HTML one to `$TMPDIR`; its path
+/// and the report.
+fn show_report(journal: &Journal, id: &str, out: &Out) -> anyhow::Result<(PathBuf, Report)> {
     let value = journal
         .report(id)?
         .with_context(|| format!("the report {id} vanished"))?;
@@ -115,7 +142,7 @@ fn show_report(journal: &Journal, id: &str, out: &Out) -> anyhow::Result<PathBuf
     let path = std::env::temp_dir().join(format!("rtoguard-demo-{stamp}.html"));
     std::fs::write(&path, report::render_html(&r))
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+    Ok((path, r))
 }
 
 /// Revives the primary, asks the daemon for a planned failback, follows it

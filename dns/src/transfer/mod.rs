@@ -8,7 +8,8 @@
 //! - [`tsig`]: request verification and the signed chain of answers (RFC 8945).
 //! - [`serve`]: [`serve_transfers`] and [`serve_connection`] over TCP, and
 //!   [`serve_transfers_udp`] for the SOA queries before a transfer, all from
-//!   a shared [`Transfers`].
+//!   a shared [`Transfers`] (one zone) or [`TransferZones`] (several zones
+//!   on one address).
 
 pub mod answer;
 pub mod history;
@@ -20,4 +21,7 @@ mod tests;
 
 pub use answer::{TCP_MESSAGE_LIMIT, TransferPolicy, answer};
 pub use history::{Diff, HistoryError, ZoneHistory, serial_lt};
-pub use serve::{IDLE_TIMEOUT, Transfers, serve_connection, serve_transfers, serve_transfers_udp};
+pub use serve::{
+    AnswerTransfers, IDLE_TIMEOUT, TransferZones, Transfers, serve_connection, serve_transfers,
+    serve_transfers_udp,
+};

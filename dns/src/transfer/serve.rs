@@ -1,5 +1,7 @@
 //! Transfers over TCP: a listener loop and one connection's requests, each
-//! answered from the shared [`ZoneHistory`](super::ZoneHistory).
+//! answered from the shared [`ZoneHistory`](super::ZoneHistory) of one zone
+//! ([`Transfers`]), or of the zone the request names among several on one
+//! address ([`TransferZones`]).
 
 use std::io;
 use std::net::SocketAddr;
@@ -43,14 +45,53 @@ impl Transfers {
     }
 }
 
+/// What answers the requests on a transfer address: one zone's
+/// [`Transfers`], or several zones' ([`TransferZones`]).
+pub trait AnswerTransfers: Send + Sync + 'static {
+    /// The messages answering one request.
+    fn answer_request(&self, request: &[u8], from: SocketAddr, via: Transport) -> Vec<Vec<u8>>;
+}
+
+impl AnswerTransfers for Transfers {
+    fn answer_request(&self, request: &[u8], from: SocketAddr, via: Transport) -> Vec<Vec<u8>> {
+        self.answer(request, from, via)
+    }
+}
+
+/// The transfers of several zones on one address: a request is answered by
+/// the zone its question names, each zone with its own keys and allowed
+/// addresses; a zone not served here gets the first zone's NOTAUTH.
+#[derive(Clone)]
+pub struct TransferZones(pub Vec<Arc<Transfers>>);
+
+impl AnswerTransfers for TransferZones {
+    fn answer_request(&self, request: &[u8], from: SocketAddr, via: Transport) -> Vec<Vec<u8>> {
+        let asked = hickory_proto::op::Message::from_vec(request)
+            .ok()
+            .and_then(|m| m.queries.first().map(|q| q.name().clone()));
+        let zone = self
+            .0
+            .iter()
+            .find(|t| {
+                let h = t.history.read().unwrap_or_else(|e| e.into_inner());
+                asked.as_ref() == Some(h.origin())
+            })
+            .or_else(|| self.0.first());
+        zone.map_or_else(Vec::new, |t| t.answer(request, from, via))
+    }
+}
+
 /// Accepts connections on `listener` and serves each in its own task,
 /// until the task running this is dropped or aborted.
-pub async fn serve_transfers(listener: TcpListener, transfers: Arc<Transfers>) -> io::Result<()> {
+pub async fn serve_transfers<T: AnswerTransfers>(
+    listener: TcpListener,
+    transfers: Arc<T>,
+) -> io::Result<()> {
     loop {
         let (stream, from) = listener.accept().await?;
         let transfers = Arc::clone(&transfers);
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, from, &transfers).await {
+            if let Err(e) = serve_connection(stream, from, transfers.as_ref()).await {
                 debug!(%from, error = %e, "Transfer connection closed on an error.");
             }
         });
@@ -61,11 +102,14 @@ pub async fn serve_transfers(listener: TcpListener, transfers: Arc<Transfers>) -
 /// send over UDP to the transfer address, one datagram each, until the
 /// task running this is dropped or aborted. Secondaries ask the SOA here
 /// before they transfer; BIND signs that query when it has the key.
-pub async fn serve_transfers_udp(socket: UdpSocket, transfers: Arc<Transfers>) -> io::Result<()> {
+pub async fn serve_transfers_udp<T: AnswerTransfers>(
+    socket: UdpSocket,
+    transfers: Arc<T>,
+) -> io::Result<()> {
     let mut buf = vec![0u8; usize::from(u16::MAX)];
     loop {
         let (n, from) = socket.recv_from(&mut buf).await?;
-        let replies = transfers.answer(&buf[..n], from, Transport::Udp);
+        let replies = transfers.answer_request(&buf[..n], from, Transport::Udp);
         // Over UDP every answer is a single message (IXFR: the SOA alone).
         if let Some(reply) = replies.first()
             && let Err(e) = socket.send_to(reply, from).await
@@ -78,10 +122,10 @@ pub async fn serve_transfers_udp(socket: UdpSocket, transfers: Arc<Transfers>) -
 /// Answers the length-prefixed requests on `stream` (RFC 7766) in turn;
 /// returns when the peer closes, stays idle past [`IDLE_TIMEOUT`], or
 /// sends something that gets no answer.
-pub async fn serve_connection(
+pub async fn serve_connection<T: AnswerTransfers>(
     mut stream: TcpStream,
     from: SocketAddr,
-    transfers: &Transfers,
+    transfers: &T,
 ) -> io::Result<()> {
     loop {
         let mut len = [0u8; 2];
@@ -95,7 +139,7 @@ pub async fn serve_connection(
         timeout(IDLE_TIMEOUT, stream.read_exact(&mut request))
             .await
             .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
-        let replies = transfers.answer(&request, from, Transport::Tcp);
+        let replies = transfers.answer_request(&request, from, Transport::Tcp);
         if replies.is_empty() {
             return Ok(());
         }

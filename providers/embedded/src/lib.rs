@@ -3,6 +3,8 @@
 //! - [`settings`]: what to serve and where (zones, SOA, NS and glue, static
 //!   records, listen addresses, the rate limit).
 //! - [`zone`]: one zone as served at one moment, immutable; answers a query.
+//! - [`zone_file`]: a zone's other static records from a zone file, each
+//!   with its line.
 //! - [`store`]: the served zones, swapped whole on every write (compare-and-set,
 //!   a new SOA serial each time).
 //! - [`server`]: the UDP and TCP listeners (hickory-server) and the request
@@ -23,6 +25,7 @@ pub mod settings;
 pub mod store;
 pub mod transfer;
 pub mod zone;
+pub mod zone_file;
 
 pub use provider::EmbeddedProvider;
 pub use server::Embedded;

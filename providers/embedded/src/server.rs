@@ -79,11 +79,22 @@ impl Embedded {
             addrs.push(addr);
         }
         let cancel = server.shutdown_token().clone();
-        let mut transfer_addrs = Vec::new();
+        // Zones with the same transfer address share one listener.
+        let mut by_listen: std::collections::BTreeMap<SocketAddr, Vec<(&Name, _)>> =
+            std::collections::BTreeMap::new();
         for (apex, t) in store.transfers() {
-            let addr = serve_transfers(t, &cancel).await?;
-            info!(provider = %settings.name, zone = %apex, %addr, "Zone transfers are served.");
-            transfer_addrs.push((apex.clone(), addr));
+            by_listen.entry(t.listen()).or_default().push((apex, t));
+        }
+        let mut transfer_addrs = Vec::new();
+        for (listen, zones) in by_listen {
+            let served = rtoguard_dns::transfer::TransferZones(
+                zones.iter().map(|(_, t)| t.transfers().clone()).collect(),
+            );
+            let addr = serve_transfers(listen, Arc::new(served), &cancel).await?;
+            for (apex, _) in zones {
+                info!(provider = %settings.name, zone = %apex, %addr, "Zone transfers are served.");
+                transfer_addrs.push((apex.clone(), addr));
+            }
         }
         if let Some(l) = limiter {
             let stop = cancel.clone();
@@ -302,20 +313,22 @@ fn header_only(request: &Request, rcode: ResponseCode) -> ResponseInfo {
     })
 }
 
-/// Bind `t`'s transfer address (TCP for AXFR/IXFR, UDP for the SOA query
-/// before one) and serve it until `cancel`; the address bound.
+/// Bind a transfer address (TCP for AXFR/IXFR, UDP for the SOA query
+/// before one) and serve the zones transferred there until `cancel`; the
+/// address bound.
 async fn serve_transfers(
-    t: &Arc<crate::transfer::ZoneTransfer>,
+    listen: SocketAddr,
+    zones: Arc<rtoguard_dns::transfer::TransferZones>,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<SocketAddr, crate::Error> {
-    let (udp, tcp) = bind_pair(t.listen()).await?;
+    let (udp, tcp) = bind_pair(listen).await?;
     let addr = udp.local_addr().map_err(|source| crate::Error::Bind {
-        addr: t.listen(),
+        addr: listen,
         proto: "UDP",
         source,
     })?;
-    let tcp_task = rtoguard_dns::transfer::serve_transfers(tcp, t.transfers().clone());
-    let udp_task = rtoguard_dns::transfer::serve_transfers_udp(udp, t.transfers().clone());
+    let tcp_task = rtoguard_dns::transfer::serve_transfers(tcp, zones.clone());
+    let udp_task = rtoguard_dns::transfer::serve_transfers_udp(udp, zones);
     for (task, proto) in [
         (
             Box::pin(tcp_task) as std::pin::Pin<Box<dyn Future<Output = _> + Send>>,

@@ -36,6 +36,9 @@ pub struct ZoneSettings {
     pub records: Vec<StaticRecord>,
     /// Outgoing zone transfers to secondaries (None: refused).
     pub transfer: Option<TransferSettings>,
+    /// More static records from a zone file (RFC 1035 syntax; not its SOA
+    /// nor the apex NS, which come from the settings above).
+    pub zone_file: Option<std::path::PathBuf>,
 }
 
 /// Zone transfers of one zone (rtoguard as a hidden primary): where

@@ -1,5 +1,6 @@
 //! The served zones: an immutable snapshot behind a lock, replaced whole on
-//! every write (compare-and-set against what is served, a new SOA serial).
+//! every write (compare-and-set against what is served, a new SOA serial;
+//! a change of the TTL alone keeps the serial unless the zone is transferred).
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -231,7 +232,10 @@ impl Store {
     }
 
     /// Replace `change.expected()` with `change.desired()` if it is still
-    /// what is served; the new serial on success.
+    /// what is served; the serial served after it. A change of the TTL
+    /// alone (the same values) keeps the serial: the TTL is served at query
+    /// time. In a zone with transfers it takes a new serial, so the
+    /// secondaries transfer the TTL too.
     pub fn swap(&self, zone: &str, change: &Change) -> Result<u32, SwapError> {
         let mut written = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let z = self.zone(zone)?;
@@ -270,7 +274,16 @@ impl Store {
                 ));
             }
         }
-        let serial = now_serial().max(z.serial().wrapping_add(1));
+        // TTL at query time: the same values with another TTL (the
+        // controller lowering or restoring it) are served at the serial
+        // served, a new zone version only for secondaries to transfer it.
+        let transfer = self.transfers.get(z.origin());
+        let ttl_only = transfer.is_none() && same_values(&served, change.desired());
+        let serial = if ttl_only {
+            z.serial()
+        } else {
+            now_serial().max(z.serial().wrapping_add(1))
+        };
         let next = z
             .with_set(&owner, wire_type(change.rtype()), records, serial)
             .map_err(SwapError::BadRequest)?;
@@ -286,7 +299,6 @@ impl Store {
             .keep(&z.origin().to_ascii(), key, kept, serial)
             .map_err(|e| SwapError::State(e.to_string()))?;
         // Transfers serve what queries are answered from, at the same serial.
-        let transfer = self.transfers.get(z.origin());
         let soa = transfer.map(|t| t.commit(&next));
         {
             let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());

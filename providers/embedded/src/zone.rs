@@ -99,6 +99,14 @@ impl Zone {
                 records.extend(parse_value(&origin, &name, r.ttl, rtype, v)?);
             }
         }
+        if let Some(path) = &s.zone_file {
+            for (line, r) in crate::zone_file::read(path, &origin)? {
+                if let Some(why) = crate::zone_file::refused(&origin, &r) {
+                    return Err(format!("{}, line {line}: {why}", path.display()));
+                }
+                records.push(r);
+            }
+        }
         let mut zone = Self {
             origin,
             serial,

@@ -131,8 +131,11 @@ async fn a_large_answer_is_truncated_over_udp_and_whole_over_tcp() {
     assert_eq!(whole.answers.len(), 60);
 }
 
+/// Transfers are served only on a zone's own transfer address, when its
+/// `transfer` table is configured (tests/transfer.rs); the query address
+/// refuses them, unsigned or not.
 #[tokio::test]
-async fn zone_transfers_are_refused_for_now() {
+async fn zone_transfers_on_the_query_address_are_refused() {
     let s = start().await;
     let addr = s.addrs()[0];
     for t in [RecordType::AXFR, RecordType::IXFR] {
@@ -156,4 +159,31 @@ async fn a_newer_edns_version_is_badvers() {
     let r = udp(s.addrs()[0], &q).await;
     // BADVERS (16, carried partly in the OPT record).
     assert_eq!(u16::from(r.metadata.response_code), 16);
+}
+
+/// A zone file's records are served beside the configured ones, with the
+/// file's `$TTL` and owner names carried from line to line.
+#[tokio::test]
+async fn a_zone_file_s_records_are_served() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("example.zone");
+    std::fs::write(
+        &path,
+        "; the zone's other records\n$TTL 120\nmail IN MX 10 mx.example.net.\n     IN TXT \"hello; world\"\n",
+    )
+    .expect("write the zone file");
+    let mut settings = common::settings(0);
+    settings.zones[0].zone_file = Some(path);
+    let s = rtoguard_embedded::Embedded::start(&settings)
+        .await
+        .expect("the server starts");
+    let addr = s.addrs()[0];
+    let mx = udp(addr, &query("mail.example.test.", RecordType::MX, false)).await;
+    assert_eq!(values(&mx), ["10 mx.example.net."]);
+    assert_eq!(mx.answers[0].ttl, 120);
+    let txt = udp(addr, &query("mail.example.test.", RecordType::TXT, false)).await;
+    assert_eq!(values(&txt), ["hello; world"]);
+    // The configured records are still served.
+    let www = udp(addr, &query("www.example.test.", RecordType::A, false)).await;
+    assert_eq!(values(&www), ["192.0.2.10"]);
 }

@@ -134,3 +134,92 @@ async fn without_a_transfer_table_transfers_are_refused_and_no_port_opens() {
     assert_eq!(server.transfer_addr(common::ZONE), None);
     assert!(server.store().transfers().is_empty());
 }
+
+/// Zones with the same transfer address share one listener: each request is
+/// answered by the zone it names (its SOA, its transfer), another zone is
+/// NOTAUTH, and a BIND secondary of the second zone loads it from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_zones_share_one_transfer_address() {
+    use hickory_proto::op::ResponseCode;
+    use rtoguard_embedded::{NameServer, StaticRecord};
+
+    let (tsig, ours) = key();
+    let mut settings = common::settings(0);
+    settings.zones[0].transfer = Some(TransferSettings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        keys: vec![ours],
+        allow: Vec::new(),
+        notify: Vec::new(),
+        keep: 8,
+    });
+    let mut other = settings.zones[0].clone();
+    other.name = "other.test.".into();
+    other.name_servers = vec![NameServer {
+        name: "ns1".into(),
+        addresses: vec![lo(1)],
+    }];
+    other.records = vec![StaticRecord {
+        name: "www".into(),
+        rtype: "A".into(),
+        ttl: 30,
+        values: vec!["192.0.2.20".into()],
+    }];
+    settings.zones.push(other);
+    let server = Embedded::start(&settings).await.expect("the server starts");
+    let xfr = server.transfer_addr(common::ZONE).expect("transfers");
+    assert_eq!(
+        server.transfer_addr("other.test."),
+        Some(xfr),
+        "one transfer address for both zones"
+    );
+    for zone in [common::ZONE, "other.test."] {
+        let r = common::udp(xfr, &common::query(zone, Wire::SOA, false)).await;
+        assert_eq!(r.metadata.response_code, ResponseCode::NoError, "{zone}");
+        assert_eq!(
+            r.answers[0].name.to_ascii(),
+            zone,
+            "the SOA of the zone asked"
+        );
+    }
+    let r = common::udp(xfr, &common::query("elsewhere.test.", Wire::SOA, false)).await;
+    assert_eq!(r.metadata.response_code, ResponseCode::NotAuth);
+
+    let secondary = tokio::task::spawn_blocking(move || {
+        Bind::builder("other.test.")
+            .key(tsig)
+            .signed_transfers()
+            .secondary_of(xfr)
+            .start()
+    })
+    .await
+    .expect("start BIND");
+    assert_eq!(
+        secondary.query("www.other.test.", Wire::A).values,
+        vec!["192.0.2.20"]
+    );
+    server.stop().await;
+}
+
+/// In a zone with transfers a change of the TTL alone takes a new serial
+/// (committed for the secondaries, with a NOTIFY), so they serve the
+/// lowered TTL too; without transfers it keeps the serial (tests/write.rs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_transferred_zone_a_ttl_change_takes_a_new_serial() {
+    let (_, ours) = key();
+    let server = primary(ours, Vec::new()).await;
+    let before = server.store().zone(common::ZONE).expect("zone").serial();
+    let provider = EmbeddedProvider::new(server.clone());
+    let change = Change::new(
+        WWW,
+        RecordType::A,
+        vec![set(&["192.0.2.10"], 30)],
+        vec![set(&["192.0.2.10"], 5)],
+    )
+    .expect("change");
+    let receipt = provider.apply(common::ZONE, &change).await.expect("write");
+    let after: u32 = receipt.id.parse().expect("the receipt is the serial");
+    assert!(after > before, "serial {before} -> {after}");
+    let transfers = server.store().transfers();
+    let t = transfers.values().next().expect("the zone's transfers");
+    assert_eq!(t.serial(), after, "committed for the secondaries");
+}

@@ -22,6 +22,22 @@ async fn served_serial(addr: std::net::SocketAddr) -> u32 {
     }
 }
 
+/// The write is in sync at once; the A answer for www after it.
+async fn in_sync_then_served(
+    p: &EmbeddedProvider,
+    change: &Change,
+    receipt: &rtoguard_provider_api::Receipt,
+    addr: std::net::SocketAddr,
+) -> hickory_proto::op::Message {
+    assert_eq!(
+        p.wait_in_sync(ZONE, change, receipt, Duration::ZERO)
+            .await
+            .unwrap(),
+        SyncState::InSync
+    );
+    udp(addr, &query("www.example.test.", Wire::A, false)).await
+}
+
 #[tokio::test]
 async fn a_write_swaps_the_answer_and_raises_the_serial() {
     let s = start().await;
@@ -46,13 +62,7 @@ async fn a_write_swaps_the_answer_and_raises_the_serial() {
     let after = served_serial(addr).await;
     assert!(after > before, "serial {before} -> {after}");
     assert_eq!(receipt.id, after.to_string());
-    assert_eq!(
-        p.wait_in_sync(ZONE, &change, &receipt, Duration::ZERO)
-            .await
-            .unwrap(),
-        SyncState::InSync
-    );
-    let a = udp(addr, &query("www.example.test.", Wire::A, false)).await;
+    let a = in_sync_then_served(&p, &change, &receipt, addr).await;
     assert_eq!(values(&a), ["198.51.100.7"]);
     assert_eq!(a.answers[0].ttl, 5, "the TTL written is the TTL served");
     // The other records at the name are untouched.
@@ -208,4 +218,52 @@ async fn a_restarted_server_serves_what_was_last_written_at_a_higher_serial() {
         "{serial} after {}",
         last.id
     );
+}
+
+/// TTL at query time: a change of the TTL alone (the same values) is served
+/// at once with the serial unchanged, so lowering and restoring the TTL
+/// start no zone version (no NOTIFY, nothing for a cache to refetch).
+#[tokio::test]
+async fn a_ttl_only_change_is_served_at_once_with_the_serial_unchanged() {
+    let s = start().await;
+    let addr = s.addrs()[0];
+    let p = EmbeddedProvider::new(s.clone());
+    let before = served_serial(addr).await;
+    let ttl = |from: u32, to: u32| {
+        Change::new(
+            "www.example.test.",
+            RecordType::A,
+            vec![set(&["192.0.2.10"], from)],
+            vec![set(&["192.0.2.10"], to)],
+        )
+        .unwrap()
+    };
+    for (from, to) in [(30, 5), (5, 30)] {
+        let change = ttl(from, to);
+        let receipt = p.apply(ZONE, &change).await.unwrap();
+        assert_eq!(receipt.id, before.to_string(), "the serial stays");
+        let a = in_sync_then_served(&p, &change, &receipt, addr).await;
+        assert_eq!(values(&a), ["192.0.2.10"]);
+        assert_eq!(a.answers[0].ttl, to, "the TTL decided is the TTL served");
+        assert_eq!(
+            p.read(ZONE, "www.example.test.", RecordType::A)
+                .await
+                .unwrap(),
+            vec![set(&["192.0.2.10"], to)],
+            "read returns what is served"
+        );
+        assert_eq!(served_serial(addr).await, before, "no new zone version");
+    }
+    // Compare-and-set still holds: a TTL change expecting other values is refused.
+    let stale = Change::new(
+        "www.example.test.",
+        RecordType::A,
+        vec![set(&["203.0.113.1"], 30)],
+        vec![set(&["203.0.113.1"], 5)],
+    )
+    .unwrap();
+    assert!(matches!(
+        p.apply(ZONE, &stale).await,
+        Err(ProviderError::Conflict { .. })
+    ));
 }

@@ -53,6 +53,7 @@ pub fn settings(rate_limit: u32) -> EmbeddedSettings {
                 rec("@", "TXT", &["\"v=spf1 -all\""]),
             ],
             transfer: None,
+            zone_file: None,
         }],
     }
 }
