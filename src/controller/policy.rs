@@ -57,6 +57,10 @@ pub struct Policy {
     /// The service's name, RTO and this controller's writer delays.
     #[serde(default)]
     pub local: super::writer::Local,
+    /// Each pool's region, in the order of `pools` (empty: regions unknown;
+    /// an evacuation then finds no pool in the region it empties).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 fn default_ttl_floor() -> u32 {
@@ -96,7 +100,14 @@ impl Policy {
             retry_after: Duration::from_secs(30),
             ttl_floor: default_ttl_floor(),
             local: super::writer::Local::default(),
+            regions: Vec::new(),
         }
+    }
+
+    /// The region of `pool`, when the policy knows it.
+    pub fn region_of(&self, pool: &str) -> Option<&str> {
+        let i = self.pools.iter().position(|p| p == pool)?;
+        self.regions.get(i).map(String::as_str)
     }
 
     /// This policy for a provider whose lowest TTL is `floor`.

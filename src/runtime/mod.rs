@@ -10,6 +10,7 @@
 //! - [`signals`]: TERM/INT stop, HUP reloads.
 //! - [`systemd`]: readiness, watchdog, stopping.
 
+mod evacuation;
 mod exec;
 #[cfg(test)]
 mod flapping;
@@ -214,6 +215,7 @@ impl Generation {
         } = env;
         let service = match &request {
             Request::Status => return self.status(reply),
+            Request::Evacuate { evac } => return self.evacuate(evac.clone(), actor, reply),
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
             | Request::Drill { service, .. }
@@ -283,7 +285,7 @@ impl Generation {
                 actor,
                 reply,
             },
-            Request::Status => unreachable!("handled above"),
+            Request::Status | Request::Evacuate { .. } => unreachable!("handled above"),
         };
         tokio::spawn(async move {
             let _ = tx.send(input).await;
