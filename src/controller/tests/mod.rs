@@ -10,6 +10,7 @@ mod adopt;
 mod answers;
 mod automatic;
 mod drills;
+mod evacuation;
 mod durable;
 mod floor;
 mod incidents;
