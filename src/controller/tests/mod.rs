@@ -11,6 +11,7 @@ mod answers;
 mod automatic;
 mod drills;
 mod evacuation;
+mod evacuation_plan;
 mod durable;
 mod floor;
 mod incidents;
