@@ -94,3 +94,14 @@ pub async fn run(a: &EvacuateArgs) -> ExitCode {
         Err(e) => fail_msg(&format!("{e}; evacuate needs the running daemon"), 1),
     }
 }
+
+/// `EVACUATING region R (ID) by WHO until WHEN: WHY` for `status`.
+pub(super) fn evacuation_text(e: &crate::controller::Evacuation) -> String {
+    let until = e
+        .until
+        .map_or_else(|| "evacuate --end".into(), crate::controller::format_wall);
+    format!(
+        "EVACUATING region {} ({}) by {} until {}: {}",
+        e.region, e.id, e.by, until, e.reason
+    )
+}

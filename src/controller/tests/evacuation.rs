@@ -42,10 +42,24 @@ fn evacuating_the_active_region_flips_to_the_first_up_pool_outside_it_and_journa
     let out = h.cmd(10, evacuate("eu-west-1", Some(7210)));
     assert_eq!(refusal(&out), None);
     let e = started_evacuation(&out).expect("journaled as a durable change");
-    assert_eq!((e.region.as_str(), e.until), ("eu-west-1", Some(wall(7210))));
-    assert_eq!(flips(&out), [(Some("primary".into()), "standby".into(), 300, Reason::Manual)]);
+    assert_eq!(
+        (e.region.as_str(), e.until),
+        ("eu-west-1", Some(wall(7210)))
+    );
+    assert_eq!(
+        flips(&out),
+        [(
+            Some("primary".into()),
+            "standby".into(),
+            300,
+            Reason::Manual
+        )]
+    );
     let d = details(&out, EntryKind::Evacuating);
-    assert_eq!(d, ["evacuating region eu-west-1 (evac-1): moving to pool standby"]);
+    assert_eq!(
+        d,
+        ["evacuating region eu-west-1 (evac-1): moving to pool standby"]
+    );
     assert!(h.c.status().evacuation.is_some());
 }
 
@@ -66,7 +80,14 @@ fn with_no_healthy_pool_outside_the_region_it_is_refused_and_nothing_changes() {
 #[test]
 fn a_service_already_elsewhere_stays_and_is_kept_away() {
     let mut h = Harness::new(regional(Policy::with_defaults(pools())));
-    h.cmd(1, Command::Failover { to: "standby".into(), planned: false, force: false });
+    h.cmd(
+        1,
+        Command::Failover {
+            to: "standby".into(),
+            planned: false,
+            force: false,
+        },
+    );
     h.ev(2, flipped("standby"));
     let out = h.cmd(10, evacuate("eu-west-1", None));
     assert!(flips(&out).is_empty() && ttls(&out).is_empty());
@@ -74,8 +95,15 @@ fn a_service_already_elsewhere_stays_and_is_kept_away() {
     // The operator's failback to the evacuated region is refused, unless forced.
     let out = h.cmd(20, Command::Failback { planned: false });
     let why = refusal(&out).expect("refused");
-    assert!(why.contains("region eu-west-1, which is being evacuated (evac-1)"), "{why}");
-    let forced = Command::Failover { to: "primary".into(), planned: false, force: true };
+    assert!(
+        why.contains("region eu-west-1, which is being evacuated (evac-1)"),
+        "{why}"
+    );
+    let forced = Command::Failover {
+        to: "primary".into(),
+        planned: false,
+        force: true,
+    };
     assert_eq!(flips(&h.cmd(21, forced)).len(), 1);
 }
 
@@ -85,7 +113,10 @@ fn automatic_failover_skips_the_evacuated_region() {
     h.cmd(10, evacuate("eu-west-1", None));
     h.ev(11, flipped("standby"));
     let out = h.health(500, "standby", PoolHealth::Down);
-    assert_eq!(flips(&out), [(Some("standby".into()), "dr".into(), 300, Reason::ActiveDown)]);
+    assert_eq!(
+        flips(&out),
+        [(Some("standby".into()), "dr".into(), 300, Reason::ActiveDown)]
+    );
 }
 
 #[test]
@@ -97,7 +128,9 @@ fn auto_failback_waits_for_the_end_then_follows_the_failback_rules() {
     let out = h.ev(2000, Event::Tick);
     assert!(flips(&out).is_empty() && ttls(&out).is_empty());
     let out = h.cmd(2010, end("eu-west-1"));
-    assert!(changes(&out).contains(&Change::EvacuationEnded { by: Some("user:alice".into()) }));
+    assert!(changes(&out).contains(&Change::EvacuationEnded {
+        by: Some("user:alice".into())
+    }));
     // The failback is a planned move: the TTL is lowered first.
     assert_eq!(ttls(&out), [30]);
 }
@@ -146,5 +179,8 @@ fn a_restart_keeps_the_region_evacuated() {
         r.health(1000, &p, PoolHealth::Up);
     }
     let out = r.ev(5000, Event::Tick);
-    assert!(flips(&out).is_empty() && ttls(&out).is_empty(), "no failback into the region");
+    assert!(
+        flips(&out).is_empty() && ttls(&out).is_empty(),
+        "no failback into the region"
+    );
 }
