@@ -1,0 +1,227 @@
+//! Evacuating a region through the daemon, against BIND 9: three services
+//! with their first pool in eu-west-1 (one already elsewhere, one whose
+//! standby is down, one movable). The movable one moves, the unhealthy one
+//! is refused by name, nothing else changes; `--end` lets the failback
+//! rules bring them home (auto at once after stable_for, manual on
+//! `failback`); one report with a row per service.
+
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::daemon::{Daemon, wait_for};
+use common::{OutputText, Testbed, probe_timeout, run, shared_port};
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::bind::Bind;
+use rtoguard_testkit::net::lo;
+use rtoguard_testkit::region::Region;
+use serde_json::Value;
+
+const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 5, flip_window = \"1h\" }";
+
+/// One service: primary in eu-west-1 on 127.0.0.2, standby in us-east-1 on `standby`.
+fn service(name: &str, standby: &str, failback: &str, port: u16) -> String {
+    format!(
+        r#"
+[[services]]
+name = "{name}"
+provider = "bind"
+zone = "example.test."
+record = "{name}.example.test."
+type = "A"
+rto = "5m"
+ttl = {{ normal = "2s", lowered = "1s", restore_after = "1h" }}
+failback = {{ mode = "{failback}", stable_for = "1s" }}
+probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "{timeout}" }}
+{HEALTH}
+
+[[services.pools]]
+name = "primary"
+region = "eu-west-1"
+endpoints = ["127.0.0.2"]
+
+[[services.pools]]
+name = "standby"
+region = "us-east-1"
+endpoints = ["{standby}"]
+"#,
+        timeout = probe_timeout(HEALTH),
+    )
+}
+
+/// `api` already on its standby (manual failback), `checkout` whose
+/// standby (127.0.0.4) answers nothing, `web` movable (auto failback).
+fn testbed() -> Testbed {
+    let bind = Bind::start(
+        "example.test.",
+        &[
+            "api 2 IN A 127.0.0.3",
+            "checkout 2 IN A 127.0.0.2",
+            "web 2 IN A 127.0.0.2",
+        ],
+    );
+    let port = shared_port();
+    let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+    let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    let text = format!(
+        r#"[controller]
+id = "test"
+state_dir = "{state}"
+control_socket = "{state}/control.sock"
+
+[providers.bind]
+type = "rfc2136"
+server = "{server}"
+tsig_key_name = "{key}"
+tsig_algorithm = "{alg}"
+tsig_secret_file = "{secret}"
+{api}{checkout}{web}
+[[groups]]
+name = "eu-frontends"
+services = ["api", "checkout", "web"]
+max_parallel = 1
+"#,
+        state = dir.path().display(),
+        server = bind.addr,
+        key = bind.key.name,
+        alg = bind.key.algorithm,
+        secret = bind.secret_file().display(),
+        api = service("api", "127.0.0.3", "manual", port),
+        checkout = service("checkout", "127.0.0.4", "manual", port),
+        web = service("web", "127.0.0.3", "auto", port),
+    );
+    std::fs::write(&config, text).expect("write config");
+    Testbed {
+        bind,
+        primary,
+        standby,
+        dir,
+        config,
+        port,
+    }
+}
+
+fn served(tb: &Testbed, name: &str) -> Vec<String> {
+    tb.bind
+        .query(&format!("{name}.example.test."), RecordType::A)
+        .values
+}
+
+/// Every service's status line, by name.
+fn statuses(tb: &Testbed) -> Vec<Value> {
+    let out = run(&["status", "--json", "--config", tb.config_str()]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn status(tb: &Testbed, name: &str) -> Value {
+    statuses(tb)
+        .into_iter()
+        .find(|s| s["service"] == name)
+        .unwrap_or_default()
+}
+
+/// Every service started, its health known: primaries up, checkout's standby down.
+fn settled(tb: &Testbed) -> bool {
+    let health = |s: &str, p: &str| {
+        status(tb, s)["controller"]["pools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|x| x["name"] == p)
+            .map(|x| x["health"].clone())
+    };
+    ["api", "web"]
+        .iter()
+        .all(|s| health(s, "primary") == Some("up".into()) && health(s, "standby") == Some("up".into()))
+        && health("checkout", "standby") == Some("down".into())
+        && health("checkout", "primary") == Some("up".into())
+}
+
+fn evacuate(tb: &Testbed, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["evacuate", "--region", "eu-west-1", "--config", tb.config_str()];
+    args.extend(extra);
+    run(&args)
+}
+
+#[test]
+fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_them_home() {
+    let tb = testbed();
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(30), || settled(&tb), || d.log_text());
+
+    // The dry run prints the plan and changes nothing.
+    let dry = evacuate(&tb, &["--group", "eu-frontends", "--dry-run"]);
+    let text = String::from_utf8_lossy(&dry.stdout).into_owned();
+    insta::assert_snapshot!("evacuation_dry_run", text);
+    assert_eq!(dry.status.code(), Some(1), "checkout is refused: {}", dry.text());
+    assert_eq!(served(&tb, "web"), ["127.0.0.2"]);
+    assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
+
+    // The real one: web moves, checkout is refused by name, api stays.
+    let out = evacuate(
+        &tb,
+        &["--group", "eu-frontends", "--for", "2h", "--reason", "bad deploy"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let id = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("evacuation "))
+        .and_then(|l| l.strip_suffix(" started"))
+        .expect("the first line names the evacuation")
+        .to_owned();
+    insta::assert_snapshot!("evacuation_started", text.replace(&id, "ID"));
+    assert_eq!(out.status.code(), Some(1), "{}", out.text());
+    assert!(out.text().contains("checkout  refused: region eu-west-1 is its last healthy region (standby is down)"), "{}", out.text());
+    wait_for(Duration::from_secs(20), || served(&tb, "web") == ["127.0.0.3"], || d.log_text());
+    assert_eq!(served(&tb, "checkout"), ["127.0.0.2"], "the refused one is untouched");
+    assert_eq!(served(&tb, "api"), ["127.0.0.3"], "the one elsewhere stays");
+    let web = status(&tb, "web");
+    assert_eq!(web["controller"]["evacuation"]["region"], "eu-west-1", "{web}");
+    assert!(web["controller"]["evacuation"]["until"].is_string(), "{web}");
+    assert!(status(&tb, "checkout")["controller"]["evacuation"].is_null());
+    let text = run(&["status", "--config", tb.config_str()]).text();
+    assert!(text.contains("EVACUATING region eu-west-1 (") && text.contains(": bad deploy"), "{text}");
+
+    // The report: one, with a row per service.
+    wait_for(
+        Duration::from_secs(20),
+        || run(&["report", "--list", "--config", tb.config_str()]).text().contains(&id),
+        || d.log_text(),
+    );
+    let report = run(&["report", &id, "--config", tb.config_str()]).text();
+    for row in ["api ", "checkout ", "web "] {
+        assert!(report.contains(row), "{report}");
+    }
+    assert!(report.contains("moved after") && report.contains("refused") && report.contains("stayed"), "{report}");
+
+    // The journal says it in words, per service.
+    let history = run(&["history", "--config", tb.config_str()]).text();
+    assert!(history.contains("evacuating region eu-west-1"), "{history}");
+    assert!(history.contains("last healthy region"), "{history}");
+
+    // Nothing returns into the region while it is evacuated (web fails back automatically otherwise).
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(served(&tb, "web"), ["127.0.0.3"]);
+
+    // --end: web (auto) comes home after stable_for; api (manual) stays until failback.
+    let out = evacuate(&tb, &["--end"]);
+    assert!(out.status.success(), "{}", out.text());
+    assert!(out.text().contains("ended for: web, api") || out.text().contains("ended for: api, web"), "{}", out.text());
+    wait_for(Duration::from_secs(30), || served(&tb, "web") == ["127.0.0.2"], || d.log_text());
+    assert_eq!(served(&tb, "api"), ["127.0.0.3"], "manual failback stays manual");
+    let out = run(&["failback", "api", "--now", "--config", tb.config_str()]);
+    assert!(out.status.success(), "{}", out.text());
+    wait_for(Duration::from_secs(20), || served(&tb, "api") == ["127.0.0.2"], || d.log_text());
+    assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
+    d.stop();
+}
