@@ -139,15 +139,20 @@ fn settled(tb: &Testbed) -> bool {
             .find(|x| x["name"] == p)
             .map(|x| x["health"].clone())
     };
-    ["api", "web"]
-        .iter()
-        .all(|s| health(s, "primary") == Some("up".into()) && health(s, "standby") == Some("up".into()))
-        && health("checkout", "standby") == Some("down".into())
+    ["api", "web"].iter().all(|s| {
+        health(s, "primary") == Some("up".into()) && health(s, "standby") == Some("up".into())
+    }) && health("checkout", "standby") == Some("down".into())
         && health("checkout", "primary") == Some("up".into())
 }
 
 fn evacuate(tb: &Testbed, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["evacuate", "--region", "eu-west-1", "--config", tb.config_str()];
+    let mut args = vec![
+        "evacuate",
+        "--region",
+        "eu-west-1",
+        "--config",
+        tb.config_str(),
+    ];
     args.extend(extra);
     run(&args)
 }
@@ -162,14 +167,26 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
     let dry = evacuate(&tb, &["--group", "eu-frontends", "--dry-run"]);
     let text = String::from_utf8_lossy(&dry.stdout).into_owned();
     insta::assert_snapshot!("evacuation_dry_run", text);
-    assert_eq!(dry.status.code(), Some(1), "checkout is refused: {}", dry.text());
+    assert_eq!(
+        dry.status.code(),
+        Some(1),
+        "checkout is refused: {}",
+        dry.text()
+    );
     assert_eq!(served(&tb, "web"), ["127.0.0.2"]);
     assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
 
     // The real one: web moves, checkout is refused by name, api stays.
     let out = evacuate(
         &tb,
-        &["--group", "eu-frontends", "--for", "2h", "--reason", "bad deploy"],
+        &[
+            "--group",
+            "eu-frontends",
+            "--for",
+            "2h",
+            "--reason",
+            "bad deploy",
+        ],
     );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let id = text
@@ -181,28 +198,58 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
         .to_owned();
     insta::assert_snapshot!("evacuation_started", text.replace(&id, "ID"));
     assert_eq!(out.status.code(), Some(1), "{}", out.text());
-    assert!(out.text().contains("checkout  refused: region eu-west-1 is its last healthy region (standby is down)"), "{}", out.text());
-    wait_for(Duration::from_secs(20), || served(&tb, "web") == ["127.0.0.3"], || d.log_text());
-    assert_eq!(served(&tb, "checkout"), ["127.0.0.2"], "the refused one is untouched");
+    assert!(
+        out.text().contains(
+            "checkout  refused: region eu-west-1 is its last healthy region (standby is down)"
+        ),
+        "{}",
+        out.text()
+    );
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb, "web") == ["127.0.0.3"],
+        || d.log_text(),
+    );
+    assert_eq!(
+        served(&tb, "checkout"),
+        ["127.0.0.2"],
+        "the refused one is untouched"
+    );
     assert_eq!(served(&tb, "api"), ["127.0.0.3"], "the one elsewhere stays");
     let web = status(&tb, "web");
-    assert_eq!(web["controller"]["evacuation"]["region"], "eu-west-1", "{web}");
-    assert!(web["controller"]["evacuation"]["until"].is_string(), "{web}");
+    assert_eq!(
+        web["controller"]["evacuation"]["region"], "eu-west-1",
+        "{web}"
+    );
+    assert!(
+        web["controller"]["evacuation"]["until"].is_string(),
+        "{web}"
+    );
     assert!(status(&tb, "checkout")["controller"]["evacuation"].is_null());
     let text = run(&["status", "--config", tb.config_str()]).text();
-    assert!(text.contains("EVACUATING region eu-west-1 (") && text.contains(": bad deploy"), "{text}");
+    assert!(
+        text.contains("EVACUATING region eu-west-1 (") && text.contains(": bad deploy"),
+        "{text}"
+    );
 
     // The report: one, with a row per service.
     wait_for(
         Duration::from_secs(20),
-        || run(&["report", "--list", "--config", tb.config_str()]).text().contains(&id),
+        || {
+            run(&["report", "--list", "--config", tb.config_str()])
+                .text()
+                .contains(&id)
+        },
         || d.log_text(),
     );
     let report = run(&["report", &id, "--config", tb.config_str()]).text();
     for row in ["api ", "checkout ", "web "] {
         assert!(report.contains(row), "{report}");
     }
-    assert!(report.contains("moved after") && report.contains("refused") && report.contains("stayed"), "{report}");
+    assert!(
+        report.contains("moved after") && report.contains("refused") && report.contains("stayed"),
+        "{report}"
+    );
 
     // The journal says it in words, per service.
     let history = run(&["history", "--config", tb.config_str()]).text();
@@ -216,12 +263,28 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
     // --end: web (auto) comes home after stable_for; api (manual) stays until failback.
     let out = evacuate(&tb, &["--end"]);
     assert!(out.status.success(), "{}", out.text());
-    assert!(out.text().contains("ended for: web, api") || out.text().contains("ended for: api, web"), "{}", out.text());
-    wait_for(Duration::from_secs(30), || served(&tb, "web") == ["127.0.0.2"], || d.log_text());
-    assert_eq!(served(&tb, "api"), ["127.0.0.3"], "manual failback stays manual");
+    assert!(
+        out.text().contains("ended for: web, api") || out.text().contains("ended for: api, web"),
+        "{}",
+        out.text()
+    );
+    wait_for(
+        Duration::from_secs(30),
+        || served(&tb, "web") == ["127.0.0.2"],
+        || d.log_text(),
+    );
+    assert_eq!(
+        served(&tb, "api"),
+        ["127.0.0.3"],
+        "manual failback stays manual"
+    );
     let out = run(&["failback", "api", "--now", "--config", tb.config_str()]);
     assert!(out.status.success(), "{}", out.text());
-    wait_for(Duration::from_secs(20), || served(&tb, "api") == ["127.0.0.2"], || d.log_text());
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb, "api") == ["127.0.0.2"],
+        || d.log_text(),
+    );
     assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
     d.stop();
 }
