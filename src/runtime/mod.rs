@@ -11,6 +11,9 @@
 //! - [`systemd`]: readiness, watchdog, stopping.
 
 mod evacuation;
+mod evacuation_run;
+mod evacuation_talk;
+mod evacuation_waves;
 mod exec;
 #[cfg(test)]
 mod flapping;
