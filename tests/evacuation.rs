@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::daemon::{Daemon, wait_for};
-use common::{OutputText, Testbed, probe_timeout, run, shared_port};
+use common::{OutputText, Testbed, provider_and_service, run, shared_port};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::bind::Bind;
 use rtoguard_testkit::net::lo;
@@ -23,38 +23,26 @@ use serde_json::Value;
 
 const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 5, flip_window = \"1h\" }";
 
-/// One service: primary in eu-west-1 on 127.0.0.2, standby in us-east-1 on `standby`.
-fn service(name: &str, standby: &str, failback: &str, port: u16) -> String {
-    format!(
-        r#"
-[[services]]
-name = "{name}"
-provider = "bind"
-zone = "example.test."
-record = "{name}.example.test."
-type = "A"
-rto = "5m"
-ttl = {{ normal = "2s", lowered = "1s", restore_after = "1h" }}
-failback = {{ mode = "{failback}", stable_for = "1s" }}
-probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "{timeout}" }}
-{HEALTH}
+const TTL: &str = "ttl = { normal = \"2s\", lowered = \"1s\", restore_after = \"1h\" }";
 
-[[services.pools]]
-name = "primary"
-region = "eu-west-1"
-endpoints = ["127.0.0.2"]
-
-[[services.pools]]
-name = "standby"
-region = "us-east-1"
-endpoints = ["{standby}"]
-"#,
-        timeout = probe_timeout(HEALTH),
-    )
+/// The shared set-up's provider and `checkout` service (primary in
+/// eu-west-1 on 127.0.0.2, standby in us-east-1 on 127.0.0.3), with the
+/// failback mode `failback`; `name` and `standby` rename the service and
+/// move its standby (the provider table is left out then).
+fn service(tb: (&Bind, u16), name: &str, standby: &str, failback: &str) -> String {
+    let extra = format!("{HEALTH}\nfailback = {{ mode = \"{failback}\", stable_for = \"1s\" }}");
+    let regions = ("eu-west-1", "us-east-1");
+    let text = provider_and_service(tb.0, &tb.0.secret_file(), tb.1, TTL, &extra, regions);
+    if name == "checkout" {
+        return text;
+    }
+    let svc = text.find("[[services]]").map_or("", |i| &text[i..]);
+    svc.replace("checkout", name)
+        .replace("[\"127.0.0.3\"]", &format!("[\"{standby}\"]"))
 }
 
-/// `api` already on its standby (manual failback), `checkout` whose
-/// standby (127.0.0.4) answers nothing, `web` movable (auto failback).
+/// `checkout` movable (auto failback), `api` already on its standby
+/// (manual failback), `web` whose standby (127.0.0.4) answers nothing.
 fn testbed() -> Testbed {
     let bind = Bind::start(
         "example.test.",
@@ -70,31 +58,11 @@ fn testbed() -> Testbed {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("config.toml");
     let text = format!(
-        r#"[controller]
-id = "test"
-state_dir = "{state}"
-control_socket = "{state}/control.sock"
-
-[providers.bind]
-type = "rfc2136"
-server = "{server}"
-tsig_key_name = "{key}"
-tsig_algorithm = "{alg}"
-tsig_secret_file = "{secret}"
-{api}{checkout}{web}
-[[groups]]
-name = "eu-frontends"
-services = ["api", "checkout", "web"]
-max_parallel = 1
-"#,
+        "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n\n{checkout}\n{api}\n{web}\n[[groups]]\nname = \"eu-frontends\"\nservices = [\"api\", \"checkout\", \"web\"]\nmax_parallel = 1\n",
         state = dir.path().display(),
-        server = bind.addr,
-        key = bind.key.name,
-        alg = bind.key.algorithm,
-        secret = bind.secret_file().display(),
-        api = service("api", "127.0.0.3", "manual", port),
-        checkout = service("checkout", "127.0.0.4", "manual", port),
-        web = service("web", "127.0.0.3", "auto", port),
+        checkout = service((&bind, port), "checkout", "", "auto"),
+        api = service((&bind, port), "api", "127.0.0.3", "manual"),
+        web = service((&bind, port), "web", "127.0.0.4", "manual"),
     );
     std::fs::write(&config, text).expect("write config");
     Testbed {
@@ -139,10 +107,10 @@ fn settled(tb: &Testbed) -> bool {
             .find(|x| x["name"] == p)
             .map(|x| x["health"].clone())
     };
-    ["api", "web"].iter().all(|s| {
+    ["api", "checkout"].iter().all(|s| {
         health(s, "primary") == Some("up".into()) && health(s, "standby") == Some("up".into())
-    }) && health("checkout", "standby") == Some("down".into())
-        && health("checkout", "primary") == Some("up".into())
+    }) && health("web", "standby") == Some("down".into())
+        && health("web", "primary") == Some("up".into())
 }
 
 fn evacuate(tb: &Testbed, extra: &[&str]) -> std::process::Output {
@@ -167,16 +135,11 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
     let dry = evacuate(&tb, &["--group", "eu-frontends", "--dry-run"]);
     let text = String::from_utf8_lossy(&dry.stdout).into_owned();
     insta::assert_snapshot!("evacuation_dry_run", text);
-    assert_eq!(
-        dry.status.code(),
-        Some(1),
-        "checkout is refused: {}",
-        dry.text()
-    );
-    assert_eq!(served(&tb, "web"), ["127.0.0.2"]);
-    assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
+    assert_eq!(dry.status.code(), Some(1), "web is refused: {}", dry.text());
+    assert_eq!(served(&tb, "checkout"), ["127.0.0.2"]);
+    assert!(status(&tb, "checkout")["controller"]["evacuation"].is_null());
 
-    // The real one: web moves, checkout is refused by name, api stays.
+    // The real one: checkout moves, web is refused by name, api stays.
     let out = evacuate(
         &tb,
         &[
@@ -200,32 +163,32 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
     assert_eq!(out.status.code(), Some(1), "{}", out.text());
     assert!(
         out.text().contains(
-            "checkout  refused: region eu-west-1 is its last healthy region (standby is down)"
+            "web       refused: region eu-west-1 is its last healthy region (standby is down)"
         ),
         "{}",
         out.text()
     );
     wait_for(
         Duration::from_secs(20),
-        || served(&tb, "web") == ["127.0.0.3"],
+        || served(&tb, "checkout") == ["127.0.0.3"],
         || d.log_text(),
     );
     assert_eq!(
-        served(&tb, "checkout"),
+        served(&tb, "web"),
         ["127.0.0.2"],
         "the refused one is untouched"
     );
     assert_eq!(served(&tb, "api"), ["127.0.0.3"], "the one elsewhere stays");
-    let web = status(&tb, "web");
+    let checkout = status(&tb, "checkout");
     assert_eq!(
-        web["controller"]["evacuation"]["region"], "eu-west-1",
-        "{web}"
+        checkout["controller"]["evacuation"]["region"], "eu-west-1",
+        "{checkout}"
     );
     assert!(
-        web["controller"]["evacuation"]["until"].is_string(),
-        "{web}"
+        checkout["controller"]["evacuation"]["until"].is_string(),
+        "{checkout}"
     );
-    assert!(status(&tb, "checkout")["controller"]["evacuation"].is_null());
+    assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
     let text = run(&["status", "--config", tb.config_str()]).text();
     assert!(
         text.contains("EVACUATING region eu-west-1 (") && text.contains(": bad deploy"),
@@ -256,21 +219,22 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
     assert!(history.contains("evacuating region eu-west-1"), "{history}");
     assert!(history.contains("last healthy region"), "{history}");
 
-    // Nothing returns into the region while it is evacuated (web fails back automatically otherwise).
+    // Nothing returns into the region while it is evacuated (checkout fails back automatically otherwise).
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(served(&tb, "web"), ["127.0.0.3"]);
+    assert_eq!(served(&tb, "checkout"), ["127.0.0.3"]);
 
-    // --end: web (auto) comes home after stable_for; api (manual) stays until failback.
+    // --end: checkout (auto) comes home after stable_for; api (manual) stays until failback.
     let out = evacuate(&tb, &["--end"]);
     assert!(out.status.success(), "{}", out.text());
     assert!(
-        out.text().contains("ended for: web, api") || out.text().contains("ended for: api, web"),
+        out.text().contains("ended for: api, checkout")
+            || out.text().contains("ended for: checkout, api"),
         "{}",
         out.text()
     );
     wait_for(
         Duration::from_secs(30),
-        || served(&tb, "web") == ["127.0.0.2"],
+        || served(&tb, "checkout") == ["127.0.0.2"],
         || d.log_text(),
     );
     assert_eq!(
@@ -285,6 +249,6 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
         || served(&tb, "api") == ["127.0.0.2"],
         || d.log_text(),
     );
-    assert!(status(&tb, "web")["controller"]["evacuation"].is_null());
+    assert!(status(&tb, "checkout")["controller"]["evacuation"].is_null());
     d.stop();
 }
