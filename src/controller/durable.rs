@@ -133,6 +133,9 @@ pub enum Change {
     EvacuationEnded {
         #[serde(default)]
         by: Option<String>,
+        /// The region evacuated.
+        #[serde(default)]
+        region: String,
     },
 }
 

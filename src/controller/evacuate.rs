@@ -116,7 +116,10 @@ impl Controller {
         out.push(durable_entry(
             EntryKind::EvacuationEnded,
             detail,
-            Change::EvacuationEnded { by },
+            Change::EvacuationEnded {
+                by,
+                region: e.region.clone(),
+            },
         ));
     }
 

@@ -146,7 +146,8 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
         (any::<bool>(), words())
             .prop_map(|(aborted, reason)| Change::DrillEnded { aborted, reason }),
         evacuation.prop_map(|evacuation| Change::EvacuationStarted { evacuation }),
-        proptest::option::of(name()).prop_map(|by| Change::EvacuationEnded { by }),
+        (proptest::option::of(name()), name())
+            .prop_map(|(by, region)| Change::EvacuationEnded { by, region }),
     ]
 }
 

@@ -129,7 +129,8 @@ fn auto_failback_waits_for_the_end_then_follows_the_failback_rules() {
     assert!(flips(&out).is_empty() && ttls(&out).is_empty());
     let out = h.cmd(2010, end("eu-west-1"));
     assert!(changes(&out).contains(&Change::EvacuationEnded {
-        by: Some("user:alice".into())
+        by: Some("user:alice".into()),
+        region: "eu-west-1".into(),
     }));
     // The failback is a planned move: the TTL is lowered first.
     assert_eq!(ttls(&out), [30]);
@@ -154,7 +155,10 @@ fn an_evacuation_with_an_end_lifts_itself_at_the_deadline() {
     h.ev(11, flipped("standby"));
     assert_eq!(h.c.next_deadline(), Some(h.at(3600)));
     let out = h.ev(3600, Event::Tick);
-    assert!(changes(&out).contains(&Change::EvacuationEnded { by: None }));
+    assert!(changes(&out).contains(&Change::EvacuationEnded {
+        by: None,
+        region: "eu-west-1".into(),
+    }));
     assert_eq!(ttls(&out), [30], "auto failback begins");
 }
 

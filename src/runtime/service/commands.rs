@@ -115,3 +115,20 @@ async fn plan_reply(
         Err(e) => Reply::error(400, e.to_string()),
     }
 }
+
+impl ServiceTask {
+    /// Keeps `evacuation_end_timestamp_seconds` in step with the journaled change.
+    pub(super) fn meter_evacuation(&self, change: Option<&crate::controller::Change>) {
+        use crate::controller::Change;
+        let metrics = &self.links.metrics;
+        match change {
+            Some(Change::EvacuationStarted { evacuation: e }) => {
+                metrics.evacuation_started(&self.svc.name, &e.region, e.until)
+            }
+            Some(Change::EvacuationEnded { region, .. }) => {
+                metrics.evacuation_ended(&self.svc.name, region)
+            }
+            _ => {}
+        }
+    }
+}
