@@ -7,6 +7,7 @@ mod doctor_line;
 mod doctor_live;
 mod doctor_peers;
 mod doctor_static;
+mod evacuate;
 mod history;
 mod manual;
 mod pages;
@@ -87,6 +88,8 @@ pub enum Command {
     Pin(PinArgs),
     /// Resume automation for a pinned service (needs the daemon).
     Unpin(UnpinArgs),
+    /// Move every service off a region and keep them away from it, until --end or --for is up (needs the daemon).
+    Evacuate(evacuate::EvacuateArgs),
     /// Time a DNS change as authoritative servers, resolvers and clients see it.
     Watch(WatchArgs),
     /// Print an RTO report (the latest, or INCIDENT), list them, or summarise posture over time.
@@ -389,6 +392,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         }
         Command::Drill(a) => daemon::drill(&a).await,
         Command::Unpin(a) => daemon::pin(&a.service, &a.config, None, a.json).await,
+        Command::Evacuate(a) => evacuate::run(&a).await,
         Command::History(a) => history::run(&a).await,
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),

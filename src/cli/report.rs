@@ -47,6 +47,9 @@ pub fn run(a: &ReportArgs) -> ExitCode {
             1,
         );
     };
+    if let Some(text) = evacuation(&j, &id, &list, format) {
+        return emit(a, &text);
+    }
     let Some(r) = load_report(&j, &id) else {
         return fail_msg(&format!("no report {id:?}; see rtoguard report --list"), 1);
     };
@@ -87,6 +90,22 @@ fn print_list(j: &Journal, list: &[(String, String, String, i64)], json: bool) {
             outln!("{id:<40} {service:<14} {kind:<9} {at:<24} {verdict}");
         }
     }
+}
+
+/// An evacuation's report (kind `evacuation`), as text or JSON.
+fn evacuation(
+    j: &Journal,
+    id: &str,
+    list: &[(String, String, String, i64)],
+    format: ReportFormat,
+) -> Option<String> {
+    list.iter().find(|r| r.0 == id && r.2 == "evacuation")?;
+    let v = j.report(id).ok().flatten()?;
+    let r: report::EvacuationReport = serde_json::from_value(v.clone()).ok()?;
+    Some(match format {
+        ReportFormat::Json => serde_json::to_string_pretty(&v).unwrap_or_default(),
+        _ => report::render_evacuation_text(&r),
+    })
 }
 
 fn load_report(j: &Journal, id: &str) -> Option<Report> {

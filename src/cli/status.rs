@@ -121,6 +121,10 @@ pub fn from_provider(
         controller.pinned = controller.pin.is_some();
         controller.halted = d.halted;
         controller.drill = d.drill.clone();
+        controller.evacuation = d
+            .evacuation
+            .clone()
+            .filter(|e| e.until.is_none_or(|u| u > now));
     }
     let pools = svc
         .pools

@@ -35,6 +35,9 @@ pub(super) fn service_text(v: &StatusView) -> String {
         drill_text(c),
     );
     let _ = writeln!(out, "    {}", provider_text(v));
+    if let Some(e) = &c.evacuation {
+        let _ = writeln!(out, "    {}", super::evacuate::evacuation_text(e));
+    }
     if let Some(error) = &s.journal_error {
         let _ = writeln!(
             out,

@@ -17,6 +17,13 @@ use super::types::Group;
 struct RawGroup {
     name: S<String>,
     services: S<Vec<S<String>>>,
+    #[serde(default = "default_max_parallel")]
+    max_parallel: S<i64>,
+}
+
+/// An evacuation moves one service of a group at a time unless told otherwise.
+fn default_max_parallel() -> S<i64> {
+    S::new(0..0, 1)
 }
 
 /// Validate every group against the services the file declares (even
@@ -64,8 +71,22 @@ pub(super) fn groups(
                 services.push(service);
             }
         }
+        let max_parallel = *raw.max_parallel.get_ref();
+        if max_parallel < 1 {
+            let msg = format!("must be at least 1, found {max_parallel}");
+            issues.add(
+                Some(raw.max_parallel.span()),
+                format!("{field}.max_parallel"),
+                msg,
+            );
+        }
         if issues.list.len() == before {
-            out.push(Group { name, services });
+            let max_parallel = usize::try_from(max_parallel).unwrap_or(1);
+            out.push(Group {
+                name,
+                services,
+                max_parallel,
+            });
         }
     }
     out

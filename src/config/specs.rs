@@ -97,6 +97,7 @@ pub fn policy(svc: &Service) -> Policy {
         local: crate::controller::Local::new(&svc.name, svc.rto),
         steps: svc.failback.steps.clone(),
         step_hold: svc.failback.step_hold,
+        regions: svc.pools.iter().map(|p| p.region.clone()).collect(),
     }
 }
 

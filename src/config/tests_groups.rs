@@ -68,3 +68,25 @@ fn an_unknown_field_in_a_group_names_its_line() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].line, Some(line_of(&text, "service = \"x\"", 0)));
 }
+
+#[test]
+fn max_parallel_defaults_to_one_and_must_be_at_least_one() {
+    let text = format!("{BASE}\n[[groups]]\nname = \"g\"\nservices = [\"checkout\"]\n");
+    let config = parse(Path::new("config.toml"), &text).expect("valid");
+    assert_eq!(config.group("g").expect("the group").max_parallel, 1);
+    let text =
+        format!("{BASE}\n[[groups]]\nname = \"g\"\nservices = [\"checkout\"]\nmax_parallel = 3\n");
+    let config = parse(Path::new("config.toml"), &text).expect("valid");
+    assert_eq!(config.group("g").expect("the group").max_parallel, 3);
+    let text =
+        format!("{BASE}\n[[groups]]\nname = \"g\"\nservices = [\"checkout\"]\nmax_parallel = 0\n");
+    let found = issues(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].field, "groups[g].max_parallel");
+    assert_eq!(found[0].line, Some(line_of(&text, "max_parallel = 0", 0)));
+    assert!(
+        found[0].message.contains("at least 1, found 0"),
+        "{}",
+        found[0].message
+    );
+}

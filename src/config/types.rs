@@ -56,6 +56,8 @@ pub struct Group {
     pub name: String,
     /// The services' names, in the order written; each names a service.
     pub services: Vec<String>,
+    /// How many of its services an evacuation moves at once (default 1).
+    pub max_parallel: usize,
 }
 
 /// This controller instance.

@@ -125,6 +125,7 @@ fn kind(b: &ReplyBody) -> &'static str {
         ReplyBody::Accepted(_) => "an acceptance",
         ReplyBody::Drill(_) => "a drill",
         ReplyBody::DryRun(_) => "a dry run",
+        ReplyBody::Evacuation(_) => "an evacuation",
         ReplyBody::Error(_) => "an error",
     }
 }
@@ -144,6 +145,7 @@ pub fn decode(request: &Request, status: u16, body: &[u8]) -> Result<ReplyBody, 
             parse(body).map(ReplyBody::DryRun)
         }
         Request::Drill { .. } => parse(body).map(ReplyBody::Drill),
+        Request::Evacuate { .. } => parse(body).map(ReplyBody::Evacuation),
         _ => parse(body).map(ReplyBody::Accepted),
     }
 }

@@ -10,12 +10,14 @@
 //! | POST | `/v1/services/{name}/drill` | `{"simulate_fault": true, "dwell_secs": 60, "to": null}` | 202 [`DrillStarted`] |
 //! | POST | `/v1/services/{name}/pin` | `{"reason": "db maintenance", "for_secs": 7200}` | 202 [`Accepted`] |
 //! | POST | `/v1/services/{name}/unpin` | | 202 [`Accepted`] |
+//! | POST | `/v1/evacuations` | `{"region": "eu-west-1", "group": null, "for_secs": 7200, "reason": "bad deploy", "planned": false, "dry_run": false, "end": false}` | 202 [`EvacuationReply`], or 200 for a dry run |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
 //! changed) or 5xx status. Requests ([`Request`]) and answers ([`ReplyBody`])
 //! are typed and shared by the server and [`Client`].
 
 pub mod client;
+mod evacuation;
 mod parse;
 mod reply;
 mod request;
@@ -25,6 +27,7 @@ pub mod users;
 use tokio::sync::oneshot;
 
 pub use client::{Client, ClientError, WaitTimeout};
+pub use evacuation::{EvacuateRequest, EvacuationReply};
 pub use parse::parse_request;
 pub use reply::{
     Accepted, DaemonService, DrillStarted, DryRun, ErrorBody, Reply, ReplyBody, ServiceEndpoint,

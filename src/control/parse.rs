@@ -10,6 +10,26 @@ pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, R
     if path == "/v1/status" {
         return want(method, "GET").map(|()| Request::Status);
     }
+    if path == "/v1/evacuations" {
+        want(method, "POST")?;
+        let evac: super::EvacuateRequest = json(body)?;
+        if evac.region.trim().is_empty() {
+            return Err(Reply::error(
+                400,
+                "an evacuation needs a region: {\"region\": \"...\"}",
+            ));
+        }
+        if evac
+            .for_secs
+            .is_some_and(|s| s > crate::controller::durable::MAX_PIN.as_secs())
+        {
+            return Err(Reply::error(
+                400,
+                "an evacuation with an end lasts at most ten years",
+            ));
+        }
+        return Ok(Request::Evacuate { evac });
+    }
     let Some(rest) = path.strip_prefix("/v1/services/") else {
         return Err(not_found());
     };

@@ -44,6 +44,13 @@ impl Reply {
             body: ReplyBody::DryRun(body),
         }
     }
+    /// 202 for an evacuation under way, 200 for a dry run.
+    pub fn evacuation(body: super::EvacuationReply) -> Self {
+        Self {
+            status: if body.dry_run { 200 } else { 202 },
+            body: ReplyBody::Evacuation(body),
+        }
+    }
     /// A 4xx/5xx with `{"error": message}`.
     pub fn error(status: u16, message: impl Into<String>) -> Self {
         Self {
@@ -64,6 +71,7 @@ pub enum ReplyBody {
     Accepted(Accepted),
     Drill(DrillStarted),
     DryRun(DryRun),
+    Evacuation(super::EvacuationReply),
     Error(ErrorBody),
 }
 

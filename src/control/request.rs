@@ -69,6 +69,10 @@ pub enum Request {
     Unpin {
         service: String,
     },
+    /// Evacuate a region (or end its evacuation), across services.
+    Evacuate {
+        evac: super::EvacuateRequest,
+    },
 }
 
 /// How a request travels: its method, path and JSON body.
@@ -99,13 +103,18 @@ impl Request {
             Self::Drill { service, drill } => post(service, "drill", body(drill)),
             Self::Pin { service, pin } => post(service, "pin", body(pin)),
             Self::Unpin { service } => post(service, "unpin", None),
+            Self::Evacuate { evac } => Wire {
+                method: "POST",
+                path: "/v1/evacuations".into(),
+                body: body(evac),
+            },
         }
     }
 
-    /// The service the request names (`None` for `Status`).
+    /// The service the request names (`None` for `Status` and `Evacuate`).
     pub fn service(&self) -> Option<&str> {
         match self {
-            Self::Status => None,
+            Self::Status | Self::Evacuate { .. } => None,
             Self::Failover { service, .. }
             | Self::Failback { service, .. }
             | Self::Drill { service, .. }

@@ -68,6 +68,17 @@ fn requests() -> Vec<Request> {
             },
         },
         Request::Unpin { service: service() },
+        Request::Evacuate {
+            evac: EvacuateRequest {
+                region: "eu-west-1".into(),
+                group: Some("eu-frontends".into()),
+                for_secs: Some(7200),
+                reason: Some("bad deploy".into()),
+                planned: true,
+                dry_run: false,
+                end: false,
+            },
+        },
     ]
 }
 

@@ -70,6 +70,10 @@ pub enum EntryKind {
     /// This controller adopted a peer's flip into its own copy of the
     /// records (records served here; not a flip of its own).
     Adopted,
+    /// A region's evacuation began for this service (its pools are no targets).
+    Evacuating,
+    /// The evacuation ended: the region's pools are targets again.
+    EvacuationEnded,
 }
 
 /// A structured decision record for the journal.

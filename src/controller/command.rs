@@ -17,6 +17,8 @@ impl Controller {
             Command::Pin { by, reason, until } => self.pin(now, by, reason, until, out),
             Command::Unpin { by } => self.unpin(by, out),
             Command::Drill { .. } => self.start_drill(now, command, out),
+            Command::Evacuate { .. } => self.evacuate(now, command, out),
+            Command::EndEvacuation { .. } => self.end_evacuation(command, out),
             Command::Failover { .. } | Command::Failback { .. } => {
                 if let Err(message) = self.check_target(&command) {
                     return refuse(command, message, out);
@@ -61,17 +63,28 @@ impl Controller {
         self.run_command(now, command, out);
     }
 
-    /// Unknown pools are refused at once, naming the valid ones.
+    /// Unknown pools are refused at once, naming the valid ones; so is a
+    /// pool in a region being evacuated, unless forced.
     fn check_target(&self, command: &Command) -> Result<(), String> {
-        let to = match command {
-            Command::Failover { to, .. } => to.as_str(),
+        let (to, force) = match command {
+            Command::Failover { to, force, .. } => (to.as_str(), *force),
+            Command::Failback { .. } => match self.policy.preferred() {
+                Some(p) => (p, false),
+                None => return Ok(()),
+            },
             _ => return Ok(()),
         };
-        if self.policy.has_pool(to) {
-            return Ok(());
+        if !self.policy.has_pool(to) {
+            let valid = self.policy.pools.join(", ");
+            return Err(format!("unknown pool {to:?}; valid pools: {valid}"));
         }
-        let valid = self.policy.pools.join(", ");
-        Err(format!("unknown pool {to:?}; valid pools: {valid}"))
+        match self.evacuation.as_ref().filter(|_| self.evacuated(to)) {
+            Some(e) if !force => Err(format!(
+                "pool {to} is in region {}, which is being evacuated ({}); end the evacuation first (force overrides)",
+                e.region, e.id
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Runs a move command now; the target must be `Up` unless forced.
@@ -89,7 +102,11 @@ impl Controller {
                 Some(p) => (p.to_owned(), *planned, false, Reason::Failback),
                 None => return refuse(command, "this service has no pools".into(), out),
             },
-            Command::Pin { .. } | Command::Unpin { .. } | Command::Drill { .. } => return,
+            Command::Pin { .. }
+            | Command::Unpin { .. }
+            | Command::Drill { .. }
+            | Command::Evacuate { .. }
+            | Command::EndEvacuation { .. } => return,
         };
         if let Err(message) = self.check_target(&command) {
             return refuse(command, message, out);

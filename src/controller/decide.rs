@@ -151,10 +151,9 @@ impl Controller {
     }
 
     fn want_failover(&self, now: Instant, active: &str) -> Option<(Instant, Want)> {
-        let target = self
-            .pools
-            .iter()
-            .find(|p| self.health(&p.name) == PoolHealth::Up && p.name != active);
+        let target = self.pools.iter().find(|p| {
+            self.health(&p.name) == PoolHealth::Up && p.name != active && !self.evacuated(&p.name)
+        });
         let Some(target) = target else {
             return (!self.raised.no_target).then_some((now, Want::NoTarget));
         };
@@ -170,7 +169,10 @@ impl Controller {
         if self.policy.failback_mode != FailbackMode::Auto {
             return None;
         }
-        let preferred = self.pools.first().filter(|p| p.name != active)?;
+        let preferred = self
+            .pools
+            .first()
+            .filter(|p| p.name != active && !self.evacuated(&p.name))?;
         if self.health(&preferred.name) != PoolHealth::Up {
             return None;
         }

@@ -55,6 +55,26 @@ pub struct Drill {
     pub dwell_until: SystemTime,
 }
 
+/// A region being evacuated: no pool in it is a target (automatic or by
+/// command, unless forced) until the evacuation ends or `until` passes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evacuation {
+    /// The evacuation's id (one for every service it moves).
+    pub id: String,
+    /// The region kept empty.
+    pub region: String,
+    /// Who asked (`user:alice`).
+    pub by: String,
+    /// Why, in the operator's words.
+    pub reason: String,
+    /// When it began.
+    #[serde(with = "wall")]
+    pub since: SystemTime,
+    /// When it ends by itself; `None`: only by `evacuate --end`.
+    #[serde(with = "wall::opt", default)]
+    pub until: Option<SystemTime>,
+}
+
 /// One change of the durable state, as journaled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -105,6 +125,18 @@ pub enum Change {
     IncidentClosed {
         id: String,
     },
+    /// A region is being evacuated: its pools are no targets.
+    EvacuationStarted {
+        evacuation: Evacuation,
+    },
+    /// The evacuation ended (`by`: who ended it; `None`: its end came).
+    EvacuationEnded {
+        #[serde(default)]
+        by: Option<String>,
+        /// The region evacuated.
+        #[serde(default)]
+        region: String,
+    },
 }
 
 /// The core's durable state, rebuilt from the journaled [`Change`]s.
@@ -126,6 +158,9 @@ pub struct Durable {
     /// brings its own): a new one never reuses it.
     #[serde(default)]
     pub last_incident: Option<String>,
+    /// The region being evacuated, if any.
+    #[serde(default)]
+    pub evacuation: Option<Evacuation>,
 }
 
 impl Durable {
@@ -181,6 +216,8 @@ impl Durable {
                     self.incident = None;
                 }
             }
+            Change::EvacuationStarted { evacuation } => self.evacuation = Some(evacuation),
+            Change::EvacuationEnded { .. } => self.evacuation = None,
         }
     }
 }

@@ -49,6 +49,21 @@ pub enum Command {
         simulate_fault: bool,
         dwell_secs: u64,
     },
+    /// Keep away from `region` (evacuation `id`): move to the first `Up`
+    /// pool outside it when the active pool is in it (planned or now), and
+    /// take no pool in it as a target until `EndEvacuation` or `until`.
+    Evacuate {
+        id: String,
+        region: String,
+        by: String,
+        reason: String,
+        #[serde(with = "super::wall::serde_wall::opt", default)]
+        until: Option<SystemTime>,
+        planned: bool,
+    },
+    /// End the evacuation of `region`: its pools are targets again, and the
+    /// failback rules bring the service home.
+    EndEvacuation { by: String, region: String },
 }
 
 /// One input to [`Controller::handle`](super::Controller::handle).
@@ -139,6 +154,15 @@ impl std::fmt::Display for Command {
                     format!("planned failover to {to}")
                 };
                 write!(f, "drill {id} ({mode}, dwell {dwell_secs}s)")
+            }
+            Command::Evacuate {
+                id,
+                region,
+                planned,
+                ..
+            } => write!(f, "evacuate region {region} ({id}, {})", how(*planned)),
+            Command::EndEvacuation { region, .. } => {
+                write!(f, "end the evacuation of region {region}")
             }
         }
     }

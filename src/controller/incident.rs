@@ -89,7 +89,14 @@ impl Controller {
         let refused = out[from..]
             .iter()
             .any(|a| matches!(a, Action::Refused { .. }));
-        let moves = matches!(command, Command::Failover { .. } | Command::Failback { .. });
+        let moves = match command {
+            Command::Failover { .. } | Command::Failback { .. } => true,
+            // An evacuation opens one only for a service it moves.
+            Command::Evacuate { .. } => {
+                self.phase.current_move().is_some() || self.queued.is_some()
+            }
+            _ => false,
+        };
         if refused || !moves || self.incident.is_some() {
             return;
         }

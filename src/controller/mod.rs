@@ -28,6 +28,11 @@
 //!   commands still run. A pin names who set it and why, and may carry a
 //!   wall-clock end: at that deadline the pin lifts itself ("pin expired").
 //!   `Unpin` or an accepted failover/failback also lifts a halt.
+//! - *Evacuation* (see `evacuate`, `evacuation`): a region kept empty: the
+//!   service moves to the first `Up` pool outside it (refused, changing
+//!   nothing, when there is none), and no pool in the region is a target
+//!   (automatic, failback, or an unforced command) until it ends, by
+//!   command or at its wall-clock end; then the failback rules apply.
 //! - *Drills*: a planned failover (or a simulated fault: the active pool is
 //!   `Down` for the controller whatever is reported), a dwell ending at a
 //!   wall-clock deadline, then a planned failback to the pool the drill
@@ -63,6 +68,8 @@
 //!
 //! ```text
 //! pin:     none --Pin{by,reason,until}--> pinned --Unpin / until passed--> none
+//! evacuation: none --Evacuate{region,until}--> evacuating
+//!          --EndEvacuation / until passed--> none
 //! halt:    none --flip cap, provider refusal, conflicts--> halted
 //!               --Unpin, accepted failover/failback--> none
 //! damping: each completed flip appends its wall time (automatic ones count
@@ -87,6 +94,8 @@ mod decide;
 mod decision;
 mod drill;
 pub mod durable;
+mod evacuate;
+pub mod evacuation;
 mod event;
 pub mod gradual;
 mod incident;
@@ -113,7 +122,7 @@ use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
 pub use decision::Decision;
-pub use durable::{Change, Drill, Durable, Pin};
+pub use durable::{Change, Drill, Durable, Evacuation, Pin};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
@@ -145,6 +154,8 @@ pub struct Controller {
     anchor: Option<WallAnchor>,
     /// A drill under way (the failback at the end of its dwell).
     drill: Option<Drill>,
+    /// A region being evacuated: no pool in it is a target (see `evacuate`).
+    evacuation: Option<Evacuation>,
     raised: Raised,
     /// An operator command waiting for the outstanding call to finish.
     queued: Option<Command>,
@@ -199,6 +210,7 @@ impl Controller {
             halted: None,
             anchor: None,
             drill: None,
+            evacuation: None,
             raised: Raised::default(),
             queued: None,
             pending_intent: None,
@@ -223,6 +235,7 @@ impl Controller {
         self.now = Some(now);
         let mut out = Vec::new();
         self.expire_pin(now, &mut out);
+        self.expire_evacuation(now, &mut out);
         match event {
             Event::Started {
                 active,
@@ -274,6 +287,7 @@ impl Controller {
         [
             phase,
             self.pin_deadline(),
+            self.evacuation_deadline(),
             self.drill_deadline(),
             self.rto_deadline(),
             self.name_deadline(),

@@ -86,6 +86,9 @@ impl Controller {
         if self.pinned() || self.halted.is_some() {
             return Err("automation is pinned or halted".into());
         }
+        if self.evacuated(&mv.to) {
+            return Err(format!("pool {} is in a region being evacuated", mv.to));
+        }
         let stable = self
             .up_since(&mv.to)
             .is_some_and(|since| since + self.policy.stable_for <= now);

@@ -171,6 +171,7 @@ impl Controller {
         self.damping
             .restore(d.last_flip.and_then(at), automatic, &self.policy);
         self.drill = d.drill;
+        self.evacuation = d.evacuation;
         self.restore_incident(now, d.incident, d.last_incident);
         let mut kept = Vec::new();
         if let Some(pin) = &self.pin {
@@ -186,6 +187,9 @@ impl Controller {
         if let Some(drill) = &self.drill {
             kept.push(format!("drill {} under way", drill.id));
         }
+        if let Some(e) = &self.evacuation {
+            kept.push(format!("evacuating region {} ({})", e.region, e.id));
+        }
         if let Some(i) = self.incident() {
             kept.push(format!("incident {} under way", i.id));
         }
@@ -200,6 +204,7 @@ impl Controller {
             ));
         }
         self.expire_pin(now, out);
+        self.expire_evacuation(now, out);
     }
 }
 

@@ -65,6 +65,10 @@ pub struct Policy {
     /// How long each step of a gradual failback holds.
     #[serde(default = "default_step_hold")]
     pub step_hold: Duration,
+    /// Each pool's region, in the order of `pools` (empty: regions unknown;
+    /// an evacuation then finds no pool in the region it empties).
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
 
 fn default_step_hold() -> Duration {
@@ -110,7 +114,14 @@ impl Policy {
             local: super::writer::Local::default(),
             steps: Vec::new(),
             step_hold: default_step_hold(),
+            regions: Vec::new(),
         }
+    }
+
+    /// The region of `pool`, when the policy knows it.
+    pub fn region_of(&self, pool: &str) -> Option<&str> {
+        let i = self.pools.iter().position(|p| p == pool)?;
+        self.regions.get(i).map(String::as_str)
     }
 
     /// This policy for a provider whose lowest TTL is `floor`.

@@ -7,8 +7,8 @@ use rtoguard_provider_api::{Receipt, RecordSet, RecordType};
 
 use super::*;
 use crate::controller::{
-    AlertLevel, Change, Command, Drill, EntryKind, Halt, Initiator, Intent, IntentKind, Pin,
-    PoolHealth, Reason,
+    AlertLevel, Change, Command, Drill, EntryKind, Evacuation, Halt, Initiator, Intent, IntentKind,
+    Pin, PoolHealth, Reason,
 };
 
 pub(super) fn name() -> impl Strategy<Value = String> {
@@ -77,6 +77,23 @@ pub(super) fn command() -> impl Strategy<Value = Command> {
             simulate_fault: f,
             dwell_secs: d,
         }),
+        (
+            (name(), name(), name()),
+            words(),
+            proptest::option::of(wall()),
+            any::<bool>()
+        )
+            .prop_map(|((id, region, by), reason, until, planned)| {
+                Command::Evacuate {
+                    id,
+                    region,
+                    by,
+                    reason,
+                    until,
+                    planned,
+                }
+            }),
+        (name(), name()).prop_map(|(by, region)| Command::EndEvacuation { by, region }),
     ]
 }
 
@@ -97,6 +114,20 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
             dwell_until,
         },
     );
+    let evacuation = (
+        (name(), name(), name()),
+        words(),
+        wall(),
+        proptest::option::of(wall()),
+    )
+        .prop_map(|((id, region, by), reason, since, until)| Evacuation {
+            id,
+            region,
+            by,
+            reason,
+            since,
+            until,
+        });
     let halt = prop_oneof![
         Just(Halt::FlipCap),
         Just(Halt::ProviderRejected),
@@ -114,6 +145,9 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
         Just(Change::DrillFaultLifted),
         (any::<bool>(), words())
             .prop_map(|(aborted, reason)| Change::DrillEnded { aborted, reason }),
+        evacuation.prop_map(|evacuation| Change::EvacuationStarted { evacuation }),
+        (proptest::option::of(name()), name())
+            .prop_map(|(by, region)| Change::EvacuationEnded { by, region }),
     ]
 }
 
@@ -147,6 +181,8 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         Restored,
         WriterWait,
         Adopted,
+        Evacuating,
+        EvacuationEnded,
     ])
 }
 

@@ -73,6 +73,7 @@ pub(super) struct Families {
     pub service_ready: Family<ServiceL, Gauge>,
     pub vantage_impaired: Family<VantageL, Gauge>,
     pub dns_replies_ignored: Counter,
+    pub evacuation_end: Family<RegionL, Gauge<f64, AtomicU64>>,
 }
 
 impl Families {
@@ -101,6 +102,7 @@ impl Families {
             service_ready: Family::default(),
             vantage_impaired: Family::default(),
             dns_replies_ignored: Counter::default(),
+            evacuation_end: Family::default(),
         }
     }
 
@@ -204,6 +206,7 @@ impl Families {
         r.register("service_ready", "1 once the service's provider answered an authenticated read and every pool's health is known", self.service_ready.clone());
         r.register("quorum_insufficient", "1 when too few vantages have fresh observations to decide a service's failover; nothing flips automatically then", self.quorum_insufficient.clone());
         r.register("dns_replies_ignored", "DNS messages received that did not answer our query (another ID, QR clear, another opcode or question, garbage), by probes, provider reads and propagation watches: ignored, never taken as an answer", self.dns_replies_ignored.clone());
+        r.register("evacuation_end_timestamp_seconds", "While a region is evacuated for a service: when the evacuation ends by itself (Unix time), 0 when it lasts until evacuate --end; no series otherwise", self.evacuation_end.clone());
         r.register("vantage_impaired", "1 while this vantage cannot probe for reasons of its own (descriptors, buffers, source address, a late scheduler); it publishes unknown, never down, meanwhile", self.vantage_impaired.clone());
     }
 }

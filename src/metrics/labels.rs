@@ -40,6 +40,13 @@ pub(super) struct PoolHealthL {
     pub health: &'static str,
 }
 
+/// A service and a region (an evacuation).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct RegionL {
+    pub service: String,
+    pub region: String,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct PoolL {
     pub service: String,

@@ -278,6 +278,27 @@ impl Metrics {
             .set(i64::from(insufficient));
     }
 
+    /// `region` is evacuated for `service` until `until` (`None`: until `--end`).
+    pub fn evacuation_started(&self, service: &str, region: &str, until: Option<SystemTime>) {
+        let end = until
+            .and_then(|u| u.duration_since(UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        let labels = RegionL {
+            service: s(service),
+            region: s(region),
+        };
+        self.f().evacuation_end.get_or_create(&labels).set(end);
+    }
+
+    /// The evacuation of `region` ended for `service`.
+    pub fn evacuation_ended(&self, service: &str, region: &str) {
+        let labels = RegionL {
+            service: s(service),
+            region: s(region),
+        };
+        self.f().evacuation_end.remove(&labels);
+    }
+
     /// Drop every per-service gauge (state, health, active pool, TTL, RTO,
     /// quorum) so a reloaded config shows no removed service or pool.
     /// Counters and histograms keep counting.

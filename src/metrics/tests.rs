@@ -220,3 +220,27 @@ fn the_vantage_is_impaired_while_any_service_says_so_and_local_probes_are_counte
     let local = r#"rtoguard_probe_results_total{service="checkout",pool="primary",endpoint="127.0.0.2",vantage="us-east-1",result="local"}"#;
     assert_eq!(sample(&m.render(), local), Some(1.0));
 }
+
+#[test]
+fn an_evacuation_shows_its_end_while_it_lasts() {
+    let m = Metrics::new();
+    let until = std::time::UNIX_EPOCH + Duration::from_secs(1_764_007_200);
+    m.evacuation_started("checkout", "eu-west-1", Some(until));
+    m.evacuation_started("api", "eu-west-1", None);
+    let t = m.render();
+    let end = |svc: &str| {
+        sample(
+            &t,
+            &format!(
+                r#"rtoguard_evacuation_end_timestamp_seconds{{service="{svc}",region="eu-west-1"}}"#
+            ),
+        )
+    };
+    assert_eq!(end("checkout"), Some(1_764_007_200.0));
+    assert_eq!(end("api"), Some(0.0), "until evacuate --end");
+    m.evacuation_ended("checkout", "eu-west-1");
+    let t = m.render();
+    let gone =
+        r#"rtoguard_evacuation_end_timestamp_seconds{service="checkout",region="eu-west-1"}"#;
+    assert_eq!(sample(&t, gone), None);
+}

@@ -13,6 +13,7 @@
 mod build;
 mod clock;
 mod escape;
+mod evacuation;
 mod facts;
 mod html;
 mod paths;
@@ -40,6 +41,7 @@ mod tests_window;
 
 pub use build::{build, kind_of};
 pub use clock::{dur as format_duration, wall as format_wall};
+pub use evacuation::{EvacuationReport, EvacuationRow, render_evacuation_text};
 pub use html::render_html;
 pub use save::{save, save_if_missing};
 pub use summary::{

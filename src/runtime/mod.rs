@@ -10,6 +10,10 @@
 //! - [`signals`]: TERM/INT stop, HUP reloads.
 //! - [`systemd`]: readiness, watchdog, stopping.
 
+mod evacuation;
+mod evacuation_run;
+mod evacuation_talk;
+mod evacuation_waves;
 mod exec;
 #[cfg(test)]
 mod flapping;
@@ -214,6 +218,7 @@ impl Generation {
         } = env;
         let service = match &request {
             Request::Status => return self.status(reply),
+            Request::Evacuate { evac } => return self.evacuate(evac.clone(), actor, reply),
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
             | Request::Drill { service, .. }
@@ -283,7 +288,7 @@ impl Generation {
                 actor,
                 reply,
             },
-            Request::Status => unreachable!("handled above"),
+            Request::Status | Request::Evacuate { .. } => unreachable!("handled above"),
         };
         tokio::spawn(async move {
             let _ = tx.send(input).await;

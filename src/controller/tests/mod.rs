@@ -11,6 +11,8 @@ mod answers;
 mod automatic;
 mod drills;
 mod durable;
+mod evacuation;
+mod evacuation_plan;
 mod floor;
 mod incidents;
 mod moves;

@@ -73,9 +73,11 @@ impl ServiceTask {
         let (to, planned) = match command {
             Command::Failover { to, planned, .. } => (to, planned),
             Command::Failback { planned } => (self.svc.pools[0].name.clone(), planned),
-            Command::Pin { .. } | Command::Unpin { .. } | Command::Drill { .. } => {
-                (String::new(), false)
-            }
+            Command::Pin { .. }
+            | Command::Unpin { .. }
+            | Command::Drill { .. }
+            | Command::Evacuate { .. }
+            | Command::EndEvacuation { .. } => (String::new(), false),
         };
         let (svc, provider) = (self.svc.clone(), self.provider.clone());
         tokio::spawn(async move {
@@ -111,5 +113,22 @@ async fn plan_reply(
             plan: serde_json::to_value(&plan).unwrap_or_default(),
         }),
         Err(e) => Reply::error(400, e.to_string()),
+    }
+}
+
+impl ServiceTask {
+    /// Keeps `evacuation_end_timestamp_seconds` in step with the journaled change.
+    pub(super) fn meter_evacuation(&self, change: Option<&crate::controller::Change>) {
+        use crate::controller::Change;
+        let metrics = &self.links.metrics;
+        match change {
+            Some(Change::EvacuationStarted { evacuation: e }) => {
+                metrics.evacuation_started(&self.svc.name, &e.region, e.until)
+            }
+            Some(Change::EvacuationEnded { region, .. }) => {
+                metrics.evacuation_ended(&self.svc.name, region)
+            }
+            _ => {}
+        }
     }
 }

@@ -255,6 +255,10 @@ impl ServiceTask {
             .metrics
             .set_active_pool(&self.svc.name, active.as_deref(), &pools);
         self.links.metrics.set_ttl(&self.svc.name, ttl);
+        if let Some(e) = &restored.evacuation {
+            let metrics = &self.links.metrics;
+            metrics.evacuation_started(&self.svc.name, &e.region, e.until);
+        }
         info!(service = %self.svc.name, active = active.as_deref().unwrap_or("none"), ttl, "Service started.");
         self.feed(Event::Started {
             active,
@@ -332,12 +336,17 @@ impl ServiceTask {
     fn run_action(&mut self, a: Action) {
         match a {
             Action::Journal(e) => {
+                self.meter_evacuation(e.change.as_ref());
                 // What the controller decided itself is its own act; a pin,
-                // unpin or resume is the operator's.
+                // unpin, resume or evacuation is the operator's.
                 let actor = match e.change {
-                    Some(Change::Pinned { .. } | Change::Unpinned { .. } | Change::Resumed) => {
-                        self.actor.clone()
-                    }
+                    Some(
+                        Change::Pinned { .. }
+                        | Change::Unpinned { .. }
+                        | Change::Resumed
+                        | Change::EvacuationStarted { .. }
+                        | Change::EvacuationEnded { by: Some(_), .. },
+                    ) => self.actor.clone(),
                     Some(_) => "rtoguard".to_owned(),
                     None => self.actor.clone(),
                 };
