@@ -7,6 +7,7 @@
 //! `warnings` (what cannot work as written), in the same form. [`specs`]
 //! turns a service into what the probe layer and the controller take.
 
+mod azure;
 mod compiled;
 mod embedded;
 mod fast;
@@ -35,6 +36,8 @@ mod webhook_provider;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_azure;
 #[cfg(test)]
 mod tests_compiled;
 #[cfg(test)]
@@ -72,6 +75,7 @@ use std::path::{Path, PathBuf};
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
+pub use azure::{AzureConfig, AzureCredentials, WRITE_AZURE};
 pub use compiled::{compiled_out, provider_compiled};
 #[cfg(feature = "embedded")]
 pub use embedded::zone_settings;

@@ -144,6 +144,7 @@ fn provider(kind: &ProviderKind) -> String {
                 zones.join(", ")
             )
         }
+        ProviderKind::Azure(c) => super::azure::summary(c),
     }
 }
 

@@ -122,6 +122,7 @@ pub enum ProviderKind {
     PowerDns(PowerDnsConfig),
     Embedded(super::embedded::EmbeddedConfig),
     Webhook(WebhookProviderConfig),
+    Azure(super::azure::AzureConfig),
 }
 
 impl ProviderKind {
@@ -134,6 +135,7 @@ impl ProviderKind {
             Self::PowerDns(_) => "powerdns",
             Self::Embedded(_) => "embedded",
             Self::Webhook(_) => "webhook",
+            Self::Azure(_) => "azure",
         }
     }
 
@@ -147,6 +149,7 @@ impl ProviderKind {
             Self::PowerDns(_) => super::compiled::POWERDNS_TTL_FLOOR,
             Self::Embedded(_) => super::compiled::EMBEDDED_TTL_FLOOR,
             Self::Webhook(_) => super::compiled::WEBHOOK_TTL_FLOOR,
+            Self::Azure(_) => super::compiled::AZURE_TTL_FLOOR,
         }
     }
 }
