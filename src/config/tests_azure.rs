@@ -114,3 +114,30 @@ fn each_mistake_names_its_line_and_field() {
         );
     }
 }
+
+/// The commented `[providers.az]` example in config.toml.example, uncommented.
+fn example_table() -> String {
+    let example = include_str!("../../config.toml.example");
+    let start = example.find("# [providers.az]").expect("the azure example");
+    example[start..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_')))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+#[cfg_attr(not(feature = "azure"), ignore = "needs the azure feature")]
+fn the_example_table_validates_once_uncommented() {
+    let table = example_table();
+    assert!(table.contains("client_secret_file = "), "{table}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = dir.path().join("azure-client-secret");
+    std::fs::write(&secret, "s3cr3t\n").expect("write");
+    let table = table.replace("/etc/rtoguard/azure-client-secret", &secret.display().to_string());
+    let text = format!("{BASE}\n{table}");
+    let c = azure(&text);
+    assert_eq!(c.zone_name.as_deref(), Some("example.com."));
+}

@@ -123,18 +123,18 @@ impl Tokens {
     }
 
     /// The token held, or a new one (one request, not retried: the ARM
-    /// request that needs it is retried whole).
-    pub async fn bearer(&self) -> Result<Bearer, ProviderError> {
+    /// request that needs it is retried whole); true when it is new.
+    pub async fn bearer(&self) -> Result<(Bearer, bool), ProviderError> {
         let mut held = self.held.lock().await;
         if let Some((token, renew_at)) = held.as_ref()
             && Instant::now() < *renew_at
         {
-            return Ok(token.clone());
+            return Ok((token.clone(), false));
         }
         let (token, life) = self.fetch().await?;
         let renew_at = Instant::now() + life.saturating_sub(RENEW_BEFORE.min(life / 2));
         *held = Some((token.clone(), renew_at));
-        Ok(token)
+        Ok((token, true))
     }
 
     /// Drop the token held (ARM refused it): the next request asks anew.

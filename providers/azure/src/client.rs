@@ -7,7 +7,7 @@ use rtoguard_provider_api::limits::{Budget, RetryPolicy, retry};
 use rtoguard_provider_api::{ProviderError, RecordType};
 
 use crate::api::{API_VERSION, ArmError, ArmRecordSet, Put};
-use crate::auth::Tokens;
+use crate::auth::{Bearer, Tokens};
 use crate::plan::Precondition;
 
 /// One record set's address: the zone's ARM name, the type, the relative name.
@@ -69,7 +69,9 @@ impl Arm {
             .map_err(|(_, e)| e)
     }
 
-    /// One request; a failure carries ARM's error code when it gave one.
+    /// One request; a failure carries ARM's error code when it gave one. A
+    /// token ARM refuses (401) after it was cached (revoked, or the clock
+    /// off) is dropped and the request sent once more with a new one.
     async fn send(
         &self,
         method: Method,
@@ -77,8 +79,29 @@ impl Arm {
         put: Option<&Put>,
         fence: Option<&Precondition>,
     ) -> Result<ArmRecordSet, (Option<String>, ProviderError)> {
+        let (token, fresh) = self.tokens.bearer().await.map_err(|e| (None, e))?;
+        match self.send_with(&token, method.clone(), at, put, fence).await {
+            Err((Some(401), _, _)) if !fresh => {
+                self.tokens.forget().await;
+                let (token, _) = self.tokens.bearer().await.map_err(|e| (None, e))?;
+                self.send_with(&token, method, at, put, fence)
+                    .await
+                    .map_err(|(_, code, e)| (code, e))
+            }
+            other => other.map_err(|(_, code, e)| (code, e)),
+        }
+    }
+
+    /// One request with `token`; a failure carries the status and ARM's code.
+    async fn send_with(
+        &self,
+        token: &Bearer,
+        method: Method,
+        at: &Address,
+        put: Option<&Put>,
+        fence: Option<&Precondition>,
+    ) -> Result<ArmRecordSet, (Option<u16>, Option<String>, ProviderError)> {
         let path = format!("/{}/{}/{}", at.zone, at.rtype, at.relative);
-        let token = self.tokens.bearer().await.map_err(|e| (None, e))?;
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -95,7 +118,7 @@ impl Arm {
         let resp = req
             .send()
             .await
-            .map_err(|e| (None, transport(&self.tokens.provider, "", e)))?;
+            .map_err(|e| (None, None, transport(&self.tokens.provider, "", e)))?;
         let status = resp.status();
         let retry_after = retry_after(resp.headers());
         let etag = resp
@@ -106,7 +129,7 @@ impl Arm {
         let bytes = resp
             .bytes()
             .await
-            .map_err(|e| (None, transport(&self.tokens.provider, "", e)))?;
+            .map_err(|e| (None, None, transport(&self.tokens.provider, "", e)))?;
         if !status.is_success() {
             let err: ArmError = serde_json::from_slice(&bytes).unwrap_or_default();
             if status == StatusCode::UNAUTHORIZED {
@@ -114,19 +137,15 @@ impl Arm {
             }
             let code = (!err.error.code.is_empty()).then(|| err.error.code.clone());
             return Err((
+                Some(status.as_u16()),
                 code,
                 self.classify(status, &err, &bytes, &path, retry_after),
             ));
         }
         let mut rs: ArmRecordSet = serde_json::from_slice(&bytes).map_err(|e| {
             let message = format!("unreadable record set {path} from ARM: {e}");
-            (
-                None,
-                ProviderError::Server {
-                    provider: self.tokens.provider.clone(),
-                    message,
-                },
-            )
+            let provider = self.tokens.provider.clone();
+            (None, None, ProviderError::Server { provider, message })
         })?;
         if rs.etag.is_empty() {
             rs.etag = etag.unwrap_or_default();

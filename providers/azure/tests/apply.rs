@@ -232,6 +232,21 @@ async fn a_token_near_its_expiry_is_renewed() {
 }
 
 #[tokio::test]
+async fn a_revoked_token_is_replaced_once_and_a_refused_one_is_final() {
+    let az = Double::start("example.test");
+    az.set("www", "A", 300, &["127.0.0.2"]);
+    let p = provider(&az);
+    p.read(ZONE, WWW, RecordType::A).await.unwrap();
+    az.revoke_tokens();
+    // The cached token is refused: a new one is asked for, the read answers.
+    p.read(ZONE, WWW, RecordType::A).await.unwrap();
+    let logins = || az.requests().iter().filter(|s| s.path.ends_with("/oauth2/v2.0/token")).count();
+    assert_eq!(logins(), 2);
+    let statuses: Vec<u16> = az.requests().iter().map(|s| s.status).collect();
+    assert_eq!(statuses, [200, 200, 401, 200, 200], "login, read, refused read, login, read");
+}
+
+#[tokio::test]
 async fn a_missing_zone_is_not_found_and_a_name_outside_it_is_refused() {
     let az = Double::start("example.test");
     let p = provider(&az);

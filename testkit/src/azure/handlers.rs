@@ -133,10 +133,8 @@ fn oauth_error(status: u16, error: &str, description: &str) -> Answer {
 }
 
 fn issue(st: &mut State) -> (String, u64) {
-    let token = format!(
-        "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test-{}",
-        st.tokens.len() + 1
-    );
+    st.issued += 1;
+    let token = format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.test-{}", st.issued);
     st.tokens.push(token.clone());
     (token, st.token_life)
 }

@@ -64,6 +64,7 @@ pub(crate) struct State {
     sets: BTreeMap<(String, String), Stored>,
     writes: u64,
     tokens: Vec<String>,
+    issued: u64,
     token_life: u64,
     identity: bool,
     injected: Option<Injected>,
@@ -90,6 +91,7 @@ impl Double {
             sets: BTreeMap::new(),
             writes: 0,
             tokens: Vec::new(),
+            issued: 0,
             token_life: 3599,
             identity: true,
             injected: None,
@@ -204,6 +206,11 @@ impl Double {
     /// Tokens issued from now on last this many seconds.
     pub fn token_life(&self, seconds: u64) {
         self.state().token_life = seconds;
+    }
+
+    /// Every token issued so far is refused from now on (revoked).
+    pub fn revoke_tokens(&self) {
+        self.state().tokens.clear();
     }
 
     /// IMDS answers that no identity is assigned to this machine.
