@@ -123,7 +123,11 @@ fn example_table() -> String {
         .lines()
         .take_while(|l| !l.trim().is_empty())
         .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_')))
+        .filter(|l| {
+            l.starts_with('[')
+                || l.split_once(" = ")
+                    .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        })
         .map(|l| format!("{l}\n"))
         .collect()
 }
@@ -136,7 +140,10 @@ fn the_example_table_validates_once_uncommented() {
     let dir = tempfile::tempdir().expect("tempdir");
     let secret = dir.path().join("azure-client-secret");
     std::fs::write(&secret, "s3cr3t\n").expect("write");
-    let table = table.replace("/etc/rtoguard/azure-client-secret", &secret.display().to_string());
+    let table = table.replace(
+        "/etc/rtoguard/azure-client-secret",
+        &secret.display().to_string(),
+    );
     let text = format!("{BASE}\n{table}");
     let c = azure(&text);
     assert_eq!(c.zone_name.as_deref(), Some("example.com."));

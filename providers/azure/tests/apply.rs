@@ -240,10 +240,19 @@ async fn a_revoked_token_is_replaced_once_and_a_refused_one_is_final() {
     az.revoke_tokens();
     // The cached token is refused: a new one is asked for, the read answers.
     p.read(ZONE, WWW, RecordType::A).await.unwrap();
-    let logins = || az.requests().iter().filter(|s| s.path.ends_with("/oauth2/v2.0/token")).count();
+    let logins = || {
+        az.requests()
+            .iter()
+            .filter(|s| s.path.ends_with("/oauth2/v2.0/token"))
+            .count()
+    };
     assert_eq!(logins(), 2);
     let statuses: Vec<u16> = az.requests().iter().map(|s| s.status).collect();
-    assert_eq!(statuses, [200, 200, 401, 200, 200], "login, read, refused read, login, read");
+    assert_eq!(
+        statuses,
+        [200, 200, 401, 200, 200],
+        "login, read, refused read, login, read"
+    );
 }
 
 #[tokio::test]
