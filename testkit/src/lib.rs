@@ -10,6 +10,7 @@
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
+//! - [`serve`]: an axum app on 127.0.0.1 in a thread of its own, stopped on drop.
 //! - [`relay`]: a TCP/UDP relay on a link that cuts, delays or loses its traffic on demand.
 
 // Test peers are real processes: they are waited for on the wall clock
@@ -26,6 +27,7 @@ pub mod net;
 pub mod pdns;
 pub mod region;
 pub mod relay;
+pub mod serve;
 pub mod unbound;
 pub mod webhook;
 
