@@ -13,6 +13,7 @@
 
 mod arm;
 mod handlers;
+mod shape;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
