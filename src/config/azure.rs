@@ -179,12 +179,13 @@ pub(super) fn summary(c: &AzureConfig) -> String {
             client_id: Some(id),
         } => format!("managed identity {id}"),
     };
+    let zone = c.zone_name.as_ref().map_or_else(
+        || "each service's zone".to_string(),
+        |z| format!("zone {z}"),
+    );
     format!(
-        "azure subscription {} resource group {}, zone {}, as {who}, {} req/s",
-        c.subscription_id,
-        c.resource_group,
-        c.zone_name.as_deref().unwrap_or("each service's"),
-        c.requests_per_second
+        "azure subscription {} resource group {}, {zone}, as {who}, {} req/s",
+        c.subscription_id, c.resource_group, c.requests_per_second
     )
 }
 

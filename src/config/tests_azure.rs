@@ -43,6 +43,13 @@ fn a_client_secret_table_takes_the_defaults() {
         panic!("not a client secret");
     };
     assert_eq!(secret.describe(), "env AZURE_CLIENT_SECRET");
+    let line = super::azure::summary(&c);
+    assert_eq!(
+        line,
+        "azure subscription d2b1c0a9-8f7e-4d6c-b5a4-938271605f4e resource group rg-dns, each service's zone, \
+         as client 0c1f8a3e-5b7d-4e2a-9f61-3d8b2c4a7e90 of tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 \
+         (secret from env AZURE_CLIENT_SECRET), 5 req/s"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::*;
 use rtoguard_azure::Credentials;
 use rtoguard_provider_api::{Provider, ProviderError, RecordType, SyncState};
-use rtoguard_testkit::azure::{CLIENT_SECRET, Double};
+use rtoguard_testkit::azure::{CLIENT_ID, CLIENT_SECRET, Double};
 use serde_json::json;
 
 #[tokio::test]
@@ -199,6 +199,37 @@ async fn a_managed_identity_asks_imds_with_the_metadata_header() {
         .count();
     assert_eq!(imds, 1);
     assert_eq!(az.breaches(), Vec::<String>::new());
+
+    // A user-assigned identity is named by its client id.
+    let p = provider_with(
+        &az,
+        Credentials::ManagedIdentity {
+            client_id: Some(CLIENT_ID.into()),
+        },
+    );
+    p.read(ZONE, WWW, RecordType::A).await.unwrap();
+    let last = az
+        .requests()
+        .into_iter()
+        .rfind(|s| s.path == "/metadata/identity/oauth2/token")
+        .unwrap();
+    assert!(
+        last.query.contains(&format!("client_id={CLIENT_ID}")),
+        "{}",
+        last.query
+    );
+    let other = provider_with(
+        &az,
+        Credentials::ManagedIdentity {
+            client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+        },
+    );
+    let err = other.read(ZONE, WWW, RecordType::A).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("managed identity 11111111-2222-3333-4444-555555555555 from IMDS"),
+        "{err}"
+    );
 
     let none = Double::start("example.test");
     none.without_identity();

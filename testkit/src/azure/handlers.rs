@@ -242,7 +242,9 @@ fn imds(st: &mut State, req: &Request<'_>) -> Answer {
             "AADSTS500011: The resource principal was not found.",
         );
     }
-    if !st.identity {
+    // A user-assigned identity is asked for by its client id.
+    let assigned = req.query.get("client_id").is_none_or(|id| id == CLIENT_ID);
+    if !st.identity || !assigned {
         return oauth_error(400, "invalid_request", "Identity not found");
     }
     let (token, life) = issue(st);
