@@ -51,6 +51,12 @@ fn secret_sources(cfg: &Config) -> Vec<(String, SecretSource)> {
                     out.push((format!("providers.{name}.token"), t.clone()));
                 }
             }
+            ProviderKind::Azure(c) => {
+                if let crate::config::AzureCredentials::ClientSecret { secret, .. } = &c.credentials
+                {
+                    out.push((format!("providers.{name}.client_secret"), secret.clone()));
+                }
+            }
             ProviderKind::Route53(_) | ProviderKind::Embedded(_) => {}
         }
     }

@@ -8,6 +8,7 @@
 //! turns a service into what the probe layer and the controller take.
 
 mod alias;
+mod azure;
 mod compiled;
 mod embedded;
 mod fast;
@@ -40,6 +41,8 @@ mod zone_file;
 mod tests;
 #[cfg(test)]
 mod tests_alias;
+#[cfg(test)]
+mod tests_azure;
 #[cfg(test)]
 mod tests_compiled;
 #[cfg(test)]
@@ -81,6 +84,7 @@ use std::path::{Path, PathBuf};
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
+pub use azure::{AzureConfig, AzureCredentials, WRITE_AZURE};
 pub use compiled::{compiled_out, provider_compiled};
 #[cfg(feature = "embedded")]
 pub use embedded::zone_settings;

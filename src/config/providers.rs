@@ -13,7 +13,7 @@ use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
 
-const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns, embedded, webhook";
+const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns, embedded, webhook, azure";
 const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
 
 /// Every provider that validates, by name.
@@ -94,6 +94,10 @@ fn provider(
             let raw = parse_section::<RawWebhookProvider>(issues, root, item, &field)?;
             super::webhook_provider::webhook(issues, raw, &field, item.span())
                 .map(ProviderKind::Webhook)
+        }
+        "azure" => {
+            let raw = parse_section::<super::azure::RawAzure>(issues, root, item, &field)?;
+            super::azure::azure(issues, raw, &field, item.span()).map(ProviderKind::Azure)
         }
         _ => {
             let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;

@@ -148,6 +148,7 @@ fn provider(kind: &ProviderKind) -> String {
                 zones.join(", ")
             )
         }
+        ProviderKind::Azure(c) => super::azure::summary(c),
     }
 }
 

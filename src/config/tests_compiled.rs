@@ -13,6 +13,9 @@ fn with_provider(kind: &str) -> String {
             "[providers.extra]\ntype = \"powerdns\"\napi_url = \"http://127.0.0.1:8081/api/v1\"\napi_key_env = \"PDNS_KEY\"\n"
         }
         "webhook" => "[providers.extra]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:8888\"\n",
+        "azure" => {
+            "[providers.extra]\ntype = \"azure\"\nsubscription_id = \"d2b1c0a9-8f7e-4d6c-b5a4-938271605f4e\"\nresource_group = \"rg-dns\"\ncredentials = \"managed-identity\"\n"
+        }
         _ => "[providers.extra]\ntype = \"cloudflare\"\napi_token_env = \"CF_TOKEN\"\n",
     };
     format!("{BASE}\n{table}")
@@ -33,7 +36,7 @@ fn extra_issues(text: &str) -> Vec<String> {
 
 #[test]
 fn a_left_out_provider_is_named_with_its_feature_and_a_built_one_parses() {
-    for kind in ["route53", "cloudflare", "powerdns", "webhook"] {
+    for kind in ["route53", "cloudflare", "powerdns", "webhook", "azure"] {
         let text = with_provider(kind);
         let line = text
             .lines()

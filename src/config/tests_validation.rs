@@ -318,7 +318,7 @@ fn unknown_types_list_the_allowed_ones() {
         "gcloud",
         0,
         "providers.bind.type",
-        &["allowed are rfc2136, route53, cloudflare, powerdns, embedded, webhook"],
+        &["allowed are rfc2136, route53, cloudflare, powerdns, embedded, webhook, azure"],
     );
     let text = with("type = \"A\"", "type = \"MX\"");
     expect(

@@ -124,6 +124,7 @@ pub enum ProviderKind {
     PowerDns(PowerDnsConfig),
     Embedded(super::embedded::EmbeddedConfig),
     Webhook(WebhookProviderConfig),
+    Azure(super::azure::AzureConfig),
 }
 
 impl ProviderKind {
@@ -136,6 +137,7 @@ impl ProviderKind {
             Self::PowerDns(_) => "powerdns",
             Self::Embedded(_) => "embedded",
             Self::Webhook(_) => "webhook",
+            Self::Azure(_) => "azure",
         }
     }
 
@@ -149,6 +151,7 @@ impl ProviderKind {
             Self::PowerDns(_) => super::compiled::POWERDNS_TTL_FLOOR,
             Self::Embedded(_) => super::compiled::EMBEDDED_TTL_FLOOR,
             Self::Webhook(_) => super::compiled::WEBHOOK_TTL_FLOOR,
+            Self::Azure(_) => super::compiled::AZURE_TTL_FLOOR,
         }
     }
 }

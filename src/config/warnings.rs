@@ -29,6 +29,7 @@ pub fn write_time(kind: &ProviderKind) -> Duration {
         ProviderKind::PowerDns(_) => WRITE_POWERDNS,
         ProviderKind::Embedded(_) => super::embedded::WRITE_EMBEDDED,
         ProviderKind::Webhook(_) => WRITE_WEBHOOK,
+        ProviderKind::Azure(_) => super::azure::WRITE_AZURE,
     }
 }
 

@@ -76,6 +76,8 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
         ProviderKind::Embedded(c) => embedded::provider(cfg, name, c).await.map_err(err),
         #[cfg(feature = "webhook")]
         ProviderKind::Webhook(c) => webhook(name, c).map_err(err),
+        #[cfg(feature = "azure")]
+        ProviderKind::Azure(c) => azure(name, c).map_err(err),
         // `check` refuses these already; a config built another way hears the same.
         #[allow(unreachable_patterns)]
         other => Err(err(crate::config::compiled_out(other.type_name()))),
@@ -170,6 +172,39 @@ fn webhook(
         requests_per_second: c.requests_per_second,
     };
     let p = rtoguard_webhook::WebhookProvider::new(s).map_err(|e| e.to_string())?;
+    Ok(Arc::new(p))
+}
+
+#[cfg(feature = "azure")]
+fn azure(name: &str, c: &crate::config::AzureConfig) -> Result<Arc<dyn Provider>, String> {
+    use crate::config::AzureCredentials as C;
+    let credentials = match &c.credentials {
+        C::ClientSecret {
+            tenant_id,
+            client_id,
+            secret,
+        } => rtoguard_azure::Credentials::ClientSecret {
+            tenant_id: tenant_id.clone(),
+            client_id: client_id.clone(),
+            secret: secret.read()?.expose().to_string(),
+            secret_source: secret.describe(),
+        },
+        C::ManagedIdentity { client_id } => rtoguard_azure::Credentials::ManagedIdentity {
+            client_id: client_id.clone(),
+        },
+    };
+    let s = rtoguard_azure::AzureSettings {
+        name: name.to_string(),
+        subscription_id: c.subscription_id.clone(),
+        resource_group: c.resource_group.clone(),
+        zone_name: c.zone_name.clone(),
+        credentials,
+        api_url: c.api_url.clone(),
+        login_url: c.login_url.clone(),
+        imds_url: c.imds_url.clone(),
+        requests_per_second: c.requests_per_second,
+    };
+    let p = rtoguard_azure::AzureProvider::new(s).map_err(|e| e.to_string())?;
     Ok(Arc::new(p))
 }
 

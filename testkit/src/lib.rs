@@ -1,6 +1,7 @@
 //! Test peers for rtoguard's tests, each started on loopback by the test that
 //! needs it and stopped when dropped.
 //!
+//! - [`azure`]: a strict double of Azure DNS (ARM record sets) and its token issuers.
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
 //! - [`cloudflare`]: a local fake of the Cloudflare v4 API (no real peer exists).
 //! - [`pdns`]: PowerDNS Authoritative with the SQLite backend and the HTTP API.
@@ -17,6 +18,7 @@
 // (std's Instant, not tokio's pausable one) and found on PATH.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+pub mod azure;
 pub mod bind;
 pub mod cloudflare;
 pub mod dns;

@@ -1,45 +1,51 @@
-//! An axum app served on 127.0.0.1 (port 0) from a thread of its own, until dropped.
+//! An axum app served on 127.0.0.1, port 0, from a thread of its own; stopped on drop.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-/// A running server; stopped (and its thread joined) on drop.
+/// A running server; dropping it stops the server and joins its thread.
 pub struct Served {
-    pub addr: SocketAddr,
+    addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Serve `app` on 127.0.0.1 with a free port, on a current-thread runtime.
-pub fn serve(app: axum::Router) -> Served {
-    let (tx, rx) = oneshot::channel();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind 127.0.0.1:0");
-            let _ = ready_tx.send(listener.local_addr().expect("local addr"));
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+impl Served {
+    /// Serve `app` until dropped.
+    pub fn start(app: axum::Router) -> Self {
+        let (tx, rx) = oneshot::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind 127.0.0.1:0");
+                let _ = ready_tx.send(listener.local_addr().expect("local addr"));
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
         });
-    });
-    let addr = ready_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("server listening");
-    Served {
-        addr,
-        stop: Some(tx),
-        thread: Some(thread),
+        let addr = ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("server listening");
+        Self {
+            addr,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 }
 

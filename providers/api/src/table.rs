@@ -91,8 +91,20 @@ pub const WEBHOOK: Row = Row {
     fence: "read, compare, write, read back; no fence in the protocol",
 };
 
+pub const AZURE: Row = Row {
+    kind: "azure",
+    cas: CasMode::Native,
+    weighted: false,
+    alias: false,
+    ttl_floor: 1,
+    sync_time: Duration::from_secs(1),
+    fence: "a PUT with If-Match on the ETag read; Azure refuses it (412) when the set changed",
+};
+
 /// Every provider type, in the README's order.
-pub const ROWS: &[Row] = &[RFC2136, ROUTE53, CLOUDFLARE, POWERDNS, EMBEDDED, WEBHOOK];
+pub const ROWS: &[Row] = &[
+    RFC2136, ROUTE53, CLOUDFLARE, POWERDNS, EMBEDDED, WEBHOOK, AZURE,
+];
 
 /// The row of provider type `kind`.
 pub fn row(kind: &str) -> Option<&'static Row> {

@@ -74,7 +74,7 @@ impl Route53Double {
             rate_limit: None,
             requests: Vec::new(),
         }));
-        let served = crate::serve::serve(handlers::router(shared.clone()));
+        let served = crate::serve::Served::start(handlers::router(shared.clone()));
         Self { served, shared }
     }
 
@@ -84,7 +84,7 @@ impl Route53Double {
 
     /// The endpoint, as `endpoint_url` in the provider settings.
     pub fn url(&self) -> String {
-        format!("http://{}", self.served.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Add or replace a record set (a seed, or another writer).
