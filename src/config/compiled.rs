@@ -9,6 +9,7 @@ pub fn provider_compiled(kind: &str) -> bool {
         || (kind == "powerdns" && cfg!(feature = "powerdns"))
         || (kind == "embedded" && cfg!(feature = "embedded"))
         || (kind == "webhook" && cfg!(feature = "webhook"))
+        || (kind == "gcloud" && cfg!(feature = "gcloud"))
 }
 
 /// The reason a known provider type cannot be used by this build.
@@ -45,3 +46,7 @@ pub(super) const EMBEDDED_TTL_FLOOR: u32 = 1;
 pub(super) const WEBHOOK_TTL_FLOOR: u32 = rtoguard_webhook::TTL_FLOOR;
 #[cfg(not(feature = "webhook"))]
 pub(super) const WEBHOOK_TTL_FLOOR: u32 = 1;
+#[cfg(feature = "gcloud")]
+pub(super) const GCLOUD_TTL_FLOOR: u32 = rtoguard_gcloud::TTL_FLOOR;
+#[cfg(not(feature = "gcloud"))]
+pub(super) const GCLOUD_TTL_FLOOR: u32 = 1;

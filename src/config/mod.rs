@@ -10,6 +10,7 @@
 mod compiled;
 mod embedded;
 mod fast;
+mod gcloud_provider;
 mod groups;
 mod limits;
 mod locate;
@@ -45,6 +46,8 @@ mod tests_embedded_transfer;
 mod tests_fast;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_gcloud;
 #[cfg(test)]
 mod tests_groups;
 #[cfg(test)]

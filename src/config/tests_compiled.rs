@@ -13,6 +13,9 @@ fn with_provider(kind: &str) -> String {
             "[providers.extra]\ntype = \"powerdns\"\napi_url = \"http://127.0.0.1:8081/api/v1\"\napi_key_env = \"PDNS_KEY\"\n"
         }
         "webhook" => "[providers.extra]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:8888\"\n",
+        "gcloud" => {
+            "[providers.extra]\ntype = \"gcloud\"\nproject = \"my-project\"\nmanaged_zone = \"example-com\"\n"
+        }
         _ => "[providers.extra]\ntype = \"cloudflare\"\napi_token_env = \"CF_TOKEN\"\n",
     };
     format!("{BASE}\n{table}")
@@ -33,7 +36,7 @@ fn extra_issues(text: &str) -> Vec<String> {
 
 #[test]
 fn a_left_out_provider_is_named_with_its_feature_and_a_built_one_parses() {
-    for kind in ["route53", "cloudflare", "powerdns", "webhook"] {
+    for kind in ["route53", "cloudflare", "powerdns", "webhook", "gcloud"] {
         let text = with_provider(kind);
         let line = text
             .lines()
@@ -63,5 +66,6 @@ fn the_build_knows_which_providers_it_carries() {
         cfg!(feature = "cloudflare")
     );
     assert_eq!(provider_compiled("powerdns"), cfg!(feature = "powerdns"));
-    assert!(!provider_compiled("gcloud"));
+    assert_eq!(provider_compiled("gcloud"), cfg!(feature = "gcloud"));
+    assert!(!provider_compiled("ns1"));
 }

@@ -21,6 +21,9 @@ pub const WRITE_POWERDNS: Duration = Duration::from_secs(1);
 /// A webhook provider writes to whatever is behind it: a few seconds, as Cloudflare.
 pub const WRITE_WEBHOOK: Duration = Duration::from_secs(5);
 
+/// A Cloud DNS change goes from `pending` to `done` in seconds to a minute.
+pub const WRITE_GCLOUD: Duration = Duration::from_secs(30);
+
 /// The expected write time of a provider kind.
 pub fn write_time(kind: &ProviderKind) -> Duration {
     match kind {
@@ -30,6 +33,7 @@ pub fn write_time(kind: &ProviderKind) -> Duration {
         ProviderKind::PowerDns(_) => WRITE_POWERDNS,
         ProviderKind::Embedded(_) => super::embedded::WRITE_EMBEDDED,
         ProviderKind::Webhook(_) => WRITE_WEBHOOK,
+        ProviderKind::Gcloud(_) => WRITE_GCLOUD,
     }
 }
 
