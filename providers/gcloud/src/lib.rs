@@ -225,13 +225,12 @@ impl Provider for GcloudProvider {
                 ),
             });
         }
-        let by = self
-            .client
-            .auth
-            .account()
-            .map_or_else(|| self.client.auth.source().to_string(), str::to_string);
+        let by = self.client.auth.account().map_or_else(
+            || self.client.auth.source().to_string(),
+            |a| format!("service account {a}"),
+        );
         Ok(format!(
-            "managed zone {} ({served}) of project {} answered {by}",
+            "managed zone {} ({served}) of project {} answered an authenticated read (token from {by})",
             who.managed_zone, who.project
         ))
     }
