@@ -156,7 +156,10 @@ fn doctor_proves_access_and_names_a_refused_key_by_its_file() {
     // A key the token endpoint refuses: named by its file, never shown.
     key_file(
         &tb,
-        &service_account_json_for("gone@test-project.iam.gserviceaccount.com", &gdns.token_uri()),
+        &service_account_json_for(
+            "gone@test-project.iam.gserviceaccount.com",
+            &gdns.token_uri(),
+        ),
     );
     let o = run(&["doctor", "--config", tb.config_str()]);
     assert_eq!(o.status.code(), Some(1), "{}", o.text());
@@ -167,5 +170,8 @@ fn doctor_proves_access_and_names_a_refused_key_by_its_file() {
     );
     assert!(text.contains("account not found"), "{text}");
     let key_line = TEST_ONLY_PRIVATE_KEY.lines().nth(1).unwrap_or_default();
-    assert!(!text.contains(key_line) && !text.contains("PRIVATE KEY"), "{text}");
+    assert!(
+        !text.contains(key_line) && !text.contains("PRIVATE KEY"),
+        "{text}"
+    );
 }

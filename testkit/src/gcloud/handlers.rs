@@ -396,10 +396,17 @@ fn create(st: &mut State, change: Value) -> Answer {
             "POST changes: the body is not an object".into(),
         );
     };
-    if let Some(k) = obj
-        .keys()
-        .find(|k| !["kind", "additions", "deletions"].contains(&k.as_str()))
-    {
+    // The resource's output-only fields are ignored on input, as Google does.
+    let fields = [
+        "kind",
+        "additions",
+        "deletions",
+        "id",
+        "startTime",
+        "status",
+        "isServing",
+    ];
+    if let Some(k) = obj.keys().find(|k| !fields.contains(&k.as_str())) {
         let why =
             format!("Invalid JSON payload received. Unknown name \"{k}\": Cannot find field.");
         return breach(st, 400, "invalid", why);
