@@ -10,6 +10,7 @@
 //! - [`forger`]: a hostile DNS server that forges replies, then maybe tells the truth.
 //! - [`region`]: an HTTP "region" on 127.0.0.x that can be stopped and started.
 //! - [`net`]: free loopback ports and waiting for them.
+//! - [`served`]: an axum app on 127.0.0.1, stopped on drop (the HTTP doubles' server).
 //! - [`relay`]: a TCP/UDP relay on a link that cuts, delays or loses its traffic on demand.
 
 // Test peers are real processes: they are waited for on the wall clock
@@ -26,6 +27,7 @@ pub mod net;
 pub mod pdns;
 pub mod region;
 pub mod relay;
+pub mod served;
 pub mod unbound;
 pub mod webhook;
 

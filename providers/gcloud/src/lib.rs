@@ -30,9 +30,9 @@ use async_trait::async_trait;
 use rtoguard_provider_api::limits::{RetryPolicy, retry};
 use rtoguard_provider_api::{
     Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
-    SyncState, normalize_name,
+    SyncState, normalize_name, poll_in_sync,
 };
-use tracing::{debug, info};
+use tracing::info;
 
 pub use auth::{Credentials, DEFAULT_TOKEN_URI, SCOPE};
 pub use plan::TTL_FLOOR;
@@ -156,7 +156,7 @@ impl GcloudProvider {
     /// A refused change, told with what Cloud DNS serves now.
     async fn conflict(&self, change: &Change, said: String) -> ProviderError {
         let found = match self.sets(change.name(), change.rtype()).await {
-            Ok(found) => format!("[{}]", plan::show(&found)),
+            Ok(found) => format!("[{}]", rtoguard_provider_api::show(&found)),
             Err(e) => format!("(unread: {e})"),
         };
         ProviderError::Conflict {
@@ -165,7 +165,7 @@ impl GcloudProvider {
                 "{} {}: expected [{}], Cloud DNS serves {found}; nothing written ({said})",
                 change.name(),
                 change.rtype(),
-                plan::show(change.expected()),
+                rtoguard_provider_api::show(change.expected()),
             ),
         }
     }
@@ -288,22 +288,9 @@ impl Provider for GcloudProvider {
         if matches!(receipt.status.as_str(), "done" | "unchanged") {
             return Ok(SyncState::InSync);
         }
-        let start = tokio::time::Instant::now();
-        loop {
-            // A lost answer or a slow API is "not yet"; anything else is final.
-            match self.in_sync(change, &receipt.id).await {
-                Ok(true) => return Ok(SyncState::InSync),
-                Ok(false) => {}
-                Err(e) if e.is_retryable() => {
-                    debug!(provider = %self.name, error = %e, "In-sync check failed, asking again.");
-                }
-                Err(e) => return Err(e),
-            }
-            let left = timeout.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                return Ok(SyncState::Pending);
-            }
-            tokio::time::sleep(left.min(Duration::from_millis(500))).await;
-        }
+        poll_in_sync(&self.name, timeout, Duration::from_millis(500), || {
+            self.in_sync(change, &receipt.id)
+        })
+        .await
     }
 }

@@ -89,14 +89,6 @@ pub fn rrset(set: &RecordSet) -> ResourceRecordSet {
     }
 }
 
-/// Record sets for a message: `name ttl type [values]`, comma-separated.
-pub fn show(sets: &[RecordSet]) -> String {
-    sets.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,12 +16,11 @@ mod handlers;
 mod zone;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::served::Served;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 pub use zone::Zone;
 
@@ -63,10 +62,8 @@ pub struct State {
 
 /// A running fake; stopped on drop.
 pub struct Fake {
-    addr: SocketAddr,
+    served: Served,
     shared: Arc<Mutex<State>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Fake {
@@ -82,35 +79,8 @@ impl Fake {
             batches_applied: 0,
             requests: Vec::new(),
         }));
-        let (tx, rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let app = handlers::router(shared.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                let _ = ready_tx.send(listener.local_addr().expect("local addr"));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("fake listening");
-        Self {
-            addr,
-            shared,
-            stop: Some(tx),
-            thread: Some(thread),
-        }
+        let served = Served::start(handlers::router(shared.clone()));
+        Self { served, shared }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -119,7 +89,7 @@ impl Fake {
 
     /// The v4 API root, as `api_url` in the settings.
     pub fn api_url(&self) -> String {
-        format!("http://{}/client/v4", self.addr)
+        format!("http://{}/client/v4", self.served.addr())
     }
 
     pub fn zone_id(&self) -> String {
@@ -213,16 +183,5 @@ impl Fake {
             best = best.max(end - start + 1);
         }
         best
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -21,12 +21,11 @@
 mod handlers;
 mod jwt;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+use crate::served::Served;
 
 /// A 2048-bit RSA key in PKCS#8 PEM made for these tests only (it signs
 /// nothing anywhere else): the double checks assertions against its public
@@ -110,10 +109,8 @@ pub(crate) struct State {
 
 /// A running double; stopped on drop.
 pub struct Double {
-    addr: SocketAddr,
+    served: Served,
     shared: Arc<Mutex<State>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Double {
@@ -136,35 +133,8 @@ impl Double {
             breaches: Vec::new(),
             token_uri: String::new(),
         }));
-        let (tx, rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let app = handlers::router(shared.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                let _ = ready_tx.send(listener.local_addr().expect("local addr"));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("double listening");
-        let d = Self {
-            addr,
-            shared,
-            stop: Some(tx),
-            thread: Some(thread),
-        };
+        let served = Served::start(handlers::router(shared.clone()));
+        let d = Self { served, shared };
         d.state().token_uri = d.token_uri();
         d
     }
@@ -175,12 +145,12 @@ impl Double {
 
     /// The API root, as `api_url` (and `metadata_url`) in the settings.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// The token endpoint, as `token_uri` in a key file.
     pub fn token_uri(&self) -> String {
-        format!("http://{}/token", self.addr)
+        format!("http://{}/token", self.served.addr())
     }
 
     /// The record sets served now.
@@ -237,16 +207,5 @@ impl Double {
     /// Every breach of the API seen so far, in words.
     pub fn breaches(&self) -> Vec<String> {
         self.state().breaches.clone()
-    }
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

@@ -18,12 +18,11 @@
 mod handlers;
 mod shape;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::served::Served;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 /// The protocol's media type.
 pub const MEDIA_TYPE: &str = "application/external.dns.webhook+json;version=1";
@@ -67,10 +66,8 @@ pub(crate) struct State {
 
 /// A running double; stopped on drop.
 pub struct Double {
-    addr: SocketAddr,
+    served: Served,
     shared: Arc<Mutex<State>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 /// An endpoint in the document's shape.
@@ -94,35 +91,8 @@ impl Double {
             requests: Vec::new(),
             breaches: Vec::new(),
         }));
-        let (tx, rx) = oneshot::channel();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let app = handlers::router(shared.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind 127.0.0.1:0");
-                let _ = ready_tx.send(listener.local_addr().expect("local addr"));
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            });
-        });
-        let addr = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("double listening");
-        Self {
-            addr,
-            shared,
-            stop: Some(tx),
-            thread: Some(thread),
-        }
+        let served = Served::start(handlers::router(shared.clone()));
+        Self { served, shared }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -131,7 +101,7 @@ impl Double {
 
     /// The webhook's root, as `url` in the settings.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr())
     }
 
     /// Answer the negotiation with this domain filter instead.
@@ -193,16 +163,5 @@ impl Double {
     /// Every breach of the protocol seen so far, in words.
     pub fn breaches(&self) -> Vec<String> {
         self.state().breaches.clone()
-    }
-}
-
-impl Drop for Double {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
