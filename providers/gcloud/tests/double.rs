@@ -328,3 +328,30 @@ async fn a_revoked_token_is_dropped_and_a_new_one_fetched() {
     assert_eq!(d.tokens_issued(), 2);
     no_breach(&d);
 }
+
+#[tokio::test]
+async fn a_change_whose_answer_was_lost_is_found_landed_on_the_retry() {
+    let d = double();
+    let p = provider(&d);
+    d.lose_next_answer();
+    let flip = change(vec![set(300, &["192.0.2.1"])], set(300, &["198.51.100.1"]));
+    let receipt = p.apply(ZONE, &flip).await.unwrap();
+    assert_eq!(receipt.status, "landed");
+    // The retry was refused (its exact deletion no longer matched): the read
+    // after it found the desired set, so no conflict was reported.
+    let statuses: Vec<u16> = d
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/changes"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [503, 412]);
+    assert_eq!(
+        p.wait_in_sync(ZONE, &flip, &receipt, Duration::from_secs(5))
+            .await
+            .unwrap(),
+        SyncState::InSync
+    );
+    assert_eq!(www(&d), Some(rrset(NAME, "A", 300, &["198.51.100.1"])));
+    no_breach(&d);
+}

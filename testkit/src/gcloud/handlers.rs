@@ -492,6 +492,9 @@ fn create(st: &mut State, change: Value) -> Answer {
         change: accepted.clone(),
         polls_left: st.pending_polls,
     });
+    if std::mem::take(&mut st.lose_answer) {
+        return google(503, "backendError", "The service is currently unavailable.");
+    }
     ok(accepted)
 }
 

@@ -11,7 +11,7 @@
 //! A change is `pending` for the next `pending_polls` gets of it, then
 //! `done`. Faults on demand: a status with a Google error reason (429
 //! `rateLimitExceeded` with `Retry-After`, 500) for the next API requests,
-//! and a rival change just before the next write. Every request is
+//! a rival change just before the next write, and a change applied whose answer is lost (503). Every request is
 //! recorded, and every breach of the API is kept for the test to assert on.
 
 // The double stamps its changes and checks assertions on the wall clock, as
@@ -101,6 +101,7 @@ pub(crate) struct State {
     pending_polls: u32,
     injected: Option<Injected>,
     before_write: Option<Rival>,
+    lose_answer: bool,
     requests: Vec<Seen>,
     breaches: Vec<String>,
     /// Set when the double learns its own address: the `aud` assertions must carry.
@@ -129,6 +130,7 @@ impl Double {
             pending_polls: 1,
             injected: None,
             before_write: None,
+            lose_answer: false,
             requests: Vec::new(),
             breaches: Vec::new(),
             token_uri: String::new(),
@@ -183,6 +185,12 @@ impl Double {
     /// A rival change just before the next `POST …/changes` is checked.
     pub fn before_write(&self, rival: Rival) {
         self.state().before_write = Some(rival);
+    }
+
+    /// Apply the next accepted change, then answer 503 `backendError` as if
+    /// the answer were lost on the way back.
+    pub fn lose_next_answer(&self) {
+        self.state().lose_answer = true;
     }
 
     /// Every request so far.
