@@ -79,3 +79,28 @@ fn each_mistake_names_its_line_and_field() {
     ));
     assert!(unknown.iter().any(|i| i.contains("zone_id")), "{unknown:?}");
 }
+
+#[test]
+#[cfg_attr(not(feature = "gcloud"), ignore = "needs the gcloud feature")]
+fn the_example_s_commented_table_is_valid_when_uncommented() {
+    let example = include_str!("../../config.toml.example");
+    let start = example
+        .find("# [providers.gdns]")
+        .expect("config.toml.example has the gcloud example");
+    // Its lines of TOML, without metadata_url: the alternative to a key file.
+    let table: String = example[start..]
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| l.starts_with('[') || l.contains(" = "))
+        .filter(|l| !l.starts_with("metadata_url"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let c = gcloud(&format!("{BASE}\n{table}"));
+    assert_eq!(
+        (c.project.as_str(), c.managed_zone.as_str()),
+        ("my-project", "example-com")
+    );
+    assert_eq!(c.credentials.describe(), "file /etc/rtoguard/gcloud.json");
+    assert_eq!(c.api_url, "https://dns.googleapis.com");
+}
