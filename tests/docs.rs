@@ -235,6 +235,7 @@ fn readme_links_every_guide_and_the_changelog() {
         "docs/setup-embedded.md",
         "docs/setup-webhook.md",
         "docs/setup-azure.md",
+        "docs/setup-gcloud.md",
         "docs/secrets.md",
         "CHANGELOG.md",
     ] {

@@ -57,6 +57,11 @@ fn secret_sources(cfg: &Config) -> Vec<(String, SecretSource)> {
                     out.push((format!("providers.{name}.client_secret"), secret.clone()));
                 }
             }
+            ProviderKind::Gcloud(c) => {
+                if let crate::config::GcloudCredentials::KeyFile(src) = &c.credentials {
+                    out.push((format!("providers.{name}.credentials_file"), src.clone()));
+                }
+            }
             ProviderKind::Route53(_) | ProviderKind::Embedded(_) => {}
         }
     }

@@ -10,6 +10,7 @@ pub fn provider_compiled(kind: &str) -> bool {
         || (kind == "embedded" && cfg!(feature = "embedded"))
         || (kind == "webhook" && cfg!(feature = "webhook"))
         || (kind == "azure" && cfg!(feature = "azure"))
+        || (kind == "gcloud" && cfg!(feature = "gcloud"))
 }
 
 /// The reason a known provider type cannot be used by this build.
@@ -50,3 +51,7 @@ pub(super) const WEBHOOK_TTL_FLOOR: u32 = 1;
 pub(super) const AZURE_TTL_FLOOR: u32 = rtoguard_azure::TTL_FLOOR;
 #[cfg(not(feature = "azure"))]
 pub(super) const AZURE_TTL_FLOOR: u32 = 1;
+#[cfg(feature = "gcloud")]
+pub(super) const GCLOUD_TTL_FLOOR: u32 = rtoguard_gcloud::TTL_FLOOR;
+#[cfg(not(feature = "gcloud"))]
+pub(super) const GCLOUD_TTL_FLOOR: u32 = 1;

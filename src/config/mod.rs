@@ -13,6 +13,7 @@ mod compiled;
 mod embedded;
 mod fast;
 mod gradual;
+mod gcloud_provider;
 mod groups;
 mod limits;
 mod locate;
@@ -55,6 +56,8 @@ mod tests_fast;
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_gradual;
+#[cfg(test)]
+mod tests_gcloud;
 #[cfg(test)]
 mod tests_groups;
 #[cfg(test)]

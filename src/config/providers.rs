@@ -13,7 +13,8 @@ use super::tables::{as_table, parse_section, tag, url_check};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
 
-const PROVIDER_TYPES: &str = "rfc2136, route53, cloudflare, powerdns, embedded, webhook, azure";
+const PROVIDER_TYPES: &str =
+    "rfc2136, route53, cloudflare, powerdns, embedded, webhook, azure, gcloud";
 const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
 
 /// Every provider that validates, by name.
@@ -98,6 +99,10 @@ fn provider(
         "azure" => {
             let raw = parse_section::<super::azure::RawAzure>(issues, root, item, &field)?;
             super::azure::azure(issues, raw, &field, item.span()).map(ProviderKind::Azure)
+        }
+        "gcloud" => {
+            let raw = parse_section::<super::raw::RawGcloud>(issues, root, item, &field)?;
+            super::gcloud_provider::gcloud(issues, raw, &field).map(ProviderKind::Gcloud)
         }
         _ => {
             let raw = parse_section::<RawCloudflare>(issues, root, item, &field)?;

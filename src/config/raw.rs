@@ -147,6 +147,19 @@ pub(super) struct RawWebhookProvider {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawGcloud {
+    #[serde(rename = "type")]
+    pub _type: IgnoredAny,
+    pub project: S<String>,
+    pub managed_zone: S<String>,
+    pub credentials_file: Option<S<PathBuf>>,
+    pub metadata_url: Option<S<String>>,
+    pub api_url: Option<S<String>>,
+    pub requests_per_second: Option<S<u32>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawService {
     pub name: S<String>,
     pub provider: S<String>,

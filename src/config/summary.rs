@@ -101,6 +101,14 @@ fn provider(kind: &ProviderKind) -> String {
             c.requests_per_second,
             c.ttl_floor
         ),
+        ProviderKind::Gcloud(c) => format!(
+            "gcloud project {} managed zone {} (credentials from {}), api {}, {} req/s",
+            c.project,
+            c.managed_zone,
+            c.credentials.describe(),
+            c.api_url,
+            c.requests_per_second
+        ),
         ProviderKind::Webhook(c) => format!(
             "external-dns webhook {} (token {}), timeout {}, {} req/s",
             c.url,

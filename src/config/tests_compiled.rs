@@ -16,6 +16,9 @@ fn with_provider(kind: &str) -> String {
         "azure" => {
             "[providers.extra]\ntype = \"azure\"\nsubscription_id = \"d2b1c0a9-8f7e-4d6c-b5a4-938271605f4e\"\nresource_group = \"rg-dns\"\ncredentials = \"managed-identity\"\n"
         }
+        "gcloud" => {
+            "[providers.extra]\ntype = \"gcloud\"\nproject = \"my-project\"\nmanaged_zone = \"example-com\"\n"
+        }
         _ => "[providers.extra]\ntype = \"cloudflare\"\napi_token_env = \"CF_TOKEN\"\n",
     };
     format!("{BASE}\n{table}")
@@ -36,7 +39,7 @@ fn extra_issues(text: &str) -> Vec<String> {
 
 #[test]
 fn a_left_out_provider_is_named_with_its_feature_and_a_built_one_parses() {
-    for kind in ["route53", "cloudflare", "powerdns", "webhook", "azure"] {
+    for kind in ["route53", "cloudflare", "powerdns", "webhook", "azure", "gcloud"] {
         let text = with_provider(kind);
         let line = text
             .lines()
@@ -66,7 +69,8 @@ fn the_build_knows_which_providers_it_carries() {
         cfg!(feature = "cloudflare")
     );
     assert_eq!(provider_compiled("powerdns"), cfg!(feature = "powerdns"));
-    assert!(!provider_compiled("gcloud"));
+    assert_eq!(provider_compiled("gcloud"), cfg!(feature = "gcloud"));
+    assert!(!provider_compiled("ns1"));
 }
 
 /// The capabilities table's TTL floors are the compiled providers' own.
@@ -80,6 +84,8 @@ fn the_capabilities_table_has_each_compiled_provider_s_floor() {
         (table::POWERDNS, super::compiled::POWERDNS_TTL_FLOOR),
         (table::EMBEDDED, super::compiled::EMBEDDED_TTL_FLOOR),
         (table::WEBHOOK, super::compiled::WEBHOOK_TTL_FLOOR),
+        (table::AZURE, super::compiled::AZURE_TTL_FLOOR),
+        (table::GCLOUD, super::compiled::GCLOUD_TTL_FLOOR),
     ];
     for (row, floor) in floors {
         if provider_compiled(row.kind) {

@@ -312,13 +312,13 @@ fn unknown_types_list_the_allowed_ones() {
         "services[checkout].probe.type",
         &["allowed are http, tcp, dns"],
     );
-    let text = with("type = \"rfc2136\"", "type = \"gcloud\"");
+    let text = with("type = \"rfc2136\"", "type = \"ns1\"");
     expect(
         &text,
-        "gcloud",
+        "ns1",
         0,
         "providers.bind.type",
-        &["allowed are rfc2136, route53, cloudflare, powerdns, embedded, webhook, azure"],
+        &["allowed are rfc2136, route53, cloudflare, powerdns, embedded, webhook, azure, gcloud"],
     );
     let text = with("type = \"A\"", "type = \"MX\"");
     expect(

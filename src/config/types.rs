@@ -125,6 +125,7 @@ pub enum ProviderKind {
     Embedded(super::embedded::EmbeddedConfig),
     Webhook(WebhookProviderConfig),
     Azure(super::azure::AzureConfig),
+    Gcloud(GcloudConfig),
 }
 
 impl ProviderKind {
@@ -138,6 +139,7 @@ impl ProviderKind {
             Self::Embedded(_) => "embedded",
             Self::Webhook(_) => "webhook",
             Self::Azure(_) => "azure",
+            Self::Gcloud(_) => "gcloud",
         }
     }
 
@@ -152,6 +154,7 @@ impl ProviderKind {
             Self::Embedded(_) => super::compiled::EMBEDDED_TTL_FLOOR,
             Self::Webhook(_) => super::compiled::WEBHOOK_TTL_FLOOR,
             Self::Azure(_) => super::compiled::AZURE_TTL_FLOOR,
+            Self::Gcloud(_) => super::compiled::GCLOUD_TTL_FLOOR,
         }
     }
 }
@@ -206,6 +209,38 @@ pub struct WebhookProviderConfig {
     /// The longest one request may take.
     pub timeout: Duration,
     pub requests_per_second: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct GcloudConfig {
+    /// The Google Cloud project that holds the zone.
+    pub project: String,
+    /// The managed zone's name in Cloud DNS (`example-com`).
+    pub managed_zone: String,
+    pub credentials: GcloudCredentials,
+    /// The API root (default `https://dns.googleapis.com`).
+    pub api_url: String,
+    pub requests_per_second: u32,
+}
+
+/// Where a gcloud provider's access tokens come from.
+#[derive(Debug, Clone)]
+pub enum GcloudCredentials {
+    /// `credentials_file`: a service-account JSON key (a secret file).
+    KeyFile(SecretSource),
+    /// The metadata server at this root (`metadata_url`, default
+    /// `http://metadata.google.internal`).
+    MetadataServer(String),
+}
+
+impl GcloudCredentials {
+    /// Where the credential comes from, in words: never its value.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::KeyFile(src) => src.describe(),
+            Self::MetadataServer(url) => format!("the metadata server {url}"),
+        }
+    }
 }
 
 /// One DNS name served by an ordered list of pools.

@@ -20,6 +20,9 @@ pub const WRITE_ROUTE53: Duration = table::ROUTE53.sync_time;
 pub const WRITE_POWERDNS: Duration = table::POWERDNS.sync_time;
 pub const WRITE_WEBHOOK: Duration = table::WEBHOOK.sync_time;
 
+/// A Cloud DNS change goes from `pending` to `done` in seconds to a minute.
+pub const WRITE_GCLOUD: Duration = table::GCLOUD.sync_time;
+
 /// The expected write time of a provider kind.
 pub fn write_time(kind: &ProviderKind) -> Duration {
     match kind {
@@ -30,6 +33,7 @@ pub fn write_time(kind: &ProviderKind) -> Duration {
         ProviderKind::Embedded(_) => super::embedded::WRITE_EMBEDDED,
         ProviderKind::Webhook(_) => WRITE_WEBHOOK,
         ProviderKind::Azure(_) => super::azure::WRITE_AZURE,
+        ProviderKind::Gcloud(_) => WRITE_GCLOUD,
     }
 }
 

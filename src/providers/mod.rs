@@ -78,6 +78,8 @@ pub async fn build(cfg: &Config, name: &str) -> Result<Arc<dyn Provider>, BuildE
         ProviderKind::Webhook(c) => webhook(name, c).map_err(err),
         #[cfg(feature = "azure")]
         ProviderKind::Azure(c) => azure(name, c).map_err(err),
+        #[cfg(feature = "gcloud")]
+        ProviderKind::Gcloud(c) => gcloud(name, c).map_err(err),
         // `check` refuses these already; a config built another way hears the same.
         #[allow(unreachable_patterns)]
         other => Err(err(crate::config::compiled_out(other.type_name()))),
@@ -205,6 +207,30 @@ fn azure(name: &str, c: &crate::config::AzureConfig) -> Result<Arc<dyn Provider>
         requests_per_second: c.requests_per_second,
     };
     let p = rtoguard_azure::AzureProvider::new(s).map_err(|e| e.to_string())?;
+    Ok(Arc::new(p))
+}
+
+#[cfg(feature = "gcloud")]
+fn gcloud(name: &str, c: &crate::config::GcloudConfig) -> Result<Arc<dyn Provider>, String> {
+    use crate::config::GcloudCredentials;
+    let credentials = match &c.credentials {
+        GcloudCredentials::KeyFile(src) => rtoguard_gcloud::Credentials::ServiceAccount {
+            json: src.read()?.expose().to_string(),
+            source: src.describe(),
+        },
+        GcloudCredentials::MetadataServer(url) => {
+            rtoguard_gcloud::Credentials::MetadataServer { url: url.clone() }
+        }
+    };
+    let s = rtoguard_gcloud::GcloudSettings {
+        name: name.to_string(),
+        project: c.project.clone(),
+        managed_zone: c.managed_zone.clone(),
+        api_url: c.api_url.clone(),
+        credentials,
+        requests_per_second: c.requests_per_second,
+    };
+    let p = rtoguard_gcloud::GcloudProvider::new(s).map_err(|e| e.to_string())?;
     Ok(Arc::new(p))
 }
 

@@ -4,6 +4,7 @@
 //! - [`azure`]: a strict double of Azure DNS (ARM record sets) and its token issuers.
 //! - [`bind`]: BIND 9 (`named`) as an authoritative server with a TSIG key.
 //! - [`cloudflare`]: a local fake of the Cloudflare v4 API (no real peer exists).
+//! - [`gcloud`]: a strict double of Google Cloud DNS and its token endpoint.
 //! - [`pdns`]: PowerDNS Authoritative with the SQLite backend and the HTTP API.
 //! - [`webhook`]: a strict double of an external-dns webhook provider.
 //! - [`dns`]: a tiny direct DNS client (no cache, no system resolver).
@@ -23,6 +24,7 @@ pub mod bind;
 pub mod cloudflare;
 pub mod dns;
 pub mod forger;
+pub mod gcloud;
 pub mod moto;
 pub mod net;
 pub mod pdns;

@@ -22,7 +22,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use record::{
-    AliasTarget, Change, RecordSet, RecordType, normalize_name, normalize_value, sorted,
+    AliasTarget, Change, RecordSet, RecordType, normalize_name, normalize_value, show, sorted,
 };
 pub use tsig::{TsigAlgorithm, decode_base64};
 
@@ -136,6 +136,38 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         receipt: &Receipt,
         timeout: Duration,
     ) -> Result<SyncState, ProviderError>;
+}
+
+/// Ask `in_sync` every `every` until it says yes (`InSync`) or `timeout`
+/// passes (`Pending`). A retryable error (a lost query, a slow API) is
+/// "not yet"; any other is returned. The body of most providers'
+/// [`Provider::wait_in_sync`].
+pub async fn poll_in_sync<F, Fut>(
+    provider: &str,
+    timeout: Duration,
+    every: Duration,
+    mut in_sync: F,
+) -> Result<SyncState, ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<bool, ProviderError>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        match in_sync().await {
+            Ok(true) => return Ok(SyncState::InSync),
+            Ok(false) => {}
+            Err(e) if e.is_retryable() => {
+                tracing::debug!(provider, error = %e, "In-sync check failed, asking again.");
+            }
+            Err(e) => return Err(e),
+        }
+        let left = timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Ok(SyncState::Pending);
+        }
+        tokio::time::sleep(left.min(every)).await;
+    }
 }
 
 /// Everything that can go wrong talking to a provider.

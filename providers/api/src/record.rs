@@ -286,6 +286,14 @@ impl Change {
     }
 }
 
+/// Record sets for a message: `name ttl type [values]`, comma-separated.
+pub fn show(sets: &[RecordSet]) -> String {
+    sets.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Record sets in a stable order (by set id), for comparison.
 pub fn sorted(sets: &[RecordSet]) -> Vec<RecordSet> {
     let mut v = sets.to_vec();

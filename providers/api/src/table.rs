@@ -101,9 +101,19 @@ pub const AZURE: Row = Row {
     fence: "a PUT with If-Match on the ETag read; Azure refuses it (412) when the set changed",
 };
 
+pub const GCLOUD: Row = Row {
+    kind: "gcloud",
+    cas: CasMode::Native,
+    weighted: false,
+    alias: false,
+    ttl_floor: 1,
+    sync_time: Duration::from_secs(30),
+    fence: "one change that deletes the exact set expected and adds the new one; Cloud DNS refuses it whole on any difference",
+};
+
 /// Every provider type, in the README's order.
 pub const ROWS: &[Row] = &[
-    RFC2136, ROUTE53, CLOUDFLARE, POWERDNS, EMBEDDED, WEBHOOK, AZURE,
+    RFC2136, ROUTE53, CLOUDFLARE, POWERDNS, EMBEDDED, WEBHOOK, AZURE, GCLOUD,
 ];
 
 /// The row of provider type `kind`.

@@ -1,6 +1,6 @@
 //! Pure planning: Cloudflare records to record sets, and a checked change to one batch.
 
-use rtoguard_provider_api::{Change, ProviderError, RecordSet, RecordType, normalize_value};
+use rtoguard_provider_api::{Change, ProviderError, RecordSet, RecordType, normalize_value, show};
 
 use crate::api::{Batch, DnsRecord, NewRecord, RecordId, TtlPatch};
 
@@ -175,13 +175,6 @@ fn posts(change: &Change, desired: &RecordSet, current: &[&DnsRecord]) -> Vec<Ne
             }
         })
         .collect()
-}
-
-fn show(sets: &[RecordSet]) -> String {
-    sets.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use rtoguard_provider_api::limits::{RetryPolicy, retry};
 use rtoguard_provider_api::{
     Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
-    SyncState,
+    SyncState, poll_in_sync,
 };
 use tracing::{debug, info, warn};
 
@@ -167,7 +167,7 @@ impl PowerDnsProvider {
                 "{} {}: after the write PowerDNS serves [{}], not the change (another writer?)",
                 change.name(),
                 change.rtype(),
-                plan::show(&found)
+                rtoguard_provider_api::show(&found)
             ),
         })
     }
@@ -270,22 +270,9 @@ impl Provider for PowerDnsProvider {
         // The receipt carries the serial read back after the write; the DNS
         // port serves the change once it answers that serial or later.
         let want = receipt.id.parse::<u32>().ok();
-        let start = tokio::time::Instant::now();
-        loop {
-            // A lost query or a slow API is "not yet"; anything else is final.
-            match self.in_sync(zone, change, want).await {
-                Ok(true) => return Ok(SyncState::InSync),
-                Ok(false) => {}
-                Err(e) if e.is_retryable() => {
-                    debug!(provider = %self.name, error = %e, "In-sync check failed, asking again.");
-                }
-                Err(e) => return Err(e),
-            }
-            let left = timeout.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                return Ok(SyncState::Pending);
-            }
-            tokio::time::sleep(left.min(Duration::from_millis(250))).await;
-        }
+        poll_in_sync(&self.name, timeout, Duration::from_millis(250), || {
+            self.in_sync(zone, change, want)
+        })
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! Pure planning: PowerDNS rrsets to record sets, and a checked change to one rrset REPLACE.
 
 use rtoguard_provider_api::{
-    Change, ProviderError, RecordSet, RecordType, normalize_name, normalize_value, sorted,
+    Change, ProviderError, RecordSet, RecordType, normalize_name, normalize_value, show, sorted,
 };
 
 use crate::api::{Patch, RRSet, Rec, Replace};
@@ -135,14 +135,6 @@ pub fn replace(name: &str, rtype: RecordType, desired: &RecordSet, kept: Vec<Rec
                 .collect(),
         }],
     }
-}
-
-/// Record sets for a message: `name ttl type [values]`, comma-separated.
-pub fn show(sets: &[RecordSet]) -> String {
-    sets.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
