@@ -15,6 +15,7 @@ mod limits;
 mod locate;
 mod notify;
 mod pools;
+mod records;
 mod probe;
 mod providers;
 mod raw;

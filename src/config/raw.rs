@@ -151,9 +151,12 @@ pub(super) struct RawService {
     pub name: S<String>,
     pub provider: S<String>,
     pub zone: S<String>,
-    pub record: S<String>,
+    /// The single-record form: `record` + `type` (else `records`).
+    pub record: Option<S<String>>,
     #[serde(rename = "type")]
-    pub rtype: S<String>,
+    pub rtype: Option<S<String>>,
+    /// A record group: several names and types that move together.
+    pub records: Option<S<Vec<S<RawMember>>>>,
     pub rto: S<String>,
     #[serde(default)]
     pub ttl: RawTtl,
@@ -217,6 +220,19 @@ pub(super) struct RawPool {
     pub region: S<String>,
     pub endpoints: Option<S<Vec<S<String>>>>,
     pub marker: Option<S<RawMarker>>,
+    /// A record group's per-type values: A, AAAA, and a CNAME target.
+    pub endpoints_v4: Option<S<Vec<S<String>>>>,
+    pub endpoints_v6: Option<S<Vec<S<String>>>>,
+    pub cname: Option<S<String>>,
+}
+
+/// One entry of a service's `records`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMember {
+    pub name: S<String>,
+    #[serde(rename = "type")]
+    pub rtype: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,7 @@ use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::tables::{as_table, elements, parse_section};
 use super::types::*;
 use super::values::{is_hostname, normalize_name};
-use super::{fast, pools, probe};
+use super::{fast, pools, probe, records};
 
 /// What the services are checked against: the providers declared (even
 /// broken ones), their TTL floors, and how many vantages probe.
@@ -45,9 +45,14 @@ pub(super) fn services(
         }
         let probe_value = as_table(item).and_then(|t| t.get("probe"));
         let field = format!("services[{name}]");
-        let record_at = raw.record.span();
-        if let Some(service) = service(issues, root, raw, probe_value, known, &field, item.span()) {
-            limits::one_owner(issues, &mut owners, &service, record_at, &field);
+        let (zone, members) = records::members(issues, &raw, &field, item.span());
+        let Some(members) = members else {
+            continue;
+        };
+        let owned: Vec<_> = members.iter().map(|(m, at)| (m.clone(), at.clone())).collect();
+        let service = service(issues, root, raw, probe_value, known, &field, item.span(), (zone, members));
+        if let Some(service) = service {
+            limits::one_owner(issues, &mut owners, &service.name, &owned, &field);
             out.push(service);
         }
     }
@@ -62,6 +67,7 @@ fn service(
     known: &Known<'_>,
     field: &str,
     span: std::ops::Range<usize>,
+    (zone, members): (String, Vec<(Member, std::ops::Range<usize>)>),
 ) -> Option<Service> {
     if raw.name.get_ref().trim().is_empty() {
         issues.add(
@@ -71,8 +77,10 @@ fn service(
         );
     }
     provider_ref(issues, &raw.provider, known.declared, field);
-    let rtype = record_type(issues, &raw.rtype, field);
-    let (zone, record) = names(issues, &raw.zone, &raw.record, field);
+    let records: Vec<Member> = members.into_iter().map(|(m, _)| m).collect();
+    // A group holds at least one record (see `records`).
+    let first = records.first()?.clone();
+    let record = first.name.clone();
     let rto_field = format!("{field}.rto");
     let rto = issues.duration(
         &Some(raw.rto.clone()),
@@ -103,7 +111,7 @@ fn service(
     let pools = pools::pools(
         issues,
         &raw.pools,
-        rtype?,
+        &records,
         (&health, raw.health.min_healthy.as_ref().map(Spanned::span)),
         field,
         span,
@@ -114,7 +122,8 @@ fn service(
         provider: raw.provider.into_inner(),
         zone,
         record,
-        rtype: rtype?,
+        rtype: first.rtype,
+        records,
         rto,
         ttl,
         failback,
@@ -145,7 +154,7 @@ fn provider_ref(
     issues.add(Some(provider.span()), format!("{field}.provider"), msg);
 }
 
-fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Option<RecordType> {
+pub(super) fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Option<RecordType> {
     rtype
         .get_ref()
         .parse::<RecordType>()
@@ -154,7 +163,7 @@ fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Optio
 }
 
 /// The zone and record, absolute and lower-case; the record must be in the zone.
-fn names(
+pub(super) fn names(
     issues: &mut Issues<'_>,
     zone: &S<String>,
     record: &S<String>,
