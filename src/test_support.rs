@@ -13,6 +13,7 @@ pub fn service() -> Service {
         name: name.into(),
         region: name.into(),
         endpoints: vec![ip.into()],
+        values: [(RecordType::A, vec![ip.into()])].into(),
         marker: Some(Marker::Header {
             name: "x-region".into(),
             value: name.into(),
@@ -24,6 +25,10 @@ pub fn service() -> Service {
         zone: "example.test.".into(),
         record: "checkout.example.test.".into(),
         rtype: RecordType::A,
+        records: vec![crate::config::Member {
+            name: "checkout.example.test.".into(),
+            rtype: RecordType::A,
+        }],
         rto: Duration::from_secs(300),
         ttl: Ttl {
             normal: 300,

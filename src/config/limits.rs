@@ -129,7 +129,9 @@ pub(super) fn one_owner(
         // Names are normalised already: lower case, trailing dot.
         let clash = owners.iter().find(|((name, rtype), _)| {
             *name == m.name
-                && (*rtype == m.rtype || *rtype == RecordType::CNAME || m.rtype == RecordType::CNAME)
+                && (*rtype == m.rtype
+                    || *rtype == RecordType::CNAME
+                    || m.rtype == RecordType::CNAME)
         });
         match clash {
             Some(((_, rtype), other)) if *rtype == m.rtype => {

@@ -99,20 +99,30 @@ fn values(
         let (key, given) = match rtype {
             RecordType::A => ("endpoints_v4", pool.endpoints_v4.as_ref().map(list_of)),
             RecordType::AAAA => ("endpoints_v6", pool.endpoints_v6.as_ref().map(list_of)),
-            RecordType::CNAME => ("cname", pool.cname.as_ref().map(|c| (c.span(), vec![c.clone()]))),
+            RecordType::CNAME => (
+                "cname",
+                pool.cname.as_ref().map(|c| (c.span(), vec![c.clone()])),
+            ),
         };
         let (key, given) = match (given, &pool.endpoints) {
             (Some(g), _) => (key, Some(g)),
             (None, Some(list)) => ("endpoints", Some(list_of(list))),
             (None, None) if records.len() == 1 => ("endpoints", None),
             (None, None) => {
-                let need: Vec<String> = records.iter().filter(|m| m.rtype == rtype).map(Member::to_string).collect();
+                let need: Vec<String> = records
+                    .iter()
+                    .filter(|m| m.rtype == rtype)
+                    .map(Member::to_string)
+                    .collect();
                 let msg = format!("missing: the pool gives no {key} for {}", need.join(", "));
                 issues.add(Some(span.clone()), format!("{pf}.{key}"), msg);
                 continue;
             }
         };
-        out.insert(rtype, endpoints(issues, given, rtype, &format!("{pf}.{key}"), span.clone()));
+        out.insert(
+            rtype,
+            endpoints(issues, given, rtype, &format!("{pf}.{key}"), span.clone()),
+        );
     }
     out
 }

@@ -34,7 +34,8 @@ pub(super) fn members(
         }
         (Some(record), Some(t), None) => {
             let (zone, name) = names(issues, &raw.zone, record, field);
-            let one = record_type(issues, t, field).map(|rtype| vec![(Member { name, rtype }, record.span())]);
+            let one = record_type(issues, t, field)
+                .map(|rtype| vec![(Member { name, rtype }, record.span())]);
             (zone, one)
         }
         (Some(record), None, None) => {

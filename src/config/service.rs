@@ -45,13 +45,8 @@ pub(super) fn services(
         }
         let probe_value = as_table(item).and_then(|t| t.get("probe"));
         let field = format!("services[{name}]");
-        let (zone, members) = records::members(issues, &raw, &field, item.span());
-        let Some(members) = members else {
-            continue;
-        };
-        let owned: Vec<_> = members.iter().map(|(m, at)| (m.clone(), at.clone())).collect();
-        let service = service(issues, root, raw, probe_value, known, &field, item.span(), (zone, members));
-        if let Some(service) = service {
+        let service = service(issues, root, raw, probe_value, known, &field, item.span());
+        if let Some((service, owned)) = service {
             limits::one_owner(issues, &mut owners, &service.name, &owned, &field);
             out.push(service);
         }
@@ -67,8 +62,7 @@ fn service(
     known: &Known<'_>,
     field: &str,
     span: std::ops::Range<usize>,
-    (zone, members): (String, Vec<(Member, std::ops::Range<usize>)>),
-) -> Option<Service> {
+) -> Option<(Service, Vec<(Member, std::ops::Range<usize>)>)> {
     if raw.name.get_ref().trim().is_empty() {
         issues.add(
             Some(raw.name.span()),
@@ -77,7 +71,9 @@ fn service(
         );
     }
     provider_ref(issues, &raw.provider, known.declared, field);
-    let records: Vec<Member> = members.into_iter().map(|(m, _)| m).collect();
+    let (zone, members) = records::members(issues, &raw, field, span.clone());
+    let members = members?;
+    let records: Vec<Member> = members.iter().map(|(m, _)| m.clone()).collect();
     // A group holds at least one record (see `records`).
     let first = records.first()?.clone();
     let record = first.name.clone();
@@ -117,7 +113,7 @@ fn service(
         span,
     );
     let propagation = pools::propagation(issues, &raw.propagation, field);
-    Some(Service {
+    let service = Service {
         name: raw.name.into_inner(),
         provider: raw.provider.into_inner(),
         zone,
@@ -132,7 +128,8 @@ fn service(
         damping,
         pools,
         propagation,
-    })
+    };
+    Some((service, members))
 }
 
 fn provider_ref(
@@ -154,7 +151,11 @@ fn provider_ref(
     issues.add(Some(provider.span()), format!("{field}.provider"), msg);
 }
 
-pub(super) fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Option<RecordType> {
+pub(super) fn record_type(
+    issues: &mut Issues<'_>,
+    rtype: &S<String>,
+    field: &str,
+) -> Option<RecordType> {
     rtype
         .get_ref()
         .parse::<RecordType>()

@@ -236,6 +236,19 @@ impl Service {
         self.pools.iter().find(|p| p.name == name)
     }
 
+    /// The service's records as `status` names them: the record's name for
+    /// a single record, else every record's name and type.
+    pub fn records_label(&self) -> String {
+        match self.records.as_slice() {
+            [_] | [] => self.record.clone(),
+            many => many
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
     /// How many vantages must agree a pool is down: the configured quorum,
     /// or a majority of `vantages`.
     pub fn quorum(&self, vantages: usize) -> u32 {

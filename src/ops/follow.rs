@@ -1,7 +1,7 @@
 //! After a manual flip: time its propagation (with live progress), then
 //! journal the outcome and save the move's RTO report.
 
-use rtoguard_provider_api::Change;
+use rtoguard_provider_api::ChangeSet;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,7 +27,7 @@ pub struct Watching {
 pub(super) fn start(
     run: &Run<'_, '_>,
     plan: &Plan,
-    change: &Change,
+    change: &ChangeSet,
     accepted: Instant,
 ) -> Watching {
     let cx = run.cx;
