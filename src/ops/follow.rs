@@ -39,7 +39,7 @@ pub(super) fn start(
         start: cx.out.start(),
         changed_at: Some(accepted),
     };
-    let spec = crate::engine::watch::spec(cx.service, cx.primary, &mv);
+    let spec = crate::engine::watch::specs(cx.service, cx.primary, &mv);
     let (progress, render) = if cx.out.is_json() {
         (None, None)
     } else {
@@ -47,7 +47,7 @@ pub(super) fn start(
         (Some(tx), Some(render(rx, cx.out.clone())))
     };
     let cancel = CancellationToken::new();
-    let handle = tokio::spawn(propagation::watch(spec, cancel.clone(), progress));
+    let handle = tokio::spawn(propagation::watch_group(spec, cancel.clone(), progress));
     Watching {
         handle,
         render,
