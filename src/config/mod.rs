@@ -57,6 +57,8 @@ mod tests_peers;
 #[cfg(test)]
 mod tests_powerdns;
 #[cfg(test)]
+mod tests_records;
+#[cfg(test)]
 mod tests_topology;
 #[cfg(test)]
 mod tests_validation;

@@ -7,7 +7,7 @@ use rtoguard_provider_api::RecordType;
 
 use super::locate::Issues;
 use super::raw::{RawService, S};
-use super::service::{names, record_type};
+use super::service::{names, record_name, record_type, zone_name};
 use super::types::Member;
 
 /// The zone and the service's records (a group of one for the
@@ -58,7 +58,7 @@ fn group(
     list: &S<Vec<S<super::raw::RawMember>>>,
     field: &str,
 ) -> (String, Option<Vec<(Member, Range<usize>)>>) {
-    let mut zone = super::values::normalize_name(raw.zone.get_ref());
+    let zone = zone_name(issues, &raw.zone, field);
     if list.get_ref().is_empty() {
         let msg = "no records: a group holds at least one { name, type }";
         issues.add(Some(list.span()), format!("{field}.records"), msg);
@@ -69,8 +69,7 @@ fn group(
     for (i, item) in list.get_ref().iter().enumerate() {
         let f = format!("{field}.records[{i}]");
         let m = item.get_ref();
-        let (z, name) = names(issues, &raw.zone, &m.name, &f);
-        zone = z;
+        let name = record_name(issues, &zone, &m.name, &format!("{f}.name"));
         let Some(rtype) = record_type(issues, &m.rtype, &f) else {
             broken = true;
             continue;

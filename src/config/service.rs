@@ -170,25 +170,44 @@ pub(super) fn names(
     record: &S<String>,
     field: &str,
 ) -> (String, String) {
-    for (value, key) in [(zone, "zone"), (record, "record")] {
-        if !is_hostname(value.get_ref()) {
-            let msg = format!(
-                "{:?} is not a DNS name: write e.g. \"example.com.\"",
-                value.get_ref()
-            );
-            issues.add(Some(value.span()), format!("{field}.{key}"), msg);
-        }
-    }
-    let (z, r) = (
-        normalize_name(zone.get_ref()),
-        normalize_name(record.get_ref()),
-    );
-    if r != z && !r.ends_with(&format!(".{z}")) {
-        let msg =
-            format!("{r} is outside its zone {z}; the record must be the zone or a name under it");
-        issues.add(Some(record.span()), format!("{field}.record"), msg);
-    }
+    let z = zone_name(issues, zone, field);
+    let r = record_name(issues, &z, record, &format!("{field}.record"));
     (z, r)
+}
+
+/// The zone, absolute and lower-case.
+pub(super) fn zone_name(issues: &mut Issues<'_>, zone: &S<String>, field: &str) -> String {
+    not_a_name(issues, zone, &format!("{field}.zone"));
+    normalize_name(zone.get_ref())
+}
+
+/// A record's name (at `key`), absolute and lower-case; it must be `zone`
+/// or a name under it.
+pub(super) fn record_name(
+    issues: &mut Issues<'_>,
+    zone: &str,
+    record: &S<String>,
+    key: &str,
+) -> String {
+    not_a_name(issues, record, key);
+    let r = normalize_name(record.get_ref());
+    if r != zone && !r.ends_with(&format!(".{zone}")) {
+        let msg = format!(
+            "{r} is outside its zone {zone}; the record must be the zone or a name under it"
+        );
+        issues.add(Some(record.span()), key.to_string(), msg);
+    }
+    r
+}
+
+fn not_a_name(issues: &mut Issues<'_>, value: &S<String>, key: &str) {
+    if !is_hostname(value.get_ref()) {
+        let msg = format!(
+            "{:?} is not a DNS name: write e.g. \"example.com.\"",
+            value.get_ref()
+        );
+        issues.add(Some(value.span()), key.to_string(), msg);
+    }
 }
 
 fn ttl(issues: &mut Issues<'_>, raw: &RawTtl, field: &str) -> Ttl {
