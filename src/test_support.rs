@@ -70,6 +70,33 @@ pub fn service() -> Service {
     }
 }
 
+/// [`service`] as a record group: checkout A + AAAA and www CNAME, each
+/// pool giving every type (127.0.0.N, 2001:db8::N, POOL.lb.example.net.).
+pub fn dual_stack() -> Service {
+    let mut svc = service();
+    let member = |name: &str, rtype| Member {
+        name: name.into(),
+        rtype,
+    };
+    svc.records = vec![
+        member("checkout.example.test.", RecordType::A),
+        member("checkout.example.test.", RecordType::AAAA),
+        member("www.example.test.", RecordType::CNAME),
+    ];
+    for (pool, n) in svc.pools.iter_mut().zip([2, 3]) {
+        pool.values = [
+            (RecordType::A, vec![format!("127.0.0.{n}")]),
+            (RecordType::AAAA, vec![format!("2001:db8::{n}")]),
+            (
+                RecordType::CNAME,
+                vec![format!("{}.lb.example.net.", pool.name)],
+            ),
+        ]
+        .into();
+    }
+    svc
+}
+
 #[allow(dead_code)]
 pub fn path() -> PathBuf {
     PathBuf::from("test.toml")

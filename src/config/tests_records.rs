@@ -81,8 +81,8 @@ fn a_pool_lacking_the_endpoints_of_a_type_is_named() {
     let text = group().replacen("endpoints_v6 = [\"2001:db8:1::10\"]\n", "", 1);
     expect(
         &text,
-        "name = \"standby\"",
-        0,
+        "[[services.pools]]",
+        1,
         "services[checkout].pools[standby].endpoints_v6",
         &["checkout.example.com. AAAA"],
     );

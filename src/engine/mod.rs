@@ -165,6 +165,9 @@ pub fn serves(svc: &Service, sets: &[RecordSet], to: &str) -> bool {
 }
 
 #[cfg(test)]
+mod tests_group;
+
+#[cfg(test)]
 mod tests {
     use rtoguard_provider_api::RecordType;
 

@@ -4,41 +4,13 @@ use proptest::prelude::*;
 use rtoguard_provider_api::{Capabilities, CasMode, RecordSet, RecordType};
 
 use super::*;
-use crate::config::{Member, Service};
+use crate::config::Service;
 use crate::plan::{Active, Request, Step, build, classify, desired_for};
 
 const NAME: &str = "checkout.example.test.";
-const WWW: &str = "www.example.test.";
 
-/// checkout A + AAAA and www CNAME; primary and standby give each type.
 fn dual() -> Service {
-    let mut svc = crate::test_support::service();
-    svc.records = vec![
-        Member {
-            name: NAME.into(),
-            rtype: RecordType::A,
-        },
-        Member {
-            name: NAME.into(),
-            rtype: RecordType::AAAA,
-        },
-        Member {
-            name: WWW.into(),
-            rtype: RecordType::CNAME,
-        },
-    ];
-    for (pool, n) in svc.pools.iter_mut().zip([2, 3]) {
-        pool.values = [
-            (RecordType::A, vec![format!("127.0.0.{n}")]),
-            (RecordType::AAAA, vec![format!("2001:db8::{n}")]),
-            (
-                RecordType::CNAME,
-                vec![format!("{}.lb.example.net.", pool.name)],
-            ),
-        ]
-        .into();
-    }
-    svc
+    crate::test_support::dual_stack()
 }
 
 fn plain() -> Capabilities {
