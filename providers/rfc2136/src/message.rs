@@ -289,6 +289,39 @@ mod tests {
     }
 
     #[test]
+    fn a_group_update_holds_every_prerequisite_then_every_update() {
+        let old_a = set(&["127.0.0.2"]);
+        let new_a = set(&["127.0.0.3"]);
+        let old_aaaa = RecordSet::new("www.example.test.", RecordType::AAAA, 60, ["::1"]);
+        let new_aaaa = RecordSet::new("www.example.test.", RecordType::AAAA, 60, ["2001:db8::3"]);
+        let member = |rtype, expected, desired| Member {
+            name: "www.example.test.",
+            rtype,
+            expected,
+            desired,
+        };
+        let msg = update_all(
+            "example.test.",
+            &[
+                member(RecordType::A, Some(&old_a), &new_a),
+                member(RecordType::AAAA, Some(&old_aaaa), &new_aaaa),
+            ],
+        )
+        .unwrap();
+        let types = |rs: &[Record]| rs.iter().map(|r| r.record_type()).collect::<Vec<_>>();
+        assert_eq!(types(msg.prerequisites()), [WireType::A, WireType::AAAA]);
+        // Each set: delete the RRset, add its values.
+        let updates = msg.updates();
+        assert_eq!(updates.len(), 4);
+        assert_eq!(updates[0].dns_class, DNSClass::ANY);
+        assert_eq!(updates[2].dns_class, DNSClass::ANY);
+        assert_eq!(types(&updates[1..2]), [WireType::A]);
+        assert_eq!(types(&updates[3..4]), [WireType::AAAA]);
+        let out = update_all("other.test.", &[member(RecordType::A, None, &new_a)]);
+        assert!(matches!(out, Err(BuildError::OutOfZone { .. })));
+    }
+
+    #[test]
     fn serials_wrap() {
         assert!(serial_at_least(5, 5));
         assert!(serial_at_least(6, 5));
