@@ -10,6 +10,9 @@ use super::raw::{RawService, S};
 use super::service::{names, record_name, record_type, zone_name};
 use super::types::Member;
 
+/// A service's records, each with where it was written.
+pub(super) type Placed = Vec<(Member, Range<usize>)>;
+
 /// The zone and the service's records (a group of one for the
 /// single-record form), each with where it was written; `None` for the
 /// records when they cannot be known.
@@ -18,7 +21,7 @@ pub(super) fn members(
     raw: &RawService,
     field: &str,
     span: Range<usize>,
-) -> (String, Option<Vec<(Member, Range<usize>)>>) {
+) -> (String, Option<Placed>) {
     let zone = raw.zone.get_ref();
     let fallback = || super::values::normalize_name(zone);
     match (&raw.record, &raw.rtype, &raw.records) {
@@ -57,7 +60,7 @@ fn group(
     raw: &RawService,
     list: &S<Vec<S<super::raw::RawMember>>>,
     field: &str,
-) -> (String, Option<Vec<(Member, Range<usize>)>>) {
+) -> (String, Option<Placed>) {
     let zone = zone_name(issues, &raw.zone, field);
     if list.get_ref().is_empty() {
         let msg = "no records: a group holds at least one { name, type }";

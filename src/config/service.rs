@@ -62,7 +62,7 @@ fn service(
     known: &Known<'_>,
     field: &str,
     span: std::ops::Range<usize>,
-) -> Option<(Service, Vec<(Member, std::ops::Range<usize>)>)> {
+) -> Option<(Service, records::Placed)> {
     if raw.name.get_ref().trim().is_empty() {
         issues.add(
             Some(raw.name.span()),

@@ -57,7 +57,7 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
     if each.iter().all(|a| a == first) {
         return first.clone();
     }
-    if each.iter().any(|a| *a == Active::None) {
+    if each.contains(&Active::None) {
         return Active::None;
     }
     let mut pools: Vec<String> = Vec::new();

@@ -50,14 +50,14 @@ impl Rfc2136Provider {
         let names: Vec<String> = set
             .changes()
             .iter()
-            .map(|c| format!("{} {}", c.name(), c.rtype()))
+            .flat_map(|c| c.desired().iter().map(ToString::to_string))
             .collect();
         info!(
             provider = %self.settings.name,
             zone,
-            records = %names.join(", "),
+            to = %names.join(", "),
             serial,
-            "Applied the group change in one update."
+            "Applied the change in one update."
         );
         Ok(Receipt {
             id: serial.to_string(),

@@ -70,6 +70,8 @@ pub(crate) struct Member<'a> {
 /// The compare-and-set UPDATE (RFC 2136): in `zone`, require that `name`
 /// holds exactly `expected` (§2.4.2, or no RRset at all, §2.4.3, when
 /// `None`), then delete the RRset (§2.5.2) and add `desired` (§2.5.1).
+/// (The provider sends every change through [`update_all`].)
+#[cfg(test)]
 pub(crate) fn update(
     zone: &str,
     name: &str,

@@ -14,7 +14,7 @@ use rtoguard_provider_api::{
     RecordType, SyncState,
 };
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::debug;
 
 use crate::message::{self, BuildError};
 use crate::response::Asker;
@@ -307,34 +307,10 @@ impl Provider for Rfc2136Provider {
         ))
     }
 
+    /// One record set's change: a group of one (see `group`).
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
-        let (zone_name, owner) = self.names(zone, change.name())?;
-        let (expected, desired) = self.plain_sets(change)?;
-        let msg = message::update(zone, change.name(), change.rtype(), expected, desired)
-            .map_err(|e| self.build_error(e))?;
-        let maybe_landed = AtomicBool::new(false);
-        let wanted = [(owner, desired)];
-        retry(&self.budget, self.policy(), "apply", || {
-            self.update_or_confirm(&msg, &wanted, &maybe_landed)
-        })
-        .await?;
-        let serial = retry(&self.budget, self.policy(), "serial", || {
-            self.serial_once(&zone_name)
-        })
-        .await?;
-        info!(
-            provider = %self.settings.name,
-            zone,
-            name = change.name(),
-            rtype = %change.rtype(),
-            serial,
-            to = %desired,
-            "Applied change."
-        );
-        Ok(Receipt {
-            id: serial.to_string(),
-            status: "NOERROR".into(),
-        })
+        self.apply_group(zone, &ChangeSet::one(change.clone()))
+            .await
     }
 
     async fn apply_all(&self, zone: &str, set: &ChangeSet) -> Result<Receipt, ProviderError> {
