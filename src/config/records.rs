@@ -7,8 +7,8 @@ use rtoguard_provider_api::RecordType;
 
 use super::locate::Issues;
 use super::raw::{RawService, S};
-use super::service::{names, record_name, record_type, zone_name};
 use super::types::Member;
+use super::values::{is_hostname, normalize_name};
 
 /// A service's records, each with where it was written.
 pub(super) type Placed = Vec<(Member, Range<usize>)>;
@@ -23,7 +23,7 @@ pub(super) fn members(
     span: Range<usize>,
 ) -> (String, Option<Placed>) {
     let zone = raw.zone.get_ref();
-    let fallback = || super::values::normalize_name(zone);
+    let fallback = || normalize_name(zone);
     match (&raw.record, &raw.rtype, &raw.records) {
         (Some(_), _, Some(list)) => {
             let msg = "give either record + type (one record) or records (a group), not both";
@@ -100,4 +100,54 @@ fn clash(group: &[(Member, Range<usize>)], name: &str, rtype: RecordType) -> Opt
     } else {
         return None;
     })
+}
+
+fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Option<RecordType> {
+    rtype
+        .get_ref()
+        .parse::<RecordType>()
+        .map_err(|e| issues.add(Some(rtype.span()), format!("{field}.type"), e))
+        .ok()
+}
+
+/// The zone and record, absolute and lower-case; the record must be in the zone.
+fn names(
+    issues: &mut Issues<'_>,
+    zone: &S<String>,
+    record: &S<String>,
+    field: &str,
+) -> (String, String) {
+    let z = zone_name(issues, zone, field);
+    let r = record_name(issues, &z, record, &format!("{field}.record"));
+    (z, r)
+}
+
+/// The zone, absolute and lower-case.
+fn zone_name(issues: &mut Issues<'_>, zone: &S<String>, field: &str) -> String {
+    not_a_name(issues, zone, &format!("{field}.zone"));
+    normalize_name(zone.get_ref())
+}
+
+/// A record's name (at `key`), absolute and lower-case; it must be `zone`
+/// or a name under it.
+fn record_name(issues: &mut Issues<'_>, zone: &str, record: &S<String>, key: &str) -> String {
+    not_a_name(issues, record, key);
+    let r = normalize_name(record.get_ref());
+    if r != zone && !r.ends_with(&format!(".{zone}")) {
+        let msg = format!(
+            "{r} is outside its zone {zone}; the record must be the zone or a name under it"
+        );
+        issues.add(Some(record.span()), key.to_string(), msg);
+    }
+    r
+}
+
+fn not_a_name(issues: &mut Issues<'_>, value: &S<String>, key: &str) {
+    if !is_hostname(value.get_ref()) {
+        let msg = format!(
+            "{:?} is not a DNS name: write e.g. \"example.com.\"",
+            value.get_ref()
+        );
+        issues.add(Some(value.span()), key.to_string(), msg);
+    }
 }

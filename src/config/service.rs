@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use rtoguard_provider_api::RecordType;
 use serde_spanned::Spanned;
 use toml::de::DeValue;
 
@@ -12,7 +11,6 @@ use super::locate::Issues;
 use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::tables::{as_table, elements, parse_section};
 use super::types::*;
-use super::values::{is_hostname, normalize_name};
 use super::{fast, pools, probe, records};
 
 /// What the services are checked against: the providers declared (even
@@ -149,65 +147,6 @@ fn provider_ref(
     };
     let msg = format!("unknown provider {:?}; {known}", provider.get_ref());
     issues.add(Some(provider.span()), format!("{field}.provider"), msg);
-}
-
-pub(super) fn record_type(
-    issues: &mut Issues<'_>,
-    rtype: &S<String>,
-    field: &str,
-) -> Option<RecordType> {
-    rtype
-        .get_ref()
-        .parse::<RecordType>()
-        .map_err(|e| issues.add(Some(rtype.span()), format!("{field}.type"), e))
-        .ok()
-}
-
-/// The zone and record, absolute and lower-case; the record must be in the zone.
-pub(super) fn names(
-    issues: &mut Issues<'_>,
-    zone: &S<String>,
-    record: &S<String>,
-    field: &str,
-) -> (String, String) {
-    let z = zone_name(issues, zone, field);
-    let r = record_name(issues, &z, record, &format!("{field}.record"));
-    (z, r)
-}
-
-/// The zone, absolute and lower-case.
-pub(super) fn zone_name(issues: &mut Issues<'_>, zone: &S<String>, field: &str) -> String {
-    not_a_name(issues, zone, &format!("{field}.zone"));
-    normalize_name(zone.get_ref())
-}
-
-/// A record's name (at `key`), absolute and lower-case; it must be `zone`
-/// or a name under it.
-pub(super) fn record_name(
-    issues: &mut Issues<'_>,
-    zone: &str,
-    record: &S<String>,
-    key: &str,
-) -> String {
-    not_a_name(issues, record, key);
-    let r = normalize_name(record.get_ref());
-    if r != zone && !r.ends_with(&format!(".{zone}")) {
-        let msg = format!(
-            "{r} is outside its zone {zone}; the record must be the zone or a name under it"
-        );
-        issues.add(Some(record.span()), key.to_string(), msg);
-    }
-    r
-}
-
-fn not_a_name(issues: &mut Issues<'_>, value: &S<String>, key: &str) {
-    if !is_hostname(value.get_ref()) {
-        let msg = format!(
-            "{:?} is not a DNS name: write e.g. \"example.com.\"",
-            value.get_ref()
-        );
-        issues.add(Some(value.span()), key.to_string(), msg);
-    }
 }
 
 fn ttl(issues: &mut Issues<'_>, raw: &RawTtl, field: &str) -> Ttl {
