@@ -22,6 +22,16 @@ fn plain() -> Capabilities {
     }
 }
 
+/// The plan from primary (at TTL 300) to standby.
+fn to_standby(svc: &Service, planned: bool) -> crate::plan::Plan {
+    let req = Request {
+        service: svc,
+        to: "standby",
+        planned,
+    };
+    build(req, &plain(), &serving(svc, "primary", 300)).expect("a plan")
+}
+
 /// What `pool` serves for every record at `ttl`.
 fn serving(svc: &Service, pool: &str, ttl: u32) -> Vec<RecordSet> {
     let p = svc.pool(pool).expect("a pool of the service");
@@ -58,16 +68,7 @@ fn a_group_serves_a_pool_only_when_every_record_does() {
 #[test]
 fn a_flip_changes_every_record_in_one_step() {
     let svc = dual();
-    let plan = build(
-        Request {
-            service: &svc,
-            to: "standby",
-            planned: false,
-        },
-        &plain(),
-        &serving(&svc, "primary", 300),
-    )
-    .expect("a plan");
+    let plan = to_standby(&svc, false);
     let Some(Step::Flip { change }) = plan.steps.first() else {
         panic!("the first step is the flip: {plan}");
     };
@@ -95,16 +96,7 @@ fn a_flip_changes_every_record_in_one_step() {
 #[test]
 fn a_planned_move_lowers_and_restores_the_ttl_of_every_record() {
     let svc = dual();
-    let plan = build(
-        Request {
-            service: &svc,
-            to: "standby",
-            planned: true,
-        },
-        &plain(),
-        &serving(&svc, "primary", 300),
-    )
-    .expect("a plan");
+    let plan = to_standby(&svc, true);
     for step in &plan.steps {
         if let Step::SetTtl { change, .. } = step {
             assert_eq!(change.changes().len(), 3, "{plan}");
