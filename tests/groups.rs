@@ -205,5 +205,14 @@ fn a_dual_stack_group_flips_every_record_in_one_update() {
         );
     }
     assert!(h.contains("propagation all converged"), "{h}");
+    // `status` names every record of the group.
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    for want in [
+        "checkout.example.test. A",
+        "checkout.example.test. AAAA",
+        "www.example.test. CNAME",
+    ] {
+        assert!(status.contains(want), "status lacks {want}:\n{status}");
+    }
     d.stop();
 }
