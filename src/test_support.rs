@@ -13,6 +13,7 @@ pub fn service() -> Service {
         name: name.into(),
         region: name.into(),
         endpoints: vec![ip.into()],
+        values: [(RecordType::A, vec![ip.into()])].into(),
         marker: Some(Marker::Header {
             name: "x-region".into(),
             value: name.into(),
@@ -25,6 +26,10 @@ pub fn service() -> Service {
         zone: "example.test.".into(),
         record: "checkout.example.test.".into(),
         rtype: RecordType::A,
+        records: vec![crate::config::Member {
+            name: "checkout.example.test.".into(),
+            rtype: RecordType::A,
+        }],
         rto: Duration::from_secs(300),
         ttl: Ttl {
             normal: 300,
@@ -66,6 +71,33 @@ pub fn service() -> Service {
             deadline: None,
         },
     }
+}
+
+/// [`service`] as a record group: checkout A + AAAA and www CNAME, each
+/// pool giving every type (127.0.0.N, 2001:db8::N, POOL.lb.example.net.).
+pub fn dual_stack() -> Service {
+    let mut svc = service();
+    let member = |name: &str, rtype| Member {
+        name: name.into(),
+        rtype,
+    };
+    svc.records = vec![
+        member("checkout.example.test.", RecordType::A),
+        member("checkout.example.test.", RecordType::AAAA),
+        member("www.example.test.", RecordType::CNAME),
+    ];
+    for (pool, n) in svc.pools.iter_mut().zip([2, 3]) {
+        pool.values = [
+            (RecordType::A, vec![format!("127.0.0.{n}")]),
+            (RecordType::AAAA, vec![format!("2001:db8::{n}")]),
+            (
+                RecordType::CNAME,
+                vec![format!("{}.lb.example.net.", pool.name)],
+            ),
+        ]
+        .into();
+    }
+    svc
 }
 
 #[allow(dead_code)]

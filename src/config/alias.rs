@@ -5,6 +5,7 @@ use rtoguard_provider_api::{AliasTarget, RecordType};
 
 use super::locate::Issues;
 use super::raw::{RawPool, S};
+use super::types::Member;
 use super::values::is_hostname;
 
 /// Each pool's alias target, in the order of `raw` (`None` without one, or
@@ -14,7 +15,7 @@ use super::values::is_hostname;
 pub(super) fn targets(
     issues: &mut Issues<'_>,
     raw: &[S<RawPool>],
-    rtype: RecordType,
+    records: &[Member],
     provider_kind: Option<&str>,
     field: &str,
 ) -> Vec<Option<AliasTarget>> {
@@ -25,7 +26,18 @@ pub(super) fn targets(
             let pf = format!("{field}.pools[{}].alias", pool.name.get_ref());
             let (span, a) = (alias.span(), alias.get_ref());
             let mut ok = true;
-            if !matches!(rtype, RecordType::A | RecordType::AAAA) {
+            if let [_, _, ..] = records {
+                let msg = format!(
+                    "an alias pool serves one A or AAAA record; this service is a record group of {} records: list the addresses in endpoints_v4 / endpoints_v6 instead",
+                    records.len()
+                );
+                issues.add(Some(span.clone()), pf.clone(), msg);
+                ok = false;
+            } else if let Some(rtype) = records
+                .first()
+                .map(|m| m.rtype)
+                .filter(|t| !matches!(t, RecordType::A | RecordType::AAAA))
+            {
                 let msg = format!(
                     "an alias pool serves A or AAAA records; this service's type is {rtype}"
                 );

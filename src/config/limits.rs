@@ -9,7 +9,7 @@ use rtoguard_provider_api::RecordType;
 
 use super::locate::Issues;
 use super::raw::{RawHealth, RawTtl};
-use super::types::{Health, Service, Ttl};
+use super::types::{Health, Member, Ttl};
 use super::values::{MAX_TTL, show};
 
 /// The shortest probe interval: faster is a load test, not a health check.
@@ -112,38 +112,47 @@ pub(super) fn ttl_floor(
 pub(super) type Owners = BTreeMap<(String, RecordType), String>;
 
 /// Two services on one record name and type would fight over it; a CNAME
-/// shares its name with no other record (RFC 1034 section 3.6.2).
+/// shares its name with no other record (RFC 1034 section 3.6.2). Every
+/// record of `service`'s group is checked, then all are owned.
 pub(super) fn one_owner(
     issues: &mut Issues<'_>,
     owners: &mut Owners,
-    svc: &Service,
-    at: Range<usize>,
+    service: &str,
+    records: &[(Member, Range<usize>)],
     field: &str,
 ) {
-    // Names are normalised already: lower case, trailing dot.
-    let clash = owners.iter().find(|((name, rtype), _)| {
-        *name == svc.record
-            && (*rtype == svc.rtype
-                || *rtype == RecordType::CNAME
-                || svc.rtype == RecordType::CNAME)
-    });
-    match clash {
-        Some(((_, rtype), other)) if *rtype == svc.rtype => {
-            let msg = format!(
-                "{} {} is also the record of service {other}: one service per record name and type",
-                svc.record, svc.rtype
-            );
-            issues.add(Some(at), format!("{field}.record"), msg);
+    let at_field = |i: usize| match records.len() {
+        1 => format!("{field}.record"),
+        _ => format!("{field}.records[{i}]"),
+    };
+    for (i, (m, at)) in records.iter().enumerate() {
+        // Names are normalised already: lower case, trailing dot.
+        let clash = owners.iter().find(|((name, rtype), _)| {
+            *name == m.name
+                && (*rtype == m.rtype
+                    || *rtype == RecordType::CNAME
+                    || m.rtype == RecordType::CNAME)
+        });
+        match clash {
+            Some(((_, rtype), other)) if *rtype == m.rtype => {
+                let msg = format!(
+                    "{m} is also the record of service {other}: one service per record name and type"
+                );
+                issues.add(Some(at.clone()), at_field(i), msg);
+            }
+            Some(((_, rtype), other)) => {
+                let msg = format!(
+                    "{} is also the {rtype} record of service {other}: a CNAME cannot share its name with another record",
+                    m.name
+                );
+                issues.add(Some(at.clone()), at_field(i), msg);
+            }
+            None => {}
         }
-        Some(((_, rtype), other)) => {
-            let msg = format!(
-                "{} is also the {rtype} record of service {other}: a CNAME cannot share its name with another record",
-                svc.record
-            );
-            issues.add(Some(at), format!("{field}.record"), msg);
-        }
-        None => {
-            owners.insert((svc.record.clone(), svc.rtype), svc.name.clone());
-        }
+    }
+    for (m, _) in records {
+        owners
+            .entry((m.name.clone(), m.rtype))
+            .or_insert_with(|| service.to_string());
     }
 }

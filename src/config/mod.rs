@@ -12,8 +12,8 @@ mod azure;
 mod compiled;
 mod embedded;
 mod fast;
-mod gradual;
 mod gcloud_provider;
+mod gradual;
 mod groups;
 mod limits;
 mod locate;
@@ -22,6 +22,7 @@ mod pools;
 mod probe;
 mod providers;
 mod raw;
+mod records;
 mod secret;
 mod service;
 mod source;
@@ -55,9 +56,9 @@ mod tests_fast;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
-mod tests_gradual;
-#[cfg(test)]
 mod tests_gcloud;
+#[cfg(test)]
+mod tests_gradual;
 #[cfg(test)]
 mod tests_groups;
 #[cfg(test)]
@@ -68,6 +69,8 @@ mod tests_notify;
 mod tests_peers;
 #[cfg(test)]
 mod tests_powerdns;
+#[cfg(test)]
+mod tests_records;
 #[cfg(test)]
 mod tests_topology;
 #[cfg(test)]

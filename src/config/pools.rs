@@ -1,6 +1,6 @@
 //! Validation of a service's pools and its propagation watch.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use super::values::endpoint_problem;
 pub(super) fn pools(
     issues: &mut Issues<'_>,
     raw: &[S<RawPool>],
-    rtype: RecordType,
+    records: &[Member],
     health: (&Health, Option<Range<usize>>),
     field: &str,
     service_span: Range<usize>,
@@ -39,7 +39,8 @@ pub(super) fn pools(
                 format!("duplicate pool name {name:?} in this service; pool names must be unique");
             issues.add(Some(pool.name.span()), format!("{pf}.name"), msg);
         }
-        let endpoints = endpoints(issues, pool, rtype, &pf, span.clone());
+        let values = values(issues, pool, records, &pf, span.clone());
+        let endpoints = probed(&values);
         let (min_healthy, min_span) = (health.0.min_healthy, health.1.clone());
         if !endpoints.is_empty() && min_healthy as usize > endpoints.len() {
             let msg = format!(
@@ -57,6 +58,7 @@ pub(super) fn pools(
             name: name.clone(),
             region: pool.region.get_ref().clone(),
             endpoints,
+            values,
             marker,
             alias: None,
         });
@@ -64,16 +66,82 @@ pub(super) fn pools(
     out
 }
 
-fn endpoints(
+/// What probes check: the addresses of both families, else the CNAME target.
+fn probed(values: &BTreeMap<RecordType, Vec<String>>) -> Vec<String> {
+    let get = |t: RecordType| values.get(&t).into_iter().flatten().cloned();
+    let addresses: Vec<String> = get(RecordType::A).chain(get(RecordType::AAAA)).collect();
+    if addresses.is_empty() {
+        get(RecordType::CNAME).collect()
+    } else {
+        addresses
+    }
+}
+
+/// The pool's values for each record type the service publishes: from
+/// `endpoints_v4`, `endpoints_v6` and `cname`, or from `endpoints` when
+/// the service publishes one type only.
+fn values(
     issues: &mut Issues<'_>,
     pool: &RawPool,
-    rtype: RecordType,
+    records: &[Member],
     pf: &str,
     span: Range<usize>,
+) -> BTreeMap<RecordType, Vec<String>> {
+    let types: BTreeSet<RecordType> = records.iter().map(|m| m.rtype).collect();
+    let mut out = BTreeMap::new();
+    if types.len() > 1
+        && let Some(list) = &pool.endpoints
+    {
+        let msg = "this service publishes several record types: give endpoints_v4, endpoints_v6 and cname instead of endpoints";
+        issues.add(Some(list.span()), format!("{pf}.endpoints"), msg);
+        return out;
+    }
+    for rtype in types {
+        let (key, given) = match rtype {
+            RecordType::A => ("endpoints_v4", pool.endpoints_v4.as_ref().map(list_of)),
+            RecordType::AAAA => ("endpoints_v6", pool.endpoints_v6.as_ref().map(list_of)),
+            RecordType::CNAME => (
+                "cname",
+                pool.cname.as_ref().map(|c| (c.span(), vec![c.clone()])),
+            ),
+        };
+        let (key, given) = match (given, &pool.endpoints) {
+            (Some(g), _) => (key, Some(g)),
+            (None, Some(list)) => ("endpoints", Some(list_of(list))),
+            (None, None) if records.len() == 1 => ("endpoints", None),
+            (None, None) => {
+                let need: Vec<String> = records
+                    .iter()
+                    .filter(|m| m.rtype == rtype)
+                    .map(Member::to_string)
+                    .collect();
+                let msg = format!("missing: the pool gives no {key} for {}", need.join(", "));
+                issues.add(Some(span.clone()), format!("{pf}.{key}"), msg);
+                continue;
+            }
+        };
+        out.insert(
+            rtype,
+            endpoints(issues, given, rtype, &format!("{pf}.{key}"), span.clone()),
+        );
+    }
+    out
+}
+
+fn list_of(list: &S<Vec<S<String>>>) -> (Range<usize>, Vec<S<String>>) {
+    (list.span(), list.get_ref().clone())
+}
+
+fn endpoints(
+    issues: &mut Issues<'_>,
+    given: Option<(Range<usize>, Vec<S<String>>)>,
+    rtype: RecordType,
+    field: &str,
+    span: Range<usize>,
 ) -> Vec<String> {
-    let field = format!("{pf}.endpoints");
-    let (at, list) = match &pool.endpoints {
-        Some(list) => (list.span(), list.get_ref().as_slice()),
+    let field = field.to_string();
+    let (at, list) = match &given {
+        Some((at, list)) => (at.clone(), list.as_slice()),
         None => (span, &[][..]),
     };
     if list.is_empty() {

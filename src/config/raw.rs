@@ -164,9 +164,12 @@ pub(super) struct RawService {
     pub name: S<String>,
     pub provider: S<String>,
     pub zone: S<String>,
-    pub record: S<String>,
+    /// The single-record form: `record` + `type` (else `records`).
+    pub record: Option<S<String>>,
     #[serde(rename = "type")]
-    pub rtype: S<String>,
+    pub rtype: Option<S<String>>,
+    /// A record group: several names and types that move together.
+    pub records: Option<S<Vec<S<RawMember>>>>,
     pub rto: S<String>,
     #[serde(default)]
     pub ttl: RawTtl,
@@ -234,6 +237,10 @@ pub(super) struct RawPool {
     pub endpoints: Option<S<Vec<S<String>>>>,
     pub marker: Option<S<RawMarker>>,
     pub alias: Option<S<RawAlias>>,
+    /// A record group's per-type values: A, AAAA, and a CNAME target.
+    pub endpoints_v4: Option<S<Vec<S<String>>>>,
+    pub endpoints_v6: Option<S<Vec<S<String>>>>,
+    pub cname: Option<S<String>>,
 }
 
 /// A Route 53 alias target as a pool's answer (`alias = { dns_name = ... }`).
@@ -244,6 +251,15 @@ pub(super) struct RawAlias {
     pub hosted_zone_id: S<String>,
     #[serde(default)]
     pub evaluate_target_health: bool,
+}
+
+/// One entry of a service's `records`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMember {
+    pub name: S<String>,
+    #[serde(rename = "type")]
+    pub rtype: S<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use rtoguard_provider_api::RecordType;
 use serde_spanned::Spanned;
 use toml::de::DeValue;
 
@@ -12,8 +11,7 @@ use super::locate::Issues;
 use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::tables::{as_table, elements, parse_section};
 use super::types::*;
-use super::values::{is_hostname, normalize_name};
-use super::{alias, fast, pools, probe};
+use super::{alias, fast, pools, probe, records};
 
 /// What the services are checked against: the providers declared (even
 /// broken ones), their TTL floors, and how many vantages probe.
@@ -45,9 +43,9 @@ pub(super) fn services(
         }
         let probe_value = as_table(item).and_then(|t| t.get("probe"));
         let field = format!("services[{name}]");
-        let record_at = raw.record.span();
-        if let Some(service) = service(issues, root, raw, probe_value, known, &field, item.span()) {
-            limits::one_owner(issues, &mut owners, &service, record_at, &field);
+        let service = service(issues, root, raw, probe_value, known, &field, item.span());
+        if let Some((service, owned)) = service {
+            limits::one_owner(issues, &mut owners, &service.name, &owned, &field);
             out.push(service);
         }
     }
@@ -62,7 +60,7 @@ fn service(
     known: &Known<'_>,
     field: &str,
     span: std::ops::Range<usize>,
-) -> Option<Service> {
+) -> Option<(Service, records::Placed)> {
     if raw.name.get_ref().trim().is_empty() {
         issues.add(
             Some(raw.name.span()),
@@ -71,8 +69,12 @@ fn service(
         );
     }
     provider_ref(issues, &raw.provider, known.declared, field);
-    let rtype = record_type(issues, &raw.rtype, field);
-    let (zone, record) = names(issues, &raw.zone, &raw.record, field);
+    let (zone, members) = records::members(issues, &raw, field, span.clone());
+    let members = members?;
+    let records: Vec<Member> = members.iter().map(|(m, _)| m.clone()).collect();
+    // A group holds at least one record (see `records`).
+    let first = records.first()?.clone();
+    let record = first.name.clone();
     let rto_field = format!("{field}.rto");
     let rto = issues.duration(
         &Some(raw.rto.clone()),
@@ -103,7 +105,7 @@ fn service(
     let pools = pools::pools(
         issues,
         &raw.pools,
-        rtype?,
+        &records,
         (&health, raw.health.min_healthy.as_ref().map(Spanned::span)),
         field,
         span,
@@ -112,17 +114,18 @@ fn service(
     let kind = floor.map(|f| f.kind);
     for (pool, target) in pools
         .iter_mut()
-        .zip(alias::targets(issues, &raw.pools, rtype?, kind, field))
+        .zip(alias::targets(issues, &raw.pools, &records, kind, field))
     {
         pool.alias = target;
     }
     let propagation = pools::propagation(issues, &raw.propagation, field);
-    Some(Service {
+    let service = Service {
         name: raw.name.into_inner(),
         provider: raw.provider.into_inner(),
         zone,
         record,
-        rtype: rtype?,
+        rtype: first.rtype,
+        records,
         rto,
         ttl,
         failback,
@@ -131,7 +134,8 @@ fn service(
         damping,
         pools,
         propagation,
-    })
+    };
+    Some((service, members))
 }
 
 fn provider_ref(
@@ -151,42 +155,6 @@ fn provider_ref(
     };
     let msg = format!("unknown provider {:?}; {known}", provider.get_ref());
     issues.add(Some(provider.span()), format!("{field}.provider"), msg);
-}
-
-fn record_type(issues: &mut Issues<'_>, rtype: &S<String>, field: &str) -> Option<RecordType> {
-    rtype
-        .get_ref()
-        .parse::<RecordType>()
-        .map_err(|e| issues.add(Some(rtype.span()), format!("{field}.type"), e))
-        .ok()
-}
-
-/// The zone and record, absolute and lower-case; the record must be in the zone.
-fn names(
-    issues: &mut Issues<'_>,
-    zone: &S<String>,
-    record: &S<String>,
-    field: &str,
-) -> (String, String) {
-    for (value, key) in [(zone, "zone"), (record, "record")] {
-        if !is_hostname(value.get_ref()) {
-            let msg = format!(
-                "{:?} is not a DNS name: write e.g. \"example.com.\"",
-                value.get_ref()
-            );
-            issues.add(Some(value.span()), format!("{field}.{key}"), msg);
-        }
-    }
-    let (z, r) = (
-        normalize_name(zone.get_ref()),
-        normalize_name(record.get_ref()),
-    );
-    if r != z && !r.ends_with(&format!(".{z}")) {
-        let msg =
-            format!("{r} is outside its zone {z}; the record must be the zone or a name under it");
-        issues.add(Some(record.span()), format!("{field}.record"), msg);
-    }
-    (z, r)
 }
 
 fn ttl(issues: &mut Issues<'_>, raw: &RawTtl, field: &str) -> Ttl {

@@ -163,12 +163,15 @@ fn provider(kind: &ProviderKind) -> String {
 fn service(out: &mut String, s: &Service, cfg: &Config) {
     let vantages = cfg.vantages();
     let (t, h, d, f) = (&s.ttl, &s.health, &s.damping, &s.failback);
+    // One record: `A checkout.example.com.`; a group: every name and type.
+    let records = match s.records.len() {
+        1 => format!("{} {}", s.rtype, s.record),
+        _ => s.records_label(),
+    };
     let _ = writeln!(
         out,
-        "  {} {} {} in {} via {}, rto {}",
+        "  {} {records} in {} via {}, rto {}",
         s.name,
-        s.rtype,
-        s.record,
         s.zone,
         s.provider,
         show(s.rto)
@@ -271,7 +274,16 @@ fn pool(out: &mut String, p: &Pool) {
         Some(Marker::Body(b)) => format!(", marker body {b:?}"),
         None => String::new(),
     };
-    let endpoints = p.endpoints.join(", ");
+    // A pool publishing several types shows each type's values.
+    let endpoints = match p.values.len() {
+        0 | 1 => p.endpoints.join(", "),
+        _ => p
+            .values
+            .iter()
+            .map(|(t, v)| format!("{t} {}", v.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
     let alias = p
         .alias
         .as_ref()

@@ -250,9 +250,15 @@ pub struct Service {
     pub provider: String,
     /// Absolute, lower-case.
     pub zone: String,
-    /// Absolute, lower-case.
+    /// Absolute, lower-case: the first record of [`Service::records`]
+    /// (the name the service is known by in messages and probes).
     pub record: String,
+    /// The type of the first record of [`Service::records`].
     pub rtype: RecordType,
+    /// Every record the service publishes, in the order written: a group
+    /// of one for the single-record form (`record` + `type`). A flip
+    /// changes all of them.
+    pub records: Vec<Member>,
     pub rto: Duration,
     pub ttl: Ttl,
     pub failback: Failback,
@@ -268,6 +274,19 @@ impl Service {
     /// The pool with this name.
     pub fn pool(&self, name: &str) -> Option<&Pool> {
         self.pools.iter().find(|p| p.name == name)
+    }
+
+    /// The service's records as `status` names them: the record's name for
+    /// a single record, else every record's name and type.
+    pub fn records_label(&self) -> String {
+        match self.records.as_slice() {
+            [_] | [] => self.record.clone(),
+            many => many
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
     }
 
     /// How many vantages must agree a pool is down: the configured quorum,
@@ -371,12 +390,38 @@ pub enum ProbeKind {
 pub struct Pool {
     pub name: String,
     pub region: String,
-    /// Normalised with `rtoguard_provider_api::normalize_value`.
+    /// What probes check: the pool's IPv4 and IPv6 addresses, or its CNAME
+    /// target when it publishes no address. Normalised with
+    /// `rtoguard_provider_api::normalize_value`.
     pub endpoints: Vec<String>,
+    /// What the pool publishes for each record type of the service.
+    pub values: BTreeMap<RecordType, Vec<String>>,
     pub marker: Option<Marker>,
     /// Route 53: the pool is served as an alias to this target (a load
     /// balancer); `endpoints` are then the addresses probed.
     pub alias: Option<rtoguard_provider_api::AliasTarget>,
+}
+
+impl Pool {
+    /// The values this pool publishes in records of `rtype` (empty when
+    /// it gives none).
+    pub fn values_for(&self, rtype: RecordType) -> &[String] {
+        self.values.get(&rtype).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// One record of a service (a member of its record group).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Absolute, lower-case.
+    pub name: String,
+    pub rtype: RecordType,
+}
+
+impl std::fmt::Display for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name, self.rtype)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

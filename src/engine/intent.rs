@@ -20,6 +20,13 @@ pub struct IntentRecord<'a> {
     pub intent: &'a Intent,
     /// Whose votes stand behind the call, when a quorum or a vantage decided it.
     pub behind: Option<Behind>,
+    /// Every record the change covers (the service's records).
+    pub records: Vec<String>,
+}
+
+/// The records of `svc` as an intent names them (`name TYPE`).
+pub fn records_of(svc: &crate::config::Service) -> Vec<String> {
+    svc.records.iter().map(ToString::to_string).collect()
 }
 
 /// Journal the intent; an error means: do not call the provider.
@@ -32,7 +39,7 @@ pub fn journal_intent(journal: &Journal, r: IntentRecord<'_>) -> Result<i64, Int
         incident: r.incident,
         actor: r.actor,
     };
-    Ok(journal.open_intent(src, r.intent, r.behind)?)
+    Ok(journal.open_intent_for(src, r.intent, r.behind, r.records)?)
 }
 
 /// Close an intent with its outcome; a failure is logged (the intent

@@ -12,13 +12,15 @@ pub mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtoguard_provider_api::{Change, Provider, ProviderError, Receipt, RecordSet, SyncState};
+use rtoguard_provider_api::{
+    Change, ChangeSet, Provider, ProviderError, Receipt, RecordSet, SyncState,
+};
 
 use crate::config::Service;
-use crate::plan::classify;
+use crate::plan::{classify, classify_record, group};
 
-pub use change::{Prepared, flip_change, ttl_change, weights_change};
-pub use intent::{IntentError, IntentRecord, close_intent, journal_intent};
+pub use change::{Prepared, flip_change, from_or_to, read, ttl_change, weights_change};
+pub use intent::{IntentError, IntentRecord, close_intent, journal_intent, records_of};
 
 /// Wall-clock milestones of one applied change.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -70,24 +72,25 @@ pub struct Quiet;
 
 impl Progress for Quiet {}
 
-/// Apply `change` to `svc`'s zone and wait up to `sync_timeout` for it to
-/// be in sync. After a retryable error or a lost compare-and-set, re-read:
+/// Apply the group change `change` to `svc`'s zone (as one provider
+/// change where the provider can, else record by record in order) and wait
+/// up to `sync_timeout` for it to be in sync. After a retryable error or a lost compare-and-set, re-read:
 /// if what `change` wanted is served, it was made (by another writer when
 /// the provider refused ours as a conflict).
 pub async fn apply(
     svc: &Service,
     p: &Arc<dyn Provider>,
-    change: &Change,
+    change: &ChangeSet,
     sync_timeout: Duration,
     progress: &dyn Progress,
 ) -> Result<Outcome, ProviderError> {
-    match p.apply(&svc.zone, change).await {
+    match p.apply_all(&svc.zone, change).await {
         Ok(receipt) => {
             let accepted_ms = crate::journal::now_ms();
             progress.applied(&receipt);
             crate::test_hooks::pause_after_apply().await;
             let in_sync_ms = match p
-                .wait_in_sync(&svc.zone, change, &receipt, sync_timeout)
+                .wait_in_sync_all(&svc.zone, change, &receipt, sync_timeout)
                 .await
             {
                 Ok(SyncState::InSync) => {
@@ -111,7 +114,7 @@ pub async fn apply(
         }
         Err(e) if matches!(e, ProviderError::Conflict { .. }) || e.is_retryable() => {
             let conflict = matches!(e, ProviderError::Conflict { .. });
-            let now = p.read(&svc.zone, &svc.record, svc.rtype).await?;
+            let now = read(svc, p).await?;
             let at = crate::journal::now_ms();
             if !served(svc, change, &now) {
                 return Err(e);
@@ -131,22 +134,38 @@ pub async fn apply(
     }
 }
 
-/// Whether what `change` wanted is what `now` serves: the same records, or
-/// (for a flip) the same target pool, whatever TTL its writer chose.
-pub fn served(svc: &Service, change: &Change, now: &[RecordSet]) -> bool {
+/// Whether what every change of `set` wanted is what `now` serves.
+pub fn served(svc: &Service, set: &ChangeSet, now: &[RecordSet]) -> bool {
+    set.changes().iter().all(|c| served_record(svc, c, now))
+}
+
+/// Whether what `change` wanted is what `now` serves for its record: the
+/// same sets, or (for a flip) the same target pool, whatever TTL its
+/// writer chose.
+fn served_record(svc: &Service, change: &Change, now: &[RecordSet]) -> bool {
     use rtoguard_provider_api::sorted;
-    if sorted(now) == sorted(change.desired()) {
+    let m = crate::config::Member {
+        name: change.name().to_string(),
+        rtype: change.rtype(),
+    };
+    let now = group::sets_of(&m, now);
+    if sorted(&now) == sorted(change.desired()) {
         return true;
     }
-    let to = classify(svc, change.desired());
-    let from = classify(svc, change.expected());
-    to.pool().is_some() && to.pool() != from.pool() && classify(svc, now).pool() == to.pool()
+    let to = classify_record(svc, m.rtype, change.desired());
+    let from = classify_record(svc, m.rtype, change.expected());
+    to.pool().is_some()
+        && to.pool() != from.pool()
+        && classify_record(svc, m.rtype, &now).pool() == to.pool()
 }
 
 /// Whether `to` is the pool served by `sets`.
 pub fn serves(svc: &Service, sets: &[RecordSet], to: &str) -> bool {
     classify(svc, sets).pool() == Some(to)
 }
+
+#[cfg(test)]
+mod tests_group;
 
 #[cfg(test)]
 mod tests {
@@ -160,15 +179,17 @@ mod tests {
         vec![RecordSet::new(NAME, RecordType::A, ttl, [ip])]
     }
 
-    fn flip(ttl: u32) -> Change {
+    fn flip(ttl: u32) -> ChangeSet {
         // Fixed, valid records: building the change cannot fail.
-        Change::new(
-            NAME,
-            RecordType::A,
-            set("127.0.0.2", 300),
-            set("127.0.0.3", ttl),
+        ChangeSet::one(
+            Change::new(
+                NAME,
+                RecordType::A,
+                set("127.0.0.2", 300),
+                set("127.0.0.3", ttl),
+            )
+            .expect("a valid change"),
         )
-        .expect("a valid change")
     }
 
     #[test]
@@ -199,13 +220,15 @@ mod tests {
     #[test]
     fn a_ttl_change_is_served_only_at_its_ttl() {
         let svc = crate::test_support::service();
-        let ttl = Change::new(
-            NAME,
-            RecordType::A,
-            set("127.0.0.2", 300),
-            set("127.0.0.2", 30),
-        )
-        .expect("a valid change");
+        let ttl = ChangeSet::one(
+            Change::new(
+                NAME,
+                RecordType::A,
+                set("127.0.0.2", 300),
+                set("127.0.0.2", 30),
+            )
+            .expect("a valid change"),
+        );
         assert!(served(&svc, &ttl, &set("127.0.0.2", 30)));
         assert!(!served(&svc, &ttl, &set("127.0.0.2", 300)));
     }

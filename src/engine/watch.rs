@@ -59,11 +59,7 @@ pub fn spec_from_config(cfg: &Config, svc: &Service, mv: &Move<'_>) -> WatchSpec
 
 /// The watch spec for a move of `svc`.
 pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchSpec {
-    let rtype = match svc.rtype {
-        rtoguard_provider_api::RecordType::A => hickory_proto::rr::RecordType::A,
-        rtoguard_provider_api::RecordType::AAAA => hickory_proto::rr::RecordType::AAAA,
-        rtoguard_provider_api::RecordType::CNAME => hickory_proto::rr::RecordType::CNAME,
-    };
+    let rtype = wire_type(svc.rtype);
     let server = |n: &crate::config::NamedServer| Server {
         name: n.name.clone(),
         addr: n.address,
@@ -96,7 +92,9 @@ pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchS
     WatchSpec {
         name: svc.record.clone(),
         rtype,
-        expected: target.map(|t| t.endpoints.clone()).unwrap_or_default(),
+        expected: target
+            .map(|t| t.values_for(svc.rtype).to_vec())
+            .unwrap_or_default(),
         zone: svc.zone.clone(),
         authoritatives,
         resolvers: p.resolvers.iter().map(server).collect(),
@@ -111,16 +109,44 @@ pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchS
     }
 }
 
-/// Run a watch in the background and send its outcome to `done`.
+/// The watch specs for a move of every record of `svc`: the first
+/// record's ([`spec`], with the client check), then one per other record,
+/// expecting the target pool's values for its type.
+pub fn specs(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> Vec<WatchSpec> {
+    let first = spec(svc, primary, mv);
+    let target = svc.pool(mv.to);
+    let mut out = vec![first.clone()];
+    for m in svc.records.iter().skip(1) {
+        let mut s = first.clone();
+        s.name = m.name.clone();
+        s.rtype = wire_type(m.rtype);
+        s.expected = target
+            .map(|t| t.values_for(m.rtype).to_vec())
+            .unwrap_or_default();
+        s.client = None;
+        out.push(s);
+    }
+    out
+}
+
+fn wire_type(t: rtoguard_provider_api::RecordType) -> hickory_proto::rr::RecordType {
+    match t {
+        rtoguard_provider_api::RecordType::A => hickory_proto::rr::RecordType::A,
+        rtoguard_provider_api::RecordType::AAAA => hickory_proto::rr::RecordType::AAAA,
+        rtoguard_provider_api::RecordType::CNAME => hickory_proto::rr::RecordType::CNAME,
+    }
+}
+
+/// Run a watch of every record in the background and send its outcome to `done`.
 pub fn spawn<T: Send + 'static>(
-    spec: WatchSpec,
+    spec: Vec<WatchSpec>,
     cancel: CancellationToken,
     done: mpsc::Sender<T>,
     wrap: impl FnOnce(propagation::WatchOutcome) -> T + Send + 'static,
 ) {
     tokio::spawn(async move {
         crate::test_hooks::watch_delay().await;
-        let outcome = propagation::watch(spec, cancel, None).await;
+        let outcome = propagation::watch_group(spec, cancel, None).await;
         let _ = done.send(wrap(outcome)).await;
     });
 }

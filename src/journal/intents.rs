@@ -25,6 +25,17 @@ impl Journal {
         intent: &crate::controller::Intent,
         behind: Option<Behind>,
     ) -> Result<i64, JournalError> {
+        self.open_intent_for(src, intent, behind, Vec::new())
+    }
+
+    /// [`Journal::open_intent`] naming every record the change covers.
+    pub fn open_intent_for(
+        &self,
+        src: Source<'_>,
+        intent: &crate::controller::Intent,
+        behind: Option<Behind>,
+        records: Vec<String>,
+    ) -> Result<i64, JournalError> {
         let payload = serde_json::to_string(intent).map_err(|e| JournalError::Encode {
             path: self.path.clone(),
             source: e,
@@ -32,6 +43,7 @@ impl Journal {
         let event = Event::Intent {
             intent: intent.clone(),
             behind,
+            records,
         };
         let seq = self.record(src, &event)?;
         self.with(|c| {

@@ -56,6 +56,10 @@ pub enum Event {
         intent: Intent,
         /// Whose votes made the active pool's health what it is.
         behind: Option<Behind>,
+        /// Every record the change covers (`name TYPE`), in the order they
+        /// are changed: a change stopped half-way is resumed from these.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        records: Vec<String>,
     },
     /// An intent's outcome.
     IntentClosed {
@@ -227,10 +231,10 @@ pub struct Diff {
 
 impl Diff {
     /// The diff of `change` (when it is ours) and the error, if any.
-    pub fn of(change: Option<&rtoguard_provider_api::Change>, error: Option<String>) -> Self {
+    pub fn of(change: Option<&rtoguard_provider_api::ChangeSet>, error: Option<String>) -> Self {
         Diff {
-            expected: change.map(|c| c.expected().to_vec()),
-            desired: change.map(|c| c.desired().to_vec()),
+            expected: change.map(|c| c.expected()),
+            desired: change.map(|c| c.desired()),
             error,
         }
     }

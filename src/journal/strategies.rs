@@ -332,8 +332,11 @@ pub(super) fn event() -> impl Strategy<Value = Event> {
                 }
             ),
         (name(), command()).prop_map(|(actor, command)| Event::Command { actor, command }),
-        (intent(), proptest::option::of(behind()))
-            .prop_map(|(intent, behind)| Event::Intent { intent, behind }),
+        (intent(), proptest::option::of(behind())).prop_map(|(intent, behind)| Event::Intent {
+            intent,
+            behind,
+            records: Vec::new(),
+        }),
         (any::<i64>(), outcome(), words()).prop_map(|(intent, outcome, note)| {
             Event::IntentClosed {
                 intent,

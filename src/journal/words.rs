@@ -22,6 +22,11 @@ impl Display for Event {
                 pool, health, was, ..
             } => write!(f, "pool {pool} is {health} (was {was})"),
             Event::Command { actor, command } => write!(f, "{actor} asked: {command}"),
+            Event::Intent {
+                intent, records, ..
+            } if records.len() > 1 => {
+                write!(f, "about to {} ({})", about(intent), records.join(", "))
+            }
             Event::Intent { intent, .. } => write!(f, "about to {}", about(intent)),
             Event::IntentClosed {
                 intent,

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rtoguard_provider_api::{
-    Capabilities, Change, Provider, ProviderError, Receipt, RecordSet, RecordType, SyncState,
+    Capabilities, Change, ChangeSet, Provider, ProviderError, Receipt, RecordSet, RecordType,
+    SyncState,
 };
 use tokio::time::Instant;
 
@@ -87,6 +88,29 @@ impl Provider for Metered {
         let started = Instant::now();
         let r = self.inner.apply(zone, change).await;
         self.record("apply", started, &r);
+        r
+    }
+
+    async fn apply_all(&self, zone: &str, set: &ChangeSet) -> Result<Receipt, ProviderError> {
+        let started = Instant::now();
+        let r = self.inner.apply_all(zone, set).await;
+        self.record("apply", started, &r);
+        r
+    }
+
+    async fn wait_in_sync_all(
+        &self,
+        zone: &str,
+        set: &ChangeSet,
+        receipt: &Receipt,
+        timeout: Duration,
+    ) -> Result<SyncState, ProviderError> {
+        let started = Instant::now();
+        let r = self
+            .inner
+            .wait_in_sync_all(zone, set, receipt, timeout)
+            .await;
+        self.record("wait_in_sync", started, &r);
         r
     }
 

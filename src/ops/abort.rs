@@ -2,8 +2,6 @@
 //! TTL back, and a move that stops unfinished is journaled and its
 //! incident closed.
 
-use rtoguard_provider_api::{Change, RecordSet};
-
 use super::OpError;
 use super::context::Run;
 use crate::journal::Event;
@@ -43,9 +41,9 @@ impl Run<'_, '_> {
                 when: "while draining".into(),
             };
         };
-        let state = change.expected().to_vec();
-        let restored: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(old_ttl)).collect();
-        let when = match Change::new(&svc.record, svc.rtype, state, restored) {
+        let state = change.expected();
+        let restored = crate::plan::group::at_ttl(&state, old_ttl);
+        let when = match crate::plan::group::changes(svc, &state, &restored) {
             Ok(c) => match self.apply(&c, &format!("TTL restored to {old_ttl}s")).await {
                 Ok(_) => format!("while draining: records unchanged, TTL restored to {old_ttl}s"),
                 Err(e) => {

@@ -1,7 +1,7 @@
 //! One change of a manual move, carried out by the move engine: its
 //! intent journaled first, its steps shown, its result journaled.
 
-use rtoguard_provider_api::{Change, ProviderError, Receipt};
+use rtoguard_provider_api::{ChangeSet, ProviderError, Receipt};
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -18,7 +18,7 @@ impl Run<'_, '_> {
     /// accepted it and reported it in sync. A change found served after a
     /// lost compare-and-set or a retryable error is success; one made by
     /// another writer says so. Returns when the provider accepted it.
-    pub(super) async fn apply(&self, change: &Change, done: &str) -> Result<Instant, OpError> {
+    pub(super) async fn apply(&self, change: &ChangeSet, done: &str) -> Result<Instant, OpError> {
         let (svc, p, out) = (self.cx.service, &self.cx.provider, self.cx.out);
         let call = ProviderCall::from(&self.intent_kind(change));
         let intent = self.open_intent(change)?;
@@ -87,21 +87,30 @@ impl Run<'_, '_> {
     }
 
     /// What a change does, in the daemon controller's own type.
-    fn intent_kind(&self, change: &Change) -> IntentKind {
+    fn intent_kind(&self, change: &ChangeSet) -> IntentKind {
         let svc = self.cx.service;
-        let ttl_only = change
-            .expected()
+        let (expected, desired) = (change.expected(), change.desired());
+        let ttl_only = expected
             .iter()
             .map(|s| &s.values)
-            .eq(change.desired().iter().map(|s| &s.values))
-            && !change.expected().is_empty();
+            .eq(desired.iter().map(|s| &s.values))
+            && !expected.is_empty();
         if ttl_only {
             IntentKind::SetTtl {
-                ttl: change.desired().first().map_or(0, |s| s.ttl),
+                ttl: desired.first().map_or(0, |s| s.ttl),
             }
         } else {
-            let from = crate::plan::classify(svc, change.expected());
-            let to = crate::plan::classify(svc, change.desired());
+            // Judged on the first record changed: a group change resumed
+            // half-way holds only the records still to change.
+            let each = |sets: &[_]| match change.changes().first() {
+                Some(c) => crate::plan::classify_record(
+                    svc,
+                    c.rtype(),
+                    &crate::plan::group::sets_of(&member(c), sets),
+                ),
+                None => crate::plan::Active::Empty,
+            };
+            let (from, to) = (each(&expected), each(&desired));
             IntentKind::Flip {
                 from: from.pool().map(str::to_string),
                 to: to.pool().unwrap_or_default().to_string(),
@@ -110,7 +119,7 @@ impl Run<'_, '_> {
     }
 
     /// The intent of a change, journaled before the provider is called.
-    fn open_intent(&self, change: &Change) -> Result<Option<i64>, OpError> {
+    fn open_intent(&self, change: &ChangeSet) -> Result<Option<i64>, OpError> {
         let Some(j) = self.cx.journal else {
             return Ok(None);
         };
@@ -129,6 +138,7 @@ impl Run<'_, '_> {
             actor: self.cx.actor,
             intent: &intent,
             behind: None,
+            records: engine::records_of(svc),
         };
         match engine::journal_intent(j, record) {
             Ok(id) => Ok(Some(id)),
@@ -190,5 +200,13 @@ impl engine::Progress for Shown<'_> {
                 json!({ "error": e.to_string() }),
             ),
         }
+    }
+}
+
+/// The record a change is about.
+fn member(c: &rtoguard_provider_api::Change) -> crate::config::Member {
+    crate::config::Member {
+        name: c.name().to_string(),
+        rtype: c.rtype(),
     }
 }

@@ -30,7 +30,7 @@ where
     F: AsyncFnOnce(&Pool) -> Result<(), String>,
 {
     let svc = cx.service;
-    let current = cx.provider.read(&svc.zone, &svc.record, svc.rtype).await?;
+    let current = crate::engine::read(svc, &cx.provider).await?;
     let mut plan = plan::build(
         plan::Request {
             service: svc,

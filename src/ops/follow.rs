@@ -1,7 +1,7 @@
 //! After a manual flip: time its propagation (with live progress), then
 //! journal the outcome and save the move's RTO report.
 
-use rtoguard_provider_api::Change;
+use rtoguard_provider_api::ChangeSet;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,7 +27,7 @@ pub struct Watching {
 pub(super) fn start(
     run: &Run<'_, '_>,
     plan: &Plan,
-    change: &Change,
+    change: &ChangeSet,
     accepted: Instant,
 ) -> Watching {
     let cx = run.cx;
@@ -39,7 +39,7 @@ pub(super) fn start(
         start: cx.out.start(),
         changed_at: Some(accepted),
     };
-    let spec = crate::engine::watch::spec(cx.service, cx.primary, &mv);
+    let spec = crate::engine::watch::specs(cx.service, cx.primary, &mv);
     let (progress, render) = if cx.out.is_json() {
         (None, None)
     } else {
@@ -47,7 +47,7 @@ pub(super) fn start(
         (Some(tx), Some(render(rx, cx.out.clone())))
     };
     let cancel = CancellationToken::new();
-    let handle = tokio::spawn(propagation::watch(spec, cancel.clone(), progress));
+    let handle = tokio::spawn(propagation::watch_group(spec, cancel.clone(), progress));
     Watching {
         handle,
         render,

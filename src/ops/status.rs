@@ -40,7 +40,7 @@ pub async fn status(
         let mut st = ServiceStatus {
             service: svc.name.clone(),
             provider: svc.provider.clone(),
-            record: svc.record.clone(),
+            record: svc.records_label(),
             rtype: svc.rtype.to_string(),
             active: None,
             ttl: None,
@@ -83,7 +83,7 @@ async fn read_once(
             .get(cfg, &svc.provider)
             .await
             .map_err(|e| e.to_string())?;
-        p.read(&svc.zone, &svc.record, svc.rtype)
+        crate::engine::read(svc, &p)
             .await
             .map_err(|e| e.to_string())
     };

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use rtoguard_provider_api::RecordSet;
+use rtoguard_provider_api::{RecordSet, RecordType};
 use serde::Serialize;
 
 use crate::config::Service;
@@ -42,9 +42,43 @@ impl Active {
     }
 }
 
-/// Classify what is served: weighted sets by the pools that have weight,
-/// plain sets by which pools' endpoints make up the values.
+/// Classify what a service's records serve: each record on its own (see
+/// [`classify_record`]); the group serves a pool when every record does.
+/// Records that disagree (a group change stopped half-way) are `Mixed`.
 pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
+    let each: Vec<Active> = svc
+        .records
+        .iter()
+        .map(|m| classify_record(svc, m.rtype, &super::group::sets_of(m, sets)))
+        .collect();
+    let Some(first) = each.first() else {
+        return Active::Empty;
+    };
+    if each.iter().all(|a| a == first) {
+        return first.clone();
+    }
+    if each.contains(&Active::None) {
+        return Active::None;
+    }
+    let mut pools: Vec<String> = Vec::new();
+    for a in &each {
+        let names = match a {
+            Active::Pool(p) => std::slice::from_ref(p),
+            Active::Mixed(ps) => ps.as_slice(),
+            _ => &[],
+        };
+        for n in names {
+            if !pools.contains(n) {
+                pools.push(n.clone());
+            }
+        }
+    }
+    Active::Mixed(pools)
+}
+
+/// Classify one record's sets (of type `rtype`): weighted sets by the pools
+/// that have weight, plain sets by which pools' values make them up.
+pub fn classify_record(svc: &Service, rtype: RecordType, sets: &[RecordSet]) -> Active {
     let serving: Vec<&RecordSet> = sets.iter().filter(|s| s.serves()).collect();
     if serving.is_empty() {
         return Active::Empty;
@@ -56,9 +90,12 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
         .iter()
         .flat_map(|s| s.values.iter().map(String::as_str))
         .collect();
+    let of = |p: &'_ crate::config::Pool| -> BTreeSet<String> {
+        p.values_for(rtype).iter().cloned().collect()
+    };
     let exact = svc.pools.iter().find(|p| {
-        let e: BTreeSet<&str> = p.endpoints.iter().map(String::as_str).collect();
-        e == values
+        let e = of(p);
+        e.len() == values.len() && values.iter().all(|v| e.contains(*v))
     });
     if let Some(p) = exact {
         return Active::Pool(p.name.clone());
@@ -66,12 +103,12 @@ pub fn classify(svc: &Service, sets: &[RecordSet]) -> Active {
     let touched: Vec<String> = svc
         .pools
         .iter()
-        .filter(|p| p.endpoints.iter().any(|e| values.contains(e.as_str())))
+        .filter(|p| of(p).iter().any(|e| values.contains(e.as_str())))
         .map(|p| p.name.clone())
         .collect();
     let covered = values
         .iter()
-        .all(|v| svc.pools.iter().any(|p| p.endpoints.iter().any(|e| e == v)));
+        .all(|v| svc.pools.iter().any(|p| of(p).contains(*v)));
     match (touched.len(), covered) {
         // A subset of one pool's endpoints: that pool, partly.
         (1, true) => Active::Pool(touched[0].clone()),

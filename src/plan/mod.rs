@@ -9,17 +9,18 @@
 //! other way round).
 
 mod active;
+pub mod group;
 pub mod weights;
 
 use std::fmt;
 use std::time::Duration;
 
-use rtoguard_provider_api::{Capabilities, Change, ProviderError, RecordSet};
+use rtoguard_provider_api::{Capabilities, ChangeSet, ProviderError, RecordSet};
 use serde::Serialize;
 
-pub use active::{Active, classify};
+pub use active::{Active, classify, classify_record};
 
-use crate::config::{Pool, Service};
+use crate::config::{Member, Pool, Service};
 
 /// Why a plan cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +43,7 @@ pub enum Step {
     SetTtl {
         ttl: u32,
         why: String,
-        change: Change,
+        change: ChangeSet,
     },
     /// Wait for caches to let go of answers published with `ttl` seconds.
     Drain {
@@ -51,7 +52,7 @@ pub enum Step {
         wait: Duration,
     },
     /// Replace what is served with the target pool.
-    Flip { change: Change },
+    Flip { change: ChangeSet },
     /// Wait before restoring the normal TTL.
     Settle {
         #[serde(with = "secs")]
@@ -150,7 +151,7 @@ pub fn build(
         (_, Some(t)) => t,
     };
     let desired = desired_for(svc, caps, &state, target, flip_ttl);
-    let change = Change::new(&svc.record, svc.rtype, state.clone(), desired.clone())?;
+    let change = group::changes(svc, &state, &desired)?;
     steps.push(Step::Flip { change });
     state = desired;
     if flip_ttl != normal {
@@ -181,8 +182,8 @@ fn push_ttl(
     ttl: u32,
     why: &str,
 ) -> Result<(), PlanError> {
-    let desired: Vec<RecordSet> = state.iter().cloned().map(|s| s.with_ttl(ttl)).collect();
-    let change = Change::new(&svc.record, svc.rtype, state.clone(), desired.clone())?;
+    let desired = group::at_ttl(state, ttl);
+    let change = group::changes(svc, state, &desired)?;
     steps.push(Step::SetTtl {
         ttl,
         why: why.to_string(),
@@ -192,13 +193,15 @@ fn push_ttl(
     Ok(())
 }
 
-/// What the provider should serve when `target` is the active pool.
+/// What the provider should serve, record by record, when `target` is
+/// the active pool.
 ///
 /// Weighted providers keep one record set per pool (set id = pool name):
 /// the target gets weight 100 and every other pool 0, values refreshed from
 /// the config; a pool without its set gets one (a fresh zone gets one per
-/// pool). Without weights the record values are the target's endpoints.
-/// An alias pool's set is an alias to its target instead of values.
+/// pool). Without weights a record's values are the target's values for
+/// its type. An alias pool's set is an alias to its target instead of
+/// values.
 pub fn desired_for(
     svc: &Service,
     caps: &Capabilities,
@@ -206,12 +209,26 @@ pub fn desired_for(
     target: &Pool,
     ttl: u32,
 ) -> Vec<RecordSet> {
+    svc.records
+        .iter()
+        .flat_map(|m| desired_record(m, caps, &group::sets_of(m, current), svc, target, ttl))
+        .collect()
+}
+
+fn desired_record(
+    m: &Member,
+    caps: &Capabilities,
+    current: &[RecordSet],
+    svc: &Service,
+    target: &Pool,
+    ttl: u32,
+) -> Vec<RecordSet> {
     let weighted =
         caps.weighted && (current.is_empty() || current.iter().any(|s| s.set_id.is_some()));
     if !weighted {
-        return vec![weights::plain(svc, target, ttl)];
+        return vec![weights::plain(m, target, ttl)];
     }
-    weights::weighted(svc, current, &[(target.name.as_str(), 100)], ttl)
+    weights::weighted_record(svc, m, current, &[(target.name.as_str(), 100)], ttl)
 }
 
 impl fmt::Display for Plan {
@@ -252,11 +269,24 @@ impl fmt::Display for Plan {
     }
 }
 
-fn indent(c: &Change) -> String {
-    c.to_string()
-        .lines()
-        .skip(1)
-        .map(|l| format!("     {l}\n"))
+/// The changes under a step: each record's sets, under its name and type
+/// when the step changes several records.
+fn indent(set: &ChangeSet) -> String {
+    let many = set.changes().len() > 1;
+    set.changes()
+        .iter()
+        .map(|c| {
+            let body: String = c
+                .to_string()
+                .lines()
+                .skip(1)
+                .map(|l| format!("     {l}\n"))
+                .collect();
+            match many {
+                true => format!("     {} {}\n{body}", c.name(), c.rtype()),
+                false => body,
+            }
+        })
         .collect()
 }
 

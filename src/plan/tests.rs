@@ -85,7 +85,7 @@ fn planned_move_lowers_drains_flips_and_restores() {
     let Step::Flip { change } = &plan.steps[2] else {
         panic!()
     };
-    assert_eq!(change.expected(), &served(&["127.0.0.2"], 30)[..]);
+    assert_eq!(change.expected(), served(&["127.0.0.2"], 30));
 }
 
 #[test]
@@ -158,6 +158,7 @@ fn unknown_pool_names_the_valid_ones() {
 fn a_pool_without_endpoints_is_refused_not_published() {
     let mut svc = service();
     svc.pools[1].endpoints.clear();
+    svc.pools[1].values.clear();
     let err = build(
         Request {
             service: &svc,
@@ -209,7 +210,7 @@ fn weighted_flip_moves_the_weight() {
         [("primary".to_string(), 0), ("standby".to_string(), 100)]
     );
     assert_eq!(
-        classify(&svc, change.desired()),
+        classify(&svc, &change.desired()),
         Active::Pool("standby".into())
     );
     let _ = Duration::ZERO;

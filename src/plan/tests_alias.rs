@@ -1,7 +1,7 @@
 //! Plan tests for Route 53 shapes: weighted sets created when missing, and
 //! alias pools (load balancers) flipped by target.
 
-use rtoguard_provider_api::{AliasTarget, Capabilities, CasMode, RecordSet, RecordType};
+use rtoguard_provider_api::{AliasTarget, Capabilities, CasMode, Change, RecordSet, RecordType};
 
 use super::*;
 use crate::test_support::service;
@@ -44,7 +44,9 @@ fn flip_of(plan: &Plan) -> &Change {
         })
         .collect();
     assert_eq!(flips.len(), 1, "{plan}");
-    flips[0]
+    // One record: the group change holds one change.
+    assert_eq!(flips[0].changes().len(), 1, "{plan}");
+    &flips[0].changes()[0]
 }
 
 fn weights(sets: &[RecordSet]) -> Vec<(String, u32)> {

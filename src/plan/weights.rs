@@ -2,14 +2,31 @@
 
 use rtoguard_provider_api::RecordSet;
 
-use crate::config::{Pool, Service};
+use super::group::sets_of;
+use crate::config::{Member, Pool, Service};
 
 /// What the provider should serve with `shares` (pool, percent of the
-/// weight; every other pool 0), one weighted set per pool (set id = pool
-/// name): values refreshed from the config, sets of unknown ids kept with
-/// weight 0, and a set added for every pool that has none.
+/// weight; every other pool 0), for every record of `svc` (one flat list,
+/// as [`super::group::changes`] takes it): see [`weighted_record`].
 pub fn weighted(
     svc: &Service,
+    current: &[RecordSet],
+    shares: &[(&str, u8)],
+    ttl: u32,
+) -> Vec<RecordSet> {
+    svc.records
+        .iter()
+        .flat_map(|m| weighted_record(svc, m, &sets_of(m, current), shares, ttl))
+        .collect()
+}
+
+/// What record `m` should serve with `shares`, one weighted set per pool
+/// (set id = pool name): values refreshed from the config, sets of
+/// unknown ids kept with weight 0, and a set added for every pool that has
+/// none. `current` holds that record's sets only.
+pub fn weighted_record(
+    svc: &Service,
+    m: &Member,
     current: &[RecordSet],
     shares: &[(&str, u8)],
     ttl: u32,
@@ -20,7 +37,7 @@ pub fn weighted(
             .find(|(p, _)| *p == id)
             .map_or(0, |(_, w)| u32::from(*w))
     };
-    let plain = |pool: &Pool| plain(svc, pool, ttl);
+    let plain = |pool: &Pool| plain(m, pool, ttl);
     let mut out: Vec<RecordSet> = current
         .iter()
         .map(|s| {
@@ -41,12 +58,22 @@ pub fn weighted(
     out
 }
 
-/// The set `pool` answers with: its addresses, or its alias target.
-pub fn plain(svc: &Service, pool: &Pool, ttl: u32) -> RecordSet {
+/// The set `pool` answers with in record `m`: its values for the record's
+/// type, or its alias target (alias pools serve one A or AAAA record).
+pub fn plain(m: &Member, pool: &Pool, ttl: u32) -> RecordSet {
     match &pool.alias {
-        Some(target) => RecordSet::alias(&svc.record, svc.rtype, target.clone()),
-        None => RecordSet::new(&svc.record, svc.rtype, ttl, &pool.endpoints),
+        Some(target) => RecordSet::alias(&m.name, m.rtype, target.clone()),
+        None => RecordSet::new(&m.name, m.rtype, ttl, pool.values_for(m.rtype)),
     }
+}
+
+/// The share of the weight (percent) each record of `svc` gives each of
+/// `pools`, in order: one row per record, in the service's record order.
+pub fn record_shares(svc: &Service, current: &[RecordSet], pools: &[&str]) -> Vec<Vec<u32>> {
+    svc.records
+        .iter()
+        .map(|m| shares(&sets_of(m, current), pools))
+        .collect()
 }
 
 /// The share of the weight (percent) `current` gives each of `pools`, in order.

@@ -6,11 +6,13 @@
 //! sends HTTP(S) requests through each resolver's answer until the new pool's
 //! marker comes back. The [`WatchOutcome`] says when each path converged,
 //! what TTL the old answers still had, when every cache should have let go,
-//! and which resolvers held on longer.
+//! and which resolvers held on longer. [`watch_group`] watches every record
+//! of a record group at once and merges their outcomes.
 
 mod auth;
 mod client;
 mod error;
+mod group;
 mod outcome;
 mod progress;
 mod query;
@@ -27,6 +29,7 @@ use std::time::Duration;
 use hickory_proto::rr::RecordType;
 
 pub use error::PropagationError;
+pub use group::{merge, watch_group};
 pub use outcome::{
     AuthOutcome, ClientOutcome, EndReason, OVERSTAY_TOLERANCE_MS, PathState, Queries,
     ResolverOutcome, WatchOutcome,

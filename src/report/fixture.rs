@@ -34,6 +34,7 @@ pub fn intent(off: i64, kind: IntentKind, reason: Reason, by: Initiator) -> Even
             requested_at,
         },
         behind: None,
+        records: Vec::new(),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet};
+use rtoguard_provider_api::{ChangeSet, Provider, ProviderError, RecordSet};
 use tracing::{debug, info, warn};
 
 pub use crate::engine::Timing;
@@ -26,7 +26,7 @@ const TTL_SYNC_TIMEOUT: Duration = Duration::ZERO;
 #[derive(Debug)]
 pub struct Done {
     pub event: Event,
-    pub change: Option<Change>,
+    pub change: Option<ChangeSet>,
     pub error: Option<ProviderError>,
     /// When the provider accepted the change and reported it in sync (wall ms).
     pub timing: Option<Timing>,
@@ -34,7 +34,7 @@ pub struct Done {
     pub by_other: bool,
 }
 
-fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
+fn failed(op: ProviderOp, e: ProviderError, change: Option<ChangeSet>) -> Done {
     let conflict = matches!(e, ProviderError::Conflict { .. });
     Done {
         event: Event::ProviderFailed {
@@ -49,9 +49,9 @@ fn failed(op: ProviderOp, e: ProviderError, change: Option<Change>) -> Done {
     }
 }
 
-/// Re-read: what pool is served now, at which TTL.
+/// Re-read: what pool is served now (by every record), at which TTL.
 pub async fn reread(svc: &Service, p: &Arc<dyn Provider>) -> Done {
-    match p.read(&svc.zone, &svc.record, svc.rtype).await {
+    match engine::read(svc, p).await {
         Ok(sets) => Done {
             event: state_event(svc, &sets),
             change: None,
@@ -136,7 +136,7 @@ fn unchanged(event: Event, by_other: bool) -> Done {
     }
 }
 
-fn done(event: Event, change: Change, outcome: Outcome) -> Done {
+fn done(event: Event, change: ChangeSet, outcome: Outcome) -> Done {
     Done {
         event,
         change: Some(change),

@@ -54,7 +54,12 @@ fn a_changed_service_restarts_a_missing_one_stops_and_the_rest_are_kept() {
         let cut = t
             .find("[[services]]\nname = \"resolver\"")
             .expect("resolver is in the example");
-        t[..cut].to_string()
+        // Up to the next service's opening comment (or the end of the services).
+        let end = t[cut..]
+            .find("\n# A fourth service")
+            .or_else(|| t[cut..].find("\n# Notifications"))
+            .map_or(t.len(), |e| cut + e);
+        format!("{}{}", &t[..cut], &t[end..])
     });
     let plan = Plan::diff(&running(&old), &new, false);
     assert_eq!(plan.restarted, names(&["api"]));

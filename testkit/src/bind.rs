@@ -223,6 +223,12 @@ impl Bind {
     }
 
     /// named's log so far.
+    /// The zone's journal of dynamic updates (`named-journalprint` reads it):
+    /// one transaction per UPDATE applied.
+    pub fn journal_file(&self) -> PathBuf {
+        self.dir.path().join("zone.db.jnl")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("named.log")).unwrap_or_default()
     }

@@ -3,6 +3,8 @@
 //! - [`RecordSet`], [`RecordType`]: what a provider serves at one name.
 //! - [`Change`]: a compare-and-set change (the state expected, the state wanted),
 //!   checked at construction so an empty record set can never be sent.
+//! - [`ChangeSet`]: the changes of one move (a service's several records),
+//!   applied as one change where the provider can, else in order.
 //! - [`Provider`]: read, apply, wait-in-sync, capabilities, access checks
 //!   (readiness's, and the doctor's single-attempt proof).
 //! - [`ProviderError`]: one error type that says whether a retry can help.
@@ -12,6 +14,7 @@
 
 #![forbid(unsafe_code)]
 
+mod change_set;
 pub mod limits;
 mod record;
 pub mod table;
@@ -21,6 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use change_set::{ChangeSet, split_receipt};
 pub use record::{
     AliasTarget, Change, RecordSet, RecordType, normalize_name, normalize_value, show, sorted,
 };
@@ -136,6 +140,51 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         receipt: &Receipt,
         timeout: Duration,
     ) -> Result<SyncState, ProviderError>;
+
+    /// Apply every change of `set`, each only if its expected state is
+    /// still served. The default applies them one after the other, in
+    /// order, and stops at the first error (the caller re-reads and
+    /// resumes: the changes already applied are served and are skipped the
+    /// next time). A provider that can apply them as one transaction
+    /// (RFC 2136: one UPDATE; Route 53: one change batch) overrides it.
+    async fn apply_all(&self, zone: &str, set: &ChangeSet) -> Result<Receipt, ProviderError> {
+        let mut ids = Vec::new();
+        let mut status = String::new();
+        for change in set.changes() {
+            let r = self.apply(zone, change).await?;
+            ids.push(r.id);
+            status = r.status;
+        }
+        let sep = change_set::RECEIPT_SEPARATOR.to_string();
+        Ok(Receipt {
+            id: ids.join(&sep),
+            status,
+        })
+    }
+
+    /// Wait until every change of `set` is in sync, within one `timeout`
+    /// in all; `Pending` when any is not.
+    async fn wait_in_sync_all(
+        &self,
+        zone: &str,
+        set: &ChangeSet,
+        receipt: &Receipt,
+        timeout: Duration,
+    ) -> Result<SyncState, ProviderError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let ids = split_receipt(set, &receipt.id);
+        for (change, id) in set.changes().iter().zip(ids) {
+            let r = Receipt {
+                id,
+                status: receipt.status.clone(),
+            };
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if self.wait_in_sync(zone, change, &r, left).await? == SyncState::Pending {
+                return Ok(SyncState::Pending);
+            }
+        }
+        Ok(SyncState::InSync)
+    }
 }
 
 /// Ask `in_sync` every `every` until it says yes (`InSync`) or `timeout`

@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(
             ROUTE53.describe(),
             "compare-and-set native (one change batch that DELETEs the exact records read); \
-             weights yes; alias no; TTL floor 1s; in sync in about 60s"
+             weights yes; alias yes; TTL floor 1s; in sync in about 60s"
         );
         assert_eq!(
             EMBEDDED.markdown(),

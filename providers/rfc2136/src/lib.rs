@@ -4,6 +4,7 @@
 //!   reads from the primary, compare-and-set UPDATEs, sync checks by SOA serial.
 //! - [`settings`]: [`Rfc2136Settings`] and [`TsigAlgorithm`]; the secret never
 //!   shows in `Debug` or errors.
+//! - `group`: a group change (several record sets) as one UPDATE.
 //! - `message`: the query and UPDATE messages (RFC 2136 §2.4.2/§2.4.3
 //!   prerequisites, §2.5.2 delete, §2.5.1 add) and reading answers back.
 //! - `response`: response codes and TSIG errors mapped to `ProviderError`.
@@ -12,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod group;
 mod message;
 pub mod provider;
 mod response;

@@ -58,9 +58,20 @@ fn rdata(rtype: RecordType, value: &str) -> Result<RData, BuildError> {
     })
 }
 
+/// One record set's part of an UPDATE: its name and type, the set it must
+/// still hold (`None`: no RRset at all), and the set it gets.
+pub(crate) struct Member<'a> {
+    pub name: &'a str,
+    pub rtype: RecordType,
+    pub expected: Option<&'a RecordSet>,
+    pub desired: &'a RecordSet,
+}
+
 /// The compare-and-set UPDATE (RFC 2136): in `zone`, require that `name`
 /// holds exactly `expected` (§2.4.2, or no RRset at all, §2.4.3, when
 /// `None`), then delete the RRset (§2.5.2) and add `desired` (§2.5.1).
+/// (The provider sends every change through [`update_all`].)
+#[cfg(test)]
 pub(crate) fn update(
     zone: &str,
     name: &str,
@@ -68,20 +79,66 @@ pub(crate) fn update(
     expected: Option<&RecordSet>,
     desired: &RecordSet,
 ) -> Result<Message, BuildError> {
+    update_all(
+        zone,
+        &[Member {
+            name,
+            rtype,
+            expected,
+            desired,
+        }],
+    )
+}
+
+/// One compare-and-set UPDATE for several record sets: the prerequisites
+/// of every member, then every member's delete and add. The server applies
+/// all of it or none (RFC 2136 §3.4: one transaction, one serial).
+pub(crate) fn update_all(zone: &str, members: &[Member<'_>]) -> Result<Message, BuildError> {
     let zone_name = parse_name("zone", zone)?;
-    let owner = parse_name("record name", name)?;
-    if !zone_name.zone_of(&owner) {
-        return Err(BuildError::OutOfZone {
-            name: name.to_string(),
-            zone: zone.to_string(),
-        });
-    }
-    let wtype = wire_type(rtype);
     let mut msg = Message::query();
     msg.metadata.id = rand::random();
     msg.metadata.op_code = OpCode::Update;
     msg.metadata.recursion_desired = false;
-    msg.add_zone(Query::query(zone_name, WireType::SOA));
+    msg.add_zone(Query::query(zone_name.clone(), WireType::SOA));
+    let mut owners = Vec::new();
+    for m in members {
+        let owner = parse_name("record name", m.name)?;
+        if !zone_name.zone_of(&owner) {
+            return Err(BuildError::OutOfZone {
+                name: m.name.to_string(),
+                zone: zone.to_string(),
+            });
+        }
+        prerequisite(&mut msg, &owner, m.rtype, m.expected)?;
+        owners.push(owner);
+    }
+    for (m, owner) in members.iter().zip(owners) {
+        // Delete an RRset: class ANY, TTL 0, no RDATA.
+        let mut delete = Record::update0(owner.clone(), 0, wire_type(m.rtype));
+        delete.dns_class = DNSClass::ANY;
+        msg.add_update(delete);
+        for value in &m.desired.values {
+            msg.add_update(Record::from_rdata(
+                owner.clone(),
+                m.desired.ttl,
+                rdata(m.rtype, value)?,
+            ));
+        }
+    }
+    // EDNS(0) as on queries: BIND 9 accepts it on a TSIG-signed UPDATE (the
+    // OPT record goes before the TSIG record, as RFC 8945 §5.1 requires).
+    let mut edns = Edns::new();
+    edns.set_max_payload(rtoguard_dns::EDNS_PAYLOAD);
+    msg.set_edns(edns);
+    Ok(msg)
+}
+
+fn prerequisite(
+    msg: &mut Message,
+    owner: &Name,
+    rtype: RecordType,
+    expected: Option<&RecordSet>,
+) -> Result<(), BuildError> {
     match expected {
         // RRset exists (value dependent): the zone class, TTL 0, every RR.
         Some(set) => {
@@ -91,28 +148,12 @@ pub(crate) fn update(
         }
         // RRset does not exist: class NONE, TTL 0, no RDATA.
         None => {
-            let mut rr = Record::update0(owner.clone(), 0, wtype);
+            let mut rr = Record::update0(owner.clone(), 0, wire_type(rtype));
             rr.dns_class = DNSClass::NONE;
             msg.add_pre_requisite(rr);
         }
     }
-    // Delete an RRset: class ANY, TTL 0, no RDATA.
-    let mut delete = Record::update0(owner.clone(), 0, wtype);
-    delete.dns_class = DNSClass::ANY;
-    msg.add_update(delete);
-    for value in &desired.values {
-        msg.add_update(Record::from_rdata(
-            owner.clone(),
-            desired.ttl,
-            rdata(rtype, value)?,
-        ));
-    }
-    // EDNS(0) as on queries: BIND 9 accepts it on a TSIG-signed UPDATE (the
-    // OPT record goes before the TSIG record, as RFC 8945 §5.1 requires).
-    let mut edns = Edns::new();
-    edns.set_max_payload(rtoguard_dns::EDNS_PAYLOAD);
-    msg.set_edns(edns);
-    Ok(msg)
+    Ok(())
 }
 
 /// An UPDATE with one prerequisite the zone always meets (its apex "name is
@@ -247,6 +288,39 @@ mod tests {
             &bad,
         );
         assert!(matches!(err, Err(BuildError::Value { .. })));
+    }
+
+    #[test]
+    fn a_group_update_holds_every_prerequisite_then_every_update() {
+        let old_a = set(&["127.0.0.2"]);
+        let new_a = set(&["127.0.0.3"]);
+        let old_aaaa = RecordSet::new("www.example.test.", RecordType::AAAA, 60, ["::1"]);
+        let new_aaaa = RecordSet::new("www.example.test.", RecordType::AAAA, 60, ["2001:db8::3"]);
+        let member = |rtype, expected, desired| Member {
+            name: "www.example.test.",
+            rtype,
+            expected,
+            desired,
+        };
+        let msg = update_all(
+            "example.test.",
+            &[
+                member(RecordType::A, Some(&old_a), &new_a),
+                member(RecordType::AAAA, Some(&old_aaaa), &new_aaaa),
+            ],
+        )
+        .unwrap();
+        let types = |rs: &[Record]| rs.iter().map(|r| r.record_type()).collect::<Vec<_>>();
+        assert_eq!(types(msg.prerequisites()), [WireType::A, WireType::AAAA]);
+        // Each set: delete the RRset, add its values.
+        let updates = msg.updates();
+        assert_eq!(updates.len(), 4);
+        assert_eq!(updates[0].dns_class, DNSClass::ANY);
+        assert_eq!(updates[2].dns_class, DNSClass::ANY);
+        assert_eq!(types(&updates[1..2]), [WireType::A]);
+        assert_eq!(types(&updates[3..4]), [WireType::AAAA]);
+        let out = update_all("other.test.", &[member(RecordType::A, None, &new_a)]);
+        assert!(matches!(out, Err(BuildError::OutOfZone { .. })));
     }
 
     #[test]

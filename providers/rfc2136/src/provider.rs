@@ -10,11 +10,11 @@ use hickory_proto::rr::{Name, RecordType as WireType, TSigner};
 use rtoguard_dns::{Exchange, ExchangeError};
 use rtoguard_provider_api::limits::{Budget, RetryPolicy, retry};
 use rtoguard_provider_api::{
-    Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
-    SyncState,
+    Capabilities, CasMode, Change, ChangeSet, Provider, ProviderError, Receipt, RecordSet,
+    RecordType, SyncState,
 };
 use tokio::time::Instant;
-use tracing::{debug, info};
+use tracing::debug;
 
 use crate::message::{self, BuildError};
 use crate::response::Asker;
@@ -23,10 +23,10 @@ use crate::settings::Rfc2136Settings;
 /// An RFC 2136 (dynamic update) provider signing with TSIG. Plain record
 /// sets only; compare-and-set through value-dependent prerequisites.
 pub struct Rfc2136Provider {
-    settings: Rfc2136Settings,
+    pub(crate) settings: Rfc2136Settings,
     credential_source: String,
     signer: TSigner,
-    budget: Budget,
+    pub(crate) budget: Budget,
 }
 
 impl fmt::Debug for Rfc2136Provider {
@@ -63,7 +63,7 @@ impl Rfc2136Provider {
         }
     }
 
-    fn policy(&self) -> RetryPolicy {
+    pub(crate) fn policy(&self) -> RetryPolicy {
         RetryPolicy {
             deadline: (self.settings.timeout * 3).max(Duration::from_secs(5)),
             initial: Duration::from_millis(100),
@@ -78,7 +78,7 @@ impl Rfc2136Provider {
         }
     }
 
-    fn build_error(&self, e: BuildError) -> ProviderError {
+    pub(crate) fn build_error(&self, e: BuildError) -> ProviderError {
         self.bad_request(e.to_string())
     }
 
@@ -123,7 +123,7 @@ impl Rfc2136Provider {
     }
 
     /// The zone's SOA serial, one attempt.
-    async fn serial_once(&self, zone: &Name) -> Result<u32, ProviderError> {
+    pub(crate) async fn serial_once(&self, zone: &Name) -> Result<u32, ProviderError> {
         let answer = self.ask(zone, WireType::SOA).await?;
         message::soa_serial(&answer).ok_or_else(|| ProviderError::Server {
             provider: self.settings.name.clone(),
@@ -131,7 +131,7 @@ impl Rfc2136Provider {
         })
     }
 
-    fn names(&self, zone: &str, name: &str) -> Result<(Name, Name), ProviderError> {
+    pub(crate) fn names(&self, zone: &str, name: &str) -> Result<(Name, Name), ProviderError> {
         let zone_name = message::parse_name("zone", zone).map_err(|e| self.build_error(e))?;
         let owner = message::parse_name("record name", name).map_err(|e| self.build_error(e))?;
         if !zone_name.zone_of(&owner) {
@@ -144,7 +144,7 @@ impl Rfc2136Provider {
     }
 
     /// The one plain record set expected before and wanted after `change`.
-    fn plain_sets<'c>(
+    pub(crate) fn plain_sets<'c>(
         &self,
         change: &'c Change,
     ) -> Result<(Option<&'c RecordSet>, &'c RecordSet), ProviderError> {
@@ -193,11 +193,10 @@ impl Rfc2136Provider {
     /// Repeating the update is safe because its prerequisite fences it; a
     /// repeat that conflicts after an earlier attempt may have landed is done
     /// too when the desired set is served (our own first attempt won).
-    async fn update_or_confirm(
+    pub(crate) async fn update_or_confirm(
         &self,
         msg: &Message,
-        owner: &Name,
-        desired: &RecordSet,
+        wanted: &[(Name, &RecordSet)],
         maybe_landed: &AtomicBool,
     ) -> Result<(), ProviderError> {
         let result = self.send_update(msg).await;
@@ -212,14 +211,15 @@ impl Rfc2136Provider {
         if !confirm {
             return result;
         }
-        self.budget.acquire().await;
-        match self.read_once(owner, desired.rtype).await {
-            Ok(served) if same(served.as_ref(), desired) => {
-                debug!(name = %owner, "An earlier attempt landed: the desired records are served.");
-                Ok(())
+        for (owner, desired) in wanted {
+            self.budget.acquire().await;
+            match self.read_once(owner, desired.rtype).await {
+                Ok(served) if same(served.as_ref(), desired) => {}
+                _ => return result,
             }
-            _ => result,
         }
+        debug!("An earlier attempt landed: the desired records are served.");
+        Ok(())
     }
 
     /// True when the primary serves serial `want` or later and exactly `desired`.
@@ -307,33 +307,14 @@ impl Provider for Rfc2136Provider {
         ))
     }
 
+    /// One record set's change: a group of one (see `group`).
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
-        let (zone_name, owner) = self.names(zone, change.name())?;
-        let (expected, desired) = self.plain_sets(change)?;
-        let msg = message::update(zone, change.name(), change.rtype(), expected, desired)
-            .map_err(|e| self.build_error(e))?;
-        let maybe_landed = AtomicBool::new(false);
-        retry(&self.budget, self.policy(), "apply", || {
-            self.update_or_confirm(&msg, &owner, desired, &maybe_landed)
-        })
-        .await?;
-        let serial = retry(&self.budget, self.policy(), "serial", || {
-            self.serial_once(&zone_name)
-        })
-        .await?;
-        info!(
-            provider = %self.settings.name,
-            zone,
-            name = change.name(),
-            rtype = %change.rtype(),
-            serial,
-            to = %desired,
-            "Applied change."
-        );
-        Ok(Receipt {
-            id: serial.to_string(),
-            status: "NOERROR".into(),
-        })
+        self.apply_group(zone, &ChangeSet::one(change.clone()))
+            .await
+    }
+
+    async fn apply_all(&self, zone: &str, set: &ChangeSet) -> Result<Receipt, ProviderError> {
+        self.apply_group(zone, set).await
     }
 
     async fn wait_in_sync(

@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rtoguard_provider_api::limits::{Budget, RetryPolicy, retry};
 use rtoguard_provider_api::{
-    Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
-    SyncState,
+    Capabilities, CasMode, Change, ChangeSet, Provider, ProviderError, Receipt, RecordSet,
+    RecordType, SyncState,
 };
 use tokio::time::Instant;
 use tracing::{debug, info};
@@ -17,6 +17,8 @@ use tracing::{debug, info};
 use crate::api::{self, ApiError, ChangeStatus, Route53Api};
 use crate::sdk::SdkRoute53;
 use crate::{DEFAULT_REQUESTS_PER_SECOND, Route53Settings, plan};
+
+mod group;
 
 /// The status of a receipt for a change that needed no request, or whose
 /// change id was lost with a failed answer (the re-read showed it done).
@@ -246,6 +248,10 @@ impl Provider for Route53Provider {
                 })
             }
         }
+    }
+
+    async fn apply_all(&self, zone: &str, set: &ChangeSet) -> Result<Receipt, ProviderError> {
+        self.apply_group(zone, set).await
     }
 
     async fn wait_in_sync(

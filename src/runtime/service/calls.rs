@@ -71,6 +71,7 @@ impl ServiceTask {
             actor,
             intent: &i,
             behind: Some(self.vantages_behind(a)),
+            records: crate::engine::records_of(&self.svc),
         };
         match journal_intent(&self.journal, record) {
             Ok(id) => {

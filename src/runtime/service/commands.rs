@@ -97,7 +97,7 @@ async fn plan_reply(
         Err(e) => return Reply::error(503, e),
         Ok(p) => p,
     };
-    let cur = match p.read(&svc.zone, &svc.record, svc.rtype).await {
+    let cur = match crate::engine::read(svc, &p).await {
         Err(e) => return Reply::error(502, e.to_string()),
         Ok(c) => c,
     };

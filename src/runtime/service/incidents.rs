@@ -68,11 +68,11 @@ impl ServiceTask {
             start,
             changed_at: self.last_accept,
         };
-        let spec = crate::engine::watch::spec(&self.svc, self.links.primary, &mv);
+        let spec = crate::engine::watch::specs(&self.svc, self.links.primary, &mv);
         self.journal_event(Journaled::WatchStart {
             to: to.to_string(),
             old_ttl,
-            expected: spec.expected.clone(),
+            expected: spec.iter().flat_map(|s| s.expected.clone()).collect(),
         });
         let cancel = self.stop.child_token();
         self.watching = Some(cancel.clone());

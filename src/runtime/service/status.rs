@@ -85,7 +85,7 @@ impl ServiceTask {
         let now = Instant::now();
         DaemonService {
             service: self.name().to_string(),
-            record: self.svc.record.clone(),
+            record: self.svc.records_label(),
             provider: self.svc.provider.clone(),
             provider_error: (!self.started).then(|| self.provider_error()),
             controller: self.controller.status(),

@@ -1,0 +1,218 @@
+//! Record groups end to end: a dual-stack service with a second name
+//! (A + AAAA + CNAME) against BIND 9, moved by the daemon as one thing.
+//!
+//! IPv6 on loopback has one address (`::1`), so the primary's AAAA is
+//! `::1` (its own listener, stopped with the primary's IPv4 one) and the
+//! standby's is the IPv4-mapped `::ffff:127.0.0.3`: an IPv6 probe to it
+//! reaches the standby's IPv4 listener.
+
+// Integration tests time a real daemon on the wall clock (std's Instant).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+mod common;
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::process::Command;
+use std::time::Duration;
+
+use common::daemon::{Daemon, all_up, wait_for};
+use common::{OutputText, Testbed, run, shared_port};
+use hickory_proto::rr::RecordType;
+use rtoguard_testkit::bind::Bind;
+use rtoguard_testkit::net::lo;
+use rtoguard_testkit::region::Region;
+
+const NAME: &str = "checkout.example.test.";
+const WWW: &str = "www.example.test.";
+const FAST: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }";
+
+/// A port free on 127.0.0.2, 127.0.0.3 and ::1.
+fn port_for_all() -> u16 {
+    loop {
+        let p = shared_port();
+        if std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, p)).is_ok() {
+            return p;
+        }
+    }
+}
+
+fn config(bind: &Bind, state: &std::path::Path, port: u16) -> String {
+    format!(
+        r#"[controller]
+id = "test"
+state_dir = "{state}"
+control_socket = "{state}/control.sock"
+
+[providers.bind]
+type = "rfc2136"
+server = "{server}"
+tsig_key_name = "{key}"
+tsig_algorithm = "{alg}"
+tsig_secret_file = "{secret}"
+
+[[services]]
+name = "checkout"
+provider = "bind"
+zone = "example.test."
+records = [{{ name = "{NAME}", type = "A" }}, {{ name = "{NAME}", type = "AAAA" }}, {{ name = "{WWW}", type = "CNAME" }}]
+rto = "5m"
+ttl = {{ normal = "4s", lowered = "1s", restore_after = "1s" }}
+probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "150ms" }}
+{FAST}
+
+[[services.pools]]
+name = "primary"
+region = "region-a"
+endpoints_v4 = ["127.0.0.2"]
+endpoints_v6 = ["::1"]
+cname = "primary.lb.example.test."
+
+[[services.pools]]
+name = "standby"
+region = "region-b"
+endpoints_v4 = ["127.0.0.3"]
+endpoints_v6 = ["::ffff:127.0.0.3"]
+cname = "standby.lb.example.test."
+"#,
+        state = state.display(),
+        server = bind.addr,
+        key = bind.key.name,
+        alg = bind.key.algorithm,
+        secret = bind.secret_file().display(),
+    )
+}
+
+/// BIND's journal, one transaction per block (each opens by deleting the
+/// old SOA), as `named-journalprint` prints it.
+fn transactions(bind: &Bind) -> Vec<String> {
+    let out = Command::new("named-journalprint")
+        .arg(bind.journal_file())
+        .output()
+        .expect("run named-journalprint");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut blocks: Vec<String> = Vec::new();
+    for line in text.lines() {
+        // Fields are tab-separated: one space each, to match on.
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.starts_with("del") && line.contains(" SOA ") {
+            blocks.push(String::new());
+        }
+        if let Some(b) = blocks.last_mut() {
+            b.push_str(&line);
+            b.push('\n');
+        }
+    }
+    blocks
+}
+
+fn served(bind: &Bind) -> (Vec<String>, Vec<String>, Vec<String>) {
+    (
+        bind.query(NAME, RecordType::A).values,
+        bind.query(NAME, RecordType::AAAA).values,
+        bind.query(WWW, RecordType::CNAME).values,
+    )
+}
+
+#[test]
+fn a_dual_stack_group_flips_every_record_in_one_update() {
+    let bind = Bind::start(
+        "example.test.",
+        &[
+            "checkout 4 IN A 127.0.0.2",
+            "checkout 4 IN AAAA ::1",
+            "www 4 IN CNAME primary.lb.example.test.",
+        ],
+    );
+    let port = port_for_all();
+    let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+    let mut primary_v6 = Region::start_at(
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+        "primary",
+    );
+    let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_file = dir.path().join("config.toml");
+    std::fs::write(&config_file, config(&bind, dir.path(), port)).expect("write config");
+    let mut tb = Testbed {
+        bind,
+        primary,
+        standby,
+        dir,
+        config: config_file,
+        port,
+    };
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    let before = transactions(&tb.bind).len();
+    tb.primary.stop();
+    primary_v6.stop();
+    let flipped = (
+        vec!["127.0.0.3".to_string()],
+        vec!["::ffff:127.0.0.3".to_string()],
+        vec!["standby.lb.example.test.".to_string()],
+    );
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb.bind) == flipped,
+        || format!("{:?}\n{}", served(&tb.bind), d.log_text()),
+    );
+    let history = || run(&["history", "--config", tb.config_str()]).text();
+    // Every change since the fault (TTL lowered, flip, TTL restored) is
+    // one transaction holding every record of the group: never one
+    // record moved without the others.
+    let after = transactions(&tb.bind);
+    for t in &after[before..] {
+        for (name, rtype) in [(NAME, "A"), (NAME, "AAAA"), (WWW, "CNAME")] {
+            let adds = t.lines().any(|l| {
+                l.starts_with(&format!("add {name} ")) && l.contains(&format!(" IN {rtype} "))
+            });
+            assert!(adds, "an update without {name} {rtype}:\n{t}");
+        }
+    }
+    let flip: Vec<&String> = after[before..]
+        .iter()
+        .filter(|t| t.contains("add checkout.example.test.") && t.contains("127.0.0.3"))
+        .collect();
+    assert_eq!(flip.len(), 1, "the flip is one update: {after:#?}");
+    for want in [
+        "add checkout.example.test.",
+        "IN AAAA ::ffff:127.0.0.3",
+        "IN CNAME standby.lb.example.test.",
+    ] {
+        assert!(
+            flip[0].contains(want),
+            "the flip lacks {want}:\n{}",
+            flip[0]
+        );
+    }
+    // Propagation was watched and reported for every record: a row per
+    // record and path in the journaled watch result.
+    wait_for(
+        Duration::from_secs(15),
+        || history().contains("watch-result"),
+        history,
+    );
+    let h = run(&["history", "--json", "--config", tb.config_str()]).text();
+    for want in [
+        "zone-primary checkout.example.test. A\"",
+        "zone-primary checkout.example.test. AAAA\"",
+        "zone-primary www.example.test. CNAME\"",
+    ] {
+        let escaped = want.replace('"', "\\\"");
+        assert!(
+            h.contains(want) || h.contains(&escaped),
+            "the watch result lacks {want}:\n{h}"
+        );
+    }
+    assert!(h.contains("propagation all converged"), "{h}");
+    // `status` names every record of the group.
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    for want in [
+        "checkout.example.test. A",
+        "checkout.example.test. AAAA",
+        "www.example.test. CNAME",
+    ] {
+        assert!(status.contains(want), "status lacks {want}:\n{status}");
+    }
+    d.stop();
+}
