@@ -145,3 +145,20 @@ fn a_group_record_outside_the_zone_is_named() {
         &["outside its zone"],
     );
 }
+
+#[test]
+fn an_alias_pool_is_refused_on_a_record_group() {
+    let alias = "alias = { dns_name = \"lb.example.net.\", hosted_zone_id = \"Z1\" }";
+    let text = group().replacen(
+        "cname = \"us.lb.example.net.\"",
+        &format!("cname = \"us.lb.example.net.\"\n{alias}"),
+        1,
+    );
+    expect(
+        &text,
+        alias,
+        0,
+        "services[checkout].pools[primary].alias",
+        &["record group of 3 records"],
+    );
+}
