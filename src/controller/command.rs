@@ -1,4 +1,4 @@
-//! Operator commands: failover, failback, pin and unpin.
+//! Operator commands: failover, failback, pin, unpin, drills and risk windows.
 
 use tokio::time::Instant;
 
@@ -17,6 +17,8 @@ impl Controller {
             Command::Pin { by, reason, until } => self.pin(now, by, reason, until, out),
             Command::Unpin { by } => self.unpin(by, out),
             Command::Drill { .. } => self.start_drill(now, command, out),
+            Command::Risk { by, reason, until } => self.open_risk(now, by, reason, until, out),
+            Command::RiskEnd { by } => self.end_risk(by, out),
             Command::Failover { .. } | Command::Failback { .. } => {
                 if let Err(message) = self.check_target(&command) {
                     return refuse(command, message, out);
@@ -89,7 +91,11 @@ impl Controller {
                 Some(p) => (p.to_owned(), *planned, false, Reason::Failback),
                 None => return refuse(command, "this service has no pools".into(), out),
             },
-            Command::Pin { .. } | Command::Unpin { .. } | Command::Drill { .. } => return,
+            Command::Pin { .. }
+            | Command::Unpin { .. }
+            | Command::Drill { .. }
+            | Command::Risk { .. }
+            | Command::RiskEnd { .. } => return,
         };
         if let Err(message) = self.check_target(&command) {
             return refuse(command, message, out);

@@ -55,6 +55,24 @@ pub struct Drill {
     pub dwell_until: SystemTime,
 }
 
+/// A risk window: the TTL stays lowered until `until` (see `risk`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskWindow {
+    /// Who opened it (`user:alice`, `schedule:NAME`, `incident:SERVICE`).
+    pub by: String,
+    /// Why, in the words of whoever opened it.
+    pub reason: String,
+    /// When it opened.
+    #[serde(with = "wall")]
+    pub since: SystemTime,
+    /// When it ends by itself.
+    #[serde(with = "wall")]
+    pub until: SystemTime,
+    /// When the lowered TTL was first published inside it (`None`: not yet).
+    #[serde(with = "wall::opt", default)]
+    pub lowered_at: Option<SystemTime>,
+}
+
 /// One change of the durable state, as journaled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -105,6 +123,20 @@ pub enum Change {
     IncidentClosed {
         id: String,
     },
+    /// A risk window opened (or was extended).
+    RiskOpened {
+        window: RiskWindow,
+    },
+    /// The lowered TTL was published inside the risk window.
+    RiskLowered {
+        #[serde(with = "wall")]
+        at: SystemTime,
+    },
+    /// The risk window ended: by a person (`by`), or at its end.
+    RiskEnded {
+        #[serde(default)]
+        by: Option<String>,
+    },
 }
 
 /// The core's durable state, rebuilt from the journaled [`Change`]s.
@@ -126,6 +158,9 @@ pub struct Durable {
     /// brings its own): a new one never reuses it.
     #[serde(default)]
     pub last_incident: Option<String>,
+    /// The risk window open.
+    #[serde(default)]
+    pub risk: Option<RiskWindow>,
 }
 
 impl Durable {
@@ -181,6 +216,13 @@ impl Durable {
                     self.incident = None;
                 }
             }
+            Change::RiskOpened { window } => self.risk = Some(window),
+            Change::RiskLowered { at } => {
+                if let Some(w) = self.risk.as_mut() {
+                    w.lowered_at.get_or_insert(at);
+                }
+            }
+            Change::RiskEnded { .. } => self.risk = None,
         }
     }
 }

@@ -49,6 +49,16 @@ pub enum Command {
         simulate_fault: bool,
         dwell_secs: u64,
     },
+    /// A risk window: lower the TTL now and keep it lowered until the
+    /// wall-clock time `until` (see `risk`).
+    Risk {
+        by: String,
+        reason: String,
+        #[serde(with = "super::wall::serde_wall")]
+        until: SystemTime,
+    },
+    /// End the risk window now.
+    RiskEnd { by: String },
 }
 
 /// One input to [`Controller::handle`](super::Controller::handle).
@@ -140,6 +150,12 @@ impl std::fmt::Display for Command {
                 };
                 write!(f, "drill {id} ({mode}, dwell {dwell_secs}s)")
             }
+            Command::Risk { reason, until, .. } => write!(
+                f,
+                "risk window until {}: {reason}",
+                super::wall::format_wall(*until)
+            ),
+            Command::RiskEnd { .. } => f.write_str("end the risk window"),
         }
     }
 }

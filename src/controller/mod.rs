@@ -52,7 +52,10 @@
 //! - *Writer delay* (see `writer`): an automatic write carries `not_before`,
 //!   this controller's rank × grace for the pool it serves (from the
 //!   policy's `local`), counted once per incident from its first delayed write.
-//! - *Durable state* ([`durable`]): the pin, the halt, the damping history
+//! - *Risk windows* (see `risk`): while one is open the TTL is lowered
+//!   and not restored; a planned move inside it drains only what is left
+//!   of the normal TTL since the lowering (often nothing).
+//! - *Durable state* ([`durable`]): the pin, the risk window, the halt, the damping history
 //!   (completed flips as wall times), the drill and the incident (its id,
 //!   start, "RTO missed" said, and the start of the writer wait). Every change of it is
 //!   a [`Change`] on the journal entry of the decision, written in the same
@@ -95,6 +98,7 @@ mod pinning;
 mod policy;
 mod provider;
 mod reconcile;
+pub mod risk;
 mod speaker;
 pub mod state;
 mod status;
@@ -112,7 +116,7 @@ use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
 pub use decision::Decision;
-pub use durable::{Change, Drill, Durable, Pin};
+pub use durable::{Change, Drill, Durable, Pin, RiskWindow};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
@@ -174,6 +178,8 @@ pub struct Controller {
     served: Option<Decision>,
     /// The newest decision a peer published that it serves (see `adopt`).
     heard: Option<Decision>,
+    /// The risk window open (see `risk`).
+    risk: Option<RiskWindow>,
 }
 
 impl Controller {
@@ -213,6 +219,7 @@ impl Controller {
             peer_write: None,
             served: None,
             heard: None,
+            risk: None,
         }
     }
 
@@ -222,6 +229,7 @@ impl Controller {
         self.now = Some(now);
         let mut out = Vec::new();
         self.expire_pin(now, &mut out);
+        self.expire_risk(now, &mut out);
         match event {
             Event::Started {
                 active,
@@ -276,6 +284,7 @@ impl Controller {
             self.drill_deadline(),
             self.rto_deadline(),
             self.name_deadline(),
+            self.risk_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -189,6 +189,7 @@ impl Controller {
         if let Some(i) = self.incident() {
             kept.push(format!("incident {} under way", i.id));
         }
+        self.restore_risk(d.risk, &mut kept);
         if !kept.is_empty() {
             let detail = format!("restored from the journal: {}", kept.join("; "));
             tracing::info!(restored = detail, "Durable state restored.");
@@ -200,6 +201,7 @@ impl Controller {
             ));
         }
         self.expire_pin(now, out);
+        self.expire_risk(now, out);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::durable::{Drill, Pin};
+use super::durable::{Drill, Pin, RiskWindow};
 use super::event::{Command, Intent};
 use super::state::Halt;
 use super::vocab::PoolHealth;
@@ -28,6 +28,9 @@ pub struct Status {
     pub pin: Option<Pin>,
     /// The drill under way: where it returns to and when its dwell ends.
     pub drill: Option<Drill>,
+    /// The risk window open: who, why and until when (the TTL stays lowered).
+    #[serde(default)]
+    pub risk: Option<RiskWindow>,
     /// Why automation stopped, until an operator command.
     pub halted: Option<Halt>,
     pub failback_mode: FailbackMode,
@@ -75,6 +78,7 @@ impl Controller {
             pinned: self.pin.is_some(),
             pin: self.pin.clone(),
             drill: self.drill.clone(),
+            risk: self.risk.clone(),
             halted: self.halted,
             failback_mode: self.policy.failback_mode,
             automatic_flips_in_window: now.map_or(0, |n| self.damping.in_window(n, &self.policy)),

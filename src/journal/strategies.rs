@@ -8,7 +8,7 @@ use rtoguard_provider_api::{Receipt, RecordSet, RecordType};
 use super::*;
 use crate::controller::{
     AlertLevel, Change, Command, Drill, EntryKind, Halt, Initiator, Intent, IntentKind, Pin,
-    PoolHealth, Reason,
+    PoolHealth, Reason, RiskWindow,
 };
 
 pub(super) fn name() -> impl Strategy<Value = String> {
@@ -77,6 +77,12 @@ pub(super) fn command() -> impl Strategy<Value = Command> {
             simulate_fault: f,
             dwell_secs: d,
         }),
+        (name(), words(), wall()).prop_map(|(by, reason, until)| Command::Risk {
+            by,
+            reason,
+            until
+        }),
+        name().prop_map(|by| Command::RiskEnd { by }),
     ]
 }
 
@@ -114,6 +120,26 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
         Just(Change::DrillFaultLifted),
         (any::<bool>(), words())
             .prop_map(|(aborted, reason)| Change::DrillEnded { aborted, reason }),
+        (
+            name(),
+            words(),
+            wall(),
+            wall(),
+            proptest::option::of(wall())
+        )
+            .prop_map(
+                |(by, reason, since, until, lowered_at)| Change::RiskOpened {
+                    window: RiskWindow {
+                        by,
+                        reason,
+                        since,
+                        until,
+                        lowered_at
+                    },
+                }
+            ),
+        wall().prop_map(|at| Change::RiskLowered { at }),
+        proptest::option::of(name()).prop_map(|by| Change::RiskEnded { by }),
     ]
 }
 
@@ -147,6 +173,8 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         Restored,
         WriterWait,
         Adopted,
+        RiskOpened,
+        RiskEnded,
     ])
 }
 

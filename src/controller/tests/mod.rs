@@ -14,6 +14,7 @@ mod durable;
 mod floor;
 mod incidents;
 mod moves;
+mod risk;
 mod voice;
 
 pub(super) struct Harness {

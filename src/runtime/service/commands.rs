@@ -73,9 +73,11 @@ impl ServiceTask {
         let (to, planned) = match command {
             Command::Failover { to, planned, .. } => (to, planned),
             Command::Failback { planned } => (self.svc.pools[0].name.clone(), planned),
-            Command::Pin { .. } | Command::Unpin { .. } | Command::Drill { .. } => {
-                (String::new(), false)
-            }
+            Command::Pin { .. }
+            | Command::Unpin { .. }
+            | Command::Drill { .. }
+            | Command::Risk { .. }
+            | Command::RiskEnd { .. } => (String::new(), false),
         };
         let (svc, provider) = (self.svc.clone(), self.provider.clone());
         tokio::spawn(async move {

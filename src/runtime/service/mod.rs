@@ -335,9 +335,13 @@ impl ServiceTask {
                 // What the controller decided itself is its own act; a pin,
                 // unpin or resume is the operator's.
                 let actor = match e.change {
-                    Some(Change::Pinned { .. } | Change::Unpinned { .. } | Change::Resumed) => {
-                        self.actor.clone()
-                    }
+                    Some(
+                        Change::Pinned { .. }
+                        | Change::Unpinned { .. }
+                        | Change::Resumed
+                        | Change::RiskOpened { .. }
+                        | Change::RiskEnded { by: Some(_) },
+                    ) => self.actor.clone(),
                     Some(_) => "rtoguard".to_owned(),
                     None => self.actor.clone(),
                 };
