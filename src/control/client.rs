@@ -126,6 +126,7 @@ fn kind(b: &ReplyBody) -> &'static str {
         ReplyBody::Drill(_) => "a drill",
         ReplyBody::DryRun(_) => "a dry run",
         ReplyBody::Error(_) => "an error",
+        ReplyBody::Risk(_) => "a risk window",
     }
 }
 
@@ -144,6 +145,7 @@ pub fn decode(request: &Request, status: u16, body: &[u8]) -> Result<ReplyBody, 
             parse(body).map(ReplyBody::DryRun)
         }
         Request::Drill { .. } => parse(body).map(ReplyBody::Drill),
+        Request::Risk(_) => parse(body).map(ReplyBody::Risk),
         _ => parse(body).map(ReplyBody::Accepted),
     }
 }

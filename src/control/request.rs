@@ -69,6 +69,8 @@ pub enum Request {
     Unpin {
         service: String,
     },
+    /// Open or end a risk window for several services (`POST /v1/risk`).
+    Risk(super::RiskRequest),
 }
 
 /// How a request travels: its method, path and JSON body.
@@ -99,13 +101,18 @@ impl Request {
             Self::Drill { service, drill } => post(service, "drill", body(drill)),
             Self::Pin { service, pin } => post(service, "pin", body(pin)),
             Self::Unpin { service } => post(service, "unpin", None),
+            Self::Risk(risk) => Wire {
+                method: "POST",
+                path: "/v1/risk".into(),
+                body: body(risk),
+            },
         }
     }
 
-    /// The service the request names (`None` for `Status`).
+    /// The service the request names (`None` for `Status` and `Risk`).
     pub fn service(&self) -> Option<&str> {
         match self {
-            Self::Status => None,
+            Self::Status | Self::Risk(_) => None,
             Self::Failover { service, .. }
             | Self::Failback { service, .. }
             | Self::Drill { service, .. }

@@ -18,6 +18,7 @@ mod heartbeat;
 mod outputs;
 mod peering;
 mod readiness;
+mod risk;
 mod service;
 pub mod signals;
 mod systemd;
@@ -214,6 +215,7 @@ impl Generation {
         } = env;
         let service = match &request {
             Request::Status => return self.status(reply),
+            Request::Risk(risk) => return self.risk(risk.clone(), actor, reply),
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
             | Request::Drill { service, .. }
@@ -283,7 +285,7 @@ impl Generation {
                 actor,
                 reply,
             },
-            Request::Status => unreachable!("handled above"),
+            Request::Status | Request::Risk(_) => unreachable!("handled above"),
         };
         tokio::spawn(async move {
             let _ = tx.send(input).await;
