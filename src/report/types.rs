@@ -254,6 +254,10 @@ pub struct Report {
     /// How the propagation watch ended (`converged`, `deadline`, ...), if one ran.
     pub watch_end: Option<String>,
     pub notes: Vec<String>,
+    /// Whether the flip happened inside a risk window, and the TTL published
+    /// at the fault (`None`: the journal does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_window: Option<super::risk::RiskAtFault>,
 }
 
 impl Report {
