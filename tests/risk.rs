@@ -42,13 +42,19 @@ fn risk(tb: &Testbed, args: &[&str]) -> String {
 
 #[test]
 fn a_risk_window_lowers_the_ttl_at_its_start_keeps_it_through_a_restart_and_restores_it_at_its_end()
- {
+{
     let tb = Testbed::start_with(4, 1, "1s", FAST);
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
     assert_eq!(served(&tb).1, 4);
-    let text = risk(&tb, &["checkout", "--for", "10s", "--reason", "deploy 4711"]);
-    assert!(text.contains("risk window open for checkout (10s): deploy 4711"), "{text}");
+    let text = risk(
+        &tb,
+        &["checkout", "--for", "10s", "--reason", "deploy 4711"],
+    );
+    assert!(
+        text.contains("risk window open for checkout (10s): deploy 4711"),
+        "{text}"
+    );
     wait_for(
         Duration::from_secs(5),
         || served(&tb).1 == 1,
@@ -76,7 +82,9 @@ fn a_risk_window_lowers_the_ttl_at_its_start_keeps_it_through_a_restart_and_rest
     );
     let h = history(&tb);
     let opened = h.find("risk window open: TTL kept at 1s").expect("opened");
-    let restored = h.find("restored from the journal: risk window").expect("kept");
+    let restored = h
+        .find("restored from the journal: risk window")
+        .expect("kept");
     let over = h.find("risk window over").expect("over");
     let back = h.find("TTL 1s to 4s (quiet again)").expect("restored");
     assert!(opened < restored && restored < over && over < back, "{h}");
@@ -119,7 +127,10 @@ fn a_planned_failover_inside_a_risk_window_skips_the_drain() {
         || history(&tb),
     );
     let h = history(&tb);
-    assert!(!h.contains("for caches to drop the old TTL"), "drained:\n{h}");
+    assert!(
+        !h.contains("for caches to drop the old TTL"),
+        "drained:\n{h}"
+    );
     let json = run(&["report", "--format", "json", "--config", tb.config_str()]);
     let r: Value = serde_json::from_slice(&json.stdout).expect("json");
     let drain = r["phases"]
@@ -131,5 +142,38 @@ fn a_planned_failover_inside_a_risk_window_skips_the_drain() {
     assert!(drain <= 1000 + 1000, "drained {drain} ms: {r}");
     assert_eq!(r["risk_window"]["open"], true, "{r}");
     assert_eq!(r["risk_window"]["ttl_at_fault"], 1, "{r}");
+    d.stop();
+}
+
+#[test]
+fn a_scheduled_window_from_the_config_opens_and_closes() {
+    let tb = Testbed::start_with(4, 1, "1s", FAST);
+    let start = std::time::SystemTime::now() + Duration::from_secs(4);
+    let window = format!(
+        "\n[[risk_windows]]\nname = \"deploy\"\nservices = [\"checkout\"]\nstart = \"{}\"\nduration = \"6s\"\nreason = \"release train\"\n",
+        humantime::format_rfc3339_seconds(start)
+    );
+    let mut text = std::fs::read_to_string(&tb.config).expect("config");
+    text.push_str(&window);
+    std::fs::write(&tb.config, text).expect("config");
+    let d = Daemon::start(&tb, &[]);
+    wait_for(Duration::from_secs(10), || all_up(&tb), || d.log_text());
+    wait_for(
+        Duration::from_secs(15),
+        || served(&tb).1 == 1,
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    wait_for(
+        Duration::from_secs(20),
+        || served(&tb).1 == 4,
+        || format!("{}\n{}", d.log_text(), history(&tb)),
+    );
+    let h = history(&tb);
+    let opened = h
+        .find("by schedule:deploy")
+        .expect("opened by the schedule");
+    let over = h.find("risk window over").expect("over");
+    let back = h.find("TTL 1s to 4s (quiet again)").expect("restored");
+    assert!(opened < over && over < back, "{h}");
     d.stop();
 }

@@ -18,6 +18,7 @@ mod pools;
 mod probe;
 mod providers;
 mod raw;
+mod risk;
 mod secret;
 mod service;
 mod source;
@@ -55,6 +56,8 @@ mod tests_notify;
 mod tests_peers;
 #[cfg(test)]
 mod tests_powerdns;
+#[cfg(test)]
+mod tests_risk;
 #[cfg(test)]
 mod tests_topology;
 #[cfg(test)]

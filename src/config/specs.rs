@@ -95,6 +95,7 @@ pub fn policy(svc: &Service) -> Policy {
         // The provider's own floor replaces this once it is built.
         ttl_floor: 1,
         local: crate::controller::Local::new(&svc.name, svc.rto),
+        schedule: svc.risk_windows.clone(),
     }
 }
 

@@ -99,6 +99,7 @@ mod policy;
 mod provider;
 mod reconcile;
 pub mod risk;
+mod schedule;
 mod speaker;
 pub mod state;
 mod status;
@@ -120,6 +121,7 @@ pub use durable::{Change, Drill, Durable, Pin, RiskWindow};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
+pub use schedule::{RiskStart, ScheduledRisk};
 pub use speaker::{Because, PeerWrite, Voice};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
@@ -180,6 +182,8 @@ pub struct Controller {
     heard: Option<Decision>,
     /// The risk window open (see `risk`).
     risk: Option<RiskWindow>,
+    /// The start of each scheduled window's occurrence already opened (see `schedule`).
+    scheduled_seen: std::collections::BTreeMap<String, std::time::SystemTime>,
 }
 
 impl Controller {
@@ -220,6 +224,7 @@ impl Controller {
             served: None,
             heard: None,
             risk: None,
+            scheduled_seen: Default::default(),
         }
     }
 
@@ -262,6 +267,7 @@ impl Controller {
             Event::PeerWrite(w) => self.on_peer_write(w, &mut out),
             Event::PeerDecision(d) => self.on_peer_decision(d),
         }
+        self.open_scheduled(now, &mut out);
         self.open_outage(now, &mut out);
         self.settle(now, &mut out);
         self.follow_incident(now, &mut out);
@@ -285,6 +291,7 @@ impl Controller {
             self.rto_deadline(),
             self.name_deadline(),
             self.risk_deadline(),
+            self.schedule_deadline(),
         ]
         .into_iter()
         .flatten()

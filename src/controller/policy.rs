@@ -57,6 +57,9 @@ pub struct Policy {
     /// The service's name, RTO and this controller's writer delays.
     #[serde(default)]
     pub local: super::writer::Local,
+    /// The scheduled risk windows that name this service (`[[risk_windows]]`).
+    #[serde(default)]
+    pub schedule: Vec<super::schedule::ScheduledRisk>,
 }
 
 fn default_ttl_floor() -> u32 {
@@ -96,6 +99,7 @@ impl Policy {
             retry_after: Duration::from_secs(30),
             ttl_floor: default_ttl_floor(),
             local: super::writer::Local::default(),
+            schedule: Vec::new(),
         }
     }
 

@@ -186,3 +186,106 @@ fn a_restart_inside_a_window_keeps_it_and_drains_from_the_lowering() {
         vec![Change::RiskEnded { by: None }]
     );
 }
+
+/// `wall(0)` is a Friday, 08:00 UTC: a window every Friday at 08:10 for 30m.
+fn scheduled() -> Policy {
+    let mut p = Policy::with_defaults(pools());
+    p.schedule = vec![ScheduledRisk {
+        name: "deploy".into(),
+        start: RiskStart::Every {
+            day: Some(4),
+            minute: 8 * 60 + 10,
+        },
+        duration: Duration::from_secs(1800),
+        reason: "weekly deploy".into(),
+    }];
+    p
+}
+
+#[test]
+fn a_scheduled_window_opens_at_its_start_and_ends_after_its_duration_every_week() {
+    let mut h = Harness::new(scheduled());
+    assert_eq!(h.c.next_deadline(), Some(h.at(600)));
+    let out = h.ev(600, Event::Tick);
+    let w = h.c.status().risk.expect("open");
+    assert_eq!((w.by.as_str(), w.until), ("schedule:deploy", wall(2400)));
+    assert!(journaled(&out, EntryKind::RiskOpened));
+    assert_eq!(ttls(&out), vec![30]);
+    h.ev(601, Event::TtlApplied { ttl: 30 });
+    assert_eq!(h.c.next_deadline(), Some(h.at(2400)));
+    let out = h.ev(2400, Event::Tick);
+    assert_eq!(changes(&out), vec![Change::RiskEnded { by: None }]);
+    assert_eq!(ttls(&out), vec![300]);
+    h.ev(2401, Event::TtlApplied { ttl: 300 });
+    assert_eq!(h.c.next_deadline(), Some(h.at(600 + 7 * 24 * 3600)));
+}
+
+#[test]
+fn a_scheduled_window_ended_by_an_operator_stays_ended_until_its_next_start() {
+    let mut h = Harness::new(scheduled());
+    h.ev(600, Event::Tick);
+    h.ev(601, Event::TtlApplied { ttl: 30 });
+    h.cmd(
+        700,
+        Command::RiskEnd {
+            by: "user:bob".into(),
+        },
+    );
+    let out = h.ev(800, Event::Tick);
+    assert!(!journaled(&out, EntryKind::RiskOpened));
+    assert_eq!(h.c.status().risk, None);
+}
+
+#[test]
+fn a_controller_started_inside_a_scheduled_window_opens_it_at_once() {
+    let mut h = Harness::bare(scheduled());
+    let out = h.ev(0, started(Some("primary"), 300, None));
+    assert!(
+        !journaled(&out, EntryKind::RiskOpened),
+        "08:00 is before 08:10"
+    );
+    let mut h = Harness::bare(scheduled());
+    let event = Event::Started {
+        active: Some("primary".into()),
+        ttl: 300,
+        intent: None,
+        wall: wall(1000),
+        restored: Box::default(),
+    };
+    let out = h.ev(1000, event);
+    assert!(journaled(&out, EntryKind::RiskOpened));
+    assert_eq!(h.c.status().risk.map(|w| w.until), Some(wall(2400)));
+}
+
+#[test]
+fn weekly_and_daily_starts_are_computed_in_utc() {
+    let s = |start| ScheduledRisk {
+        name: "s".into(),
+        start,
+        duration: Duration::from_secs(60),
+        reason: "r".into(),
+    };
+    let tue = s(RiskStart::Every {
+        day: Some(1),
+        minute: 14 * 60,
+    });
+    // 2026-12-02 is a Wednesday: the latest Tuesday 14:00 is 2026-12-01.
+    let now = humantime::parse_rfc3339("2026-12-02T10:00:00Z").expect("time");
+    let at = |t| humantime::parse_rfc3339(t).expect("time");
+    assert_eq!(tue.latest_start(now), Some(at("2026-12-01T14:00:00Z")));
+    assert_eq!(tue.next_start(now), Some(at("2026-12-08T14:00:00Z")));
+    let daily = s(RiskStart::Every {
+        day: None,
+        minute: 6 * 60 + 30,
+    });
+    assert_eq!(daily.latest_start(now), Some(at("2026-12-02T06:30:00Z")));
+    assert_eq!(daily.next_start(now), Some(at("2026-12-03T06:30:00Z")));
+    let once = s(RiskStart::Once(at("2026-12-24T08:00:00Z")));
+    assert_eq!(once.latest_start(now), None);
+    assert_eq!(once.next_start(now), Some(at("2026-12-24T08:00:00Z")));
+    assert_eq!(
+        once.current(at("2026-12-24T08:00:59Z")).map(|c| c.0),
+        Some(at("2026-12-24T08:00:00Z"))
+    );
+    assert_eq!(once.current(at("2026-12-24T08:01:00Z")), None);
+}
