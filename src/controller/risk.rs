@@ -148,6 +148,11 @@ impl Controller {
         self.anchor?.deadline(until)
     }
 
+    /// The risk window open, if any.
+    pub fn risk(&self) -> Option<&RiskWindow> {
+        self.risk.as_ref()
+    }
+
     /// Whether a risk window is open.
     pub(super) fn at_risk(&self) -> bool {
         self.risk.is_some()

@@ -73,6 +73,7 @@ pub(super) struct Families {
     pub service_ready: Family<ServiceL, Gauge>,
     pub vantage_impaired: Family<VantageL, Gauge>,
     pub dns_replies_ignored: Counter,
+    pub risk_window_end: Family<ServiceL, Gauge>,
 }
 
 impl Families {
@@ -101,6 +102,7 @@ impl Families {
             service_ready: Family::default(),
             vantage_impaired: Family::default(),
             dns_replies_ignored: Counter::default(),
+            risk_window_end: Family::default(),
         }
     }
 
@@ -137,6 +139,12 @@ impl Families {
             "The TTL the record is published with now",
             s.clone(),
             self.ttl.clone(),
+        );
+        r.register_with_unit(
+            "risk_window_end",
+            "When the service's risk window ends (Unix time; the TTL stays lowered until then), 0 with none",
+            s.clone(),
+            self.risk_window_end.clone(),
         );
     }
 
