@@ -34,6 +34,23 @@ fn controller(tb: &Testbed) -> Option<Value> {
     (c["started"] == true).then_some(c)
 }
 
+/// Output with what changes from run to run masked: times, the user, paths.
+fn mask(text: &str, tb: &Testbed) -> String {
+    let mut text = text.replace(&tb.dir.path().display().to_string(), "[dir]");
+    text = text.replace(&tb.bind.addr.to_string(), "[bind]");
+    for (pattern, with) in [
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[when]"),
+        (r"(127\.0\.0\.\d+):\d+", "$1:[port]"),
+        (r"\b\d+(\.\d+)?ms\b", "[ms]"),
+        (r"user:[^\s:),]+", "user:[who]"),
+    ] {
+        // The patterns are constants of this file.
+        let re = regex_lite::Regex::new(pattern).expect("pattern");
+        text = re.replace_all(&text, with).into_owned();
+    }
+    text
+}
+
 fn risk(tb: &Testbed, args: &[&str]) -> String {
     let out = run(&[&["risk"], args, &["--config", tb.config_str()]].concat());
     assert!(out.status.success(), "{}", out.text());
@@ -51,10 +68,7 @@ fn a_risk_window_lowers_the_ttl_at_its_start_keeps_it_through_a_restart_and_rest
         &tb,
         &["checkout", "--for", "10s", "--reason", "deploy 4711"],
     );
-    assert!(
-        text.contains("risk window open for checkout (10s): deploy 4711"),
-        "{text}"
-    );
+    insta::assert_snapshot!("risk_open", mask(&text, &tb));
     wait_for(
         Duration::from_secs(5),
         || served(&tb).1 == 1,
@@ -74,6 +88,8 @@ fn a_risk_window_lowers_the_ttl_at_its_start_keeps_it_through_a_restart_and_rest
     assert!(c["risk"]["until"].as_str().is_some(), "{c}");
     let text = run(&["status", "--config", tb.config_str()]).text();
     assert!(text.contains("RISK WINDOW until "), "{text}");
+    let head = text.lines().next().unwrap_or_default();
+    insta::assert_snapshot!("status_in_a_risk_window", mask(head, &tb));
     // At its end the normal TTL returns (restore_after is 1s).
     wait_for(
         Duration::from_secs(30),
@@ -142,6 +158,12 @@ fn a_planned_failover_inside_a_risk_window_skips_the_drain() {
     assert!(drain <= 1000 + 1000, "drained {drain} ms: {r}");
     assert_eq!(r["risk_window"]["open"], true, "{r}");
     assert_eq!(r["risk_window"]["ttl_at_fault"], 1, "{r}");
+    let text = run(&["report", "--config", tb.config_str()]).text();
+    assert!(text.contains("Inside a risk window (since "), "{text}");
+    insta::assert_snapshot!("risk_end", risk(&tb, &["checkout", "--end"]));
+    let out = run(&["risk", "checkout", "--end", "--config", tb.config_str()]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    insta::assert_snapshot!("risk_end_with_none_open", out.text());
     d.stop();
 }
 
@@ -176,4 +198,20 @@ fn a_scheduled_window_from_the_config_opens_and_closes() {
     let back = h.find("TTL 1s to 4s (quiet again)").expect("restored");
     assert!(opened < over && over < back, "{h}");
     d.stop();
+}
+
+#[test]
+fn risk_without_a_target_or_a_length_is_a_usage_error() {
+    let out = run(&[
+        "risk",
+        "--reason",
+        "deploy",
+        "--config",
+        "/nonexistent.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    insta::assert_snapshot!("risk_usage", out.text());
+    let out = run(&["risk", "checkout", "--reason", "deploy"]);
+    assert_eq!(out.status.code(), Some(64), "{}", out.text());
+    assert!(out.text().contains("--for <DURATION>"), "{}", out.text());
 }

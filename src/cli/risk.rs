@@ -93,6 +93,7 @@ pub fn text(req: &RiskRequest, reply: &RiskReply) -> String {
     let mut lines = vec![head];
     for s in &reply.services {
         let what = match (s.accepted, s.actions.is_empty()) {
+            (true, true) if req.end => "ended; the normal TTL returns once quiet".to_owned(),
             (true, true) => "accepted (the TTL is already lowered)".to_owned(),
             (true, false) => s.actions.join("; "),
             (false, _) => format!("refused: {}", s.actions.join("; ")),
