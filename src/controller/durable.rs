@@ -55,23 +55,7 @@ pub struct Drill {
     pub dwell_until: SystemTime,
 }
 
-/// A risk window: the TTL stays lowered until `until` (see `risk`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RiskWindow {
-    /// Who opened it (`user:alice`, `schedule:NAME`, `incident:SERVICE`).
-    pub by: String,
-    /// Why, in the words of whoever opened it.
-    pub reason: String,
-    /// When it opened.
-    #[serde(with = "wall")]
-    pub since: SystemTime,
-    /// When it ends by itself.
-    #[serde(with = "wall")]
-    pub until: SystemTime,
-    /// When the lowered TTL was first published inside it (`None`: not yet).
-    #[serde(with = "wall::opt", default)]
-    pub lowered_at: Option<SystemTime>,
-}
+pub use super::risk_window::RiskWindow;
 
 /// One change of the durable state, as journaled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

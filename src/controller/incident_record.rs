@@ -49,5 +49,5 @@ pub struct Incident {
     pub ttl: Option<u32>,
     /// The risk window open when it opened (see `risk`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub risk: Option<super::durable::RiskWindow>,
+    pub risk: Option<super::risk_window::RiskWindow>,
 }

@@ -99,6 +99,7 @@ mod policy;
 mod provider;
 mod reconcile;
 pub mod risk;
+mod risk_window;
 mod schedule;
 mod speaker;
 pub mod state;

@@ -2,27 +2,11 @@
 //! the fault: read from the incident record the core journaled when the
 //! incident opened.
 
-use serde::{Deserialize, Serialize};
-
 use super::clock::wall;
 use super::facts::Facts;
-use super::types::Report;
+use super::types::{Report, RiskAtFault};
 use crate::controller::{Change, format_wall};
 use crate::journal::{Entry, Event};
-
-/// The risk window and the TTL at the fault (the incident's start).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RiskAtFault {
-    /// The flip (else the incident's start) fell inside a risk window.
-    pub open: bool,
-    /// The TTL the provider published when the incident opened, in seconds.
-    pub ttl_at_fault: Option<u32>,
-    /// The window: who opened it, why, and from when until when (RFC 3339).
-    pub by: Option<String>,
-    pub reason: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
-}
 
 /// What the incident record says; `None` when it says nothing (an older journal).
 pub(super) fn read(entries: &[Entry], f: &Facts) -> Option<RiskAtFault> {
