@@ -41,24 +41,11 @@ impl Controller {
             reason: reason.clone(),
             until,
         };
-        let Some(anchor) = self.anchor else {
-            return refuse(command, "the service has not started yet".into(), out);
+        let max = (MAX_RISK, "a risk window lasts at most seven days");
+        let since = match self.window_start(now, "risk window", &reason, Some(until), max) {
+            Ok(since) => since,
+            Err(why) => return refuse(command, why, out),
         };
-        if reason.trim().is_empty() {
-            return refuse(command, "a risk window needs a reason".into(), out);
-        }
-        let since = anchor.wall(now);
-        if until <= since {
-            return refuse(
-                command,
-                "the risk window would end before it starts".into(),
-                out,
-            );
-        }
-        if until.duration_since(since).is_ok_and(|d| d > MAX_RISK) {
-            let why = "a risk window lasts at most seven days";
-            return refuse(command, why.into(), out);
-        }
         let window = match self.risk.take() {
             // A window under way keeps its start and lowering; the later end wins.
             Some(old) if old.until >= until => {
