@@ -151,11 +151,16 @@ fn sudden(normal: u32, lowered: u32) -> Run {
 fn brownout(normal: u32, lowered: u32) -> Run {
     let mut rig = Rig::start(normal, lowered);
     random_wait(normal);
+    brown_then_kill(&mut rig)
+}
+
+/// The brownout's steps, then the primary killed; followed to the client.
+fn brown_then_kill(rig: &mut Rig) -> Run {
     for ratio in BROWNOUT {
         rig.tb.primary.set_failure_ratio(ratio);
         std::thread::sleep(Duration::from_secs(10));
     }
-    let early = bind_values(&rig) == ["127.0.0.3"];
+    let early = bind_values(rig) == ["127.0.0.3"];
     rig.tb.primary.set_failure_ratio(0.0);
     let fault = Instant::now();
     rig.tb.primary.stop();
@@ -175,15 +180,7 @@ fn brownout_in_risk_window(normal: u32, lowered: u32) -> Run {
         .expect("run rtoguard risk");
     assert!(out.status.success(), "rtoguard risk failed");
     std::thread::sleep(Duration::from_secs(u64::from(normal)));
-    for ratio in BROWNOUT {
-        rig.tb.primary.set_failure_ratio(ratio);
-        std::thread::sleep(Duration::from_secs(10));
-    }
-    let early = bind_values(&rig) == ["127.0.0.3"];
-    rig.tb.primary.set_failure_ratio(0.0);
-    let fault = Instant::now();
-    rig.tb.primary.stop();
-    rig.follow(fault, early)
+    brown_then_kill(&mut rig)
 }
 
 /// `rtoguard failover --planned`: measured from the flip at BIND.
