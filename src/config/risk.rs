@@ -34,7 +34,7 @@ pub(super) fn risk_windows(
     root: &Spanned<DeValue<'_>>,
     value: Option<&Spanned<DeValue<'_>>>,
     services: &mut [Service],
-    groups: &[Group],
+    (declared, groups): (&std::collections::BTreeSet<String>, &[Group]),
 ) {
     let mut seen = std::collections::BTreeSet::new();
     for (i, item) in elements(issues, value, "risk_windows").iter().enumerate() {
@@ -55,7 +55,7 @@ pub(super) fn risk_windows(
             let msg = format!("duplicate risk window name {name:?}");
             issues.add(Some(raw.name.span()), format!("{field}.name"), msg);
         }
-        let named = targets(issues, &raw, &field, services, groups);
+        let named = targets(issues, &raw, &field, (declared, services), groups);
         let start = start(issues, &raw, &field, item.span());
         let duration = issues.duration(
             &Some(raw.duration.clone()),
@@ -91,7 +91,7 @@ fn targets(
     issues: &mut Issues<'_>,
     raw: &RawRiskWindow,
     field: &str,
-    services: &[Service],
+    (declared, services): (&std::collections::BTreeSet<String>, &[Service]),
     groups: &[Group],
 ) -> Vec<String> {
     let given = [
@@ -106,7 +106,8 @@ fn targets(
     }
     if let Some(list) = &raw.services {
         for s in list.get_ref() {
-            if !services.iter().any(|x| &x.name == s.get_ref()) {
+            // A declared service that is broken was reported already.
+            if !declared.contains(s.get_ref()) {
                 let msg = format!("no service is named {:?}", s.get_ref());
                 issues.add(Some(s.span()), format!("{field}.services"), msg);
             }

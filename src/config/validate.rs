@@ -101,7 +101,8 @@ pub(super) fn config(
     let declared_services = groups::declared_services(table.get("services"));
     let groups = groups::groups(issues, root, table.get("groups"), &declared_services);
     let windows = table.get("risk_windows");
-    super::risk::risk_windows(issues, root, windows, &mut services, &groups);
+    let known = (&declared_services, groups.as_slice());
+    super::risk::risk_windows(issues, root, windows, &mut services, known);
     let notify = notify::notify(issues, root, table.get("notify"));
     if let Some(c) = controller.as_ref().filter(|_| peers.len() == peer_entries) {
         super::topology::check(issues, root, c, &peers, &services);
