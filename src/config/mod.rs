@@ -22,6 +22,7 @@ mod pools;
 mod probe;
 mod providers;
 mod raw;
+mod risk;
 mod secret;
 mod service;
 mod source;
@@ -68,6 +69,8 @@ mod tests_notify;
 mod tests_peers;
 #[cfg(test)]
 mod tests_powerdns;
+#[cfg(test)]
+mod tests_risk;
 #[cfg(test)]
 mod tests_topology;
 #[cfg(test)]

@@ -51,10 +51,14 @@ fn a_changed_service_restarts_a_missing_one_stops_and_the_rest_are_kept() {
             &t[..api],
             t[api..].replacen("rto = \"10m\"", "rto = \"11m\"", 1)
         );
+        // Cut the resolver service alone: up to the comment before the next service.
         let cut = t
             .find("[[services]]\nname = \"resolver\"")
             .expect("resolver is in the example");
-        t[..cut].to_string()
+        let end = t[cut..]
+            .find("\n# A fourth service")
+            .map_or(t.len(), |i| cut + i + 1);
+        format!("{}{}", &t[..cut], &t[end..])
     });
     let plan = Plan::diff(&running(&old), &new, false);
     assert_eq!(plan.restarted, names(&["api"]));
