@@ -12,8 +12,8 @@ mod azure;
 mod compiled;
 mod embedded;
 mod fast;
-mod gradual;
 mod gcloud_provider;
+mod gradual;
 mod groups;
 mod limits;
 mod locate;
@@ -56,9 +56,9 @@ mod tests_fast;
 #[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
-mod tests_gradual;
-#[cfg(test)]
 mod tests_gcloud;
+#[cfg(test)]
+mod tests_gradual;
 #[cfg(test)]
 mod tests_groups;
 #[cfg(test)]

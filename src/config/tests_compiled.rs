@@ -39,7 +39,14 @@ fn extra_issues(text: &str) -> Vec<String> {
 
 #[test]
 fn a_left_out_provider_is_named_with_its_feature_and_a_built_one_parses() {
-    for kind in ["route53", "cloudflare", "powerdns", "webhook", "azure", "gcloud"] {
+    for kind in [
+        "route53",
+        "cloudflare",
+        "powerdns",
+        "webhook",
+        "azure",
+        "gcloud",
+    ] {
         let text = with_provider(kind);
         let line = text
             .lines()

@@ -109,8 +109,7 @@ impl Controller {
             | Command::Drill { .. }
             | Command::Evacuate { .. }
             | Command::EndEvacuation { .. } => return,
-            | Command::Risk { .. }
-            | Command::RiskEnd { .. } => return,
+            Command::Risk { .. } | Command::RiskEnd { .. } => return,
         };
         if let Err(message) = self.check_target(&command) {
             return refuse(command, message, out);
