@@ -3,11 +3,13 @@
 //! Testbed: BIND + unbound (stub zone to BIND) + regions on 127.0.0.2 / .3 +
 //! `rtoguard run` (interval 1s, fall 3) whose watch asks unbound and fetches
 //! `client_url`, + our own client resolving through unbound every 100 ms.
-//! Scenarios: sudden failure, brownout then failure (TTL lowering on / off),
+//! Scenarios: sudden failure, brownout then failure (TTL lowering on / off,
+//! and with a risk window opened one normal TTL before the brownout),
 //! planned failover; then the report's client-reach time against our loop's.
 //!
 //! Run: `cargo bench --bench propagation`; RUNS (sudden, default 5),
-//! BROWNOUT_RUNS (3), PLANNED_RUNS (3), ONLY=sudden|brownout|planned.
+//! BROWNOUT_RUNS (3), RISK_RUNS (3), PLANNED_RUNS (3),
+//! ONLY=sudden|brownout|risk|planned.
 
 // Benchmarks measure wall-clock time (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -74,6 +76,20 @@ fn main() {
         rows.push(("brownout, lowering on (5s)", on));
         rows.push(("brownout, lowering off", off));
     }
+    if want("risk") {
+        let n = runs("RISK_RUNS", 3);
+        let r = repeat("brownout-risk", n, began, || brownout_in_risk_window(30, 5));
+        // Every run must reach the standby within lowered TTL + detection + 1 s.
+        let within = r
+            .iter()
+            .filter(|r| r.measured <= r.detection + 5.0 + 1.0)
+            .count();
+        eprintln!(
+            "brownout-risk: {within} of {} run(s) within lowered TTL + detection + 1s",
+            r.len()
+        );
+        rows.push(("brownout, risk window one TTL ahead (5s)", r));
+    }
     if want("planned") {
         let r = repeat("planned", runs("PLANNED_RUNS", 3), began, || planned(30, 2));
         rows.push(("planned failover, lowered 2s", r));
@@ -135,15 +151,36 @@ fn sudden(normal: u32, lowered: u32) -> Run {
 fn brownout(normal: u32, lowered: u32) -> Run {
     let mut rig = Rig::start(normal, lowered);
     random_wait(normal);
+    brown_then_kill(&mut rig)
+}
+
+/// The brownout's steps, then the primary killed; followed to the client.
+fn brown_then_kill(rig: &mut Rig) -> Run {
     for ratio in BROWNOUT {
         rig.tb.primary.set_failure_ratio(ratio);
         std::thread::sleep(Duration::from_secs(10));
     }
-    let early = bind_values(&rig) == ["127.0.0.3"];
+    let early = bind_values(rig) == ["127.0.0.3"];
     rig.tb.primary.set_failure_ratio(0.0);
     let fault = Instant::now();
     rig.tb.primary.stop();
     rig.follow(fault, early)
+}
+
+/// The brownout with `rtoguard risk` opened one normal TTL before it, so
+/// caches hold only lowered answers when the flip comes.
+fn brownout_in_risk_window(normal: u32, lowered: u32) -> Run {
+    let mut rig = Rig::start(normal, lowered);
+    random_wait(normal);
+    let out = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+        .args(["risk", "checkout", "--for", "10m", "--reason", "bench"])
+        .args(["--config", rig.tb.config_str()])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rtoguard risk");
+    assert!(out.status.success(), "rtoguard risk failed");
+    std::thread::sleep(Duration::from_secs(u64::from(normal)));
+    brown_then_kill(&mut rig)
 }
 
 /// `rtoguard failover --planned`: measured from the flip at BIND.

@@ -70,6 +70,7 @@ pub fn service() -> Service {
             queries_per_second: 5,
             deadline: None,
         },
+        risk_windows: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ mod manual;
 mod pages;
 mod reference;
 mod report;
+mod risk;
 mod shared;
 mod status;
 mod status_text;
@@ -90,6 +91,14 @@ pub enum Command {
     Unpin(UnpinArgs),
     /// Move every service off a region and keep them away from it, until --end or --for is up (needs the daemon).
     Evacuate(evacuate::EvacuateArgs),
+    /// Announce risk ahead (a deploy, maintenance): lower the TTL now and keep it low for a while (needs the daemon).
+    ///
+    /// For one service, a `[[groups]]` entry (--group) or every service
+    /// with a pool in a region (--region). The window is journaled and
+    /// survives restarts; at its end (or with --end) the normal TTL returns
+    /// once quiet. A planned failover inside it drains only what is left of
+    /// one normal TTL since the lowering. A pinned service keeps its TTL.
+    Risk(risk::RiskArgs),
     /// Time a DNS change as authoritative servers, resolvers and clients see it.
     Watch(WatchArgs),
     /// Print an RTO report (the latest, or INCIDENT), list them, or summarise posture over time.
@@ -393,6 +402,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Drill(a) => daemon::drill(&a).await,
         Command::Unpin(a) => daemon::pin(&a.service, &a.config, None, a.json).await,
         Command::Evacuate(a) => evacuate::run(&a).await,
+        Command::Risk(a) => risk::run(&a).await,
         Command::History(a) => history::run(&a).await,
         Command::Watch(a) => watch::run(&a).await,
         Command::Report(a) => report::run(&a),

@@ -26,13 +26,14 @@ pub(super) fn service_text(v: &StatusView) -> String {
     let s = &v.service;
     let c = &s.controller;
     let mut out = format!(
-        "{}  {}  active pool: {}  ttl {}{}{}\n",
+        "{}  {}  active pool: {}  ttl {}{}{}{}\n",
         s.service,
         s.record,
         c.active.as_deref().unwrap_or("none"),
         ttl_text(v),
         pin_text(c),
         drill_text(c),
+        risk_text(c),
     );
     let _ = writeln!(out, "    {}", provider_text(v));
     if let Some(e) = &c.evacuation {
@@ -170,6 +171,19 @@ fn pin_text(c: &Status) -> String {
         ),
         (None, true) => "  PINNED".into(),
         _ => String::new(),
+    }
+}
+
+/// `  RISK WINDOW until WHEN (by WHO): WHY` for the status head line, or nothing.
+fn risk_text(c: &Status) -> String {
+    match &c.risk {
+        Some(w) => format!(
+            "  RISK WINDOW until {} (by {}): {}",
+            format_wall(w.until),
+            w.by,
+            w.reason
+        ),
+        None => String::new(),
     }
 }
 

@@ -23,6 +23,7 @@ mod probe;
 mod providers;
 mod raw;
 mod records;
+mod risk;
 mod secret;
 mod service;
 mod source;
@@ -71,6 +72,8 @@ mod tests_peers;
 mod tests_powerdns;
 #[cfg(test)]
 mod tests_records;
+#[cfg(test)]
+mod tests_risk;
 #[cfg(test)]
 mod tests_topology;
 #[cfg(test)]

@@ -134,6 +134,8 @@ fn service(
         damping,
         pools,
         propagation,
+        // Filled from `[[risk_windows]]` once every service is known.
+        risk_windows: Vec::new(),
     };
     Some((service, members))
 }

@@ -98,6 +98,7 @@ pub fn policy(svc: &Service) -> Policy {
         steps: svc.failback.steps.clone(),
         step_hold: svc.failback.step_hold,
         regions: svc.pools.iter().map(|p| p.region.clone()).collect(),
+        schedule: svc.risk_windows.clone(),
     }
 }
 

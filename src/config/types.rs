@@ -268,6 +268,8 @@ pub struct Service {
     /// In preference order.
     pub pools: Vec<Pool>,
     pub propagation: Propagation,
+    /// The `[[risk_windows]]` that name this service.
+    pub risk_windows: Vec<crate::controller::ScheduledRisk>,
 }
 
 impl Service {

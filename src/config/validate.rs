@@ -15,13 +15,14 @@ use super::tables::{elements, parse_section, url_check};
 use super::types::*;
 use super::{groups, notify, providers, service};
 
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
     "controller",
     "peers",
     "providers",
     "services",
     "groups",
     "notify",
+    "risk_windows",
 ];
 
 /// Validate the parsed document; None when some part could not be built.
@@ -96,9 +97,12 @@ pub(super) fn config(
             .collect(),
         vantages: 1 + peer_entries,
     };
-    let services = service::services(issues, root, table.get("services"), &known);
+    let mut services = service::services(issues, root, table.get("services"), &known);
     let declared_services = groups::declared_services(table.get("services"));
     let groups = groups::groups(issues, root, table.get("groups"), &declared_services);
+    let windows = table.get("risk_windows");
+    let known = (&declared_services, groups.as_slice());
+    super::risk::risk_windows(issues, root, windows, &mut services, known);
     let notify = notify::notify(issues, root, table.get("notify"));
     if let Some(c) = controller.as_ref().filter(|_| peers.len() == peer_entries) {
         super::topology::check(issues, root, c, &peers, &services);

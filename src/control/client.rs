@@ -127,6 +127,7 @@ fn kind(b: &ReplyBody) -> &'static str {
         ReplyBody::DryRun(_) => "a dry run",
         ReplyBody::Evacuation(_) => "an evacuation",
         ReplyBody::Error(_) => "an error",
+        ReplyBody::Risk(_) => "a risk window",
     }
 }
 
@@ -146,6 +147,7 @@ pub fn decode(request: &Request, status: u16, body: &[u8]) -> Result<ReplyBody, 
         }
         Request::Drill { .. } => parse(body).map(ReplyBody::Drill),
         Request::Evacuate { .. } => parse(body).map(ReplyBody::Evacuation),
+        Request::Risk(_) => parse(body).map(ReplyBody::Risk),
         _ => parse(body).map(ReplyBody::Accepted),
     }
 }

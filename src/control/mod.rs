@@ -11,6 +11,7 @@
 //! | POST | `/v1/services/{name}/pin` | `{"reason": "db maintenance", "for_secs": 7200}` | 202 [`Accepted`] |
 //! | POST | `/v1/services/{name}/unpin` | | 202 [`Accepted`] |
 //! | POST | `/v1/evacuations` | `{"region": "eu-west-1", "group": null, "for_secs": 7200, "reason": "bad deploy", "planned": false, "dry_run": false, "end": false}` | 202 [`EvacuationReply`], or 200 for a dry run |
+//! | POST | `/v1/risk` | `{"group": "eu-frontends", "for_secs": 1800, "reason": "deploy"}` or `{"region": "eu-west-1", "end": true}` | 202 [`RiskReply`] |
 //!
 //! Errors are `{"error": "..."}` with a 4xx (the request is wrong; nothing
 //! changed) or 5xx status. Requests ([`Request`]) and answers ([`ReplyBody`])
@@ -21,6 +22,7 @@ mod evacuation;
 mod parse;
 mod reply;
 mod request;
+mod risk;
 mod server;
 pub mod users;
 
@@ -34,6 +36,7 @@ pub use reply::{
     ServicePool, StatusReply, VantageState,
 };
 pub use request::{DrillRequest, MoveRequest, PinRequest, Request, Wire};
+pub use risk::{RiskOutcome, RiskReply, RiskRequest};
 pub use server::{serve, serve_with};
 
 /// One request from the socket to the daemon, with who sent it.

@@ -30,6 +30,12 @@ pub fn parse_request(method: &str, path: &str, body: &[u8]) -> Result<Request, R
         }
         return Ok(Request::Evacuate { evac });
     }
+    if path == "/v1/risk" {
+        want(method, "POST")?;
+        let risk: super::RiskRequest = json(body)?;
+        risk.check()?;
+        return Ok(Request::Risk(risk));
+    }
     let Some(rest) = path.strip_prefix("/v1/services/") else {
         return Err(not_found());
     };

@@ -37,6 +37,13 @@ impl Reply {
             body: ReplyBody::Drill(body),
         }
     }
+    /// 202: what each service did with a risk window.
+    pub fn risk(body: super::RiskReply) -> Self {
+        Self {
+            status: 202,
+            body: ReplyBody::Risk(body),
+        }
+    }
     /// 200: what a move would do; nothing was changed.
     pub fn dry_run(body: DryRun) -> Self {
         Self {
@@ -73,6 +80,7 @@ pub enum ReplyBody {
     DryRun(DryRun),
     Evacuation(super::EvacuationReply),
     Error(ErrorBody),
+    Risk(super::RiskReply),
 }
 
 /// `GET /v1/status`.

@@ -73,6 +73,8 @@ pub enum Request {
     Evacuate {
         evac: super::EvacuateRequest,
     },
+    /// Open or end a risk window for several services (`POST /v1/risk`).
+    Risk(super::RiskRequest),
 }
 
 /// How a request travels: its method, path and JSON body.
@@ -108,13 +110,18 @@ impl Request {
                 path: "/v1/evacuations".into(),
                 body: body(evac),
             },
+            Self::Risk(risk) => Wire {
+                method: "POST",
+                path: "/v1/risk".into(),
+                body: body(risk),
+            },
         }
     }
 
-    /// The service the request names (`None` for `Status` and `Evacuate`).
+    /// The service the request names (`None` for `Status`, `Evacuate` and `Risk`).
     pub fn service(&self) -> Option<&str> {
         match self {
-            Self::Status | Self::Evacuate { .. } => None,
+            Self::Status | Self::Evacuate { .. } | Self::Risk(_) => None,
             Self::Failover { service, .. }
             | Self::Failback { service, .. }
             | Self::Drill { service, .. }

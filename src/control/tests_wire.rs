@@ -79,7 +79,47 @@ fn requests() -> Vec<Request> {
                 end: false,
             },
         },
+        Request::Risk(crate::control::RiskRequest {
+            group: Some("eu-frontends".into()),
+            for_secs: Some(1800),
+            reason: Some("deploy".into()),
+            ..Default::default()
+        }),
+        Request::Risk(crate::control::RiskRequest {
+            services: vec![service(), "checkout".into()],
+            end: true,
+            ..Default::default()
+        }),
     ]
+}
+
+#[test]
+fn a_risk_request_names_one_target_a_length_and_a_reason() {
+    for (body, why) in [
+        (r#"{"for_secs": 60, "reason": "r"}"#, "exactly one of"),
+        (
+            r#"{"group": "g", "region": "r", "end": true}"#,
+            "exactly one of",
+        ),
+        (r#"{"group": "g", "reason": "r"}"#, "needs a length"),
+        (
+            r#"{"group": "g", "for_secs": 60, "reason": " "}"#,
+            "needs a reason",
+        ),
+        (
+            r#"{"group": "g", "for_secs": 604801, "reason": "r"}"#,
+            "at most seven days",
+        ),
+        (
+            r#"{"group": "g", "for_secs": 60, "reason": "r", "x": 1}"#,
+            "unknown field",
+        ),
+    ] {
+        let reply = parse_request("POST", "/v1/risk", body.as_bytes()).expect_err(body);
+        assert_eq!(reply.status, 400, "{body}");
+        let text = serde_json::to_string(&reply.body).unwrap_or_default();
+        assert!(text.contains(why), "{body}: {text}");
+    }
 }
 
 #[test]

@@ -21,6 +21,8 @@ pub enum TtlReason {
     Drain,
     /// Quiet again: back to the normal TTL.
     Restore,
+    /// A risk window is open: lowered ahead of a possible flip.
+    Risk,
 }
 
 /// How loud an alert is.
@@ -74,6 +76,10 @@ pub enum EntryKind {
     Evacuating,
     /// The evacuation ended: the region's pools are targets again.
     EvacuationEnded,
+    /// A risk window opened or was extended (the TTL stays lowered).
+    RiskOpened,
+    /// A risk window ended (by a person, or at its end).
+    RiskEnded,
 }
 
 /// A structured decision record for the journal.

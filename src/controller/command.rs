@@ -1,4 +1,4 @@
-//! Operator commands: failover, failback, pin and unpin.
+//! Operator commands: failover, failback, pin, unpin, drills and risk windows.
 
 use tokio::time::Instant;
 
@@ -19,6 +19,8 @@ impl Controller {
             Command::Drill { .. } => self.start_drill(now, command, out),
             Command::Evacuate { .. } => self.evacuate(now, command, out),
             Command::EndEvacuation { .. } => self.end_evacuation(command, out),
+            Command::Risk { by, reason, until } => self.open_risk(now, by, reason, until, out),
+            Command::RiskEnd { by } => self.end_risk(by, out),
             Command::Failover { .. } | Command::Failback { .. } => {
                 if let Err(message) = self.check_target(&command) {
                     return refuse(command, message, out);
@@ -107,6 +109,7 @@ impl Controller {
             | Command::Drill { .. }
             | Command::Evacuate { .. }
             | Command::EndEvacuation { .. } => return,
+            Command::Risk { .. } | Command::RiskEnd { .. } => return,
         };
         if let Err(message) = self.check_target(&command) {
             return refuse(command, message, out);

@@ -19,6 +19,7 @@ pub(crate) enum Want {
     NoTarget,
     NoSingleActive,
     LowerTtl,
+    RiskTtl,
     RestoreTtl,
     FinishIntent(String),
     AbandonIntent(String),
@@ -146,6 +147,10 @@ impl Controller {
                 let lower = (view.ttl > self.policy.lowered_ttl()).then_some((now, Want::LowerTtl));
                 earliest(self.want_failback(now, active), lower)
             }
+            PoolHealth::Up if self.at_risk() => {
+                let lower = (view.ttl > self.policy.lowered_ttl()).then_some((now, Want::RiskTtl));
+                earliest(self.want_failback(now, active), lower)
+            }
             PoolHealth::Up => earliest(self.want_failback(now, active), self.want_restore(active)),
         }
     }
@@ -242,6 +247,10 @@ impl Controller {
             Want::LowerTtl => {
                 let ttl = self.policy.lowered_ttl();
                 self.request_ttl(ttl, TtlReason::Suspect, None, out);
+            }
+            Want::RiskTtl => {
+                let ttl = self.policy.lowered_ttl();
+                self.request_ttl(ttl, TtlReason::Risk, None, out);
             }
             Want::RestoreTtl => {
                 let ttl = self.policy.normal_ttl();

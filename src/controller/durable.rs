@@ -74,6 +74,7 @@ pub struct Evacuation {
     #[serde(with = "wall::opt", default)]
     pub until: Option<SystemTime>,
 }
+pub use super::risk_window::RiskWindow;
 
 /// One change of the durable state, as journaled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +138,20 @@ pub enum Change {
         #[serde(default)]
         region: String,
     },
+    /// A risk window opened (or was extended).
+    RiskOpened {
+        window: RiskWindow,
+    },
+    /// The lowered TTL was published inside the risk window.
+    RiskLowered {
+        #[serde(with = "wall")]
+        at: SystemTime,
+    },
+    /// The risk window ended: by a person (`by`), or at its end.
+    RiskEnded {
+        #[serde(default)]
+        by: Option<String>,
+    },
 }
 
 /// The core's durable state, rebuilt from the journaled [`Change`]s.
@@ -161,6 +176,9 @@ pub struct Durable {
     /// The region being evacuated, if any.
     #[serde(default)]
     pub evacuation: Option<Evacuation>,
+    /// The risk window open.
+    #[serde(default)]
+    pub risk: Option<RiskWindow>,
 }
 
 impl Durable {
@@ -218,6 +236,13 @@ impl Durable {
             }
             Change::EvacuationStarted { evacuation } => self.evacuation = Some(evacuation),
             Change::EvacuationEnded { .. } => self.evacuation = None,
+            Change::RiskOpened { window } => self.risk = Some(window),
+            Change::RiskLowered { at } => {
+                if let Some(w) = self.risk.as_mut() {
+                    w.lowered_at.get_or_insert(at);
+                }
+            }
+            Change::RiskEnded { .. } => self.risk = None,
         }
     }
 }

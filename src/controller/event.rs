@@ -64,6 +64,16 @@ pub enum Command {
     /// End the evacuation of `region`: its pools are targets again, and the
     /// failback rules bring the service home.
     EndEvacuation { by: String, region: String },
+    /// A risk window: lower the TTL now and keep it lowered until the
+    /// wall-clock time `until` (see `risk`).
+    Risk {
+        by: String,
+        reason: String,
+        #[serde(with = "super::wall::serde_wall")]
+        until: SystemTime,
+    },
+    /// End the risk window now.
+    RiskEnd { by: String },
 }
 
 /// One input to [`Controller::handle`](super::Controller::handle).
@@ -164,6 +174,12 @@ impl std::fmt::Display for Command {
             Command::EndEvacuation { region, .. } => {
                 write!(f, "end the evacuation of region {region}")
             }
+            Command::Risk { reason, until, .. } => write!(
+                f,
+                "risk window until {}: {reason}",
+                super::wall::format_wall(*until)
+            ),
+            Command::RiskEnd { .. } => f.write_str("end the risk window"),
         }
     }
 }

@@ -161,6 +161,8 @@ impl Controller {
             since,
             rto_missed: false,
             writer_wait_from: None,
+            ttl: self.view.as_ref().map(|v| v.ttl),
+            risk: self.risk.clone(),
         };
         let voice = self.first_voice(kind);
         self.incident = Some(Open {

@@ -44,4 +44,10 @@ pub struct Incident {
     /// Since when this controller waits its writer delay in this incident.
     #[serde(with = "wall::opt", default, skip_serializing_if = "Option::is_none")]
     pub writer_wait_from: Option<SystemTime>,
+    /// The TTL the provider published when it opened (the TTL at the fault).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    /// The risk window open when it opened (see `risk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<super::risk_window::RiskWindow>,
 }

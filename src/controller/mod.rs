@@ -57,7 +57,10 @@
 //! - *Writer delay* (see `writer`): an automatic write carries `not_before`,
 //!   this controller's rank × grace for the pool it serves (from the
 //!   policy's `local`), counted once per incident from its first delayed write.
-//! - *Durable state* ([`durable`]): the pin, the halt, the damping history
+//! - *Risk windows* (see `risk`): while one is open the TTL is lowered
+//!   and not restored; a planned move inside it drains only what is left
+//!   of the normal TTL since the lowering (often nothing).
+//! - *Durable state* ([`durable`]): the pin, the risk window, the halt, the damping history
 //!   (completed flips as wall times), the drill and the incident (its id,
 //!   start, "RTO missed" said, and the start of the writer wait). Every change of it is
 //!   a [`Change`] on the journal entry of the decision, written in the same
@@ -105,6 +108,9 @@ mod pinning;
 mod policy;
 mod provider;
 mod reconcile;
+pub mod risk;
+mod risk_window;
+mod schedule;
 mod speaker;
 pub mod state;
 mod status;
@@ -122,10 +128,11 @@ use tokio::time::Instant;
 
 pub use action::{Action, AlertLevel, Entry, EntryKind, TtlReason};
 pub use decision::Decision;
-pub use durable::{Change, Drill, Durable, Evacuation, Pin};
+pub use durable::{Change, Drill, Durable, Evacuation, Pin, RiskWindow};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
+pub use schedule::{RiskStart, ScheduledRisk};
 pub use speaker::{Because, PeerWrite, Voice};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
@@ -186,6 +193,10 @@ pub struct Controller {
     served: Option<Decision>,
     /// The newest decision a peer published that it serves (see `adopt`).
     heard: Option<Decision>,
+    /// The risk window open (see `risk`).
+    risk: Option<RiskWindow>,
+    /// The start of each scheduled window's occurrence already opened (see `schedule`).
+    scheduled_seen: std::collections::BTreeMap<String, std::time::SystemTime>,
 }
 
 impl Controller {
@@ -226,6 +237,8 @@ impl Controller {
             peer_write: None,
             served: None,
             heard: None,
+            risk: None,
+            scheduled_seen: Default::default(),
         }
     }
 
@@ -236,6 +249,7 @@ impl Controller {
         let mut out = Vec::new();
         self.expire_pin(now, &mut out);
         self.expire_evacuation(now, &mut out);
+        self.expire_risk(now, &mut out);
         match event {
             Event::Started {
                 active,
@@ -268,6 +282,7 @@ impl Controller {
             Event::PeerWrite(w) => self.on_peer_write(w, &mut out),
             Event::PeerDecision(d) => self.on_peer_decision(d),
         }
+        self.open_scheduled(now, &mut out);
         self.open_outage(now, &mut out);
         self.settle(now, &mut out);
         self.follow_incident(now, &mut out);
@@ -291,6 +306,8 @@ impl Controller {
             self.drill_deadline(),
             self.rto_deadline(),
             self.name_deadline(),
+            self.risk_deadline(),
+            self.schedule_deadline(),
         ]
         .into_iter()
         .flatten()

@@ -28,20 +28,11 @@ impl Controller {
             reason: reason.clone(),
             until,
         };
-        let Some(anchor) = self.anchor else {
-            return refuse(command, "the service has not started yet".into(), out);
+        let too_long = "a pin with an end lasts at most ten years; pin without one";
+        let since = match self.window_start(now, "pin", &reason, until, (MAX_PIN, too_long)) {
+            Ok(since) => since,
+            Err(why) => return refuse(command, why, out),
         };
-        if reason.trim().is_empty() {
-            return refuse(command, "a pin needs a reason".into(), out);
-        }
-        let since = anchor.wall(now);
-        if until.is_some_and(|u| u <= since) {
-            return refuse(command, "the pin would end before it starts".into(), out);
-        }
-        if until.is_some_and(|u| u.duration_since(since).is_ok_and(|d| d > MAX_PIN)) {
-            let why = "a pin with an end lasts at most ten years; pin without one";
-            return refuse(command, why.into(), out);
-        }
         let pin = Pin {
             by,
             reason,
@@ -57,6 +48,33 @@ impl Controller {
         ));
         self.pin = Some(pin);
         self.drop_automatic_drain(out);
+    }
+
+    /// The wall time `now` for a pin or risk window (`what`) with `reason`
+    /// ending at `until`, or why it cannot start (`max`: the longest, and
+    /// what to say past it).
+    pub(super) fn window_start(
+        &self,
+        now: Instant,
+        what: &str,
+        reason: &str,
+        until: Option<SystemTime>,
+        max: (std::time::Duration, &str),
+    ) -> Result<SystemTime, String> {
+        let Some(anchor) = self.anchor else {
+            return Err("the service has not started yet".into());
+        };
+        if reason.trim().is_empty() {
+            return Err(format!("a {what} needs a reason"));
+        }
+        let since = anchor.wall(now);
+        if until.is_some_and(|u| u <= since) {
+            return Err(format!("the {what} would end before it starts"));
+        }
+        if until.is_some_and(|u| u.duration_since(since).is_ok_and(|d| d > max.0)) {
+            return Err(max.1.to_owned());
+        }
+        Ok(since)
     }
 
     /// Unpins the service (and lifts a halt).
@@ -193,6 +211,7 @@ impl Controller {
         if let Some(i) = self.incident() {
             kept.push(format!("incident {} under way", i.id));
         }
+        self.restore_risk(d.risk, &mut kept);
         if !kept.is_empty() {
             let detail = format!("restored from the journal: {}", kept.join("; "));
             tracing::info!(restored = detail, "Durable state restored.");
@@ -205,6 +224,7 @@ impl Controller {
         }
         self.expire_pin(now, out);
         self.expire_evacuation(now, out);
+        self.expire_risk(now, out);
     }
 }
 

@@ -69,6 +69,9 @@ pub struct Policy {
     /// an evacuation then finds no pool in the region it empties).
     #[serde(default)]
     pub regions: Vec<String>,
+    /// The scheduled risk windows that name this service (`[[risk_windows]]`).
+    #[serde(default)]
+    pub schedule: Vec<super::schedule::ScheduledRisk>,
 }
 
 fn default_step_hold() -> Duration {
@@ -115,6 +118,7 @@ impl Policy {
             steps: Vec::new(),
             step_hold: default_step_hold(),
             regions: Vec::new(),
+            schedule: Vec::new(),
         }
     }
 

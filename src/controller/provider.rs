@@ -20,6 +20,7 @@ impl Controller {
         if ttl < old {
             self.note_ttl_lowered(now, old);
         }
+        self.note_risk_lowered(now, ttl, out);
         tracing::info!(old, ttl, "TTL changed.");
         let detail = format!("TTL {old}s to {ttl}s");
         out.push(entry(EntryKind::TtlChanged, self.active(), None, detail));

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::durable::{Drill, Evacuation, Pin};
+use super::durable::{Drill, Evacuation, Pin, RiskWindow};
 use super::event::{Command, Intent};
 use super::state::Halt;
 use super::vocab::PoolHealth;
@@ -31,6 +31,9 @@ pub struct Status {
     /// The region being evacuated for this service: which, why and until when.
     #[serde(default)]
     pub evacuation: Option<Evacuation>,
+    /// The risk window open: who, why and until when (the TTL stays lowered).
+    #[serde(default)]
+    pub risk: Option<RiskWindow>,
     /// Why automation stopped, until an operator command.
     pub halted: Option<Halt>,
     pub failback_mode: FailbackMode,
@@ -79,6 +82,7 @@ impl Controller {
             pin: self.pin.clone(),
             drill: self.drill.clone(),
             evacuation: self.evacuation.clone(),
+            risk: self.risk.clone(),
             halted: self.halted,
             failback_mode: self.policy.failback_mode,
             automatic_flips_in_window: now.map_or(0, |n| self.damping.in_window(n, &self.policy)),

@@ -8,7 +8,7 @@ use rtoguard_provider_api::{Receipt, RecordSet, RecordType};
 use super::*;
 use crate::controller::{
     AlertLevel, Change, Command, Drill, EntryKind, Evacuation, Halt, Initiator, Intent, IntentKind,
-    Pin, PoolHealth, Reason,
+    Pin, PoolHealth, Reason, RiskWindow,
 };
 
 pub(super) fn name() -> impl Strategy<Value = String> {
@@ -94,6 +94,12 @@ pub(super) fn command() -> impl Strategy<Value = Command> {
                 }
             }),
         (name(), name()).prop_map(|(by, region)| Command::EndEvacuation { by, region }),
+        (name(), words(), wall()).prop_map(|(by, reason, until)| Command::Risk {
+            by,
+            reason,
+            until
+        }),
+        name().prop_map(|by| Command::RiskEnd { by }),
     ]
 }
 
@@ -148,6 +154,26 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
         evacuation.prop_map(|evacuation| Change::EvacuationStarted { evacuation }),
         (proptest::option::of(name()), name())
             .prop_map(|(by, region)| Change::EvacuationEnded { by, region }),
+        (
+            name(),
+            words(),
+            wall(),
+            wall(),
+            proptest::option::of(wall())
+        )
+            .prop_map(
+                |(by, reason, since, until, lowered_at)| Change::RiskOpened {
+                    window: RiskWindow {
+                        by,
+                        reason,
+                        since,
+                        until,
+                        lowered_at
+                    },
+                }
+            ),
+        wall().prop_map(|at| Change::RiskLowered { at }),
+        proptest::option::of(name()).prop_map(|by| Change::RiskEnded { by }),
     ]
 }
 
@@ -183,6 +209,8 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         Adopted,
         Evacuating,
         EvacuationEnded,
+        RiskOpened,
+        RiskEnded,
     ])
 }
 

@@ -123,6 +123,7 @@ impl Display for TtlReason {
             TtlReason::Suspect => "the active pool is suspect",
             TtlReason::Drain => "draining before a planned move",
             TtlReason::Restore => "quiet again",
+            TtlReason::Risk => "a risk window is open",
         })
     }
 }

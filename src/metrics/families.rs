@@ -74,6 +74,7 @@ pub(super) struct Families {
     pub vantage_impaired: Family<VantageL, Gauge>,
     pub dns_replies_ignored: Counter,
     pub evacuation_end: Family<RegionL, Gauge<f64, AtomicU64>>,
+    pub risk_window_end: Family<ServiceL, Gauge>,
 }
 
 impl Families {
@@ -103,6 +104,7 @@ impl Families {
             vantage_impaired: Family::default(),
             dns_replies_ignored: Counter::default(),
             evacuation_end: Family::default(),
+            risk_window_end: Family::default(),
         }
     }
 
@@ -139,6 +141,12 @@ impl Families {
             "The TTL the record is published with now",
             s.clone(),
             self.ttl.clone(),
+        );
+        r.register_with_unit(
+            "risk_window_end",
+            "When the service's risk window ends (Unix time; the TTL stays lowered until then), 0 with none",
+            s.clone(),
+            self.risk_window_end.clone(),
         );
     }
 

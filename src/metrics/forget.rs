@@ -14,6 +14,7 @@ impl Metrics {
             service: svc.name.clone(),
         };
         f.ttl.remove(&service());
+        f.risk_window_end.remove(&service());
         f.rto.remove(&service());
         f.quorum_insufficient.remove(&service());
         f.service_ready.remove(&service());

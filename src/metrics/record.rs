@@ -169,6 +169,17 @@ impl Metrics {
             .set(i64::from(ttl));
     }
 
+    /// The end of the service's risk window (`None`: none open).
+    pub fn set_risk_end(&self, service: &str, until: Option<std::time::SystemTime>) {
+        let secs = until
+            .and_then(|u| u.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.f()
+            .risk_window_end
+            .get_or_create(&svc(service))
+            .set(secs);
+    }
+
     /// An incident opened: counted, and `incident_open` is 1 until it ends.
     pub fn incident_started(&self, service: &str, kind: IncidentKind) {
         let l = IncidentL {

@@ -28,6 +28,7 @@ fn populated() -> Metrics {
     m.set_pool_health("checkout", "primary", PoolHealth::Up);
     m.set_active_pool("checkout", Some("primary"), &["primary", "standby"]);
     m.set_ttl("checkout", 300);
+    m.set_risk_end("checkout", Some(SystemTime::now()));
     m.incident_started("checkout", IncidentKind::Drill);
     m.incident_recovered("checkout", d, Duration::from_secs(300));
     m.provider_request("bind", "apply", RequestResult::Ok, d);
@@ -154,6 +155,7 @@ fn every_family_of_the_brief_is_exposed() {
         "quorum_insufficient",
         "incident_open",
         "vantage_impaired",
+        "risk_window_end_seconds",
     ];
     for f in families {
         assert!(

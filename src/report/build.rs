@@ -88,6 +88,7 @@ pub fn build(
         },
         watch_end: view.as_ref().and_then(|v| v.end.clone()),
         notes: notes(&f, view.as_ref(), &p),
+        risk_window: super::risk::read(entries, &f),
         authoritatives: p.auths,
         resolvers: p.resolvers,
         resolver_spread: p.spread,

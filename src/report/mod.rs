@@ -18,6 +18,7 @@ mod facts;
 mod html;
 mod paths;
 mod phases;
+pub mod risk;
 mod save;
 mod summary;
 mod svg;

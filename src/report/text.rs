@@ -110,6 +110,9 @@ pub fn render_text(r: &Report) -> String {
     if let Some(w) = super::window::line(r) {
         wrap(&mut o, "", "  ", &w);
     }
+    if let Some(k) = super::risk::line(r) {
+        wrap(&mut o, "", "  ", &k);
+    }
     if let Some(c) = costliest_line(r) {
         wrap(&mut o, "", "  ", &c);
     }

@@ -254,6 +254,10 @@ pub struct Report {
     /// How the propagation watch ended (`converged`, `deadline`, ...), if one ran.
     pub watch_end: Option<String>,
     pub notes: Vec<String>,
+    /// Whether the flip happened inside a risk window, and the TTL published
+    /// at the fault (`None`: the journal does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_window: Option<RiskAtFault>,
 }
 
 impl Report {
@@ -266,4 +270,18 @@ impl Report {
     pub fn phase(&self, name: PhaseName) -> Option<&Phase> {
         self.phases.iter().find(|p| p.name == name)
     }
+}
+
+/// The risk window and the TTL at the fault (the incident's start).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskAtFault {
+    /// The flip (else the incident's start) fell inside a risk window.
+    pub open: bool,
+    /// The TTL the provider published when the incident opened, in seconds.
+    pub ttl_at_fault: Option<u32>,
+    /// The window: who opened it, why, and from when until when (RFC 3339).
+    pub by: Option<String>,
+    pub reason: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
 }

@@ -22,6 +22,7 @@ mod heartbeat;
 mod outputs;
 mod peering;
 mod readiness;
+mod risk;
 mod service;
 pub mod signals;
 mod systemd;
@@ -219,6 +220,7 @@ impl Generation {
         let service = match &request {
             Request::Status => return self.status(reply),
             Request::Evacuate { evac } => return self.evacuate(evac.clone(), actor, reply),
+            Request::Risk(risk) => return self.risk(risk.clone(), actor, reply),
             Request::Failover { service, .. }
             | Request::Failback { service, .. }
             | Request::Drill { service, .. }
@@ -289,6 +291,7 @@ impl Generation {
                 reply,
             },
             Request::Status | Request::Evacuate { .. } => unreachable!("handled above"),
+            Request::Risk(_) => unreachable!("handled above"),
         };
         tokio::spawn(async move {
             let _ = tx.send(input).await;

@@ -51,6 +51,7 @@ fn a_changed_service_restarts_a_missing_one_stops_and_the_rest_are_kept() {
             &t[..api],
             t[api..].replacen("rto = \"10m\"", "rto = \"11m\"", 1)
         );
+        // Cut the resolver service alone: up to the comment before the next service.
         let cut = t
             .find("[[services]]\nname = \"resolver\"")
             .expect("resolver is in the example");

@@ -16,6 +16,7 @@ mod evacuation_plan;
 mod floor;
 mod incidents;
 mod moves;
+mod risk;
 mod voice;
 
 pub(super) struct Harness {

@@ -203,6 +203,8 @@ fn a_restart_after_its_own_flip_keeps_the_writer_speaking() {
         since: wall(0),
         rto_missed: false,
         writer_wait_from: None,
+        ttl: None,
+        risk: None,
     };
     let restored = |automatic_flips: Vec<std::time::SystemTime>| Durable {
         incident: Some(incident.clone()),

@@ -78,6 +78,7 @@ impl ServiceTask {
             | Command::Drill { .. }
             | Command::Evacuate { .. }
             | Command::EndEvacuation { .. } => (String::new(), false),
+            Command::Risk { .. } | Command::RiskEnd { .. } => (String::new(), false),
         };
         let (svc, provider) = (self.svc.clone(), self.provider.clone());
         tokio::spawn(async move {

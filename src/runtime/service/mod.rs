@@ -320,6 +320,8 @@ impl ServiceTask {
         self.run_actions(actions);
         note(self);
         self.run_actions(rest);
+        let risk_end = self.controller.risk().map(|w| w.until);
+        self.links.metrics.set_risk_end(&self.svc.name, risk_end);
         if simulated.is_some() && self.controller.simulated_down().is_none() {
             // The drill's dwell is over: judge the pool by its probes again
             // before the controller decides the failback.
@@ -345,7 +347,9 @@ impl ServiceTask {
                         | Change::Unpinned { .. }
                         | Change::Resumed
                         | Change::EvacuationStarted { .. }
-                        | Change::EvacuationEnded { by: Some(_), .. },
+                        | Change::EvacuationEnded { by: Some(_), .. }
+                        | Change::RiskOpened { .. }
+                        | Change::RiskEnded { by: Some(_) },
                     ) => self.actor.clone(),
                     Some(_) => "rtoguard".to_owned(),
                     None => self.actor.clone(),
