@@ -33,28 +33,7 @@ api_url = "{url}"
 login_url = "{url}"
 requests_per_second = 50
 
-[[services]]
-name = "checkout"
-provider = "az"
-zone = "example.test."
-record = "checkout.example.test."
-type = "A"
-rto = "5m"
-ttl = {{ normal = "4s", lowered = "1s", restore_after = "1s" }}
-probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "150ms" }}
-health = {{ interval = "200ms", rise = 2, fall = 2 }}
-damping = {{ hold_down = "1s", max_flips = 3, flip_window = "1h" }}
-
-[[services.pools]]
-name = "primary"
-region = "region-a"
-endpoints = ["127.0.0.2"]
-
-[[services.pools]]
-name = "standby"
-region = "region-b"
-endpoints = ["127.0.0.3"]
-"#,
+{service}"#,
         state = tb.dir.path().display(),
         sub = azure::SUBSCRIPTION,
         rg = azure::RESOURCE_GROUP,
@@ -62,7 +41,7 @@ endpoints = ["127.0.0.3"]
         client = azure::CLIENT_ID,
         secret = secret.display(),
         url = az.url(),
-        port = tb.port,
+        service = common::checkout_on("az", tb.port),
     )
 }
 

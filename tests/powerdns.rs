@@ -28,33 +28,12 @@ api_key_file = "{key}"
 dns_server = "{dns}"
 requests_per_second = 50
 
-[[services]]
-name = "checkout"
-provider = "pdns"
-zone = "example.test."
-record = "checkout.example.test."
-type = "A"
-rto = "5m"
-ttl = {{ normal = "4s", lowered = "1s", restore_after = "1s" }}
-probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "150ms" }}
-health = {{ interval = "200ms", rise = 2, fall = 2 }}
-damping = {{ hold_down = "1s", max_flips = 3, flip_window = "1h" }}
-
-[[services.pools]]
-name = "primary"
-region = "region-a"
-endpoints = ["127.0.0.2"]
-
-[[services.pools]]
-name = "standby"
-region = "region-b"
-endpoints = ["127.0.0.3"]
-"#,
+{service}"#,
         state = tb.dir.path().display(),
         url = pdns.api_url,
         key = key.display(),
         dns = pdns.addr,
-        port = tb.port,
+        service = common::checkout_on("pdns", tb.port),
     )
 }
 

@@ -224,6 +224,36 @@ endpoints = ["127.0.0.3"]
     )
 }
 
+/// The service the provider end-to-end tests fail over: `checkout` on
+/// provider `provider`, probed over HTTP on `port`, primary 127.0.0.2 and
+/// standby 127.0.0.3, TTL 4s lowered to 1s, fall 2 at 200ms.
+pub fn checkout_on(provider: &str, port: u16) -> String {
+    format!(
+        r#"[[services]]
+name = "checkout"
+provider = "{provider}"
+zone = "example.test."
+record = "checkout.example.test."
+type = "A"
+rto = "5m"
+ttl = {{ normal = "4s", lowered = "1s", restore_after = "1s" }}
+probe = {{ type = "http", port = {port}, path = "/healthz", timeout = "150ms" }}
+health = {{ interval = "200ms", rise = 2, fall = 2 }}
+damping = {{ hold_down = "1s", max_flips = 3, flip_window = "1h" }}
+
+[[services.pools]]
+name = "primary"
+region = "region-a"
+endpoints = ["127.0.0.2"]
+
+[[services.pools]]
+name = "standby"
+region = "region-b"
+endpoints = ["127.0.0.3"]
+"#
+    )
+}
+
 /// A probe timeout that fits the health interval written in `extra` (a
 /// config whose timeout is not below the interval is refused): three
 /// quarters of it, at most 1s; 1s when no interval is written (default 5s).
