@@ -100,12 +100,15 @@ pub async fn set_ttl(svc: &Service, p: &Arc<dyn Provider>, ttl: u32) -> Done {
 }
 
 /// Flip to pool `to`, compare-and-set against what is served, which must be `from`.
+/// `adopted`: the write serves a peer's decision here (the embedded
+/// provider), not one this controller made; only the log line differs.
 pub async fn flip(
     svc: &Service,
     p: &Arc<dyn Provider>,
     from: Option<&str>,
     to: &str,
     ttl: u32,
+    adopted: bool,
 ) -> Done {
     let change = match engine::flip_change(svc, p, from, to, ttl).await {
         Ok(Prepared::Change(c)) => c,
@@ -118,7 +121,12 @@ pub async fn flip(
     let progress = Logged { svc, waited: true };
     match engine::apply(svc, p, &change, SYNC_TIMEOUT, &progress).await {
         Ok(outcome) => {
-            info!(service = %svc.name, from = from.unwrap_or("-"), to, outcome = outcome.word(), "Flipped.");
+            let from = from.unwrap_or("-");
+            if adopted {
+                info!(service = %svc.name, from, to, outcome = outcome.word(), "Adopted the peers' decision: serving the new pool here.");
+            } else {
+                info!(service = %svc.name, from, to, outcome = outcome.word(), "Flipped.");
+            }
             done(Event::Flipped { to: to.to_string() }, change, outcome)
         }
         Err(e) => failed(ProviderOp::Flip, e, Some(change)),

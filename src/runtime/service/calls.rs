@@ -41,8 +41,11 @@ impl ServiceTask {
             match a {
                 Action::SetTtl { ttl, .. } => exec::set_ttl(&svc, &p, ttl).await,
                 // An adoption is the same write as a flip, through the same engine.
-                Action::Flip { from, to, ttl, .. } | Action::Adopt { from, to, ttl, .. } => {
-                    exec::flip(&svc, &p, from.as_deref(), &to, ttl).await
+                Action::Flip { from, to, ttl, .. } => {
+                    exec::flip(&svc, &p, from.as_deref(), &to, ttl, false).await
+                }
+                Action::Adopt { from, to, ttl, .. } => {
+                    exec::flip(&svc, &p, from.as_deref(), &to, ttl, true).await
                 }
                 _ => exec::reread(&svc, &p).await,
             }
