@@ -84,7 +84,7 @@ mod tests_values;
 mod tests_warnings;
 #[cfg(test)]
 mod tests_webhook;
-#[cfg(test)]
+#[cfg(all(test, feature = "embedded"))]
 mod tests_zone_file;
 
 use std::fmt;

@@ -25,6 +25,7 @@ fn aliased(provider: &str, rtype: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(not(feature = "route53"), ignore = "needs the route53 feature")]
 fn alias_pools_are_read() {
     let cfg = parse(Path::new("config.toml"), &aliased("aws", "A")).expect("valid");
     let pools = &cfg.services[0].pools;
