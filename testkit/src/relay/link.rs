@@ -123,6 +123,13 @@ impl Shared {
         c.packets.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Take back a count made before a send that then failed.
+    pub fn unpass(&self, dir: Direction, bytes: usize) {
+        let c = &self.counters[dir.index()];
+        c.bytes.fetch_sub(bytes as u64, Ordering::SeqCst);
+        c.packets.fetch_sub(1, Ordering::SeqCst);
+    }
+
     pub fn dropped(&self, dir: Direction) {
         self.counters[dir.index()]
             .dropped

@@ -174,8 +174,10 @@ async fn deliver<W: AsyncWrite + Unpin>(
             at = Instant::now();
             continue;
         }
-        to.write_all(bytes).await?;
+        // Counted before the write, so whoever has read the bytes also sees
+        // them counted (the other order raced the tests' reads).
         shared.passed(dir, bytes.len());
+        to.write_all(bytes).await?;
         return Ok(());
     }
 }

@@ -105,16 +105,23 @@ async fn forward(shared: &Arc<Shared>, dir: Direction, bytes: Vec<u8>, out: Out)
     }
     let delay = shared.now().delay;
     if delay.is_zero() {
-        if out.send(&bytes).await {
-            shared.passed(dir, bytes.len());
-        }
+        send(shared, dir, &bytes, &out).await;
         return;
     }
     let shared = shared.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        if out.send(&bytes).await {
-            shared.passed(dir, bytes.len());
-        }
+        send(&shared, dir, &bytes, &out).await;
     });
+}
+
+/// Count the datagram, then send it: counted first so that whoever has
+/// received it also sees it counted. A send that fails (the peer's socket is
+/// gone) takes the count back as a drop.
+async fn send(shared: &Shared, dir: Direction, bytes: &[u8], out: &Out) {
+    shared.passed(dir, bytes.len());
+    if !out.send(bytes).await {
+        shared.unpass(dir, bytes.len());
+        shared.dropped(dir);
+    }
 }
