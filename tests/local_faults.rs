@@ -82,7 +82,12 @@ fn running_out_of_descriptors_is_a_local_failure_not_the_endpoints() {
         maximum: saved.maximum,
     };
     setrlimit(Resource::Nofile, low).expect("lower RLIMIT_NOFILE");
-    let held = exhaust();
+    // The region runs in this process: its side of the probes above closes
+    // a moment later and frees descriptors a probe could then take (and
+    // time out on a region that cannot accept). Take those too.
+    let mut held = exhaust();
+    std::thread::sleep(Duration::from_millis(300));
+    held.extend(exhaust());
     let dns = ProbeSpec::Dns {
         port: region.addr.port(),
         query_name: "svc.example.test.".into(),

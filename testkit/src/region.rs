@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +27,10 @@ struct Shared {
     requests: AtomicU64,
     /// Source addresses whose connections are closed unanswered.
     blocked: Mutex<HashSet<IpAddr>>,
+    /// Set from the moment `stop` is called: a connection accepted while
+    /// the server shuts down is closed unanswered, so nothing is served
+    /// after the stop began (a close it causes once drew a 200).
+    stopping: AtomicBool,
 }
 
 /// A running region; stopped on drop.
@@ -109,6 +113,7 @@ impl Region {
 
     /// Close the listener: connections are refused until [`Region::resume`].
     pub fn stop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -122,6 +127,7 @@ impl Region {
         if self.thread.is_some() {
             return;
         }
+        self.shared.stopping.store(false, Ordering::SeqCst);
         let (tx, rx) = oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let shared = self.shared.clone();
@@ -176,7 +182,7 @@ impl axum::serve::Listener for Filtered {
                 .lock()
                 .map(|b| b.contains(&peer.ip()))
                 .unwrap_or(false);
-            if !blocked {
+            if !blocked && !self.shared.stopping.load(Ordering::SeqCst) {
                 return (io, peer);
             }
             drop(io);
