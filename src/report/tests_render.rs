@@ -48,6 +48,41 @@ fn text_fits_100_columns() {
     }
 }
 
+/// A group's report: every path row is named after its record, e.g.
+/// `ns1 www.checkout.example.test. CNAME`.
+fn group_report() -> Report {
+    let mut cname = outcome();
+    cname.name = "www.checkout.example.test.".into();
+    cname.rtype = "CNAME".into();
+    let mut aaaa = outcome();
+    aaaa.rtype = "AAAA".into();
+    build(
+        "checkout-1764000000000",
+        "checkout",
+        Kind::Incident,
+        Duration::from_secs(300),
+        &entries(),
+        Some(&crate::propagation::merge(outcome(), vec![aaaa, cname])),
+    )
+}
+
+#[test]
+fn text_names_every_record_of_a_group_in_full() {
+    let r = group_report();
+    let text = render_text(&r);
+    let names = r.authoritatives.iter().map(|a| &a.name);
+    for name in names.chain(r.resolvers.iter().map(|x| &x.name)) {
+        assert!(
+            text.lines().any(|l| l.starts_with(name.as_str())),
+            "{name} is not named in full:\n{text}"
+        );
+    }
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+    insta::assert_snapshot!("text_group", text);
+}
+
 #[test]
 fn json_snapshot_and_round_trip() {
     let r = report();
