@@ -19,7 +19,8 @@ use common::daemon::{Daemon, all_up, wait_for};
 use common::{OutputText, Testbed, run, shared_port};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::bind::Bind;
-use rtoguard_testkit::net::lo;
+use rtoguard_testkit::dns::{query, soa_serial};
+use rtoguard_testkit::net::{free_port, lo};
 use rtoguard_testkit::region::Region;
 
 const NAME: &str = "checkout.example.test.";
@@ -36,23 +37,13 @@ fn port_for_all() -> u16 {
     }
 }
 
-fn config(bind: &Bind, state: &std::path::Path, port: u16) -> String {
+/// The group service on `provider`: A + AAAA of checkout and the CNAME of
+/// www, a primary and a standby pool giving a value for each.
+fn service(provider: &str, port: u16) -> String {
     format!(
-        r#"[controller]
-id = "test"
-state_dir = "{state}"
-control_socket = "{state}/control.sock"
-
-[providers.bind]
-type = "rfc2136"
-server = "{server}"
-tsig_key_name = "{key}"
-tsig_algorithm = "{alg}"
-tsig_secret_file = "{secret}"
-
-[[services]]
+        r#"[[services]]
 name = "checkout"
-provider = "bind"
+provider = "{provider}"
 zone = "example.test."
 records = [{{ name = "{NAME}", type = "A" }}, {{ name = "{NAME}", type = "AAAA" }}, {{ name = "{WWW}", type = "CNAME" }}]
 rto = "5m"
@@ -73,13 +64,62 @@ region = "region-b"
 endpoints_v4 = ["127.0.0.3"]
 endpoints_v6 = ["::ffff:127.0.0.3"]
 cname = "standby.lb.example.test."
-"#,
-        state = state.display(),
+"#
+    )
+}
+
+fn controller(state: &std::path::Path) -> String {
+    format!(
+        "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n",
+        state = state.display()
+    )
+}
+
+fn config(bind: &Bind, state: &std::path::Path, port: u16) -> String {
+    format!(
+        r#"{controller}
+[providers.bind]
+type = "rfc2136"
+server = "{server}"
+tsig_key_name = "{key}"
+tsig_algorithm = "{alg}"
+tsig_secret_file = "{secret}"
+
+{service}"#,
+        controller = controller(state),
         server = bind.addr,
         key = bind.key.name,
         alg = bind.key.algorithm,
         secret = bind.secret_file().display(),
+        service = service("bind", port),
     )
+}
+
+/// The regions (the primary on 127.0.0.2 and `::1`, returned apart; the
+/// standby on 127.0.0.3) and the config `text` writes.
+fn testbed(
+    bind: Bind,
+    text: impl FnOnce(&Bind, &std::path::Path, u16) -> String,
+) -> (Testbed, Region) {
+    let port = port_for_all();
+    let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+    let primary_v6 = Region::start_at(
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+        "primary",
+    );
+    let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, text(&bind, dir.path(), port)).expect("write config");
+    let tb = Testbed {
+        bind,
+        primary,
+        standby,
+        dir,
+        config,
+        port,
+    };
+    (tb, primary_v6)
 }
 
 /// BIND's journal, one transaction per block (each opens by deleting the
@@ -123,24 +163,7 @@ fn a_dual_stack_group_flips_every_record_in_one_update() {
             "www 4 IN CNAME primary.lb.example.test.",
         ],
     );
-    let port = port_for_all();
-    let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
-    let mut primary_v6 = Region::start_at(
-        SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
-        "primary",
-    );
-    let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config_file = dir.path().join("config.toml");
-    std::fs::write(&config_file, config(&bind, dir.path(), port)).expect("write config");
-    let mut tb = Testbed {
-        bind,
-        primary,
-        standby,
-        dir,
-        config: config_file,
-        port,
-    };
+    let (mut tb, mut primary_v6) = testbed(bind, |b, dir, port| config(b, dir, port));
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let before = transactions(&tb.bind).len();
@@ -215,4 +238,77 @@ fn a_dual_stack_group_flips_every_record_in_one_update() {
         assert!(status.contains(want), "status lacks {want}:\n{status}");
     }
     d.stop();
+}
+
+/// The group on the embedded provider: rtoguard serves A, AAAA and CNAME
+/// from the first pool, and on the primary's fault swaps all three at once
+/// (one swap: one log line holding every new value, one new serial).
+#[test]
+fn on_the_embedded_provider_every_record_of_a_group_moves_in_one_swap() {
+    let dns = SocketAddr::new(lo(1), free_port(lo(1)));
+    let embedded = |_: &Bind, dir: &std::path::Path, port: u16| {
+        format!(
+            r#"{controller}
+[providers.edge]
+type = "embedded"
+listen = ["{dns}"]
+rate_limit = 0
+
+[[providers.edge.zones]]
+name = "example.test."
+name_servers = [{{ name = "ns1", addresses = ["{ns}"] }}]
+
+{service}"#,
+            controller = controller(dir),
+            ns = dns.ip(),
+            service = service("edge", port),
+        )
+    };
+    // The testbed's BIND is not asked: the daemon serves the zone.
+    let (mut tb, mut primary_v6) = testbed(Bind::start("example.test.", &[]), embedded);
+    let d = Daemon::start(&tb, &[]);
+    let answers = || {
+        let ask =
+            |name, rtype| query(dns, name, rtype, false).map_or_else(|_| Vec::new(), |a| a.values);
+        (
+            ask(NAME, RecordType::A),
+            ask(NAME, RecordType::AAAA),
+            ask(WWW, RecordType::CNAME),
+        )
+    };
+    let why = || format!("{:?}\n{}", answers(), d.log_text());
+    wait_for(Duration::from_secs(15), || all_up(&tb), why);
+    let one = |v: &str| vec![v.to_string()];
+    assert_eq!(
+        answers(),
+        (
+            one("127.0.0.2"),
+            one("::1"),
+            one("primary.lb.example.test.")
+        ),
+        "every record served from the first pool"
+    );
+    let before = soa_serial(dns, "example.test.").expect("serial");
+    tb.primary.stop();
+    primary_v6.stop();
+    let flipped = (
+        one("127.0.0.3"),
+        one("::ffff:127.0.0.3"),
+        one("standby.lb.example.test."),
+    );
+    wait_for(Duration::from_secs(20), || answers() == flipped, why);
+    assert!(soa_serial(dns, "example.test.").expect("serial") > before);
+    let log = d.stop();
+    let swaps: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Embedded zone swapped.") && l.contains("127.0.0.3"))
+        .collect();
+    assert_eq!(swaps.len(), 1, "the flip is one swap:\n{log}");
+    for want in ["::ffff:127.0.0.3", "standby.lb.example.test."] {
+        assert!(
+            swaps[0].contains(want),
+            "the swap lacks {want}: {}",
+            swaps[0]
+        );
+    }
 }
