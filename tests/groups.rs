@@ -16,7 +16,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::daemon::{Daemon, all_up, wait_for};
-use common::{OutputText, Testbed, run, shared_port};
+use common::{OutputText, Testbed, embedded_edge, run, shared_port};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::bind::Bind;
 use rtoguard_testkit::dns::{query, soa_serial};
@@ -247,22 +247,8 @@ fn a_dual_stack_group_flips_every_record_in_one_update() {
 fn on_the_embedded_provider_every_record_of_a_group_moves_in_one_swap() {
     let dns = SocketAddr::new(lo(1), free_port(lo(1)));
     let embedded = |_: &Bind, dir: &std::path::Path, port: u16| {
-        format!(
-            r#"{controller}
-[providers.edge]
-type = "embedded"
-listen = ["{dns}"]
-rate_limit = 0
-
-[[providers.edge.zones]]
-name = "example.test."
-name_servers = [{{ name = "ns1", addresses = ["{ns}"] }}]
-
-{service}"#,
-            controller = controller(dir),
-            ns = dns.ip(),
-            service = service("edge", port),
-        )
+        let edge = embedded_edge(dns, "");
+        format!("{}\n{edge}\n{}", controller(dir), service("edge", port))
     };
     // The testbed's BIND is not asked: the daemon serves the zone.
     let (mut tb, mut primary_v6) = testbed(Bind::start("example.test.", &[]), embedded);
@@ -311,4 +297,109 @@ name_servers = [{{ name = "ns1", addresses = ["{ns}"] }}]
             swaps[0]
         );
     }
+}
+
+/// The group on Route 53 (moto's server): the flip is one
+/// `ChangeResourceRecordSets` request holding every record of the group,
+/// as are the TTL's lowering and restore; afterwards every record reads
+/// back on the standby (ListResourceRecordSets).
+#[test]
+fn on_route53_every_record_of_a_group_moves_in_one_change_batch() {
+    use rtoguard_provider_api::{Change, ChangeSet, Provider, RecordSet, RecordType as Type};
+    use rtoguard_route53::sdk::SdkRoute53;
+    use rtoguard_route53::{Route53Provider, Route53Settings};
+    use rtoguard_testkit::moto::Moto;
+
+    const ZONE: &str = "example.test.";
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut s = Route53Settings::new("moto");
+    s.region = Some("us-east-1".into());
+    s.endpoint_url = Some(moto.url());
+    s.credentials = Some(("testing".into(), "testing".into()));
+    let group = [
+        (NAME, Type::A, "127.0.0.2", "127.0.0.3"),
+        (NAME, Type::AAAA, "::1", "::ffff:127.0.0.3"),
+        (
+            WWW,
+            Type::CNAME,
+            "primary.lb.example.test.",
+            "standby.lb.example.test.",
+        ),
+    ];
+    let p = rt.block_on(async {
+        let sdk = SdkRoute53::new(&s).await;
+        let zone = sdk.client().create_hosted_zone().name(ZONE);
+        zone.caller_reference("rtoguard-groups")
+            .send()
+            .await
+            .expect("create the zone");
+        let p = Route53Provider::new(s.clone()).await.expect("provider");
+        let creates = group.iter().map(|(name, rtype, primary, _)| {
+            let set = RecordSet::new(name, *rtype, 4, [*primary]);
+            Change::new(name, *rtype, vec![], vec![set]).expect("a change")
+        });
+        let creates = ChangeSet::new(creates.collect()).expect("a group");
+        p.apply_all(ZONE, &creates)
+            .await
+            .expect("create the records");
+        p
+    });
+    let url = moto.url();
+    let route53 = |_: &Bind, dir: &std::path::Path, port: u16| {
+        format!(
+            "{}\n[providers.aws]\ntype = \"route53\"\nregion = \"us-east-1\"\n\
+             endpoint_url = \"{url}\"\nrequests_per_second = 20\n\n{}",
+            controller(dir),
+            service("aws", port)
+        )
+    };
+    // The testbed's BIND is not asked: the records live on moto.
+    let (mut tb, mut primary_v6) = testbed(Bind::start(ZONE, &[]), route53);
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ];
+    let d = Daemon::start(&tb, &env);
+    let read = || {
+        group
+            .iter()
+            .map(|(name, rtype, _, _)| {
+                let sets = rt.block_on(p.read(ZONE, name, *rtype)).unwrap_or_default();
+                sets.into_iter().flat_map(|s| s.values).collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+    };
+    let why = || format!("{:?}\n{}", read(), d.log_text());
+    wait_for(Duration::from_secs(15), || all_up(&tb), why);
+    moto.record();
+    tb.primary.stop();
+    primary_v6.stop();
+    let flipped: Vec<Vec<String>> = group.iter().map(|m| vec![m.3.to_string()]).collect();
+    wait_for(Duration::from_secs(20), || read() == flipped, why);
+    let batches = moto.change_batches();
+    // Every batch since the fault (TTL lowered, flip, TTL restored) holds
+    // every record of the group.
+    for b in &batches {
+        for (name, rtype, _, _) in &group {
+            let member = format!("<Name>{name}</Name><Type>{rtype}</Type>");
+            assert!(b.contains(&member), "a batch without {name} {rtype}:\n{b}");
+        }
+    }
+    let flips: Vec<&String> = batches
+        .iter()
+        .filter(|b| b.contains("127.0.0.2") && b.contains("127.0.0.3"))
+        .collect();
+    assert_eq!(flips.len(), 1, "the flip is one change batch: {batches:#?}");
+    for (_, _, _, standby) in &group {
+        assert!(
+            flips[0].contains(standby),
+            "the flip lacks {standby}:\n{}",
+            flips[0]
+        );
+    }
+    d.stop();
 }

@@ -5,26 +5,24 @@ use std::time::Duration;
 use super::fixture::{entries, outcome};
 use super::*;
 
-fn report() -> Report {
+/// The fixture's report of `kind` against an RTO of `rto` seconds, with `watch`.
+fn built(kind: Kind, rto: u64, watch: &crate::propagation::WatchOutcome) -> Report {
     build(
         "checkout-1764000000000",
         "checkout",
-        Kind::Incident,
-        Duration::from_secs(300),
+        kind,
+        Duration::from_secs(rto),
         &entries(),
-        Some(&outcome()),
+        Some(watch),
     )
 }
 
+fn report() -> Report {
+    built(Kind::Incident, 300, &outcome())
+}
+
 fn missed() -> Report {
-    build(
-        "checkout-1764000000000",
-        "checkout",
-        Kind::Drill,
-        Duration::from_secs(30),
-        &entries(),
-        Some(&outcome()),
-    )
+    built(Kind::Drill, 30, &outcome())
 }
 
 #[test]
@@ -56,14 +54,8 @@ fn group_report() -> Report {
     cname.rtype = "CNAME".into();
     let mut aaaa = outcome();
     aaaa.rtype = "AAAA".into();
-    build(
-        "checkout-1764000000000",
-        "checkout",
-        Kind::Incident,
-        Duration::from_secs(300),
-        &entries(),
-        Some(&crate::propagation::merge(outcome(), vec![aaaa, cname])),
-    )
+    let group = crate::propagation::merge(outcome(), vec![aaaa, cname]);
+    built(Kind::Incident, 300, &group)
 }
 
 #[test]

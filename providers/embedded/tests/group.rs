@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ZONE, query, start, udp, values};
-use hickory_proto::rr::{RData, RecordType as Wire};
+use common::{ZONE, query, served_serial, start, udp, values};
+use hickory_proto::rr::RecordType as Wire;
 use rtoguard_embedded::EmbeddedProvider;
 use rtoguard_provider_api::{
     Change, ChangeSet, Provider, ProviderError, RecordSet, RecordType, SyncState,
@@ -20,8 +20,11 @@ fn set(name: &str, rtype: RecordType, value: &str) -> RecordSet {
     RecordSet::new(name, rtype, 30, [value])
 }
 
+/// A member: name, type, the value served, the value it moves to.
+type Member = (&'static str, RecordType, &'static str, &'static str);
+
 /// The group's members as the test zone serves them, and where they go.
-fn members() -> [(&'static str, RecordType, &'static str, &'static str); 3] {
+fn members() -> [Member; 3] {
     [
         (WWW, RecordType::A, "192.0.2.10", "198.51.100.7"),
         (WWW, RecordType::AAAA, "2001:db8::10", "2001:db8::7"),
@@ -59,12 +62,12 @@ fn flip(stale: bool) -> ChangeSet {
     ChangeSet::new(changes).expect("a valid group")
 }
 
-async fn served_serial(addr: std::net::SocketAddr) -> u32 {
-    let soa = udp(addr, &query(ZONE, Wire::SOA, false)).await;
-    match soa.answers.first().map(|r| &r.data) {
-        Some(RData::SOA(s)) => s.serial,
-        _ => panic!("no SOA for {ZONE}"),
-    }
+/// One value of each member, as [`answers`] gives them.
+fn values_of(value: fn(&Member) -> &'static str) -> Vec<Vec<String>> {
+    members()
+        .iter()
+        .map(|m| vec![value(m).to_string()])
+        .collect()
 }
 
 /// What the server answers for every member of the group.
@@ -102,8 +105,7 @@ async fn a_group_is_swapped_whole_with_one_serial() {
             .expect("in sync"),
         SyncState::InSync
     );
-    let moved: Vec<Vec<String>> = members().iter().map(|m| vec![m.3.to_string()]).collect();
-    assert_eq!(answers(addr).await, moved);
+    assert_eq!(answers(addr).await, values_of(|m| m.3));
 }
 
 #[tokio::test]
@@ -116,8 +118,7 @@ async fn one_stale_member_refuses_the_whole_group() {
     assert!(matches!(err, ProviderError::Conflict { .. }), "{err}");
     assert!(err.to_string().contains(ALIAS), "names the member: {err}");
     assert_eq!(served_serial(addr).await, before, "no new serial");
-    let kept: Vec<Vec<String>> = members().iter().map(|m| vec![m.2.to_string()]).collect();
-    assert_eq!(answers(addr).await, kept, "no member moved");
+    assert_eq!(answers(addr).await, values_of(|m| m.2), "no member moved");
 }
 
 #[tokio::test]
@@ -132,6 +133,5 @@ async fn a_restarted_server_serves_every_member_last_written() {
         .expect("the group applies");
     drop(first);
     let again = rtoguard_embedded::Embedded::start(&settings).await.unwrap();
-    let moved: Vec<Vec<String>> = members().iter().map(|m| vec![m.3.to_string()]).collect();
-    assert_eq!(answers(again.addrs()[0]).await, moved);
+    assert_eq!(answers(again.addrs()[0]).await, values_of(|m| m.3));
 }
