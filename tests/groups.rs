@@ -163,7 +163,7 @@ fn a_dual_stack_group_flips_every_record_in_one_update() {
             "www 4 IN CNAME primary.lb.example.test.",
         ],
     );
-    let (mut tb, mut primary_v6) = testbed(bind, |b, dir, port| config(b, dir, port));
+    let (mut tb, mut primary_v6) = testbed(bind, config);
     let d = Daemon::start(&tb, &[]);
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let before = transactions(&tb.bind).len();
