@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::daemon::{Daemon, all_up, wait_for};
-use common::{OutputText, Testbed, run};
+use common::{OutputText, Testbed, embedded_edge, run};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::dns::query;
 use rtoguard_testkit::net::{free_port, lo};
@@ -28,16 +28,7 @@ id = "test"
 state_dir = "{state}"
 control_socket = "{state}/control.sock"
 
-[providers.edge]
-type = "embedded"
-listen = ["{dns}"]
-rate_limit = 0
-
-[[providers.edge.zones]]
-name = "example.test."
-name_servers = [{{ name = "ns1", addresses = ["{ns}"] }}]
-records = [{{ name = "www", type = "CNAME", ttl = "1m", values = ["checkout"] }}]
-
+{edge}
 [[services]]
 name = "checkout"
 provider = "edge"
@@ -61,7 +52,10 @@ region = "region-b"
 endpoints = ["127.0.0.3"]
 "#,
         state = tb.dir.path().display(),
-        ns = dns.ip(),
+        edge = embedded_edge(
+            dns,
+            r#"records = [{ name = "www", type = "CNAME", ttl = "1m", values = ["checkout"] }]"#
+        ),
         port = tb.port,
     )
 }

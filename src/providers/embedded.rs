@@ -66,9 +66,9 @@ mod running {
         Ok(Arc::new(EmbeddedProvider::new(server)))
     }
 
-    /// The server's settings: the configured zones, each service's record
-    /// served from its first pool until the first write (unless the zone
-    /// names it), the transfer keys read from their files or variables,
+    /// The server's settings: the configured zones, every record of each
+    /// service served from its first pool until the first write (unless the
+    /// zone names that record), the transfer keys read from their files or variables,
     /// and the state file in the state directory.
     fn settings(cfg: &Config, name: &str, c: &EmbeddedConfig) -> Result<EmbeddedSettings, String> {
         let mut zones: Vec<_> = c.zones.iter().map(crate::config::zone_settings).collect();
@@ -81,25 +81,29 @@ mod running {
             let Some(zone) = zones.iter_mut().find(|z| z.name == svc.zone) else {
                 continue;
             };
-            let named = c
-                .zones
-                .iter()
-                .filter(|z| z.name == svc.zone)
-                .flat_map(|z| &z.records)
-                .any(|(n, _, _, _)| {
-                    rtoguard_provider_api::normalize_name(&absolute(n, &svc.zone)) == svc.record
-                });
-            if named {
-                continue;
-            }
             // A validated service has at least two pools.
             let first = &svc.pools[0];
-            zone.records.push(StaticRecord {
-                name: svc.record.clone(),
-                rtype: svc.rtype.to_string(),
-                ttl: svc.ttl.normal,
-                values: first.endpoints.clone(),
-            });
+            for m in &svc.records {
+                let named = c
+                    .zones
+                    .iter()
+                    .filter(|z| z.name == svc.zone)
+                    .flat_map(|z| &z.records)
+                    .any(|(n, t, _, _)| {
+                        rtoguard_provider_api::normalize_name(&absolute(n, &svc.zone)) == m.name
+                            && t.eq_ignore_ascii_case(&m.rtype.to_string())
+                    });
+                let values = first.values_for(m.rtype);
+                if named || values.is_empty() {
+                    continue;
+                }
+                zone.records.push(StaticRecord {
+                    name: m.name.clone(),
+                    rtype: m.rtype.to_string(),
+                    ttl: svc.ttl.normal,
+                    values: values.to_vec(),
+                });
+            }
         }
         Ok(EmbeddedSettings {
             name: name.to_string(),

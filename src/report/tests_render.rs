@@ -5,26 +5,24 @@ use std::time::Duration;
 use super::fixture::{entries, outcome};
 use super::*;
 
-fn report() -> Report {
+/// The fixture's report of `kind` against an RTO of `rto` seconds, with `watch`.
+fn built(kind: Kind, rto: u64, watch: &crate::propagation::WatchOutcome) -> Report {
     build(
         "checkout-1764000000000",
         "checkout",
-        Kind::Incident,
-        Duration::from_secs(300),
+        kind,
+        Duration::from_secs(rto),
         &entries(),
-        Some(&outcome()),
+        Some(watch),
     )
 }
 
+fn report() -> Report {
+    built(Kind::Incident, 300, &outcome())
+}
+
 fn missed() -> Report {
-    build(
-        "checkout-1764000000000",
-        "checkout",
-        Kind::Drill,
-        Duration::from_secs(30),
-        &entries(),
-        Some(&outcome()),
-    )
+    built(Kind::Drill, 30, &outcome())
 }
 
 #[test]
@@ -46,6 +44,35 @@ fn text_fits_100_columns() {
             line.chars().count()
         );
     }
+}
+
+/// A group's report: every path row is named after its record, e.g.
+/// `ns1 www.checkout.example.test. CNAME`.
+fn group_report() -> Report {
+    let mut cname = outcome();
+    cname.name = "www.checkout.example.test.".into();
+    cname.rtype = "CNAME".into();
+    let mut aaaa = outcome();
+    aaaa.rtype = "AAAA".into();
+    let group = crate::propagation::merge(outcome(), vec![aaaa, cname]);
+    built(Kind::Incident, 300, &group)
+}
+
+#[test]
+fn text_names_every_record_of_a_group_in_full() {
+    let r = group_report();
+    let text = render_text(&r);
+    let names = r.authoritatives.iter().map(|a| &a.name);
+    for name in names.chain(r.resolvers.iter().map(|x| &x.name)) {
+        assert!(
+            text.lines().any(|l| l.starts_with(name.as_str())),
+            "{name} is not named in full:\n{text}"
+        );
+    }
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "too wide: {line}");
+    }
+    insta::assert_snapshot!("text_group", text);
 }
 
 #[test]

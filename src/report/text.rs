@@ -129,6 +129,25 @@ pub fn render_text(r: &Report) -> String {
     o
 }
 
+/// The width of a name column: `min`, or wider to fit the longest name and
+/// a space, up to `max` (what the row's other columns leave of the page).
+fn name_width<'a>(names: impl Iterator<Item = &'a String>, min: usize, max: usize) -> usize {
+    let longest = names.map(|n| n.chars().count() + 1).max();
+    longest.unwrap_or(min).clamp(min, max)
+}
+
+/// One row of a table: `name` in a column of `w`, then `rest`. A name too
+/// long for its column (a record group's `ns1 www.example.com. CNAME`) goes
+/// whole on a line of its own, and the row follows with the column blank.
+fn row(o: &mut String, name: &str, w: usize, rest: &str) {
+    if name.chars().count() >= w {
+        wrap(o, "", "  ", name);
+        let _ = writeln!(o, "{}", format!("{:w$}{rest}", "").trim_end());
+    } else {
+        let _ = writeln!(o, "{}", format!("{name:<w$}{rest}").trim_end());
+    }
+}
+
 /// Words of `text` in lines of at most `w` characters.
 fn lines(text: &str, w: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -203,6 +222,7 @@ fn resolvers(o: &mut String, r: &Report) {
     if r.resolvers.is_empty() {
         return;
     }
+    // The other columns take 84 of the 100: the name column stays 16.
     let _ = writeln!(
         o,
         "\n{:<16}{:<20}{:>10}{:>11}  {:<15}{:>9}  FLAG",
@@ -217,16 +237,15 @@ fn resolvers(o: &mut String, r: &Report) {
             ""
         };
         let basis = x.prediction_basis.as_deref().unwrap_or("-");
-        let line = format!(
-            "{:<16}{:<20}{:>10}{:>11}  {:<15}{:>9}  {flag}",
-            cut(&x.name, 15),
+        let rest = format!(
+            "{:<20}{:>10}{:>11}  {:<15}{:>9}  {flag}",
             cut(&x.addr, 19),
             switched,
             opt(x.predicted_ms),
             cut(basis, 14),
             over
         );
-        let _ = writeln!(o, "{}", line.trim_end());
+        row(o, &x.name, 16, &rest);
     }
     if let Some(s) = &r.resolver_spread {
         let _ = writeln!(
@@ -243,21 +262,22 @@ fn resolvers(o: &mut String, r: &Report) {
 
 fn paths(o: &mut String, r: &Report) {
     if !r.authoritatives.is_empty() {
+        // The other columns take 56 of the 100 (a serial has 10 digits).
+        let w = name_width(r.authoritatives.iter().map(|a| &a.name), 18, 44);
         let _ = writeln!(
             o,
-            "\n{:<18}{:<22}{:>10}  {:<12}SERIAL",
+            "\n{:<w$}{:<22}{:>10}  {:<12}SERIAL",
             "AUTHORITATIVES", "ADDRESS", "CONVERGED", "STATE"
         );
         for a in &r.authoritatives {
             let serial = a.serial.map_or_else(|| "-".into(), |s| s.to_string());
-            let _ = writeln!(
-                o,
-                "{:<18}{:<22}{:>10}  {:<12}{serial}",
-                cut(&a.name, 17),
+            let rest = format!(
+                "{:<22}{:>10}  {:<12}{serial}",
                 cut(&a.addr, 21),
                 opt(a.converged_ms),
                 cut(&a.state, 11)
             );
+            row(o, &a.name, w, &rest);
         }
     }
     if !r.clients.is_empty() {

@@ -13,6 +13,18 @@ use crate::net;
 pub struct Moto {
     pub addr: SocketAddr,
     child: Option<Child>,
+    /// Where moto's request recorder writes (see [`Moto::record`]).
+    recording: tempfile::TempDir,
+}
+
+/// One request moto's recorder kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub method: String,
+    /// The whole URL, query string included.
+    pub url: String,
+    /// The body as text (decoded when moto kept it base64).
+    pub body: String,
 }
 
 impl Moto {
@@ -34,8 +46,11 @@ impl Moto {
     fn try_start(bin: &PathBuf) -> Result<Self, String> {
         let ip = net::lo(1);
         let addr = SocketAddr::new(ip, net::free_port(ip));
+        let recording = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &addr.port().to_string()])
+            .current_dir(recording.path())
+            .env("MOTO_RECORDER_FILEPATH", recording.path().join("requests"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -44,6 +59,7 @@ impl Moto {
         let mut moto = Self {
             addr,
             child: Some(child),
+            recording,
         };
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(30) {
@@ -74,6 +90,59 @@ impl Moto {
             .request("POST", "/moto-api/reset")
             .expect("POST /moto-api/reset");
         assert!(r.starts_with("HTTP/1.1 200"), "moto reset failed: {r}");
+    }
+
+    /// Keep every API request from now on (moto's recorder; what it kept
+    /// before is forgotten): read them with [`Moto::recorded`].
+    pub fn record(&self) {
+        for path in [
+            "/moto-api/recorder/reset-recording",
+            "/moto-api/recorder/start-recording",
+        ] {
+            let r = self.request("POST", path).expect(path);
+            assert!(r.starts_with("HTTP/1.1 200"), "{path} failed: {r}");
+        }
+    }
+
+    /// The requests kept since [`Moto::record`], in the order moto took them.
+    pub fn recorded(&self) -> Vec<Recorded> {
+        let text =
+            std::fs::read_to_string(self.recording.path().join("requests")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|v| {
+                let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+                let body = field("body");
+                let body = if v["body_encoded"] == true {
+                    let bytes = base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        body.as_bytes(),
+                    )
+                    .unwrap_or_default();
+                    String::from_utf8_lossy(&bytes).into_owned()
+                } else {
+                    body
+                };
+                Recorded {
+                    method: field("method"),
+                    url: field("url"),
+                    body,
+                }
+            })
+            .collect()
+    }
+
+    /// The bodies of the `ChangeResourceRecordSets` requests kept since
+    /// [`Moto::record`] (`POST .../hostedzone/ID/rrset`): one per change batch.
+    pub fn change_batches(&self) -> Vec<String> {
+        self.recorded()
+            .into_iter()
+            .filter(|r| {
+                let path = r.url.split('?').next().unwrap_or_default();
+                r.method == "POST" && path.trim_end_matches('/').ends_with("/rrset")
+            })
+            .map(|r| r.body)
+            .collect()
     }
 
     /// One HTTP/1.1 request without a body; the whole response as text.

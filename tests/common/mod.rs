@@ -254,6 +254,25 @@ endpoints = ["127.0.0.3"]
     )
 }
 
+/// Provider `edge`: rtoguard's embedded server answering on `dns` for
+/// `example.test.` (its name server ns1 at `dns`'s address), with `zone`
+/// (e.g. static `records = [...]`) added to the zone's table.
+pub fn embedded_edge(dns: SocketAddr, zone: &str) -> String {
+    format!(
+        r#"[providers.edge]
+type = "embedded"
+listen = ["{dns}"]
+rate_limit = 0
+
+[[providers.edge.zones]]
+name = "example.test."
+name_servers = [{{ name = "ns1", addresses = ["{ns}"] }}]
+{zone}
+"#,
+        ns = dns.ip()
+    )
+}
+
 /// A probe timeout that fits the health interval written in `extra` (a
 /// config whose timeout is not below the interval is refused): three
 /// quarters of it, at most 1s; 1s when no interval is written (default 5s).

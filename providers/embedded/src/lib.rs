@@ -6,7 +6,8 @@
 //! - [`zone_file`]: a zone's other static records from a zone file, each
 //!   with its line.
 //! - [`store`]: the served zones, swapped whole on every write (compare-and-set,
-//!   a new SOA serial each time).
+//!   a new SOA serial each time; every record of a group in one swap).
+//! - `kept`: the record sets written, kept in the state file.
 //! - [`server`]: the UDP and TCP listeners (hickory-server) and the request
 //!   handler: EDNS, truncation, RFC 8482 ANY, REFUSED transfers (they have
 //!   their own address); the transfer listeners of each zone that has one.
@@ -18,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+mod kept;
 pub mod limit;
 pub mod provider;
 pub mod server;

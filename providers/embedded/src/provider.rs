@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rtoguard_provider_api::{
-    Capabilities, CasMode, Change, Provider, ProviderError, Receipt, RecordSet, RecordType,
-    SyncState,
+    Capabilities, CasMode, Change, ChangeSet, Provider, ProviderError, Receipt, RecordSet,
+    RecordType, SyncState,
 };
 use tracing::info;
 
@@ -93,12 +93,18 @@ impl Provider for EmbeddedProvider {
     }
 
     async fn apply(&self, zone: &str, change: &Change) -> Result<Receipt, ProviderError> {
+        self.apply_all(zone, &ChangeSet::one(change.clone())).await
+    }
+
+    /// Every record of the group in one swap at one serial, compared and
+    /// set together: the receipt is that serial, for every member.
+    async fn apply_all(&self, zone: &str, set: &ChangeSet) -> Result<Receipt, ProviderError> {
         let serial = self
             .server
             .store()
-            .swap(zone, change)
+            .swap_all(zone, set)
             .map_err(|e| self.error(e))?;
-        let values: Vec<String> = change.desired().iter().map(ToString::to_string).collect();
+        let values: Vec<String> = set.desired().iter().map(ToString::to_string).collect();
         info!(provider = %self.name(), zone, serial, served = %values.join(", "), "Embedded zone swapped.");
         Ok(Receipt {
             id: serial.to_string(),

@@ -10,8 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use hickory_proto::rr::rdata::{A, AAAA, CNAME};
 use hickory_proto::rr::{Name, RData, Record};
-use rtoguard_provider_api::{Change, RecordSet, RecordType, sorted};
+use rtoguard_provider_api::{Change, ChangeSet, RecordSet, RecordType, sorted};
 
+use crate::kept::Written;
 use crate::settings::ZoneSettings;
 use crate::transfer::ZoneTransfer;
 use crate::zone::{Zone, parse_name};
@@ -58,99 +59,6 @@ pub struct Store {
     writer: Mutex<Written>,
     /// The zones with outgoing transfers, by apex.
     transfers: BTreeMap<Name, Arc<ZoneTransfer>>,
-}
-
-/// The record sets written through the provider, and where they are kept.
-#[derive(Debug, Default)]
-struct Written {
-    file: Option<PathBuf>,
-    /// The serial of the last write.
-    serial: u32,
-    sets: BTreeMap<(String, String, RecordType), RecordSet>,
-}
-
-impl Written {
-    /// Read the sets kept in `file` (none yet: empty).
-    fn load(file: Option<PathBuf>) -> Result<Self, crate::Error> {
-        let mut w = Self {
-            file,
-            serial: 0,
-            sets: BTreeMap::new(),
-        };
-        let Some(path) = &w.file else { return Ok(w) };
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(w),
-            Err(e) => {
-                return Err(crate::Error::State {
-                    path: path.clone(),
-                    message: e.to_string(),
-                });
-            }
-        };
-        let kept: KeptFile = serde_json::from_str(&text).map_err(|e| crate::Error::State {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        w.serial = kept.serial;
-        for k in kept.sets {
-            w.sets
-                .insert((k.zone.clone(), k.set.name.clone(), k.set.rtype), k.set);
-        }
-        Ok(w)
-    }
-
-    /// Keep the sets with `set` (or without `name`/`rtype` when `set` is
-    /// None): written to a temporary file, synced, renamed over the old one.
-    fn keep(
-        &mut self,
-        zone: &str,
-        key: (String, RecordType),
-        set: Option<RecordSet>,
-        serial: u32,
-    ) -> std::io::Result<()> {
-        let mut next = self.sets.clone();
-        let key = (zone.to_string(), key.0, key.1);
-        match set {
-            Some(s) => next.insert(key, s),
-            None => next.remove(&key),
-        };
-        if let Some(path) = &self.file {
-            let sets = next
-                .iter()
-                .map(|((zone, _, _), set)| Kept {
-                    zone: zone.clone(),
-                    set: set.clone(),
-                })
-                .collect();
-            let kept = KeptFile { serial, sets };
-            let text = serde_json::to_vec_pretty(&kept).map_err(std::io::Error::other)?;
-            let tmp = path.with_extension("tmp");
-            {
-                let mut f = std::fs::File::create(&tmp)?;
-                std::io::Write::write_all(&mut f, &text)?;
-                f.sync_all()?;
-            }
-            std::fs::rename(&tmp, path)?;
-        }
-        self.sets = next;
-        self.serial = serial;
-        Ok(())
-    }
-}
-
-/// The state file: the last serial and every set written.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct KeptFile {
-    serial: u32,
-    sets: Vec<Kept>,
-}
-
-/// One kept record set and its zone, as stored in the state file.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct Kept {
-    zone: String,
-    set: RecordSet,
 }
 
 impl Store {
@@ -232,71 +140,60 @@ impl Store {
     }
 
     /// Replace `change.expected()` with `change.desired()` if it is still
-    /// what is served; the serial served after it. A change of the TTL
-    /// alone (the same values) keeps the serial: the TTL is served at query
-    /// time. In a zone with transfers it takes a new serial, so the
-    /// secondaries transfer the TTL too.
+    /// what is served; the serial served after it. See [`Store::swap_all`].
     pub fn swap(&self, zone: &str, change: &Change) -> Result<u32, SwapError> {
+        self.swap_all(zone, &ChangeSet::one(change.clone()))
+    }
+
+    /// Replace every member's expected sets with its desired ones, if every
+    /// member is still what is served: one new zone version for the whole
+    /// group (one swap, one serial, one kept write), or nothing at all. The
+    /// serial served after it. A change of the TTL alone (the same values
+    /// for every member) keeps the serial: the TTL is served at query time.
+    /// In a zone with transfers it takes a new serial, so the secondaries
+    /// transfer the TTL too.
+    pub fn swap_all(&self, zone: &str, set: &ChangeSet) -> Result<u32, SwapError> {
         let mut written = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let z = self.zone(zone)?;
-        let owner = parse_name(change.name(), &Name::root()).map_err(SwapError::BadRequest)?;
-        if !z.origin().zone_of(&owner) {
-            return Err(SwapError::BadRequest(format!(
-                "{owner} is not in the zone {}",
-                z.origin()
-            )));
-        }
-        if change.desired().iter().any(|s| s.set_id.is_some()) {
-            return Err(SwapError::BadRequest(
-                "weighted record sets are not served by the embedded provider".into(),
-            ));
-        }
-        let served: Vec<RecordSet> = record_set(&z, &owner, change.rtype()).into_iter().collect();
-        if !same_values(&served, change.expected()) {
-            let now: Vec<String> = served.iter().map(ToString::to_string).collect();
-            return Err(SwapError::Conflict(format!(
-                "{owner} {} is served as {}",
-                change.rtype(),
-                if now.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    now.join(", ")
-                }
-            )));
-        }
-        let mut records = Vec::new();
-        for set in change.desired() {
-            for v in &set.values {
-                records.push(Record::from_rdata(
-                    owner.clone(),
-                    set.ttl,
-                    rdata(change.rtype(), v)?,
-                ));
-            }
+        let mut members = Vec::new();
+        for change in set.changes() {
+            members.push((change, compare(&z, change)?));
         }
         // TTL at query time: the same values with another TTL (the
         // controller lowering or restoring it) are served at the serial
         // served, a new zone version only for secondaries to transfer it.
         let transfer = self.transfers.get(z.origin());
-        let ttl_only = transfer.is_none() && same_values(&served, change.desired());
+        let ttl_only = transfer.is_none()
+            && members
+                .iter()
+                .all(|(c, (_, served))| same_values(served, c.desired()));
         let serial = if ttl_only {
             z.serial()
         } else {
             now_serial().max(z.serial().wrapping_add(1))
         };
-        let next = z
-            .with_set(&owner, wire_type(change.rtype()), records, serial)
-            .map_err(SwapError::BadRequest)?;
-        let kept = sorted(change.desired())
-            .into_iter()
-            .next()
-            .map(|s| RecordSet {
+        let mut sets = Vec::new();
+        let mut kept = Vec::new();
+        for (change, (owner, _)) in &members {
+            let mut records = Vec::new();
+            for s in change.desired() {
+                for v in &s.values {
+                    let data = rdata(change.rtype(), v)?;
+                    records.push(Record::from_rdata(owner.clone(), s.ttl, data));
+                }
+            }
+            sets.push((owner.clone(), wire_type(change.rtype()), records));
+            let set = sorted(change.desired()).into_iter().next();
+            let set = set.map(|s| RecordSet {
                 name: owner.to_ascii(),
                 ..s
             });
-        let key = (owner.to_ascii(), change.rtype());
+            let key = (z.origin().to_ascii(), owner.to_ascii(), change.rtype());
+            kept.push((key, set));
+        }
+        let next = z.with_sets(sets, serial).map_err(SwapError::BadRequest)?;
         written
-            .keep(&z.origin().to_ascii(), key, kept, serial)
+            .keep(kept, serial)
             .map_err(|e| SwapError::State(e.to_string()))?;
         // Transfers serve what queries are answered from, at the same serial.
         let soa = transfer.map(|t| t.commit(&next));
@@ -317,6 +214,38 @@ impl Store {
         }
         Ok(serial)
     }
+}
+
+/// Check one change against what `z` serves: its owner is in the zone, it
+/// is not weighted, and what it expects is served (compare-and-set). The
+/// owner and the sets served there.
+fn compare(z: &Zone, change: &Change) -> Result<(Name, Vec<RecordSet>), SwapError> {
+    let owner = parse_name(change.name(), &Name::root()).map_err(SwapError::BadRequest)?;
+    if !z.origin().zone_of(&owner) {
+        return Err(SwapError::BadRequest(format!(
+            "{owner} is not in the zone {}",
+            z.origin()
+        )));
+    }
+    if change.desired().iter().any(|s| s.set_id.is_some()) {
+        return Err(SwapError::BadRequest(
+            "weighted record sets are not served by the embedded provider".into(),
+        ));
+    }
+    let served: Vec<RecordSet> = record_set(z, &owner, change.rtype()).into_iter().collect();
+    if !same_values(&served, change.expected()) {
+        let now: Vec<String> = served.iter().map(ToString::to_string).collect();
+        return Err(SwapError::Conflict(format!(
+            "{owner} {} is served as {}",
+            change.rtype(),
+            if now.is_empty() {
+                "nothing".to_string()
+            } else {
+                now.join(", ")
+            }
+        )));
+    }
+    Ok((owner, served))
 }
 
 /// `zone` with `set` in place of what it holds at that name and type.

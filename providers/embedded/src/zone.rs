@@ -161,12 +161,25 @@ impl Zone {
         records: Vec<Record>,
         serial: u32,
     ) -> Result<Self, String> {
+        self.with_sets(vec![(name.clone(), rtype, records)], serial)
+    }
+
+    /// The same zone at `serial` with every set of `sets` (name, type,
+    /// records; none: removed) replaced at once: a record group is checked
+    /// as a whole, never half of it.
+    pub fn with_sets(
+        &self,
+        sets: Vec<(Name, RecordType, Vec<Record>)>,
+        serial: u32,
+    ) -> Result<Self, String> {
         let mut next = self.clone();
-        let key = (LowerName::new(name), rtype);
-        if records.is_empty() {
-            next.sets.remove(&key);
-        } else {
-            next.sets.insert(key, records);
+        for (name, rtype, records) in sets {
+            let key = (LowerName::new(&name), rtype);
+            if records.is_empty() {
+                next.sets.remove(&key);
+            } else {
+                next.sets.insert(key, records);
+            }
         }
         next.check_cnames()?;
         next.set_serial(serial);

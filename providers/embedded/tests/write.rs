@@ -5,21 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{ZONE, query, start, udp, values};
-use hickory_proto::rr::{RData, RecordType as Wire};
+use common::{ZONE, query, served_serial, start, udp, values};
+use hickory_proto::rr::RecordType as Wire;
 use rtoguard_embedded::EmbeddedProvider;
 use rtoguard_provider_api::{Change, Provider, ProviderError, RecordSet, RecordType, SyncState};
 
 fn set(values: &[&str], ttl: u32) -> RecordSet {
     RecordSet::new("www.example.test.", RecordType::A, ttl, values)
-}
-
-async fn served_serial(addr: std::net::SocketAddr) -> u32 {
-    let soa = udp(addr, &query(ZONE, Wire::SOA, false)).await;
-    match soa.answers.first().map(|r| &r.data) {
-        Some(RData::SOA(s)) => s.serial,
-        other => panic!("no SOA: {other:?}"),
-    }
 }
 
 /// The write is in sync at once; the A answer for www after it.

@@ -117,3 +117,12 @@ pub fn values(m: &Message) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The SOA serial `addr` serves for the test zone.
+pub async fn served_serial(addr: SocketAddr) -> u32 {
+    let soa = udp(addr, &query(ZONE, RecordType::SOA, false)).await;
+    match soa.answers.first().map(|r| &r.data) {
+        Some(hickory_proto::rr::RData::SOA(s)) => s.serial,
+        _ => panic!("no SOA for {ZONE}"),
+    }
+}
