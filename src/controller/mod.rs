@@ -99,6 +99,7 @@ mod drill;
 pub mod durable;
 mod evacuate;
 pub mod evacuation;
+pub mod evacuation_resume;
 mod event;
 pub mod gradual;
 mod incident;

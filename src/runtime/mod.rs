@@ -11,6 +11,7 @@
 //! - [`systemd`]: readiness, watchdog, stopping.
 
 mod evacuation;
+mod evacuation_resume;
 mod evacuation_run;
 mod evacuation_talk;
 mod evacuation_waves;
@@ -152,6 +153,7 @@ async fn start(
     };
     let limit = readiness::limit(&cfg);
     let mut generation = Generation::start(cfg, shared).await?;
+    generation.resume_evacuation();
     generation.reporting = cancel.child_token();
     let (done_tx, done) = oneshot::channel();
     let services = generation.readiness();
