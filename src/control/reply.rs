@@ -256,6 +256,10 @@ pub fn action_words(a: &Action) -> Option<String> {
             "time how resolvers follow to pool {to} (caches may keep the old answer {old_ttl}s)"
         ),
         Action::Journal(_) => return None,
+        Action::ShareRisk(n) if n.open => {
+            "tell the services that share its risk: its incident is open".into()
+        }
+        Action::ShareRisk(_) => "tell the services that share its risk: no incident".into(),
         Action::Alert { message, .. } => format!("tell people: {message}"),
         Action::Refused { message, .. } => format!("refused: {message}"),
         Action::IncidentOpened {

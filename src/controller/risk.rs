@@ -63,6 +63,7 @@ impl Controller {
                 by,
                 reason,
                 until,
+                shared_with: None,
                 ..old
             },
             None => RiskWindow {
@@ -73,6 +74,7 @@ impl Controller {
                 // Already lowered (a suspect pool): counted from now, which
                 // never drains less than needed.
                 lowered_at: (self.ttl() <= self.policy.lowered_ttl()).then_some(since),
+                shared_with: None,
             },
         };
         tracing::info!(by = window.by, reason = window.reason, "Risk window open.");

@@ -24,6 +24,7 @@ mod outputs;
 mod peering;
 mod readiness;
 mod risk;
+mod risk_news;
 mod service;
 pub mod signals;
 mod systemd;
@@ -150,6 +151,7 @@ async fn start(
         journal,
         obs: outputs.obs.clone(),
         heartbeats,
+        risk_news: Default::default(),
     };
     let limit = readiness::limit(&cfg);
     let mut generation = Generation::start(cfg, shared).await?;
