@@ -164,7 +164,7 @@ pub enum Action {
         pool: Option<String>,
     },
     /// Tell the other services this one's incident opened or ended (see `shared_risk`).
-    ShareRisk(super::shared_risk::RiskNews),
+    ShareRisk(super::risk_news::RiskNews),
     /// The incident outlived the RTO (said once per incident; told by its voice).
     RtoMissed {
         id: String,

@@ -118,7 +118,7 @@ pub enum Event {
     /// here; see `adopt`).
     PeerDecision(super::decision::Decision),
     /// Another service's incident opened or ended (see `shared_risk`).
-    RiskNews(super::shared_risk::RiskNews),
+    RiskNews(super::risk_news::RiskNews),
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

@@ -74,7 +74,7 @@ pub struct Policy {
     pub schedule: Vec<super::schedule::ScheduledRisk>,
     /// Which other services' incidents open a risk window here (see `shared_risk`).
     #[serde(default)]
-    pub shared_risk: super::shared_risk::SharedRisk,
+    pub shared_risk: super::risk_news::SharedRisk,
 }
 
 fn default_step_hold() -> Duration {

@@ -15,39 +15,15 @@
 //! incident) is kept as it is. A restart keeps a shared window for at most
 //! one hold unless its source says again that its incident is open.
 
-use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::action::{EntryKind, durable_entry};
 use super::durable::{Change, RiskWindow};
 use super::risk::MAX_RISK;
+use super::risk_news::{RiskNews, SharedRisk};
 use super::{Action, Controller, IncidentKind};
-
-/// Which services share one service's incident risk.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "by", rename_all = "snake_case")]
-pub enum SharedRisk {
-    /// No other service.
-    #[default]
-    None,
-    /// The services of this one's groups, by name.
-    Group { services: BTreeSet<String> },
-    /// The services whose active pool is in the same region.
-    Region,
-}
-
-/// One service's incident, as told to the others.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RiskNews {
-    pub service: String,
-    /// The region of the pool that serves it (`None`: none known).
-    pub region: Option<String>,
-    /// Its outage is open (`false`: it has none).
-    pub open: bool,
-}
 
 impl Controller {
     /// What to tell the other services about this one's incident now.

@@ -4,7 +4,7 @@
 //! for one hold unless the source says again that its incident is open.
 
 use super::*;
-use crate::controller::shared_risk::{RiskNews, SharedRisk};
+use crate::controller::{RiskNews, SharedRisk};
 
 fn policy(rule: SharedRisk) -> Policy {
     let mut p = Policy::with_defaults(pools());
