@@ -12,9 +12,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::daemon::{Daemon, wait_for};
-use common::{OutputText, Testbed, provider_and_service, run, shared_port};
+use common::{OutputText, Testbed, provider_and_service, run};
 use hickory_proto::rr::RecordType;
-use rtoguard_testkit::bind::Bind;
 use rtoguard_testkit::net::lo;
 use rtoguard_testkit::region::Region;
 use serde_json::Value;
@@ -25,35 +24,22 @@ const TTL: &str = "ttl = { normal = \"4s\", lowered = \"1s\", restore_after = \"
 /// checkout on 127.0.0.2 (standby .3), cart on 127.0.0.4 (standby .3),
 /// both in the group `shop`; the returned region is cart's primary.
 fn testbed() -> (Testbed, Region) {
-    let bind = Bind::start(
-        "example.test.",
-        &["checkout 4 IN A 127.0.0.2", "cart 4 IN A 127.0.0.4"],
-    );
-    let port = shared_port();
-    let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
-    let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+    let records = ["checkout 4 IN A 127.0.0.2", "cart 4 IN A 127.0.0.4"];
+    let mut port = 0;
+    let tb = Testbed::serving(&records, |bind, p, state| {
+        port = p;
+        let regions = ("eu-west-1", "us-east-1");
+        let checkout = provider_and_service(bind, &bind.secret_file(), p, TTL, EXTRA, regions);
+        let svc = checkout.find("[[services]]").map_or("", |i| &checkout[i..]);
+        let cart = svc
+            .replace("checkout", "cart")
+            .replace("[\"127.0.0.2\"]", "[\"127.0.0.4\"]");
+        format!(
+            "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n\n{checkout}\n{cart}\n[[groups]]\nname = \"shop\"\nservices = [\"checkout\", \"cart\"]\n",
+            state = state.display(),
+        )
+    });
     let cart = Region::start_at(SocketAddr::new(lo(4), port), "cart-primary");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.toml");
-    let regions = ("eu-west-1", "us-east-1");
-    let checkout = provider_and_service(&bind, &bind.secret_file(), port, TTL, EXTRA, regions);
-    let svc = checkout.find("[[services]]").map_or("", |i| &checkout[i..]);
-    let cart_svc = svc
-        .replace("checkout", "cart")
-        .replace("[\"127.0.0.2\"]", "[\"127.0.0.4\"]");
-    let text = format!(
-        "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n\n{checkout}\n{cart_svc}\n[[groups]]\nname = \"shop\"\nservices = [\"checkout\", \"cart\"]\n",
-        state = dir.path().display(),
-    );
-    std::fs::write(&config, text).expect("write config");
-    let tb = Testbed {
-        bind,
-        primary,
-        standby,
-        dir,
-        config,
-        port,
-    };
     (tb, cart)
 }
 

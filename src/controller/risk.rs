@@ -83,6 +83,11 @@ impl Controller {
             self.policy.lowered_ttl(),
             describe_risk(&window)
         );
+        self.keep_risk(window, detail, out);
+    }
+
+    /// Journals `window` (opened, extended or held) with `detail`, and keeps it.
+    pub(super) fn keep_risk(&mut self, window: RiskWindow, detail: String, out: &mut Vec<Action>) {
         out.push(durable_entry(
             EntryKind::RiskOpened,
             detail,

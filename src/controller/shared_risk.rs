@@ -19,8 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use super::action::{EntryKind, durable_entry};
-use super::durable::{Change, RiskWindow};
+use super::durable::RiskWindow;
 use super::risk::MAX_RISK;
 use super::risk_news::{RiskNews, SharedRisk};
 use super::{Action, Controller, IncidentKind};
@@ -71,21 +70,15 @@ impl Controller {
         if !news.open {
             return self.hold_shared(wall, &news.service, out);
         }
-        if let Some(w) = self
+        if let Some(mut w) = self
             .risk
-            .as_mut()
+            .clone()
             .filter(|w| w.shared_with.as_deref() == Some(news.service.as_str()))
         {
             // Said again (a restart): open until its incident is over.
             w.until = wall + MAX_RISK;
-            let window = w.clone();
             let detail = format!("{}'s incident is still open: TTL kept low", news.service);
-            out.push(durable_entry(
-                EntryKind::RiskOpened,
-                detail,
-                Change::RiskOpened { window },
-            ));
-            return;
+            return self.keep_risk(w, detail, out);
         }
         if self.risk.is_some() || !self.shares_fate(&news) {
             return;
@@ -107,14 +100,7 @@ impl Controller {
             self.policy.lowered_ttl(),
             news.service
         );
-        out.push(durable_entry(
-            EntryKind::RiskOpened,
-            detail,
-            Change::RiskOpened {
-                window: window.clone(),
-            },
-        ));
-        self.risk = Some(window);
+        self.keep_risk(window, detail, out);
     }
 
     /// Whether `news`'s service shares this one's fate, by the policy's rule.
@@ -132,25 +118,20 @@ impl Controller {
     /// `from`'s incident is over: its window ends one normal TTL from now.
     fn hold_shared(&mut self, wall: SystemTime, from: &str, out: &mut Vec<Action>) {
         let until = wall + self.hold();
-        let Some(w) = self
+        let Some(mut w) = self
             .risk
-            .as_mut()
+            .clone()
             .filter(|w| w.shared_with.as_deref() == Some(from) && w.until > until)
         else {
             return;
         };
         w.until = until;
-        let window = w.clone();
         tracing::info!(with = from, "Shared risk: the other incident is over.");
         let detail = format!(
             "{from}'s incident is over: TTL kept low until {} (one normal TTL)",
             super::wall::format_wall(until)
         );
-        out.push(durable_entry(
-            EntryKind::RiskOpened,
-            detail,
-            Change::RiskOpened { window },
-        ));
+        self.keep_risk(w, detail, out);
     }
 
     /// How long a shared window outlives its incident: one normal TTL.
