@@ -41,7 +41,12 @@ impl Controller {
     /// Tells the others when an outage opened or an incident closed in
     /// `out`, and at start-up (`started`) whether an outage is open.
     pub(super) fn tell_news(&self, started: bool, out: &mut Vec<Action>) {
-        if self.policy.shared_risk == SharedRisk::None {
+        let alone = match &self.policy.shared_risk {
+            SharedRisk::None => true,
+            SharedRisk::Group { services } => services.is_empty(),
+            SharedRisk::Region => false,
+        };
+        if alone {
             return;
         }
         let outage = |i: &super::Incident| i.kind == IncidentKind::Outage;

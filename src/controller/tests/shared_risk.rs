@@ -132,6 +132,12 @@ fn at_start_up_a_service_says_whether_its_outage_is_open() {
     );
     let mut h = Harness::bare(policy(SharedRisk::None));
     assert!(told(&h.ev(0, started(Some("primary"), 300, None))).is_empty());
+    // In no group: nobody to tell.
+    let alone = SharedRisk::Group {
+        services: Default::default(),
+    };
+    let mut h = Harness::bare(policy(alone));
+    assert!(told(&h.ev(0, started(Some("primary"), 300, None))).is_empty());
 }
 
 #[test]
