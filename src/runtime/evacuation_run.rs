@@ -147,18 +147,20 @@ pub(super) async fn drive(
             }
             WaveStep::Run { wave, send } => (wave, send),
         };
+        // A refusal is kept with the wave's outcomes, so a restart reports it too.
+        let mut ended = Outcomes::new();
         for name in &send {
             let Some(t) = targets.iter().find(|t| &t.name == name) else {
                 continue;
             };
             if let Err(why) = command(t, cmd.clone(), &ev.by).await {
+                ended.insert(name.clone(), (format!("refused: {why}"), None));
                 refuse_row(&mut ev.plan, name, why);
             }
         }
         if wave == 1 || (wave == 0 && waves == 0) {
             send_plan(&mut reply, &ev.id, &ev.plan);
         }
-        let mut ended = Outcomes::new();
         if wave > 0 {
             wait(&ev.plan, wave, &targets, &mut ended).await;
         }
