@@ -127,3 +127,19 @@ pub fn served_here() -> bool {
     let var = std::env::var("RTOGUARD_TEST_SERVED_HERE");
     var.is_ok_and(|v| v.trim() == "1")
 }
+
+/// The evacuation crash test sets `RTOGUARD_TEST_EVACUATION_HOLD_AFTER_WAVE=N`
+/// to hold an evacuation once wave N is journaled, before the next goes out:
+/// the moment a `kill -9` must survive.
+#[cfg(feature = "test-hooks")]
+pub async fn hold_evacuation_after(wave: usize) {
+    #[allow(clippy::disallowed_methods)] // A test hook: the environment is its interface.
+    let var = std::env::var("RTOGUARD_TEST_EVACUATION_HOLD_AFTER_WAVE");
+    if var.is_ok_and(|v| v.trim().parse::<usize>().ok() == Some(wave)) {
+        tracing::warn!(wave, "Test hook: holding the evacuation after wave {wave}.");
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+pub async fn hold_evacuation_after(_wave: usize) {}

@@ -71,6 +71,7 @@ pub fn service() -> Service {
             deadline: None,
         },
         risk_windows: Vec::new(),
+        shared_risk: Default::default(),
     }
 }
 

@@ -10,15 +10,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::daemon::{Daemon, wait_for};
-use common::{OutputText, Testbed, provider_and_service, run, shared_port};
+use common::{OutputText, Testbed, provider_and_service, run};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::bind::Bind;
-use rtoguard_testkit::net::lo;
-use rtoguard_testkit::region::Region;
 use serde_json::Value;
 
 const HEALTH: &str = "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 5, flip_window = \"1h\" }";
@@ -44,35 +41,38 @@ fn service(tb: (&Bind, u16), name: &str, standby: &str, failback: &str) -> Strin
 /// `checkout` movable (auto failback), `api` already on its standby
 /// (manual failback), `web` whose standby (127.0.0.4) answers nothing.
 fn testbed() -> Testbed {
-    let bind = Bind::start(
-        "example.test.",
+    testbed_of(
         &[
             "api 2 IN A 127.0.0.3",
             "checkout 2 IN A 127.0.0.2",
             "web 2 IN A 127.0.0.2",
         ],
-    );
-    let port = shared_port();
-    let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
-    let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.toml");
-    let text = format!(
-        "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n\n{checkout}\n{api}\n{web}\n[[groups]]\nname = \"eu-frontends\"\nservices = [\"api\", \"checkout\", \"web\"]\nmax_parallel = 1\n",
-        state = dir.path().display(),
-        checkout = service((&bind, port), "checkout", "", "auto"),
-        api = service((&bind, port), "api", "127.0.0.3", "manual"),
-        web = service((&bind, port), "web", "127.0.0.4", "manual"),
-    );
-    std::fs::write(&config, text).expect("write config");
-    Testbed {
-        bind,
-        primary,
-        standby,
-        dir,
-        config,
-        port,
-    }
+        &[
+            ("checkout", "", "auto"),
+            ("api", "127.0.0.3", "manual"),
+            ("web", "127.0.0.4", "manual"),
+        ],
+    )
+}
+
+/// BIND with `records`, the two regions, and `services` (name, standby,
+/// failback mode; `checkout` first) in the group `eu-frontends`, one move at a time.
+fn testbed_of(records: &[&str], services: &[(&str, &str, &str)]) -> Testbed {
+    let mut names: Vec<&str> = services.iter().map(|s| s.0).collect();
+    names.sort_unstable();
+    let names: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    Testbed::serving(records, |bind, port, state| {
+        let blocks: Vec<String> = services
+            .iter()
+            .map(|(name, standby, failback)| service((bind, port), name, standby, failback))
+            .collect();
+        format!(
+            "[controller]\nid = \"test\"\nstate_dir = \"{state}\"\ncontrol_socket = \"{state}/control.sock\"\n\n{blocks}\n[[groups]]\nname = \"eu-frontends\"\nservices = [{names}]\nmax_parallel = 1\n",
+            state = state.display(),
+            blocks = blocks.join("\n"),
+            names = names.join(", "),
+        )
+    })
 }
 
 fn served(tb: &Testbed, name: &str) -> Vec<String> {
@@ -125,6 +125,34 @@ fn evacuate(tb: &Testbed, extra: &[&str]) -> std::process::Output {
     run(&args)
 }
 
+/// The evacuation's id, from the first line of `evacuate`'s answer.
+fn started_id(text: &str) -> String {
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("evacuation "))
+        .and_then(|l| l.strip_suffix(" started"))
+        .expect("the first line names the evacuation")
+        .to_owned()
+}
+
+/// The report of evacuation `id` once stored, with a row per service.
+fn report(tb: &Testbed, d: &Daemon, id: &str) -> String {
+    wait_for(
+        Duration::from_secs(30),
+        || {
+            run(&["report", "--list", "--config", tb.config_str()])
+                .text()
+                .contains(id)
+        },
+        || d.log_text(),
+    );
+    let report = run(&["report", id, "--config", tb.config_str()]).text();
+    for row in ["api ", "checkout ", "web "] {
+        assert!(report.contains(row), "{report}");
+    }
+    report
+}
+
 #[test]
 fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_them_home() {
     let tb = testbed();
@@ -152,13 +180,7 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
         ],
     );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let id = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("evacuation "))
-        .and_then(|l| l.strip_suffix(" started"))
-        .expect("the first line names the evacuation")
-        .to_owned();
+    let id = started_id(&text);
     insta::assert_snapshot!("evacuation_started", text.replace(&id, "ID"));
     assert_eq!(out.status.code(), Some(1), "{}", out.text());
     assert!(
@@ -196,19 +218,7 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
     );
 
     // The report: one, with a row per service.
-    wait_for(
-        Duration::from_secs(20),
-        || {
-            run(&["report", "--list", "--config", tb.config_str()])
-                .text()
-                .contains(&id)
-        },
-        || d.log_text(),
-    );
-    let report = run(&["report", &id, "--config", tb.config_str()]).text();
-    for row in ["api ", "checkout ", "web "] {
-        assert!(report.contains(row), "{report}");
-    }
+    let report = report(&tb, &d, &id);
     assert!(
         report.contains("moved after") && report.contains("refused") && report.contains("stayed"),
         "{report}"
@@ -250,5 +260,76 @@ fn evacuating_a_region_moves_the_movable_refuses_the_unhealthy_and_end_brings_th
         || d.log_text(),
     );
     assert!(status(&tb, "checkout")["controller"]["evacuation"].is_null());
+    d.stop();
+}
+
+/// Three movable services, one move at a time: the daemon is killed (-9)
+/// after the first move landed and before the second wave went out. The
+/// restarted daemon takes the waves not sent from the journal, moves the
+/// other two, and writes one report with a row per service.
+#[test]
+fn an_evacuation_killed_between_waves_goes_on_after_the_restart() {
+    let tb = testbed_of(
+        &[
+            "api 2 IN A 127.0.0.2",
+            "checkout 2 IN A 127.0.0.2",
+            "web 2 IN A 127.0.0.2",
+        ],
+        &[
+            ("checkout", "", "manual"),
+            ("api", "127.0.0.3", "manual"),
+            ("web", "127.0.0.3", "manual"),
+        ],
+    );
+    let hold = [("RTOGUARD_TEST_EVACUATION_HOLD_AFTER_WAVE", "1")];
+    let d = Daemon::start(&tb, &hold);
+    let all_up = || {
+        ["api", "checkout", "web"].iter().all(|s| {
+            status(&tb, s)["controller"]["pools"]
+                .as_array()
+                .is_some_and(|p| p.len() == 2 && p.iter().all(|x| x["health"] == "up"))
+        })
+    };
+    wait_for(Duration::from_secs(30), all_up, || d.log_text());
+    let out = evacuate(&tb, &["--group", "eu-frontends"]);
+    assert!(out.status.success(), "{}", out.text());
+    let id = started_id(&out.text());
+    wait_for(
+        Duration::from_secs(30),
+        || {
+            d.log_text()
+                .contains("Test hook: holding the evacuation after wave 1")
+        },
+        || d.log_text(),
+    );
+    let moved: Vec<&str> = ["api", "checkout", "web"]
+        .into_iter()
+        .filter(|s| served(&tb, s) == ["127.0.0.3"])
+        .collect();
+    assert_eq!(moved.len(), 1, "one wave of one landed: {moved:?}");
+    d.signal("KILL");
+    drop(d);
+
+    let d = Daemon::start(&tb, &[]);
+    wait_for(
+        Duration::from_secs(60),
+        || {
+            ["api", "checkout", "web"]
+                .iter()
+                .all(|s| served(&tb, s) == ["127.0.0.3"])
+        },
+        || d.log_text(),
+    );
+    let report = report(&tb, &d, &id);
+    assert_eq!(report.matches("moved after").count(), 3, "{report}");
+    for s in ["api", "checkout", "web"] {
+        assert_eq!(
+            status(&tb, s)["controller"]["evacuation"]["id"],
+            id.as_str(),
+            "{s} keeps away from the region"
+        );
+    }
+    let history = run(&["history", "--config", tb.config_str()]).text();
+    assert!(history.contains("resumed"), "{history}");
     d.stop();
 }

@@ -174,9 +174,12 @@ fn pin_text(c: &Status) -> String {
     }
 }
 
-/// `  RISK WINDOW until WHEN (by WHO): WHY` for the status head line, or nothing.
+/// `  RISK WINDOW until WHEN (by WHO): WHY` for the status head line
+/// (`  RISK: shared with S's incident` for a window another service's
+/// incident opened), or nothing.
 fn risk_text(c: &Status) -> String {
     match &c.risk {
+        Some(w) if w.shared_with.is_some() => format!("  RISK: {}", w.reason),
         Some(w) => format!(
             "  RISK WINDOW until {} (by {}): {}",
             format_wall(w.until),

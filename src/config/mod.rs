@@ -26,6 +26,7 @@ mod records;
 mod risk;
 mod secret;
 mod service;
+mod shared_risk;
 mod source;
 pub mod specs;
 mod summary;
@@ -75,6 +76,8 @@ mod tests_records;
 #[cfg(test)]
 mod tests_risk;
 #[cfg(test)]
+mod tests_shared_risk;
+#[cfg(test)]
 mod tests_topology;
 #[cfg(test)]
 mod tests_validation;
@@ -103,6 +106,7 @@ pub use embedded::{
 };
 pub use fast::{DEFAULT_FAST_INTERVAL, MIN_FAST_INTERVAL, detection};
 pub use secret::{Secret, SecretSource};
+pub use shared_risk::SharedRiskMode;
 pub use source::MAX_CONFIG_BYTES;
 pub use summary::summary;
 pub use topology::{Loss, Topology, warnings as topology_warnings};

@@ -34,6 +34,7 @@ pub(super) struct RawController {
     pub probe_source: Option<S<String>>,
     pub intent_max_age: Option<S<String>>,
     pub stop_timeout: Option<S<String>>,
+    pub shared_risk: Option<S<String>>,
 }
 
 fn default_state_dir() -> PathBuf {

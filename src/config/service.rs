@@ -136,6 +136,8 @@ fn service(
         propagation,
         // Filled from `[[risk_windows]]` once every service is known.
         risk_windows: Vec::new(),
+        // Filled from `controller.shared_risk` once the groups are known.
+        shared_risk: Default::default(),
     };
     Some((service, members))
 }

@@ -99,6 +99,7 @@ pub fn policy(svc: &Service) -> Policy {
         step_hold: svc.failback.step_hold,
         regions: svc.pools.iter().map(|p| p.region.clone()).collect(),
         schedule: svc.risk_windows.clone(),
+        shared_risk: svc.shared_risk.clone(),
     }
 }
 

@@ -83,6 +83,8 @@ pub struct Controller {
     /// How long a stop (or a reload's restart of a service) waits for
     /// provider calls in flight; the unit's `TimeoutStopSec` must exceed it.
     pub stop_timeout: Duration,
+    /// Whose incident raises a service's risk (`group` by default).
+    pub shared_risk: super::SharedRiskMode,
 }
 
 /// `controller.stop_timeout` when not written.
@@ -270,6 +272,8 @@ pub struct Service {
     pub propagation: Propagation,
     /// The `[[risk_windows]]` that name this service.
     pub risk_windows: Vec<crate::controller::ScheduledRisk>,
+    /// Whose incidents open a risk window on it (`controller.shared_risk`).
+    pub shared_risk: crate::controller::SharedRisk,
 }
 
 impl Service {

@@ -103,6 +103,9 @@ pub(super) fn config(
     let windows = table.get("risk_windows");
     let known = (&declared_services, groups.as_slice());
     super::risk::risk_windows(issues, root, windows, &mut services, known);
+    if let Some(c) = controller.as_ref() {
+        super::shared_risk::apply(c.shared_risk, &mut services, &groups);
+    }
     let notify = notify::notify(issues, root, table.get("notify"));
     if let Some(c) = controller.as_ref().filter(|_| peers.len() == peer_entries) {
         super::topology::check(issues, root, c, &peers, &services);
@@ -157,7 +160,9 @@ fn controller(issues: &mut Issues<'_>, raw: RawController) -> Option<Controller>
         true,
     );
     let region = region(issues, &raw.region, "controller.region");
+    let shared_risk = super::shared_risk::mode(issues, &raw.shared_risk);
     Some(Controller {
+        shared_risk,
         region: region.unwrap_or_else(|| raw.id.get_ref().clone()),
         intent_max_age,
         id: raw.id.into_inner(),

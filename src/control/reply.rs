@@ -208,7 +208,7 @@ impl Accepted {
 }
 
 /// One action of the controller as a person reads it; `None` for journal
-/// records.
+/// records and news for the other services.
 pub fn action_words(a: &Action) -> Option<String> {
     let later = |nb: &Option<tokio::time::Instant>| {
         if nb.is_some() {
@@ -255,7 +255,7 @@ pub fn action_words(a: &Action) -> Option<String> {
         Action::StartWatch { to, old_ttl } => format!(
             "time how resolvers follow to pool {to} (caches may keep the old answer {old_ttl}s)"
         ),
-        Action::Journal(_) => return None,
+        Action::Journal(_) | Action::ShareRisk(_) => return None,
         Action::Alert { message, .. } => format!("tell people: {message}"),
         Action::Refused { message, .. } => format!("refused: {message}"),
         Action::IncidentOpened {

@@ -163,6 +163,8 @@ pub enum Action {
         incident: Incident,
         pool: Option<String>,
     },
+    /// Tell the other services this one's incident opened or ended (see `shared_risk`).
+    ShareRisk(super::risk_news::RiskNews),
     /// The incident outlived the RTO (said once per incident; told by its voice).
     RtoMissed {
         id: String,

@@ -117,6 +117,8 @@ pub enum Event {
     /// A peer controller published the decision it serves (records served
     /// here; see `adopt`).
     PeerDecision(super::decision::Decision),
+    /// Another service's incident opened or ended (see `shared_risk`).
+    RiskNews(super::risk_news::RiskNews),
 }
 
 /// What a provider call is about to do, journaled by the runtime before the

@@ -99,6 +99,7 @@ mod drill;
 pub mod durable;
 mod evacuate;
 pub mod evacuation;
+pub mod evacuation_resume;
 mod event;
 pub mod gradual;
 mod incident;
@@ -109,8 +110,10 @@ mod policy;
 mod provider;
 mod reconcile;
 pub mod risk;
+mod risk_news;
 mod risk_window;
 mod schedule;
+mod shared_risk;
 mod speaker;
 pub mod state;
 mod status;
@@ -132,6 +135,7 @@ pub use durable::{Change, Drill, Durable, Evacuation, Pin, RiskWindow};
 pub use event::{Command, Event, Intent, IntentKind, ProviderOp};
 pub use incident::{Incident, IncidentKind};
 pub use policy::{FailbackMode, Policy, PolicyError};
+pub use risk_news::{RiskNews, SharedRisk};
 pub use schedule::{RiskStart, ScheduledRisk};
 pub use speaker::{Because, PeerWrite, Voice};
 pub use state::Halt;
@@ -247,6 +251,7 @@ impl Controller {
         let now = self.now.map_or(now, |last| last.max(now));
         self.now = Some(now);
         let mut out = Vec::new();
+        let started = matches!(event, Event::Started { .. });
         self.expire_pin(now, &mut out);
         self.expire_evacuation(now, &mut out);
         self.expire_risk(now, &mut out);
@@ -259,6 +264,7 @@ impl Controller {
                 restored,
             } => {
                 self.restore(now, wall, *restored, &mut out);
+                self.restore_shared(wall);
                 self.on_started(now, active, ttl, intent, &mut out)
             }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
@@ -281,11 +287,13 @@ impl Controller {
             Event::WatchEnded => self.on_watch_ended(),
             Event::PeerWrite(w) => self.on_peer_write(w, &mut out),
             Event::PeerDecision(d) => self.on_peer_decision(d),
+            Event::RiskNews(news) => self.on_news(now, news, &mut out),
         }
         self.open_scheduled(now, &mut out);
         self.open_outage(now, &mut out);
         self.settle(now, &mut out);
         self.follow_incident(now, &mut out);
+        self.tell_news(started, &mut out);
         out
     }
 

@@ -72,6 +72,9 @@ pub struct Policy {
     /// The scheduled risk windows that name this service (`[[risk_windows]]`).
     #[serde(default)]
     pub schedule: Vec<super::schedule::ScheduledRisk>,
+    /// Which other services' incidents open a risk window here (see `shared_risk`).
+    #[serde(default)]
+    pub shared_risk: super::risk_news::SharedRisk,
 }
 
 fn default_step_hold() -> Duration {
@@ -119,6 +122,7 @@ impl Policy {
             step_hold: default_step_hold(),
             regions: Vec::new(),
             schedule: Vec::new(),
+            shared_risk: Default::default(),
         }
     }
 

@@ -63,6 +63,7 @@ impl Controller {
                 by,
                 reason,
                 until,
+                shared_with: None,
                 ..old
             },
             None => RiskWindow {
@@ -73,6 +74,7 @@ impl Controller {
                 // Already lowered (a suspect pool): counted from now, which
                 // never drains less than needed.
                 lowered_at: (self.ttl() <= self.policy.lowered_ttl()).then_some(since),
+                shared_with: None,
             },
         };
         tracing::info!(by = window.by, reason = window.reason, "Risk window open.");
@@ -81,6 +83,11 @@ impl Controller {
             self.policy.lowered_ttl(),
             describe_risk(&window)
         );
+        self.keep_risk(window, detail, out);
+    }
+
+    /// Journals `window` (opened, extended or held) with `detail`, and keeps it.
+    pub(super) fn keep_risk(&mut self, window: RiskWindow, detail: String, out: &mut Vec<Action>) {
         out.push(durable_entry(
             EntryKind::RiskOpened,
             detail,

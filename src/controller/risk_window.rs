@@ -23,4 +23,8 @@ pub struct RiskWindow {
     /// When the lowered TTL was first published inside it (`None`: not yet).
     #[serde(with = "wall::opt", default)]
     pub lowered_at: Option<SystemTime>,
+    /// The service whose incident opened it (see `shared_risk`): it ends
+    /// one normal TTL after that incident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_with: Option<String>,
 }

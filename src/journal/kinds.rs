@@ -4,6 +4,7 @@ use rtoguard_provider_api::{Receipt, RecordSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::controller::evacuation_resume::{EvacuationRun, Outcomes};
 use crate::controller::{
     Action, AlertLevel, Change, Command, EntryKind, Intent, IntentKind, PoolHealth, Reason,
 };
@@ -120,6 +121,20 @@ pub enum Event {
     VantageImpaired { vantage: String, reason: String },
     /// This vantage runs its probes again.
     VantageRecovered { vantage: String },
+    /// A region's evacuation began: its plan, so a restart goes on with it.
+    EvacuationPlanned {
+        run: EvacuationRun,
+        /// Journaled again by a restart that goes on with it.
+        #[serde(default)]
+        resumed: bool,
+    },
+    /// One wave of an evacuation ended (0: the services that stay or are
+    /// refused were told), with how each of its moves ended.
+    EvacuationWave {
+        evacuation: String,
+        wave: usize,
+        outcomes: Outcomes,
+    },
 }
 
 /// When a pool was last seen serving and first seen failing: the start

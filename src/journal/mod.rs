@@ -7,6 +7,7 @@
 //! `PRAGMA user_version` (see [`schema`]). Every entry is written from a
 //! typed [`Event`] ([`Journal::record`]) and read back with [`Entry::event`].
 
+mod evacuations;
 mod event;
 pub mod history;
 mod intents;

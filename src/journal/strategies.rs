@@ -164,10 +164,12 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
             .prop_map(
                 |(by, reason, since, until, lowered_at)| Change::RiskOpened {
                     window: RiskWindow {
+                        until,
+                        // A shared window is named by its source, as `by` names it.
+                        shared_with: lowered_at.map(|_| by.clone()),
                         by,
                         reason,
                         since,
-                        until,
                         lowered_at
                     },
                 }

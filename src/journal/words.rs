@@ -50,6 +50,40 @@ impl Display for Event {
             } => write!(f, "propagation {end}: {} outstanding", outstanding.len()),
             Event::Alert { message, .. } | Event::Refused { message } => f.write_str(message),
             Event::Decision { note, .. } => f.write_str(note),
+            Event::EvacuationPlanned { run, resumed } => write!(
+                f,
+                "evacuation {} of region {} {}: {} wave(s) of at most {} move(s)",
+                run.id,
+                run.region,
+                if *resumed {
+                    "resumed after a restart"
+                } else {
+                    "planned"
+                },
+                run.plan.waves(),
+                run.plan.max_parallel
+            ),
+            Event::EvacuationWave {
+                evacuation, wave, ..
+            } if *wave == 0 => write!(
+                f,
+                "evacuation {evacuation}: the services that stay or are refused were told"
+            ),
+            Event::EvacuationWave {
+                evacuation,
+                wave,
+                outcomes,
+            } => {
+                let each: Vec<String> = outcomes
+                    .iter()
+                    .map(|(s, (o, _))| format!("{s} {o}"))
+                    .collect();
+                write!(
+                    f,
+                    "evacuation {evacuation}: wave {wave} ended ({})",
+                    each.join(", ")
+                )
+            }
             Event::Orphaned { intent } => write!(
                 f,
                 "the unfinished call to {} belonged to no incident: its outcome gets no RTO report",

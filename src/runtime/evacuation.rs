@@ -30,17 +30,7 @@ impl Generation {
                 return;
             }
         };
-        let targets: Vec<Target> = names
-            .iter()
-            .filter_map(|n| {
-                let svc = self.cfg.services.iter().find(|s| &s.name == n)?;
-                Some(Target {
-                    name: n.clone(),
-                    tx: self.services.get(n)?.tx.clone(),
-                    limit: move_limit(svc, r.planned),
-                })
-            })
-            .collect();
+        let targets = self.targets(&names, r.planned);
         let cfg = self.cfg.clone();
         let journal = self.shared.journal.clone();
         tokio::spawn(async move {
@@ -58,6 +48,23 @@ impl Generation {
             }
             run(r, id, plan, targets, actor, journal, reply).await;
         });
+    }
+}
+
+impl Generation {
+    /// The running services among `names`, to speak to.
+    pub(super) fn targets(&self, names: &[String], planned: bool) -> Vec<Target> {
+        names
+            .iter()
+            .filter_map(|n| {
+                let svc = self.cfg.services.iter().find(|s| &s.name == n)?;
+                Some(Target {
+                    name: n.clone(),
+                    tx: self.services.get(n)?.tx.clone(),
+                    limit: move_limit(svc, planned),
+                })
+            })
+            .collect()
     }
 }
 

@@ -1,15 +1,20 @@
-//! Running an evacuation (wave after wave, then its report) and ending one.
+//! Running an evacuation (its plan journaled, wave after wave, then its
+//! report) and ending one.
 
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
+use std::sync::Arc;
+
 use super::evacuation_talk::{Target, answer, command};
-use super::evacuation_waves::{Outcomes, epoch_ms, rows, save, wait};
+use super::evacuation_waves::{epoch_ms, rows, save, wait};
 use crate::control::{DaemonService, EvacuateRequest, Reply};
 use crate::controller::Command;
 use crate::controller::evacuation::{self, EvacuationPlan, Step};
+use crate::controller::evacuation_resume::{EvacuationRun, Outcomes, WaveStep};
+use crate::journal::{Event as JournalEvent, Journal, Source};
 use crate::report::EvacuationReport;
 
 /// Ends the evacuation of the region for every service that has it.
@@ -57,16 +62,15 @@ pub(super) async fn end(
     Reply::evacuation(answer(id.unwrap_or_default(), false, text, plan))
 }
 
-/// Starts the evacuation: services that stay or are refused hear it at
-/// once (each controller journals it and judges for itself), then the
-/// moves wave by wave; answers after the first wave went out.
+/// Starts the evacuation: its plan is journaled (a restart goes on with
+/// it), then [`drive`] gives the commands wave by wave.
 pub(super) async fn run(
     r: EvacuateRequest,
     id: String,
-    mut plan: EvacuationPlan,
+    plan: EvacuationPlan,
     targets: Vec<Target>,
     actor: String,
-    journal: std::sync::Arc<crate::journal::Journal>,
+    journal: Arc<Journal>,
     reply: oneshot::Sender<Reply>,
 ) {
     let until = r.for_secs.map(|s| {
@@ -77,64 +81,127 @@ pub(super) async fn run(
         .reason
         .clone()
         .unwrap_or_else(|| format!("evacuating region {}", r.region));
-    let cmd = |_: &str| Command::Evacuate {
-        id: id.clone(),
+    let ev = EvacuationRun {
+        id,
         region: r.region.clone(),
-        by: actor.clone(),
-        reason: reason.clone(),
-        until,
+        group: r.group.clone(),
+        by: actor,
+        reason,
         planned: r.planned,
+        until,
+        started_ms: crate::journal::now_ms(),
+        plan,
     };
     info!(
-        region = r.region,
-        id,
-        by = actor,
-        reason,
+        region = ev.region,
+        id = ev.id,
+        by = ev.by,
+        reason = ev.reason,
         "Evacuation started."
     );
-    let mut reply = Some(reply);
-    let waves = plan.waves();
-    let started_ms = crate::journal::now_ms();
+    note(
+        &journal,
+        &ev,
+        JournalEvent::EvacuationPlanned {
+            run: ev.clone(),
+            resumed: false,
+        },
+    );
+    let steps = ev.fresh();
+    drive(ev, steps, targets, journal, Some(reply)).await;
+}
+
+/// Carries out `steps`: services that stay or are refused hear it at once
+/// (each controller journals it and judges for itself), then the moves
+/// wave by wave, each wave journaled when its moves ended; answers after
+/// the first wave went out, and ends with one report.
+pub(super) async fn drive(
+    mut ev: EvacuationRun,
+    steps: Vec<WaveStep>,
+    targets: Vec<Target>,
+    journal: Arc<Journal>,
+    reply: Option<oneshot::Sender<Reply>>,
+) {
+    let cmd = Command::Evacuate {
+        id: ev.id.clone(),
+        region: ev.region.clone(),
+        by: ev.by.clone(),
+        reason: ev.reason.clone(),
+        until: ev.until,
+        planned: ev.planned,
+    };
+    let mut reply = reply;
+    let waves = ev.plan.waves();
     let mut outcomes = Outcomes::new();
-    for wave in 0..=waves {
-        let rows: Vec<String> = plan
-            .rows
-            .iter()
-            .filter(|row| match row.step {
-                Step::Move { wave: w, .. } => w == wave,
-                _ => wave == 0,
-            })
-            .map(|row| row.service.clone())
-            .collect();
-        for name in &rows {
+    for step in steps {
+        let (wave, send) = match step {
+            WaveStep::Done { outcomes: o, .. } => {
+                outcomes.extend(o);
+                continue;
+            }
+            WaveStep::Skip { wave, why } => {
+                for s in ev.rows_of(wave) {
+                    outcomes.insert(s.to_owned(), (why.clone(), None));
+                }
+                continue;
+            }
+            WaveStep::Run { wave, send } => (wave, send),
+        };
+        // A refusal is kept with the wave's outcomes, so a restart reports it too.
+        let mut ended = Outcomes::new();
+        for name in &send {
             let Some(t) = targets.iter().find(|t| &t.name == name) else {
                 continue;
             };
-            if let Err(why) = command(t, cmd(name), &actor).await {
-                refuse_row(&mut plan, name, why);
+            if let Err(why) = command(t, cmd.clone(), &ev.by).await {
+                ended.insert(name.clone(), (format!("refused: {why}"), None));
+                refuse_row(&mut ev.plan, name, why);
             }
         }
         if wave == 1 || (wave == 0 && waves == 0) {
-            send_plan(&mut reply, &id, &plan);
+            send_plan(&mut reply, &ev.id, &ev.plan);
         }
         if wave > 0 {
-            wait(&plan, wave, &targets, &mut outcomes).await;
+            wait(&ev.plan, wave, &targets, &mut ended).await;
         }
+        note(
+            &journal,
+            &ev,
+            JournalEvent::EvacuationWave {
+                evacuation: ev.id.clone(),
+                wave,
+                outcomes: ended.clone(),
+            },
+        );
+        outcomes.extend(ended);
+        crate::test_hooks::hold_evacuation_after(wave).await;
     }
-    send_plan(&mut reply, &id, &plan);
+    send_plan(&mut reply, &ev.id, &ev.plan);
     let report = EvacuationReport {
-        evacuation: id.clone(),
-        region: r.region.clone(),
-        group: r.group.clone(),
-        by: actor.clone(),
-        reason,
-        planned: r.planned,
-        started_ms,
+        evacuation: ev.id.clone(),
+        region: ev.region.clone(),
+        group: ev.group.clone(),
+        by: ev.by.clone(),
+        reason: ev.reason.clone(),
+        planned: ev.planned,
+        started_ms: ev.started_ms,
         ended_ms: crate::journal::now_ms(),
-        until_ms: until.map(epoch_ms),
-        rows: rows(&plan, &outcomes),
+        until_ms: ev.until.map(epoch_ms),
+        rows: rows(&ev.plan, &outcomes),
     };
     save(&journal, &report);
+}
+
+/// Journals one step of the evacuation's run, under its group (`*`: every service).
+pub(super) fn note(journal: &Journal, ev: &EvacuationRun, event: JournalEvent) {
+    let src = Source {
+        service: ev.group.as_deref().unwrap_or("*"),
+        incident: Some(&ev.id),
+        actor: &ev.by,
+    };
+    if let Err(error) = journal.record(src, &event) {
+        warn!(id = ev.id, %error, "Cannot journal the evacuation's progress: a restart may not go on with it.");
+    }
 }
 
 fn send_plan(reply: &mut Option<oneshot::Sender<Reply>>, id: &str, plan: &EvacuationPlan) {

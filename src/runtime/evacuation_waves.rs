@@ -1,6 +1,5 @@
 //! Waiting for an evacuation's waves to land, and its report: a row per service.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tracing::{info, warn};
@@ -8,13 +7,11 @@ use tracing::{info, warn};
 use super::evacuation_talk::{Target, status};
 use crate::control::DaemonService;
 use crate::controller::evacuation::{EvacuationPlan, Step};
+use crate::controller::evacuation_resume::Outcomes;
 use crate::report::{EvacuationReport, EvacuationRow};
 
 /// How often a wave's services are asked whether their move is done.
 const POLL: Duration = Duration::from_millis(250);
-
-/// How each move ended: in words, and how long it took.
-pub(super) type Outcomes = BTreeMap<String, (String, Option<u64>)>;
 
 /// Waits until every move of `wave` landed, was dropped, or ran out of time.
 pub(super) async fn wait(

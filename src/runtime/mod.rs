@@ -11,6 +11,7 @@
 //! - [`systemd`]: readiness, watchdog, stopping.
 
 mod evacuation;
+mod evacuation_resume;
 mod evacuation_run;
 mod evacuation_talk;
 mod evacuation_waves;
@@ -23,6 +24,7 @@ mod outputs;
 mod peering;
 mod readiness;
 mod risk;
+mod risk_news;
 mod service;
 pub mod signals;
 mod systemd;
@@ -149,9 +151,11 @@ async fn start(
         journal,
         obs: outputs.obs.clone(),
         heartbeats,
+        risk_news: Default::default(),
     };
     let limit = readiness::limit(&cfg);
     let mut generation = Generation::start(cfg, shared).await?;
+    generation.resume_evacuation();
     generation.reporting = cancel.child_token();
     let (done_tx, done) = oneshot::channel();
     let services = generation.readiness();

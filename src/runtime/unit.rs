@@ -23,6 +23,8 @@ pub(super) struct Shared {
     pub journal: Arc<Journal>,
     pub obs: Observability,
     pub heartbeats: Heartbeats,
+    /// Each service's incident news, for the others (shared risk).
+    pub risk_news: super::risk_news::RiskBus,
 }
 
 /// A running service task.
@@ -188,6 +190,7 @@ impl Start {
             notify: shared.obs.notify.clone(),
             vantages,
             heartbeat: heartbeat.clone(),
+            risk_news: shared.risk_news.clone(),
         };
         ServiceTask::new(svc, provider, shared.journal, links)
             .run(rx, cancel)

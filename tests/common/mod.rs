@@ -51,6 +51,29 @@ pub fn shared_port() -> u16 {
 }
 
 impl Testbed {
+    /// BIND serving `records` in `example.test.`, both regions on a shared
+    /// port, and the config `text(bind, port, state dir)` written.
+    pub fn serving(
+        records: &[&str],
+        text: impl FnOnce(&Bind, u16, &std::path::Path) -> String,
+    ) -> Self {
+        let bind = Bind::start("example.test.", records);
+        let port = shared_port();
+        let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
+        let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, text(&bind, port, dir.path())).expect("write config");
+        Self {
+            bind,
+            primary,
+            standby,
+            dir,
+            config,
+            port,
+        }
+    }
+
     /// `checkout.example.test.` A 127.0.0.2 with TTL `normal`.
     pub fn start(normal: u32, lowered: u32, restore_after: &str) -> Self {
         Self::start_with(
@@ -63,35 +86,20 @@ impl Testbed {
 
     /// Like [`Testbed::start`], with extra service keys (health, failback, damping).
     pub fn start_with(normal: u32, lowered: u32, restore_after: &str, extra: &str) -> Self {
-        let bind = Bind::start(
-            "example.test.",
-            &[&format!("checkout {normal} IN A 127.0.0.2")],
-        );
-        let port = shared_port();
-        let primary = Region::start_at(SocketAddr::new(lo(2), port), "primary");
-        let standby = Region::start_at(SocketAddr::new(lo(3), port), "standby");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let secret = bind.secret_file();
-        let config = dir.path().join("config.toml");
-        let text = config_text(
-            &bind,
-            &secret,
-            dir.path(),
-            port,
-            normal,
-            lowered,
-            restore_after,
-            extra,
-        );
-        std::fs::write(&config, text).expect("write config");
-        Self {
-            bind,
-            primary,
-            standby,
-            dir,
-            config,
-            port,
-        }
+        let record = format!("checkout {normal} IN A 127.0.0.2");
+        Self::serving(&[&record], |bind, port, dir| {
+            let secret = bind.secret_file();
+            config_text(
+                bind,
+                &secret,
+                dir,
+                port,
+                normal,
+                lowered,
+                restore_after,
+                extra,
+            )
+        })
     }
 
     /// Rewrite the config's probe timeout (the first `timeout = "…"`) to

@@ -17,6 +17,7 @@ mod floor;
 mod incidents;
 mod moves;
 mod risk;
+mod shared_risk;
 mod voice;
 
 pub(super) struct Harness {

@@ -151,6 +151,7 @@ fn a_restart_inside_a_window_keeps_it_and_drains_from_the_lowering() {
                 since: wall(10),
                 until: wall(1810),
                 lowered_at: None,
+                shared_with: None,
             },
         },
         Change::RiskLowered { at: wall(11) },

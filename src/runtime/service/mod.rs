@@ -131,6 +131,8 @@ pub struct Links {
     pub intent_max_age: Duration,
     /// Beaten on every turn of the task's loop (the watchdog checks it).
     pub heartbeat: super::heartbeat::Heartbeat,
+    /// Incident news between services (shared risk).
+    pub risk_news: super::risk_news::RiskBus,
 }
 
 impl ServiceTask {
@@ -197,6 +199,8 @@ impl ServiceTask {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         self.try_start().await;
         let mut news = self.links.vantages.peers.as_ref().map(|p| p.news());
+        let mut risk_news = self.links.risk_news.listen();
+        let me = self.svc.name.clone();
         loop {
             self.links.heartbeat.beat().await;
             let deadline = self.controller.next_deadline();
@@ -219,6 +223,7 @@ impl ServiceTask {
                     self.hear_peers();
                 }
                 _ = tokio::time::sleep(Duration::from_secs(10)), if !self.started => self.try_start().await,
+                n = super::risk_news::next(&mut risk_news, &me) => self.feed(Event::RiskNews(n)),
             }
         }
         info!(service = %self.svc.name, "Service stopped.");
@@ -376,6 +381,7 @@ impl ServiceTask {
                 self.journal_event(journal::Event::Refused { message });
             }
             Action::StartWatch { to, old_ttl } => self.start_watch(&to, old_ttl),
+            Action::ShareRisk(news) => self.links.risk_news.tell(news),
             Action::Speaks { incident, pool } => {
                 let health = pool.as_ref().map(|_| crate::controller::PoolHealth::Down);
                 self.observe_incident_start(&incident, pool.as_deref(), health);
