@@ -314,7 +314,11 @@ impl Rig {
             Authority::Bind => tb.bind.addr,
             Authority::Embedded => SocketAddr::new(lo(1), free_port(lo(1))),
         };
-        let unbound = Unbound::start("example.test.", auth);
+        let unbound = match authority {
+            Authority::Bind => Unbound::start("example.test.", auth),
+            // The daemon that serves the zone starts below.
+            Authority::Embedded => Unbound::start_before_auth("example.test.", auth),
+        };
         let extra = format!(
             "\n[services.propagation]\nresolvers = [ {{ name = \"unbound\", address = \"{u}\" }} ]\nauthoritatives = [ {{ name = \"bind\", address = \"{b}\" }} ]\nclient_url = \"http://checkout.example.test:{p}/healthz\"\nqueries_per_second = 10\n",
             u = unbound.addr,

@@ -8,6 +8,7 @@
 //! turns a service into what the probe layer and the controller take.
 
 mod alias;
+mod alias_probe;
 mod azure;
 mod compiled;
 mod embedded;
