@@ -124,7 +124,8 @@ fn in_turn(n: usize, began: Instant) -> (Vec<Run>, Vec<Run>) {
             } else {
                 ("embedded", Authority::Embedded, &mut embedded)
             };
-            out.extend(repeat(tag, 1, began, || sudden_on(authority, 5, 5)));
+            let tag = format!("{tag} {}/{n},", i + 1);
+            out.extend(repeat(&tag, 1, began, || sudden_on(authority, 5, 5)));
         }
     }
     (bind, embedded)
@@ -132,15 +133,23 @@ fn in_turn(n: usize, began: Instant) -> (Vec<Run>, Vec<Run>) {
 
 /// The embedded row's median over the RFC 2136 row's.
 fn print_ratio(rows: &[(&str, Vec<Run>)]) {
-    let med = |name: &str| {
-        rows.iter()
-            .find(|r| r.0 == name)
-            .and_then(|r| median(r.1.iter().map(|x| x.measured).collect()))
+    let med = |f: fn(&Run) -> f64| {
+        let of = |name: &str| {
+            let row = rows.iter().find(|r| r.0 == name)?;
+            median(row.1.iter().map(f).collect())
+        };
+        Some((of(EMBEDDED_ROW)?, of(RFC2136_ROW)?))
     };
-    if let (Some(b), Some(e)) = (med(RFC2136_ROW), med(EMBEDDED_ROW)) {
+    if let Some((e, b)) = med(|r| r.measured) {
         println!(
             "embedded / RFC 2136, median client reach: {e:.3}s / {b:.3}s = {:.2}",
             e / b
+        );
+    }
+    if let Some((e, b)) = med(|r| r.detection) {
+        println!(
+            "  the authority on the standby (median): embedded {e:.3}s, RFC 2136 {b:.3}s ({:+.0} ms)",
+            (e - b) * 1e3
         );
     }
 }

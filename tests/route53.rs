@@ -295,3 +295,101 @@ fn the_daemon_fails_over_alias_records_between_load_balancers() {
     );
     d.stop();
 }
+
+/// Point `name` (in BIND's zone) at `ip` alone, TTL 1, with `nsupdate`.
+fn repoint(bind: &rtoguard_testkit::bind::Bind, name: &str, ip: &str) {
+    use std::io::Write;
+    let k = &bind.key;
+    let mut child = std::process::Command::new("nsupdate")
+        .args(["-y", &format!("{}:{}:{}", k.algorithm, k.name, k.secret)])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run nsupdate");
+    let script = format!(
+        "server {} {}\nupdate delete {name} A\nupdate add {name} 1 A {ip}\nsend\n",
+        bind.addr.ip(),
+        bind.addr.port()
+    );
+    let mut stdin = child.stdin.take().expect("nsupdate's stdin");
+    stdin.write_all(script.as_bytes()).expect("write to nsupdate");
+    drop(stdin);
+    assert!(child.wait().expect("nsupdate").success(), "nsupdate failed");
+}
+
+/// An alias pool that lists no endpoints is probed at the addresses its
+/// target resolves to, asked of the service's resolver (a BIND serving the
+/// load balancers' names; the system resolver knows none of them). The
+/// addresses are asked again as their TTL runs out, so when the primary's
+/// load balancer moves to a new address the probes follow and the old
+/// address's death flips nothing; the new address's death fails over.
+#[test]
+fn alias_pools_are_probed_at_the_addresses_their_targets_resolve_to() {
+    use rtoguard_testkit::bind::Bind;
+    use rtoguard_testkit::region::Region;
+    use rtoguard_testkit::route53::{Route53Double, Rrset};
+    let lbs = [
+        ("app-eu.lb.test.", "Z32O12XQLNTSW2", "127.0.0.2"),
+        ("app-us.lb.test.", "Z35SXDOTRQ7X7K", "127.0.0.3"),
+    ];
+    let resolver = Bind::start("lb.test.", &["app-eu 1 IN A 127.0.0.2", "app-us 1 IN A 127.0.0.3"]);
+    let double = Route53Double::start(ZONE);
+    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
+        double.put(
+            Rrset::new(NAME, "A")
+                .weighted(id, w)
+                .field("AliasTarget.DNSName", lbs[i].0)
+                .field("AliasTarget.HostedZoneId", lbs[i].1)
+                .field("AliasTarget.EvaluateTargetHealth", "false"),
+        );
+    }
+    let mut tb = Testbed::start_with(
+        4,
+        1,
+        "1s",
+        "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
+    );
+    let mut text = on_route53(&tb, &double.url());
+    for (lb, zone, ip) in lbs {
+        text = text.replace(
+            &format!("endpoints = [\"{ip}\"]"),
+            &format!("alias = {{ dns_name = \"{lb}\", hosted_zone_id = \"{zone}\" }}"),
+        );
+    }
+    text.push_str(&format!(
+        "\n[services.propagation]\nresolvers = [ {{ name = \"lb\", address = \"{}\" }} ]\n",
+        resolver.addr
+    ));
+    let d = serving_primary(&tb, &text, &aws_env("AKIDDOUBLE", "double-secret"));
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(status.contains("app-eu.lb.test."), "{status}");
+    assert!(tb.primary.requests() > 0 && tb.standby.requests() > 0);
+    let weights = || {
+        double
+            .sets_at(NAME, "A")
+            .iter()
+            .map(|s| s.get("Weight").unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    let why = || format!("{:?}\n{}\n{}", weights(), d.log_text(), resolver.log());
+
+    // The primary's load balancer moves: the probes follow its new address.
+    let moved = Region::start_at(
+        std::net::SocketAddr::new(rtoguard_testkit::net::lo(4), tb.port),
+        "primary",
+    );
+    repoint(&resolver, lbs[0].0, "127.0.0.4");
+    wait_for(Duration::from_secs(10), || moved.requests() > 2, why);
+    tb.primary.stop();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(weights(), ["100", "0"], "the old address's death flipped: {}", why());
+
+    // The new address dies: the pool is down, the weight moves.
+    let mut moved = moved;
+    moved.stop();
+    wait_for(
+        Duration::from_secs(20),
+        || weights() == ["0", "100"],
+        why,
+    );
+    d.stop();
+}

@@ -46,6 +46,8 @@ mod tests;
 #[cfg(test)]
 mod tests_alias;
 #[cfg(test)]
+mod tests_alias_probe;
+#[cfg(test)]
 mod tests_azure;
 #[cfg(test)]
 mod tests_compiled;

@@ -268,7 +268,6 @@ pub(super) fn sets() -> impl Strategy<Value = Option<Vec<RecordSet>>> {
             set_id: None,
             weight: None,
             alias: None,
-            resolve_endpoints: false,
         });
     proptest::option::of(proptest::collection::vec(set, 0..2))
 }

@@ -56,7 +56,6 @@ pub fn result(call: ProviderCall, error: Option<&str>, times: (Option<i64>, Opti
         set_id: None,
         weight: None,
         alias: None,
-        resolve_endpoints: false,
     };
     Event::ProviderResult {
         call,
