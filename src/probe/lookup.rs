@@ -129,6 +129,28 @@ mod tests {
         assert!(why.starts_with("lb.example.test.: "), "{why}");
     }
 
+    /// A probe whose name cannot be resolved votes neither way: its
+    /// result carries the local fault (the vantage is impaired).
+    #[tokio::test]
+    async fn a_probe_that_cannot_resolve_is_impaired_not_failed() {
+        use std::sync::Arc;
+
+        use crate::probe::{Prober, ProbeSpec, TlsConfigs};
+        let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let servers = [silent.local_addr().expect("addr")];
+        let lookup = Arc::new(Lookup::new("lb.example.test.", &servers));
+        let spec = Arc::new(ProbeSpec::Tcp { port: 80 });
+        let tls = TlsConfigs::new();
+        let p = Prober::with_lookup(spec, "lb.example.test.", &tls, None, Some(lookup));
+        let r = p.probe(Duration::from_millis(100)).await;
+        assert!(!r.ok);
+        assert!(
+            matches!(r.local, Some(LocalFault::Resolve(_))),
+            "{}",
+            r.detail
+        );
+    }
+
     #[tokio::test]
     async fn without_resolvers_nothing_is_asked_of_the_system() {
         let l = Lookup::new("localhost.", &[]);
