@@ -311,7 +311,9 @@ fn repoint(bind: &rtoguard_testkit::bind::Bind, name: &str, ip: &str) {
         bind.addr.port()
     );
     let mut stdin = child.stdin.take().expect("nsupdate's stdin");
-    stdin.write_all(script.as_bytes()).expect("write to nsupdate");
+    stdin
+        .write_all(script.as_bytes())
+        .expect("write to nsupdate");
     drop(stdin);
     assert!(child.wait().expect("nsupdate").success(), "nsupdate failed");
 }
@@ -331,7 +333,10 @@ fn alias_pools_are_probed_at_the_addresses_their_targets_resolve_to() {
         ("app-eu.lb.test.", "Z32O12XQLNTSW2", "127.0.0.2"),
         ("app-us.lb.test.", "Z35SXDOTRQ7X7K", "127.0.0.3"),
     ];
-    let resolver = Bind::start("lb.test.", &["app-eu 1 IN A 127.0.0.2", "app-us 1 IN A 127.0.0.3"]);
+    let resolver = Bind::start(
+        "lb.test.",
+        &["app-eu 1 IN A 127.0.0.2", "app-us 1 IN A 127.0.0.3"],
+    );
     let double = Route53Double::start(ZONE);
     for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
         double.put(
@@ -381,15 +386,16 @@ fn alias_pools_are_probed_at_the_addresses_their_targets_resolve_to() {
     wait_for(Duration::from_secs(10), || moved.requests() > 2, why);
     tb.primary.stop();
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(weights(), ["100", "0"], "the old address's death flipped: {}", why());
+    assert_eq!(
+        weights(),
+        ["100", "0"],
+        "the old address's death flipped: {}",
+        why()
+    );
 
     // The new address dies: the pool is down, the weight moves.
     let mut moved = moved;
     moved.stop();
-    wait_for(
-        Duration::from_secs(20),
-        || weights() == ["0", "100"],
-        why,
-    );
+    wait_for(Duration::from_secs(20), || weights() == ["0", "100"], why);
     d.stop();
 }

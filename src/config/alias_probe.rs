@@ -83,7 +83,9 @@ fn probe_host(
     if !is_hostname(value) {
         return refuse(
             issues,
-            format!("{value:?} is neither an address nor a host name (give lb-health.example.net. or 192.0.2.10)"),
+            format!(
+                "{value:?} is neither an address nor a host name (give lb-health.example.net. or 192.0.2.10)"
+            ),
         );
     }
     let name = format!("{}.", value.trim_end_matches('.').to_ascii_lowercase());

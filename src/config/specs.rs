@@ -79,7 +79,11 @@ fn resolve_via(svc: &Service, pool: &crate::config::Pool) -> Vec<std::net::Socke
     if !pool.resolve_endpoints {
         return Vec::new();
     }
-    svc.propagation.resolvers.iter().map(|r| r.address).collect()
+    svc.propagation
+        .resolvers
+        .iter()
+        .map(|r| r.address)
+        .collect()
 }
 
 /// The rise/fall rules of `svc`.

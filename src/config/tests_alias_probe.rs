@@ -61,7 +61,11 @@ fn probe_host_names_what_an_alias_pool_probes() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].field, "services[checkout].propagation.resolvers");
     assert_eq!(found[0].line, Some(line_of(&text, "alias = {", 1)));
-    assert!(found[0].message.contains("pool standby"), "{}", found[0].message);
+    assert!(
+        found[0].message.contains("pool standby"),
+        "{}",
+        found[0].message
+    );
 }
 
 #[test]
@@ -73,16 +77,27 @@ fn alias_probe_refusals_name_line_and_field() {
         .find(|i| i.field == "services[checkout].propagation.resolvers")
         .expect("no resolver to ask");
     assert_eq!(i.line, Some(line_of(&text, "alias = {", 0)));
-    assert!(i.message.contains("system resolver is never used"), "{}", i.message);
+    assert!(
+        i.message.contains("system resolver is never used"),
+        "{}",
+        i.message
+    );
 
-    let text = aliased("\nendpoints = [\"192.0.2.10\"]\nprobe_host = \"lb.example.net\"", true);
+    let text = aliased(
+        "\nendpoints = [\"192.0.2.10\"]\nprobe_host = \"lb.example.net\"",
+        true,
+    );
     let found = issues(&text);
     let i = found
         .iter()
         .find(|i| i.field == "services[checkout].pools[primary].probe_host")
         .expect("endpoints and probe_host together");
     assert_eq!(i.line, Some(line_of(&text, "probe_host", 0)));
-    assert!(i.message.contains("either endpoints or probe_host"), "{}", i.message);
+    assert!(
+        i.message.contains("either endpoints or probe_host"),
+        "{}",
+        i.message
+    );
 
     let text = aliased("\nprobe_host = \"not a host!\"", true);
     let found = issues(&text);
@@ -90,7 +105,11 @@ fn alias_probe_refusals_name_line_and_field() {
         .iter()
         .find(|i| i.field == "services[checkout].pools[primary].probe_host")
         .expect("a bad host");
-    assert!(i.message.contains("neither an address nor a host name"), "{}", i.message);
+    assert!(
+        i.message.contains("neither an address nor a host name"),
+        "{}",
+        i.message
+    );
 
     let text = BASE.replace(
         "endpoints = [\"198.51.100.10\"]",

@@ -57,7 +57,10 @@ impl Lookup {
                 ips
             }
         };
-        Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+        Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect())
     }
 
     fn kept(&self, now: Instant) -> Option<Vec<IpAddr>> {
@@ -135,7 +138,7 @@ mod tests {
     async fn a_probe_that_cannot_resolve_is_impaired_not_failed() {
         use std::sync::Arc;
 
-        use crate::probe::{Prober, ProbeSpec, TlsConfigs};
+        use crate::probe::{ProbeSpec, Prober, TlsConfigs};
         let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
         let servers = [silent.local_addr().expect("addr")];
         let lookup = Arc::new(Lookup::new("lb.example.test.", &servers));
