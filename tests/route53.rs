@@ -225,28 +225,41 @@ fn the_engine_writes_gradual_failback_steps_as_weighted_compare_and_set_changes(
     );
 }
 
+/// Weighted alias sets on the double: primary (weight 100) aliased to
+/// `lbs[0]`, standby (0) to `lbs[1]` (name, hosted zone); with a
+/// `HealthCheckId` each when `health_checks`.
+fn put_alias_sets(
+    double: &rtoguard_testkit::route53::Route53Double,
+    lbs: [(&str, &str); 2],
+    health_checks: bool,
+) {
+    use rtoguard_testkit::route53::Rrset;
+    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
+        let set = Rrset::new(NAME, "A")
+            .weighted(id, w)
+            .field("AliasTarget.DNSName", lbs[i].0)
+            .field("AliasTarget.HostedZoneId", lbs[i].1)
+            .field("AliasTarget.EvaluateTargetHealth", "false");
+        double.put(match health_checks {
+            true => set.field("HealthCheckId", &format!("hc-{id}")),
+            false => set,
+        });
+    }
+}
+
 /// The daemon fails over between two load balancers behind alias records,
 /// against the strict Route 53 double: the weights move, the alias targets
 /// and the health check ids stay (the double refuses a DELETE without them).
 #[test]
 fn the_daemon_fails_over_alias_records_between_load_balancers() {
-    use rtoguard_testkit::route53::{Route53Double, Rrset};
+    use rtoguard_testkit::route53::Route53Double;
     let lbs = [
         ("app-eu-1.eu-west-1.elb.amazonaws.com.", "Z32O12XQLNTSW2"),
         ("app-us-2.us-east-1.elb.amazonaws.com.", "Z35SXDOTRQ7X7K"),
     ];
     let double = Route53Double::start(ZONE);
     double.sync_after(Duration::from_millis(200));
-    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
-        double.put(
-            Rrset::new(NAME, "A")
-                .weighted(id, w)
-                .field("AliasTarget.DNSName", lbs[i].0)
-                .field("AliasTarget.HostedZoneId", lbs[i].1)
-                .field("AliasTarget.EvaluateTargetHealth", "false")
-                .field("HealthCheckId", &format!("hc-{id}")),
-        );
-    }
+    put_alias_sets(&double, [lbs[0], lbs[1]], true);
     let mut tb = Testbed::start_with(
         4,
         1,
@@ -328,7 +341,7 @@ fn repoint(bind: &rtoguard_testkit::bind::Bind, name: &str, ip: &str) {
 fn alias_pools_are_probed_at_the_addresses_their_targets_resolve_to() {
     use rtoguard_testkit::bind::Bind;
     use rtoguard_testkit::region::Region;
-    use rtoguard_testkit::route53::{Route53Double, Rrset};
+    use rtoguard_testkit::route53::Route53Double;
     let lbs = [
         ("app-eu.lb.test.", "Z32O12XQLNTSW2", "127.0.0.2"),
         ("app-us.lb.test.", "Z35SXDOTRQ7X7K", "127.0.0.3"),
@@ -338,15 +351,7 @@ fn alias_pools_are_probed_at_the_addresses_their_targets_resolve_to() {
         &["app-eu 1 IN A 127.0.0.2", "app-us 1 IN A 127.0.0.3"],
     );
     let double = Route53Double::start(ZONE);
-    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
-        double.put(
-            Rrset::new(NAME, "A")
-                .weighted(id, w)
-                .field("AliasTarget.DNSName", lbs[i].0)
-                .field("AliasTarget.HostedZoneId", lbs[i].1)
-                .field("AliasTarget.EvaluateTargetHealth", "false"),
-        );
-    }
+    put_alias_sets(&double, [(lbs[0].0, lbs[0].1), (lbs[1].0, lbs[1].1)], false);
     let mut tb = Testbed::start_with(
         4,
         1,

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::parse;
 use super::tests_validation::{BASE, issues, line_of};
+use super::{ConfigIssue, parse};
 
 const R53: &str = "[providers.aws]\ntype = \"route53\"\nregion = \"us-east-1\"\n";
 const RESOLVERS: &str =
@@ -68,58 +68,38 @@ fn probe_host_names_what_an_alias_pool_probes() {
     );
 }
 
+/// The issue `text` raises on `field`, whose message says `says`.
+fn refused(text: &str, field: &str, says: &str) -> ConfigIssue {
+    let found = issues(text);
+    let i = found
+        .into_iter()
+        .find(|i| i.field == field)
+        .unwrap_or_else(|| panic!("no issue on {field}"));
+    assert!(i.message.contains(says), "{}", i.message);
+    i
+}
+
 #[test]
 fn alias_probe_refusals_name_line_and_field() {
+    const HOST: &str = "services[checkout].pools[primary].probe_host";
     let text = aliased("", false);
-    let found = issues(&text);
-    let i = found
-        .iter()
-        .find(|i| i.field == "services[checkout].propagation.resolvers")
-        .expect("no resolver to ask");
+    let field = "services[checkout].propagation.resolvers";
+    let i = refused(&text, field, "system resolver is never used");
     assert_eq!(i.line, Some(line_of(&text, "alias = {", 0)));
-    assert!(
-        i.message.contains("system resolver is never used"),
-        "{}",
-        i.message
-    );
 
-    let text = aliased(
-        "\nendpoints = [\"192.0.2.10\"]\nprobe_host = \"lb.example.net\"",
-        true,
-    );
-    let found = issues(&text);
-    let i = found
-        .iter()
-        .find(|i| i.field == "services[checkout].pools[primary].probe_host")
-        .expect("endpoints and probe_host together");
+    let both = "\nendpoints = [\"192.0.2.10\"]\nprobe_host = \"lb.example.net\"";
+    let text = aliased(both, true);
+    let i = refused(&text, HOST, "either endpoints or probe_host");
     assert_eq!(i.line, Some(line_of(&text, "probe_host", 0)));
-    assert!(
-        i.message.contains("either endpoints or probe_host"),
-        "{}",
-        i.message
-    );
 
     let text = aliased("\nprobe_host = \"not a host!\"", true);
-    let found = issues(&text);
-    let i = found
-        .iter()
-        .find(|i| i.field == "services[checkout].pools[primary].probe_host")
-        .expect("a bad host");
-    assert!(
-        i.message.contains("neither an address nor a host name"),
-        "{}",
-        i.message
-    );
+    refused(&text, HOST, "neither an address nor a host name");
 
     let text = BASE.replace(
         "endpoints = [\"198.51.100.10\"]",
         "endpoints = [\"198.51.100.10\"]\nprobe_host = \"lb.example.net\"",
     );
-    let found = issues(&text);
-    let i = found
-        .iter()
-        .find(|i| i.field == "services[checkout].pools[standby].probe_host")
-        .expect("probe_host without an alias");
+    let field = "services[checkout].pools[standby].probe_host";
+    let i = refused(&text, field, "no alias");
     assert_eq!(i.line, Some(line_of(&text, "probe_host", 0)));
-    assert!(i.message.contains("no alias"), "{}", i.message);
 }
