@@ -43,6 +43,11 @@ fn an_alias_pool_without_endpoints_probes_its_target_by_name() {
         .map(ToString::to_string)
         .collect();
     assert_eq!(via, ["127.0.0.53:53"], "asked of the service's resolver");
+    let text = super::summary::summary(&cfg);
+    assert!(
+        text.contains("pool primary (us-east-1): probes the addresses of app-eu-1.eu-west-1.elb.amazonaws.com., asked of the propagation resolvers, served as alias"),
+        "{text}"
+    );
 }
 
 #[test]
