@@ -12,7 +12,8 @@
 //!
 //! Run: `cargo bench --bench propagation`; RUNS (sudden, default 5),
 //! BROWNOUT_RUNS (3), RISK_RUNS (3), PLANNED_RUNS (3), EMBEDDED_RUNS (RUNS),
-//! ONLY=sudden|brownout|risk|planned|embedded.
+//! ONLY=sudden|brownout|risk|planned|embedded; SHOW_JOURNAL=1 prints each
+//! run's journal.
 
 // Benchmarks measure wall-clock time (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -415,6 +416,9 @@ impl Rig {
                 eprintln!("  no report with a first_client (journal as above)");
             }
             watch_err = reached.map(|ms| (ms - ours) as f64 / 1e3);
+        }
+        if std::env::var("SHOW_JOURNAL").is_ok() {
+            eprintln!("{}", journal(&self.tb).0);
         }
         let bind = flip.duration_since(from).as_secs_f64();
         Run {
