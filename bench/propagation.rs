@@ -13,7 +13,8 @@
 //! Run: `cargo bench --bench propagation`; RUNS (sudden, default 5),
 //! BROWNOUT_RUNS (3), RISK_RUNS (3), PLANNED_RUNS (3), EMBEDDED_RUNS (RUNS),
 //! ONLY=sudden|brownout|risk|planned|embedded; SHOW_JOURNAL=1 prints each
-//! run's journal.
+//! run's journal, the fault's time and the daemon's incident and endpoint
+//! lines.
 
 // Benchmarks measure wall-clock time (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -419,6 +420,15 @@ impl Rig {
         }
         if std::env::var("SHOW_JOURNAL").is_ok() {
             eprintln!("{}", journal(&self.tb).0);
+            let log = self.daemon.log_text();
+            let fault = SystemTime::now() - from.elapsed();
+            eprintln!("    fault at {}", humantime::format_rfc3339_millis(fault));
+            for l in log
+                .lines()
+                .filter(|l| l.contains("checkout-") || l.contains("Endpoint state"))
+            {
+                eprintln!("    {l}");
+            }
         }
         let bind = flip.duration_since(from).as_secs_f64();
         Run {
