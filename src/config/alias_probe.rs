@@ -46,6 +46,23 @@ pub(super) fn probe_targets(
     }
 }
 
+/// An alias pool probed by name is one endpoint (its target, or its
+/// `probe_host`): a `min_healthy` above 1 could never be met by it.
+pub(super) fn min_healthy(
+    issues: &mut Issues<'_>,
+    pools: &[Pool],
+    (min, at): (u32, Option<Range<usize>>),
+    field: &str,
+) {
+    if let Some(p) = pools.iter().find(|p| p.resolve_endpoints && min > 1) {
+        let msg = format!(
+            "{min} is above the 1 endpoint of pool {}, probed by name ({}); min_healthy must be ≤ the endpoints of every pool",
+            p.name, p.endpoints[0]
+        );
+        issues.add(at, format!("{field}.health.min_healthy"), msg);
+    }
+}
+
 /// `probe_host` checked: (the endpoint, whether it is a name to resolve,
 /// where it was written), or `None` when refused.
 fn probe_host(

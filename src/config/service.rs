@@ -119,7 +119,12 @@ fn service(
         pool.alias = target;
     }
     let propagation = pools::propagation(issues, &raw.propagation, field);
+    let min_healthy = (
+        health.min_healthy,
+        raw.health.min_healthy.as_ref().map(Spanned::span),
+    );
     alias_probe::probe_targets(issues, &raw.pools, &mut pools, &propagation, field);
+    alias_probe::min_healthy(issues, &pools, min_healthy, field);
     let service = Service {
         name: raw.name.into_inner(),
         provider: raw.provider.into_inner(),

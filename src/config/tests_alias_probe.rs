@@ -107,4 +107,9 @@ fn alias_probe_refusals_name_line_and_field() {
     let field = "services[checkout].pools[standby].probe_host";
     let i = refused(&text, field, "no alias");
     assert_eq!(i.line, Some(line_of(&text, "probe_host", 0)));
+
+    let text = aliased("", true).replace("fall = 3 }", "fall = 3, min_healthy = 2 }");
+    let field = "services[checkout].health.min_healthy";
+    let i = refused(&text, field, "probed by name (app-eu-1.");
+    assert_eq!(i.line, Some(line_of(&text, "min_healthy", 0)));
 }
