@@ -75,7 +75,7 @@ pub fn targets(svc: &Service, source: Option<IpAddr>) -> Vec<Target> {
 /// The resolvers a pool's host-name endpoints are resolved through: the
 /// service's `propagation.resolvers` for an alias pool probed by name
 /// (its target, or its `probe_host`); else none (the system resolves).
-fn resolve_via(svc: &Service, pool: &crate::config::Pool) -> Vec<std::net::SocketAddr> {
+pub fn resolve_via(svc: &Service, pool: &crate::config::Pool) -> Vec<std::net::SocketAddr> {
     if !pool.resolve_endpoints {
         return Vec::new();
     }

@@ -1,6 +1,6 @@
 //! One bounded probe of one endpoint: the [`Prober`] and the TCP and DNS checks.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -142,7 +142,20 @@ fn result(at: Instant, outcome: Result<String, ProbeError>) -> ProbeResult {
 /// Probe `endpoint` once with `spec`, bounded by `timeout`. Builds a fresh
 /// client: for repeated probes keep a [`Prober`].
 pub async fn probe_once(spec: &ProbeSpec, endpoint: &str, timeout: Duration) -> ProbeResult {
-    Prober::new(Arc::new(spec.clone()), endpoint)
+    probe_once_via(spec, endpoint, timeout, &[]).await
+}
+
+/// Like [`probe_once`]; a host-name endpoint is resolved through
+/// `resolvers` when any are given (an alias pool probed by name).
+pub async fn probe_once_via(
+    spec: &ProbeSpec,
+    endpoint: &str,
+    timeout: Duration,
+    resolvers: &[SocketAddr],
+) -> ProbeResult {
+    let lookup = (!resolvers.is_empty()).then(|| Arc::new(Lookup::new(endpoint, resolvers)));
+    let tls = TlsConfigs::new();
+    Prober::with_lookup(Arc::new(spec.clone()), endpoint, &tls, None, lookup)
         .probe(timeout)
         .await
 }

@@ -154,6 +154,29 @@ mod tests {
         );
     }
 
+    /// A probe by name connects to the address the resolver gives (a BIND
+    /// on loopback), not to anything the system would find.
+    #[tokio::test]
+    async fn a_probe_by_name_goes_where_the_resolver_says() {
+        use crate::probe::{ProbeSpec, probe_once_via};
+        let bind = rtoguard_testkit::bind::Bind::start("example.test.", &["lb 60 IN A 127.0.0.1"]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let spec = ProbeSpec::Tcp { port };
+        let t = Duration::from_secs(2);
+        let r = probe_once_via(&spec, "lb.example.test.", t, &[bind.addr]).await;
+        assert!(r.ok, "{}", r.detail);
+        let r = probe_once_via(&spec, "none.example.test.", t, &[bind.addr]).await;
+        assert!(
+            matches!(r.local, Some(LocalFault::Resolve(_))),
+            "{}",
+            r.detail
+        );
+        drop(listener);
+    }
+
     #[tokio::test]
     async fn without_resolvers_nothing_is_asked_of_the_system() {
         let l = Lookup::new("localhost.", &[]);

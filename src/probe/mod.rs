@@ -50,7 +50,7 @@ use std::time::Duration;
 use hickory_proto::rr::RecordType;
 use tokio::time::Instant;
 
-pub use check::{Prober, probe_once};
+pub use check::{Prober, probe_once, probe_once_via};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolEndpoints};
 pub use local::LocalFault;
 pub use lookup::Lookup;
