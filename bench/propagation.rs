@@ -5,11 +5,16 @@
 //! `client_url`, + our own client resolving through unbound every 100 ms.
 //! Scenarios: sudden failure, brownout then failure (TTL lowering on / off,
 //! and with a risk window opened one normal TTL before the brownout),
-//! planned failover; then the report's client-reach time against our loop's.
+//! planned failover; sudden failure at TTL 5 on RFC 2136 (BIND) and on the
+//! embedded provider (rtoguard answering; unbound's stub points at it), run
+//! in turn, with the ratio of their medians; then the report's client-reach
+//! time against our loop's.
 //!
 //! Run: `cargo bench --bench propagation`; RUNS (sudden, default 5),
-//! BROWNOUT_RUNS (3), RISK_RUNS (3), PLANNED_RUNS (3),
-//! ONLY=sudden|brownout|risk|planned.
+//! BROWNOUT_RUNS (3), RISK_RUNS (3), PLANNED_RUNS (3), EMBEDDED_RUNS (RUNS),
+//! ONLY=sudden|brownout|risk|planned|embedded; SHOW_JOURNAL=1 prints each
+//! run's journal, the fault's time and the daemon's incident and endpoint
+//! lines.
 
 // Benchmarks measure wall-clock time (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -29,6 +34,7 @@ use common::Testbed;
 use common::daemon::{Daemon, all_up, wait_for};
 use hickory_proto::rr::RecordType;
 use rtoguard_testkit::dns;
+use rtoguard_testkit::net::{free_port, lo};
 use rtoguard_testkit::unbound::Unbound;
 
 const NAME: &str = "checkout.example.test.";
@@ -47,9 +53,9 @@ static JOURNAL_SHOWN: AtomicBool = AtomicBool::new(false);
 struct Run {
     /// Fault (or flip, for a planned move) to our client's first standby response.
     measured: f64,
-    /// Fault (or flip) to BIND serving the standby.
+    /// Fault (or flip) to the authority (BIND, or the embedded server) serving the standby.
     detection: f64,
-    /// BIND flip plus what unbound still held of the old answer then.
+    /// That plus what unbound still held of the old answer then.
     floor: f64,
     /// The report's first client on the new pool minus our loop's (None: no report).
     report_err: Option<f64>,
@@ -94,7 +100,60 @@ fn main() {
         let r = repeat("planned", runs("PLANNED_RUNS", 3), began, || planned(30, 2));
         rows.push(("planned failover, lowered 2s", r));
     }
+    if want("embedded") {
+        let n = runs("EMBEDDED_RUNS", runs("RUNS", 5));
+        let (bind, embedded) = in_turn(n, began);
+        rows.push((RFC2136_ROW, bind));
+        rows.push((EMBEDDED_ROW, embedded));
+    }
     print_table(&rows, began.elapsed());
+    print_ratio(&rows);
+}
+
+/// The rows of the RFC 2136 path and the embedded mode, side by side.
+const RFC2136_ROW: &str = "sudden, ttl 5s, RFC 2136";
+const EMBEDDED_ROW: &str = "sudden, ttl 5s, embedded";
+
+/// Sudden failure at TTL 5 (never lowered below it), `n` runs on each
+/// authority, in turn (which goes first alternates), so both rows share
+/// the machine's load.
+fn in_turn(n: usize, began: Instant) -> (Vec<Run>, Vec<Run>) {
+    let (mut bind, mut embedded) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        for on_bind in [i % 2 == 0, i % 2 == 1] {
+            let (tag, authority, out) = if on_bind {
+                ("rfc2136", Authority::Bind, &mut bind)
+            } else {
+                ("embedded", Authority::Embedded, &mut embedded)
+            };
+            let tag = format!("{tag} {}/{n},", i + 1);
+            out.extend(repeat(&tag, 1, began, || sudden_on(authority, 5, 5)));
+        }
+    }
+    (bind, embedded)
+}
+
+/// The embedded row's median over the RFC 2136 row's.
+fn print_ratio(rows: &[(&str, Vec<Run>)]) {
+    let med = |f: fn(&Run) -> f64| {
+        let of = |name: &str| {
+            let row = rows.iter().find(|r| r.0 == name)?;
+            median(row.1.iter().map(f).collect())
+        };
+        Some((of(EMBEDDED_ROW)?, of(RFC2136_ROW)?))
+    };
+    if let Some((e, b)) = med(|r| r.measured) {
+        println!(
+            "embedded / RFC 2136, median client reach: {e:.3}s / {b:.3}s = {:.2}",
+            e / b
+        );
+    }
+    if let Some((e, b)) = med(|r| r.detection) {
+        println!(
+            "  the authority on the standby (median): embedded {e:.3}s, RFC 2136 {b:.3}s ({:+.0} ms)",
+            (e - b) * 1e3
+        );
+    }
 }
 
 fn env_usize(var: &str) -> Option<usize> {
@@ -112,7 +171,7 @@ fn repeat(tag: &str, n: usize, began: Instant, mut f: impl FnMut() -> Run) -> Ve
     while counted(&out) < n && more(&out) {
         let r = f();
         eprintln!(
-            "{tag} run {}/{n}: client {:.3}s  bind {:.3}s  floor {:.3}s  report-err {}{}",
+            "{tag} run {}/{n}: client {:.3}s  auth {:.3}s  floor {:.3}s  report-err {}{}",
             out.len() + 1,
             r.measured,
             r.detection,
@@ -139,7 +198,12 @@ fn err_text(r: &Run) -> String {
 
 /// Kill the primary at a random moment of unbound's cache cycle.
 fn sudden(normal: u32, lowered: u32) -> Run {
-    let mut rig = Rig::start(normal, lowered);
+    sudden_on(Authority::Bind, normal, lowered)
+}
+
+/// [`sudden`] with the record served by `authority`.
+fn sudden_on(authority: Authority, normal: u32, lowered: u32) -> Run {
+    let mut rig = Rig::start_on(authority, normal, lowered);
     random_wait(normal);
     let fault = Instant::now();
     rig.tb.primary.stop();
@@ -160,7 +224,7 @@ fn brown_then_kill(rig: &mut Rig) -> Run {
         rig.tb.primary.set_failure_ratio(ratio);
         std::thread::sleep(Duration::from_secs(10));
     }
-    let early = bind_values(rig) == ["127.0.0.3"];
+    let early = rig.served() == ["127.0.0.3"];
     rig.tb.primary.set_failure_ratio(0.0);
     let fault = Instant::now();
     rig.tb.primary.stop();
@@ -215,8 +279,28 @@ fn random_wait(ttl_s: u32) {
     std::thread::sleep(Duration::from_millis(ms));
 }
 
-fn bind_values(rig: &Rig) -> Vec<String> {
-    rig.tb.bind.query(NAME, RecordType::A).values
+/// Who serves the record: BIND, written through RFC 2136, or the daemon's
+/// own embedded server.
+#[derive(Clone, Copy)]
+enum Authority {
+    Bind,
+    Embedded,
+}
+
+/// The testbed's config with its provider turned into the embedded server
+/// on `dns` (the same service, records served by the daemon itself).
+fn on_embedded(text: &str, dns: SocketAddr) -> String {
+    let start = text.find("[providers.bind]").expect("a provider table");
+    let end = text.find("[[services]]").expect("a service");
+    let edge = format!(
+        "[providers.edge]\ntype = \"embedded\"\nlisten = [\"{dns}\"]\nrate_limit = 0\n\n[[providers.edge.zones]]\nname = \"example.test.\"\nname_servers = [{{ name = \"ns1\", addresses = [\"{ip}\"] }}]\n\n",
+        ip = dns.ip(),
+    );
+    format!("{}{edge}{}", &text[..start], &text[end..]).replacen(
+        "provider = \"bind\"",
+        "provider = \"edge\"",
+        1,
+    )
 }
 
 /// The testbed, unbound, the daemon and our client loop; torn down on drop
@@ -226,19 +310,36 @@ struct Rig {
     daemon: Daemon,
     unbound: Unbound,
     tb: Testbed,
+    /// The authoritative server of the record (BIND, or the embedded one).
+    auth: SocketAddr,
 }
 
 impl Rig {
     fn start(normal: u32, lowered: u32) -> Self {
+        Self::start_on(Authority::Bind, normal, lowered)
+    }
+
+    fn start_on(authority: Authority, normal: u32, lowered: u32) -> Self {
         let tb = Testbed::start_with(normal, lowered, "10m", HEALTH);
-        let unbound = Unbound::start("example.test.", tb.bind.addr);
+        let auth = match authority {
+            Authority::Bind => tb.bind.addr,
+            Authority::Embedded => SocketAddr::new(lo(1), free_port(lo(1))),
+        };
+        let unbound = match authority {
+            Authority::Bind => Unbound::start("example.test.", auth),
+            // The daemon that serves the zone starts below.
+            Authority::Embedded => Unbound::start_before_auth("example.test.", auth),
+        };
         let extra = format!(
             "\n[services.propagation]\nresolvers = [ {{ name = \"unbound\", address = \"{u}\" }} ]\nauthoritatives = [ {{ name = \"bind\", address = \"{b}\" }} ]\nclient_url = \"http://checkout.example.test:{p}/healthz\"\nqueries_per_second = 10\n",
             u = unbound.addr,
-            b = tb.bind.addr,
+            b = auth,
             p = tb.port,
         );
         let mut text = std::fs::read_to_string(&tb.config).expect("read config");
+        if let Authority::Embedded = authority {
+            text = on_embedded(&text, auth);
+        }
         // Each region says who it is (`x-region`): the watch's client check
         // needs the pools' markers to tell the new pool from the old.
         for pool in ["primary", "standby"] {
@@ -265,7 +366,15 @@ impl Rig {
             daemon,
             unbound,
             tb,
+            auth,
         }
+    }
+
+    /// What the authoritative server answers for the record now.
+    fn served(&self) -> Vec<String> {
+        dns::query(self.auth, NAME, RecordType::A, false)
+            .map(|a| a.values)
+            .unwrap_or_default()
     }
 
     /// After a fault at `fault`: wait for the flip, the client, the report.
@@ -274,13 +383,13 @@ impl Rig {
         self.finish(fault, flip, held, early)
     }
 
-    /// Poll BIND until it serves the standby; then ask unbound what it
-    /// still holds of the old answer (seconds left).
+    /// Poll the authority until it serves the standby; then ask unbound
+    /// what it still holds of the old answer (seconds left).
     fn wait_flip(&self, from: Instant, limit: Duration) -> (Instant, f64) {
-        while bind_values(self) != ["127.0.0.3"] {
+        while self.served() != ["127.0.0.3"] {
             assert!(
                 from.elapsed() < limit,
-                "BIND never served the standby:\n{}",
+                "the authority never served the standby:\n{}",
                 self.daemon.log_text()
             );
             std::thread::sleep(Duration::from_millis(10));
@@ -308,6 +417,18 @@ impl Rig {
                 eprintln!("  no report with a first_client (journal as above)");
             }
             watch_err = reached.map(|ms| (ms - ours) as f64 / 1e3);
+        }
+        if std::env::var("SHOW_JOURNAL").is_ok() {
+            eprintln!("{}", journal(&self.tb).0);
+            let log = self.daemon.log_text();
+            let fault = SystemTime::now() - from.elapsed();
+            eprintln!("    fault at {}", humantime::format_rfc3339_millis(fault));
+            for l in log
+                .lines()
+                .filter(|l| l.contains("checkout-") || l.contains("Endpoint state"))
+            {
+                eprintln!("    {l}");
+            }
         }
         let bind = flip.duration_since(from).as_secs_f64();
         Run {
@@ -512,11 +633,11 @@ fn print_table(rows: &[(&str, Vec<Run>)], took: Duration) {
         "  measured = fault (planned: flip at BIND) -> our client's first standby response (resolving via unbound every 100 ms)"
     );
     println!(
-        "  floor = fault -> BIND serves standby + what unbound still held of the old answer then;\n  over = measured - floor, per run; medians; brownout runs flipped before the fault left out"
+        "  floor = fault -> the authority (BIND, or the embedded server) serves standby + what unbound still held of the old answer then;\n  over = measured - floor, per run; medians; brownout runs flipped before the fault left out"
     );
     println!(
         "{:<30} {:>4} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  target",
-        "scenario", "runs", "min", "median", "max", "bind", "floor", "over"
+        "scenario", "runs", "min", "median", "max", "auth", "floor", "over"
     );
     for (name, runs) in rows {
         let ok: Vec<&Run> = runs.iter().filter(|r| !r.early).collect();
@@ -591,7 +712,7 @@ fn target(
             )
         });
         format!(
-            "median <= bind + 5s + 1s: {}; {twice}",
+            "median <= auth + 5s + 1s: {}; {twice}",
             verdict(med <= det + 6.0)
         )
     } else if name.starts_with("planned") {

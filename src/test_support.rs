@@ -19,6 +19,7 @@ pub fn service() -> Service {
             value: name.into(),
         }),
         alias: None,
+        resolve_endpoints: false,
     };
     Service {
         name: "checkout".into(),

@@ -225,28 +225,41 @@ fn the_engine_writes_gradual_failback_steps_as_weighted_compare_and_set_changes(
     );
 }
 
+/// Weighted alias sets on the double: primary (weight 100) aliased to
+/// `lbs[0]`, standby (0) to `lbs[1]` (name, hosted zone); with a
+/// `HealthCheckId` each when `health_checks`.
+fn put_alias_sets(
+    double: &rtoguard_testkit::route53::Route53Double,
+    lbs: [(&str, &str); 2],
+    health_checks: bool,
+) {
+    use rtoguard_testkit::route53::Rrset;
+    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
+        let set = Rrset::new(NAME, "A")
+            .weighted(id, w)
+            .field("AliasTarget.DNSName", lbs[i].0)
+            .field("AliasTarget.HostedZoneId", lbs[i].1)
+            .field("AliasTarget.EvaluateTargetHealth", "false");
+        double.put(match health_checks {
+            true => set.field("HealthCheckId", &format!("hc-{id}")),
+            false => set,
+        });
+    }
+}
+
 /// The daemon fails over between two load balancers behind alias records,
 /// against the strict Route 53 double: the weights move, the alias targets
 /// and the health check ids stay (the double refuses a DELETE without them).
 #[test]
 fn the_daemon_fails_over_alias_records_between_load_balancers() {
-    use rtoguard_testkit::route53::{Route53Double, Rrset};
+    use rtoguard_testkit::route53::Route53Double;
     let lbs = [
         ("app-eu-1.eu-west-1.elb.amazonaws.com.", "Z32O12XQLNTSW2"),
         ("app-us-2.us-east-1.elb.amazonaws.com.", "Z35SXDOTRQ7X7K"),
     ];
     let double = Route53Double::start(ZONE);
     double.sync_after(Duration::from_millis(200));
-    for (i, (id, w)) in [("primary", 100), ("standby", 0)].into_iter().enumerate() {
-        double.put(
-            Rrset::new(NAME, "A")
-                .weighted(id, w)
-                .field("AliasTarget.DNSName", lbs[i].0)
-                .field("AliasTarget.HostedZoneId", lbs[i].1)
-                .field("AliasTarget.EvaluateTargetHealth", "false")
-                .field("HealthCheckId", &format!("hc-{id}")),
-        );
-    }
+    put_alias_sets(&double, [lbs[0], lbs[1]], true);
     let mut tb = Testbed::start_with(
         4,
         1,
@@ -293,5 +306,134 @@ fn the_daemon_fails_over_alias_records_between_load_balancers() {
         || served() == want,
         || format!("{:?}\n{}", served(), d.log_text()),
     );
+    d.stop();
+}
+
+/// Point `name` (in BIND's zone) at `ip` alone, TTL 1, with `nsupdate`.
+fn repoint(bind: &rtoguard_testkit::bind::Bind, name: &str, ip: &str) {
+    use std::io::Write;
+    let k = &bind.key;
+    let mut child = std::process::Command::new("nsupdate")
+        .args(["-y", &format!("{}:{}:{}", k.algorithm, k.name, k.secret)])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run nsupdate");
+    let script = format!(
+        "server {} {}\nupdate delete {name} A\nupdate add {name} 1 A {ip}\nsend\n",
+        bind.addr.ip(),
+        bind.addr.port()
+    );
+    let mut stdin = child.stdin.take().expect("nsupdate's stdin");
+    stdin
+        .write_all(script.as_bytes())
+        .expect("write to nsupdate");
+    drop(stdin);
+    assert!(child.wait().expect("nsupdate").success(), "nsupdate failed");
+}
+
+/// The load balancers of [`by_name`]: name, hosted zone, first address.
+const LBS: [(&str, &str, &str); 2] = [
+    ("app-eu.lb.test.", "Z32O12XQLNTSW2", "127.0.0.2"),
+    ("app-us.lb.test.", "Z35SXDOTRQ7X7K", "127.0.0.3"),
+];
+
+/// A daemon on the Route 53 double whose two pools are aliases to
+/// [`LBS`] and list no endpoints, the service's resolver being `resolver`
+/// (a BIND serving the load balancers' names, TTL 1; the system resolver
+/// knows none of them); started and serving the primary.
+fn by_name(
+    resolver: &rtoguard_testkit::bind::Bind,
+) -> (rtoguard_testkit::route53::Route53Double, Testbed, Daemon) {
+    let double = rtoguard_testkit::route53::Route53Double::start(ZONE);
+    put_alias_sets(&double, [(LBS[0].0, LBS[0].1), (LBS[1].0, LBS[1].1)], false);
+    let tb = Testbed::start_with(
+        4,
+        1,
+        "1s",
+        "health = { interval = \"200ms\", rise = 2, fall = 2 }\ndamping = { hold_down = \"1s\", max_flips = 3, flip_window = \"1h\" }",
+    );
+    let mut text = on_route53(&tb, &double.url());
+    for (lb, zone, ip) in LBS {
+        text = text.replace(
+            &format!("endpoints = [\"{ip}\"]"),
+            &format!("alias = {{ dns_name = \"{lb}\", hosted_zone_id = \"{zone}\" }}"),
+        );
+    }
+    text.push_str(&format!(
+        "\n[services.propagation]\nresolvers = [ {{ name = \"lb\", address = \"{}\" }} ]\n",
+        resolver.addr
+    ));
+    let d = serving_primary(&tb, &text, &aws_env("AKIDDOUBLE", "double-secret"));
+    (double, tb, d)
+}
+
+/// The weights of the primary's and the standby's alias sets.
+fn alias_weights(double: &rtoguard_testkit::route53::Route53Double) -> Vec<String> {
+    double
+        .sets_at(NAME, "A")
+        .iter()
+        .map(|s| s.get("Weight").unwrap_or("").to_string())
+        .collect()
+}
+
+fn lb_resolver() -> rtoguard_testkit::bind::Bind {
+    rtoguard_testkit::bind::Bind::start(
+        "lb.test.",
+        &["app-eu 1 IN A 127.0.0.2", "app-us 1 IN A 127.0.0.3"],
+    )
+}
+
+/// An alias pool that lists no endpoints is probed at the addresses its
+/// target resolves to, asked of the service's resolver. The addresses are
+/// asked again as their TTL runs out, so when the primary's load balancer
+/// moves to a new address the probes follow and the old address's death
+/// flips nothing; the new address's death fails over.
+#[test]
+fn alias_pools_are_probed_at_the_addresses_their_targets_resolve_to() {
+    let resolver = lb_resolver();
+    let (double, mut tb, d) = by_name(&resolver);
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(status.contains("app-eu.lb.test."), "{status}");
+    assert!(tb.primary.requests() > 0 && tb.standby.requests() > 0);
+    let weights = || alias_weights(&double);
+    let why = || format!("{:?}\n{}\n{}", weights(), d.log_text(), resolver.log());
+
+    // The primary's load balancer moves: the probes follow its new address.
+    let mut moved = rtoguard_testkit::region::Region::start_at(
+        std::net::SocketAddr::new(rtoguard_testkit::net::lo(4), tb.port),
+        "primary",
+    );
+    repoint(&resolver, LBS[0].0, "127.0.0.4");
+    wait_for(Duration::from_secs(10), || moved.requests() > 2, why);
+    tb.primary.stop();
+    std::thread::sleep(Duration::from_secs(2));
+    let flipped = "the old address's death flipped";
+    assert_eq!(weights(), ["100", "0"], "{flipped}: {}", why());
+
+    // The new address dies: the pool is down, the weight moves.
+    moved.stop();
+    wait_for(Duration::from_secs(20), || weights() == ["0", "100"], why);
+    d.stop();
+}
+
+/// The resolver stops answering: this vantage cannot tell where the load
+/// balancers are, so it is impaired (it says so in the journal), and that
+/// is no vote down: nothing flips.
+#[test]
+fn an_alias_target_that_cannot_be_resolved_impairs_the_vantage_and_flips_nothing() {
+    let mut resolver = lb_resolver();
+    let (double, tb, d) = by_name(&resolver);
+    resolver.stop();
+    let history = || run(&["history", "--config", tb.config_str()]).text();
+    let said = "vantage test impaired: cannot resolve the probe target (app-";
+    wait_for(
+        Duration::from_secs(10),
+        || history().contains(said),
+        || format!("{}\n{}", history(), d.log_text()),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(alias_weights(&double), ["100", "0"], "{}", d.log_text());
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(status.contains("active pool: primary"), "{status}");
     d.stop();
 }

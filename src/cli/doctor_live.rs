@@ -74,7 +74,8 @@ pub async fn pools(cfg: &Config) -> Vec<Line> {
     for s in &cfg.services {
         let spec = crate::config::specs::probe_spec(s);
         for p in &s.pools {
-            let failed = probe_all(&spec, &p.endpoints, s.probe.timeout).await;
+            let via = crate::config::specs::resolve_via(s, p);
+            let failed = probe_all(&spec, &p.endpoints, s.probe.timeout, &via).await;
             let up = p.endpoints.len() - failed.len();
             let need = s.health.min_healthy.max(1) as usize;
             let what = format!("{}/{}", s.name, p.name);
@@ -101,17 +102,19 @@ pub async fn pools(cfg: &Config) -> Vec<Line> {
     lines
 }
 
-/// Probe every endpoint at once; "endpoint: what was seen" for each that failed.
+/// Probe every endpoint at once (a host name resolved through `via` when
+/// given); "endpoint: what was seen" for each that failed.
 async fn probe_all(
     spec: &crate::probe::ProbeSpec,
     endpoints: &[String],
     timeout: Duration,
+    via: &[std::net::SocketAddr],
 ) -> Vec<String> {
     let mut set = tokio::task::JoinSet::new();
     for (i, ep) in endpoints.iter().enumerate() {
-        let (spec, ep) = (spec.clone(), ep.clone());
+        let (spec, ep, via) = (spec.clone(), ep.clone(), via.to_vec());
         set.spawn(async move {
-            let r = crate::probe::probe_once(&spec, &ep, timeout).await;
+            let r = crate::probe::probe_once_via(&spec, &ep, timeout, &via).await;
             (i, (!r.ok).then(|| format!("{ep}: {}", r.detail)))
         });
     }

@@ -8,6 +8,7 @@
 //! turns a service into what the probe layer and the controller take.
 
 mod alias;
+mod alias_probe;
 mod azure;
 mod compiled;
 mod embedded;
@@ -45,6 +46,8 @@ mod zone_file;
 mod tests;
 #[cfg(test)]
 mod tests_alias;
+#[cfg(test)]
+mod tests_alias_probe;
 #[cfg(test)]
 mod tests_azure;
 #[cfg(test)]

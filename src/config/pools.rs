@@ -61,6 +61,7 @@ pub(super) fn pools(
             values,
             marker,
             alias: None,
+            resolve_endpoints: false,
         });
     }
     out
@@ -89,6 +90,10 @@ fn values(
 ) -> BTreeMap<RecordType, Vec<String>> {
     let types: BTreeSet<RecordType> = records.iter().map(|m| m.rtype).collect();
     let mut out = BTreeMap::new();
+    if pool.alias.is_some() && !lists_addresses(pool) {
+        // Served as an alias; probed by name (see `alias_probe`).
+        return out;
+    }
     if types.len() > 1
         && let Some(list) = &pool.endpoints
     {
@@ -126,6 +131,11 @@ fn values(
         );
     }
     out
+}
+
+/// The pool lists addresses of its own (`endpoints`, `endpoints_v4`, `endpoints_v6`).
+pub(super) fn lists_addresses(pool: &RawPool) -> bool {
+    pool.endpoints.is_some() || pool.endpoints_v4.is_some() || pool.endpoints_v6.is_some()
 }
 
 fn list_of(list: &S<Vec<S<String>>>) -> (Range<usize>, Vec<S<String>>) {

@@ -242,6 +242,9 @@ pub(super) struct RawPool {
     pub endpoints_v4: Option<S<Vec<S<String>>>>,
     pub endpoints_v6: Option<S<Vec<S<String>>>>,
     pub cname: Option<S<String>>,
+    /// An alias pool's probes go to this host (an address, or a name
+    /// resolved through the service's propagation resolvers).
+    pub probe_host: Option<S<String>>,
 }
 
 /// A Route 53 alias target as a pool's answer (`alias = { dns_name = ... }`).

@@ -11,7 +11,7 @@ use super::locate::Issues;
 use super::raw::{RawDamping, RawFailback, RawHealth, RawService, RawTtl, S};
 use super::tables::{as_table, elements, parse_section};
 use super::types::*;
-use super::{alias, fast, pools, probe, records};
+use super::{alias, alias_probe, fast, pools, probe, records};
 
 /// What the services are checked against: the providers declared (even
 /// broken ones), their TTL floors, and how many vantages probe.
@@ -119,6 +119,12 @@ fn service(
         pool.alias = target;
     }
     let propagation = pools::propagation(issues, &raw.propagation, field);
+    let min_healthy = (
+        health.min_healthy,
+        raw.health.min_healthy.as_ref().map(Spanned::span),
+    );
+    alias_probe::probe_targets(issues, &raw.pools, &mut pools, &propagation, field);
+    alias_probe::min_healthy(issues, &pools, min_healthy, field);
     let service = Service {
         name: raw.name.into_inner(),
         provider: raw.provider.into_inner(),

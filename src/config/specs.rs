@@ -66,8 +66,23 @@ pub fn targets(svc: &Service, source: Option<IpAddr>) -> Vec<Target> {
                 timeout: svc.probe.timeout,
                 source,
                 watch: svc.health.watch,
+                resolve_via: resolve_via(svc, p),
             })
         })
+        .collect()
+}
+
+/// The resolvers a pool's host-name endpoints are resolved through: the
+/// service's `propagation.resolvers` for an alias pool probed by name
+/// (its target, or its `probe_host`); else none (the system resolves).
+pub fn resolve_via(svc: &Service, pool: &crate::config::Pool) -> Vec<std::net::SocketAddr> {
+    if !pool.resolve_endpoints {
+        return Vec::new();
+    }
+    svc.propagation
+        .resolvers
+        .iter()
+        .map(|r| r.address)
         .collect()
 }
 

@@ -276,6 +276,10 @@ fn pool(out: &mut String, p: &Pool) {
     };
     // A pool publishing several types shows each type's values.
     let endpoints = match p.values.len() {
+        _ if p.resolve_endpoints => format!(
+            "probes the addresses of {}, asked of the propagation resolvers",
+            p.endpoints.join(", ")
+        ),
         0 | 1 => p.endpoints.join(", "),
         _ => p
             .values

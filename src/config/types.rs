@@ -406,6 +406,10 @@ pub struct Pool {
     /// Route 53: the pool is served as an alias to this target (a load
     /// balancer); `endpoints` are then the addresses probed.
     pub alias: Option<rtoguard_provider_api::AliasTarget>,
+    /// An alias pool probed by name (its target's, or its `probe_host`):
+    /// `endpoints` holds that name, resolved for each probe round through
+    /// the service's `propagation.resolvers` (never the system resolver).
+    pub resolve_endpoints: bool,
 }
 
 impl Pool {

@@ -33,7 +33,10 @@ pub async fn ttl_change(
 ) -> Result<Prepared, ProviderError> {
     let current = read(svc, p).await?;
     let ttl = ttl.max(p.capabilities().ttl_floor);
-    if !current.is_empty() && current.iter().all(|s| s.ttl == ttl) {
+    // An alias set carries no TTL of its own (its target's answer does):
+    // there is nothing to change on it, and a change of nothing is refused.
+    let own = |s: &&RecordSet| s.alias.is_none();
+    if !current.is_empty() && current.iter().filter(own).all(|s| s.ttl == ttl) {
         return Ok(Prepared::Served);
     }
     let desired = group::at_ttl(&current, ttl);

@@ -106,6 +106,12 @@ pub fn spec(svc: &Service, primary: Option<SocketAddr>, mv: &Move<'_>) -> WatchS
             .unwrap_or(Duration::from_secs(u64::from(mv.old_ttl) + 300)),
         old_ttl: Some(mv.old_ttl),
         changed_at: mv.changed_at,
+        // An alias pool probed by name lists no values: its target's
+        // addresses, as the resolvers give them, are what clients get.
+        expected_from: target
+            .filter(|t| t.resolve_endpoints)
+            .and_then(|t| t.alias.as_ref())
+            .map(|a| a.dns_name.clone()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! One bounded probe of one endpoint: the [`Prober`] and the TCP and DNS checks.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use tracing::warn;
 use super::connect::tcp;
 use super::dns::dns;
 use super::http::HttpClient;
+use super::lookup::Lookup;
 use super::tls::TlsConfigs;
 use super::{ProbeError, ProbeResult, ProbeSpec};
 
@@ -23,6 +24,8 @@ pub struct Prober {
     client: Option<Result<HttpClient, String>>,
     /// The local address probes are sent from (else the OS picks).
     source: Option<IpAddr>,
+    /// Where a host-name endpoint's addresses come from (else the system).
+    lookup: Option<Arc<Lookup>>,
 }
 
 impl Prober {
@@ -45,8 +48,21 @@ impl Prober {
         tls: &TlsConfigs,
         source: Option<IpAddr>,
     ) -> Self {
+        Self::with_lookup(spec, endpoint, tls, source, None)
+    }
+
+    /// Like [`Prober::with_source`]; a host-name endpoint is resolved
+    /// through `lookup` when set (else the system's resolver), and a
+    /// failed lookup is this vantage's fault ([`super::LocalFault::Resolve`]).
+    pub fn with_lookup(
+        spec: Arc<ProbeSpec>,
+        endpoint: &str,
+        tls: &TlsConfigs,
+        source: Option<IpAddr>,
+        lookup: Option<Arc<Lookup>>,
+    ) -> Self {
         let client = match &*spec {
-            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint, tls, source).map_err(|e| {
+            ProbeSpec::Http { .. } => Some(HttpClient::new(&spec, endpoint, tls, source, lookup.clone()).map_err(|e| {
                 warn!(endpoint, error = %e, "HTTP probe cannot be set up; it will fail until fixed.");
                 match e {
                     ProbeError::Config(m) => m,
@@ -60,17 +76,28 @@ impl Prober {
             endpoint: endpoint.to_string(),
             client,
             source,
+            lookup,
         }
     }
 
-    /// Run one probe, bounded by `timeout`.
+    /// Run one probe, bounded by `timeout`. A name to resolve is resolved
+    /// first, on its own bound, so a slow resolver is never taken for a
+    /// slow endpoint.
     pub async fn probe(&self, timeout: Duration) -> ProbeResult {
         let at = Instant::now();
+        if let Some(l) = &self.lookup
+            && let Err(e) = l.addrs(0, timeout).await
+        {
+            return result(at, Err(e));
+        }
+        let lookup = self.lookup.as_deref();
         let work = async {
             match (&*self.spec, &self.client) {
                 (ProbeSpec::Http { .. }, Some(Ok(c))) => c.check(&self.spec).await,
                 (ProbeSpec::Http { .. }, Some(Err(e))) => Err(ProbeError::Config(e.clone())),
-                (ProbeSpec::Tcp { port }, _) => tcp(&self.endpoint, *port, self.source).await,
+                (ProbeSpec::Tcp { port }, _) => {
+                    tcp(&self.endpoint, *port, self.source, lookup).await
+                }
                 (
                     ProbeSpec::Dns {
                         port,
@@ -80,7 +107,7 @@ impl Prober {
                     _,
                 ) => {
                     let q = (query_name.as_str(), *query_type);
-                    dns(&self.endpoint, *port, q, self.source).await
+                    dns(&self.endpoint, *port, q, self.source, lookup).await
                 }
                 (ProbeSpec::Http { .. }, None) => {
                     Err(ProbeError::Config("HTTP probe without a client".into()))
@@ -91,26 +118,44 @@ impl Prober {
             Ok(r) => r,
             Err(_) => Err(ProbeError::Timeout(timeout)),
         };
-        let (ok, detail, local) = match outcome {
-            Ok(d) => (true, d, None),
-            Err(ProbeError::Local(l)) => (false, l.to_string(), Some(l)),
-            Err(e) => (false, e.to_string(), None),
-        };
-        ProbeResult {
-            ok,
-            latency: at.elapsed(),
-            detail,
-            at,
-            lateness: Duration::ZERO,
-            local,
-        }
+        result(at, outcome)
+    }
+}
+
+/// The result of a probe started `at` with this outcome.
+fn result(at: Instant, outcome: Result<String, ProbeError>) -> ProbeResult {
+    let (ok, detail, local) = match outcome {
+        Ok(d) => (true, d, None),
+        Err(ProbeError::Local(l)) => (false, l.to_string(), Some(l)),
+        Err(e) => (false, e.to_string(), None),
+    };
+    ProbeResult {
+        ok,
+        latency: at.elapsed(),
+        detail,
+        at,
+        lateness: Duration::ZERO,
+        local,
     }
 }
 
 /// Probe `endpoint` once with `spec`, bounded by `timeout`. Builds a fresh
 /// client: for repeated probes keep a [`Prober`].
 pub async fn probe_once(spec: &ProbeSpec, endpoint: &str, timeout: Duration) -> ProbeResult {
-    Prober::new(Arc::new(spec.clone()), endpoint)
+    probe_once_via(spec, endpoint, timeout, &[]).await
+}
+
+/// Like [`probe_once`]; a host-name endpoint is resolved through
+/// `resolvers` when any are given (an alias pool probed by name).
+pub async fn probe_once_via(
+    spec: &ProbeSpec,
+    endpoint: &str,
+    timeout: Duration,
+    resolvers: &[SocketAddr],
+) -> ProbeResult {
+    let lookup = (!resolvers.is_empty()).then(|| Arc::new(Lookup::new(endpoint, resolvers)));
+    let tls = TlsConfigs::new();
+    Prober::with_lookup(Arc::new(spec.clone()), endpoint, &tls, None, lookup)
         .probe(timeout)
         .await
 }

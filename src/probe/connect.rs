@@ -5,15 +5,24 @@ use std::str::FromStr;
 
 use tokio::net::{TcpSocket, TcpStream};
 
+use super::lookup::Lookup;
 use super::{LocalFault, ProbeError};
 
-/// The socket addresses of `endpoint` (an IP, or a host name looked up).
+/// How long one resolver may take to answer a probe's lookup.
+const LOOKUP_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The socket addresses of `endpoint` (an IP, or a host name looked up:
+/// through `lookup`'s resolvers when given, else the system's).
 pub(super) async fn endpoint_addrs(
     endpoint: &str,
     port: u16,
+    lookup: Option<&Lookup>,
 ) -> Result<Vec<SocketAddr>, ProbeError> {
     if let Ok(ip) = IpAddr::from_str(endpoint.trim_start_matches('[').trim_end_matches(']')) {
         return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if let Some(l) = lookup {
+        return l.addrs(port, LOOKUP_BOUND).await;
     }
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((endpoint, port))
         .await
@@ -36,8 +45,9 @@ pub(super) async fn tcp(
     endpoint: &str,
     port: u16,
     source: Option<IpAddr>,
+    lookup: Option<&Lookup>,
 ) -> Result<String, ProbeError> {
-    let addrs = endpoint_addrs(endpoint, port).await?;
+    let addrs = endpoint_addrs(endpoint, port, lookup).await?;
     let mut last = None;
     for addr in addrs {
         match connect_from(addr, source).await {

@@ -9,6 +9,7 @@ use hickory_proto::rr::{Name, RecordType};
 use rtoguard_dns::{Exchange, ExchangeError};
 
 use super::connect::endpoint_addrs;
+use super::lookup::Lookup;
 use super::{LocalFault, ProbeError};
 
 /// A backstop only: the prober's own timeout bounds every probe first.
@@ -20,8 +21,9 @@ pub(super) async fn dns(
     port: u16,
     (name, rtype): (&str, RecordType),
     source: Option<IpAddr>,
+    lookup: Option<&Lookup>,
 ) -> Result<String, ProbeError> {
-    let server = endpoint_addrs(endpoint, port).await?[0];
+    let server = endpoint_addrs(endpoint, port, lookup).await?[0];
     let qname = Name::from_str(name).map_err(|e| ProbeError::Config(e.to_string()))?;
     let query = rtoguard_dns::query(&qname, rtype, false);
     let reply = Exchange::new(server, EXCHANGE_BOUND)
@@ -85,7 +87,7 @@ mod tests {
         );
         let q = ("www.example.test.", RecordType::A);
         let port = f.addr.port();
-        let work = dns("127.0.0.1", port, q, None);
+        let work = dns("127.0.0.1", port, q, None, None);
         tokio::time::timeout(Duration::from_millis(500), work)
             .await
             .unwrap_or(Err(ProbeError::Timeout(Duration::from_millis(500))))

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use super::connect::endpoint_addrs;
+use super::lookup::Lookup;
 use super::tls::{self, TlsConfigs};
 use super::{LocalFault, MAX_BODY, ProbeError, ProbeSpec};
 
@@ -25,6 +26,7 @@ impl HttpClient {
         endpoint: &str,
         tls_configs: &TlsConfigs,
         source: Option<IpAddr>,
+        lookup: Option<Arc<Lookup>>,
     ) -> Result<Self, ProbeError> {
         let ProbeSpec::Http {
             tls,
@@ -50,6 +52,7 @@ impl HttpClient {
             Err(_) => {
                 b = b.dns_resolver(Arc::new(EndpointResolver {
                     endpoint: endpoint.to_string(),
+                    lookup,
                 }))
             }
         }
@@ -206,16 +209,18 @@ fn bracket(endpoint: &str) -> String {
 }
 
 /// Resolves every name to the endpoint's own addresses (for endpoints given
-/// as host names), so the URL's host is never looked up.
+/// as host names, through `lookup` when set), so the URL's host is never
+/// looked up.
 struct EndpointResolver {
     endpoint: String,
+    lookup: Option<Arc<Lookup>>,
 }
 
 impl Resolve for EndpointResolver {
     fn resolve(&self, _name: Name) -> Resolving {
-        let endpoint = self.endpoint.clone();
+        let (endpoint, lookup) = (self.endpoint.clone(), self.lookup.clone());
         Box::pin(async move {
-            let addrs = endpoint_addrs(&endpoint, 0).await?;
+            let addrs = endpoint_addrs(&endpoint, 0, lookup.as_deref()).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }

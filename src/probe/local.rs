@@ -15,6 +15,9 @@ pub enum LocalFault {
     SourceAddress(String),
     /// The scheduler started the probe more than one interval late.
     Late(Duration),
+    /// The name probed (an alias pool's target, or its `probe_host`) could
+    /// not be resolved through the configured resolvers.
+    Resolve(String),
 }
 
 impl std::fmt::Display for LocalFault {
@@ -24,19 +27,21 @@ impl std::fmt::Display for LocalFault {
             Self::Buffers(e) => write!(f, "out of socket buffers ({e})"),
             Self::SourceAddress(e) => write!(f, "probe source address unusable ({e})"),
             Self::Late(by) => write!(f, "probe scheduler {}ms behind", by.as_millis()),
+            Self::Resolve(e) => write!(f, "cannot resolve the probe target ({e})"),
         }
     }
 }
 
 impl LocalFault {
     /// A short word for the kind, for metrics and JSON: `descriptors`,
-    /// `buffers`, `source_address`, `late`.
+    /// `buffers`, `source_address`, `late`, `resolve`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Descriptors(_) => "descriptors",
             Self::Buffers(_) => "buffers",
             Self::SourceAddress(_) => "source_address",
             Self::Late(_) => "late",
+            Self::Resolve(_) => "resolve",
         }
     }
 

@@ -17,6 +17,7 @@ mod health;
 mod histogram;
 mod http;
 mod local;
+mod lookup;
 mod scheduler;
 mod test_hook;
 mod tls;
@@ -49,9 +50,10 @@ use std::time::Duration;
 use hickory_proto::rr::RecordType;
 use tokio::time::Instant;
 
-pub use check::{Prober, probe_once};
+pub use check::{Prober, probe_once, probe_once_via};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolEndpoints};
 pub use local::LocalFault;
+pub use lookup::Lookup;
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
 pub use tls::TlsConfigs;
 
@@ -111,6 +113,9 @@ pub struct Target {
     pub watch: bool,
     /// The local address probes are sent from (else the OS picks).
     pub source: Option<IpAddr>,
+    /// Resolvers a host-name endpoint is resolved through (an alias pool
+    /// probed by name); empty: the system's resolver, as for CNAME targets.
+    pub resolve_via: Vec<std::net::SocketAddr>,
 }
 
 /// The outcome of one probe.

@@ -94,7 +94,9 @@ impl Scheduler {
         let items = targets
             .into_iter()
             .map(|t| {
-                let p = Prober::with_source(t.spec.clone(), &t.endpoint, &tls, t.source);
+                let lookup = (!t.resolve_via.is_empty())
+                    .then(|| Arc::new(super::Lookup::new(&t.endpoint, &t.resolve_via)));
+                let p = Prober::with_lookup(t.spec.clone(), &t.endpoint, &tls, t.source, lookup);
                 (t, p)
             })
             .collect();

@@ -61,6 +61,7 @@ pub(super) fn target(i: usize, interval: Duration) -> Target {
         timeout: Duration::from_secs(1),
         source: None,
         watch: false,
+        resolve_via: Vec::new(),
     }
 }
 

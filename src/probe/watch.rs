@@ -111,6 +111,9 @@ impl Watch {
     pub(super) fn for_target(t: &Target, budget: Arc<Semaphore>) -> Option<Self> {
         let port = match &*t.spec {
             _ if !t.watch => return None,
+            // A name resolved through configured resolvers (an alias pool):
+            // its addresses move, so no connection is held to one of them.
+            _ if !t.resolve_via.is_empty() => return None,
             ProbeSpec::Http { port, .. } | ProbeSpec::Tcp { port } => *port,
             ProbeSpec::Dns { .. } => return None,
         };
@@ -172,7 +175,7 @@ impl Watch {
         let Ok(_permit) = self.budget.try_acquire() else {
             return Outcome::Impaired("the watch's descriptor budget is spent".into());
         };
-        let addr = match endpoint_addrs(&self.endpoint, self.port).await {
+        let addr = match endpoint_addrs(&self.endpoint, self.port, None).await {
             Ok(addrs) => addrs[0],
             Err(e) => return classify(e),
         };

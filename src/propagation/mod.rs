@@ -9,6 +9,7 @@
 //! and which resolvers held on longer. [`watch_group`] watches every record
 //! of a record group at once and merges their outcomes.
 
+mod alias;
 mod auth;
 mod client;
 mod error;
@@ -88,6 +89,9 @@ pub struct WatchSpec {
     pub old_ttl: Option<u32>,
     /// When the provider accepted the change.
     pub changed_at: Option<tokio::time::Instant>,
+    /// With no `expected` values: expect the addresses this name (an alias
+    /// target) resolves to through `resolvers` when the watch starts.
+    pub expected_from: Option<String>,
 }
 
 impl WatchSpec {
@@ -107,6 +111,7 @@ impl WatchSpec {
             deadline: Duration::from_secs(600),
             old_ttl: None,
             changed_at: None,
+            expected_from: None,
         }
     }
 }

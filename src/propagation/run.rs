@@ -15,8 +15,7 @@ use tracing::{info, warn};
 use super::outcome::{self, Frame};
 use super::track::{Board, Clock, Ctx, Shared};
 use super::{
-    EndReason, Progress, PropagationError, Server, WatchOutcome, WatchSpec, auth, client, query,
-    resolver,
+    EndReason, Progress, PropagationError, Server, WatchOutcome, WatchSpec, auth, client, resolver,
 };
 
 /// How often the watch looks whether everything has settled.
@@ -46,7 +45,7 @@ pub async fn watch(
 ) -> WatchOutcome {
     let began = Instant::now();
     let clock = Clock::new(spec.start);
-    let expected = query::normalise_all(spec.rtype, &spec.expected);
+    let expected = super::alias::expected(&spec).await;
     let ctx = match setup(&spec, &expected, clock, &cancel, progress).await {
         Ok(ctx) => ctx,
         Err(e) => {

@@ -35,10 +35,21 @@ impl Unbound {
     /// Start unbound with a stub zone for `zone` (`example.test.`) served by
     /// `auth`; panics with its log when it does not come up.
     pub fn start(zone: &str, auth: SocketAddr) -> Self {
+        Self::start_checked(zone, auth, true)
+    }
+
+    /// Like [`Unbound::start`] for an `auth` that is not up yet (the
+    /// daemon's own embedded server, started after it): ready once it
+    /// answers its built-in `localhost.`.
+    pub fn start_before_auth(zone: &str, auth: SocketAddr) -> Self {
+        Self::start_checked(zone, auth, false)
+    }
+
+    fn start_checked(zone: &str, auth: SocketAddr, ask_auth: bool) -> Self {
         let zone = format!("{}.", zone.trim_end_matches('.'));
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::try_start(&zone, auth) {
+            match Self::try_start(&zone, auth, ask_auth) {
                 Ok(u) => return u,
                 Err(log) => last = log,
             }
@@ -46,7 +57,7 @@ impl Unbound {
         panic!("unbound did not start:\n{last}");
     }
 
-    fn try_start(zone: &str, auth: SocketAddr) -> Result<Self, String> {
+    fn try_start(zone: &str, auth: SocketAddr, ask_auth: bool) -> Result<Self, String> {
         let dir = tempfile::Builder::new()
             .prefix("rtoguard-unbound")
             .tempdir()
@@ -78,7 +89,12 @@ impl Unbound {
             if let Some(status) = u.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
                 return Err(format!("unbound exited with {status}:\n{}", u.log()));
             }
-            if dns::query(addr, zone, RecordType::SOA, true).is_ok_and(|a| !a.values.is_empty()) {
+            let (name, rtype) = if ask_auth {
+                (zone, RecordType::SOA)
+            } else {
+                ("localhost.", RecordType::A)
+            };
+            if dns::query(addr, name, rtype, true).is_ok_and(|a| !a.values.is_empty()) {
                 return Ok(u);
             }
             std::thread::sleep(Duration::from_millis(50));
