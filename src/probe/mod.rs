@@ -17,6 +17,7 @@ mod health;
 mod histogram;
 mod http;
 mod local;
+mod now;
 mod scheduler;
 mod test_hook;
 mod tls;
@@ -52,6 +53,7 @@ use tokio::time::Instant;
 pub use check::{Prober, probe_once};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolEndpoints};
 pub use local::LocalFault;
+pub use now::ProbeNow;
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
 pub use tls::TlsConfigs;
 

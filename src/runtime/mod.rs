@@ -149,6 +149,7 @@ async fn start(
         journal,
         obs: outputs.obs.clone(),
         heartbeats,
+        probe_now: crate::probe::ProbeNow::default(),
     };
     let limit = readiness::limit(&cfg);
     let mut generation = Generation::start(cfg, shared).await?;

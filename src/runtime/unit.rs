@@ -23,6 +23,8 @@ pub(super) struct Shared {
     pub journal: Arc<Journal>,
     pub obs: Observability,
     pub heartbeats: Heartbeats,
+    /// Every probe target's wake-up (a reload's scheduler re-registers).
+    pub probe_now: crate::probe::ProbeNow,
 }
 
 /// A running service task.
@@ -188,6 +190,7 @@ impl Start {
             notify: shared.obs.notify.clone(),
             vantages,
             heartbeat: heartbeat.clone(),
+            probe_now: shared.probe_now.clone(),
         };
         ServiceTask::new(svc, provider, shared.journal, links)
             .run(rx, cancel)
