@@ -171,7 +171,9 @@ fn first_start(start: Instant, interval: Duration) -> Instant {
 ///
 /// Every `interval`, or every `fast_interval` while the endpoint is in doubt
 /// (see [`Confirm`]), never starting before the previous probe ended; at
-/// once when the check is poked (the watch) or `wake` is (see [`ProbeNow`]).
+/// once when the check is poked (the watch); when `wake` is (a peer's doubt,
+/// see [`ProbeNow`]), at once but never sooner than `fast_interval` after
+/// the last start, however often peers doubt.
 async fn run_target<C: Check>(
     target: Target,
     check: C,
@@ -188,17 +190,23 @@ async fn run_target<C: Check>(
     let mut planned = first_start(start, interval);
     // The spacing this slot was planned with: the late rule is measured on it.
     let mut gap = interval;
+    let mut last_start: Option<Instant> = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(planned) => {}
             () = check.poked() => planned = Instant::now(),
-            () = wake.notified() => planned = Instant::now(),
+            () = wake.notified() => {
+                let soonest = last_start.map_or_else(Instant::now, |s| (s + fast).max(Instant::now()));
+                planned = planned.min(soonest);
+                continue;
+            }
         }
         super::test_hook::while_frozen(target.source).await;
         let Some(result) = probe_slot(&target, &check, shared, planned, gap).await else {
             return;
         };
         let lateness = result.lateness;
+        last_start = Some(result.at);
         let in_doubt = confirm.observe(&result);
         if tx.send((target.clone(), result)).await.is_err() {
             return;

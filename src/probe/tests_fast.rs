@@ -226,3 +226,26 @@ async fn a_poke_on_the_board_probes_at_once_and_its_failure_is_confirmed_fast() 
     assert_eq!(gaps(&[up[1], rs[0]]), [Duration::from_millis(300)]);
     assert_eq!(gaps(&rs), [FAST, FAST]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn pokes_never_probe_sooner_than_the_fast_interval_after_the_last_probe() {
+    let s = Scripted::new();
+    let board = ProbeNow::default();
+    let items = vec![(fast_target(0, 2, 3), s.clone())];
+    let (mut rx, _handle) = spawn_checks_on(items, NO_CAP, CancellationToken::new(), &board);
+    let up = next(&mut rx, 2).await;
+    // Peers doubting 50 ms after a probe, and again and again: the next
+    // probe waits for the fast interval, and there is one.
+    tokio::time::sleep_until(up[1].0 + Duration::from_millis(50)).await;
+    for _ in 0..3 {
+        assert!(board.poke("checkout", "primary", "10.0.0.0"));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rs = next(&mut rx, 2).await;
+    assert_eq!(gaps(&[up[1], rs[0]]), [FAST]);
+    assert_eq!(
+        gaps(&rs),
+        [INTERVAL],
+        "a passing probe: back to the interval"
+    );
+}
