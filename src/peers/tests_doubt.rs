@@ -70,7 +70,7 @@ fn a_stale_peer_another_service_or_a_local_fault_raises_no_doubt() {
     let stale = peer(t, Duration::from_secs(4), EndpointObsState::Down, true);
     assert!(doubted("checkout", &[stale], t, MAX_AGE).is_empty());
     let fresh = peer(t, Duration::from_secs(1), EndpointObsState::Down, true);
-    assert!(doubted("billing", &[fresh.clone()], t, MAX_AGE).is_empty());
+    assert!(doubted("billing", std::slice::from_ref(&fresh), t, MAX_AGE).is_empty());
     let mut impaired = fresh;
     let obs = impaired.obs.as_mut().unwrap();
     obs.services[0].pools[0].endpoints[0].local = Some("no descriptor".into());
