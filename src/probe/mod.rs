@@ -7,6 +7,8 @@
 //!   a cap on probes in flight and on the start rate, and fast confirmation
 //!   of an endpoint in doubt; a connection watch probes an endpoint at once
 //!   when it closes an idle connection.
+//! - [`ProbeNow`]: every target's wake-up, so a service task can probe an
+//!   endpoint ahead of its slot (a peer doubts it).
 
 mod check;
 mod checker;
