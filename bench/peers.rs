@@ -3,8 +3,11 @@
 //! Same testbed for every row: regions on 127.0.0.2 / .3 (shared port),
 //! unbound caching with a stub zone to the row's authority, a client
 //! resolving through unbound every 100 ms and fetching, the primary killed
-//! at a random moment of unbound's 5 s cache cycle, the same moment for
-//! every row of a run (paired runs: the cache's share is the same).
+//! at a seeded random phase of unbound's 5 s cache cycle, the phases
+//! spread over the whole cycle, the same phase for every row of a run
+//! (paired runs; see `bench/peers/phases.rs`). The table puts the time the
+//! authority answers the standby beside the client's reach, and the
+//! difference (the cache's share), so it shows where each row's time goes.
 //! Authorities: PowerDNS (LUA `ifurlup`), gdnsd (`http_status` +
 //! `simplefo`), BIND + `rtoguard run`. Configs and tuning notes in
 //! `bench/peers/`; rtoguard at its best as in `bench/detection.rs` (fast
@@ -16,7 +19,8 @@
 //!
 //! Run: `cargo bench --bench peers`; RUNS (default 12: a run of the four
 //! rows takes about a minute, so about 13 minutes in all; 5 runs gave
-//! medians that moved by a tenth of a second from one run to the next).
+//! medians that moved by a tenth of a second from one run to the next);
+//! SEED replays the phases of an earlier run (it is printed).
 
 // Benchmarks measure wall-clock time (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -25,6 +29,8 @@
 mod client;
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "peers/phases.rs"]
+mod phases;
 #[path = "peers/servers.rs"]
 mod servers;
 #[path = "peers/table.rs"]
@@ -96,6 +102,8 @@ struct Run {
     failed: usize,
     /// Fault -> the authority answers the standby (seconds).
     flip: f64,
+    /// The fault's phase in unbound's cache cycle (seconds after a refill).
+    phase: f64,
 }
 
 /// The row's authority and the regions (dropped after the client and unbound).
@@ -129,6 +137,10 @@ fn main() {
         System::Rtoguard(1),
         System::Rtoguard(3),
     ];
+    let seed: u64 = std::env::var("SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(rand::random);
     let began = Instant::now();
     let mut rows: Vec<(System, Vec<Run>)> = Vec::new();
     for sys in systems {
@@ -141,17 +153,32 @@ fn main() {
             );
         }
     }
-    for i in 1..=runs {
-        let offset = Duration::from_millis(rand::random_range(0..u64::from(TTL) * 1000));
+    // The cycle as unbound runs it (a little over the TTL: it counts whole
+    // seconds, and refills at the first query after expiry).
+    let cycle = rows
+        .first()
+        .map_or(Duration::from_secs(u64::from(TTL)), |(sys, _)| {
+            (0..3)
+                .find_map(|_| Rig::start(*sys))
+                .map_or(Duration::from_secs(u64::from(TTL)), |r| r.cycle())
+        });
+    eprintln!(
+        "unbound's cache cycle: {:.3}s; phases: seed {seed} (replay with SEED={seed})",
+        cycle.as_secs_f64()
+    );
+    let phases = phases::phases(seed, runs, cycle);
+    for (i, offset) in phases.into_iter().enumerate() {
+        let i = i + 1;
         for (sys, out) in &mut rows {
             match one(*sys, offset) {
                 Some(r) => {
                     eprintln!(
-                        "run {i}/{runs} {}: reach {:.3}s, {} failed, authority {:.3}s",
+                        "run {i}/{runs} {}: phase {:.3}s, authority {:.3}s, reach {:.3}s, {} failed",
                         sys.label(),
+                        r.phase,
+                        r.flip,
                         r.reach,
                         r.failed,
-                        r.flip
                     );
                     out.push(r);
                 }
@@ -160,12 +187,16 @@ fn main() {
         }
     }
     print_table(&rows, runs, began.elapsed());
+    println!(
+        "unbound's cache cycle {:.3}s, fault phases spread over it: seed {seed}",
+        cycle.as_secs_f64()
+    );
 }
 
 /// One sudden-failure run of `sys`: the primary killed `offset` after
 /// unbound fetched a fresh answer (the same offset for every row of a run).
 fn one(sys: System, offset: Duration) -> Option<Run> {
-    let mut rig = Rig::start(sys);
+    let mut rig = (0..3).find_map(|_| Rig::start(sys))?;
     rig.wait_refill();
     std::thread::sleep(offset);
     let fault = Instant::now();
@@ -182,11 +213,16 @@ fn one(sys: System, offset: Duration) -> Option<Run> {
         reach: reach.duration_since(fault).as_secs_f64(),
         failed: rig.client.failed(fault, reach),
         flip: flip.duration_since(fault).as_secs_f64(),
+        phase: offset.as_secs_f64(),
     })
 }
 
 impl Rig {
-    fn start(sys: System) -> Self {
+    /// A rig whose client reached the primary, and whose authority still
+    /// answers the primary after every monitor has seen both regions; None
+    /// (with the logs) when not: a startup probe failed under load, and at
+    /// fall 1 that alone moves traffic.
+    fn start(sys: System) -> Option<Self> {
         let (auth, dns, port) = authority(sys);
         let unbound = Unbound::start("example.test.", dns);
         let client = Client::start(unbound.addr, port);
@@ -199,11 +235,20 @@ impl Rig {
         let seen = rig
             .client
             .wait_first("primary", Instant::now(), Duration::from_secs(15));
-        assert!(seen.is_some(), "never reached the primary:\n{}", rig.logs());
-        // Every monitor has seen both regions up by now (gdnsd checks every
+        // Every monitor has seen both regions up by then (gdnsd checks every
         // 2 s; PowerDNS starts checking at the first query).
         std::thread::sleep(Duration::from_secs(3));
-        rig
+        let primary = dns::query(rig.dns, NAME, RecordType::A, false)
+            .is_ok_and(|a| a.values == ["127.0.0.2"]);
+        if seen.is_some() && primary {
+            return Some(rig);
+        }
+        eprintln!(
+            "{}: the set-up moved off the primary before the fault; starting it again:\n{}",
+            sys.label(),
+            rig.logs()
+        );
+        None
     }
 
     /// Until unbound fetches the answer afresh (its TTL goes up), polled
@@ -221,6 +266,14 @@ impl Rig {
             last = now;
         }
         eprintln!("unbound's answer never refilled: the fault's phase is random");
+    }
+
+    /// The time between two refills of unbound's cache.
+    fn cycle(&self) -> Duration {
+        self.wait_refill();
+        let from = Instant::now();
+        self.wait_refill();
+        from.elapsed()
     }
 
     /// Poll the authority every 10 ms until it answers the standby (60 s).

@@ -69,9 +69,9 @@ fn slow_ticks() -> Options {
     }
 }
 
-#[test]
-fn a_peer_vote_moves_a_verdict_when_it_arrives_not_at_the_next_tick() {
-    let c = Cluster::start(slow_ticks());
+/// c11 cut off from the primary, until its own view says down (its next
+/// probe, up to 10 s away with [`slow_ticks`], then its fast confirmation).
+fn cut_c11_off(c: &Cluster) {
     let c11 = c.node("c11");
     c.primary.block_source(c11.ip);
     wait_for(
@@ -79,6 +79,12 @@ fn a_peer_vote_moves_a_verdict_when_it_arrives_not_at_the_next_tick() {
         || c11.pool("primary")["local"] == "down",
         || c.logs(),
     );
+}
+
+#[test]
+fn a_peer_vote_moves_a_verdict_when_it_arrives_not_at_the_next_tick() {
+    let c = Cluster::start(slow_ticks());
+    cut_c11_off(&c);
     let seen = Instant::now();
     // c12's verdict (its status) is judged again when c11's vote arrives:
     // not at c12's next tick or next probe of the primary, up to 10 s away.
@@ -93,4 +99,36 @@ fn a_peer_vote_moves_a_verdict_when_it_arrives_not_at_the_next_tick() {
             )
         },
     );
+}
+
+/// What a controller logs when a peer's failed probe moves its own next
+/// probe of the endpoint to now.
+const PROBED_NOW: &str = "A peer sees this endpoint failing; probing it now.";
+
+#[test]
+fn a_peers_failed_probe_moves_the_others_next_probe_to_now_once() {
+    let mut opts = slow_ticks();
+    opts.env.push(("RUST_LOG".into(), "rtoguard=debug".into()));
+    let c = Cluster::start(opts);
+    cut_c11_off(&c);
+    // c12 and c13 see the primary passing: each probes it once at c11's
+    // first failure rather than at its own next slot (up to 10 s away),
+    // and finds it up, so nothing moves.
+    let probed_now = |id: &str| c.node(id).log_text().matches(PROBED_NOW).count();
+    wait_for(
+        Duration::from_secs(2),
+        || probed_now("c12") == 1 && probed_now("c13") == 1,
+        || c.logs(),
+    );
+    // The doubt lasts while c11 keeps failing: no second probe for it.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        (probed_now("c12"), probed_now("c13")),
+        (1, 1),
+        "{}",
+        c.logs()
+    );
+    // One vantage cut off is outvoted, as before.
+    let p = c.node("c12").pool("primary");
+    assert_eq!((&p["local"], &p["health"]), (&"up".into(), &"up".into()));
 }

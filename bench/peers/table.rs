@@ -15,9 +15,32 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     }
 }
 
-fn reach_median(rows: &[(System, Vec<Run>)], want: fn(System) -> bool) -> Option<f64> {
+fn s(v: Option<f64>) -> String {
+    v.map_or("-".into(), |x| format!("{x:.2}"))
+}
+
+/// min / median / max.
+fn spread(v: &[f64]) -> String {
+    format!(
+        "{} / {} / {}",
+        s(v.iter().copied().reduce(f64::min)),
+        s(median(v.to_vec())),
+        s(v.iter().copied().reduce(f64::max))
+    )
+}
+
+/// The median of `field` over the runs of the row `want` picks.
+fn row_median(
+    rows: &[(System, Vec<Run>)],
+    want: fn(System) -> bool,
+    field: fn(&Run) -> f64,
+) -> Option<f64> {
     let (_, runs) = rows.iter().find(|(s, _)| want(*s))?;
-    median(runs.iter().map(|r| r.reach).collect())
+    median(runs.iter().map(field).collect())
+}
+
+fn reach_median(rows: &[(System, Vec<Run>)], want: fn(System) -> bool) -> Option<f64> {
+    row_median(rows, want, |r| r.reach)
 }
 
 pub fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
@@ -25,21 +48,21 @@ pub fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
         "peers: sudden failure, {runs} runs per row, same testbed (unbound caching, client every 100 ms), TTL {TTL}"
     );
     println!(
-        "| system, settings | client reaches standby (s) min / median / max | failed requests (median) | authority answers standby (s, median) |"
+        "| system, settings | client reaches standby (s) min / median / max | authority answers standby (s) min / median / max | cache's share (s, median of reach - authority) | failed requests (median) |"
     );
-    println!("| --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- |");
     for (sys, out) in rows {
         let reach: Vec<f64> = out.iter().map(|r| r.reach).collect();
-        let s = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.2}"));
+        let flip: Vec<f64> = out.iter().map(|r| r.flip).collect();
+        let cache = median(out.iter().map(|r| r.reach - r.flip).collect());
         let failed = median(out.iter().map(|r| r.failed as f64).collect());
         println!(
-            "| {} | {} / {} / {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             sys.label(),
-            s(reach.iter().copied().reduce(f64::min)),
-            s(median(reach.clone())),
-            s(reach.iter().copied().reduce(f64::max)),
+            spread(&reach),
+            spread(&flip),
+            s(cache),
             failed.map_or("-".into(), |f| format!("{f:.0}")),
-            s(median(out.iter().map(|r| r.flip).collect())),
         );
     }
     let pdns = reach_median(rows, |s| matches!(s, System::Peer(Kind::PowerDns)));
@@ -68,6 +91,16 @@ pub fn print_table(rows: &[(System, Vec<Run>)], runs: usize, took: Duration) {
         0.9,
         n,
     );
+    let authority = |want: fn(System) -> bool| row_median(rows, want, |r| r.flip);
+    let (a1, ap) = (
+        authority(|s| matches!(s, System::Rtoguard(1))),
+        authority(|s| matches!(s, System::Peer(Kind::PowerDns))),
+    );
+    if let (Some(a1), Some(ap)) = (a1, ap) {
+        println!(
+            "authority answers the standby, medians: rtoguard fall 1 {a1:.2}s, PowerDNS {ap:.2}s (the rest of the client's reach is the cache)"
+        );
+    }
     println!("whole benchmark: {:.0}s", took.as_secs_f64());
 }
 

@@ -103,11 +103,12 @@ impl Journal {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err)?;
+        // First, so that another process opening the file at once (a
+        // `status` while the daemon starts) is waited for, not an error.
         conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(err)?;
+        wal(&conn).map_err(err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         schema::migrate(&conn, path)?;
         Ok(Self {
@@ -223,6 +224,24 @@ pub fn now_ms() -> i64 {
 
 #[cfg(test)]
 mod strategies;
+/// Switch `conn` to write-ahead logging. SQLite answers "database is
+/// locked" at once, without its busy handler, when another process switches
+/// the same new file at the same moment: try again for up to 5 s.
+fn wal(conn: &Connection) -> rusqlite::Result<()> {
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -65,11 +65,24 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<(), JournalError> {
         });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let step = format!(
-            "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
-            i + 1
-        );
-        conn.execute_batch(&step).map_err(err)?;
+        // Another process (a `status` while the daemon starts) may have
+        // taken this step since the version was read: read it again under
+        // the write lock, and skip a step already taken.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        let now: rusqlite::Result<i64> =
+            conn.pragma_query_value(None, "user_version", |r| r.get(0));
+        let step = match now {
+            Ok(v) if v > i as i64 => "COMMIT".to_owned(),
+            Ok(_) => format!("{sql}; PRAGMA user_version = {}; COMMIT;", i + 1),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(err(e));
+            }
+        };
+        if let Err(e) = conn.execute_batch(&step) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(err(e));
+        }
     }
     Ok(())
 }

@@ -194,3 +194,29 @@ fn a_journal_of_schema_version_one_opens_and_gains_the_events_table() {
     assert_eq!(old[0].event(), None, "a row from before typed events");
     assert!(j.core_events("checkout").unwrap().is_empty());
 }
+
+#[test]
+fn processes_opening_a_new_journal_at_once_all_open_it() {
+    // A daemon starting while `status` opens its journal: both find
+    // version 0, and the second used to fail with "table entries already
+    // exists". Several rounds, several openers each, released together.
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite3");
+        let gate = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let (gate, path) = (gate.clone(), path.clone());
+                std::thread::spawn(move || {
+                    gate.wait();
+                    Journal::open_file(&path)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        for o in openers {
+            assert_eq!(o.join().unwrap(), Ok(()));
+        }
+    }
+}

@@ -9,10 +9,12 @@
 //! - [`puller`]: fetches every peer's observations: held long-polls, or
 //!   at the probe interval from peers that do not hold.
 //! - [`quorum`]: the pure verdict over the local view and the peers' views.
+//! - `doubt`: the endpoints a peer sees failing, probed here at once.
 //! - [`skew`]: clock skew between vantages, measured on every pull and bounded.
 //! - [`agent`]: a probe-only vantage: probes and the peer API, no providers.
 
 mod agent;
+mod doubt;
 mod obs;
 mod parse;
 mod puller;
@@ -29,6 +31,8 @@ mod tests_api;
 #[cfg(test)]
 mod tests_bounds;
 #[cfg(test)]
+mod tests_doubt;
+#[cfg(test)]
 mod tests_fuzz;
 #[cfg(test)]
 mod tests_obs;
@@ -42,6 +46,7 @@ mod tests_quorum;
 mod tests_skew;
 
 pub use agent::run_agent;
+pub use doubt::{Doubt, doubted, to_probe_now};
 pub use obs::{
     EndpointObs, EndpointObsState, LastWrite, Observations, PoolObs, Served, ServiceObs,
     config_digest, service_obs,

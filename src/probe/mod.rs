@@ -7,6 +7,8 @@
 //!   a cap on probes in flight and on the start rate, and fast confirmation
 //!   of an endpoint in doubt; a connection watch probes an endpoint at once
 //!   when it closes an idle connection.
+//! - [`ProbeNow`]: every target's wake-up, so a service task can probe an
+//!   endpoint ahead of its slot (a peer doubts it).
 
 mod check;
 mod checker;
@@ -18,6 +20,7 @@ mod histogram;
 mod http;
 mod local;
 mod lookup;
+mod now;
 mod scheduler;
 mod test_hook;
 mod tls;
@@ -54,6 +57,7 @@ pub use check::{Prober, probe_once, probe_once_via};
 pub use health::{EndpointHealth, EndpointState, Hysteresis, PoolEndpoints};
 pub use local::LocalFault;
 pub use lookup::Lookup;
+pub use now::ProbeNow;
 pub use scheduler::{Limits, Scheduler, SchedulerHandle};
 pub use tls::TlsConfigs;
 

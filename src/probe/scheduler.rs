@@ -20,7 +20,7 @@ use super::checker::Check;
 pub use super::checker::Limits;
 use super::confirm::Confirm;
 use super::histogram::Histogram;
-use super::{LocalFault, ProbeResult, Prober, Target, TlsConfigs};
+use super::{LocalFault, ProbeNow, ProbeResult, Prober, Target, TlsConfigs};
 
 /// governor's clock on tokio's time, so paused test time drives the rate cap too.
 #[derive(Debug, Clone)]
@@ -89,6 +89,17 @@ impl Scheduler {
         limits: Limits,
         cancel: CancellationToken,
     ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+        Self::spawn_on(targets, limits, cancel, &ProbeNow::default())
+    }
+
+    /// [`Scheduler::spawn`], every target registered on `board` so it can
+    /// be probed ahead of its slot (see [`ProbeNow`]).
+    pub fn spawn_on(
+        targets: Vec<Target>,
+        limits: Limits,
+        cancel: CancellationToken,
+        board: &ProbeNow,
+    ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
         super::test_hook::spawn_fd_hold(cancel.clone());
         let tls = TlsConfigs::new();
         let items = targets
@@ -101,15 +112,26 @@ impl Scheduler {
             })
             .collect();
         let items = super::watch::arm(items, &super::watch::budget(limits), &cancel);
-        spawn_checks(items, limits, cancel)
+        spawn_checks_on(items, limits, cancel, board)
     }
 }
 
 /// [`Scheduler::spawn`] over any [`Check`].
+#[cfg(test)]
 pub(super) fn spawn_checks<C: Check>(
     items: Vec<(Target, C)>,
     limits: Limits,
     cancel: CancellationToken,
+) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+    spawn_checks_on(items, limits, cancel, &ProbeNow::default())
+}
+
+/// [`Scheduler::spawn_on`] over any [`Check`].
+pub(super) fn spawn_checks_on<C: Check>(
+    items: Vec<(Target, C)>,
+    limits: Limits,
+    cancel: CancellationToken,
+    board: &ProbeNow,
 ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
     let clock = TokioClock {
         origin: Instant::now(),
@@ -127,10 +149,11 @@ pub(super) fn spawn_checks<C: Check>(
     let start = Instant::now();
     for (target, check) in items {
         let (shared, tx, cancel) = (shared.clone(), tx.clone(), cancel.clone());
+        let wake = board.register(&target);
         tracker.spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                _ = run_target(target, check, &shared, tx, start) => {}
+                _ = run_target(target, check, &shared, tx, start, &wake) => {}
             }
         });
     }
@@ -149,13 +172,17 @@ fn first_start(start: Instant, interval: Duration) -> Instant {
 /// Probe one target forever (until the receiver is gone); the caller cancels.
 ///
 /// Every `interval`, or every `fast_interval` while the endpoint is in doubt
-/// (see [`Confirm`]), never starting before the previous probe ended.
+/// (see [`Confirm`]), never starting before the previous probe ended; at
+/// once when the check is poked (the watch); when `wake` is (a peer's doubt,
+/// see [`ProbeNow`]), at once but never sooner than `fast_interval` after
+/// the last start, however often peers doubt.
 async fn run_target<C: Check>(
     target: Target,
     check: C,
     shared: &Shared,
     tx: mpsc::Sender<(Target, ProbeResult)>,
     start: Instant,
+    wake: &tokio::sync::Notify,
 ) {
     let interval = target.interval.max(Duration::from_millis(1));
     let fast = target
@@ -165,16 +192,23 @@ async fn run_target<C: Check>(
     let mut planned = first_start(start, interval);
     // The spacing this slot was planned with: the late rule is measured on it.
     let mut gap = interval;
+    let mut last_start: Option<Instant> = None;
     loop {
         tokio::select! {
             () = tokio::time::sleep_until(planned) => {}
             () = check.poked() => planned = Instant::now(),
+            () = wake.notified() => {
+                let soonest = last_start.map_or_else(Instant::now, |s| (s + fast).max(Instant::now()));
+                planned = planned.min(soonest);
+                continue;
+            }
         }
         super::test_hook::while_frozen(target.source).await;
         let Some(result) = probe_slot(&target, &check, shared, planned, gap).await else {
             return;
         };
         let lateness = result.lateness;
+        last_start = Some(result.at);
         let in_doubt = confirm.observe(&result);
         if tx.send((target.clone(), result)).await.is_err() {
             return;

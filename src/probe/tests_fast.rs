@@ -9,9 +9,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::checker::Check;
-use super::scheduler::spawn_checks;
+use super::scheduler::{spawn_checks, spawn_checks_on};
 use super::tests_scheduler::target;
-use super::{Hysteresis, Limits, LocalFault, ProbeResult, Target};
+use super::{Hysteresis, Limits, LocalFault, ProbeNow, ProbeResult, Target};
 
 const UP: u8 = 0;
 const FAILING: u8 = 1;
@@ -201,5 +201,59 @@ async fn the_late_rule_measures_against_the_fast_interval_while_fast() {
         second.local,
         Some(LocalFault::Late(Duration::from_millis(300))),
         "planned at the fast interval: {second:?}"
+    );
+}
+
+/// One target up (rise 2, fall 3) on a board of its own: its results, its
+/// script, the board, and its two passing probes.
+async fn up_on_a_board() -> (
+    mpsc::Receiver<(Target, ProbeResult)>,
+    Scripted,
+    ProbeNow,
+    Vec<(Instant, bool)>,
+) {
+    let s = Scripted::new();
+    let board = ProbeNow::default();
+    let items = vec![(fast_target(0, 2, 3), s.clone())];
+    let (mut rx, _handle) = spawn_checks_on(items, NO_CAP, CancellationToken::new(), &board);
+    let up = next(&mut rx, 2).await;
+    assert!(up.iter().all(|(_, ok)| *ok));
+    (rx, s, board, up)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_poke_on_the_board_probes_at_once_and_its_failure_is_confirmed_fast() {
+    let (mut rx, s, board, up) = up_on_a_board().await;
+    // A peer doubts the endpoint 300 ms after the last probe: the next
+    // one starts then, not at the interval, and its failure goes fast.
+    tokio::time::sleep_until(up[1].0 + Duration::from_millis(300)).await;
+    s.set(FAILING);
+    assert!(board.poke("checkout", "primary", "10.0.0.0"));
+    assert!(
+        !board.poke("checkout", "primary", "10.9.9.9"),
+        "no such target"
+    );
+    let rs = next(&mut rx, 3).await;
+    assert!(rs.iter().all(|(_, ok)| !ok));
+    assert_eq!(gaps(&[up[1], rs[0]]), [Duration::from_millis(300)]);
+    assert_eq!(gaps(&rs), [FAST, FAST]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pokes_never_probe_sooner_than_the_fast_interval_after_the_last_probe() {
+    let (mut rx, _script, board, up) = up_on_a_board().await;
+    // Peers doubting 50 ms after a probe, and again and again: the next
+    // probe waits for the fast interval, and there is one.
+    tokio::time::sleep_until(up[1].0 + Duration::from_millis(50)).await;
+    for _ in 0..3 {
+        assert!(board.poke("checkout", "primary", "10.0.0.0"));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let rs = next(&mut rx, 2).await;
+    assert_eq!(gaps(&[up[1], rs[0]]), [FAST]);
+    assert_eq!(
+        gaps(&rs),
+        [INTERVAL],
+        "a passing probe: back to the interval"
     );
 }

@@ -13,7 +13,7 @@ use super::service::Input;
 use super::unit::{self, Shared, Unit};
 use crate::config::Config;
 use crate::config::specs;
-use crate::probe::{Scheduler, SchedulerHandle};
+use crate::probe::{ProbeNow, Scheduler, SchedulerHandle};
 
 /// Everything that runs for the current config.
 pub(super) struct Generation {
@@ -33,7 +33,7 @@ struct Probes {
 }
 
 impl Probes {
-    fn start(cfg: &Config, services: &BTreeMap<String, Unit>) -> Self {
+    fn start(cfg: &Config, services: &BTreeMap<String, Unit>, board: &ProbeNow) -> Self {
         let targets = cfg
             .services
             .iter()
@@ -41,7 +41,7 @@ impl Probes {
             .collect();
         let cancel = CancellationToken::new();
         let (mut results, handle) =
-            Scheduler::spawn(targets, specs::limits(cfg), cancel.child_token());
+            Scheduler::spawn_on(targets, specs::limits(cfg), cancel.child_token(), board);
         let routes: BTreeMap<String, mpsc::Sender<Input>> = services
             .iter()
             .map(|(n, u)| (n.clone(), u.tx.clone()))
@@ -128,7 +128,7 @@ impl Generation {
                 )
             })
             .collect();
-        let probes = Probes::start(&cfg, &services);
+        let probes = Probes::start(&cfg, &services, &shared.probe_now);
         Ok(Self {
             cfg,
             services,
@@ -183,7 +183,10 @@ impl Generation {
         self.cfg = cfg;
         // The old scheduler ran until now, so kept services never went unprobed.
         if reprobe {
-            let old = std::mem::replace(&mut self.probes, Probes::start(&self.cfg, &self.services));
+            let old = std::mem::replace(
+                &mut self.probes,
+                Probes::start(&self.cfg, &self.services, &self.shared.probe_now),
+            );
             old.stop();
         }
         Ok(plan)

@@ -152,6 +152,7 @@ async fn start(
         obs: outputs.obs.clone(),
         heartbeats,
         risk_news: Default::default(),
+        probe_now: crate::probe::ProbeNow::default(),
     };
     let limit = readiness::limit(&cfg);
     let mut generation = Generation::start(cfg, shared).await?;

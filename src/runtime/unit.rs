@@ -25,6 +25,8 @@ pub(super) struct Shared {
     pub heartbeats: Heartbeats,
     /// Each service's incident news, for the others (shared risk).
     pub risk_news: super::risk_news::RiskBus,
+    /// Every probe target's wake-up (a reload's scheduler re-registers).
+    pub probe_now: crate::probe::ProbeNow,
 }
 
 /// A running service task.
@@ -191,6 +193,7 @@ impl Start {
             vantages,
             heartbeat: heartbeat.clone(),
             risk_news: shared.risk_news.clone(),
+            probe_now: shared.probe_now.clone(),
         };
         ServiceTask::new(svc, provider, shared.journal, links)
             .run(rx, cancel)

@@ -139,22 +139,7 @@ impl Node {
 
     /// The log so far, colour codes removed.
     pub fn log_text(&self) -> String {
-        let raw = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = raw.chars();
-        while let Some(ch) = chars.next() {
-            if ch == '\u{1b}' {
-                // ESC [ ... m
-                for c in chars.by_ref() {
-                    if c == 'm' {
-                        break;
-                    }
-                }
-            } else {
-                out.push(ch);
-            }
-        }
-        out
+        without_colours(&std::fs::read_to_string(&self.log).unwrap_or_default())
     }
 
     /// `rtoguard status --json`: the service's status, or Null.
@@ -349,6 +334,24 @@ impl Cluster {
         }
         s
     }
+}
+
+/// `raw` without terminal colour codes (ESC [ ... m).
+pub fn without_colours(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
 }
 
 /// The address controller `from` uses for `to` (see [`Options::via`]).

@@ -52,8 +52,9 @@ impl Daemon {
             .unwrap();
         let child = cmd
             .args(["run", "--log-format", "text", "--config", tb.config_str()])
-            .envs(env.iter().copied())
+            // RUST_LOG in `env` overrides this one.
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(f.try_clone().unwrap())
             .stderr(f)
@@ -67,6 +68,11 @@ impl Daemon {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Where its log goes.
+    pub fn log_path(&self) -> &std::path::Path {
+        &self.log
     }
 
     pub fn signal(&self, sig: &str) {

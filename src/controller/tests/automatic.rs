@@ -212,3 +212,34 @@ fn a_pinned_service_is_never_moved_automatically() {
     let out = h.cmd(1001, unpin());
     assert_eq!(flips(&out)[0].1, "standby");
 }
+
+#[test]
+fn a_pool_confirmed_down_during_a_ttl_write_flips_on_that_writes_answer() {
+    let mut h = Harness::new(Policy::with_defaults(pools()));
+    let at = h.at(10);
+    assert_eq!(
+        ttls(&h.health(10, "primary", PoolHealth::Suspect)),
+        vec![30]
+    );
+    // Down 40 ms into the TTL write: one provider call at a time, so no flip yet ...
+    let down = Event::PoolHealth {
+        pool: "primary".into(),
+        health: PoolHealth::Down,
+    };
+    assert!(flips(&h.ev_at(at + Duration::from_millis(40), down)).is_empty());
+    // ... and the write's answer (its round trip, 90 ms) flips in the same
+    // step, at the lowered TTL: no tick, no wait on top.
+    let out = h.ev_at(
+        at + Duration::from_millis(90),
+        Event::TtlApplied { ttl: 30 },
+    );
+    assert_eq!(
+        flips(&out),
+        vec![(
+            Some("primary".to_owned()),
+            "standby".to_owned(),
+            30,
+            Reason::ActiveDown
+        )]
+    );
+}

@@ -81,6 +81,27 @@ impl ServiceTask {
         self.hear_peers();
     }
 
+    /// Probe now every endpoint a peer has just started to doubt while
+    /// this vantage sees it up and passing (see `peers::doubted`).
+    pub(super) fn probe_doubted(&mut self) {
+        let Some(peers) = &self.links.vantages.peers else {
+            return;
+        };
+        let max_age = self.links.vantages.rules.max_age;
+        let doubted =
+            crate::peers::doubted(&self.svc.name, &peers.snapshot(), Instant::now(), max_age);
+        let passing = |pool: &str, endpoint: &str| {
+            let e = self.pools.get(pool).and_then(|v| v.endpoint(endpoint));
+            e.is_some_and(|e| e.state() == crate::probe::EndpointState::Up && !e.failing())
+        };
+        for (pool, endpoint) in crate::peers::to_probe_now(&self.doubted, &doubted, passing) {
+            if self.links.probe_now.poke(&self.svc.name, &pool, &endpoint) {
+                tracing::debug!(service = %self.svc.name, pool, endpoint, "A peer sees this endpoint failing; probing it now.");
+            }
+        }
+        self.doubted = doubted;
+    }
+
     /// Why this vantage cannot probe some endpoint of this service now
     /// (its last result there was a local failure), if it cannot.
     pub(super) fn impairment(&self) -> Option<String> {

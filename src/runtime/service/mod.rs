@@ -114,6 +114,8 @@ pub struct ServiceTask {
     windows: window::Windows,
     /// The pool the last flip moved away from (the old pool its watch sees).
     flipped_from: Option<String>,
+    /// The endpoints peers doubted at their last news (see `peers::doubted`).
+    doubted: std::collections::BTreeSet<crate::peers::Doubt>,
 }
 
 /// What a service task needs from the daemon around it.
@@ -133,6 +135,8 @@ pub struct Links {
     pub heartbeat: super::heartbeat::Heartbeat,
     /// Incident news between services (shared risk).
     pub risk_news: super::risk_news::RiskBus,
+    /// Moves an endpoint's next probe to now (a peer doubts it).
+    pub probe_now: crate::probe::ProbeNow,
 }
 
 impl ServiceTask {
@@ -189,6 +193,7 @@ impl ServiceTask {
             peer_decisions: BTreeMap::new(),
             windows: window::Windows::default(),
             flipped_from: None,
+            doubted: std::collections::BTreeSet::new(),
         }
     }
 
@@ -218,7 +223,9 @@ impl ServiceTask {
                 _ = every.tick() => self.reevaluate(None),
                 _ = peer_news(&mut news) => {
                     // Votes are judged as they arrive, not at the next tick;
-                    // a peer's flip is adopted (or named) at once.
+                    // a peer's flip is adopted (or named) at once; what a
+                    // peer doubts is probed here now.
+                    self.probe_doubted();
                     self.reevaluate(None);
                     self.hear_peers();
                 }
