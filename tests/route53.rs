@@ -325,7 +325,10 @@ fn serving_standby_gradually(
     wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
     let status = run(&["status", "--config", tb.config_str()]).text();
     assert!(status.contains("active pool: standby"), "{status}");
-    assert_eq!(weights(rt, &p), [("primary".into(), 0), ("standby".into(), 100)]);
+    assert_eq!(
+        weights(rt, &p),
+        [("primary".into(), 0), ("standby".into(), 100)]
+    );
     (tb, d, p)
 }
 
@@ -338,7 +341,8 @@ fn weights_until(
     mut on_new: impl FnMut(&[(String, u32)]),
     stop: impl Fn(&[(String, u32)]) -> bool,
 ) -> Vec<(u32, u32)> {
-    let mut seen: Vec<(u32, u32)> = Vec::new();
+    // Where it starts (asserted by the caller) is no step.
+    let mut seen: Vec<(u32, u32)> = vec![(0, 100)];
     let start = std::time::Instant::now();
     loop {
         let w = weights(rt, p);
@@ -348,7 +352,7 @@ fn weights_until(
             on_new(&w);
         }
         if stop(&w) {
-            return seen;
+            return seen.split_off(1);
         }
         assert!(
             start.elapsed() < Duration::from_secs(30),
@@ -359,16 +363,15 @@ fn weights_until(
     }
 }
 
-fn failback_now(tb: &Testbed) {
-    let out = run(&[
-        "failback",
-        "checkout",
-        "--now",
-        "--yes",
-        "--config",
-        tb.config_str(),
-    ]);
-    assert!(out.status.success(), "{}", out.text());
+/// `rtoguard failback checkout --now` through the daemon, in a thread:
+/// the command follows the move until it ends.
+fn failback_now(tb: &Testbed) -> std::thread::JoinHandle<std::process::Output> {
+    let config = tb.config_str().to_string();
+    std::thread::spawn(move || {
+        run(&[
+            "failback", "checkout", "--now", "--yes", "--config", &config,
+        ])
+    })
 }
 
 /// A manual failback with `steps = [10, 50, 100]` through the daemon:
@@ -380,7 +383,7 @@ fn the_daemon_fails_back_gradually_through_10_50_100_on_route53() {
     let moto = Moto::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tb, d, p) = serving_standby_gradually(&rt, &moto, "2s");
-    failback_now(&tb);
+    let command = failback_now(&tb);
     let mut during = String::new();
     let seen = weights_until(
         &rt,
@@ -393,14 +396,20 @@ fn the_daemon_fails_back_gradually_through_10_50_100_on_route53() {
         },
         |w| w[0].1 == 100,
     );
-    assert_eq!(seen, [(10, 90), (50, 50), (100, 0)]);
+    assert_eq!(seen, [(10, 90), (50, 50), (100, 0)], "{}", d.log_text());
+    let out = command.join().unwrap();
+    assert!(out.status.success(), "{}", out.text());
     assert!(
         during.contains("failing back gradually: step 2 of 3 (50 %), next step in"),
         "{during}"
     );
     wait_for(
         Duration::from_secs(10),
-        || run(&["status", "--config", tb.config_str()]).text().contains("active pool: primary"),
+        || {
+            run(&["status", "--config", tb.config_str()])
+                .text()
+                .contains("active pool: primary")
+        },
         || d.log_text(),
     );
     let history = run(&["history", "checkout", "--config", tb.config_str()]).text();
@@ -421,7 +430,7 @@ fn a_gradual_failback_rolls_back_when_the_primary_fails_mid_way_on_route53() {
     let moto = Moto::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (mut tb, d, p) = serving_standby_gradually(&rt, &moto, "3s");
-    failback_now(&tb);
+    let command = failback_now(&tb);
     let stopped = std::cell::Cell::new(false);
     let seen = weights_until(
         &rt,
@@ -435,7 +444,13 @@ fn a_gradual_failback_rolls_back_when_the_primary_fails_mid_way_on_route53() {
         },
         |w| stopped.get() && w[0].1 == 0,
     );
-    assert_eq!(seen, [(10, 90), (50, 50), (0, 100)]);
+    assert_eq!(seen, [(10, 90), (50, 50), (0, 100)], "{}", d.log_text());
+    let out = command.join().unwrap();
+    assert!(
+        !out.status.success() && out.text().contains("did not complete (rolled back"),
+        "{}",
+        out.text()
+    );
     let history = run(&["history", "checkout", "--config", tb.config_str()]).text();
     assert!(
         history.contains("gradual failback rolled back at step 2 of 3"),

@@ -223,6 +223,17 @@ pub fn action_words(a: &Action) -> Option<String> {
             reason,
             not_before,
         } => format!("set the TTL to {ttl}s: {reason}{}", later(not_before)),
+        Action::Weigh {
+            ttl,
+            reason,
+            by,
+            not_before,
+            ..
+        } => format!(
+            "{} with TTL {ttl}s: {reason}, by {by}{}",
+            ProviderCall::of(a),
+            later(not_before)
+        ),
         Action::Flip {
             from,
             to,

@@ -62,6 +62,7 @@ impl Controller {
                 detail,
             ));
         }
+        self.supersede_gradual(out);
         self.run_command(now, command, out);
     }
 

@@ -40,6 +40,9 @@ use super::vocab::{Initiator, PoolHealth, Reason};
 ///   `Flipping` on a failure.
 /// - `Backoff` → `Idle` at its deadline, resuming an operator's move or the
 ///   re-read; automation decides afresh.
+/// - `Idle` → `Gradual`: a failback with `failback.steps` (instead of
+///   `Flipping`; see `stepping`); → `Idle` when it completes (as a flip
+///   does), rolls back, fails, or an operator command supersedes it.
 /// - any → `Idle` on `Started` (the provider's state is the truth).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub(crate) enum Phase {
@@ -72,6 +75,9 @@ pub(crate) enum Phase {
         from: Option<String>,
         ttl: u32,
     },
+    /// A gradual failback: its step machine, and the step write
+    /// outstanding, if any (see `stepping`).
+    Gradual(Box<super::stepping::Stepping>),
 }
 
 impl Phase {
@@ -83,7 +89,7 @@ impl Phase {
                 | Phase::Flipping { .. }
                 | Phase::Rereading { .. }
                 | Phase::Adopting { .. }
-        )
+        ) || matches!(self, Phase::Gradual(s) if s.writing.is_some())
     }
 
     /// A short name for status output.
@@ -97,6 +103,7 @@ impl Phase {
             Phase::Backoff { .. } => "backoff",
             Phase::WriterWait { .. } => "writer_wait",
             Phase::Adopting { .. } => "adopting",
+            Phase::Gradual(_) => "gradual",
         }
     }
 
@@ -106,6 +113,7 @@ impl Phase {
             Phase::SettingTtl { then, .. } => then.as_ref(),
             Phase::Draining { mv, .. } | Phase::Flipping { mv, .. } => Some(mv),
             Phase::Rereading { mv } => mv.as_ref(),
+            Phase::Gradual(s) => Some(&s.mv),
             Phase::Backoff {
                 resume: Resume::Move(mv),
                 ..
