@@ -420,7 +420,21 @@ fn the_daemon_fails_back_gradually_through_10_50_100_on_route53() {
     ] {
         assert!(history.contains(said), "{said}:\n{history}");
     }
-    d.stop();
+    let log = d.stop();
+    let id = log
+        .split("rtoguard report ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the report's id in the log");
+    let report = run(&["report", id, "--config", tb.config_str()]).text();
+    // The report's lines wrap: short words only.
+    for said in [
+        "step 1 of 3 served",
+        "step 2 of 3 served",
+        "complete after 3",
+    ] {
+        assert!(report.contains(said), "{said}:\n{report}");
+    }
 }
 
 /// The primary fails during step 2 of a gradual failback: all the weight
