@@ -264,8 +264,10 @@ impl Controller {
                 wall,
                 restored,
             } => {
+                let held = restored.gradual.clone();
                 self.restore(now, wall, *restored, &mut out);
-                self.on_started(now, active, ttl, intent, &mut out)
+                self.on_started(now, active, ttl, intent, &mut out);
+                self.resume_held(now, held, &mut out);
             }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}

@@ -16,7 +16,8 @@
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::action::{AlertLevel, EntryKind, alert, entry};
+use super::action::{AlertLevel, Entry, EntryKind, alert, entry};
+use super::durable::{Change, GradualHeld};
 use super::event::{Intent, IntentKind};
 use super::gradual::{Gradual, GradualEvent, Outcome, Output, Weights};
 use super::state::{Move, Phase};
@@ -213,12 +214,13 @@ impl Controller {
         let detail = format!(
             "gradual failback stopped at step {step} of {of}: an operator command superseded it"
         );
-        out.push(entry(
-            EntryKind::GradualStopped,
-            Some(&s.mv.to),
-            Some(s.mv.reason),
+        out.push(Action::Journal(Entry {
+            kind: EntryKind::GradualStopped,
+            pool: Some(s.mv.to.clone()),
+            reason: Some(s.mv.reason),
             detail,
-        ));
+            change: Some(Change::GradualEnded),
+        }));
         self.after_partial(&s);
     }
 
@@ -306,6 +308,46 @@ impl Controller {
         self.pending_intent = Some(intent);
     }
 
+    /// A step held when the controller stopped (journaled, no intent
+    /// open): taken up as an unfinished step of that weight, unless the
+    /// provider serves the target alone (it completed) or an intent is
+    /// pending already.
+    pub(super) fn resume_held(
+        &mut self,
+        now: Instant,
+        held: Option<GradualHeld>,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(h) = held else {
+            return;
+        };
+        if self.pending_intent.is_some() || self.active() == Some(h.to.as_str()) {
+            return;
+        }
+        let detail = format!(
+            "gradual failback held at {}% on {} before the restart: resumed at that step once {} is up, rolled back if it is not",
+            h.weight, h.to, h.to
+        );
+        out.push(entry(
+            EntryKind::Decision,
+            Some(&h.to),
+            Some(Reason::Reconcile),
+            detail,
+        ));
+        self.pending_intent = Some(Intent {
+            kind: IntentKind::Weigh {
+                from: h.from,
+                to: h.to,
+                weight: h.weight,
+            },
+            reason: Reason::Failback,
+            by: Initiator::Automation,
+            requested_at: self
+                .anchor
+                .map_or(std::time::SystemTime::UNIX_EPOCH, |a| a.wall(now)),
+        });
+    }
+
     /// Whether the unfinished step's pools have a known health yet, and
     /// if so whether it rolls back (`Some(true)`) or resumes.
     pub(super) fn weigh_intent_due(&self, from: &str, to: &str, weight: u8) -> Option<bool> {
@@ -376,5 +418,24 @@ fn journal(s: &Stepping, ev: &GradualEvent) -> Action {
     };
     let detail = ev.to_string();
     tracing::info!(to = s.mv.to, from = s.from, "{detail}.");
-    entry(kind, Some(pool), Some(s.mv.reason), detail)
+    let change = match ev {
+        GradualEvent::Hold { weight, .. } => Some(Change::GradualHeld {
+            held: GradualHeld {
+                from: s.from.clone(),
+                to: s.mv.to.clone(),
+                weight: *weight,
+            },
+        }),
+        GradualEvent::Completed { .. }
+        | GradualEvent::RolledBack { .. }
+        | GradualEvent::Stopped { .. } => Some(Change::GradualEnded),
+        GradualEvent::Step { .. } | GradualEvent::Rollback { .. } => None,
+    };
+    Action::Journal(Entry {
+        kind,
+        pool: Some(pool.clone()),
+        reason: Some(s.mv.reason),
+        detail,
+        change,
+    })
 }

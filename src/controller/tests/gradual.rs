@@ -60,7 +60,10 @@ fn a_failback_with_steps_weighs_each_step_then_ends_as_a_flip() {
     let out = weighed(&mut h, 2, 10);
     assert!(kinds(&out).contains(&EntryKind::GradualHold));
     let g = h.c.status().gradual.expect("holding");
-    assert_eq!((g.step, g.of, g.weight, g.next_step_in_secs), (1, 3, 10, Some(60)));
+    assert_eq!(
+        (g.step, g.of, g.weight, g.next_step_in_secs),
+        (1, 3, 10, Some(60))
+    );
     assert_eq!(h.c.next_deadline(), Some(h.at(62)));
     assert!(weighs(&h.ev(61, Event::Tick)).is_empty(), "held 60s");
     assert_eq!(weighs(&h.ev(62, Event::Tick)), [(50, Some(10))]);
@@ -157,11 +160,58 @@ fn a_step_left_unfinished_by_a_restart_resumes_once_the_target_is_up() {
     let out = h.ev(0, started(None, 30, Some(intent.clone())));
     assert!(weighs(&out).is_empty(), "health is not known yet");
     h.health(1, "standby", PoolHealth::Up);
-    assert_eq!(weighs(&h.health(2, "primary", PoolHealth::Up)), [(50, None)]);
+    assert_eq!(
+        weighs(&h.health(2, "primary", PoolHealth::Up)),
+        [(50, None)]
+    );
     assert_eq!(h.c.status().gradual.map(|g| g.step), Some(2));
     // The target down at start: all the weight back on the standby.
     let mut h = Harness::bare(policy);
     h.ev(0, started(None, 30, Some(intent)));
     h.health(1, "standby", PoolHealth::Up);
-    assert_eq!(weighs(&h.health(2, "primary", PoolHealth::Down)), [(0, None)]);
+    assert_eq!(
+        weighs(&h.health(2, "primary", PoolHealth::Down)),
+        [(0, None)]
+    );
+}
+
+#[test]
+fn a_step_held_when_the_daemon_stopped_is_taken_up_again() {
+    let mut h = on_standby();
+    h.cmd(1, failback());
+    let out = weighed(&mut h, 2, 10);
+    let journaled = changes(&out);
+    assert!(
+        journaled
+            .iter()
+            .any(|c| matches!(c, Change::GradualHeld { held } if held.weight == 10)),
+        "{journaled:?}"
+    );
+    let restored = Durable::replay(journaled);
+    let mut policy = Policy::with_defaults(pools());
+    policy.steps = vec![10, 50, 100];
+    let mut h = Harness::bare(policy);
+    h.ev(
+        0,
+        Event::Started {
+            active: None,
+            ttl: 30,
+            intent: None,
+            wall: wall(0),
+            restored: Box::new(restored),
+        },
+    );
+    h.health(1, "standby", PoolHealth::Up);
+    assert_eq!(
+        weighs(&h.health(2, "primary", PoolHealth::Up)),
+        [(10, None)]
+    );
+    let out = weighed(&mut h, 3, 10);
+    assert!(kinds(&out).contains(&EntryKind::GradualHold));
+    // Completed: nothing is held any more.
+    h.ev(123, Event::Tick);
+    weighed(&mut h, 124, 50);
+    h.ev(244, Event::Tick);
+    let out = weighed(&mut h, 245, 100);
+    assert!(changes(&out).contains(&Change::GradualEnded));
 }
