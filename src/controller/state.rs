@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::gradual::{Gradual, Weights};
 use super::vocab::{Initiator, PoolHealth, Reason};
 
 /// Where the controller stands. At most one provider call is outstanding,
@@ -77,7 +78,7 @@ pub(crate) enum Phase {
     },
     /// A gradual failback: its step machine, and the step write
     /// outstanding, if any (see `stepping`).
-    Gradual(Box<super::stepping::Stepping>),
+    Gradual(Box<Stepping>),
 }
 
 impl Phase {
@@ -124,6 +125,24 @@ impl Phase {
             | Phase::Idle => None,
         }
     }
+}
+
+/// A gradual failback under way: the machine, and what it wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stepping {
+    pub(crate) g: Gradual,
+    /// The failback (its target is `mv.to`).
+    pub(crate) mv: Move,
+    /// The pool the traffic leaves.
+    pub(crate) from: String,
+    /// The weights the last answered write left served, when known.
+    pub(crate) served: Option<Weights>,
+    /// The step write outstanding.
+    pub(crate) writing: Option<Weights>,
+    /// The TTL published before the failback (the watch predicts with it).
+    pub(crate) old_ttl: u32,
+    /// The TTL every step is written with.
+    pub(crate) ttl: u32,
 }
 
 /// What to do when a backoff ends.

@@ -19,28 +19,10 @@ use tokio::time::Instant;
 use super::action::{AlertLevel, Entry, EntryKind, alert, entry};
 use super::durable::{Change, GradualHeld};
 use super::event::{Intent, IntentKind};
-use super::gradual::{Gradual, GradualEvent, Outcome, Output, Weights};
-use super::state::{Move, Phase};
+use super::gradual::{Gradual, GradualEvent, Outcome, Output};
+use super::state::{Move, Phase, Stepping};
 use super::vocab::{Initiator, PoolHealth, Reason};
 use super::{Action, Controller};
-
-/// A gradual failback under way: the machine, and what it wrote.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Stepping {
-    pub(crate) g: Gradual,
-    /// The failback (its target is `mv.to`).
-    pub(crate) mv: Move,
-    /// The pool the traffic leaves.
-    pub(crate) from: String,
-    /// The weights the last answered write left served, when known.
-    pub(crate) served: Option<Weights>,
-    /// The step write outstanding.
-    pub(crate) writing: Option<Weights>,
-    /// The TTL published before the failback (the watch predicts with it).
-    pub(crate) old_ttl: u32,
-    /// The TTL every step is written with.
-    pub(crate) ttl: u32,
-}
 
 /// Where a gradual failback stands, for `status`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

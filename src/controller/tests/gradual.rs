@@ -30,15 +30,6 @@ fn weighs(out: &[Action]) -> Vec<(u8, Option<u8>)> {
         .collect()
 }
 
-fn kinds(out: &[Action]) -> Vec<EntryKind> {
-    out.iter()
-        .filter_map(|a| match a {
-            Action::Journal(e) => Some(e.kind),
-            _ => None,
-        })
-        .collect()
-}
-
 fn weighed(h: &mut Harness, secs: u64, weight: u8) -> Vec<Action> {
     let to = "primary".to_owned();
     h.ev(secs, Event::Weighed { to, weight })
@@ -58,7 +49,7 @@ fn a_failback_with_steps_weighs_each_step_then_ends_as_a_flip() {
     assert_eq!(status.phase, "gradual");
     assert_eq!(status.gradual.as_ref().map(|g| g.step), Some(1));
     let out = weighed(&mut h, 2, 10);
-    assert!(kinds(&out).contains(&EntryKind::GradualHold));
+    assert!(journaled(&out, EntryKind::GradualHold));
     let g = h.c.status().gradual.expect("holding");
     assert_eq!(
         (g.step, g.of, g.weight, g.next_step_in_secs),
@@ -70,8 +61,7 @@ fn a_failback_with_steps_weighs_each_step_then_ends_as_a_flip() {
     weighed(&mut h, 63, 50);
     assert_eq!(weighs(&h.ev(123, Event::Tick)), [(100, Some(50))]);
     let out = weighed(&mut h, 124, 100);
-    let k = kinds(&out);
-    assert!(k.contains(&EntryKind::GradualCompleted) && k.contains(&EntryKind::Flipped));
+    assert!(journaled(&out, EntryKind::GradualCompleted) && journaled(&out, EntryKind::Flipped));
     assert!(
         out.iter()
             .any(|a| matches!(a, Action::StartWatch { to, .. } if to == "primary")),
@@ -94,9 +84,9 @@ fn the_target_failing_during_a_hold_rolls_all_the_weight_back() {
     weighed(&mut h, 63, 50);
     let out = h.health(70, "primary", PoolHealth::Suspect);
     assert_eq!(weighs(&out), [(0, Some(50))]);
-    assert!(kinds(&out).contains(&EntryKind::GradualRollback));
+    assert!(journaled(&out, EntryKind::GradualRollback));
     let out = weighed(&mut h, 71, 0);
-    assert!(kinds(&out).contains(&EntryKind::GradualRolledBack));
+    assert!(journaled(&out, EntryKind::GradualRolledBack));
     assert!(!alerts(&out).is_empty(), "people are told");
     let status = h.c.status();
     assert_eq!(
@@ -118,7 +108,7 @@ fn a_failed_step_stops_the_failback_and_is_handled_as_a_failed_flip() {
             conflict: true,
         },
     );
-    assert!(kinds(&out).contains(&EntryKind::GradualStopped));
+    assert!(journaled(&out, EntryKind::GradualStopped));
     assert!(out.contains(&Action::Reread), "{out:?}");
     assert_eq!(h.c.status().gradual, None);
 }
@@ -137,7 +127,7 @@ fn an_operator_command_supersedes_a_holding_step() {
             force: false,
         },
     );
-    assert!(kinds(&out).contains(&EntryKind::GradualStopped));
+    assert!(journaled(&out, EntryKind::GradualStopped));
     // 10% on the primary: no single pool is served, the flip expects none.
     assert_eq!(flips(&out), [(None, to, 30, Reason::Manual)]);
 }
@@ -180,14 +170,13 @@ fn a_step_held_when_the_daemon_stopped_is_taken_up_again() {
     let mut h = on_standby();
     h.cmd(1, failback());
     let out = weighed(&mut h, 2, 10);
-    let journaled = changes(&out);
+    let held = changes(&out);
     assert!(
-        journaled
-            .iter()
+        held.iter()
             .any(|c| matches!(c, Change::GradualHeld { held } if held.weight == 10)),
-        "{journaled:?}"
+        "{held:?}"
     );
-    let restored = Durable::replay(journaled);
+    let restored = Durable::replay(held);
     let mut policy = Policy::with_defaults(pools());
     policy.steps = vec![10, 50, 100];
     let mut h = Harness::bare(policy);
@@ -207,7 +196,7 @@ fn a_step_held_when_the_daemon_stopped_is_taken_up_again() {
         [(10, None)]
     );
     let out = weighed(&mut h, 3, 10);
-    assert!(kinds(&out).contains(&EntryKind::GradualHold));
+    assert!(journaled(&out, EntryKind::GradualHold));
     // Completed: nothing is held any more.
     h.ev(123, Event::Tick);
     weighed(&mut h, 124, 50);
