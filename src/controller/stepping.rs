@@ -166,12 +166,14 @@ impl Controller {
     }
 
     /// Health or time moved on while a step holds: the next step, a
-    /// rollback, or nothing. True when something was sent.
+    /// rollback, or nothing. True when something was sent. An automatic
+    /// failback writes nothing while the service is pinned: it holds its
+    /// step until the pin lifts (an operator's goes on).
     pub(super) fn observe_gradual(&mut self, now: Instant, out: &mut Vec<Action>) -> bool {
         let Phase::Gradual(s) = &self.phase else {
             return false;
         };
-        if s.writing.is_some() {
+        if s.writing.is_some() || (self.pinned() && s.mv.automatic()) {
             return false;
         }
         let (to, from) = (self.health(&s.mv.to), self.health(&s.from));

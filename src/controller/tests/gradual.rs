@@ -204,3 +204,42 @@ fn a_step_held_when_the_daemon_stopped_is_taken_up_again() {
     let out = weighed(&mut h, 245, 100);
     assert!(changes(&out).contains(&Change::GradualEnded));
 }
+
+#[test]
+fn the_automatic_failback_goes_step_by_step_too() {
+    let mut policy = Policy::with_defaults(pools());
+    policy.steps = vec![10, 50, 100];
+    policy.failback_mode = FailbackMode::Auto;
+    let mut h = Harness::bare(policy);
+    h.ev(0, started(Some("standby"), 30, None));
+    for p in pools() {
+        h.health(0, &p, PoolHealth::Up);
+    }
+    assert!(
+        weighs(&h.ev(299, Event::Tick)).is_empty(),
+        "stable_for first"
+    );
+    let out = h.ev(300, Event::Tick);
+    assert!(flips(&out).is_empty(), "{out:?}");
+    assert_eq!(weighs(&out), [(10, None)]);
+}
+
+#[test]
+fn a_pin_holds_an_automatic_gradual_failback_at_its_step() {
+    let mut policy = Policy::with_defaults(pools());
+    policy.steps = vec![10, 50, 100];
+    policy.step_hold = Duration::from_secs(60);
+    policy.failback_mode = FailbackMode::Auto;
+    let mut h = Harness::bare(policy);
+    h.ev(0, started(Some("standby"), 30, None));
+    for p in pools() {
+        h.health(0, &p, PoolHealth::Up);
+    }
+    h.ev(300, Event::Tick);
+    weighed(&mut h, 301, 10);
+    h.cmd(302, pin(None));
+    assert!(weighs(&h.ev(361, Event::Tick)).is_empty(), "pinned");
+    assert!(weighs(&h.health(362, "primary", PoolHealth::Down)).is_empty());
+    let out = h.cmd(363, unpin());
+    assert_eq!(weighs(&out), [(0, Some(10))], "rolled back once unpinned");
+}
