@@ -379,6 +379,19 @@ fn the_daemon_fails_back_gradually_through_10_50_100_on_route53() {
     let moto = Moto::start();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (tb, d, p) = serving_standby_gradually(&rt, &moto, "2s");
+    let dry = run(&[
+        "failback",
+        "checkout",
+        "--now",
+        "--dry-run",
+        "--config",
+        tb.config_str(),
+    ])
+    .text();
+    assert!(
+        dry.contains("in steps of 10 %, 50 %, 100 %, each held 2s"),
+        "{dry}"
+    );
     let command = failback_now(&tb);
     let mut during = String::new();
     let seen = weights_until(
