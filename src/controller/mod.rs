@@ -119,6 +119,7 @@ mod speaker;
 pub mod state;
 mod status;
 mod stepping;
+mod stepping_restart;
 mod vocab;
 mod voice;
 mod wall;
