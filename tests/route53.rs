@@ -437,3 +437,194 @@ fn an_alias_target_that_cannot_be_resolved_impairs_the_vantage_and_flips_nothing
     assert!(status.contains("active pool: primary"), "{status}");
     d.stop();
 }
+
+/// The service config's extra keys for the gradual failback tests: fast
+/// probes, and a manual failback in three steps each held `hold`.
+fn gradual_extra(hold: &str) -> String {
+    format!(
+        "health = {{ interval = \"200ms\", rise = 2, fall = 2 }}\nfailback = {{ mode = \"manual\", steps = [10, 50, 100], step_hold = \"{hold}\" }}"
+    )
+}
+
+/// Route 53 (moto) serving the standby with all the weight, a daemon on
+/// it with a gradual failback held `hold` per step, every pool up. The
+/// records are created with TTL 5s while the config's normal TTL is 4s:
+/// no write of the daemon repeats their CREATE (moto refuses an identical
+/// one), and nothing restores the TTL within the test (`restore_after` 1h).
+fn serving_standby_gradually(
+    rt: &tokio::runtime::Runtime,
+    moto: &Moto,
+    hold: &str,
+) -> (Testbed, Daemon, Route53Provider) {
+    let initial = vec![
+        RecordSet::new(NAME, RecordType::A, 5, ["127.0.0.2"]).with_weight("primary", 0),
+        RecordSet::new(NAME, RecordType::A, 5, ["127.0.0.3"]).with_weight("standby", 100),
+    ];
+    let p = zone_with(rt, &settings(moto), initial);
+    let tb = Testbed::start_with(4, 1, "1h", &gradual_extra(hold));
+    std::fs::write(&tb.config, on_route53(&tb, &moto.url())).unwrap();
+    let d = Daemon::start(&tb, &aws_env("testing", "testing"));
+    wait_for(Duration::from_secs(15), || all_up(&tb), || d.log_text());
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(status.contains("active pool: standby"), "{status}");
+    assert_eq!(
+        weights(rt, &p),
+        [("primary".into(), 0), ("standby".into(), 100)]
+    );
+    (tb, d, p)
+}
+
+/// Each distinct weighting (primary, standby) the provider serves, in
+/// order, polled until `stop` says so on the newest; `on_new` sees each.
+fn weights_until(
+    rt: &tokio::runtime::Runtime,
+    p: &Route53Provider,
+    d: &Daemon,
+    mut on_new: impl FnMut(&[(String, u32)]),
+    stop: impl Fn(&[(String, u32)]) -> bool,
+) -> Vec<(u32, u32)> {
+    // Where it starts (asserted by the caller) is no step.
+    let mut seen: Vec<(u32, u32)> = vec![(0, 100)];
+    // Polled every 50 ms, for 30 s at most.
+    for _ in 0..600 {
+        let w = weights(rt, p);
+        let pair = (w[0].1, w[1].1);
+        if seen.last() != Some(&pair) {
+            seen.push(pair);
+            on_new(&w);
+        }
+        if stop(&w) {
+            return seen.split_off(1);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("weights seen: {seen:?}\n{}", d.log_text());
+}
+
+/// `rtoguard failback checkout --now` through the daemon, in a thread:
+/// the command follows the move until it ends.
+fn failback_now(tb: &Testbed) -> std::thread::JoinHandle<std::process::Output> {
+    let config = tb.config_str().to_string();
+    std::thread::spawn(move || {
+        run(&[
+            "failback", "checkout", "--now", "--yes", "--config", &config,
+        ])
+    })
+}
+
+/// A manual failback with `steps = [10, 50, 100]` through the daemon:
+/// the weight moves to the primary step by step, each step held while the
+/// primary stays up; `status` says where it stands, `history` and the
+/// report name every step.
+#[test]
+fn the_daemon_fails_back_gradually_through_10_50_100_on_route53() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (tb, d, p) = serving_standby_gradually(&rt, &moto, "2s");
+    let dry = run(&[
+        "failback",
+        "checkout",
+        "--now",
+        "--dry-run",
+        "--config",
+        tb.config_str(),
+    ])
+    .text();
+    assert!(
+        dry.contains("in steps of 10 %, 50 %, 100 %, each held 2s"),
+        "{dry}"
+    );
+    let command = failback_now(&tb);
+    let mut during = String::new();
+    let seen = weights_until(
+        &rt,
+        &p,
+        &d,
+        |w| {
+            if w[0].1 == 50 {
+                during = run(&["status", "--config", tb.config_str()]).text();
+            }
+        },
+        |w| w[0].1 == 100,
+    );
+    assert_eq!(seen, [(10, 90), (50, 50), (100, 0)], "{}", d.log_text());
+    let out = command.join().unwrap();
+    assert!(out.status.success(), "{}", out.text());
+    assert!(
+        during.contains("failing back gradually: step 2 of 3 (50 %), next step in"),
+        "{during}"
+    );
+    wait_for(
+        Duration::from_secs(10),
+        || {
+            run(&["status", "--config", tb.config_str()])
+                .text()
+                .contains("active pool: primary")
+        },
+        || d.log_text(),
+    );
+    let history = run(&["history", "checkout", "--config", tb.config_str()]).text();
+    for said in [
+        "step 1 of 3: 10% of the weight on primary",
+        "step 2 of 3: 50% of the weight on primary",
+        "gradual failback complete after 3 steps",
+    ] {
+        assert!(history.contains(said), "{said}:\n{history}");
+    }
+    let log = d.stop();
+    let id = log
+        .split("rtoguard report ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the report's id in the log");
+    let report = run(&["report", id, "--config", tb.config_str()]).text();
+    // The report's lines wrap: short words only.
+    for said in [
+        "step 1 of 3 served",
+        "step 2 of 3 served",
+        "complete after 3",
+    ] {
+        assert!(report.contains(said), "{said}:\n{report}");
+    }
+}
+
+/// The primary fails during step 2 of a gradual failback: all the weight
+/// goes back to the standby and the failback ends there.
+#[test]
+fn a_gradual_failback_rolls_back_when_the_primary_fails_mid_way_on_route53() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (mut tb, d, p) = serving_standby_gradually(&rt, &moto, "3s");
+    let command = failback_now(&tb);
+    let stopped = std::cell::Cell::new(false);
+    let seen = weights_until(
+        &rt,
+        &p,
+        &d,
+        |w| {
+            if w[0].1 == 50 && !stopped.get() {
+                tb.primary.stop();
+                stopped.set(true);
+            }
+        },
+        |w| stopped.get() && w[0].1 == 0,
+    );
+    assert_eq!(seen, [(10, 90), (50, 50), (0, 100)], "{}", d.log_text());
+    let out = command.join().unwrap();
+    assert!(
+        !out.status.success() && out.text().contains("did not complete (rolled back"),
+        "{}",
+        out.text()
+    );
+    let history = run(&["history", "checkout", "--config", tb.config_str()]).text();
+    assert!(
+        history.contains("gradual failback rolled back at step 2 of 3"),
+        "{history}"
+    );
+    let status = run(&["status", "--config", tb.config_str()]).text();
+    assert!(
+        status.contains("active pool: standby") && !status.contains("failing back gradually"),
+        "{status}"
+    );
+    d.stop();
+}

@@ -232,21 +232,32 @@ async fn follow(
     wait: Duration,
 ) -> ExitCode {
     let mut last = String::new();
+    let mut gradual = false;
     let client = Client::new(&cfg.controller.control_socket);
     let reached = client.wait_until(wait, POLL, |reply| {
         let s = reply.service(service)?;
         let c = &s.controller;
+        let phase = match &c.gradual {
+            Some(g) => super::status_text::gradual_head(g),
+            None => super::status_text::phase_words(&c.phase).to_string(),
+        };
         let line = format!(
-            "active pool {}, ttl {}, {}",
+            "active pool {}, ttl {}, {phase}",
             c.active.as_deref().unwrap_or("none"),
             c.ttl.map_or_else(|| "unknown".into(), |t| format!("{t}s")),
-            super::status_text::phase_words(&c.phase)
         );
         if line != last {
             out.step("progress", &line, json!({ "controller": c }));
             last = line;
         }
-        s.settled_on(target).then_some(())
+        // A gradual failback that ended elsewhere rolled back (or stopped).
+        gradual |= c.gradual.is_some();
+        let ended = gradual && c.gradual.is_none() && c.phase == "idle";
+        match s.settled_on(target) {
+            true => Some(Ok(())),
+            false if ended => Some(Err(())),
+            false => None,
+        }
     });
     // Ctrl-C stops following, not the daemon, which goes on with the move.
     let reached = tokio::select! {
@@ -258,7 +269,13 @@ async fn follow(
         }
     };
     match reached {
-        Ok(()) => {
+        Ok(Err(())) => fail_msg(
+            &format!(
+                "the gradual failback of {service} to pool {target} did not complete (rolled back or stopped); see `rtoguard history {service}`"
+            ),
+            1,
+        ),
+        Ok(Ok(())) => {
             out.step(
                 "done",
                 &format!("{service} now serves pool {target}"),

@@ -172,9 +172,20 @@ async fn move_service(service: &str, to: Option<&str>, planned: bool, m: &MoveAr
         force: m.force,
         dry_run: m.dry_run,
     };
+    // A gradual failback holds each of its steps (a failover has none).
+    let steps = if to.is_none() {
+        svc.failback.steps.len()
+    } else {
+        0
+    };
+    let holds = svc
+        .failback
+        .step_hold
+        .saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX));
     let wait = Duration::from_secs(u64::from(svc.ttl.normal))
         .saturating_add(svc.ttl.restore_after)
-        .saturating_add(m.sync_timeout.saturating_mul(3));
+        .saturating_add(m.sync_timeout.saturating_mul(3))
+        .saturating_add(holds);
     if let Some(code) =
         super::daemon::move_via_daemon(&cfg, service, to.is_none(), mv, &out, wait).await
     {

@@ -36,6 +36,9 @@ pub(super) fn service_text(v: &StatusView) -> String {
         risk_text(c),
     );
     let _ = writeln!(out, "    {}", provider_text(v));
+    if let Some(g) = &c.gradual {
+        let _ = writeln!(out, "    {}", gradual_text(g));
+    }
     if let Some(e) = &c.evacuation {
         let _ = writeln!(out, "    {}", super::evacuate::evacuation_text(e));
     }
@@ -214,6 +217,30 @@ pub(super) fn phase_words(phase: &str) -> &str {
         "backoff" => "waiting to retry the provider",
         "writer_wait" => "waiting for the first writer (decides again when the wait ends)",
         "adopting" => "adopting another controller's flip into the records served here",
+        "gradual" => "failing back gradually",
         other => other,
     }
+}
+
+/// `failing back gradually: step 2 of 3 (50 %), next step in 1m40s`.
+pub(super) fn gradual_text(g: &crate::controller::GradualStatus) -> String {
+    let head = gradual_head(g);
+    match g.next_step_in_secs {
+        Some(s) => {
+            let ms = i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+            format!(
+                "{head}, next step in {}",
+                crate::report::format_duration(ms)
+            )
+        }
+        None => format!("{head}, being written"),
+    }
+}
+
+/// `failing back gradually: step 2 of 3 (50 %)`.
+pub(super) fn gradual_head(g: &crate::controller::GradualStatus) -> String {
+    format!(
+        "failing back gradually: step {} of {} ({} %)",
+        g.step, g.of, g.weight
+    )
 }

@@ -171,3 +171,33 @@ fn a_provider_that_cannot_be_read_is_one_line() {
     );
     assert!(text.contains("ttl unknown (configured 300s)"), "{text}");
 }
+
+#[test]
+fn a_gradual_failback_says_its_step_weight_and_next_step() {
+    let s = json!({
+        "service": "checkout", "record": "checkout.example.test.",
+        "provider": "aws", "busy": null, "short_of_quorum": false,
+        "controller": {
+            "started": true, "active": "standby", "ttl": 60, "phase": "gradual", "pools": [],
+            "pinned": false, "failback_mode": "manual", "automatic_flips_in_window": 0,
+            "gradual": { "from": "standby", "to": "primary", "step": 2, "of": 3, "weight": 50, "next_step_in_secs": 100 }
+        },
+        "vantage": { "id": "us-east-1", "impaired": null },
+        "pools": []
+    });
+    let s: DaemonService = serde_json::from_value(s).unwrap();
+    assert_eq!(
+        service_text(&s),
+        "checkout  checkout.example.test.  active pool: standby  ttl 60s (lowered; configured 300s)\n\
+         \x20   provider aws: reachable (read by the daemon)\n\
+         \x20   failing back gradually: step 2 of 3 (50 %), next step in 1m40s\n"
+    );
+    let mut writing = s.clone();
+    if let Some(g) = writing.controller.gradual.as_mut() {
+        g.next_step_in_secs = None;
+    }
+    assert!(
+        service_text(&writing)
+            .contains("failing back gradually: step 2 of 3 (50 %), being written\n")
+    );
+}

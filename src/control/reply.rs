@@ -223,19 +223,23 @@ pub fn action_words(a: &Action) -> Option<String> {
             reason,
             not_before,
         } => format!("set the TTL to {ttl}s: {reason}{}", later(not_before)),
+        // A gradual failback's step is worded as its provider call is.
         Action::Flip {
-            from,
-            to,
             ttl,
             reason,
             by,
             not_before,
+            ..
+        }
+        | Action::Weigh {
+            ttl,
+            reason,
+            by,
+            not_before,
+            ..
         } => format!(
             "{} with TTL {ttl}s: {reason}, by {by}{}",
-            ProviderCall::Flip {
-                from: from.clone(),
-                to: to.clone()
-            },
+            ProviderCall::of(a),
             later(not_before)
         ),
         Action::Adopt {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::durable::Change;
 use super::event::{Command, Intent, IntentKind};
+use super::gradual::Weights;
 use super::incident_record::Incident;
 use super::speaker::Voice;
 use super::vocab::{Initiator, PoolHealth, Reason};
@@ -80,6 +81,19 @@ pub enum EntryKind {
     RiskOpened,
     /// A risk window ended (by a person, or at its end).
     RiskEnded,
+    /// A step of a gradual failback is being written.
+    GradualStep,
+    /// A step of a gradual failback is served and holds.
+    GradualHold,
+    /// The target of a gradual failback turned unhealthy: rolling back.
+    GradualRollback,
+    /// The rollback is served: all weight on the pool the failback left.
+    GradualRolledBack,
+    /// The last step is served: the gradual failback is complete.
+    GradualCompleted,
+    /// A gradual failback stopped where it stood (a write failed, or an
+    /// operator command superseded it).
+    GradualStopped,
 }
 
 /// A structured decision record for the journal.
@@ -125,6 +139,18 @@ pub enum Action {
         ttl: u32,
         writer: String,
         incident: Option<String>,
+    },
+    /// Write one step of a gradual failback (see `gradual`): `weights`
+    /// (percent, summing to 100) at `ttl`, refused as a conflict unless the
+    /// two pools hold `expect` (the weights before, when known) (answer:
+    /// `Weighed` or `ProviderFailed`). Not before `not_before`.
+    Weigh {
+        weights: Weights,
+        expect: Option<Weights>,
+        ttl: u32,
+        reason: Reason,
+        by: Initiator,
+        not_before: Option<Instant>,
     },
     /// Read the provider's real state (answer: `ProviderState` or `ProviderFailed`).
     Reread,
@@ -208,6 +234,19 @@ impl Action {
             Action::SetTtl { ttl, .. } => {
                 let kind = IntentKind::SetTtl { ttl: *ttl };
                 (kind, Reason::Reconcile, Initiator::Automation)
+            }
+            Action::Weigh {
+                weights,
+                reason,
+                by,
+                ..
+            } => {
+                let kind = IntentKind::Weigh {
+                    from: weights.from.0.clone(),
+                    to: weights.to.0.clone(),
+                    weight: weights.to.1,
+                };
+                (kind, *reason, *by)
             }
             _ => return None,
         };

@@ -53,6 +53,7 @@ impl Controller {
             ));
             return;
         }
+        self.supersede_gradual(out);
         if let Phase::Draining { mv, .. } = std::mem::take(&mut self.phase) {
             let detail = "planned move superseded by an operator command";
             out.push(entry(

@@ -23,6 +23,8 @@ pub(crate) enum Want {
     RestoreTtl,
     FinishIntent(String),
     AbandonIntent(String),
+    /// Resume an unfinished gradual failback step (false) or roll it back (true).
+    ResumeGradual(bool),
 }
 
 /// The earlier of two wants; the first wins a tie.
@@ -68,6 +70,14 @@ impl Controller {
                 self.phase = Phase::Idle;
             }
             Phase::Idle => {}
+            // A step holds: the next step or a rollback is decided on
+            // health and time; a queued command supersedes it.
+            Phase::Gradual(s) if s.writing.is_none() => {
+                if self.queued.is_none() {
+                    return self.observe_gradual(now, out);
+                }
+                self.supersede_gradual(out);
+            }
             // A peer's newer decision does not wait out the writer delay:
             // adopted now, and the write decided afresh after it.
             Phase::WriterWait { .. } if self.adoption_due() => self.phase = Phase::Idle,
@@ -202,6 +212,10 @@ impl Controller {
 
     fn want_intent(&self, now: Instant) -> Option<(Instant, Want)> {
         let intent = self.pending_intent.as_ref()?;
+        if let IntentKind::Weigh { from, to, weight } = &intent.kind {
+            let roll_back = self.weigh_intent_due(from, to, *weight)?;
+            return Some((now, Want::ResumeGradual(roll_back)));
+        }
         let IntentKind::Flip { to, .. } = &intent.kind else {
             return Some((now, Want::AbandonIntent("not a flip".into())));
         };
@@ -272,10 +286,11 @@ impl Controller {
                 mv.by = by;
                 self.issue_flip(mv, out);
             }
+            Want::ResumeGradual(roll_back) => self.resume_gradual(now, roll_back, out),
             Want::AbandonIntent(why) => {
                 let intent = self.pending_intent.take();
                 let pool = intent.as_ref().and_then(|i| match &i.kind {
-                    IntentKind::Flip { to, .. } => Some(to.as_str()),
+                    IntentKind::Flip { to, .. } | IntentKind::Weigh { to, .. } => Some(to.as_str()),
                     IntentKind::SetTtl { .. } => None,
                 });
                 out.push(entry(

@@ -76,6 +76,17 @@ pub struct Evacuation {
 }
 pub use super::risk_window::RiskWindow;
 
+/// A gradual failback holding a step: a restart takes it up at that step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GradualHeld {
+    /// The pool the traffic leaves.
+    pub from: String,
+    /// The preferred pool it moves to.
+    pub to: String,
+    /// Percent of the weight on `to` served at this step.
+    pub weight: u8,
+}
+
 /// One change of the durable state, as journaled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -152,6 +163,12 @@ pub enum Change {
         #[serde(default)]
         by: Option<String>,
     },
+    /// A step of a gradual failback is served and holds.
+    GradualHeld {
+        held: GradualHeld,
+    },
+    /// The gradual failback ended (completed, rolled back or stopped).
+    GradualEnded,
 }
 
 /// The core's durable state, rebuilt from the journaled [`Change`]s.
@@ -179,6 +196,9 @@ pub struct Durable {
     /// The risk window open.
     #[serde(default)]
     pub risk: Option<RiskWindow>,
+    /// The step a gradual failback holds.
+    #[serde(default)]
+    pub gradual: Option<GradualHeld>,
 }
 
 impl Durable {
@@ -243,6 +263,8 @@ impl Durable {
                 }
             }
             Change::RiskEnded { .. } => self.risk = None,
+            Change::GradualHeld { held } => self.gradual = Some(held),
+            Change::GradualEnded => self.gradual = None,
         }
     }
 }

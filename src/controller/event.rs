@@ -14,6 +14,8 @@ pub enum ProviderOp {
     SetTtl,
     Flip,
     Read,
+    /// A step of a gradual failback (weights).
+    Weigh,
 }
 
 /// An operator command, received through the daemon so it is serialised with
@@ -101,6 +103,8 @@ pub enum Event {
     TtlApplied { ttl: u32 },
     /// The provider applied a `Flip`.
     Flipped { to: String },
+    /// The provider applied a `Weigh`: `weight` percent on `to`.
+    Weighed { to: String, weight: u8 },
     /// A provider call failed. `retryable`: a later retry may help;
     /// `conflict`: the expected old state did not match (compare-and-set lost).
     ProviderFailed {
@@ -136,8 +140,20 @@ pub struct Intent {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IntentKind {
-    Flip { from: Option<String>, to: String },
-    SetTtl { ttl: u32 },
+    Flip {
+        from: Option<String>,
+        to: String,
+    },
+    SetTtl {
+        ttl: u32,
+    },
+    /// A step of a gradual failback: `weight` percent of the weight on
+    /// `to`, the rest on `from`.
+    Weigh {
+        from: String,
+        to: String,
+        weight: u8,
+    },
 }
 
 impl std::fmt::Display for Command {

@@ -188,6 +188,29 @@ impl Gradual {
         g
     }
 
+    /// Resumes a failback whose step writing `weight` percent on `to` was
+    /// left unfinished (a restart): that step's write again, or with
+    /// `roll_back` (`to` is `health`, not up) the rollback's.
+    pub fn resume(
+        from: &str,
+        to: &str,
+        steps: &[u8],
+        hold: Duration,
+        (weight, roll_back, health): (u8, bool, PoolHealth),
+        out: &mut Vec<Output>,
+    ) -> Self {
+        let mut scratch = Vec::new();
+        let mut g = Self::start(from, to, steps, hold, &mut scratch);
+        let last = g.steps.len() - 1;
+        let step = g.steps.iter().position(|s| *s >= weight).unwrap_or(last);
+        if roll_back {
+            g.roll_back(step, health, out);
+        } else {
+            g.write_step(step, out);
+        }
+        g
+    }
+
     /// The write under way was served.
     pub fn written(&mut self, now: Instant, out: &mut Vec<Output>) {
         match self.stage {

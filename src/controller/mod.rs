@@ -18,6 +18,10 @@
 //!   Nothing happens while the active pool is `Unknown`.
 //! - *Planned moves* (planned failover, failback): lower the TTL, wait the
 //!   old TTL out, flip, restore the TTL after `restore_after`.
+//! - *Gradual failback* (see `stepping`): with `failback.steps`, a
+//!   failback moves the weight step by step (`Weigh`), each step held
+//!   `step_hold` while the target stays up; the target not up rolls all
+//!   the weight back; the last step ends as a flip does.
 //! - *Damping*: no automatic flip within `hold_down` of any flip; past
 //!   `max_flips` automatic flips in `flip_window`, automation halts until an
 //!   operator command.
@@ -87,7 +91,7 @@
 //! ```
 //!
 //! The runtime journals `action.intent(now)` before each provider call and
-//! answers every `SetTtl`, `Flip` and `Reread` with exactly one result event.
+//! answers every `SetTtl`, `Flip`, `Weigh` and `Reread` with exactly one result event.
 
 mod action;
 mod adopt;
@@ -117,6 +121,8 @@ mod shared_risk;
 mod speaker;
 pub mod state;
 mod status;
+mod stepping;
+mod stepping_restart;
 mod vocab;
 mod voice;
 mod wall;
@@ -140,6 +146,7 @@ pub use schedule::{RiskStart, ScheduledRisk};
 pub use speaker::{Because, PeerWrite, Voice};
 pub use state::Halt;
 pub use status::{PoolStatus, Status};
+pub use stepping::GradualStatus;
 pub use vocab::{Initiator, PoolHealth, Reason};
 pub use wall::format_wall;
 pub use writer::Local;
@@ -263,9 +270,11 @@ impl Controller {
                 wall,
                 restored,
             } => {
+                let held = restored.gradual.clone();
                 self.restore(now, wall, *restored, &mut out);
                 self.restore_shared(wall);
-                self.on_started(now, active, ttl, intent, &mut out)
+                self.on_started(now, active, ttl, intent, &mut out);
+                self.resume_held(now, held, &mut out);
             }
             Event::PoolHealth { pool, health } => self.on_health(now, &pool, health),
             Event::Tick => {}
@@ -276,6 +285,7 @@ impl Controller {
             }
             Event::TtlApplied { ttl } => self.on_ttl_applied(now, ttl, &mut out),
             Event::Flipped { to } => self.on_flipped(now, to, &mut out),
+            Event::Weighed { .. } => self.on_weighed(now, &mut out),
             Event::ProviderFailed {
                 op,
                 retryable,
@@ -305,6 +315,7 @@ impl Controller {
             | Phase::Draining { until, .. }
             | Phase::WriterWait { until } => Some(*until),
             Phase::Idle => self.now.and_then(|now| self.want(now)).map(|(at, _)| at),
+            Phase::Gradual(s) => s.g.deadline(),
             _ => None,
         };
         [

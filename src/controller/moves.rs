@@ -119,9 +119,13 @@ impl Controller {
         let old_ttl = self.ttl();
         let ttl = old_ttl.min(self.policy.normal_ttl());
         let from = self.active().map(str::to_owned);
-        tracing::info!(from, to = mv.to, reason = %mv.reason, by = %mv.by, ttl, "Flipping.");
+        let gradual = self.goes_gradually(&mv, from.as_deref());
+        if !gradual {
+            tracing::info!(from, to = mv.to, reason = %mv.reason, by = %mv.by, ttl, "Flipping.");
+        }
+        let how = if gradual { "gradual failback" } else { "flip" };
         let detail = format!(
-            "flip from {} to {} with TTL {ttl}s",
+            "{how} from {} to {} with TTL {ttl}s",
             from.as_deref().unwrap_or("none"),
             mv.to
         );
@@ -141,6 +145,11 @@ impl Controller {
         };
         if self.hold_for_writer(&mut flip, out) {
             return;
+        }
+        if let (true, Some(from), Action::Flip { not_before, .. }) = (gradual, from.clone(), &flip)
+        {
+            let now = self.now.unwrap_or_else(Instant::now);
+            return self.start_gradual(now, mv, from, (old_ttl, ttl), *not_before, out);
         }
         out.push(flip);
         self.phase = Phase::Flipping {

@@ -57,6 +57,20 @@ impl Controller {
             self.changed_outside(now, Some(to), out);
             return;
         };
+        self.flip_done(now, mv, from, (old_ttl, ttl), to, out);
+    }
+
+    /// A flip of `mv` from `from` to `to` is served (one write, or the
+    /// last step of a gradual failback): journaled, damped, watched.
+    pub(super) fn flip_done(
+        &mut self,
+        now: Instant,
+        mv: Move,
+        from: Option<String>,
+        (old_ttl, ttl): (u32, u32),
+        to: String,
+        out: &mut Vec<Action>,
+    ) {
         if let Some(view) = self.view.as_mut() {
             view.active = Some(to.clone());
             view.ttl = ttl;
@@ -103,6 +117,7 @@ impl Controller {
             Phase::SettingTtl { then, .. } => then,
             Phase::Flipping { mv, .. } => Some(mv),
             Phase::Rereading { mv } => mv,
+            Phase::Gradual(s) => Some(self.gradual_failed(s, out)),
             _ => None,
         };
         let automatic = mv.as_ref().is_none_or(Move::automatic);

@@ -56,6 +56,7 @@ impl Controller {
     fn reconcile(&mut self, now: Instant, intent: Intent, out: &mut Vec<Action>) {
         let to = match &intent.kind {
             IntentKind::SetTtl { ttl } => return self.reconcile_ttl(*ttl, out),
+            IntentKind::Weigh { .. } => return self.reconcile_weigh(now, intent, out),
             IntentKind::Flip { to, .. } => to.clone(),
         };
         if self.active() == Some(to.as_str()) {

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::gradual::{Gradual, Weights};
 use super::vocab::{Initiator, PoolHealth, Reason};
 
 /// Where the controller stands. At most one provider call is outstanding,
@@ -40,6 +41,9 @@ use super::vocab::{Initiator, PoolHealth, Reason};
 ///   `Flipping` on a failure.
 /// - `Backoff` → `Idle` at its deadline, resuming an operator's move or the
 ///   re-read; automation decides afresh.
+/// - `Idle` → `Gradual`: a failback with `failback.steps` (instead of
+///   `Flipping`; see `stepping`); → `Idle` when it completes (as a flip
+///   does), rolls back, fails, or an operator command supersedes it.
 /// - any → `Idle` on `Started` (the provider's state is the truth).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub(crate) enum Phase {
@@ -72,6 +76,9 @@ pub(crate) enum Phase {
         from: Option<String>,
         ttl: u32,
     },
+    /// A gradual failback: its step machine, and the step write
+    /// outstanding, if any (see `stepping`).
+    Gradual(Box<Stepping>),
 }
 
 impl Phase {
@@ -83,7 +90,7 @@ impl Phase {
                 | Phase::Flipping { .. }
                 | Phase::Rereading { .. }
                 | Phase::Adopting { .. }
-        )
+        ) || matches!(self, Phase::Gradual(s) if s.writing.is_some())
     }
 
     /// A short name for status output.
@@ -97,6 +104,7 @@ impl Phase {
             Phase::Backoff { .. } => "backoff",
             Phase::WriterWait { .. } => "writer_wait",
             Phase::Adopting { .. } => "adopting",
+            Phase::Gradual(_) => "gradual",
         }
     }
 
@@ -106,6 +114,7 @@ impl Phase {
             Phase::SettingTtl { then, .. } => then.as_ref(),
             Phase::Draining { mv, .. } | Phase::Flipping { mv, .. } => Some(mv),
             Phase::Rereading { mv } => mv.as_ref(),
+            Phase::Gradual(s) => Some(&s.mv),
             Phase::Backoff {
                 resume: Resume::Move(mv),
                 ..
@@ -116,6 +125,24 @@ impl Phase {
             | Phase::Idle => None,
         }
     }
+}
+
+/// A gradual failback under way: the machine, and what it wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Stepping {
+    pub(crate) g: Gradual,
+    /// The failback (its target is `mv.to`).
+    pub(crate) mv: Move,
+    /// The pool the traffic leaves.
+    pub(crate) from: String,
+    /// The weights the last answered write left served, when known.
+    pub(crate) served: Option<Weights>,
+    /// The step write outstanding.
+    pub(crate) writing: Option<Weights>,
+    /// The TTL published before the failback (the watch predicts with it).
+    pub(crate) old_ttl: u32,
+    /// The TTL every step is written with.
+    pub(crate) ttl: u32,
 }
 
 /// What to do when a backoff ends.

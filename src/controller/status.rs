@@ -46,6 +46,9 @@ pub struct Status {
     pub queued_command: Option<Command>,
     /// An unfinished automatic flip from before a restart, not yet judged.
     pub pending_intent: Option<Intent>,
+    /// The gradual failback under way: its step, weight and next step.
+    #[serde(default)]
+    pub gradual: Option<super::stepping::GradualStatus>,
 }
 
 /// One pool's health.
@@ -92,6 +95,7 @@ impl Controller {
                 .and_then(|d| now.map(|n| d.saturating_duration_since(n).as_secs())),
             queued_command: self.queued.clone(),
             pending_intent: self.pending_intent.clone(),
+            gradual: self.gradual_status(),
         }
     }
 }

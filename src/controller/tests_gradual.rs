@@ -146,3 +146,30 @@ fn the_journal_events_are_typed() {
     );
     assert_eq!(serde_json::from_str::<GradualEvent>(&json).unwrap(), hold);
 }
+
+#[test]
+fn a_step_left_unfinished_resumes_at_its_weight_or_rolls_back() {
+    let mut out = Vec::new();
+    let g = Gradual::resume(
+        "standby",
+        "primary",
+        &[10, 50, 100],
+        HOLD,
+        (50, false, PoolHealth::Up),
+        &mut out,
+    );
+    assert_eq!(writes(&out), [(50, 50)]);
+    assert_eq!(g.progress().map(|p| p.step), Some(2));
+    let mut out = Vec::new();
+    let mut g = Gradual::resume(
+        "standby",
+        "primary",
+        &[10, 50, 100],
+        HOLD,
+        (50, true, PoolHealth::Down),
+        &mut out,
+    );
+    assert_eq!(writes(&out), [(100, 0)]);
+    g.written(Instant::now(), &mut out);
+    assert_eq!(g.outcome(), Some(Outcome::RolledBack));
+}

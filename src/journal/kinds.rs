@@ -204,9 +204,20 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum ProviderCall {
-    Flip { from: Option<String>, to: String },
-    SetTtl { ttl: u32 },
+    Flip {
+        from: Option<String>,
+        to: String,
+    },
+    SetTtl {
+        ttl: u32,
+    },
     Read,
+    /// A step of a gradual failback: `weight` percent on `to`, the rest on `from`.
+    Weigh {
+        from: String,
+        to: String,
+        weight: u8,
+    },
 }
 
 impl ProviderCall {
@@ -218,6 +229,11 @@ impl ProviderCall {
                 to: to.clone(),
             },
             Action::SetTtl { ttl, .. } => ProviderCall::SetTtl { ttl: *ttl },
+            Action::Weigh { weights, .. } => ProviderCall::Weigh {
+                from: weights.from.0.clone(),
+                to: weights.to.0.clone(),
+                weight: weights.to.1,
+            },
             _ => ProviderCall::Read,
         }
     }
@@ -231,6 +247,11 @@ impl From<&IntentKind> for ProviderCall {
                 to: to.clone(),
             },
             IntentKind::SetTtl { ttl } => ProviderCall::SetTtl { ttl: *ttl },
+            IntentKind::Weigh { from, to, weight } => ProviderCall::Weigh {
+                from: from.clone(),
+                to: to.clone(),
+                weight: *weight,
+            },
         }
     }
 }

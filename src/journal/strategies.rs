@@ -50,6 +50,11 @@ pub(super) fn intent() -> impl Strategy<Value = Intent> {
     let kind = prop_oneof![
         (proptest::option::of(name()), name()).prop_map(|(from, to)| IntentKind::Flip { from, to }),
         any::<u32>().prop_map(|ttl| IntentKind::SetTtl { ttl }),
+        (name(), name(), any::<u8>()).prop_map(|(from, to, weight)| IntentKind::Weigh {
+            from,
+            to,
+            weight
+        }),
     ];
     let by = prop_oneof![Just(Initiator::Automation), Just(Initiator::Operator)];
     (kind, reason(), by, wall()).prop_map(|(kind, reason, by, requested_at)| Intent {
@@ -176,6 +181,10 @@ pub(super) fn change() -> impl Strategy<Value = Change> {
             ),
         wall().prop_map(|at| Change::RiskLowered { at }),
         proptest::option::of(name()).prop_map(|by| Change::RiskEnded { by }),
+        (name(), name(), any::<u8>()).prop_map(|(from, to, weight)| Change::GradualHeld {
+            held: crate::controller::durable::GradualHeld { from, to, weight },
+        }),
+        Just(Change::GradualEnded),
     ]
 }
 
@@ -213,6 +222,12 @@ pub(super) fn entry_kind() -> impl Strategy<Value = EntryKind> {
         EvacuationEnded,
         RiskOpened,
         RiskEnded,
+        GradualStep,
+        GradualHold,
+        GradualRollback,
+        GradualRolledBack,
+        GradualCompleted,
+        GradualStopped,
     ])
 }
 
@@ -253,6 +268,11 @@ pub(super) fn call() -> impl Strategy<Value = ProviderCall> {
             .prop_map(|(from, to)| ProviderCall::Flip { from, to }),
         any::<u32>().prop_map(|ttl| ProviderCall::SetTtl { ttl }),
         Just(ProviderCall::Read),
+        (name(), name(), any::<u8>()).prop_map(|(from, to, weight)| ProviderCall::Weigh {
+            from,
+            to,
+            weight
+        }),
     ]
 }
 

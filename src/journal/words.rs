@@ -168,6 +168,7 @@ impl Display for ProviderOp {
             ProviderOp::SetTtl => "TTL change",
             ProviderOp::Flip => "flip",
             ProviderOp::Read => "read",
+            ProviderOp::Weigh => "weight change",
         })
     }
 }
@@ -181,6 +182,11 @@ impl Display for ProviderCall {
             ProviderCall::Flip { from: None, to } => write!(f, "flip to pool {to}"),
             ProviderCall::SetTtl { ttl } => write!(f, "set the TTL to {ttl}s"),
             ProviderCall::Read => f.write_str("read the served records"),
+            ProviderCall::Weigh { from, to, weight } => write!(
+                f,
+                "put {weight}% of the weight on pool {to} and {}% on pool {from}",
+                100u8.saturating_sub(*weight)
+            ),
         }
     }
 }

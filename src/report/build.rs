@@ -257,6 +257,13 @@ fn timeline(f: &Facts, p: &Paths, start: i64, kind: Kind, w: Option<&Window>) ->
     );
     let n = Some(format!("{} clients", p.clients.len()));
     t.push_rel("all_clients", "All clients on new pool", p.client_last, n);
+    for (at, back, note) in &f.steps {
+        let (key, label) = match back {
+            false => ("gradual_step", "Gradual failback step"),
+            true => ("gradual_rollback", "Gradual failback rollback"),
+        };
+        t.push(key, label, Some(*at), Some(note.clone()));
+    }
     t.push("incident_end", "Incident closed", f.end_ms, None);
     t.items.sort_by_key(|m| m.offset_ms);
     t.items

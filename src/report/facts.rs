@@ -47,6 +47,9 @@ pub struct Facts {
     /// The controller restarted during the flip: its result was found at
     /// start-up (a `reconciled` entry), not journaled when it happened.
     pub restarted: bool,
+    /// A gradual failback's steps served and its rollback: when, whether
+    /// it is the rollback, and the journal's words.
+    pub steps: Vec<(i64, bool, String)>,
 }
 
 /// Which provider call a `provider-result` answers.
@@ -55,6 +58,8 @@ enum Pending {
     None,
     SetTtl(Option<u64>),
     Flip,
+    /// A step of a gradual failback, with the weight on its target.
+    Weigh(u8),
 }
 
 /// Read the entries of one incident, in sequence order. Entries without
@@ -120,6 +125,18 @@ pub fn read(entries: &[Entry]) -> Facts {
                 pool,
                 ..
             } => reconciled(&mut f, at, pool.as_deref()),
+            Event::Decision {
+                decision:
+                    k @ (EntryKind::GradualHold
+                    | EntryKind::GradualCompleted
+                    | EntryKind::GradualRollback
+                    | EntryKind::GradualRolledBack),
+                note,
+                ..
+            } => {
+                let back = matches!(k, EntryKind::GradualRollback | EntryKind::GradualRolledBack);
+                f.steps.push((at, back, note));
+            }
             Event::WatchResult { watch, .. } => f.watch = Some(watch),
             Event::IncidentEnd { .. } if f.end_ms.is_none() => f.end_ms = Some(at),
             _ => {}
@@ -149,22 +166,24 @@ fn observation(
 }
 
 fn intent(f: &mut Facts, at: i64, i: &Intent) -> Pending {
-    match &i.kind {
-        IntentKind::SetTtl { ttl } => Pending::SetTtl(Some(u64::from(*ttl))),
-        IntentKind::Flip { from, to } => {
-            if f.flip.is_none() {
-                f.flip = Some(Flip {
-                    requested_ms: at,
-                    from: from.clone(),
-                    to: Some(to.clone()),
-                    by: Some(word(&i.by)),
-                    reason: Some(word(&i.reason)),
-                    ..Flip::default()
-                });
-            }
-            Pending::Flip
-        }
+    let (from, to, pending) = match &i.kind {
+        IntentKind::SetTtl { ttl } => return Pending::SetTtl(Some(u64::from(*ttl))),
+        IntentKind::Flip { from, to } => (from.clone(), to, Pending::Flip),
+        // A gradual failback is the flip: requested at its first step,
+        // done when its last one (all the weight) is.
+        IntentKind::Weigh { from, to, weight } => (Some(from.clone()), to, Pending::Weigh(*weight)),
+    };
+    if f.flip.is_none() {
+        f.flip = Some(Flip {
+            requested_ms: at,
+            from,
+            to: Some(to.clone()),
+            by: Some(word(&i.by)),
+            reason: Some(word(&i.reason)),
+            ..Flip::default()
+        });
     }
+    pending
 }
 
 /// A unit enum's serde name (`automation`, `active_down`).
@@ -202,7 +221,7 @@ fn result(
         Pending::SetTtl(ttl) if f.flip.is_none() && f.ttl_lowered.is_none() => {
             f.ttl_lowered = Some((at, ttl));
         }
-        Pending::Flip => {
+        Pending::Flip | Pending::Weigh(100) => {
             if let Some(flip) = f.flip.as_mut().filter(|x| x.result_ms.is_none()) {
                 flip.result_ms = Some(at);
                 flip.accepted_ms = accepted_ms;

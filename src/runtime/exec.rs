@@ -11,6 +11,7 @@ pub use crate::engine::Timing;
 use crate::engine::{self, Outcome, Prepared};
 
 use crate::config::Service;
+use crate::controller::gradual::Weights;
 use crate::controller::{Event, ProviderOp};
 use crate::plan::classify;
 
@@ -130,6 +131,44 @@ pub async fn flip(
             done(Event::Flipped { to: to.to_string() }, change, outcome)
         }
         Err(e) => failed(ProviderOp::Flip, e, Some(change)),
+    }
+}
+
+/// Write one step of a gradual failback: `w`'s weights at `ttl`,
+/// refused as a conflict unless the two pools hold `expect` (when given).
+/// Weights found served already answer as written: a step is the same
+/// whoever wrote it (a restart resumes at the step it left unfinished).
+pub async fn weigh(
+    svc: &Service,
+    p: &Arc<dyn Provider>,
+    w: &Weights,
+    expect: Option<&Weights>,
+    ttl: u32,
+) -> Done {
+    let shares = [(w.from.0.as_str(), w.from.1), (w.to.0.as_str(), w.to.1)];
+    let expect = expect.map(|e| [e.from.1, e.to.1]);
+    let event = Event::Weighed {
+        to: w.to.0.clone(),
+        weight: w.to.1,
+    };
+    let change = match engine::weights_change(svc, p, shares, expect, ttl).await {
+        Ok(Prepared::Change(c)) => c,
+        Ok(Prepared::Served) => {
+            info!(service = %svc.name, to = w.to.0, weight = w.to.1, "Weights already served.");
+            return unchanged(event, false);
+        }
+        Err(e) => return failed(ProviderOp::Weigh, e, None),
+    };
+    let progress = Logged { svc, waited: true };
+    match engine::apply(svc, p, &change, SYNC_TIMEOUT, &progress).await {
+        Ok(outcome) => {
+            info!(service = %svc.name, from = w.from.0, to = w.to.0, weight = w.to.1, outcome = outcome.word(), "Weights written.");
+            Done {
+                by_other: false,
+                ..done(event, change, outcome)
+            }
+        }
+        Err(e) => failed(ProviderOp::Weigh, e, Some(change)),
     }
 }
 

@@ -14,6 +14,7 @@ mod durable;
 mod evacuation;
 mod evacuation_plan;
 mod floor;
+mod gradual;
 mod incidents;
 mod moves;
 mod risk;

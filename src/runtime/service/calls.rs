@@ -31,7 +31,9 @@ impl ServiceTask {
         let action_copy = a.clone();
         // The controller decided how long another controller may write first.
         let not_before = match &a {
-            Action::Flip { not_before, .. } | Action::SetTtl { not_before, .. } => *not_before,
+            Action::Flip { not_before, .. }
+            | Action::SetTtl { not_before, .. }
+            | Action::Weigh { not_before, .. } => *not_before,
             _ => None,
         };
         let handle = tokio::spawn(async move {
@@ -47,7 +49,22 @@ impl ServiceTask {
                 Action::Adopt { from, to, ttl, .. } => {
                     exec::flip(&svc, &p, from.as_deref(), &to, ttl, true).await
                 }
-                _ => exec::reread(&svc, &p).await,
+                Action::Weigh {
+                    weights,
+                    expect,
+                    ttl,
+                    ..
+                } => exec::weigh(&svc, &p, &weights, expect.as_ref(), ttl).await,
+                Action::Reread
+                | Action::Journal(_)
+                | Action::Alert { .. }
+                | Action::Refused { .. }
+                | Action::StartWatch { .. }
+                | Action::IncidentOpened { .. }
+                | Action::IncidentClosed { .. }
+                | Action::Speaks { .. }
+                | Action::ShareRisk(_)
+                | Action::RtoMissed { .. } => exec::reread(&svc, &p).await,
             }
         });
         self.inflight = Some(Inflight {
@@ -96,6 +113,7 @@ impl ServiceTask {
                 self.journal_fault = Some(e.to_string());
                 let op = match a {
                     Action::SetTtl { .. } => ProviderOp::SetTtl,
+                    Action::Weigh { .. } => ProviderOp::Weigh,
                     _ => ProviderOp::Flip,
                 };
                 self.feed(Event::ProviderFailed {
@@ -115,6 +133,11 @@ impl ServiceTask {
         let word = |v: serde_json::Value| v.as_str().map(str::to_string).unwrap_or_default();
         match a {
             Action::Flip {
+                reason,
+                by: Initiator::Automation,
+                ..
+            } => format!("rule:{}", word(json!(reason))),
+            Action::Weigh {
                 reason,
                 by: Initiator::Automation,
                 ..
@@ -146,10 +169,15 @@ impl ServiceTask {
     pub(super) fn on_done(&mut self, done: Result<Done, tokio::task::JoinError>) {
         // Present: this branch runs only while a call is in flight.
         let fl = self.inflight.take().expect("in flight");
-        if let Action::Flip { from, .. } = &fl.action {
-            self.flipped_from.clone_from(from);
+        match &fl.action {
+            Action::Flip { from, .. } => self.flipped_from.clone_from(from),
+            Action::Weigh { weights, .. } => self.flipped_from = Some(weights.from.0.clone()),
+            _ => {}
         }
-        let wrote = matches!(fl.action, Action::Flip { .. } | Action::Adopt { .. });
+        let wrote = matches!(
+            fl.action,
+            Action::Flip { .. } | Action::Adopt { .. } | Action::Weigh { .. }
+        );
         let done = done.unwrap_or_else(|e| Done {
             event: Event::ProviderFailed {
                 op: crate::controller::ProviderOp::Read,
@@ -207,14 +235,45 @@ impl ServiceTask {
         } else {
             done.event
         };
-        // No flip metric or webhook for a flip this controller did not make.
-        self.observe_done(&fl.action, &event);
-        self.publish_own_write(&fl.action, &event);
+        // No flip metric or webhook for a flip this controller did not
+        // make; the last step of a gradual failback is counted as its flip.
+        let (action, seen) = as_flip(&fl.action, &event);
+        self.observe_done(&action, &seen);
+        self.publish_own_write(&action, &seen);
         self.feed(event);
         if wrote {
             // The decision this controller serves now (its flip's, or the
             // one it adopted) travels to its peers at once.
             self.publish(Instant::now());
         }
+    }
+}
+
+/// The last step of a gradual failback (all the weight on its target) as
+/// the flip it completes, for metrics, webhooks and peers; anything else
+/// as it is.
+fn as_flip(a: &Action, e: &Event) -> (Action, Event) {
+    match (a, e) {
+        (
+            Action::Weigh {
+                weights,
+                ttl,
+                reason,
+                by,
+                ..
+            },
+            Event::Weighed { to, weight: 100 },
+        ) => (
+            Action::Flip {
+                from: Some(weights.from.0.clone()),
+                to: to.clone(),
+                ttl: *ttl,
+                reason: *reason,
+                by: *by,
+                not_before: None,
+            },
+            Event::Flipped { to: to.clone() },
+        ),
+        _ => (a.clone(), e.clone()),
     }
 }

@@ -80,11 +80,32 @@ impl ServiceTask {
             | Command::EndEvacuation { .. } => (String::new(), false),
             Command::Risk { .. } | Command::RiskEnd { .. } => (String::new(), false),
         };
+        let gradual = actions.iter().any(|a| matches!(a, Action::Weigh { .. }));
         let (svc, provider) = (self.svc.clone(), self.provider.clone());
         tokio::spawn(async move {
-            let _ = reply.send(plan_reply(&svc, provider, &to, planned).await);
+            let mut answer = plan_reply(&svc, provider, &to, planned).await;
+            if let (true, crate::control::ReplyBody::DryRun(d)) = (gradual, &mut answer.body) {
+                d.text.push_str(&gradual_note(&svc));
+            }
+            let _ = reply.send(answer);
         });
     }
+}
+
+/// How a gradual failback replaces the plan's flip.
+fn gradual_note(svc: &crate::config::Service) -> String {
+    let steps: Vec<String> = svc
+        .failback
+        .steps
+        .iter()
+        .map(|s| format!("{s} %"))
+        .collect();
+    format!(
+        "instead of one flip, the weight moves to {} in steps of {}, each held {} while it stays up (rolled back if it does not)\n",
+        svc.pools[0].name,
+        steps.join(", "),
+        humantime::format_duration(svc.failback.step_hold)
+    )
 }
 
 /// The plan the provider's state gives for moving `svc` to `to`.

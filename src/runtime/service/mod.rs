@@ -396,9 +396,11 @@ impl ServiceTask {
             Action::IncidentOpened { .. }
             | Action::IncidentClosed { .. }
             | Action::RtoMissed { .. } => self.on_incident_action(a),
-            Action::SetTtl { .. } | Action::Flip { .. } | Action::Adopt { .. } | Action::Reread => {
-                self.call_provider(a)
-            }
+            Action::SetTtl { .. }
+            | Action::Flip { .. }
+            | Action::Adopt { .. }
+            | Action::Weigh { .. }
+            | Action::Reread => self.call_provider(a),
         }
     }
 }
