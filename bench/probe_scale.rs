@@ -9,6 +9,8 @@
 //! `ENDPOINTS=10000 cargo bench --bench probe_scale` for the target
 //! (each endpoint is a listener here: the descriptor limit's hard value must
 //! allow it; the soft one is raised to it, as the daemon does).
+//! RTOGUARD_BIN=path runs another build of the daemon (a before/after pair
+//! on the same load).
 
 // Benchmarks measure wall-clock time (std's Instant).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -48,7 +50,9 @@ fn main() {
     let config = dir.path().join("config.toml");
     std::fs::write(&config, config_text(&bind, dir.path(), &addrs, port)).unwrap();
     let log = dir.path().join("daemon.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rtoguard"))
+    // RTOGUARD_BIN: another build of the daemon, to compare two back to back.
+    let bin = std::env::var("RTOGUARD_BIN").unwrap_or(env!("CARGO_BIN_EXE_rtoguard").into());
+    let mut child = Command::new(bin)
         .args([
             "run",
             "--log-format",
