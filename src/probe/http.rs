@@ -5,7 +5,7 @@
 //! settings shared by every endpoint with the same trust, and the request's
 //! parts built once per endpoint.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsConnector;
 
-use super::connect::{connect_error, connect_from, endpoint_addrs};
+use super::connect::{connect_any, connect_error};
 use super::tls::TlsConfigs;
 use super::{LocalFault, MAX_BODY, ProbeError, ProbeSpec};
 
@@ -30,8 +30,7 @@ const AGENT: &str = concat!("rtoguard/", env!("CARGO_PKG_VERSION"));
 /// per probe (no idle pool), so a dead endpoint cannot hide behind a kept-alive one.
 #[derive(Debug)]
 pub(super) struct HttpClient {
-    /// The endpoint's address when it is an IP (else it is looked up at each probe).
-    pinned: Option<SocketAddr>,
+    /// An IP address, or a host name looked up at each probe.
     endpoint: String,
     port: u16,
     source: Option<IpAddr>,
@@ -63,8 +62,9 @@ impl HttpClient {
         let bare = endpoint.trim_start_matches('[').trim_end_matches(']');
         let name = if host.is_empty() { bare } else { host.as_str() };
         let tls = if *tls {
-            let server = ServerName::try_from(name.to_string())
-                .map_err(|e| ProbeError::Config(format!("{name:?} is not a TLS server name: {e}")))?;
+            let server = ServerName::try_from(name.to_string()).map_err(|e| {
+                ProbeError::Config(format!("{name:?} is not a TLS server name: {e}"))
+            })?;
             Some((tls_configs.get(ca_file.as_deref())?, server))
         } else {
             None
@@ -75,9 +75,6 @@ impl HttpClient {
         let path = PathAndQuery::from_str(&request_path(path))
             .map_err(|e| ProbeError::Config(format!("{path:?} is not a valid path: {e}")))?;
         Ok(Self {
-            pinned: IpAddr::from_str(bare)
-                .ok()
-                .map(|ip| SocketAddr::new(ip, *port)),
             endpoint: endpoint.to_string(),
             port: *port,
             source,
@@ -89,7 +86,7 @@ impl HttpClient {
 
     /// One request; `Ok(detail)` when status, header and body all match.
     pub(super) async fn check(&self, spec: &ProbeSpec) -> Result<String, ProbeError> {
-        let tcp = self.connect().await?;
+        let tcp = connect_any(&self.endpoint, self.port, self.source).await?;
         match &self.tls {
             None => self.exchange(tcp, spec).await,
             Some((config, server)) => {
@@ -100,24 +97,6 @@ impl HttpClient {
                 self.exchange(stream, spec).await
             }
         }
-    }
-
-    /// A connection to the endpoint: its pinned address, or each address
-    /// it resolves to in turn.
-    async fn connect(&self) -> Result<tokio::net::TcpStream, ProbeError> {
-        let addrs = match self.pinned {
-            Some(a) => vec![a],
-            None => endpoint_addrs(&self.endpoint, self.port).await?,
-        };
-        let mut last = None;
-        for addr in addrs {
-            match connect_from(addr, self.source).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
-            }
-        }
-        // endpoint_addrs never returns an empty list.
-        Err(connect_error(&last.expect("at least one address")))
     }
 
     /// Send the request on `io` and judge the response, driving the
@@ -285,10 +264,19 @@ mod tests {
 
     #[test]
     fn the_host_header_names_the_host_and_a_port_of_its_own() {
-        assert_eq!(host_header(true, "svc.example.test", 443), "svc.example.test");
-        assert_eq!(host_header(false, "svc.example.test", 443), "svc.example.test:443");
+        assert_eq!(
+            host_header(true, "svc.example.test", 443),
+            "svc.example.test"
+        );
+        assert_eq!(
+            host_header(false, "svc.example.test", 443),
+            "svc.example.test:443"
+        );
         assert_eq!(host_header(false, "2001:db8::1", 80), "[2001:db8::1]");
-        assert_eq!(host_header(false, "lb.example.net", 8080), "lb.example.net:8080");
+        assert_eq!(
+            host_header(false, "lb.example.net", 8080),
+            "lb.example.net:8080"
+        );
     }
 
     #[test]

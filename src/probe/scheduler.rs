@@ -88,7 +88,7 @@ impl Scheduler {
         targets: Vec<Target>,
         limits: Limits,
         cancel: CancellationToken,
-    ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+    ) -> (mpsc::Receiver<(Arc<Target>, ProbeResult)>, SchedulerHandle) {
         super::test_hook::spawn_fd_hold(cancel.clone());
         let tls = TlsConfigs::new();
         let items = targets
@@ -108,7 +108,7 @@ pub(super) fn spawn_checks<C: Check>(
     items: Vec<(Target, C)>,
     limits: Limits,
     cancel: CancellationToken,
-) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+) -> (mpsc::Receiver<(Arc<Target>, ProbeResult)>, SchedulerHandle) {
     let clock = TokioClock {
         origin: Instant::now(),
     };
@@ -128,7 +128,7 @@ pub(super) fn spawn_checks<C: Check>(
         tracker.spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                _ = run_target(target, check, &shared, tx, start) => {}
+                _ = run_target(Arc::new(target), check, &shared, tx, start) => {}
             }
         });
     }
@@ -149,10 +149,10 @@ fn first_start(start: Instant, interval: Duration) -> Instant {
 /// Every `interval`, or every `fast_interval` while the endpoint is in doubt
 /// (see [`Confirm`]), never starting before the previous probe ended.
 async fn run_target<C: Check>(
-    target: Target,
+    target: Arc<Target>,
     check: C,
     shared: &Shared,
-    tx: mpsc::Sender<(Target, ProbeResult)>,
+    tx: mpsc::Sender<(Arc<Target>, ProbeResult)>,
     start: Instant,
 ) {
     let interval = target.interval.max(Duration::from_millis(1));
