@@ -16,10 +16,13 @@ use rustls_platform_verifier::BuilderVerifierExt;
 
 use super::ProbeError;
 
+/// The settings for one trust, or why they cannot be built.
+type Built = Result<Arc<ClientConfig>, String>;
+
 /// TLS settings by trust: the system's roots (`None`) or only one CA file.
 #[derive(Debug, Default)]
 pub struct TlsConfigs {
-    built: Mutex<HashMap<Option<PathBuf>, Result<Arc<ClientConfig>, String>>>,
+    built: Mutex<HashMap<Option<PathBuf>, Built>>,
 }
 
 impl TlsConfigs {
