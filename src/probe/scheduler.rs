@@ -206,7 +206,9 @@ async fn probe_slot<C: Check>(
     let started = Instant::now();
     let lateness = started.saturating_duration_since(planned);
     shared.lateness.record(lateness);
-    let mut result = check.check(target.timeout).await;
+    // On the heap for the probe's life only: a target waiting for its slot
+    // (nearly all of them, nearly always) holds no room for a probe's state.
+    let mut result = Box::pin(check.check(target.timeout)).await;
     result.lateness = lateness;
     drop(permit);
     // A start, or a timeout's timer, more than the planned spacing late:
