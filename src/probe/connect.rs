@@ -47,11 +47,24 @@ pub(super) async fn tcp(
     source: Option<IpAddr>,
     lookup: Option<&Lookup>,
 ) -> Result<String, ProbeError> {
+    connect_any(endpoint, port, source, lookup)
+        .await
+        .map(|_| "connected".into())
+}
+
+/// A connection to the first address of `endpoint` on `port` that takes
+/// one, tried in turn; the last error when none does.
+pub(super) async fn connect_any(
+    endpoint: &str,
+    port: u16,
+    source: Option<IpAddr>,
+    lookup: Option<&Lookup>,
+) -> Result<TcpStream, ProbeError> {
     let addrs = endpoint_addrs(endpoint, port, lookup).await?;
     let mut last = None;
     for addr in addrs {
         match connect_from(addr, source).await {
-            Ok(_) => return Ok("connected".into()),
+            Ok(s) => return Ok(s),
             Err(e) => last = Some(e),
         }
     }

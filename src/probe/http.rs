@@ -1,23 +1,48 @@
-//! HTTP(S) probes: a reqwest client pinned to the endpoint's address, no redirects, no proxy.
+//! HTTP(S) probes: one HTTP/1.1 request on a new connection to the endpoint's address, no redirects, no proxy.
+//!
+//! The request goes over hyper's connection API on a connection this probe
+//! opens itself (and drops at its end): no pool, no spawned task, the TLS
+//! settings shared by every endpoint with the same trust, and the request's
+//! parts built once per endpoint.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use http::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
+use http::uri::PathAndQuery;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsConnector;
 
-use super::connect::endpoint_addrs;
+use super::connect::{connect_any, connect_error};
 use super::lookup::Lookup;
-use super::tls::{self, TlsConfigs};
+use super::tls::TlsConfigs;
 use super::{LocalFault, MAX_BODY, ProbeError, ProbeSpec};
 
-/// One client for one (spec, endpoint): connects to the endpoint while the URL,
+const AGENT: &str = concat!("rtoguard/", env!("CARGO_PKG_VERSION"));
+
+/// One client for one (spec, endpoint): connects to the endpoint while the
 /// Host header and SNI name `host`; never follows redirects; a new connection
 /// per probe (no idle pool), so a dead endpoint cannot hide behind a kept-alive one.
 #[derive(Debug)]
 pub(super) struct HttpClient {
-    client: reqwest::Client,
-    url: String,
+    /// An IP address, or a host name looked up at each probe.
+    endpoint: String,
+    port: u16,
+    source: Option<IpAddr>,
+    /// The resolvers a host-name endpoint is looked up through (never the
+    /// system's when set).
+    lookup: Option<Arc<Lookup>>,
+    /// TLS settings and the name sent as SNI and verified; None for plain HTTP.
+    tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
+    /// The Host header: the host, with the port unless it is the scheme's own.
+    host: HeaderValue,
+    path: PathAndQuery,
 }
 
 impl HttpClient {
@@ -39,82 +64,143 @@ impl HttpClient {
         else {
             return Err(ProbeError::Config("not an HTTP probe".into()));
         };
-        let url = url(*tls, host, endpoint, *port, path);
-        let mut b = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .pool_max_idle_per_host(0)
-            .local_address(source)
-            .user_agent(concat!("rtoguard/", env!("CARGO_PKG_VERSION")));
-        match IpAddr::from_str(endpoint.trim_start_matches('[').trim_end_matches(']')) {
-            Ok(ip) if !host.is_empty() => b = b.resolve(host, SocketAddr::new(ip, *port)),
-            Ok(_) => {}
-            Err(_) => {
-                b = b.dns_resolver(Arc::new(EndpointResolver {
-                    endpoint: endpoint.to_string(),
-                    lookup,
-                }))
-            }
-        }
-        let tls_config = if *tls {
-            tls_configs.get(ca_file.as_deref())?
+        let bare = endpoint.trim_start_matches('[').trim_end_matches(']');
+        let name = if host.is_empty() { bare } else { host.as_str() };
+        let tls = if *tls {
+            let server = ServerName::try_from(name.to_string()).map_err(|e| {
+                ProbeError::Config(format!("{name:?} is not a TLS server name: {e}"))
+            })?;
+            Some((tls_configs.get(ca_file.as_deref())?, server))
         } else {
-            tls::trust_nothing()?
+            None
         };
-        b = b.tls_backend_preconfigured(tls_config);
-        let client = b
-            .build()
-            .map_err(|e| ProbeError::Config(format!("cannot build HTTP client: {e}")))?;
-        Ok(Self { client, url })
+        let host = host_header(tls.is_some(), name, *port);
+        let host = HeaderValue::from_str(&host)
+            .map_err(|_| ProbeError::Config(format!("{host:?} is not a valid Host header")))?;
+        let path = PathAndQuery::from_str(&request_path(path))
+            .map_err(|e| ProbeError::Config(format!("{path:?} is not a valid path: {e}")))?;
+        Ok(Self {
+            endpoint: endpoint.to_string(),
+            port: *port,
+            source,
+            lookup,
+            tls,
+            host,
+            path,
+        })
     }
 
     /// One request; `Ok(detail)` when status, header and body all match.
     pub(super) async fn check(&self, spec: &ProbeSpec) -> Result<String, ProbeError> {
-        let ProbeSpec::Http {
-            expect_status,
-            body_contains,
-            header,
-            ..
-        } = spec
-        else {
-            return Err(ProbeError::Config("not an HTTP probe".into()));
-        };
-        let mut resp = self
-            .client
-            .get(&self.url)
-            .send()
+        let tcp = connect_any(
+            &self.endpoint,
+            self.port,
+            self.source,
+            self.lookup.as_deref(),
+        )
+        .await?;
+        match &self.tls {
+            None => self.exchange(tcp, spec).await,
+            Some((config, server)) => {
+                let stream = TlsConnector::from(config.clone())
+                    .connect(server.clone(), tcp)
+                    .await
+                    .map_err(|e| tls_error(&e))?;
+                self.exchange(stream, spec).await
+            }
+        }
+    }
+
+    /// Send the request on `io` and judge the response, driving the
+    /// connection in this task until the verdict.
+    async fn exchange<S>(&self, io: S, spec: &ProbeSpec) -> Result<String, ProbeError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
-            .map_err(send_error)?;
-        let status = resp.status().as_u16();
-        if !status_ok(expect_status, status) {
-            return Err(ProbeError::Status(status));
+            .map_err(|e| http_error(&e))?;
+        let request = http::Request::get(self.path.clone())
+            .header(HOST, self.host.clone())
+            .header(USER_AGENT, HeaderValue::from_static(AGENT))
+            .header(ACCEPT, HeaderValue::from_static("*/*"))
+            .body(Empty::<Bytes>::new())
+            .map_err(|e| ProbeError::Config(format!("cannot build the request: {e}")))?;
+        let mut conn = std::pin::pin!(conn);
+        let mut ask = std::pin::pin!(async {
+            let resp = sender
+                .send_request(request)
+                .await
+                .map_err(|e| http_error(&e))?;
+            judge(resp, spec).await
+        });
+        tokio::select! {
+            biased;
+            verdict = &mut ask => return verdict,
+            ended = &mut conn => ended.map_err(|e| http_error(&e))?,
         }
-        if let Some((name, want)) = header {
-            let got = resp.headers().get(name.as_str()).map(|v| v.as_bytes());
-            if got != Some(want.as_bytes()) {
-                return Err(ProbeError::Header(status, name.clone()));
-            }
-        }
-        if let Some(needle) = body_contains {
-            let body = read_bounded(&mut resp).await?;
-            if !contains(&body, needle.as_bytes()) {
-                return Err(ProbeError::Body(status));
-            }
-        }
-        Ok(format!("status {status}"))
+        // The connection ended cleanly: what it delivered is in the request's hands.
+        ask.await
     }
 }
 
-/// `scheme://host:port/path`, the host being `host`, or the endpoint when empty.
-fn url(tls: bool, host: &str, endpoint: &str, port: u16, path: &str) -> String {
-    let scheme = if tls { "https" } else { "http" };
-    let url_host = if host.is_empty() {
-        bracket(endpoint)
-    } else {
-        host.to_string()
+/// Status, header and body of a response against the spec.
+async fn judge(resp: http::Response<Incoming>, spec: &ProbeSpec) -> Result<String, ProbeError> {
+    let ProbeSpec::Http {
+        expect_status,
+        body_contains,
+        header,
+        ..
+    } = spec
+    else {
+        return Err(ProbeError::Config("not an HTTP probe".into()));
     };
-    let slash = if path.starts_with('/') { "" } else { "/" };
-    format!("{scheme}://{url_host}:{port}{slash}{path}")
+    let status = resp.status().as_u16();
+    if !status_ok(expect_status, status) {
+        return Err(ProbeError::Status(status));
+    }
+    if let Some((name, want)) = header {
+        let got = resp.headers().get(name.as_str()).map(|v| v.as_bytes());
+        if got != Some(want.as_bytes()) {
+            return Err(ProbeError::Header(status, name.clone()));
+        }
+    }
+    if let Some(needle) = body_contains {
+        let body = read_bounded(resp.into_body()).await?;
+        if !contains(&body, needle.as_bytes()) {
+            return Err(ProbeError::Body(status));
+        }
+    }
+    Ok(format!("status {status}"))
+}
+
+/// The Host header for `host` on `port`: the port is left out when it is
+/// the scheme's own (80, or 443 with TLS); an IPv6 address is bracketed.
+fn host_header(tls: bool, host: &str, port: u16) -> String {
+    let host = bracket(host);
+    if port == if tls { 443 } else { 80 } {
+        host
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The path as sent: from its leading `/`, without a fragment, and with
+/// bytes a request line cannot carry percent-encoded.
+fn request_path(path: &str) -> String {
+    let path = path.split('#').next().unwrap_or_default();
+    let mut out = String::with_capacity(path.len() + 1);
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    for b in path.bytes() {
+        if b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'`' | b'{' | b'}') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// An empty list accepts any 2xx.
@@ -125,68 +211,44 @@ fn status_ok(expect: &[(u16, u16)], status: u16) -> bool {
     expect.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status))
 }
 
-async fn read_bounded(resp: &mut reqwest::Response) -> Result<Vec<u8>, ProbeError> {
-    let mut body = Vec::new();
-    while body.len() < MAX_BODY {
-        match resp.chunk().await {
-            Ok(Some(c)) => body.extend_from_slice(&c[..c.len().min(MAX_BODY - body.len())]),
-            Ok(None) => break,
-            Err(e) => return Err(ProbeError::Http(format!("reading body: {}", chain(&e)))),
+async fn read_bounded(mut body: Incoming) -> Result<Vec<u8>, ProbeError> {
+    let mut out = Vec::new();
+    while out.len() < MAX_BODY {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Some(c) = frame.data_ref() {
+                    out.extend_from_slice(&c[..c.len().min(MAX_BODY - out.len())]);
+                }
+            }
+            None => break,
+            Some(Err(e)) => return Err(ProbeError::Http(format!("reading body: {}", chain(&e)))),
         }
     }
-    Ok(body)
+    Ok(out)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn send_error(e: reqwest::Error) -> ProbeError {
-    if let Some(l) = LocalFault::in_chain(&e) {
+/// A failed TLS handshake: the certificate or protocol's fault as `tls:`,
+/// this host's own trouble as local, anything else as a failed connect.
+fn tls_error(e: &std::io::Error) -> ProbeError {
+    if let Some(l) = LocalFault::in_chain(e) {
         return ProbeError::Local(l);
     }
-    let text = chain(&e);
-    if e.is_timeout() {
-        return ProbeError::Http(text);
+    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(tls) => ProbeError::Tls(tls.to_string()),
+        None => connect_error(e),
     }
-    if e.is_connect() {
-        let causes = causes(&e);
-        if let Some(tls) = causes
-            .iter()
-            .find_map(|c| c.downcast_ref::<rustls::Error>())
-        {
-            return ProbeError::Tls(tls.to_string());
-        }
-        if let Some(io) = causes
-            .iter()
-            .rev()
-            .find_map(|c| c.downcast_ref::<std::io::Error>())
-        {
-            return super::connect::connect_error(io);
-        }
-        return ProbeError::Connect(text);
-    }
-    ProbeError::Http(text)
 }
 
-/// The error and its causes, looking inside io::Errors (where rustls and
-/// hyper put theirs).
-fn causes<'a>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Vec<&'a (dyn std::error::Error + 'static)> {
-    let mut out = Vec::new();
-    let mut next = Some(e);
-    while let Some(c) = next {
-        out.push(c);
-        next = match c
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => c.source(),
-        };
+/// A failed exchange on an open connection.
+fn http_error(e: &hyper::Error) -> ProbeError {
+    match LocalFault::in_chain(e) {
+        Some(l) => ProbeError::Local(l),
+        None => ProbeError::Http(chain(e)),
     }
-    out
 }
 
 /// The error and its causes, `a: b: c`.
@@ -201,28 +263,10 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn bracket(endpoint: &str) -> String {
-    match IpAddr::from_str(endpoint) {
+fn bracket(host: &str) -> String {
+    match IpAddr::from_str(host) {
         Ok(IpAddr::V6(v6)) => format!("[{v6}]"),
-        _ => endpoint.to_string(),
-    }
-}
-
-/// Resolves every name to the endpoint's own addresses (for endpoints given
-/// as host names, through `lookup` when set), so the URL's host is never
-/// looked up.
-struct EndpointResolver {
-    endpoint: String,
-    lookup: Option<Arc<Lookup>>,
-}
-
-impl Resolve for EndpointResolver {
-    fn resolve(&self, _name: Name) -> Resolving {
-        let (endpoint, lookup) = (self.endpoint.clone(), self.lookup.clone());
-        Box::pin(async move {
-            let addrs = endpoint_addrs(&endpoint, 0, lookup.as_deref()).await?;
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
+        _ => host.to_string(),
     }
 }
 
@@ -231,17 +275,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn url_names_the_host_or_the_endpoint() {
-        let u = url(true, "svc.example.test", "192.0.2.10", 443, "/healthz");
-        assert_eq!(u, "https://svc.example.test:443/healthz");
+    fn the_host_header_names_the_host_and_a_port_of_its_own() {
         assert_eq!(
-            url(false, "", "2001:db8::1", 80, "up"),
-            "http://[2001:db8::1]:80/up"
+            host_header(true, "svc.example.test", 443),
+            "svc.example.test"
         );
         assert_eq!(
-            url(false, "", "lb.example.net", 8080, "/"),
-            "http://lb.example.net:8080/"
+            host_header(false, "svc.example.test", 443),
+            "svc.example.test:443"
         );
+        assert_eq!(host_header(false, "2001:db8::1", 80), "[2001:db8::1]");
+        assert_eq!(
+            host_header(false, "lb.example.net", 8080),
+            "lb.example.net:8080"
+        );
+    }
+
+    #[test]
+    fn the_path_is_sent_as_a_request_line_can_carry_it() {
+        assert_eq!(request_path("/healthz?deep=1"), "/healthz?deep=1");
+        assert_eq!(request_path("up"), "/up");
+        assert_eq!(request_path("/a b#frag"), "/a%20b");
     }
 
     #[test]

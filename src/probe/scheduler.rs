@@ -88,7 +88,7 @@ impl Scheduler {
         targets: Vec<Target>,
         limits: Limits,
         cancel: CancellationToken,
-    ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+    ) -> (mpsc::Receiver<(Arc<Target>, ProbeResult)>, SchedulerHandle) {
         Self::spawn_on(targets, limits, cancel, &ProbeNow::default())
     }
 
@@ -99,7 +99,7 @@ impl Scheduler {
         limits: Limits,
         cancel: CancellationToken,
         board: &ProbeNow,
-    ) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+    ) -> (mpsc::Receiver<(Arc<Target>, ProbeResult)>, SchedulerHandle) {
         super::test_hook::spawn_fd_hold(cancel.clone());
         let tls = TlsConfigs::new();
         let items = targets
@@ -122,7 +122,7 @@ pub(super) fn spawn_checks<C: Check>(
     items: Vec<(Target, C)>,
     limits: Limits,
     cancel: CancellationToken,
-) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+) -> (mpsc::Receiver<(Arc<Target>, ProbeResult)>, SchedulerHandle) {
     spawn_checks_on(items, limits, cancel, &ProbeNow::default())
 }
 
@@ -132,7 +132,7 @@ pub(super) fn spawn_checks_on<C: Check>(
     limits: Limits,
     cancel: CancellationToken,
     board: &ProbeNow,
-) -> (mpsc::Receiver<(Target, ProbeResult)>, SchedulerHandle) {
+) -> (mpsc::Receiver<(Arc<Target>, ProbeResult)>, SchedulerHandle) {
     let clock = TokioClock {
         origin: Instant::now(),
     };
@@ -153,7 +153,7 @@ pub(super) fn spawn_checks_on<C: Check>(
         tracker.spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                _ = run_target(target, check, &shared, tx, start, &wake) => {}
+                _ = run_target(Arc::new(target), check, &shared, tx, start, &wake) => {}
             }
         });
     }
@@ -177,10 +177,10 @@ fn first_start(start: Instant, interval: Duration) -> Instant {
 /// see [`ProbeNow`]), at once but never sooner than `fast_interval` after
 /// the last start, however often peers doubt.
 async fn run_target<C: Check>(
-    target: Target,
+    target: Arc<Target>,
     check: C,
     shared: &Shared,
-    tx: mpsc::Sender<(Target, ProbeResult)>,
+    tx: mpsc::Sender<(Arc<Target>, ProbeResult)>,
     start: Instant,
     wake: &tokio::sync::Notify,
 ) {
@@ -242,7 +242,9 @@ async fn probe_slot<C: Check>(
     let started = Instant::now();
     let lateness = started.saturating_duration_since(planned);
     shared.lateness.record(lateness);
-    let mut result = check.check(target.timeout).await;
+    // On the heap for the probe's life only: a target waiting for its slot
+    // (nearly all of them, nearly always) holds no room for a probe's state.
+    let mut result = Box::pin(check.check(target.timeout)).await;
     result.lateness = lateness;
     drop(permit);
     // A start, or a timeout's timer, more than the planned spacing late:

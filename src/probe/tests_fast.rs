@@ -63,11 +63,23 @@ fn fast_target(i: usize, rise: u32, fall: u32) -> Target {
 }
 
 /// One target, scripted; up (after `rise` successes) when this returns.
-async fn up_target(rise: u32, fall: u32) -> (mpsc::Receiver<(Target, ProbeResult)>, Scripted) {
+async fn up_target(
+    rise: u32,
+    fall: u32,
+) -> (
+    mpsc::Receiver<(std::sync::Arc<Target>, ProbeResult)>,
+    Scripted,
+) {
     up_target_with(fast_target(0, rise, fall), rise).await
 }
 
-async fn up_target_with(t: Target, rise: u32) -> (mpsc::Receiver<(Target, ProbeResult)>, Scripted) {
+async fn up_target_with(
+    t: Target,
+    rise: u32,
+) -> (
+    mpsc::Receiver<(std::sync::Arc<Target>, ProbeResult)>,
+    Scripted,
+) {
     let s = Scripted::new();
     let items = vec![(t, s.clone())];
     let (mut rx, _handle) = spawn_checks(items, NO_CAP, CancellationToken::new());
@@ -78,7 +90,10 @@ async fn up_target_with(t: Target, rise: u32) -> (mpsc::Receiver<(Target, ProbeR
 }
 
 /// The next `n` results' start times and verdicts.
-async fn next(rx: &mut mpsc::Receiver<(Target, ProbeResult)>, n: usize) -> Vec<(Instant, bool)> {
+async fn next(
+    rx: &mut mpsc::Receiver<(std::sync::Arc<Target>, ProbeResult)>,
+    n: usize,
+) -> Vec<(Instant, bool)> {
     let mut out = Vec::new();
     for _ in 0..n {
         let (_, r) = rx.recv().await.unwrap();
@@ -207,7 +222,7 @@ async fn the_late_rule_measures_against_the_fast_interval_while_fast() {
 /// One target up (rise 2, fall 3) on a board of its own: its results, its
 /// script, the board, and its two passing probes.
 async fn up_on_a_board() -> (
-    mpsc::Receiver<(Target, ProbeResult)>,
+    mpsc::Receiver<(Arc<Target>, ProbeResult)>,
     Scripted,
     ProbeNow,
     Vec<(Instant, bool)>,

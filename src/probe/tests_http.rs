@@ -206,3 +206,35 @@ async fn a_silent_endpoint_is_bounded_by_the_timeout() {
     assert!(r.latency >= timeout, "{r:?}");
     assert!(r.latency < timeout + Duration::from_secs(10), "{r:?}");
 }
+
+#[tokio::test]
+async fn a_timed_out_probe_leaves_no_connection_behind() {
+    // A server that reads the request, never answers, and reports when the
+    // prober's side of the connection is gone (EOF or reset).
+    let listener = TcpListener::bind((lo(2), 0)).expect("bind 127.0.0.2");
+    let port = listener.local_addr().expect("local addr").port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((mut conn, _)) = listener.accept() else {
+            return;
+        };
+        read_head(&mut conn);
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let gone = match conn.read(&mut buf) {
+            Ok(n) => n == 0,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        let _ = tx.send(gone);
+    });
+    let timeout = Duration::from_millis(300);
+    let r = probe_once(&http(port), "127.0.0.2", timeout).await;
+    assert_eq!((r.ok, r.detail.as_str()), (false, "timed out after 300ms"));
+    // Nothing of the probe runs on after its verdict: the connection closes
+    // with it, not when the server gives up.
+    let gone = tokio::task::spawn_blocking(move || rx.recv().unwrap())
+        .await
+        .unwrap();
+    assert!(gone, "the probe's connection stayed open after its timeout");
+}

@@ -93,10 +93,10 @@ async fn starts_are_spread_over_the_first_interval_then_keep_the_interval() {
     while second.len() < 200 {
         let (t, r) = rx.recv().await.unwrap();
         let Some(f) = first.get(&t.endpoint) else {
-            first.insert(t.endpoint, r.at);
+            first.insert(t.endpoint.clone(), r.at);
             continue;
         };
-        if let std::collections::hash_map::Entry::Vacant(slot) = second.entry(t.endpoint) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = second.entry(t.endpoint.clone()) {
             // the timer wheel ticks in milliseconds
             let gap = r.at - *f;
             assert!(
@@ -223,7 +223,7 @@ async fn real_targets_are_probed_and_reported() {
     while seen.len() < 2 {
         let (t, r) = rx.recv().await.unwrap();
         assert!(r.ok, "{r:?}");
-        seen.insert(r.detail.clone(), t.endpoint);
+        seen.insert(r.detail.clone(), t.endpoint.clone());
     }
     assert!(seen.contains_key("status 200") && seen.contains_key("connected"));
     cancel.cancel();

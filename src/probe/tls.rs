@@ -1,8 +1,8 @@
 //! TLS client settings shared by every HTTPS probe with the same trust, built once.
 //!
-//! Loading the system roots costs tens of milliseconds; a reqwest client is
-//! pinned to one endpoint's address, so clients cannot be shared across
-//! endpoints, but their TLS settings can.
+//! Loading the system roots costs tens of milliseconds, and the settings
+//! are the largest part of an HTTPS probe's memory: every endpoint with the
+//! same trust holds the same settings.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,10 +16,13 @@ use rustls_platform_verifier::BuilderVerifierExt;
 
 use super::ProbeError;
 
+/// The settings for one trust, or why they cannot be built.
+type Built = Result<Arc<ClientConfig>, String>;
+
 /// TLS settings by trust: the system's roots (`None`) or only one CA file.
 #[derive(Debug, Default)]
 pub struct TlsConfigs {
-    built: Mutex<HashMap<Option<PathBuf>, Result<ClientConfig, String>>>,
+    built: Mutex<HashMap<Option<PathBuf>, Built>>,
 }
 
 impl TlsConfigs {
@@ -29,26 +32,16 @@ impl TlsConfigs {
 
     /// The settings for `ca_file`, built on first use (a failure is kept too,
     /// so a bad file is read once and reported by every probe).
-    pub fn get(&self, ca_file: Option<&Path>) -> Result<ClientConfig, ProbeError> {
+    pub fn get(&self, ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, ProbeError> {
         let key = ca_file.map(Path::to_path_buf);
         // A poisoned lock only means a panic elsewhere mid-insert; the map is still usable.
         let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
         built
             .entry(key)
-            .or_insert_with(|| build(ca_file))
+            .or_insert_with(|| build(ca_file).map(Arc::new))
             .clone()
             .map_err(ProbeError::Config)
     }
-}
-
-/// Settings that trust nothing, for plain-HTTP clients that never speak TLS
-/// (redirects are not followed): cheaper than loading roots never used.
-pub(super) fn trust_nothing() -> Result<ClientConfig, ProbeError> {
-    Ok(ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ProbeError::Config(format!("TLS setup: {e}")))?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth())
 }
 
 fn provider() -> Arc<CryptoProvider> {

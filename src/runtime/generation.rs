@@ -54,11 +54,7 @@ impl Probes {
                     r = results.recv() => match r { Some(r) => r, None => return },
                 };
                 if let Some(tx) = routes.get(&t.service) {
-                    let input = Input::Probe {
-                        pool: t.pool,
-                        endpoint: t.endpoint,
-                        result,
-                    };
+                    let input = Input::Probe { target: t, result };
                     // Never wait on one service (a task still waiting for its
                     // old one to drain): a full queue drops this result.
                     let _ = tx.try_send(input);

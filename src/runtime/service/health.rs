@@ -9,25 +9,32 @@ use crate::controller::{Event, PoolHealth};
 use crate::probe::ProbeResult;
 
 impl ServiceTask {
-    pub(super) fn on_probe(&mut self, pool: String, endpoint: String, r: ProbeResult) {
-        self.windows.note(&pool, &endpoint, &r);
-        let was_impaired = self.impairment().is_some();
-        let Some(view) = self.pools.get_mut(&pool) else {
+    pub(super) fn on_probe(&mut self, pool: &str, endpoint: &str, r: ProbeResult) {
+        self.windows.note(pool, endpoint, &r);
+        // The vantage's impairment can only move when this endpoint's last
+        // result turns local or real: only then are all endpoints looked at.
+        let turns = self
+            .pools
+            .get(pool)
+            .and_then(|v| v.endpoint(endpoint))
+            .is_some_and(|e| e.local().is_some() != r.local.is_some());
+        let was_impaired = turns.then(|| self.impairment().is_some());
+        let Some(view) = self.pools.get_mut(pool) else {
             return;
         };
-        let before = view.endpoint(&endpoint).map(|e| (e.state(), e.failing()));
-        let settled = view.endpoint(&endpoint).map(|e| e.settled());
+        let before = view.endpoint(endpoint).map(|e| (e.state(), e.failing()));
+        let settled = view.endpoint(endpoint).map(|e| e.settled());
         let (m, vantage) = (&self.links.metrics, &self.links.vantages.id);
         if r.local.is_some() {
-            m.probe_local(&self.svc.name, &pool, &endpoint, vantage);
+            m.probe_local(&self.svc.name, pool, endpoint, vantage);
         } else {
-            m.probe(&self.svc.name, &pool, &endpoint, vantage, r.ok, r.latency);
+            m.probe(&self.svc.name, pool, endpoint, vantage, r.ok, r.latency);
         }
-        if let Some(state) = view.observe(&endpoint, &r) {
-            m.set_observation(&self.svc.name, &pool, &endpoint, vantage, state);
+        if let Some(state) = view.observe(endpoint, &r) {
+            m.set_observation(&self.svc.name, pool, endpoint, vantage, state);
             // A hysteresis transition is news; Unknown while we cannot probe
             // (and back) is the vantage's, said once by observe_impaired.
-            if view.endpoint(&endpoint).map(|e| e.settled()) != settled {
+            if view.endpoint(endpoint).map(|e| e.settled()) != settled {
                 info!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint state changed.");
             } else {
                 tracing::debug!(service = %self.svc.name, pool, endpoint, state = %words(state), detail = %r.detail, "Endpoint visibility from this vantage changed.");
@@ -35,10 +42,12 @@ impl ServiceTask {
         } else if !r.ok {
             tracing::debug!(service = %self.svc.name, pool, endpoint, detail = %r.detail, "Probe failed.");
         }
-        let moved = view.endpoint(&endpoint).map(|e| (e.state(), e.failing())) != before;
-        let impaired = self.impairment();
-        if impaired.is_some() != was_impaired {
-            self.observe_impaired(impaired.as_deref());
+        let moved = view.endpoint(endpoint).map(|e| (e.state(), e.failing())) != before;
+        if let Some(was) = was_impaired {
+            let impaired = self.impairment();
+            if impaired.is_some() != was {
+                self.observe_impaired(impaired.as_deref());
+            }
         }
         // Only what this probe can have changed: our published view when the
         // endpoint's verdict moved, and the verdict on its own pool. The
@@ -48,7 +57,7 @@ impl ServiceTask {
             tracing::debug!(service = %self.svc.name, pool, endpoint, "Observations published.");
             self.publish(now);
         }
-        self.judge(&pool, now, Some(&r.detail));
+        self.judge(pool, now, Some(&r.detail));
     }
 
     /// Recompute every pool's health (local view, then quorum), publish our
@@ -130,8 +139,13 @@ impl ServiceTask {
         let short = verdict.as_ref().is_some_and(|v| v.fresh < v.quorum);
         let was = self.reported.get(pool).map_or(PoolHealth::Unknown, |r| r.0);
         let changed = was != health || !self.reported.contains_key(pool);
-        self.reported
-            .insert(pool.to_string(), (health, verdict.clone()));
+        match self.reported.get_mut(pool) {
+            Some(r) => *r = (health, verdict.clone()),
+            None => {
+                self.reported
+                    .insert(pool.to_string(), (health, verdict.clone()));
+            }
+        }
         if !changed {
             return short;
         }

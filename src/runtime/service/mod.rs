@@ -33,9 +33,9 @@ use crate::probe::{PoolEndpoints, ProbeResult};
 /// What a service task is told.
 #[derive(Debug)]
 pub enum Input {
+    /// A probe's result for one target (the scheduler's own, shared).
     Probe {
-        pool: String,
-        endpoint: String,
+        target: Arc<crate::probe::Target>,
         result: ProbeResult,
     },
     Command {
@@ -291,11 +291,9 @@ impl ServiceTask {
 
     async fn on_input(&mut self, input: Input) {
         match input {
-            Input::Probe {
-                pool,
-                endpoint,
-                result,
-            } => self.on_probe(pool, endpoint, result),
+            Input::Probe { target, result } => {
+                self.on_probe(&target.pool, &target.endpoint, result)
+            }
             Input::Command {
                 command,
                 actor,

@@ -30,12 +30,15 @@ impl Windows {
         if r.local.is_some() {
             return;
         }
-        let m = self
-            .pools
-            .entry(pool.to_string())
-            .or_default()
-            .entry(endpoint.to_string())
-            .or_default();
+        // Looked up before inserted: no key is allocated after the first result.
+        let marks = match self.pools.get_mut(pool) {
+            Some(m) => m,
+            None => self.pools.entry(pool.to_string()).or_default(),
+        };
+        let m = match marks.get_mut(endpoint) {
+            Some(m) => m,
+            None => marks.entry(endpoint.to_string()).or_default(),
+        };
         let at = wall_ms(r.at);
         if r.ok {
             *m = Marks {
