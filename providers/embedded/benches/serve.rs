@@ -7,7 +7,7 @@
 //! in memory only and with the state file kept (synced and renamed), with
 //! their min / p50 / p99 / max.
 //!
-//! Run: `cargo bench --bench embedded`. Wall-clock figures: on a loaded
+//! Run: `cargo bench -p rtoguard-embedded --bench serve`. Wall-clock figures: on a loaded
 //! machine they are noisy, compare runs on one machine only.
 
 // Benchmarks measure wall-clock time (std's Instant).
