@@ -301,7 +301,9 @@ fn client(peer: &PeerSpec, timeout: Duration) -> Result<reqwest::Client, PeerErr
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("rtoguard/", env!("CARGO_PKG_VERSION")))
-        .tls_backend_preconfigured(tls)
+        // reqwest takes the settings themselves (it downcasts to
+        // `ClientConfig`: an `Arc` of them is refused as "builder error").
+        .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
         .build()
         .map_err(|e| PeerError::Setup(format!("cannot build the HTTP client: {e}")))
 }
