@@ -42,6 +42,13 @@ fn phase_buckets() -> Histogram {
     ])
 }
 
+/// Probe scheduling lateness: 1 ms to 5 s.
+fn lateness_buckets() -> Histogram {
+    Histogram::new([
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ])
+}
+
 /// Journal commits: 0.5 ms to 1 s.
 fn journal_buckets() -> Histogram {
     Histogram::new([
@@ -69,6 +76,7 @@ pub(super) struct Families {
     pub peer_last_success: Family<PeerL, Gauge<f64, AtomicU64>>,
     pub peer_clock_skew: Family<PeerL, Gauge<f64, AtomicU64>>,
     pub journal_write: Histogram,
+    pub probe_lateness: Histogram,
     pub quorum_insufficient: Family<ServiceL, Gauge>,
     pub service_ready: Family<ServiceL, Gauge>,
     pub vantage_impaired: Family<VantageL, Gauge>,
@@ -99,6 +107,7 @@ impl Families {
             peer_last_success: Family::default(),
             peer_clock_skew: Family::default(),
             journal_write: journal_buckets(),
+            probe_lateness: lateness_buckets(),
             quorum_insufficient: Family::default(),
             service_ready: Family::default(),
             vantage_impaired: Family::default(),
@@ -208,8 +217,14 @@ impl Families {
         r.register_with_unit(
             "journal_write",
             "Time to commit one journal entry",
-            s,
+            s.clone(),
             self.journal_write.clone(),
+        );
+        r.register_with_unit(
+            "probe_lateness",
+            "How late each probe started against its planned time (this host's scheduler falling behind, not the endpoint)",
+            s,
+            self.probe_lateness.clone(),
         );
         r.register("service_ready", "1 once the service's provider answered an authenticated read and every pool's health is known", self.service_ready.clone());
         r.register("quorum_insufficient", "1 when too few vantages have fresh observations to decide a service's failover; nothing flips automatically then", self.quorum_insufficient.clone());

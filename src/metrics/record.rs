@@ -273,6 +273,11 @@ impl Metrics {
         self.f().journal_write.observe(took.as_secs_f64());
     }
 
+    /// A probe started `late` after its planned time.
+    pub fn probe_lateness(&self, late: Duration) {
+        self.f().probe_lateness.observe(late.as_secs_f64());
+    }
+
     /// 1 once `service` is ready (provider read, every pool's health known).
     pub fn set_service_ready(&self, service: &str, ready: bool) {
         self.f()

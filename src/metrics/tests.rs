@@ -180,6 +180,8 @@ fn ttl_quorum_phases_peers_and_journal_record_their_values() {
     m.peer_clock_skew("eu-west-1", None);
     m.peer_clock_skew("ap-south-1", Some(-10_250));
     m.journal_write(Duration::from_millis(2));
+    m.probe_lateness(Duration::from_millis(3));
+    m.probe_lateness(Duration::from_millis(70));
     let t = m.render();
     let v = |series: &str| sample(&t, series);
     assert_eq!(v(r#"rtoguard_ttl_seconds{service="checkout"}"#), Some(30.0));
@@ -199,6 +201,12 @@ fn ttl_quorum_phases_peers_and_journal_record_their_values() {
     assert_eq!(skew("ap-south-1"), Some(-10.25));
     assert_eq!(skew("eu-west-1"), None, "not measured, not shown");
     assert_eq!(v("rtoguard_journal_write_seconds_count"), Some(1.0));
+    assert_eq!(v("rtoguard_probe_lateness_seconds_count"), Some(2.0));
+    assert_eq!(
+        v(r#"rtoguard_probe_lateness_seconds_bucket{le="0.05"}"#),
+        Some(1.0),
+        "one of the two was later than 50 ms"
+    );
 }
 
 #[test]

@@ -35,6 +35,7 @@ fn populated() -> Metrics {
     m.propagation_phase("checkout", Phase::Client, d);
     m.peer_success("eu-west-1", SystemTime::now());
     m.journal_write(d);
+    m.probe_lateness(d);
     m.probe_local("checkout", "primary", "127.0.0.2", "us-east-1");
     m.set_vantage_impaired("us-east-1", "checkout", true);
     m
@@ -152,6 +153,7 @@ fn every_family_of_the_brief_is_exposed() {
         "propagation_phase_seconds_bucket",
         "peer_last_success_timestamp_seconds",
         "journal_write_seconds_bucket",
+        "probe_lateness_seconds_bucket",
         "quorum_insufficient",
         "incident_open",
         "vantage_impaired",

@@ -1,22 +1,24 @@
 //! HTTP(S) probes: one HTTP/1.1 request on a new connection to the endpoint's address, no redirects, no proxy.
 //!
-//! The request goes over hyper's connection API on a connection this probe
-//! opens itself (and drops at its end): no pool, no spawned task, the TLS
-//! settings shared by every endpoint with the same trust, and the request's
-//! parts built once per endpoint.
+//! The request goes out on a connection this probe opens itself and drops
+//! at its end: no pool, no spawned task, the TLS settings shared by every
+//! endpoint with the same trust, and the request's bytes built once per
+//! endpoint. The response is read by a small HTTP/1.1 reader of our own
+//! (the head parsed by `httparse`, the body framed by its length, chunks or
+//! the close): a probe in flight holds its socket, about a kilobyte of
+//! buffer and its own state, where a general client's connection,
+//! dispatch channel and read buffer took about 40 KB, which 5,000 probes
+//! waiting out a timeout at once (a region that black-holes) multiplied.
 
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use http::header::{ACCEPT, HOST, HeaderValue, USER_AGENT};
+use http::HeaderValue;
 use http::uri::PathAndQuery;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::{Bytes, Incoming};
-use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
 use super::connect::{connect_any, connect_error};
@@ -25,6 +27,13 @@ use super::tls::TlsConfigs;
 use super::{LocalFault, MAX_BODY, ProbeError, ProbeSpec};
 
 const AGENT: &str = concat!("rtoguard/", env!("CARGO_PKG_VERSION"));
+
+/// The longest response head (status line and headers) read.
+const MAX_HEAD: usize = 16 * 1024;
+/// The most header fields a response head may carry.
+const MAX_HEADERS: usize = 100;
+/// The first read's buffer; it grows only for a long head or a body read.
+const FIRST_READ: usize = 1024;
 
 /// One client for one (spec, endpoint): connects to the endpoint while the
 /// Host header and SNI name `host`; never follows redirects; a new connection
@@ -40,9 +49,9 @@ pub(super) struct HttpClient {
     lookup: Option<Arc<Lookup>>,
     /// TLS settings and the name sent as SNI and verified; None for plain HTTP.
     tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
-    /// The Host header: the host, with the port unless it is the scheme's own.
-    host: HeaderValue,
-    path: PathAndQuery,
+    /// The request as sent: `GET`, the path, Host, User-Agent, Accept and
+    /// `Connection: close`.
+    request: Box<[u8]>,
 }
 
 impl HttpClient {
@@ -75,18 +84,20 @@ impl HttpClient {
             None
         };
         let host = host_header(tls.is_some(), name, *port);
-        let host = HeaderValue::from_str(&host)
+        HeaderValue::from_str(&host)
             .map_err(|_| ProbeError::Config(format!("{host:?} is not a valid Host header")))?;
         let path = PathAndQuery::from_str(&request_path(path))
             .map_err(|e| ProbeError::Config(format!("{path:?} is not a valid path: {e}")))?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {AGENT}\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        );
         Ok(Self {
             endpoint: endpoint.to_string(),
             port: *port,
             source,
             lookup,
             tls,
-            host,
-            path,
+            request: request.into_bytes().into_boxed_slice(),
         })
     }
 
@@ -102,76 +113,316 @@ impl HttpClient {
         match &self.tls {
             None => self.exchange(tcp, spec).await,
             Some((config, server)) => {
-                let stream = TlsConnector::from(config.clone())
-                    .connect(server.clone(), tcp)
-                    .await
-                    .map_err(|e| tls_error(&e))?;
-                self.exchange(stream, spec).await
+                // On the heap: a TLS session's state is kilobytes, and a
+                // plain probe's future would otherwise carry room for it.
+                let stream =
+                    Box::pin(TlsConnector::from(config.clone()).connect(server.clone(), tcp))
+                        .await
+                        .map_err(|e| tls_error(&e))?;
+                Box::pin(self.exchange(Box::new(stream), spec)).await
             }
         }
     }
 
-    /// Send the request on `io` and judge the response, driving the
-    /// connection in this task until the verdict.
-    async fn exchange<S>(&self, io: S, spec: &ProbeSpec) -> Result<String, ProbeError>
+    /// Send the request on `io` and judge the response.
+    async fn exchange<S>(&self, mut io: S, spec: &ProbeSpec) -> Result<String, ProbeError>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        io.write_all(&self.request)
             .await
-            .map_err(|e| http_error(&e))?;
-        let request = http::Request::get(self.path.clone())
-            .header(HOST, self.host.clone())
-            .header(USER_AGENT, HeaderValue::from_static(AGENT))
-            .header(ACCEPT, HeaderValue::from_static("*/*"))
-            .body(Empty::<Bytes>::new())
-            .map_err(|e| ProbeError::Config(format!("cannot build the request: {e}")))?;
-        let mut conn = std::pin::pin!(conn);
-        let mut ask = std::pin::pin!(async {
-            let resp = sender
-                .send_request(request)
-                .await
-                .map_err(|e| http_error(&e))?;
-            judge(resp, spec).await
-        });
-        tokio::select! {
-            biased;
-            verdict = &mut ask => return verdict,
-            ended = &mut conn => ended.map_err(|e| http_error(&e))?,
+            .map_err(|e| io_error(&e, "sending the request"))?;
+        io.flush()
+            .await
+            .map_err(|e| io_error(&e, "sending the request"))?;
+        let mut buf = Vec::with_capacity(FIRST_READ);
+        let head = loop {
+            if let Some(head) = parse_head(&buf, spec)? {
+                if head.interim {
+                    // 100 Continue and the like: the final response follows.
+                    buf.drain(..head.len);
+                    continue;
+                }
+                break head;
+            }
+            if buf.len() >= MAX_HEAD {
+                return Err(ProbeError::Http(format!(
+                    "the response head is longer than {} KiB",
+                    MAX_HEAD / 1024
+                )));
+            }
+            if fill(&mut io, &mut buf, MAX_HEAD).await? == 0 {
+                return Err(ProbeError::Http(if buf.is_empty() {
+                    "the connection closed before a response".into()
+                } else {
+                    "the connection closed in the response head".into()
+                }));
+            }
+        };
+        judge(&head, spec)?;
+        let ProbeSpec::Http {
+            body_contains: Some(needle),
+            ..
+        } = spec
+        else {
+            return Ok(format!("status {}", head.status));
+        };
+        buf.drain(..head.len);
+        let body = read_body(&mut io, buf, head.framing).await?;
+        if !contains(&body, needle.as_bytes()) {
+            return Err(ProbeError::Body(head.status));
         }
-        // The connection ended cleanly: what it delivered is in the request's hands.
-        ask.await
+        Ok(format!("status {}", head.status))
     }
 }
 
-/// Status, header and body of a response against the spec.
-async fn judge(resp: http::Response<Incoming>, spec: &ProbeSpec) -> Result<String, ProbeError> {
+/// What the probe needs of a response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Head {
+    status: u16,
+    /// The head's length in bytes, its blank line included.
+    len: usize,
+    /// A 1xx response other than 101: another response follows.
+    interim: bool,
+    /// The spec's header: present with the expected value.
+    header_ok: bool,
+    framing: Framing,
+}
+
+/// How the body's end is known (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// No body (1xx, 204, 304).
+    None,
+    Length(u64),
+    Chunked,
+    /// Read until the server closes.
+    Close,
+}
+
+/// The head at the start of `buf`, or None while it is incomplete.
+fn parse_head(buf: &[u8], spec: &ProbeSpec) -> Result<Option<Head>, ProbeError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut headers);
+    let len = match resp.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => {
+            return Err(ProbeError::Http(format!(
+                "the response has more than {MAX_HEADERS} header fields"
+            )));
+        }
+        Err(e) => return Err(ProbeError::Http(format!("not an HTTP/1 response: {e}"))),
+    };
+    let status = resp.code.unwrap_or_default();
+    let wanted = match spec {
+        ProbeSpec::Http {
+            header: Some((name, value)),
+            ..
+        } => Some((name.as_str(), value.as_bytes())),
+        _ => None,
+    };
+    let header_ok = wanted.is_none_or(|(name, value)| {
+        resp.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .is_some_and(|h| h.value == value)
+    });
+    let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
+        Framing::None
+    } else if let Some(te) = resp
+        .headers
+        .iter()
+        .rev()
+        .find(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+    {
+        let last = te.value.rsplit(|b| *b == b',').next().unwrap_or_default();
+        if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            Framing::Chunked
+        } else {
+            Framing::Close
+        }
+    } else if let Some(cl) = resp
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+    {
+        let n = std::str::from_utf8(cl.value)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| {
+                ProbeError::Http("the response's Content-Length is not a number".into())
+            })?;
+        Framing::Length(n)
+    } else {
+        Framing::Close
+    };
+    Ok(Some(Head {
+        status,
+        len,
+        interim: (100..200).contains(&status) && status != 101,
+        header_ok,
+        framing,
+    }))
+}
+
+/// Status and header against the spec.
+fn judge(head: &Head, spec: &ProbeSpec) -> Result<(), ProbeError> {
     let ProbeSpec::Http {
         expect_status,
-        body_contains,
         header,
         ..
     } = spec
     else {
         return Err(ProbeError::Config("not an HTTP probe".into()));
     };
-    let status = resp.status().as_u16();
-    if !status_ok(expect_status, status) {
-        return Err(ProbeError::Status(status));
+    if !status_ok(expect_status, head.status) {
+        return Err(ProbeError::Status(head.status));
     }
-    if let Some((name, want)) = header {
-        let got = resp.headers().get(name.as_str()).map(|v| v.as_bytes());
-        if got != Some(want.as_bytes()) {
-            return Err(ProbeError::Header(status, name.clone()));
+    if let Some((name, _)) = header
+        && !head.header_ok
+    {
+        return Err(ProbeError::Header(head.status, name.clone()));
+    }
+    Ok(())
+}
+
+/// Read more of the response into `buf` (at most up to `limit` bytes in
+/// all); the count read, 0 at the end of the stream.
+async fn fill<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut Vec<u8>,
+    limit: usize,
+) -> Result<usize, ProbeError> {
+    let room = limit
+        .saturating_sub(buf.len())
+        .min(buf.capacity().max(FIRST_READ));
+    let at = buf.len();
+    buf.resize(at + room, 0);
+    let n = io.read(&mut buf[at..]).await;
+    buf.truncate(at + *n.as_ref().unwrap_or(&0));
+    n.map_err(|e| io_error(&e, "reading the response"))
+}
+
+/// The first [`MAX_BODY`] bytes of the body, `buf` holding what was read
+/// past the head.
+async fn read_body<S: AsyncRead + Unpin>(
+    io: &mut S,
+    mut buf: Vec<u8>,
+    framing: Framing,
+) -> Result<Vec<u8>, ProbeError> {
+    match framing {
+        Framing::None => Ok(Vec::new()),
+        Framing::Length(n) => {
+            let want = usize::try_from(n).unwrap_or(usize::MAX).min(MAX_BODY);
+            while buf.len() < want {
+                if fill(io, &mut buf, want).await? == 0 {
+                    return Err(ProbeError::Http(
+                        "the body ended before its Content-Length".into(),
+                    ));
+                }
+            }
+            buf.truncate(want);
+            Ok(buf)
+        }
+        Framing::Close => {
+            while buf.len() < MAX_BODY && fill(io, &mut buf, MAX_BODY).await? > 0 {}
+            buf.truncate(MAX_BODY);
+            Ok(buf)
+        }
+        Framing::Chunked => {
+            let mut body = Vec::new();
+            // The chunks' framing may take more room than their data: read
+            // at most the body's bound and as much again.
+            let limit = 2 * MAX_BODY + MAX_HEAD;
+            loop {
+                match dechunk(&buf, &mut body)? {
+                    Dechunked::Done => break,
+                    Dechunked::More if body.len() >= MAX_BODY => break,
+                    Dechunked::More => {}
+                }
+                if buf.len() >= limit {
+                    return Err(ProbeError::Http(
+                        "the chunked body is framed too loosely".into(),
+                    ));
+                }
+                if fill(io, &mut buf, limit).await? == 0 {
+                    return Err(ProbeError::Http(
+                        "the connection closed in a chunked body".into(),
+                    ));
+                }
+            }
+            body.truncate(MAX_BODY);
+            Ok(body)
         }
     }
-    if let Some(needle) = body_contains {
-        let body = read_bounded(resp.into_body()).await?;
-        if !contains(&body, needle.as_bytes()) {
-            return Err(ProbeError::Body(status));
+}
+
+/// What [`dechunk`] made of the bytes so far.
+#[derive(Debug, PartialEq, Eq)]
+enum Dechunked {
+    /// The last chunk was read.
+    Done,
+    /// More bytes are needed.
+    More,
+}
+
+/// Decode the chunked body `raw` (from its start) into `body`, afresh on
+/// every call: the data of every complete chunk (RFC 9112 §7.1; extensions
+/// and trailers ignored).
+fn dechunk(raw: &[u8], body: &mut Vec<u8>) -> Result<Dechunked, ProbeError> {
+    body.clear();
+    let bad = |what: &str| ProbeError::Http(format!("bad chunked body: {what}"));
+    let mut at = 0;
+    loop {
+        let Some(eol) = find_crlf(&raw[at..]) else {
+            return Ok(Dechunked::More);
+        };
+        let line = &raw[at..at + eol];
+        let size = line
+            .split(|b| *b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        let size = std::str::from_utf8(size)
+            .ok()
+            .filter(|s| !s.is_empty() && s.len() <= 16)
+            .and_then(|s| u64::from_str_radix(s, 16).ok())
+            .ok_or_else(|| bad("a chunk size is not hexadecimal"))?;
+        at += eol + 2;
+        if size == 0 {
+            return Ok(Dechunked::Done);
         }
+        let size = usize::try_from(size).map_err(|_| bad("a chunk is too large"))?;
+        let Some(end) = at.checked_add(size) else {
+            return Err(bad("a chunk is too large"));
+        };
+        if raw.len() < end {
+            body.extend_from_slice(&raw[at..]);
+            return Ok(Dechunked::More);
+        }
+        body.extend_from_slice(&raw[at..end]);
+        if raw.len() < end + 2 {
+            return Ok(Dechunked::More);
+        }
+        if &raw[end..end + 2] != b"\r\n" {
+            return Err(bad("a chunk does not end with CRLF"));
+        }
+        at = end + 2;
     }
-    Ok(format!("status {status}"))
+}
+
+fn find_crlf(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\r\n")
+}
+
+/// A failed read or write on an open connection: this host's own trouble,
+/// or the exchange's.
+fn io_error(e: &std::io::Error, doing: &str) -> ProbeError {
+    match LocalFault::from_io(e) {
+        Some(l) => ProbeError::Local(l),
+        None => ProbeError::Http(format!("{doing}: {e}")),
+    }
 }
 
 /// The Host header for `host` on `port`: the port is left out when it is
@@ -211,22 +462,6 @@ fn status_ok(expect: &[(u16, u16)], status: u16) -> bool {
     expect.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status))
 }
 
-async fn read_bounded(mut body: Incoming) -> Result<Vec<u8>, ProbeError> {
-    let mut out = Vec::new();
-    while out.len() < MAX_BODY {
-        match body.frame().await {
-            Some(Ok(frame)) => {
-                if let Some(c) = frame.data_ref() {
-                    out.extend_from_slice(&c[..c.len().min(MAX_BODY - out.len())]);
-                }
-            }
-            None => break,
-            Some(Err(e)) => return Err(ProbeError::Http(format!("reading body: {}", chain(&e)))),
-        }
-    }
-    Ok(out)
-}
-
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -241,26 +476,6 @@ fn tls_error(e: &std::io::Error) -> ProbeError {
         Some(tls) => ProbeError::Tls(tls.to_string()),
         None => connect_error(e),
     }
-}
-
-/// A failed exchange on an open connection.
-fn http_error(e: &hyper::Error) -> ProbeError {
-    match LocalFault::in_chain(e) {
-        Some(l) => ProbeError::Local(l),
-        None => ProbeError::Http(chain(e)),
-    }
-}
-
-/// The error and its causes, `a: b: c`.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s
 }
 
 fn bracket(host: &str) -> String {
@@ -296,6 +511,71 @@ mod tests {
         assert_eq!(request_path("/healthz?deep=1"), "/healthz?deep=1");
         assert_eq!(request_path("up"), "/up");
         assert_eq!(request_path("/a b#frag"), "/a%20b");
+    }
+
+    #[test]
+    fn a_chunked_body_decodes_the_same_from_any_prefix() {
+        let raw = b"5;x=y\r\nhello\r\n1\r\n \r\nA\r\n0123456789\r\n0\r\ntrailer: 1\r\n\r\n";
+        let mut body = Vec::new();
+        assert_eq!(dechunk(raw, &mut body).unwrap(), Dechunked::Done);
+        assert_eq!(body, b"hello 0123456789");
+        for cut in 0..raw.len() {
+            let mut part = Vec::new();
+            let got = dechunk(&raw[..cut], &mut part).unwrap();
+            assert!(body.starts_with(&part), "cut {cut}: {part:?}");
+            // Done only once the last chunk's size line is whole.
+            assert_eq!(got == Dechunked::Done, cut >= 38, "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn a_chunked_body_with_bad_framing_is_an_error() {
+        let mut body = Vec::new();
+        for raw in [
+            &b"x\r\n"[..],
+            b"\r\n",
+            b"2\r\nabXY",
+            b"fffffffffffffffff\r\n",
+        ] {
+            assert!(dechunk(raw, &mut body).is_err(), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_head_says_how_the_body_ends() {
+        let spec = ProbeSpec::Http {
+            tls: false,
+            port: 80,
+            path: "/".into(),
+            host: String::new(),
+            expect_status: vec![],
+            body_contains: None,
+            header: Some(("x-region".into(), "a".into())),
+            ca_file: None,
+        };
+        let head = |raw: &str| parse_head(raw.as_bytes(), &spec).unwrap().unwrap();
+        let h = head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nX-Region: a\r\n\r\nbody");
+        assert_eq!(
+            (h.status, h.len, h.framing, h.header_ok),
+            (200, 52, Framing::Length(12), true)
+        );
+        let h = head(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 3\r\n\r\n",
+        );
+        assert_eq!((h.framing, h.header_ok), (Framing::Chunked, false));
+        assert_eq!(head("HTTP/1.0 200 OK\r\n\r\n").framing, Framing::Close);
+        assert_eq!(
+            head("HTTP/1.1 204 No Content\r\ncontent-length: 9\r\n\r\n").framing,
+            Framing::None
+        );
+        assert!(head("HTTP/1.1 100 Continue\r\n\r\n").interim);
+        assert!(!head("HTTP/1.1 101 Switching Protocols\r\n\r\n").interim);
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-le", &spec)
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n", &spec).is_err());
     }
 
     #[test]

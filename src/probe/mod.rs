@@ -33,6 +33,8 @@ mod tests_fast;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
+mod tests_http_wire;
+#[cfg(test)]
 mod tests_local;
 #[cfg(test)]
 mod tests_net;

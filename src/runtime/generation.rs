@@ -2,6 +2,7 @@
 //! them, and the peer machinery; a reload replaces only what changed.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -13,11 +14,13 @@ use super::service::Input;
 use super::unit::{self, Shared, Unit};
 use crate::config::Config;
 use crate::config::specs;
-use crate::probe::{ProbeNow, Scheduler, SchedulerHandle};
+use crate::probe::{Scheduler, SchedulerHandle};
 
 /// Everything that runs for the current config.
 pub(super) struct Generation {
-    pub cfg: Config,
+    /// Shared with every service's task (one copy, not one per service:
+    /// at 10,000 endpoints a copy per service was most of the heap).
+    pub cfg: Arc<Config>,
     pub services: BTreeMap<String, Unit>,
     pub shared: Shared,
     /// Stops the readiness report of this config (a reload starts another).
@@ -33,15 +36,20 @@ struct Probes {
 }
 
 impl Probes {
-    fn start(cfg: &Config, services: &BTreeMap<String, Unit>, board: &ProbeNow) -> Self {
+    fn start(cfg: &Config, services: &BTreeMap<String, Unit>, shared: &Shared) -> Self {
         let targets = cfg
             .services
             .iter()
             .flat_map(|s| specs::targets(s, cfg.controller.probe_source))
             .collect();
         let cancel = CancellationToken::new();
-        let (mut results, handle) =
-            Scheduler::spawn_on(targets, specs::limits(cfg), cancel.child_token(), board);
+        let (mut results, handle) = Scheduler::spawn_on(
+            targets,
+            specs::limits(cfg),
+            cancel.child_token(),
+            &shared.probe_now,
+        );
+        let metrics = shared.obs.metrics.clone();
         let routes: BTreeMap<String, mpsc::Sender<Input>> = services
             .iter()
             .map(|(n, u)| (n.clone(), u.tx.clone()))
@@ -53,6 +61,7 @@ impl Probes {
                     _ = stop.cancelled() => return,
                     r = results.recv() => match r { Some(r) => r, None => return },
                 };
+                metrics.probe_lateness(result.lateness);
                 if let Some(tx) = routes.get(&t.service) {
                     let input = Input::Probe { target: t, result };
                     // Never wait on one service (a task still waiting for its
@@ -113,6 +122,7 @@ impl Plan {
 
 impl Generation {
     pub async fn start(cfg: Config, shared: Shared) -> anyhow::Result<Self> {
+        let cfg = Arc::new(cfg);
         let peering = Peering::start(&cfg).await?;
         let services: BTreeMap<String, Unit> = cfg
             .services
@@ -124,7 +134,7 @@ impl Generation {
                 )
             })
             .collect();
-        let probes = Probes::start(&cfg, &services, &shared.probe_now);
+        let probes = Probes::start(&cfg, &services, &shared);
         Ok(Self {
             cfg,
             services,
@@ -167,7 +177,7 @@ impl Generation {
         let cfg = if peers_changed {
             self.restart_peering(cfg).await?
         } else {
-            cfg
+            Arc::new(cfg)
         };
         for svc in &cfg.services {
             if !self.services.contains_key(&svc.name) {
@@ -181,7 +191,7 @@ impl Generation {
         if reprobe {
             let old = std::mem::replace(
                 &mut self.probes,
-                Probes::start(&self.cfg, &self.services, &self.shared.probe_now),
+                Probes::start(&self.cfg, &self.services, &self.shared),
             );
             old.stop();
         }
@@ -200,13 +210,13 @@ impl Generation {
 
     /// Replace the peer machinery (every service is stopping by then); the
     /// config to run: `cfg`, or the old one when `cfg`'s peers cannot start.
-    async fn restart_peering(&mut self, cfg: Config) -> anyhow::Result<Config> {
+    async fn restart_peering(&mut self, cfg: Config) -> anyhow::Result<Arc<Config>> {
         let old = std::mem::replace(&mut self.peering, Peering::placeholder(&self.cfg));
         old.stop().await;
         match Peering::start(&cfg).await {
             Ok(p) => {
                 self.peering = p;
-                Ok(cfg)
+                Ok(Arc::new(cfg))
             }
             Err(e) => {
                 warn!(error = %format!("{e:#}"), "The new peer settings failed to start; going back to the old config.");

@@ -78,7 +78,7 @@ impl Unit {
     /// old task draining), the task waits for it before it starts, so one
     /// service never has two tasks at once.
     pub fn spawn(
-        cfg: &Config,
+        cfg: &Arc<Config>,
         svc: &Service,
         shared: &Shared,
         peering: &Peering,
@@ -148,7 +148,7 @@ impl Unit {
 
 /// What a unit's task starts with.
 struct Start {
-    cfg: Config,
+    cfg: Arc<Config>,
     svc: Service,
     shared: Shared,
     tx: mpsc::Sender<Input>,
