@@ -100,8 +100,11 @@ fn init_tracing(format: LogFormat, verbose: u8, voice: Voice) {
         // and every command a person runs, gets lines.
         LogFormat::Auto => voice == Voice::Daemon && !std::io::stderr().is_terminal(),
     };
+    // Colour only for a person at a terminal: text lines sent to a file,
+    // a pipe or journald keep no escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();

@@ -253,6 +253,11 @@ fn agent_exits_64_without_a_peer_listener_and_0_when_stopped() {
     let log = reader.join().expect("reader");
     assert!(started.is_ok(), "never started:\n{log}");
     assert_eq!(status.code(), Some(0), "{log}");
+    // Text lines to a pipe or a file are read as text: no colour codes.
+    assert!(
+        !log.contains('\u{1b}'),
+        "terminal escapes in a log written to a pipe:\n{log:?}"
+    );
 }
 
 /// A reader that goes away (`rtoguard history | head`) ends the output, not
