@@ -289,6 +289,10 @@ fn judge(head: &Head, spec: &ProbeSpec) -> Result<(), ProbeError> {
 
 /// Read more of the response into `buf` (at most up to `limit` bytes in
 /// all); the count read, 0 at the end of the stream.
+///
+/// A TLS server that closes without `close_notify` (many do after a
+/// close-delimited body) ends the stream as an unexpected EOF: that is the
+/// end here too, and a body it cut short is refused by its framing.
 async fn fill<S: AsyncRead + Unpin>(
     io: &mut S,
     buf: &mut Vec<u8>,
@@ -299,7 +303,10 @@ async fn fill<S: AsyncRead + Unpin>(
         .min(buf.capacity().max(FIRST_READ));
     let at = buf.len();
     buf.resize(at + room, 0);
-    let n = io.read(&mut buf[at..]).await;
+    let n = match io.read(&mut buf[at..]).await {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+        other => other,
+    };
     buf.truncate(at + *n.as_ref().unwrap_or(&0));
     n.map_err(|e| io_error(&e, "reading the response"))
 }
@@ -576,6 +583,39 @@ mod tests {
                 .is_none()
         );
         assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n", &spec).is_err());
+    }
+
+    /// Bytes, then the stream ends as rustls ends one closed without
+    /// `close_notify`.
+    struct CutTls(&'static [u8]);
+
+    impl AsyncRead for CutTls {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            if self.0.is_empty() {
+                return std::task::Poll::Ready(Err(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            let n = self.0.len().min(buf.remaining());
+            buf.put_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tls_close_without_close_notify_ends_the_body() {
+        let body = read_body(&mut CutTls(b"region us-east-1"), Vec::new(), Framing::Close)
+            .await
+            .unwrap();
+        assert_eq!(body, b"region us-east-1");
+        let short = read_body(&mut CutTls(b"region"), Vec::new(), Framing::Length(20)).await;
+        assert_eq!(
+            short.unwrap_err().to_string(),
+            "http: the body ended before its Content-Length"
+        );
     }
 
     #[test]
